@@ -1,0 +1,66 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Names of the application gauges the guide's overview shows. The code that
+// owns each figure registers it with RegisterGauge; until it does, the
+// overview shows the gauge as unavailable.
+const (
+	GaugeMemoryEntries     = "memory_entries_count"
+	GaugeRelationships     = "relationship_count"
+	GaugeActiveConnections = "active_connections"
+)
+
+// ErrTooMany is returned when a registry of names is full (Options.MaxTools).
+var ErrTooMany = errors.New("too many names registered")
+
+type gaugeFunc struct {
+	fn func() (float64, error)
+}
+
+// RegisterGauge registers an application gauge: fn is called once per
+// sample, from the sampler goroutine, and must return quickly. When it
+// returns an error the gauge is reported unavailable with that error, never
+// as 0. Registering a name again replaces its function.
+func (m *Monitor) RegisterGauge(name string, fn func() (float64, error)) error {
+	if name == "" || fn == nil {
+		return fmt.Errorf("monitor: RegisterGauge needs a name and a function")
+	}
+	g := m.gauges.getOrAdd(name, func() *gaugeFunc { return &gaugeFunc{} })
+	if g == nil {
+		return fmt.Errorf("registering gauge %q: %w", name, ErrTooMany)
+	}
+	m.gauges.mu.Lock()
+	g.fn = fn
+	m.gauges.mu.Unlock()
+	return nil
+}
+
+// readGauges calls every registered gauge function. A panicking gauge is
+// reported unavailable rather than taking the sampler down.
+func (m *Monitor) readGauges() map[string]Reading {
+	out := make(map[string]Reading, m.gauges.len())
+	m.gauges.each(func(name string, g *gaugeFunc) {
+		m.gauges.mu.Lock()
+		fn := g.fn
+		m.gauges.mu.Unlock()
+		out[name] = callGauge(fn)
+	})
+	return out
+}
+
+func callGauge(fn func() (float64, error)) (r Reading) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = Unavailable("gauge panicked: %v", p)
+		}
+	}()
+	v, err := fn()
+	if err != nil {
+		return Unavailable("%v", err)
+	}
+	return Measured(v)
+}

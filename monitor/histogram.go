@@ -1,0 +1,107 @@
+package monitor
+
+import (
+	"math"
+	"math/bits"
+	"sync/atomic"
+	"time"
+)
+
+// The latency histogram is log-linear: every power of two is split into
+// histSub equal buckets, so a bucket is at most 1/histSub of its lower bound
+// wide. Reporting a bucket's midpoint therefore errs by at most
+// 1/(2·histSub) = 3.125 % of the true value (values under 32 ns are exact).
+// This is the bound the percentile tests check.
+const (
+	histSubBits = 4
+	histSub     = 1 << histSubBits
+	// histMaxBits caps recorded durations at 2^46 ns (about 19.5 h); longer
+	// ones land in the last bucket and are still exact in min/max/sum.
+	histMaxBits = 46
+	histBuckets = (histMaxBits-histSubBits+1)*histSub + histSub
+	// PercentileRelativeError is the largest relative error of a reported
+	// percentile against the exact nearest-rank percentile of the same data.
+	PercentileRelativeError = 1.0 / (2 * histSub)
+)
+
+// histogram counts durations in log-linear buckets. Observe is lock-free and
+// allocation-free; reads are not atomic across buckets, which costs at most
+// the few observations racing with the read.
+type histogram struct {
+	counts [histBuckets]atomic.Uint64
+}
+
+func bucketOf(ns uint64) int {
+	if ns < 2*histSub {
+		return int(ns)
+	}
+	n := bits.Len64(ns)
+	if n > histMaxBits {
+		return histBuckets - 1
+	}
+	shift := n - 1 - histSubBits
+	mant := (ns >> uint(shift)) & (histSub - 1)
+	return (shift+1)*histSub + int(mant)
+}
+
+// bucketBounds returns the [lo, hi) range of bucket i in nanoseconds.
+func bucketBounds(i int) (lo, hi float64) {
+	if i < 2*histSub {
+		return float64(i), float64(i + 1)
+	}
+	shift := i/histSub - 1
+	mant := i % histSub
+	lo = float64(uint64(histSub+mant) << uint(shift))
+	return lo, lo + float64(uint64(1)<<uint(shift))
+}
+
+func (h *histogram) observe(ns uint64) { h.counts[bucketOf(ns)].Add(1) }
+
+func (h *histogram) reset() {
+	for i := range h.counts {
+		h.counts[i].Store(0)
+	}
+}
+
+// addTo adds this histogram's counts to dst.
+func (h *histogram) addTo(dst *histCounts) {
+	for i := range h.counts {
+		if c := h.counts[i].Load(); c != 0 {
+			dst.c[i] += c
+			dst.n += c
+		}
+	}
+}
+
+// histCounts is a plain copy of a histogram, merged from one or more
+// histograms, on which percentiles are computed.
+type histCounts struct {
+	c [histBuckets]uint64
+	n uint64
+}
+
+// percentile returns the nearest-rank q-quantile (0 < q ≤ 1) as a duration,
+// the midpoint of its bucket clamped to [lo, hi], the exact extremes seen.
+// ok is false when there are no observations.
+func (h *histCounts) percentile(q float64, lo, hi time.Duration) (time.Duration, bool) {
+	if h.n == 0 {
+		return 0, false
+	}
+	rank := uint64(math.Ceil(q * float64(h.n)))
+	if rank < 1 {
+		rank = 1
+	}
+	var seen uint64
+	for i, c := range h.c {
+		seen += c
+		if seen >= rank {
+			blo, bhi := bucketBounds(i)
+			v := time.Duration(math.Round(blo + (bhi-blo-1)/2))
+			if i < 2*histSub {
+				v = time.Duration(blo) // exact buckets
+			}
+			return min(max(v, lo), hi), true
+		}
+	}
+	return hi, true
+}

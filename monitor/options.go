@@ -1,0 +1,72 @@
+package monitor
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultInterval     = 30 * time.Second
+	DefaultMaxSamples   = 2880 // 24 h at the default interval
+	DefaultMaxAge       = 24 * time.Hour
+	DefaultRecentWindow = 5 * time.Minute
+	DefaultTrendWindow  = 15 * time.Minute
+	DefaultMaxTools     = 256
+)
+
+// Options configure a Monitor. The zero value is a good default for every
+// field.
+type Options struct {
+	// Interval between samples when Start is given 0. Default 30 s.
+	Interval time.Duration
+	// MaxSamples bounds the history by count. Default 2880.
+	MaxSamples int
+	// MaxAge bounds the history by age. Default 24 h. Whichever of MaxSamples
+	// and MaxAge is tighter wins.
+	MaxAge time.Duration
+	// RecentWindow is the span of the "recent" latency percentiles.
+	// Default 5 min.
+	RecentWindow time.Duration
+	// TrendWindow is the span trends are computed over. Default 15 min.
+	TrendWindow time.Duration
+	// MaxTools bounds the number of distinct tool names tracked, so a client
+	// inventing names cannot grow memory without end; calls to further names
+	// are counted under OtherTool. Default 256.
+	MaxTools int
+	// DisableSystem turns off host and process collection (for tests and for
+	// embedding where another agent already watches the host).
+	DisableSystem bool
+	// Logger receives the monitor's own warnings. Default slog.Default().
+	Logger *slog.Logger
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.MaxSamples <= 0 {
+		o.MaxSamples = DefaultMaxSamples
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.RecentWindow <= 0 {
+		o.RecentWindow = DefaultRecentWindow
+	}
+	if o.TrendWindow <= 0 {
+		o.TrendWindow = DefaultTrendWindow
+	}
+	if o.MaxTools <= 0 {
+		o.MaxTools = DefaultMaxTools
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}

@@ -1,0 +1,62 @@
+package monitor
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// A Reading is one measured number, or the reason it could not be measured.
+//
+// The zero Reading is unavailable with no reason; use [Measured] and
+// [Unavailable] to build one. A Reading never stands in for a value it does
+// not have: an unreadable gauge is unavailable, not 0.
+type Reading struct {
+	Value  float64 // meaningful only when OK
+	OK     bool    // the value was measured
+	Reason string  // why the value is missing, when !OK
+}
+
+// Measured returns a valid Reading of v. NaN and ±Inf are not measurements
+// and become unavailable.
+func Measured(v float64) Reading {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Reading{Reason: fmt.Sprintf("not a finite number (%v)", v)}
+	}
+	return Reading{Value: v, OK: true}
+}
+
+// Unavailable returns a Reading that explains why there is no value.
+func Unavailable(format string, args ...any) Reading {
+	return Reading{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Ptr returns the value's address when it was measured, else nil, which
+// encodes as JSON null.
+func (r Reading) Ptr() *float64 {
+	if !r.OK {
+		return nil
+	}
+	v := r.Value
+	return &v
+}
+
+// MarshalJSON encodes a measured Reading as its number and an unavailable
+// one as {"unavailable": reason}, so a consumer can never mistake a missing
+// value for a zero.
+func (r Reading) MarshalJSON() ([]byte, error) {
+	if r.OK {
+		return json.Marshal(r.Value)
+	}
+	return json.Marshal(struct {
+		Unavailable string `json:"unavailable"`
+	}{r.Reason})
+}
+
+// String renders the value with two decimals, or "n/a (reason)".
+func (r Reading) String() string {
+	if r.OK {
+		return fmt.Sprintf("%.2f", r.Value)
+	}
+	return "n/a (" + r.Reason + ")"
+}

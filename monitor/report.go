@@ -1,0 +1,349 @@
+package monitor
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// Report statuses.
+const (
+	StatusOK     = "ok"
+	StatusNoData = "no_data"
+)
+
+// TimeFormat is how the report writes times: RFC 3339 in UTC with
+// milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// A PerformanceReport is the monitor's account of itself, built from the latest
+// snapshot and the history. It marshals to the JSON of the guide's
+// /api/metrics (every key it names), plus trends, percentiles, I/O rates,
+// custom metrics and the monitor's own cost.
+//
+// A figure that could not be measured is null in SystemOverview, with the
+// reason under system_overview.unavailable, and {"unavailable": reason}
+// elsewhere; it is never a stand-in number.
+type PerformanceReport struct {
+	Status         string                `json:"status"`
+	Message        string                `json:"message,omitempty"`
+	SystemOverview *Overview             `json:"system_overview"`
+	Trends         map[string]Trend      `json:"trends"`
+	ToolMetrics    map[string]ToolReport `json:"tool_metrics"`
+	Performance    *PerformanceMetrics   `json:"performance"`
+	System         *SystemStats          `json:"system"`
+	Application    map[string]Reading    `json:"application"`
+	CustomMetrics  *CustomReport         `json:"custom_metrics"`
+	SelfOverhead   *SelfOverhead         `json:"self_overhead"`
+	MonitoringInfo MonitoringInfo        `json:"monitoring_info"`
+}
+
+// Overview is the guide's system_overview: the six cards of the dashboard
+// and the figures alerts watch. Rates are over the last minute.
+type Overview struct {
+	MemoryUsagePercent            *float64 `json:"memory_usage_percent"`
+	MemoryUsageSource             string   `json:"memory_usage_source"`
+	CPUUsagePercent               *float64 `json:"cpu_usage_percent"`
+	MemoryEntriesCount            *float64 `json:"memory_entries_count"`
+	RelationshipCount             *float64 `json:"relationship_count"`
+	CacheHitRatePercent           *float64 `json:"cache_hit_rate_percent"`
+	AverageQueryTimeMs            *float64 `json:"average_query_time_ms"`
+	ActiveConnections             *float64 `json:"active_connections"`
+	ErrorRatePercent              *float64 `json:"error_rate_percent"`
+	ThroughputOperationsPerSecond *float64 `json:"throughput_operations_per_second"`
+	// RateWindowSeconds is the span the rates above really cover.
+	RateWindowSeconds float64 `json:"rate_window_seconds"`
+	// Unavailable says, for each null figure above, why it is missing.
+	Unavailable map[string]string `json:"unavailable,omitempty"`
+}
+
+// ToolReport is one tool in tool_metrics. Times are in milliseconds.
+type ToolReport struct {
+	CallCount           uint64           `json:"call_count"`
+	ErrorCount          uint64           `json:"error_count"`
+	SuccessRate         float64          `json:"success_rate"`
+	AverageResponseTime float64          `json:"average_response_time"`
+	MinResponseTime     float64          `json:"min_response_time"`
+	MaxResponseTime     float64          `json:"max_response_time"`
+	LastUsed            string           `json:"last_used"`
+	CallsPerSecond      Reading          `json:"calls_per_second"`
+	ErrorRatePercent    Reading          `json:"error_rate_percent"`
+	Recent              PercentileReport `json:"recent"`
+	SinceStart          PercentileReport `json:"since_start"`
+}
+
+// PercentileReport is a set of percentiles in milliseconds, each within
+// PercentileRelativeError of the exact nearest-rank value; null when the set
+// is empty.
+type PercentileReport struct {
+	Count         uint64   `json:"count"`
+	WindowSeconds float64  `json:"window_seconds"`
+	P50           *float64 `json:"p50_ms"`
+	P90           *float64 `json:"p90_ms"`
+	P95           *float64 `json:"p95_ms"`
+	P99           *float64 `json:"p99_ms"`
+}
+
+// PerformanceMetrics holds the performance metrics in full: throughput, error and
+// cache hit rates over both windows, and store query latency.
+type PerformanceMetrics struct {
+	IntervalSeconds     float64     `json:"interval_seconds"`
+	MinuteSpanSeconds   float64     `json:"minute_span_seconds"`
+	ThroughputPerSecond Windowed    `json:"throughput_operations_per_second"`
+	ErrorRatePercent    Windowed    `json:"error_rate_percent"`
+	CacheHitRatePercent Windowed    `json:"cache_hit_rate_percent"`
+	CacheHitRateTotal   Reading     `json:"cache_hit_rate_percent_since_start"`
+	CacheHits           uint64      `json:"cache_hits"`
+	CacheMisses         uint64      `json:"cache_misses"`
+	TotalCalls          uint64      `json:"total_calls"`
+	TotalErrors         uint64      `json:"total_errors"`
+	Queries             QueryReport `json:"queries"`
+}
+
+// QueryReport is store query latency, in milliseconds.
+type QueryReport struct {
+	Count            uint64           `json:"count"`
+	Errors           uint64           `json:"errors"`
+	AverageMs        Reading          `json:"average_ms"`
+	AverageMsWindow  Windowed         `json:"average_ms_windowed"`
+	ErrorRatePercent Windowed         `json:"error_rate_percent"`
+	MinMs            Reading          `json:"min_ms"`
+	MaxMs            Reading          `json:"max_ms"`
+	Recent           PercentileReport `json:"recent"`
+	SinceStart       PercentileReport `json:"since_start"`
+}
+
+// CustomReport is the user's own metrics.
+type CustomReport struct {
+	Counters map[string]float64     `json:"counters"`
+	Gauges   map[string]float64     `json:"gauges"`
+	Timers   map[string]TimerReport `json:"timers"`
+}
+
+// TimerReport is one custom timer, in milliseconds.
+type TimerReport struct {
+	Count      uint64           `json:"count"`
+	Errors     uint64           `json:"errors"`
+	AverageMs  Reading          `json:"average_ms"`
+	Recent     PercentileReport `json:"recent"`
+	SinceStart PercentileReport `json:"since_start"`
+}
+
+// SelfOverhead is what monitoring costs.
+type SelfOverhead struct {
+	SampleCPUMs        Reading `json:"sample_cpu_ms"`
+	SampleWallMs       float64 `json:"sample_wall_ms"`
+	CPUPercentOfCore   Reading `json:"cpu_percent_of_one_core"`
+	TotalCPUSeconds    float64 `json:"total_cpu_seconds"`
+	MemoryBytes        int64   `json:"memory_bytes"`
+	HistorySamples     int     `json:"history_samples"`
+	DroppedMetricNames uint64  `json:"dropped_metric_names"`
+}
+
+// MonitoringInfo says what the report covers.
+type MonitoringInfo struct {
+	MetricsCount              int     `json:"metrics_count"`
+	SamplesTaken              uint64  `json:"samples_taken"`
+	MonitoringDurationMinutes float64 `json:"monitoring_duration_minutes"`
+	LastUpdate                string  `json:"last_update,omitempty"`
+	StartedAt                 string  `json:"started_at,omitempty"`
+	IntervalSeconds           float64 `json:"interval_seconds"`
+	RetentionMaxSamples       int     `json:"retention_max_samples"`
+	RetentionMaxAgeHours      float64 `json:"retention_max_age_hours"`
+	TrendWindowMinutes        float64 `json:"trend_window_minutes"`
+	RecentWindowMinutes       float64 `json:"recent_window_minutes"`
+}
+
+// Report builds the report from the latest snapshot and the history. Before
+// the first sample it says so and carries no figures. Safe for concurrent
+// use; it never blocks recording or sampling.
+func (m *Monitor) Report() *PerformanceReport {
+	return m.ReportOf(m.Latest())
+}
+
+// ReportOf builds the report as of snapshot s (nil: no data yet).
+func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
+	n, _ := m.history.stats()
+	o := m.opts
+	r := &PerformanceReport{
+		Trends:      map[string]Trend{},
+		ToolMetrics: map[string]ToolReport{},
+		Application: map[string]Reading{},
+		MonitoringInfo: MonitoringInfo{
+			MetricsCount:         n,
+			IntervalSeconds:      o.Interval.Seconds(),
+			RetentionMaxSamples:  o.MaxSamples,
+			RetentionMaxAgeHours: o.MaxAge.Hours(),
+			TrendWindowMinutes:   o.TrendWindow.Minutes(),
+			RecentWindowMinutes:  o.RecentWindow.Minutes(),
+		},
+	}
+	if s == nil {
+		r.Status = StatusNoData
+		r.Message = "no sample taken yet: start monitoring (monitor.Start) and the first sample is taken at once"
+		return r
+	}
+	r.Status = StatusOK
+	mi := &r.MonitoringInfo
+	mi.SamplesTaken = s.Seq
+	mi.MonitoringDurationMinutes = round(s.Time.Sub(s.Started).Minutes(), 3)
+	mi.LastUpdate = s.Time.UTC().Format(TimeFormat)
+	mi.StartedAt = s.Started.UTC().Format(TimeFormat)
+
+	r.SystemOverview = overviewOf(s)
+	r.Trends = Trends(m.history.since(s.Time.Add(-o.TrendWindow)))
+	for name, t := range s.Tools {
+		r.ToolMetrics[name] = toolReportOf(t, s.Time)
+	}
+	r.Performance = performanceOf(s)
+	r.System = s.System
+	for name, g := range s.Gauges {
+		r.Application[name] = g
+	}
+	r.CustomMetrics = customReportOf(s)
+	r.SelfOverhead = &SelfOverhead{
+		SampleCPUMs:        roundReading(s.Overhead.SampleCPU, 3),
+		SampleWallMs:       round(ms(s.Overhead.SampleWall), 3),
+		CPUPercentOfCore:   roundReading(s.Overhead.CPUPercent, 4),
+		TotalCPUSeconds:    round(s.Overhead.TotalCPU.Seconds(), 4),
+		MemoryBytes:        s.Overhead.MemoryBytes,
+		HistorySamples:     s.Overhead.HistorySamples,
+		DroppedMetricNames: s.DroppedNames,
+	}
+	return r
+}
+
+func overviewOf(s *Snapshot) *Overview {
+	ov := &Overview{
+		MemoryUsageSource: "host",
+		RateWindowSeconds: round(s.Rates.MinuteSpan.Seconds(), 3),
+	}
+	if s.System != nil {
+		ov.MemoryUsageSource = s.System.MemorySource
+	}
+	set := func(dst **float64, key string, r Reading) {
+		if r.OK {
+			v := round(r.Value, 3)
+			*dst = &v
+			return
+		}
+		if ov.Unavailable == nil {
+			ov.Unavailable = map[string]string{}
+		}
+		ov.Unavailable[key] = r.Reason
+	}
+	set(&ov.MemoryUsagePercent, "memory_usage_percent", s.MemoryPercent())
+	set(&ov.CPUUsagePercent, "cpu_usage_percent", s.CPUPercent())
+	set(&ov.MemoryEntriesCount, GaugeMemoryEntries, s.Gauge(GaugeMemoryEntries))
+	set(&ov.RelationshipCount, GaugeRelationships, s.Gauge(GaugeRelationships))
+	set(&ov.CacheHitRatePercent, "cache_hit_rate_percent", s.Rates.CacheHitRate.LastMinute)
+	set(&ov.AverageQueryTimeMs, "average_query_time_ms", s.Rates.QueryAverage.LastMinute)
+	set(&ov.ActiveConnections, GaugeActiveConnections, s.Gauge(GaugeActiveConnections))
+	set(&ov.ErrorRatePercent, "error_rate_percent", s.Rates.ErrorRate.LastMinute)
+	set(&ov.ThroughputOperationsPerSecond, "throughput_operations_per_second", s.Rates.Throughput.LastMinute)
+	return ov
+}
+
+func toolReportOf(t ToolSnapshot, now time.Time) ToolReport {
+	avg, _ := t.Average()
+	tr := ToolReport{
+		CallCount:           t.Count,
+		ErrorCount:          t.Errors,
+		SuccessRate:         round(t.SuccessRate(), 3),
+		AverageResponseTime: round(ms(avg), 3),
+		MinResponseTime:     round(ms(t.Min), 3),
+		MaxResponseTime:     round(ms(t.Max), 3),
+		CallsPerSecond:      roundReading(t.CallsPerSecond, 3),
+		ErrorRatePercent:    roundReading(t.ErrorRate, 3),
+		Recent:              percentileReportOf(t.Recent, now),
+		SinceStart:          percentileReportOf(t.SinceStart, now),
+	}
+	if !t.LastUsed.IsZero() {
+		tr.LastUsed = t.LastUsed.UTC().Format(TimeFormat)
+	}
+	return tr
+}
+
+func percentileReportOf(p Percentiles, now time.Time) PercentileReport {
+	pr := PercentileReport{Count: p.Count, WindowSeconds: round(now.Sub(p.Since).Seconds(), 3)}
+	if p.Count == 0 {
+		return pr
+	}
+	f := func(d time.Duration) *float64 { v := round(ms(d), 3); return &v }
+	pr.P50, pr.P90, pr.P95, pr.P99 = f(p.P50), f(p.P90), f(p.P95), f(p.P99)
+	return pr
+}
+
+func performanceOf(s *Snapshot) *PerformanceMetrics {
+	w := func(x Windowed) Windowed {
+		return Windowed{roundReading(x.LastInterval, 3), roundReading(x.LastMinute, 3)}
+	}
+	p := &PerformanceMetrics{
+		IntervalSeconds:     round(s.Rates.IntervalSpan.Seconds(), 3),
+		MinuteSpanSeconds:   round(s.Rates.MinuteSpan.Seconds(), 3),
+		ThroughputPerSecond: w(s.Rates.Throughput),
+		ErrorRatePercent:    w(s.Rates.ErrorRate),
+		CacheHitRatePercent: w(s.Rates.CacheHitRate),
+		CacheHitRateTotal:   roundReading(percent(s.CacheHits, s.CacheHits+s.CacheMisses, "no cache lookups"), 3),
+		CacheHits:           s.CacheHits,
+		CacheMisses:         s.CacheMisses,
+		TotalCalls:          s.Calls,
+		TotalErrors:         s.Errors,
+	}
+	q := s.Queries
+	p.Queries = QueryReport{
+		Count:            q.Count,
+		Errors:           q.Errors,
+		AverageMs:        avgReading(q),
+		AverageMsWindow:  w(s.Rates.QueryAverage),
+		ErrorRatePercent: w(s.Rates.QueryErrorRate),
+		MinMs:            Unavailable("no queries yet"),
+		MaxMs:            Unavailable("no queries yet"),
+		Recent:           percentileReportOf(q.Recent, s.Time),
+		SinceStart:       percentileReportOf(q.SinceStart, s.Time),
+	}
+	if q.Count > 0 {
+		p.Queries.MinMs, p.Queries.MaxMs = Measured(round(ms(q.Min), 3)), Measured(round(ms(q.Max), 3))
+	}
+	return p
+}
+
+func avgReading(l LatencySummary) Reading {
+	if a, ok := l.Average(); ok {
+		return Measured(round(ms(a), 3))
+	}
+	return Unavailable("none recorded yet")
+}
+
+func customReportOf(s *Snapshot) *CustomReport {
+	c := &CustomReport{
+		Counters: s.Custom.Counters,
+		Gauges:   s.Custom.Gauges,
+		Timers:   make(map[string]TimerReport, len(s.Custom.Timers)),
+	}
+	for name, t := range s.Custom.Timers {
+		c.Timers[name] = TimerReport{
+			Count:      t.Count,
+			Errors:     t.Errors,
+			AverageMs:  avgReading(t),
+			Recent:     percentileReportOf(t.Recent, s.Time),
+			SinceStart: percentileReportOf(t.SinceStart, s.Time),
+		}
+	}
+	return c
+}
+
+func round(v float64, places int) float64 {
+	p := math.Pow10(places)
+	return math.Round(v*p) / p
+}
+
+func roundReading(r Reading, places int) Reading {
+	if r.OK {
+		r.Value = round(r.Value, places)
+	}
+	return r
+}
+
+// JSON returns the report as indented JSON.
+func (r *PerformanceReport) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }

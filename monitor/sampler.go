@@ -1,0 +1,220 @@
+package monitor
+
+import (
+	"context"
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+// sampler turns the live counters into Snapshots. It is owned by
+// Monitor.sampleMu: one sample at a time.
+type sampler struct {
+	m        *Monitor
+	sys      *systemCollector
+	scratch  histCounts
+	seq      uint64
+	cpuTotal time.Duration
+	cpuOK    bool
+}
+
+func newSampler(m *Monitor) *sampler {
+	s := &sampler{m: m, cpuOK: true}
+	if !m.opts.DisableSystem {
+		s.sys = newSystemCollector(systemOptions{})
+	}
+	return s
+}
+
+// Sample takes a sample now, stores and publishes it, and returns it. Start
+// calls it on every tick; call it directly to sample on demand (tests, or a
+// monitor driven by its owner's own loop). Safe for concurrent use: samples
+// are taken one at a time.
+func (m *Monitor) Sample(ctx context.Context) *Snapshot {
+	m.sampleMu.Lock()
+	defer m.sampleMu.Unlock()
+	snap := m.sampler.sample(ctx)
+	m.history.add(snap)
+	m.latest.Store(snap)
+	m.subs.publish(snap)
+	return snap
+}
+
+func (s *sampler) sample(ctx context.Context) *Snapshot {
+	// Pin to one thread so its CPU clock measures exactly this work.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, cpuErr := threadCPU()
+	wall0 := time.Now()
+
+	m := s.m
+	now := m.opts.now()
+	s.seq++
+	prev := m.latest.Load()
+	snap := &Snapshot{
+		Seq:      s.seq,
+		Time:     now,
+		Started:  now,
+		Interval: m.opts.Interval,
+	}
+	if prev != nil {
+		snap.Started = prev.Started
+		snap.Elapsed = now.Sub(prev.Time)
+	}
+	if s.sys != nil {
+		sys := s.sys.collect(ctx, now)
+		snap.System = &sys
+	}
+	snap.Gauges = m.readGauges()
+	snap.CacheHits, snap.CacheMisses = m.cacheHits.Load(), m.cacheMisses.Load()
+	window := m.opts.RecentWindow
+	snap.Queries = m.queries.summarize(now, window, m.started, &s.scratch)
+	snap.Tools = make(map[string]ToolSnapshot, m.tools.len()+1)
+	readTool := func(name string, t *toolStats) {
+		if t.count.Load() == 0 {
+			return
+		}
+		ts := ToolSnapshot{LatencySummary: t.summarize(now, window, m.started, &s.scratch)}
+		if lu := t.lastUsed.Load(); lu != 0 {
+			ts.LastUsed = time.Unix(0, lu)
+		}
+		snap.Tools[name] = ts
+		snap.Calls += ts.Count
+		snap.Errors += ts.Errors
+	}
+	m.tools.each(readTool)
+	readTool(OtherTool, m.otherTool.Load())
+	snap.Custom = m.readCustom(now, &s.scratch)
+	snap.DroppedNames = m.droppedToolNames.Load() + m.droppedCustomNames.Load()
+
+	s.rates(snap, prev)
+
+	// The cost of this sample, measured before the bookkeeping below, which
+	// is cheap arithmetic.
+	wall := time.Since(wall0)
+	o := &snap.Overhead
+	o.SampleWall = wall
+	if cpu1, err := threadCPU(); cpuErr == nil && err == nil {
+		d := cpu1 - cpu0
+		s.cpuTotal += d
+		o.SampleCPU = Measured(ms(d))
+		o.TotalCPU = s.cpuTotal
+		if prev != nil && snap.Elapsed > 0 && prev.Overhead.SampleCPU.OK {
+			o.CPUPercent = Measured(100 * float64(d) / float64(snap.Elapsed))
+		} else {
+			o.CPUPercent = Unavailable("needs two samples")
+		}
+	} else {
+		if cpuErr == nil {
+			cpuErr = err
+		}
+		o.SampleCPU = Unavailable("%v", cpuErr)
+		o.CPUPercent = o.SampleCPU
+	}
+	snap.approxBytes = snap.sizeBytes()
+	n, histBytes := m.history.stats()
+	o.HistorySamples = n + 1 // this one is about to be added
+	o.MemoryBytes = histBytes + snap.approxBytes + m.liveBytes()
+	return snap
+}
+
+// rates fills the windowed figures from the previous snapshot and the one
+// about a minute old.
+func (s *sampler) rates(snap, prev *Snapshot) {
+	if prev == nil {
+		none := Unavailable("first sample: rates need two")
+		w := Windowed{none, none}
+		snap.Rates = Rates{Throughput: w, ErrorRate: w, CacheHitRate: w, QueryAverage: w, QueryErrorRate: w}
+		for name, t := range snap.Tools {
+			t.CallsPerSecond, t.ErrorRate = none, none
+			snap.Tools[name] = t
+		}
+		return
+	}
+	base := s.m.history.atOrBefore(snap.Time.Add(-time.Minute))
+	r := &snap.Rates
+	r.IntervalSpan = snap.Time.Sub(prev.Time)
+	r.MinuteSpan = snap.Time.Sub(base.Time)
+	both := func(f func(old *Snapshot, span time.Duration) Reading) Windowed {
+		return Windowed{LastInterval: f(prev, r.IntervalSpan), LastMinute: f(base, r.MinuteSpan)}
+	}
+	r.Throughput = both(func(old *Snapshot, span time.Duration) Reading {
+		return perSecond(snap.Calls-old.Calls, span)
+	})
+	r.ErrorRate = both(func(old *Snapshot, span time.Duration) Reading {
+		return percent(snap.Errors-old.Errors, snap.Calls-old.Calls, "no tool calls")
+	})
+	r.CacheHitRate = both(func(old *Snapshot, span time.Duration) Reading {
+		hits := snap.CacheHits - old.CacheHits
+		return percent(hits, hits+snap.CacheMisses-old.CacheMisses, "no cache lookups")
+	})
+	r.QueryAverage = both(func(old *Snapshot, span time.Duration) Reading {
+		n := snap.Queries.Count - old.Queries.Count
+		if n == 0 {
+			return Unavailable("no queries")
+		}
+		return Measured(ms(snap.Queries.Sum-old.Queries.Sum) / float64(n))
+	})
+	r.QueryErrorRate = both(func(old *Snapshot, span time.Duration) Reading {
+		return percent(snap.Queries.Errors-old.Queries.Errors, snap.Queries.Count-old.Queries.Count, "no queries")
+	})
+	for name, t := range snap.Tools {
+		old := base.Tools[name] // zero when the tool is newer than base
+		t.CallsPerSecond = perSecond(t.Count-old.Count, r.MinuteSpan)
+		t.ErrorRate = percent(t.Errors-old.Errors, t.Count-old.Count, "no calls")
+		snap.Tools[name] = t
+	}
+}
+
+func perSecond(n uint64, span time.Duration) Reading {
+	if span <= 0 {
+		return Unavailable("no time between samples")
+	}
+	return Measured(float64(n) / span.Seconds())
+}
+
+func percent(part, whole uint64, none string) Reading {
+	if whole == 0 {
+		return Unavailable("%s in the window", none)
+	}
+	return Measured(100 * float64(part) / float64(whole))
+}
+
+// sizeBytes is the memory a retained snapshot holds, from the sizes of its
+// parts: exact for the fixed parts, an estimate for map overhead.
+func (s *Snapshot) sizeBytes() int64 {
+	const mapEntry = 16 // key header + bucket overhead per entry, roughly
+	n := int64(unsafe.Sizeof(*s))
+	if s.System != nil {
+		n += int64(unsafe.Sizeof(*s.System))
+	}
+	readingBytes := int64(unsafe.Sizeof(Reading{}))
+	for k, g := range s.Gauges {
+		n += int64(len(k)+len(g.Reason)) + readingBytes + mapEntry
+	}
+	for k := range s.Tools {
+		n += int64(len(k)) + int64(unsafe.Sizeof(ToolSnapshot{})) + mapEntry
+	}
+	for k := range s.Custom.Counters {
+		n += int64(len(k)) + 8 + mapEntry
+	}
+	for k := range s.Custom.Gauges {
+		n += int64(len(k)) + 8 + mapEntry
+	}
+	for k := range s.Custom.Timers {
+		n += int64(len(k)) + int64(unsafe.Sizeof(LatencySummary{})) + mapEntry
+	}
+	return n
+}
+
+// liveBytes is the memory of the recording side: one latency structure per
+// tool, query set and timer, and the custom values.
+func (m *Monitor) liveBytes() int64 {
+	lat := int64(unsafe.Sizeof(toolStats{}))
+	n := int64(unsafe.Sizeof(*m))
+	n += lat * int64(m.tools.len()+2+m.timers.len())
+	n += int64(unsafe.Sizeof(Counter{})) * int64(m.counters.len())
+	n += int64(unsafe.Sizeof(Gauge{})) * int64(m.values.len())
+	n += int64(unsafe.Sizeof(sampler{}))
+	return n
+}

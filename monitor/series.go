@@ -1,0 +1,121 @@
+package monitor
+
+import (
+	"strings"
+	"time"
+)
+
+// Series names. Every numeric figure of a snapshot has a stable name: trends
+// are computed per name, the history API serves them by name, and alert
+// rules refer to them by name. Per-tool series are "tool.<name>.<figure>",
+// custom metrics "custom.<name>" (timers "custom.<name>.<figure>").
+const (
+	SeriesMemoryUsage    = "memory_usage_percent"
+	SeriesCPUUsage       = "cpu_usage_percent"
+	SeriesCacheHitRate   = "cache_hit_rate_percent"
+	SeriesQueryTime      = "average_query_time_ms"
+	SeriesErrorRate      = "error_rate_percent"
+	SeriesThroughput     = "throughput_operations_per_second"
+	SeriesMonitorCPU     = "monitor_cpu_percent"
+	SeriesMonitorMemory  = "monitor_memory_bytes"
+	SeriesMonitorSampleT = "monitor_sample_cpu_ms"
+)
+
+// EachSeries calls fn for every named figure of the snapshot, measured or
+// not. The order is stable: overview first, then system, performance,
+// tools, custom metrics and the monitor's own cost.
+func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
+	fn(SeriesMemoryUsage, s.MemoryPercent())
+	fn(SeriesCPUUsage, s.CPUPercent())
+	fn(SeriesCacheHitRate, s.Rates.CacheHitRate.LastMinute)
+	fn(SeriesQueryTime, s.Rates.QueryAverage.LastMinute)
+	fn(SeriesErrorRate, s.Rates.ErrorRate.LastMinute)
+	fn(SeriesThroughput, s.Rates.Throughput.LastMinute)
+	for _, g := range []string{GaugeMemoryEntries, GaugeRelationships, GaugeActiveConnections} {
+		fn(g, s.Gauge(g))
+	}
+	for _, name := range sortedKeys(s.Gauges) {
+		if name != GaugeMemoryEntries && name != GaugeRelationships && name != GaugeActiveConnections {
+			fn(name, s.Gauges[name])
+		}
+	}
+
+	if sys := s.System; sys != nil {
+		fn("host_memory_percent", sys.HostMemoryPercent)
+		fn("container_memory_percent", sys.ContainerMemoryPercent)
+		fn("container_cpu_percent", sys.ContainerCPUPercent)
+		fn("disk_read_bytes_per_sec", sys.DiskReadBytesPerSec)
+		fn("disk_write_bytes_per_sec", sys.DiskWriteBytesPerSec)
+		fn("disk_read_ops_per_sec", sys.DiskReadOpsPerSec)
+		fn("disk_write_ops_per_sec", sys.DiskWriteOpsPerSec)
+		fn("net_rx_bytes_per_sec", sys.NetRxBytesPerSec)
+		fn("net_tx_bytes_per_sec", sys.NetTxBytesPerSec)
+		fn("process_cpu_percent", sys.Process.CPUPercent)
+		fn("process_rss_bytes", sys.Process.RSSBytes)
+		fn("process_open_fds", sys.Process.OpenFDs)
+		fn("process_threads", sys.Process.Threads)
+		fn("goroutines", sys.Process.Goroutines)
+	}
+
+	fn("throughput_last_interval", s.Rates.Throughput.LastInterval)
+	fn("error_rate_last_interval_percent", s.Rates.ErrorRate.LastInterval)
+	fn("cache_hit_rate_last_interval_percent", s.Rates.CacheHitRate.LastInterval)
+	fn("query_error_rate_percent", s.Rates.QueryErrorRate.LastMinute)
+	latencySeries("query", s.Queries, fn)
+
+	for _, name := range sortedKeys(s.Tools) {
+		t := s.Tools[name]
+		p := "tool." + name + "."
+		fn(p+"call_count", Measured(float64(t.Count)))
+		fn(p+"error_count", Measured(float64(t.Errors)))
+		fn(p+"calls_per_second", t.CallsPerSecond)
+		fn(p+"error_rate_percent", t.ErrorRate)
+		latencySeries(strings.TrimSuffix(p, "."), t.LatencySummary, fn)
+	}
+
+	for _, name := range sortedKeys(s.Custom.Counters) {
+		fn("custom."+name, Measured(s.Custom.Counters[name]))
+	}
+	for _, name := range sortedKeys(s.Custom.Gauges) {
+		fn("custom."+name, Measured(s.Custom.Gauges[name]))
+	}
+	for _, name := range sortedKeys(s.Custom.Timers) {
+		latencySeries("custom."+name, s.Custom.Timers[name], fn)
+	}
+
+	fn(SeriesMonitorCPU, s.Overhead.CPUPercent)
+	fn(SeriesMonitorSampleT, s.Overhead.SampleCPU)
+	fn(SeriesMonitorMemory, Measured(float64(s.Overhead.MemoryBytes)))
+}
+
+// latencySeries names the average (since start) and the recent-window
+// percentiles of a latency summary, in milliseconds.
+func latencySeries(prefix string, l LatencySummary, fn func(string, Reading)) {
+	avg := Unavailable("no calls yet")
+	if a, ok := l.Average(); ok {
+		avg = Measured(ms(a))
+	}
+	fn(prefix+".average_response_time_ms", avg)
+	pct := func(d time.Duration) Reading {
+		if l.Recent.Count == 0 {
+			return Unavailable("no calls in the recent window")
+		}
+		return Measured(ms(d))
+	}
+	fn(prefix+".p50_ms", pct(l.Recent.P50))
+	fn(prefix+".p95_ms", pct(l.Recent.P95))
+	fn(prefix+".p99_ms", pct(l.Recent.P99))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Series returns the named series of the snapshot; ok is false when the
+// snapshot has no series of that name.
+func (s *Snapshot) Series(name string) (r Reading, ok bool) {
+	s.EachSeries(func(n string, v Reading) {
+		if !ok && n == name {
+			r, ok = v, true
+		}
+	})
+	return r, ok
+}

@@ -1,0 +1,149 @@
+package monitor
+
+import (
+	"log/slog"
+	"time"
+)
+
+// A Snapshot is everything the monitor knew at one sample. It is immutable
+// once published: readers share it and must not modify it. Counts are
+// cumulative since the monitor was created; rates are in Rates.
+type Snapshot struct {
+	Seq      uint64        // 1 for the first sample
+	Time     time.Time     // when the sample was taken
+	Started  time.Time     // when the first sample was taken
+	Elapsed  time.Duration // since the previous sample; 0 on the first
+	Interval time.Duration // the configured sampling interval
+
+	// System is nil when Options.DisableSystem is set.
+	System *SystemStats
+	// Gauges are the application gauges registered with RegisterGauge.
+	Gauges map[string]Reading
+	// CacheHits and CacheMisses count lookups reported by the cache.
+	CacheHits, CacheMisses uint64
+	// Queries are the store queries reported through ObserveQuery.
+	Queries LatencySummary
+	// Tools holds every tool called at least once, by name.
+	Tools map[string]ToolSnapshot
+	// Calls and Errors total all tool calls.
+	Calls, Errors uint64
+	Custom        CustomSnapshot
+	Rates         Rates
+	Overhead      Overhead
+	// DroppedNames counts tool and custom-metric names refused because
+	// Options.MaxTools were already in use.
+	DroppedNames uint64
+
+	approxBytes int64
+}
+
+// Rates are figures over a window, computed from the difference between
+// this snapshot and an earlier one: the previous sample (LastInterval) and
+// the one about a minute ago (LastMinute; while monitoring is younger than
+// a minute, the oldest sample, and MinuteSpan says how long it really is).
+type Rates struct {
+	IntervalSpan time.Duration
+	MinuteSpan   time.Duration
+	// Throughput is tool calls per second.
+	Throughput Windowed
+	// ErrorRate is failed tool calls as a percentage of all tool calls.
+	ErrorRate Windowed
+	// CacheHitRate is cache hits as a percentage of lookups.
+	CacheHitRate Windowed
+	// QueryAverage is the mean store query time in milliseconds.
+	QueryAverage Windowed
+	// QueryErrorRate is failed queries as a percentage of all queries.
+	QueryErrorRate Windowed
+}
+
+// Windowed is one figure over the last interval and over the last minute.
+type Windowed struct {
+	LastInterval Reading `json:"last_interval"`
+	LastMinute   Reading `json:"last_minute"`
+}
+
+// Overhead is what monitoring itself costs.
+type Overhead struct {
+	// SampleCPU is the CPU time taken by this sample's collection, measured
+	// on the sampler's own thread.
+	SampleCPU Reading // milliseconds
+	// SampleWall is the wall time this sample took.
+	SampleWall time.Duration
+	// CPUPercent is the sampler's CPU time over the last interval as a share
+	// of one core.
+	CPUPercent Reading
+	// TotalCPU is the sampler's CPU time since start.
+	TotalCPU time.Duration
+	// HistorySamples is the number of retained snapshots and MemoryBytes
+	// the bytes held by the monitor's own structures (live counters and
+	// retained history), computed from their sizes; allocator overhead is
+	// not included.
+	HistorySamples int
+	MemoryBytes    int64
+}
+
+// ToolSnapshot is one tool's figures at a sample.
+type ToolSnapshot struct {
+	LatencySummary
+	LastUsed time.Time
+	// CallsPerSecond and ErrorRate (percent) are over the last minute.
+	CallsPerSecond Reading
+	ErrorRate      Reading
+}
+
+// SuccessRate returns successful calls as a percentage of all calls.
+func (t ToolSnapshot) SuccessRate() float64 {
+	if t.Count == 0 {
+		return 0
+	}
+	return 100 * float64(t.Count-t.Errors) / float64(t.Count)
+}
+
+// MemoryPercent is the memory figure of the overview: the container's when
+// a limit is set, else the host's.
+func (s *Snapshot) MemoryPercent() Reading {
+	if s.System == nil {
+		return Unavailable("system collection is disabled")
+	}
+	return s.System.MemoryPercent
+}
+
+// CPUPercent is the host CPU figure of the overview.
+func (s *Snapshot) CPUPercent() Reading {
+	if s.System == nil {
+		return Unavailable("system collection is disabled")
+	}
+	return s.System.CPUPercent
+}
+
+// Gauge returns the named application gauge, unavailable when no code has
+// registered it.
+func (s *Snapshot) Gauge(name string) Reading {
+	if r, ok := s.Gauges[name]; ok {
+		return r
+	}
+	return Unavailable("no source registered for %s", name)
+}
+
+// LogAttrs are the attributes of the one log line per sample: the overview
+// figures, with unavailable ones shown as their reason.
+func (s *Snapshot) LogAttrs() []slog.Attr {
+	r := func(key string, v Reading) slog.Attr {
+		if v.OK {
+			return slog.Float64(key, round2(v.Value))
+		}
+		return slog.String(key, "n/a: "+v.Reason)
+	}
+	return []slog.Attr{
+		slog.Uint64("seq", s.Seq),
+		r("cpu_percent", s.CPUPercent()),
+		r("memory_percent", s.MemoryPercent()),
+		r("throughput_ops", s.Rates.Throughput.LastMinute),
+		r("error_rate_percent", s.Rates.ErrorRate.LastMinute),
+		r("cache_hit_rate_percent", s.Rates.CacheHitRate.LastMinute),
+		r("query_avg_ms", s.Rates.QueryAverage.LastMinute),
+		slog.Int("tools", len(s.Tools)),
+		slog.Uint64("calls", s.Calls),
+		r("monitor_cpu_ms", s.Overhead.SampleCPU),
+	}
+}

@@ -1,0 +1,55 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+)
+
+// subscribers fans each snapshot out to readers with non-blocking sends, so
+// a slow reader (a browser on a bad link) never stalls the sampler.
+type subscribers struct {
+	mu   sync.Mutex
+	subs map[chan *Snapshot]struct{}
+}
+
+// Subscribe returns a channel that receives every new snapshot until ctx
+// ends, when it is closed. A reader that falls more than buf snapshots
+// behind loses the oldest ones; buf < 1 means 1.
+func (m *Monitor) Subscribe(ctx context.Context, buf int) <-chan *Snapshot {
+	ch := make(chan *Snapshot, max(buf, 1))
+	s := &m.subs
+	s.mu.Lock()
+	if s.subs == nil {
+		s.subs = make(map[chan *Snapshot]struct{})
+	}
+	s.subs[ch] = struct{}{}
+	s.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		delete(s.subs, ch)
+		close(ch)
+		s.mu.Unlock()
+	})
+	return ch
+}
+
+func (s *subscribers) publish(snap *Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs {
+		for {
+			select {
+			case ch <- snap:
+			default:
+				// Full: drop the oldest and try again; we hold mu, so
+				// nobody else sends, and at worst the reader drained it.
+				select {
+				case <-ch:
+				default:
+				}
+				continue
+			}
+			break
+		}
+	}
+}

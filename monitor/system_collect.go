@@ -1,0 +1,131 @@
+package monitor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/common"
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/mem"
+)
+
+// systemOptions locate the kernel's pseudo-filesystems. The zero value means
+// the real ones; tests point them at fixture trees under testdata.
+type systemOptions struct {
+	ProcRoot string // default "/proc"
+	SysRoot  string // default "/sys"
+	// CgroupRoot is where the cgroup hierarchy is mounted. Default
+	// SysRoot/fs/cgroup, i.e. "/sys/fs/cgroup".
+	CgroupRoot string
+}
+
+func (o systemOptions) withDefaults() systemOptions {
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
+	}
+	if o.SysRoot == "" {
+		o.SysRoot = "/sys"
+	}
+	if o.CgroupRoot == "" {
+		o.CgroupRoot = filepath.Join(o.SysRoot, "fs", "cgroup")
+	}
+	return o
+}
+
+// systemCollector reads SystemStats. It is owned by the sampler goroutine and
+// not safe for concurrent use.
+//
+// Rates are differences against the collector's own previous reading, never
+// against state shared with other callers (as cpu.Percent(0, …) would).
+type systemCollector struct {
+	opts systemOptions
+	// env is handed to gopsutil through the context, so it reads the same
+	// roots as our own file reads without touching the process environment.
+	env   common.EnvMap
+	files pseudoFileReader
+
+	cpuPrev cpu.TimesStat
+	cpuHave bool
+
+	cgroup cgroupState
+	disk   diskState
+	net    netState
+	proc   *processCollector
+}
+
+func newSystemCollector(opts systemOptions) *systemCollector {
+	opts = opts.withDefaults()
+	c := &systemCollector{
+		opts: opts,
+		env: common.EnvMap{
+			common.HostProcEnvKey: opts.ProcRoot,
+			common.HostSysEnvKey:  opts.SysRoot,
+		},
+		proc: newProcessCollector(int32(os.Getpid())),
+	}
+	c.proc.procRoot = opts.ProcRoot
+	c.cgroup = detectCgroup(opts.ProcRoot, opts.CgroupRoot)
+	return c
+}
+
+// collect takes one reading. now is the wall time the rates are computed
+// against; pass time.Now() (its monotonic reading makes the intervals immune
+// to clock steps).
+func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStats {
+	gctx := context.WithValue(ctx, common.EnvKey, c.env)
+	var s SystemStats
+	s.CPUPercent = c.hostCPU(gctx)
+
+	var hostTotal uint64 // 0 when unknown
+	if vm, err := mem.VirtualMemoryWithContext(gctx); err != nil {
+		s.HostMemoryPercent = errReading("host memory", err)
+	} else {
+		s.HostMemoryPercent = Measured(vm.UsedPercent)
+		hostTotal = vm.Total
+	}
+	c.cgroupMemory(&s, hostTotal)
+	s.ContainerCPUPercent = c.cgroupCPU(now)
+
+	c.diskRates(gctx, now, &s)
+	c.netRates(gctx, now, &s)
+	s.Process = c.proc.collect(ctx, now)
+	return s
+}
+
+// hostCPU is the busy share of all CPUs since the previous reading.
+func (c *systemCollector) hostCPU(ctx context.Context) Reading {
+	times, err := cpu.TimesWithContext(ctx, false)
+	if err != nil {
+		return errReading("CPU times", err)
+	}
+	if len(times) == 0 {
+		// gopsutil reports an unreadable /proc/stat as no rows, not an error.
+		return Unavailable("CPU times unreadable (%s)", filepath.Join(c.opts.ProcRoot, "stat"))
+	}
+	cur := times[0]
+	prev, had := c.cpuPrev, c.cpuHave
+	c.cpuPrev, c.cpuHave = cur, true
+	if !had {
+		return Unavailable("needs two samples")
+	}
+	total0, busy0 := cpuBusy(prev)
+	total1, busy1 := cpuBusy(cur)
+	if total1 <= total0 {
+		return Unavailable("no CPU time elapsed since the last sample")
+	}
+	return Measured(clampPercent((busy1 - busy0) / (total1 - total0) * 100))
+}
+
+// cpuBusy returns all and busy CPU seconds. Linux already counts guest time
+// in user and nice, so it is taken out of the total to avoid counting it twice
+// (elsewhere the guest fields are zero).
+func cpuBusy(t cpu.TimesStat) (total, busy float64) {
+	total = t.Total() - t.Guest - t.GuestNice
+	return total, total - t.Idle - t.Iowait
+}
+
+func clampPercent(v float64) float64 {
+	return min(max(v, 0), 100)
+}

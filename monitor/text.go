@@ -1,0 +1,127 @@
+package monitor
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteText renders the report as plain text for a terminal or a log: the
+// overview, tools, performance, system, application and custom metrics, the
+// monitor's cost, and the trends that are not stable.
+func (r *PerformanceReport) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	p("pbatunnel performance report\n")
+	if r.Status == StatusNoData {
+		p("\n%s\n", r.Message)
+		return bw.Flush()
+	}
+	mi := r.MonitoringInfo
+	p("last update %s, monitoring for %.1f min, %d samples retained (every %gs)\n",
+		mi.LastUpdate, mi.MonitoringDurationMinutes, mi.MetricsCount, mi.IntervalSeconds)
+
+	ov := r.SystemOverview
+	p("\nOverview (rates over the last %.0fs)\n", ov.RateWindowSeconds)
+	row := func(label, key string, v *float64, unit string) {
+		if v == nil {
+			p("  %-22s n/a (%s)\n", label, ov.Unavailable[key])
+			return
+		}
+		p("  %-22s %.2f%s\n", label, *v, unit)
+	}
+	row("Memory usage ("+ov.MemoryUsageSource+")", "memory_usage_percent", ov.MemoryUsagePercent, " %")
+	row("CPU usage", "cpu_usage_percent", ov.CPUUsagePercent, " %")
+	row("Cache hit rate", "cache_hit_rate_percent", ov.CacheHitRatePercent, " %")
+	row("Memory entries", GaugeMemoryEntries, ov.MemoryEntriesCount, "")
+	row("Relationships", GaugeRelationships, ov.RelationshipCount, "")
+	row("Active connections", GaugeActiveConnections, ov.ActiveConnections, "")
+	row("Avg query time", "average_query_time_ms", ov.AverageQueryTimeMs, " ms")
+	row("Error rate", "error_rate_percent", ov.ErrorRatePercent, " %")
+	row("Throughput", "throughput_operations_per_second", ov.ThroughputOperationsPerSecond, " ops/s")
+
+	p("\nTools\n")
+	if len(r.ToolMetrics) == 0 {
+		p("  no tool calls recorded yet\n")
+	} else {
+		p("  %-24s %8s %7s %9s %9s %9s %9s  %s\n", "tool", "calls", "errors", "success%", "avg ms", "p95 ms", "p99 ms", "last used")
+		for _, name := range sortedKeys(r.ToolMetrics) {
+			t := r.ToolMetrics[name]
+			p("  %-24s %8d %7d %9.1f %9.2f %9s %9s  %s\n", trunc(name, 24), t.CallCount, t.ErrorCount,
+				t.SuccessRate, t.AverageResponseTime, optMs(t.Recent.P95), optMs(t.Recent.P99), t.LastUsed)
+		}
+	}
+
+	pf := r.Performance
+	q := pf.Queries
+	p("\nPerformance\n")
+	p("  throughput        %s ops/s (last interval), %s ops/s (last minute)\n", pf.ThroughputPerSecond.LastInterval, pf.ThroughputPerSecond.LastMinute)
+	p("  error rate        %s %% (last interval), %s %% (last minute)\n", pf.ErrorRatePercent.LastInterval, pf.ErrorRatePercent.LastMinute)
+	p("  cache hit rate    %s %% (last minute), %s %% since start (%d hits, %d misses)\n", pf.CacheHitRatePercent.LastMinute, pf.CacheHitRateTotal, pf.CacheHits, pf.CacheMisses)
+	p("  queries           %d (%d failed), avg %s ms, p50 %s p95 %s p99 %s ms (recent)\n", q.Count, q.Errors, q.AverageMs, optMs(q.Recent.P50), optMs(q.Recent.P95), optMs(q.Recent.P99))
+
+	if s := r.System; s != nil {
+		p("\nSystem\n")
+		p("  host CPU %s %%, host memory %s %%, container memory %s %%\n", s.CPUPercent, s.HostMemoryPercent, s.ContainerMemoryPercent)
+		p("  disk read %s B/s (%s ops/s), write %s B/s (%s ops/s)\n", s.DiskReadBytesPerSec, s.DiskReadOpsPerSec, s.DiskWriteBytesPerSec, s.DiskWriteOpsPerSec)
+		p("  network rx %s B/s, tx %s B/s\n", s.NetRxBytesPerSec, s.NetTxBytesPerSec)
+		pr := s.Process
+		p("  process %d: CPU %s %% of a core, RSS %s B, %s goroutines, %s open fds\n", pr.PID, pr.CPUPercent, pr.RSSBytes, pr.Goroutines, pr.OpenFDs)
+	}
+
+	if c := r.CustomMetrics; c != nil && len(c.Counters)+len(c.Gauges)+len(c.Timers) > 0 {
+		p("\nCustom metrics\n")
+		for _, k := range sortedKeys(c.Counters) {
+			p("  %-24s %g (counter)\n", k, c.Counters[k])
+		}
+		for _, k := range sortedKeys(c.Gauges) {
+			p("  %-24s %g (gauge)\n", k, c.Gauges[k])
+		}
+		for _, k := range sortedKeys(c.Timers) {
+			t := c.Timers[k]
+			p("  %-24s %d timed, avg %s ms, p95 %s ms\n", k, t.Count, t.AverageMs, optMs(t.Recent.P95))
+		}
+	}
+
+	if o := r.SelfOverhead; o != nil {
+		p("\nMonitor overhead\n")
+		p("  %s ms CPU for the last sample, %s %% of one core, %d B held for %d samples\n",
+			o.SampleCPUMs, o.CPUPercentOfCore, o.MemoryBytes, o.HistorySamples)
+	}
+
+	var moving []string
+	for name, t := range r.Trends {
+		if t.Direction == TrendIncreasing || t.Direction == TrendDecreasing {
+			moving = append(moving, fmt.Sprintf("  %-40s %-10s %+.3g/min (min %.3g, avg %.3g, max %.3g)", trunc(name, 40), t.Direction, t.SlopePerMinute, t.Min, t.Avg, t.Max))
+		}
+	}
+	sort.Strings(moving)
+	p("\nTrends over %.0f min: %d series, %d moving\n", mi.TrendWindowMinutes, len(r.Trends), len(moving))
+	if len(moving) > 0 {
+		p("%s\n", strings.Join(moving, "\n"))
+	}
+	return bw.Flush()
+}
+
+func optMs(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", *v)
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// Text returns WriteText's rendering as a string.
+func (r *PerformanceReport) Text() string {
+	var b strings.Builder
+	_ = r.WriteText(&b) // a strings.Builder does not fail
+	return b.String()
+}

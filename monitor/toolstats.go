@@ -1,0 +1,60 @@
+package monitor
+
+import (
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// OtherTool collects the calls to tool names beyond Options.MaxTools.
+const OtherTool = "_other"
+
+// maxToolName bounds a tool name's length; longer names are cut, so a
+// hostile client cannot make the monitor hold megabyte-long keys.
+const maxToolName = 128
+
+// toolStats is the live state of one tool.
+type toolStats struct {
+	latencyStats
+	lastUsed atomic.Int64 // unix ns, coarse
+}
+
+// RecordToolUsage records one call of the named tool that took d and
+// succeeded when ok is true. A failed call is any call whose result was an
+// error, including MCP tool results with isError set.
+//
+// It is the hot path of the monitor: safe for concurrent use, lock-free and
+// allocation-free once the tool has been seen.
+func (m *Monitor) RecordToolUsage(name string, d time.Duration, ok bool) {
+	t := m.tools.get(name)
+	if t == nil {
+		t = m.addTool(name)
+	}
+	t.record(d, ok)
+	t.lastUsed.Store(m.clock.unixNano())
+}
+
+// addTool is RecordToolUsage's slow path for a name not seen before.
+func (m *Monitor) addTool(name string) *toolStats {
+	if len(name) > maxToolName {
+		name = name[:maxToolName]
+	}
+	if name == "" {
+		name = "(unnamed)"
+	}
+	if t := m.tools.get(name); t != nil {
+		return t
+	}
+	mk := func() *toolStats {
+		t := &toolStats{}
+		t.minNs.Store(maxInt64)
+		return t
+	}
+	if t := m.tools.getOrAdd(strings.Clone(name), mk); t != nil {
+		return t
+	}
+	m.droppedToolNames.Add(1)
+	return m.otherTool.Load()
+}
+
+const maxInt64 = int64(^uint64(0) >> 1)

@@ -1,0 +1,74 @@
+package monitor
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// windowSlots is how many slots a recent window is cut into. The window
+// reported spans between (windowSlots-1) and windowSlots slot lengths, so
+// more slots make it steadier at the cost of memory per tool.
+const windowSlots = 6
+
+// windowHist keeps the observations of roughly the last window in rotating
+// slot histograms. Writers add to the current slot through one atomic index
+// load; rotation (by the sampler, or by a reader) is the only writer of the
+// index, under mu, and clears a slot before making it current.
+type windowHist struct {
+	slots [windowSlots]histogram
+	cur   atomic.Int32
+
+	mu        sync.Mutex
+	slotLen   time.Duration
+	slotStart time.Time // when the current slot began; zero until first rotate
+	oldest    time.Time // start of the oldest slot still holding data
+}
+
+func (w *windowHist) observe(ns uint64) {
+	w.slots[w.cur.Load()].observe(ns)
+}
+
+// rotate advances the window to now. It is cheap when no slot has ended.
+func (w *windowHist) rotate(now time.Time, window time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slotStart.IsZero() {
+		w.slotLen = window / (windowSlots - 1)
+		w.slotStart, w.oldest = now, now
+		return
+	}
+	elapsed := now.Sub(w.slotStart)
+	if elapsed < w.slotLen {
+		return
+	}
+	steps := int(elapsed / w.slotLen)
+	if steps >= windowSlots {
+		// Everything recorded is older than the window.
+		for i := range w.slots {
+			w.slots[i].reset()
+		}
+		w.slotStart, w.oldest = now, now
+		return
+	}
+	for range steps {
+		next := (w.cur.Load() + 1) % windowSlots
+		w.slots[next].reset()
+		w.cur.Store(next)
+		w.slotStart = w.slotStart.Add(w.slotLen)
+	}
+	if first := w.slotStart.Add(-time.Duration(windowSlots-1) * w.slotLen); first.After(w.oldest) {
+		w.oldest = first
+	}
+}
+
+// read merges all slots into dst and returns when the data in it begins.
+func (w *windowHist) read(dst *histCounts) time.Time {
+	w.mu.Lock()
+	since := w.oldest
+	w.mu.Unlock()
+	for i := range w.slots {
+		w.slots[i].addTo(dst)
+	}
+	return since
+}
