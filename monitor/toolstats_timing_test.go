@@ -22,6 +22,12 @@ var benchTools = []string{"enhanced_memory", "code_analysis", "performance_repor
 
 func BenchmarkRecordToolUsage(b *testing.B) {
 	m := New(Options{DisableSystem: true})
+	// A running monitor, as in production: its coarse clock spares the hot
+	// path a time.Now call.
+	if err := m.Start(b.Context(), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	defer m.Stop()
 	for _, t := range benchTools {
 		m.RecordToolUsage(t, time.Millisecond, true)
 	}
