@@ -15,6 +15,11 @@ type Reading struct {
 	Value  float64 // meaningful only when OK
 	OK     bool    // the value was measured
 	Reason string  // why the value is missing, when !OK
+	// Idle marks a value missing because there was nothing to measure (no
+	// calls in the window, only one sample so far), as opposed to a fault
+	// such as a failing gauge. Alert rules stay quiet on idle values and
+	// raise an informational alert on faulty ones.
+	Idle bool
 }
 
 // Measured returns a valid Reading of v. NaN and ±Inf are not measurements
@@ -29,6 +34,12 @@ func Measured(v float64) Reading {
 // Unavailable returns a Reading that explains why there is no value.
 func Unavailable(format string, args ...any) Reading {
 	return Reading{Reason: fmt.Sprintf(format, args...)}
+}
+
+// NoData returns an idle unavailable Reading: nothing happened that could
+// be measured.
+func NoData(format string, args ...any) Reading {
+	return Reading{Reason: fmt.Sprintf(format, args...), Idle: true}
 }
 
 // Ptr returns the value's address when it was measured, else nil, which

@@ -297,8 +297,8 @@ func performanceOf(s *Snapshot) *PerformanceMetrics {
 		AverageMs:        avgReading(q),
 		AverageMsWindow:  w(s.Rates.QueryAverage),
 		ErrorRatePercent: w(s.Rates.QueryErrorRate),
-		MinMs:            Unavailable("no queries yet"),
-		MaxMs:            Unavailable("no queries yet"),
+		MinMs:            NoData("no queries yet"),
+		MaxMs:            NoData("no queries yet"),
 		Recent:           percentileReportOf(q.Recent, s.Time),
 		SinceStart:       percentileReportOf(q.SinceStart, s.Time),
 	}
@@ -312,7 +312,7 @@ func avgReading(l LatencySummary) Reading {
 	if a, ok := l.Average(); ok {
 		return Measured(round(ms(a), 3))
 	}
-	return Unavailable("none recorded yet")
+	return NoData("none recorded yet")
 }
 
 func customReportOf(s *Snapshot) *CustomReport {

@@ -81,6 +81,7 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 		snap.Tools[name] = ts
 		snap.Calls += ts.Count
 		snap.Errors += ts.Errors
+		snap.CallTime += ts.Sum
 	}
 	m.tools.each(readTool)
 	readTool(OtherTool, m.otherTool.Load())
@@ -102,7 +103,7 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 		if prev != nil && snap.Elapsed > 0 && prev.Overhead.SampleCPU.OK {
 			o.CPUPercent = Measured(100 * float64(d) / float64(snap.Elapsed))
 		} else {
-			o.CPUPercent = Unavailable("needs two samples")
+			o.CPUPercent = NoData("needs two samples")
 		}
 	} else {
 		if cpuErr == nil {
@@ -122,9 +123,9 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 // about a minute old.
 func (s *sampler) rates(snap, prev *Snapshot) {
 	if prev == nil {
-		none := Unavailable("first sample: rates need two")
+		none := NoData("first sample: rates need two")
 		w := Windowed{none, none}
-		snap.Rates = Rates{Throughput: w, ErrorRate: w, CacheHitRate: w, QueryAverage: w, QueryErrorRate: w}
+		snap.Rates = Rates{Throughput: w, ErrorRate: w, CacheHitRate: w, QueryAverage: w, QueryErrorRate: w, Concurrency: w}
 		for name, t := range snap.Tools {
 			t.CallsPerSecond, t.ErrorRate = none, none
 			snap.Tools[name] = t
@@ -138,6 +139,15 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 	both := func(f func(old *Snapshot, span time.Duration) Reading) Windowed {
 		return Windowed{LastInterval: f(prev, r.IntervalSpan), LastMinute: f(base, r.MinuteSpan)}
 	}
+	r.Concurrency = both(func(old *Snapshot, span time.Duration) Reading {
+		if span <= 0 {
+			return NoData("no time between samples")
+		}
+		return Measured(float64(snap.CallTime-old.CallTime) / float64(span))
+	})
+	r.CallsInMinute = snap.Calls - base.Calls
+	r.CacheLookupsInMinute = snap.CacheHits + snap.CacheMisses - base.CacheHits - base.CacheMisses
+	r.QueriesInMinute = snap.Queries.Count - base.Queries.Count
 	r.Throughput = both(func(old *Snapshot, span time.Duration) Reading {
 		return perSecond(snap.Calls-old.Calls, span)
 	})
@@ -151,7 +161,7 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 	r.QueryAverage = both(func(old *Snapshot, span time.Duration) Reading {
 		n := snap.Queries.Count - old.Queries.Count
 		if n == 0 {
-			return Unavailable("no queries")
+			return NoData("no queries in the window")
 		}
 		return Measured(ms(snap.Queries.Sum-old.Queries.Sum) / float64(n))
 	})
@@ -160,6 +170,7 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 	})
 	for name, t := range snap.Tools {
 		old := base.Tools[name] // zero when the tool is newer than base
+		t.CallsInMinute = t.Count - old.Count
 		t.CallsPerSecond = perSecond(t.Count-old.Count, r.MinuteSpan)
 		t.ErrorRate = percent(t.Errors-old.Errors, t.Count-old.Count, "no calls")
 		snap.Tools[name] = t
@@ -168,14 +179,14 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 
 func perSecond(n uint64, span time.Duration) Reading {
 	if span <= 0 {
-		return Unavailable("no time between samples")
+		return NoData("no time between samples")
 	}
 	return Measured(float64(n) / span.Seconds())
 }
 
 func percent(part, whole uint64, none string) Reading {
 	if whole == 0 {
-		return Unavailable("%s in the window", none)
+		return NoData("%s in the window", none)
 	}
 	return Measured(100 * float64(part) / float64(whole))
 }

@@ -19,6 +19,11 @@ const (
 	SeriesMonitorCPU     = "monitor_cpu_percent"
 	SeriesMonitorMemory  = "monitor_memory_bytes"
 	SeriesMonitorSampleT = "monitor_sample_cpu_ms"
+
+	SeriesCallsInMinute        = "tool_calls_last_minute"
+	SeriesCacheLookupsInMinute = "cache_lookups_last_minute"
+	SeriesQueriesInMinute      = "queries_last_minute"
+	SeriesConcurrency          = "average_concurrency"
 )
 
 // EachSeries calls fn for every named figure of the snapshot, measured or
@@ -57,6 +62,10 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		fn("goroutines", sys.Process.Goroutines)
 	}
 
+	fn(SeriesCallsInMinute, Measured(float64(s.Rates.CallsInMinute)))
+	fn(SeriesCacheLookupsInMinute, Measured(float64(s.Rates.CacheLookupsInMinute)))
+	fn(SeriesQueriesInMinute, Measured(float64(s.Rates.QueriesInMinute)))
+	fn(SeriesConcurrency, s.Rates.Concurrency.LastMinute)
 	fn("throughput_last_interval", s.Rates.Throughput.LastInterval)
 	fn("error_rate_last_interval_percent", s.Rates.ErrorRate.LastInterval)
 	fn("cache_hit_rate_last_interval_percent", s.Rates.CacheHitRate.LastInterval)
@@ -69,6 +78,7 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		fn(p+"call_count", Measured(float64(t.Count)))
 		fn(p+"error_count", Measured(float64(t.Errors)))
 		fn(p+"calls_per_second", t.CallsPerSecond)
+		fn(p+"calls_last_minute", Measured(float64(t.CallsInMinute)))
 		fn(p+"error_rate_percent", t.ErrorRate)
 		latencySeries(strings.TrimSuffix(p, "."), t.LatencySummary, fn)
 	}
@@ -91,14 +101,14 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 // latencySeries names the average (since start) and the recent-window
 // percentiles of a latency summary, in milliseconds.
 func latencySeries(prefix string, l LatencySummary, fn func(string, Reading)) {
-	avg := Unavailable("no calls yet")
+	avg := NoData("no calls yet")
 	if a, ok := l.Average(); ok {
 		avg = Measured(ms(a))
 	}
 	fn(prefix+".average_response_time_ms", avg)
 	pct := func(d time.Duration) Reading {
 		if l.Recent.Count == 0 {
-			return Unavailable("no calls in the recent window")
+			return NoData("no calls in the recent window")
 		}
 		return Measured(ms(d))
 	}

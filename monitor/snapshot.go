@@ -25,8 +25,9 @@ type Snapshot struct {
 	Queries LatencySummary
 	// Tools holds every tool called at least once, by name.
 	Tools map[string]ToolSnapshot
-	// Calls and Errors total all tool calls.
+	// Calls and Errors total all tool calls, and CallTime their durations.
 	Calls, Errors uint64
+	CallTime      time.Duration
 	Custom        CustomSnapshot
 	Rates         Rates
 	Overhead      Overhead
@@ -54,6 +55,12 @@ type Rates struct {
 	QueryAverage Windowed
 	// QueryErrorRate is failed queries as a percentage of all queries.
 	QueryErrorRate Windowed
+	// Concurrency is the average number of tool calls in flight: the time
+	// spent in calls over the span. At 1 or more the server was never idle.
+	Concurrency Windowed
+	// How much happened in the last minute, so that rate alerts can ignore
+	// windows too quiet to judge.
+	CallsInMinute, CacheLookupsInMinute, QueriesInMinute uint64
 }
 
 // Windowed is one figure over the last interval and over the last minute.
@@ -86,9 +93,11 @@ type Overhead struct {
 type ToolSnapshot struct {
 	LatencySummary
 	LastUsed time.Time
-	// CallsPerSecond and ErrorRate (percent) are over the last minute.
+	// CallsPerSecond, ErrorRate (percent) and CallsInMinute are over the
+	// last minute.
 	CallsPerSecond Reading
 	ErrorRate      Reading
+	CallsInMinute  uint64
 }
 
 // SuccessRate returns successful calls as a percentage of all calls.

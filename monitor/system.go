@@ -41,10 +41,10 @@ type ProcessStats struct {
 	PID int32 `json:"pid"`
 	// CPUPercent is CPU time over wall time, as a share of one core (as top
 	// shows it), so a busy process on 4 cores can reach 400.
-	CPUPercent  Reading `json:"cpu_percent"`
-	RSSBytes    Reading `json:"rss_bytes"`
-	OpenFDs     Reading `json:"open_fds"`
-	Threads     Reading `json:"threads"`
+	CPUPercent Reading `json:"cpu_percent"`
+	RSSBytes   Reading `json:"rss_bytes"`
+	OpenFDs    Reading `json:"open_fds"`
+	Threads    Reading `json:"threads"`
 	// Goroutines is set only for this process.
 	Goroutines Reading `json:"goroutines"`
 }

@@ -108,12 +108,12 @@ func (c *systemCollector) hostCPU(ctx context.Context) Reading {
 	prev, had := c.cpuPrev, c.cpuHave
 	c.cpuPrev, c.cpuHave = cur, true
 	if !had {
-		return Unavailable("needs two samples")
+		return NoData("needs two samples")
 	}
 	total0, busy0 := cpuBusy(prev)
 	total1, busy1 := cpuBusy(cur)
 	if total1 <= total0 {
-		return Unavailable("no CPU time elapsed since the last sample")
+		return NoData("no CPU time elapsed since the last sample")
 	}
 	return Measured(clampPercent((busy1 - busy0) / (total1 - total0) * 100))
 }

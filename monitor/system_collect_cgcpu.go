@@ -37,9 +37,9 @@ func (c *systemCollector) cgroupCPU(now time.Time) Reading {
 	cg.cpuPrevNs, cg.cpuPrevAt, cg.cpuHave = usage, now, true
 	switch dt := now.Sub(prevAt); {
 	case !had:
-		return Unavailable("needs two samples")
+		return NoData("needs two samples")
 	case dt <= 0:
-		return Unavailable("no time elapsed since the last sample")
+		return NoData("no time elapsed since the last sample")
 	case usage < prevNs:
 		return Unavailable("cgroup CPU usage went backwards (cgroup recreated?)")
 	default:

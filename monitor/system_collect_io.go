@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -35,18 +34,19 @@ func (r *rateCounters) add(name string, v [4]uint64) { r.cur[name] = v }
 
 // finish ends a reading taken at now and returns the per-second increase of
 // each counter, summed over the names seen in both readings, or why there is
-// none. A reading that failed should not be finished, so the next one is
-// differenced against the last good one.
-func (r *rateCounters) finish(now time.Time) (rates [4]float64, reason string) {
+// none (an unavailable Reading; rates are valid only when why.OK). A reading
+// that failed should not be finished, so the next one is differenced against
+// the last good one.
+func (r *rateCounters) finish(now time.Time) (rates [4]float64, why Reading) {
 	prev, prevAt, primed := r.prev, r.prevAt, r.primed
 	r.prev, r.cur, r.prevAt, r.primed = r.cur, prev, now, true
 	cur := r.prev
 	if !primed {
-		return rates, "needs two samples"
+		return rates, NoData("needs two samples")
 	}
 	dt := now.Sub(prevAt).Seconds()
 	if dt <= 0 {
-		return rates, "no time elapsed since the last sample"
+		return rates, NoData("no time elapsed since the last sample")
 	}
 	var sum [4]uint64
 	for name, v := range cur {
@@ -56,7 +56,7 @@ func (r *rateCounters) finish(now time.Time) (rates [4]float64, reason string) {
 		}
 		for i := range v {
 			if v[i] < p[i] {
-				return rates, fmt.Sprintf("counters of %s went backwards (reset?)", name)
+				return rates, Unavailable("counters of %s went backwards (reset?)", name)
 			}
 			sum[i] += v[i] - p[i]
 		}
@@ -64,7 +64,7 @@ func (r *rateCounters) finish(now time.Time) (rates [4]float64, reason string) {
 	for i := range sum {
 		rates[i] = float64(sum[i]) / dt
 	}
-	return rates, ""
+	return rates, Reading{OK: true}
 }
 
 // diskState counts I/O over whole physical block devices only.
@@ -134,8 +134,8 @@ func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *Syste
 		d.rates.add(name, [4]uint64{st.ReadBytes, st.WriteBytes, st.ReadCount, st.WriteCount})
 	}
 	r, why := d.rates.finish(now)
-	if why != "" {
-		set(Unavailable("%s", why))
+	if !why.OK {
+		set(why)
 		return
 	}
 	s.DiskReadBytesPerSec = Measured(r[0])
@@ -189,8 +189,8 @@ func (c *systemCollector) netRates(ctx context.Context, now time.Time, s *System
 		}
 	}
 	r, why := n.rates.finish(now)
-	if why != "" {
-		s.NetRxBytesPerSec, s.NetTxBytesPerSec = Unavailable("%s", why), Unavailable("%s", why)
+	if !why.OK {
+		s.NetRxBytesPerSec, s.NetTxBytesPerSec = why, why
 		return
 	}
 	s.NetRxBytesPerSec, s.NetTxBytesPerSec = Measured(r[0]), Measured(r[1])

@@ -94,9 +94,9 @@ func (p *processCollector) cpuPercent(cpuSec float64, now time.Time) Reading {
 	p.cpuPrev, p.cpuAt, p.cpuHave = cpuSec, now, true
 	switch dt := now.Sub(at).Seconds(); {
 	case !had:
-		return Unavailable("needs two samples")
+		return NoData("needs two samples")
 	case dt <= 0:
-		return Unavailable("no time elapsed since the last sample")
+		return NoData("no time elapsed since the last sample")
 	case cpuSec < prev:
 		return Unavailable("process CPU time went backwards")
 	default:
@@ -117,7 +117,9 @@ func (p *processCollector) readLinux(st *ProcessStats) (float64, error) {
 		p.statPath, p.fdPath = filepath.Join(dir, "stat"), filepath.Join(dir, "fd")
 	}
 	b, err := p.files.read(p.statPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && !p.self {
+		// This process is plainly alive, so for it a missing file means
+		// /proc is not what we think, which is an error worth showing.
 		return 0, errExited
 	}
 	var ps procStat

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `pbatunnel measures the tool calls of an MCP server and the host it runs on.
+
+Usage:
+  pbatunnel <command> [flags]
+
+Commands:
+  serve     sample the host and this process, logging one line per sample
+  version   print the version and the Go version it was built with
+  help      show this help, or a command's flags with "help <command>"
+
+Every flag can also be set with an environment variable PBATUNNEL_<FLAG>,
+upper-case with "-" as "_" (--data-dir is PBATUNNEL_DATA_DIR). A flag wins
+over the variable, which wins over the config file.
+`)
+}
+
+// runHelp prints the overview, or the flags of the named command, to stdout:
+// help that was asked for is output, not a diagnostic.
+func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
+	switch {
+	case len(args) == 0:
+		printUsage(stdout)
+		return nil
+	case len(args) > 1:
+		return &usageError{err: fmt.Errorf("want at most one command, got %q", args)}
+	}
+	switch args[0] {
+	case "serve":
+		fs, _ := newServeFlags(stdout)
+		fs.Usage()
+	case "version":
+		fs := newVersionFlags(stdout)
+		fs.Usage()
+	case "help":
+		printUsage(stdout)
+	default:
+		return &usageError{err: fmt.Errorf("unknown command %q", args[0])}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// newServeFlags returns serve's flag set bound to a Settings holding the
+// defaults.
+func newServeFlags(out io.Writer) (*flag.FlagSet, *config.Settings) {
+	s := config.Defaults()
+	fs := flag.NewFlagSet("pbatunnel serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	s.RegisterFlags(fs)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `Usage: pbatunnel serve [flags]
+
+Sample the host and this process every --interval and log one line per
+sample, until interrupted (SIGINT or SIGTERM).
+
+Flags (each also read from PBATUNNEL_<FLAG>, such as PBATUNNEL_DATA_DIR;
+precedence: flag > environment > config file > default):
+`)
+		fs.PrintDefaults()
+	}
+	return fs, &s
+}
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs, s := newServeFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := s.Resolve(fs, os.LookupEnv); err != nil {
+		return &usageError{err: err}
+	}
+	return serve(ctx, s, newLogger(stderr, s.LogFormat, s.LogLevel))
+}
+
+// serve runs the monitor until ctx ends or a SIGINT or SIGTERM arrives.
+func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := monitor.New(monitor.Options{
+		Interval:     s.Interval,
+		MaxSamples:   s.MaxSamples,
+		MaxAge:       s.MaxAge,
+		RecentWindow: s.RecentWindow,
+		TrendWindow:  s.TrendWindow,
+		Logger:       logger,
+	})
+	// Subscribe before Start: the first sample is taken at once and would
+	// otherwise be published before anyone listens.
+	samples := m.Subscribe(ctx, 8)
+
+	logger.LogAttrs(ctx, slog.LevelInfo, "starting",
+		slog.String("version", version()),
+		slog.String("go", runtime.Version()),
+		slog.String("addr", s.Addr),
+		// Said outright so nobody points a browser at addr and wonders.
+		slog.String("dashboard", "not available in this version"),
+		slog.Duration("interval", s.Interval),
+		slog.String("data_dir", s.DataDir),
+		slog.String("config_file", s.ConfigFile),
+	)
+	if err := m.Start(ctx, s.Interval); err != nil {
+		return fmt.Errorf("starting monitor: %w", err)
+	}
+
+	// The channel is closed when ctx ends.
+	for snap := range samples {
+		logger.LogAttrs(ctx, slog.LevelInfo, "sample", snap.LogAttrs()...)
+	}
+
+	// Restore default signal handling first, so that a second Ctrl-C ends a
+	// shutdown that hangs.
+	stop()
+	m.Stop()
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped",
+		slog.String("reason", context.Cause(ctx).Error()))
+	return nil
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,198 @@
+// Package config reads pbatunnel's YAML config file and merges it with
+// command-line flags and PBATUNNEL_* environment variables into the Settings
+// a command runs with. Precedence is flag > environment > file > default.
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MinInterval is the shortest sampling interval accepted. Below it the
+// sampler would spend a noticeable share of a core measuring itself.
+const MinInterval = 100 * time.Millisecond
+
+// File is the content of a config file. Pointer fields are nil when the key
+// is absent, so that an explicit zero ("max_samples: 0") is reported as an
+// error instead of silently meaning "default". New sections are added as new
+// fields with a yaml tag; Load checks keys against the struct by reflection,
+// so nothing else needs to change to accept them.
+type File struct {
+	// Addr is the host:port the dashboard listens on.
+	Addr string `yaml:"addr"`
+	// DataDir holds the state pbatunnel keeps between runs. A relative path
+	// is relative to the directory of the config file.
+	DataDir string `yaml:"data_dir"`
+	// Interval is the time between samples.
+	Interval *Duration `yaml:"interval"`
+	// Retention bounds the sample history.
+	Retention Retention `yaml:"retention"`
+	// RecentWindow is the span of the "recent" latency percentiles.
+	RecentWindow *Duration `yaml:"recent_window"`
+	// TrendWindow is the span trends are computed over.
+	TrendWindow *Duration `yaml:"trend_window"`
+}
+
+// Retention bounds the sample history; whichever limit is tighter wins.
+type Retention struct {
+	MaxSamples *int      `yaml:"max_samples"`
+	MaxAge     *Duration `yaml:"max_age"`
+}
+
+// A FieldError reports a problem with one key of a config file.
+type FieldError struct {
+	File string // path of the config file; empty when validating a File built in code
+	Line int    // 1-based line of the key; 0 when unknown
+	Key  string // dotted path of the key, such as "retention.max_age"
+	Err  error
+}
+
+func (e *FieldError) Error() string {
+	var b bytes.Buffer
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// ErrUnknownKey is wrapped by the FieldError for a key the schema does not
+// have, which is most often a typo that would otherwise be ignored.
+var ErrUnknownKey = errors.New("unknown key")
+
+// Load reads and validates the config file at path. Unknown keys, values of
+// the wrong type and out-of-range values are errors; each names the file,
+// the line and the key. An empty file is valid and sets nothing.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if f.DataDir != "" && !filepath.IsAbs(f.DataDir) {
+		f.DataDir = filepath.Join(filepath.Dir(path), f.DataDir)
+	}
+	return f, nil
+}
+
+func parse(path string, data []byte) (*File, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f := new(File)
+	if root.Kind == 0 { // empty document
+		return f, nil
+	}
+	lines := map[string]int{}
+	if errs := checkSchema(&root, f, lines); len(errs) > 0 {
+		// Decode leniently what can be decoded so that out-of-range values
+		// are reported in the same run as the schema errors, except for keys
+		// already reported: their half-decoded values mean nothing.
+		_ = root.Decode(f)
+		bad := map[string]bool{}
+		for _, e := range errs {
+			bad[e.Key] = true
+		}
+		for _, e := range f.validateAt(lines) {
+			if !bad[e.Key] {
+				errs = append(errs, e)
+			}
+		}
+		return nil, withFile(path, errs)
+	}
+	// checkSchema has already decoded every value on its own, so this decode
+	// is not expected to fail; KnownFields keeps it strict should the two
+	// ever disagree.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if errs := f.validateAt(lines); len(errs) > 0 {
+		return nil, withFile(path, errs)
+	}
+	return f, nil
+}
+
+// validateAt validates f and places each error on the line of its key.
+func (f *File) validateAt(lines map[string]int) []*FieldError {
+	errs := f.validate()
+	for _, e := range errs {
+		e.Line = lines[e.Key]
+	}
+	return errs
+}
+
+// withFile sets the file of every error and joins them in line order.
+func withFile(path string, errs []*FieldError) error {
+	slices.SortStableFunc(errs, func(a, b *FieldError) int { return cmp.Compare(a.Line, b.Line) })
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		e.File = path
+		joined[i] = e
+	}
+	return errors.Join(joined...)
+}
+
+// Validate reports every out-of-range value in f, each as a *FieldError
+// naming the key.
+func (f *File) Validate() error {
+	errs := f.validate()
+	joined := make([]error, len(errs))
+	for i, e := range errs {
+		joined[i] = e
+	}
+	return errors.Join(joined...)
+}
+
+func (f *File) validate() []*FieldError {
+	var errs []*FieldError
+	check := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, &FieldError{Key: key, Err: err})
+		}
+	}
+	if f.Addr != "" {
+		check("addr", CheckAddr(f.Addr))
+	}
+	if f.Interval != nil {
+		check("interval", CheckInterval(time.Duration(*f.Interval)))
+	}
+	if n := f.Retention.MaxSamples; n != nil && *n < 1 {
+		check("retention.max_samples", fmt.Errorf("must be at least 1, got %d", *n))
+	}
+	check("retention.max_age", positive(f.Retention.MaxAge))
+	check("recent_window", positive(f.RecentWindow))
+	check("trend_window", positive(f.TrendWindow))
+	return errs
+}
+
+func positive(d *Duration) error {
+	if d != nil && *d <= 0 {
+		return fmt.Errorf("must be positive, got %s", d)
+	}
+	return nil
+}

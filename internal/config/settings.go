@@ -1,0 +1,172 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Defaults for the settings that have one of their own. The retention and
+// window settings default to zero, which the monitor reads as its own
+// default, so the numbers live in one place.
+const (
+	DefaultAddr      = "127.0.0.1:8080"
+	DefaultInterval  = 30 * time.Second
+	DefaultLogFormat = LogText
+)
+
+// Log formats accepted by --log-format.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// EnvPrefix starts the name of every environment variable read.
+const EnvPrefix = "PBATUNNEL_"
+
+// Settings are what a command runs with once flags, environment and config
+// file have been merged.
+type Settings struct {
+	Addr       string        // host:port of the dashboard
+	Interval   time.Duration // time between samples
+	DataDir    string        // absolute once resolved
+	ConfigFile string        // "" when none was given
+	LogFormat  string        // LogText or LogJSON
+	LogLevel   slog.Level
+
+	// Only the config file sets these; zero means the monitor's default.
+	MaxSamples   int
+	MaxAge       time.Duration
+	RecentWindow time.Duration
+	TrendWindow  time.Duration
+}
+
+// Defaults returns the settings used when nothing else is given. DataDir is
+// left empty: Resolve derives it from the environment.
+func Defaults() Settings {
+	return Settings{
+		Addr:      DefaultAddr,
+		Interval:  DefaultInterval,
+		LogFormat: DefaultLogFormat,
+		LogLevel:  slog.LevelInfo,
+	}
+}
+
+// RegisterFlags defines on fs one flag per setting that has a flag, each
+// bound to the matching field of s, with the field's current value as the
+// default.
+func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
+	fs.Var((*addrValue)(&s.Addr), "addr", "`host:port` the dashboard will listen on")
+	fs.Var((*intervalValue)(&s.Interval), "interval", "`duration` between samples, at least "+MinInterval.String())
+	fs.StringVar(&s.ConfigFile, "config", s.ConfigFile, "YAML config `file` (see docs/CONFIG.md)")
+	fs.StringVar(&s.DataDir, "data-dir", s.DataDir,
+		"`directory` for state kept between runs (default $XDG_DATA_HOME/pbatunnel or ~/.local/share/pbatunnel)")
+	fs.Var((*logFormatValue)(&s.LogFormat), "log-format", "log line `format`: text or json")
+	fs.TextVar(&s.LogLevel, "log-level", s.LogLevel, "lowest `level` logged: debug, info, warn or error")
+}
+
+// EnvVar returns the environment variable that stands in for a flag:
+// "data-dir" becomes "PBATUNNEL_DATA_DIR".
+func EnvVar(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Resolve completes s after fs, whose flags RegisterFlags bound to s, has
+// parsed the command line. Every flag not given on the command line is taken
+// from its environment variable when that is set and not empty; then
+// settings still unset are taken from the config file named by --config or
+// PBATUNNEL_CONFIG; the rest keep their defaults. lookupEnv is os.LookupEnv
+// outside tests.
+//
+// A bad environment value is an error naming the variable; a bad config file
+// is an error naming the file, line and key.
+func (s *Settings) Resolve(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	var errs []error
+	for _, name := range names {
+		if given[name] {
+			continue
+		}
+		env := EnvVar(name)
+		v, ok := lookupEnv(env)
+		if !ok || v == "" {
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			errs = append(errs, fmt.Errorf("environment variable %s: invalid value %q: %w", env, v, err))
+			continue
+		}
+		given[name] = true
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+
+	if s.ConfigFile != "" {
+		f, err := Load(s.ConfigFile)
+		if err != nil {
+			return fmt.Errorf("loading config: %w", err)
+		}
+		s.applyFile(f, given)
+	}
+
+	if s.DataDir == "" {
+		dir, err := defaultDataDir(lookupEnv)
+		if err != nil {
+			return err
+		}
+		s.DataDir = dir
+	}
+	dir, err := filepath.Abs(s.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	s.DataDir = dir
+	return nil
+}
+
+// applyFile copies the values present in f into s, except those a flag or
+// environment variable already set.
+func (s *Settings) applyFile(f *File, given map[string]bool) {
+	if f.Addr != "" && !given["addr"] {
+		s.Addr = f.Addr
+	}
+	if f.DataDir != "" && !given["data-dir"] {
+		s.DataDir = f.DataDir
+	}
+	if f.Interval != nil && !given["interval"] {
+		s.Interval = time.Duration(*f.Interval)
+	}
+	if f.Retention.MaxSamples != nil {
+		s.MaxSamples = *f.Retention.MaxSamples
+	}
+	if f.Retention.MaxAge != nil {
+		s.MaxAge = time.Duration(*f.Retention.MaxAge)
+	}
+	if f.RecentWindow != nil {
+		s.RecentWindow = time.Duration(*f.RecentWindow)
+	}
+	if f.TrendWindow != nil {
+		s.TrendWindow = time.Duration(*f.TrendWindow)
+	}
+}
+
+// defaultDataDir follows the XDG base directory convention, which ignores a
+// relative XDG_DATA_HOME.
+func defaultDataDir(lookupEnv func(string) (string, bool)) (string, error) {
+	if x, ok := lookupEnv("XDG_DATA_HOME"); ok && filepath.IsAbs(x) {
+		return filepath.Join(x, "pbatunnel"), nil
+	}
+	if home, ok := lookupEnv("HOME"); ok && home != "" {
+		return filepath.Join(home, ".local", "share", "pbatunnel"), nil
+	}
+	return "", fmt.Errorf("no data directory: set --data-dir, %s or HOME", EnvVar("data-dir"))
+}

@@ -1,0 +1,254 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mapEnv is a lookupEnv over a fixed map, so tests never see the real
+// environment.
+func mapEnv(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+// resolve runs the flag, environment and file layers the way a command does.
+func resolve(t *testing.T, args []string, env map[string]string) (Settings, error) {
+	t.Helper()
+	s := Defaults()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if env == nil {
+		env = map[string]string{}
+	}
+	if _, ok := env["HOME"]; !ok {
+		env["HOME"] = "/home/test"
+	}
+	err := s.Resolve(fs, mapEnv(env))
+	return s, err
+}
+
+func TestPrecedence(t *testing.T) {
+	file := writeConfig(t, "addr: 127.0.0.3:8080\ninterval: 3s\ndata_dir: /from/file\n")
+	tests := []struct {
+		name                      string
+		flag, env                 bool
+		useFile                   bool
+		wantAddr, wantDir         string
+		wantInterval              time.Duration
+		configFromEnvInsteadOfArg bool
+	}{
+		{name: "default", wantAddr: DefaultAddr, wantInterval: DefaultInterval,
+			wantDir: "/home/test/.local/share/pbatunnel"},
+		{name: "file over default", useFile: true,
+			wantAddr: "127.0.0.3:8080", wantInterval: 3 * time.Second, wantDir: "/from/file"},
+		{name: "env over file", useFile: true, env: true,
+			wantAddr: "127.0.0.2:8080", wantInterval: 2 * time.Second, wantDir: "/from/env"},
+		{name: "env over default", env: true,
+			wantAddr: "127.0.0.2:8080", wantInterval: 2 * time.Second, wantDir: "/from/env"},
+		{name: "flag over env and file", useFile: true, env: true, flag: true,
+			wantAddr: "127.0.0.1:9999", wantInterval: time.Second, wantDir: "/from/flag"},
+		{name: "flag over file", useFile: true, flag: true,
+			wantAddr: "127.0.0.1:9999", wantInterval: time.Second, wantDir: "/from/flag"},
+		{name: "config path from env", useFile: true, configFromEnvInsteadOfArg: true,
+			wantAddr: "127.0.0.3:8080", wantInterval: 3 * time.Second, wantDir: "/from/file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var args []string
+			env := map[string]string{}
+			if tt.flag {
+				args = append(args, "--addr", "127.0.0.1:9999", "--interval", "1s", "--data-dir", "/from/flag")
+			}
+			if tt.env {
+				env["PBATUNNEL_ADDR"] = "127.0.0.2:8080"
+				env["PBATUNNEL_INTERVAL"] = "2s"
+				env["PBATUNNEL_DATA_DIR"] = "/from/env"
+			}
+			if tt.useFile {
+				if tt.configFromEnvInsteadOfArg {
+					env["PBATUNNEL_CONFIG"] = file
+				} else {
+					args = append(args, "--config", file)
+				}
+			}
+			s, err := resolve(t, args, env)
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if s.Addr != tt.wantAddr || s.Interval != tt.wantInterval || s.DataDir != tt.wantDir {
+				t.Errorf("got addr=%s interval=%s data-dir=%s, want %s %s %s",
+					s.Addr, s.Interval, s.DataDir, tt.wantAddr, tt.wantInterval, tt.wantDir)
+			}
+		})
+	}
+}
+
+// TestPrecedencePerSetting checks that layers are merged setting by setting,
+// not as a whole: a flag for one setting does not hide the file's value for
+// another.
+func TestPrecedencePerSetting(t *testing.T) {
+	file := writeConfig(t, `
+addr: 127.0.0.3:8080
+interval: 3s
+retention:
+  max_samples: 10
+  max_age: 1h
+recent_window: 2m
+trend_window: 20m
+`)
+	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999"},
+		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{
+		Addr:         "127.0.0.1:9999",
+		Interval:     3 * time.Second,
+		DataDir:      "/home/test/.local/share/pbatunnel",
+		ConfigFile:   file,
+		LogFormat:    LogJSON,
+		LogLevel:     slog.LevelDebug,
+		MaxSamples:   10,
+		MaxAge:       time.Hour,
+		RecentWindow: 2 * time.Minute,
+		TrendWindow:  20 * time.Minute,
+	}
+	if s != want {
+		t.Errorf("Resolve:\n got %+v\nwant %+v", s, want)
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	badFile := writeConfig(t, "adr: 127.0.0.1:8080\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{name: "env interval not a duration", env: map[string]string{"PBATUNNEL_INTERVAL": "banana"},
+			want: []string{"PBATUNNEL_INTERVAL", `"banana"`}},
+		{name: "env interval too short", env: map[string]string{"PBATUNNEL_INTERVAL": "10ms"},
+			want: []string{"PBATUNNEL_INTERVAL", "at least 100ms"}},
+		{name: "env addr", env: map[string]string{"PBATUNNEL_ADDR": "nowhere"},
+			want: []string{"PBATUNNEL_ADDR", "host:port"}},
+		{name: "env log format", env: map[string]string{"PBATUNNEL_LOG_FORMAT": "xml"},
+			want: []string{"PBATUNNEL_LOG_FORMAT", `"xml"`}},
+		{name: "env log level", env: map[string]string{"PBATUNNEL_LOG_LEVEL": "loud"},
+			want: []string{"PBATUNNEL_LOG_LEVEL"}},
+		{name: "every bad variable named",
+			env:  map[string]string{"PBATUNNEL_LOG_LEVEL": "loud", "PBATUNNEL_INTERVAL": "x"},
+			want: []string{"PBATUNNEL_LOG_LEVEL", "PBATUNNEL_INTERVAL"}},
+		{name: "config file unknown key", args: []string{"--config", badFile},
+			want: []string{"loading config", badFile + ":1: adr: unknown key"}},
+		{name: "config file missing", env: map[string]string{"PBATUNNEL_CONFIG": "/nonexistent/pbatunnel.yaml"},
+			want: []string{"loading config", "/nonexistent/pbatunnel.yaml"}},
+		{name: "no home for the data dir", env: map[string]string{"HOME": ""},
+			want: []string{"no data directory", "PBATUNNEL_DATA_DIR"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(t, tt.args, tt.env)
+			if err == nil {
+				t.Fatal("Resolve succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A bad environment variable for a setting given as a flag is never read,
+// so it cannot fail the command.
+func TestFlagShadowsBadEnv(t *testing.T) {
+	s, err := resolve(t, []string{"--interval", "5s"}, map[string]string{"PBATUNNEL_INTERVAL": "banana"})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if s.Interval != 5*time.Second {
+		t.Errorf("Interval = %s, want 5s", s.Interval)
+	}
+}
+
+func TestFlagValidation(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--interval", "99ms"}, "at least 100ms"},
+		{[]string{"--interval", "soon"}, `invalid duration "soon"`},
+		{[]string{"--addr", "127.0.0.1"}, "host:port"},
+		{[]string{"--addr", "127.0.0.1:70000"}, "0 to 65535"},
+		{[]string{"--log-format", "yaml"}, `"yaml"`},
+		{[]string{"--log-level", "chatty"}, "log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, err := resolve(t, tt.args, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"xdg", map[string]string{"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"}, "/xdg/pbatunnel"},
+		{"relative xdg is ignored", map[string]string{"XDG_DATA_HOME": "rel", "HOME": "/home/u"},
+			"/home/u/.local/share/pbatunnel"},
+		{"home", map[string]string{"HOME": "/home/u"}, "/home/u/.local/share/pbatunnel"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := resolve(t, nil, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.DataDir != tt.want {
+				t.Errorf("DataDir = %q, want %q", s.DataDir, tt.want)
+			}
+		})
+	}
+}
+
+func TestRelativeDataDirFlagIsMadeAbsolute(t *testing.T) {
+	s, err := resolve(t, []string{"--data-dir", "state"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(s.DataDir) || filepath.Base(s.DataDir) != "state" {
+		t.Errorf("DataDir = %q, want an absolute path ending in state", s.DataDir)
+	}
+}
+
+func TestEnvVar(t *testing.T) {
+	for flagName, want := range map[string]string{
+		"addr":       "PBATUNNEL_ADDR",
+		"data-dir":   "PBATUNNEL_DATA_DIR",
+		"log-format": "PBATUNNEL_LOG_FORMAT",
+	} {
+		if got := EnvVar(flagName); got != want {
+			t.Errorf("EnvVar(%q) = %q, want %q", flagName, got, want)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// CheckAddr reports whether addr is a host:port with a numeric port. An
+// empty host means every interface.
+func CheckAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, such as 127.0.0.1:8080: %w", err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q of %q is not a number from 0 to 65535", port, addr)
+	}
+	return nil
+}
+
+// CheckInterval reports whether d is an acceptable sampling interval.
+func CheckInterval(d time.Duration) error {
+	if d < MinInterval {
+		return fmt.Errorf("must be at least %s, got %s", MinInterval, d)
+	}
+	return nil
+}
+
+// The flag.Value types below validate in Set, so a bad value is rejected
+// with the name of the flag or environment variable it came from rather than
+// later, when its source is no longer known.
+
+type addrValue string
+
+func (v *addrValue) String() string { return string(*v) }
+
+func (v *addrValue) Set(s string) error {
+	if err := CheckAddr(s); err != nil {
+		return err
+	}
+	*v = addrValue(s)
+	return nil
+}
+
+type intervalValue time.Duration
+
+func (v *intervalValue) String() string { return time.Duration(*v).String() }
+
+func (v *intervalValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want a duration such as 30s or 5m)", s)
+	}
+	if err := CheckInterval(d); err != nil {
+		return err
+	}
+	*v = intervalValue(d)
+	return nil
+}
+
+type logFormatValue string
+
+func (v *logFormatValue) String() string { return string(*v) }
+
+func (v *logFormatValue) Set(s string) error {
+	switch s {
+	case LogText, LogJSON:
+		*v = logFormatValue(s)
+		return nil
+	}
+	return fmt.Errorf("want %q or %q, got %q", LogText, LogJSON, s)
+}

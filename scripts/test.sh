@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The repository's test command. It installs what the tests need when it is
+# missing, then checks formatting, vets, and runs every test with the race
+# detector. Extra arguments go to "go test":
+#
+#   bash scripts/test.sh                      # everything
+#   bash scripts/test.sh -run TestServe -v    # a subset, verbosely
+#
+# Under CI=true a test whose external program is still missing fails instead
+# of skipping (see internal/testenv).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Debian packages the tests need, as "program:package": the package is
+# installed when the program is not on PATH.
+APT_NEEDS=(
+	gcc:gcc # the race detector needs cgo
+)
+
+# install_apt_needs installs, in one apt-get run, the package of every
+# program in APT_NEEDS that is not on PATH.
+install_apt_needs() {
+	local missing=() pair
+	for pair in ${APT_NEEDS[@]+"${APT_NEEDS[@]}"}; do
+		if ! command -v "${pair%%:*}" >/dev/null 2>&1; then
+			missing+=("${pair#*:}")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		return 0
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "test.sh: need ${missing[*]} but apt-get is not available; install them by hand" >&2
+		return 0
+	fi
+	local sudo=()
+	if [[ $(id -u) != 0 ]]; then
+		sudo=(sudo)
+	fi
+	echo "test.sh: installing ${missing[*]}" >&2
+	"${sudo[@]}" apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+if ! command -v go >/dev/null 2>&1; then
+	echo "test.sh: go not found on PATH; install Go $(sed -n 's/^go //p' go.mod) or newer" >&2
+	exit 1
+fi
+
+install_apt_needs
+
+echo "--- gofmt" >&2
+unformatted=$(gofmt -l .)
+if [[ -n $unformatted ]]; then
+	echo "test.sh: these files need gofmt -w:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+echo "--- go vet" >&2
+go vet ./...
+
+echo "--- go test" >&2
+go test -race -count=1 ./... "$@"
