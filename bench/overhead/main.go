@@ -24,8 +24,15 @@ func main() {
 	duration := flag.Duration("duration", time.Minute, "how long to measure")
 	tools := flag.Int("tools", 10, "distinct tools to record calls for")
 	rate := flag.Int("calls", 100, "tool calls recorded per second (0: none, to see the monitor alone)")
+	fill := flag.Int("fill", 0, "instead of timing, take this many samples back to back (2880 = a full default history) and print the memory held")
 	flag.Parse()
-	if err := run(*interval, *duration, *tools, *rate); err != nil {
+	var err error
+	if *fill > 0 {
+		err = fillHistory(*fill, *tools)
+	} else {
+		err = run(*interval, *duration, *tools, *rate)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "overhead:", err)
 		os.Exit(1)
 	}
@@ -83,5 +90,25 @@ func run(interval, duration time.Duration, tools, rate int) error {
 		s.Overhead.TotalCPU, float64(s.Overhead.TotalCPU.Microseconds())/float64(s.Seq), pct(s.Overhead.TotalCPU))
 	fmt.Printf("whole process CPU (sampler, clock, load generator, GC): %v, %.3f %% of one core\n", cpu, pct(cpu))
 	fmt.Printf("heap %d → %d bytes; monitor structures %d bytes for %d samples\n", heap0, heap1, s.Overhead.MemoryBytes, s.Overhead.HistorySamples)
+	return nil
+}
+
+// fillHistory takes n samples as fast as it can, with calls to every tool
+// between samples, and prints what the retained history holds.
+func fillHistory(n, tools int) error {
+	heap0 := heapAlloc()
+	m := monitor.New(monitor.Options{})
+	ctx := context.Background()
+	for i := range n {
+		for t := range tools {
+			m.RecordToolUsage(fmt.Sprintf("tool_%02d", t), time.Duration(i%50)*time.Millisecond, i%20 != 0)
+		}
+		m.Sample(ctx)
+	}
+	s := m.Latest()
+	heap1 := heapAlloc()
+	fmt.Printf("%d samples retained with %d tools: monitor structures %d bytes (%.2f MiB); heap grew by %.2f MiB\n",
+		s.Overhead.HistorySamples, tools, s.Overhead.MemoryBytes, float64(s.Overhead.MemoryBytes)/(1<<20), float64(heap1-heap0)/(1<<20))
+	runtime.KeepAlive(m)
 	return nil
 }
