@@ -129,3 +129,37 @@ func (s *Snapshot) Series(name string) (r Reading, ok bool) {
 	})
 	return r, ok
 }
+
+// toolFigures are the per-tool series suffixes.
+var (
+	toolFigures = map[string]bool{
+		"call_count": true, "error_count": true, "calls_per_second": true, "calls_last_minute": true,
+		"error_rate_percent": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
+	}
+	fixedSeries = func() map[string]bool {
+		s := &Snapshot{System: &SystemStats{}}
+		names := map[string]bool{}
+		s.EachSeries(func(name string, _ Reading) { names[name] = true })
+		return names
+	}()
+)
+
+// KnownSeries reports whether name is a series every monitor can have, or
+// a pattern ('*' for any tool or custom metric name) of such series. The
+// names of application gauges beyond the three of the overview are known
+// only once registered (see Monitor.AddRule).
+func KnownSeries(name string) bool {
+	if fixedSeries[name] {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(name, "tool."); ok {
+		i := strings.LastIndexByte(rest, '.')
+		return i > 0 && toolFigures[rest[i+1:]]
+	}
+	if rest, ok := strings.CutPrefix(name, "custom."); ok && rest != "" {
+		// custom.<name> is a counter or gauge; custom.<name>.<figure> a
+		// timer's figure, or a counter whose own name has a dot.
+		return true
+	}
+	return false
+}
