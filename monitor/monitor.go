@@ -49,9 +49,12 @@ type Monitor struct {
 	sampleMu sync.Mutex // one sample at a time
 	sampler  *sampler   // owned under sampleMu
 
-	history history
-	latest  atomic.Pointer[Snapshot]
-	subs    subscribers
+	history   history
+	latest    atomic.Pointer[Snapshot]
+	subs      subscribers[*Snapshot]
+	alertSubs subscribers[Alert]
+	alerts    alertEngine
+	dispatch  dispatcher
 
 	runMu  sync.Mutex
 	cancel context.CancelFunc
@@ -76,6 +79,18 @@ func New(opts Options) *Monitor {
 	m.started = opts.now()
 	m.history.init(opts.MaxSamples, opts.MaxAge)
 	m.sampler = newSampler(m)
+	m.alerts.init(opts.AlertHistory)
+	m.dispatch.queue = opts.AlertQueue
+	m.dispatch.onError = func(name string, err error) {
+		opts.Logger.Warn("alert handler failed", "handler", name, "err", err)
+	}
+	if !opts.NoDefaultRules {
+		for _, r := range DefaultRules() {
+			if err := m.AddRule(r); err != nil {
+				panic("monitor: invalid built-in rule: " + err.Error())
+			}
+		}
+	}
 	return m
 }
 
@@ -104,6 +119,7 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 	m.opts.Interval = interval
 	m.Sample(ctx)
 	var wg sync.WaitGroup
+	m.dispatch.run(ctx, &wg)
 	if m.realClock {
 		wg.Add(1)
 		go func() { defer wg.Done(); m.clock.run(ctx) }()

@@ -37,6 +37,13 @@ type Options struct {
 	// DisableSystem turns off host and process collection (for tests and for
 	// embedding where another agent already watches the host).
 	DisableSystem bool
+	// NoDefaultRules starts the monitor without the built-in alert rules
+	// (DefaultRules).
+	NoDefaultRules bool
+	// AlertHistory bounds the number of alert transitions kept. Default 500.
+	AlertHistory int
+	// AlertQueue bounds each alert handler's queue. Default 256.
+	AlertQueue int
 	// Logger receives the monitor's own warnings. Default slog.Default().
 	Logger *slog.Logger
 	// now is the clock; tests replace it.
@@ -61,6 +68,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTools <= 0 {
 		o.MaxTools = DefaultMaxTools
+	}
+	if o.AlertHistory <= 0 {
+		o.AlertHistory = DefaultAlertHistory
+	}
+	if o.AlertQueue <= 0 {
+		o.AlertQueue = DefaultAlertQueue
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

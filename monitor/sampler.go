@@ -36,7 +36,12 @@ func (m *Monitor) Sample(ctx context.Context) *Snapshot {
 	snap := m.sampler.sample(ctx)
 	m.history.add(snap)
 	m.latest.Store(snap)
+	alerts := m.alerts.evaluate(snap)
 	m.subs.publish(snap)
+	for _, a := range alerts {
+		m.alertSubs.publish(a)
+	}
+	m.dispatch.send(ctx, alerts)
 	return snap
 }
 

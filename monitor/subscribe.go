@@ -5,22 +5,32 @@ import (
 	"sync"
 )
 
-// subscribers fans each snapshot out to readers with non-blocking sends, so
+// subscribers fans each snapshot (or alert) out to readers with non-blocking sends, so
 // a slow reader (a browser on a bad link) never stalls the sampler.
-type subscribers struct {
+type subscribers[T any] struct {
 	mu   sync.Mutex
-	subs map[chan *Snapshot]struct{}
+	subs map[chan T]struct{}
 }
 
 // Subscribe returns a channel that receives every new snapshot until ctx
 // ends, when it is closed. A reader that falls more than buf snapshots
 // behind loses the oldest ones; buf < 1 means 1.
 func (m *Monitor) Subscribe(ctx context.Context, buf int) <-chan *Snapshot {
-	ch := make(chan *Snapshot, max(buf, 1))
-	s := &m.subs
+	return m.subs.subscribe(ctx, buf)
+}
+
+// SubscribeAlerts returns a channel that receives every alert notification
+// until ctx ends, when it is closed; like Subscribe, a reader more than buf
+// behind loses the oldest.
+func (m *Monitor) SubscribeAlerts(ctx context.Context, buf int) <-chan Alert {
+	return m.alertSubs.subscribe(ctx, buf)
+}
+
+func (s *subscribers[T]) subscribe(ctx context.Context, buf int) <-chan T {
+	ch := make(chan T, max(buf, 1))
 	s.mu.Lock()
 	if s.subs == nil {
-		s.subs = make(map[chan *Snapshot]struct{})
+		s.subs = make(map[chan T]struct{})
 	}
 	s.subs[ch] = struct{}{}
 	s.mu.Unlock()
@@ -33,7 +43,7 @@ func (m *Monitor) Subscribe(ctx context.Context, buf int) <-chan *Snapshot {
 	return ch
 }
 
-func (s *subscribers) publish(snap *Snapshot) {
+func (s *subscribers[T]) publish(snap T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ch := range s.subs {
