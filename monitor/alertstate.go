@@ -205,7 +205,7 @@ func (st *alertState) alert(now time.Time, tr Transition, prev Level, active boo
 		why := fmt.Sprintf("%s is %s, back %s %v", st.series, val, opposite(r.Direction), a.Threshold)
 		if !st.value.OK {
 			why = fmt.Sprintf("%s has no data (%s)", st.series, st.value.Reason)
-		} else if !active {
+		} else if !active && r.OnlyIf != nil {
 			why = fmt.Sprintf("%s no longer judged: %s below %v", st.series, r.OnlyIf.Metric, r.OnlyIf.AtLeast)
 		}
 		a.Message = fmt.Sprintf("resolved %s: %s", r.Name, why)

@@ -112,7 +112,7 @@ func (t ToolSnapshot) SuccessRate() float64 {
 // a limit is set, else the host's.
 func (s *Snapshot) MemoryPercent() Reading {
 	if s.System == nil {
-		return Unavailable("system collection is disabled")
+		return NoData("system collection is disabled")
 	}
 	return s.System.MemoryPercent
 }
@@ -120,7 +120,7 @@ func (s *Snapshot) MemoryPercent() Reading {
 // CPUPercent is the host CPU figure of the overview.
 func (s *Snapshot) CPUPercent() Reading {
 	if s.System == nil {
-		return Unavailable("system collection is disabled")
+		return NoData("system collection is disabled")
 	}
 	return s.System.CPUPercent
 }
