@@ -2,29 +2,72 @@ package monitor
 
 import (
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 )
 
 // latencyStats counts operations that take time and may fail: tool calls,
-// store queries and custom timings. record is lock-free and allocation-free.
+// store queries and custom timings. record is lock-free and allocation-free
+// once an error type has been seen.
+//
+// Successes and failures of each error type are kept in separate
+// since-start histograms, so that exporters can label them (OpenTelemetry's
+// error.type) with counts that only ever grow; percentiles merge them.
 type latencyStats struct {
-	count  atomic.Uint64
-	errors atomic.Uint64
-	sumNs  atomic.Uint64
-	minNs  atomic.Int64 // math.MaxInt64 until the first observation
-	maxNs  atomic.Int64
-	total  histogram
-	recent windowHist
+	count   atomic.Uint64
+	errors  atomic.Uint64
+	sumNs   atomic.Uint64
+	okSumNs atomic.Uint64
+	minNs   atomic.Int64 // math.MaxInt64 until the first observation
+	maxNs   atomic.Int64
+	ok      histogram
+	errs    registry[errStats]
+	other   atomic.Pointer[errStats] // error types beyond maxErrorTypes
+	recent  windowHist
 }
+
+// errStats are the failures of one error type.
+type errStats struct {
+	count atomic.Uint64
+	sumNs atomic.Uint64
+	hist  histogram
+}
+
+// maxErrorTypes bounds the error types kept per operation; further types
+// are counted under OtherErrorType.
+const maxErrorTypes = 32
+
+// Error types.
+const (
+	// ErrorTypeDefault is the error type of failures recorded without one.
+	ErrorTypeDefault = "error"
+	// OtherErrorType collects error types beyond the bound.
+	OtherErrorType = "_other"
+)
 
 func newLatencyStats() *latencyStats {
 	l := &latencyStats{}
-	l.minNs.Store(math.MaxInt64)
+	l.init()
 	return l
 }
 
+func (l *latencyStats) init() {
+	l.minNs.Store(math.MaxInt64)
+	l.errs.limit = maxErrorTypes
+}
+
 func (l *latencyStats) record(d time.Duration, ok bool) {
+	if ok {
+		l.recordType(d, "")
+	} else {
+		l.recordType(d, ErrorTypeDefault)
+	}
+}
+
+// recordType records one operation; errType "" means it succeeded.
+func (l *latencyStats) recordType(d time.Duration, errType string) {
+	ok := errType == ""
 	ns := int64(d)
 	if ns < 0 {
 		ns = 0 // a clock step must not poison sums and buckets
@@ -46,8 +89,41 @@ func (l *latencyStats) record(d time.Duration, ok bool) {
 			break
 		}
 	}
-	l.total.observe(uint64(ns))
+	if ok {
+		l.okSumNs.Add(uint64(ns))
+		l.ok.observe(uint64(ns))
+	} else {
+		e := l.errType(errType)
+		e.sumNs.Add(uint64(ns))
+		e.count.Add(1)
+		e.hist.observe(uint64(ns))
+	}
 	l.recent.observe(uint64(ns))
+}
+
+func (l *latencyStats) errType(name string) *errStats {
+	if e := l.errs.get(name); e != nil {
+		return e
+	}
+	if len(name) > maxToolName {
+		name = name[:maxToolName]
+	}
+	if e := l.errs.getOrAdd(strings.Clone(name), func() *errStats { return &errStats{} }); e != nil {
+		return e
+	}
+	if e := l.other.Load(); e != nil {
+		return e
+	}
+	l.other.CompareAndSwap(nil, &errStats{})
+	return l.other.Load()
+}
+
+// eachErrType calls fn for every error type seen, in name order.
+func (l *latencyStats) eachErrType(fn func(name string, e *errStats)) {
+	l.errs.each(fn)
+	if e := l.other.Load(); e != nil {
+		fn(OtherErrorType, e)
+	}
 }
 
 // LatencySummary describes a set of timed operations at one sample.
@@ -61,6 +137,8 @@ type LatencySummary struct {
 	Max        time.Duration `json:"-"`
 	SinceStart Percentiles   `json:"since_start"`
 	Recent     Percentiles   `json:"recent"`
+	// ErrorTypes counts failures by type, when there were any.
+	ErrorTypes map[string]uint64 `json:"error_types,omitempty"`
 }
 
 // Percentiles are nearest-rank percentiles of a set of durations, each within
@@ -100,7 +178,14 @@ func (l *latencyStats) summarize(now time.Time, window time.Duration, started ti
 	s.Min = time.Duration(l.minNs.Load())
 	s.Max = time.Duration(l.maxNs.Load())
 	*scratch = histCounts{}
-	l.total.addTo(scratch)
+	l.ok.addTo(scratch)
+	if s.Errors > 0 {
+		s.ErrorTypes = map[string]uint64{}
+	}
+	l.eachErrType(func(name string, e *errStats) {
+		e.hist.addTo(scratch)
+		s.ErrorTypes[name] = e.count.Load()
+	})
 	s.SinceStart = scratch.percentiles(s.Min, s.Max)
 	s.SinceStart.Since = started
 	*scratch = histCounts{}

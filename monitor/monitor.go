@@ -74,7 +74,7 @@ func New(opts Options) *Monitor {
 	m.values.limit = opts.MaxTools
 	m.timers.limit = opts.MaxTools
 	other := &toolStats{}
-	other.minNs.Store(maxInt64)
+	other.init()
 	m.otherTool.Store(other)
 	m.started = opts.now()
 	m.history.init(opts.MaxSamples, opts.MaxAge)

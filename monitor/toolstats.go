@@ -34,6 +34,20 @@ func (m *Monitor) RecordToolUsage(name string, d time.Duration, ok bool) {
 	t.lastUsed.Store(m.clock.unixNano())
 }
 
+// RecordToolCall is RecordToolUsage with the kind of failure: errorType is
+// "" for a success, else a short stable name such as "tool_error" (an MCP
+// result with isError set) or a JSON-RPC error code. Exporters label
+// failures with it (OpenTelemetry's error.type). The number of distinct
+// types per tool is bounded.
+func (m *Monitor) RecordToolCall(name string, d time.Duration, errorType string) {
+	t := m.tools.get(name)
+	if t == nil {
+		t = m.addTool(name)
+	}
+	t.recordType(d, errorType)
+	t.lastUsed.Store(m.clock.unixNano())
+}
+
 // addTool is RecordToolUsage's slow path for a name not seen before.
 func (m *Monitor) addTool(name string) *toolStats {
 	if len(name) > maxToolName {
@@ -47,7 +61,7 @@ func (m *Monitor) addTool(name string) *toolStats {
 	}
 	mk := func() *toolStats {
 		t := &toolStats{}
-		t.minNs.Store(maxInt64)
+		t.init()
 		return t
 	}
 	if t := m.tools.getOrAdd(strings.Clone(name), mk); t != nil {
