@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -216,4 +217,25 @@ func globMatch(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// MarshalJSON writes durations as Go duration strings ("1m0s") and adds
+// the effective clear levels, so that what is shown is what is enforced.
+func (r Rule) MarshalJSON() ([]byte, error) {
+	type plain Rule
+	out := struct {
+		plain
+		For           string   `json:"for"`
+		KeepFiringFor string   `json:"keep_firing_for"`
+		Repeat        string   `json:"repeat"`
+		ClearWarning  *float64 `json:"clear_warning,omitempty"`
+		ClearCritical *float64 `json:"clear_critical,omitempty"`
+	}{plain: plain(r), For: r.For.String(), KeepFiringFor: r.KeepFiringFor.String(), Repeat: r.Repeat.String()}
+	if r.Warning != nil {
+		out.ClearWarning = Ptr(r.clearLevel(LevelWarning))
+	}
+	if r.Critical != nil {
+		out.ClearCritical = Ptr(r.clearLevel(LevelCritical))
+	}
+	return json.Marshal(out)
 }

@@ -64,6 +64,26 @@ func (r Reading) MarshalJSON() ([]byte, error) {
 	}{r.Reason})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes; null reads as unavailable.
+func (r *Reading) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case float64:
+		*r = Measured(x)
+	case nil:
+		*r = Unavailable("null")
+	case map[string]any:
+		why, _ := x["unavailable"].(string)
+		*r = Unavailable("%s", why)
+	default:
+		return fmt.Errorf("reading: want a number or {\"unavailable\": reason}, got %s", b)
+	}
+	return nil
+}
+
 // String renders the value with two decimals, or "n/a (reason)".
 func (r Reading) String() string {
 	if r.OK {

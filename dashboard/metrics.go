@@ -1,0 +1,179 @@
+package dashboard
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// durationBuckets are the bucket boundaries the OpenTelemetry MCP semantic
+// conventions recommend for mcp.server.operation.duration, in seconds. They
+// are exported at the nearest bounds the monitor resolves exactly (at most
+// 6.25 % above), so the counts are exact rather than interpolated.
+var durationBuckets = []time.Duration{
+	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
+	30 * time.Second, 60 * time.Second, 120 * time.Second, 300 * time.Second,
+}
+
+// collector exposes the monitor in the Prometheus exposition format. MCP
+// metrics follow the OpenTelemetry MCP semantic conventions
+// (mcp.server.operation.duration with mcp.method.name, gen_ai.tool.name and
+// error.type, dots becoming underscores); the rest are pbatunnel_* series.
+// A figure that is unavailable is left out, never exported as 0.
+type collector struct {
+	m      *monitor.Monitor
+	bounds []time.Duration
+	upper  []float64
+
+	opDuration   *prometheus.Desc
+	gauge        *prometheus.Desc
+	memory       *prometheus.Desc
+	cacheLookups *prometheus.Desc
+	queries      *prometheus.Desc
+	queryTime    *prometheus.Desc
+	custCounter  *prometheus.Desc
+	custGauge    *prometheus.Desc
+	appGauge     *prometheus.Desc
+	monCPU       *prometheus.Desc
+	monMem       *prometheus.Desc
+	samples      *prometheus.Desc
+	alertsFiring *prometheus.Desc
+	notifDropped *prometheus.Desc
+	notifFailed  *prometheus.Desc
+	droppedNames *prometheus.Desc
+}
+
+func newCollector(m *monitor.Monitor) *collector {
+	c := &collector{m: m, bounds: monitor.ExactBounds(durationBuckets)}
+	for _, b := range c.bounds {
+		c.upper = append(c.upper, b.Seconds())
+	}
+	c.opDuration = prometheus.NewDesc("mcp_server_operation_duration_seconds",
+		"Duration of MCP requests handled by the server (OpenTelemetry mcp.server.operation.duration).",
+		[]string{"mcp_method_name", "gen_ai_tool_name", "error_type"}, nil)
+	c.gauge = prometheus.NewDesc("pbatunnel_system", "Host, container and process figures of the latest sample; the figure label names which.",
+		[]string{"figure"}, nil)
+	c.memory = prometheus.NewDesc("pbatunnel_memory_usage_percent", "Memory in use: of the container limit when one is set, else of the host.",
+		[]string{"source"}, nil)
+	c.cacheLookups = prometheus.NewDesc("pbatunnel_cache_lookups_total", "Cache lookups reported by the cache.", []string{"result"}, nil)
+	c.queries = prometheus.NewDesc("pbatunnel_store_queries_total", "Store queries.", []string{"result"}, nil)
+	c.queryTime = prometheus.NewDesc("pbatunnel_store_query_duration_seconds_total", "Total time spent in store queries.", nil, nil)
+	c.custCounter = prometheus.NewDesc("pbatunnel_custom_counter_total", "User-defined counters.", []string{"name"}, nil)
+	c.custGauge = prometheus.NewDesc("pbatunnel_custom_gauge", "User-defined gauges.", []string{"name"}, nil)
+	c.appGauge = prometheus.NewDesc("pbatunnel_application", "Application gauges registered by the code that owns them.", []string{"name"}, nil)
+	c.monCPU = prometheus.NewDesc("pbatunnel_monitor_cpu_seconds_total", "CPU time the sampler has used, measured on its own thread.", nil, nil)
+	c.monMem = prometheus.NewDesc("pbatunnel_monitor_memory_bytes", "Bytes held by the monitor's counters and retained history.", nil, nil)
+	c.samples = prometheus.NewDesc("pbatunnel_monitor_samples_total", "Samples taken.", nil, nil)
+	c.alertsFiring = prometheus.NewDesc("pbatunnel_alerts_firing", "Alerts firing now, by rule, series and level.", []string{"rule", "metric", "level"}, nil)
+	c.notifDropped = prometheus.NewDesc("pbatunnel_alert_notifications_dropped_total", "Notifications dropped because a handler's queue was full.", []string{"handler"}, nil)
+	c.notifFailed = prometheus.NewDesc("pbatunnel_alert_notifications_failed_total", "Notifications a handler failed to deliver.", []string{"handler"}, nil)
+	c.droppedNames = prometheus.NewDesc("pbatunnel_dropped_metric_names_total", "Tool and custom metric names refused because too many were in use.", nil, nil)
+	return c
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.opDuration, c.gauge, c.memory, c.cacheLookups, c.queries, c.queryTime,
+		c.custCounter, c.custGauge, c.appGauge, c.monCPU, c.monMem, c.samples, c.alertsFiring, c.notifDropped, c.notifFailed, c.droppedNames} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	// Tool latencies come live from the counters, so a scrape sees calls
+	// made since the last sample too.
+	for _, h := range c.m.ToolHistograms(c.bounds) {
+		buckets := make(map[float64]uint64, len(c.upper))
+		for i, u := range c.upper {
+			buckets[u] = h.Buckets[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(c.opDuration, h.Count, h.Sum.Seconds(), buckets, "tools/call", h.Tool, h.ErrorType)
+	}
+	s := c.m.Latest()
+	if s == nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, r monitor.Reading, labels ...string) {
+		if r.OK {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.Value, labels...)
+		}
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	if sys := s.System; sys != nil {
+		gauge(c.memory, sys.MemoryPercent, sys.MemorySource)
+		for _, f := range []struct {
+			name string
+			r    monitor.Reading
+		}{
+			{"cpu_percent", sys.CPUPercent},
+			{"container_cpu_percent", sys.ContainerCPUPercent},
+			{"host_memory_percent", sys.HostMemoryPercent},
+			{"container_memory_percent", sys.ContainerMemoryPercent},
+			{"container_memory_limit_bytes", sys.ContainerMemoryLimitBytes},
+			{"disk_read_bytes_per_second", sys.DiskReadBytesPerSec},
+			{"disk_write_bytes_per_second", sys.DiskWriteBytesPerSec},
+			{"disk_read_ops_per_second", sys.DiskReadOpsPerSec},
+			{"disk_write_ops_per_second", sys.DiskWriteOpsPerSec},
+			{"network_receive_bytes_per_second", sys.NetRxBytesPerSec},
+			{"network_transmit_bytes_per_second", sys.NetTxBytesPerSec},
+			{"process_cpu_percent", sys.Process.CPUPercent},
+			{"process_resident_memory_bytes", sys.Process.RSSBytes},
+			{"process_open_fds", sys.Process.OpenFDs},
+			{"process_threads", sys.Process.Threads},
+			{"goroutines", sys.Process.Goroutines},
+		} {
+			gauge(c.gauge, f.r, f.name)
+		}
+	}
+	counter(c.cacheLookups, float64(s.CacheHits), "hit")
+	counter(c.cacheLookups, float64(s.CacheMisses), "miss")
+	counter(c.queries, float64(s.Queries.Count-s.Queries.Errors), "ok")
+	counter(c.queries, float64(s.Queries.Errors), "error")
+	counter(c.queryTime, s.Queries.Sum.Seconds())
+	for name, r := range s.Gauges {
+		gauge(c.appGauge, r, name)
+	}
+	for name, v := range s.Custom.Counters {
+		counter(c.custCounter, v, name)
+	}
+	for name, v := range s.Custom.Gauges {
+		ch <- prometheus.MustNewConstMetric(c.custGauge, prometheus.GaugeValue, v, name)
+	}
+	counter(c.monCPU, s.Overhead.TotalCPU.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.monMem, prometheus.GaugeValue, float64(s.Overhead.MemoryBytes))
+	counter(c.samples, float64(s.Seq))
+	counter(c.droppedNames, float64(s.DroppedNames))
+	for _, a := range c.m.Alerts() {
+		if a.State == monitor.StateFiring {
+			ch <- prometheus.MustNewConstMetric(c.alertsFiring, prometheus.GaugeValue, 1, a.Rule, a.Metric, string(a.Level))
+		}
+	}
+	for _, h := range c.m.AlertHandlerStats() {
+		counter(c.notifDropped, float64(h.Dropped), h.Name)
+		counter(c.notifFailed, float64(h.Failed), h.Name)
+	}
+}
+
+// prometheusHandler serves the exposition format from a registry of its
+// own, with the Go runtime and process collectors beside the monitor's.
+func prometheusHandler(m *monitor.Monitor) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		newCollector(m),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}), nil
+}

@@ -1,0 +1,50 @@
+package dashboard
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultAddr         = "127.0.0.1:8080"
+	DefaultPollInterval = 30 * time.Second
+	// MaxHistorySpan bounds /api/history's since parameter.
+	MaxHistorySpan = 7 * 24 * time.Hour
+)
+
+// Options configure the dashboard. The zero value serves on 127.0.0.1:8080
+// without authentication.
+type Options struct {
+	// Addr is where to listen. A non-loopback address requires AuthToken.
+	Addr string
+	// AuthToken, when set, must be presented as "Authorization: Bearer
+	// <token>" on every route but /api/health and the page's static files
+	// (which hold no data).
+	AuthToken string
+	// PollInterval is how often the page polls while its live stream is
+	// down (the guide's auto-refresh). Default 30 s.
+	PollInterval time.Duration
+	// Config returns the effective configuration for /api/config, secrets
+	// already redacted. Nil shows the monitor's own settings only.
+	Config func() any
+	// Mount adds handlers to the same listener, by ServeMux pattern (for
+	// example the MCP endpoint at "/mcp").
+	Mount map[string]http.Handler
+	// Logger receives the server's own errors. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}

@@ -1,0 +1,150 @@
+// Package dashboard serves the monitor over HTTP: the live web page, the
+// JSON API, a Server-Sent Events stream and the Prometheus endpoint.
+//
+// Every read is served from the monitor's latest snapshot and history: a
+// request never blocks the sampler or the recording hot path.
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// ErrAuthRequired is returned by Start for a non-loopback address without
+// an auth token.
+var ErrAuthRequired = errors.New("an auth token is required to listen beyond loopback")
+
+// Handler returns the dashboard's routes for m. The broadcaster behind
+// /api/stream runs until ctx ends.
+func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handler, error) {
+	opts = opts.withDefaults()
+	prom, err := prometheusHandler(m)
+	if err != nil {
+		return nil, fmt.Errorf("registering prometheus collectors: %w", err)
+	}
+	a := &api{m: m, opts: opts, prom: prom}
+	b := &broadcaster{}
+	go b.run(ctx, m)
+
+	data := http.NewServeMux()
+	get := func(pattern string, h http.HandlerFunc) { data.Handle(pattern, methods(h, http.MethodGet)) }
+	get("/api/metrics", a.metrics)
+	get("/api/tools", a.tools)
+	get("/api/alerts", a.alerts)
+	get("/api/history", a.history)
+	get("/api/config", a.config)
+	get("/api/stream", b.serve)
+	get("/metrics", prom.ServeHTTP)
+	for pattern, h := range opts.Mount {
+		data.Handle(pattern, h)
+	}
+	data.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+	})
+	data.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no API route "+quote(r.URL.Path)+"; see /api/metrics, /api/health, /api/tools, /api/alerts, /api/history, /api/config, /api/stream")
+	})
+	var protected http.Handler = data
+	if opts.AuthToken != "" {
+		protected = requireToken(opts.AuthToken, data)
+	}
+
+	root := http.NewServeMux()
+	// Health is open so that probes need no secret; it reveals only
+	// whether alerts fire and four headline figures.
+	root.Handle("/api/health", methods(a.health, http.MethodGet))
+	// The page's files hold no data; the page asks for the token and sends
+	// it with every request it makes.
+	static := staticHandler()
+	root.Handle("/{$}", methods(static.ServeHTTP, http.MethodGet))
+	root.Handle("/static/", methods(static.ServeHTTP, http.MethodGet))
+	root.Handle("/", protected)
+	return securityHeaders(root), nil
+}
+
+// A Server is a running dashboard.
+type Server struct {
+	addr string
+	done chan struct{}
+	err  error
+}
+
+// Addr is the address the server listens on (with the real port when
+// Options.Addr asked for port 0).
+func (s *Server) Addr() string { return s.addr }
+
+// Wait blocks until the server has shut down and returns why it stopped
+// serving, nil after a clean shutdown.
+func (s *Server) Wait() error {
+	<-s.done
+	return s.err
+}
+
+// Start listens on opts.Addr and serves the dashboard for m until ctx ends
+// (the guide's start_dashboard). Listening errors, such as a port already in
+// use, are returned at once.
+func Start(ctx context.Context, m *monitor.Monitor, opts Options) (*Server, error) {
+	opts = opts.withDefaults()
+	if !IsLoopback(opts.Addr) && opts.AuthToken == "" {
+		return nil, fmt.Errorf("dashboard on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", opts.Addr, ErrAuthRequired)
+	}
+	h, err := Handler(ctx, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, listenError(opts.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// Requests share the server's context, so that streams end when
+		// it does instead of holding shutdown up.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    nil,
+	}
+	s := &Server{addr: ln.Addr().String(), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			s.err = err
+			return
+		case <-ctx.Done():
+		}
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutCtx); err != nil {
+			_ = srv.Close()
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
+		}
+	}()
+	return s, nil
+}
+
+// listenError names the port and the flag that changes it.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		_, port, _ := net.SplitHostPort(addr)
+		return fmt.Errorf("dashboard: port %s is already in use (%s); choose another with --addr or PBATUNNEL_ADDR", port, addr)
+	}
+	if strings.Contains(err.Error(), "permission denied") {
+		return fmt.Errorf("dashboard: not allowed to listen on %s; choose a port above 1023 with --addr: %w", addr, err)
+	}
+	return fmt.Errorf("dashboard: listening on %s: %w", addr, err)
+}

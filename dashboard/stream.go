@@ -1,0 +1,156 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// heartbeat keeps idle streams open through proxies and lets the page see
+// that the connection is alive between samples.
+const heartbeat = 15 * time.Second
+
+// clientBuffer is how many events a slow client may fall behind before it
+// loses the oldest.
+const clientBuffer = 16
+
+// event is one Server-Sent Event, encoded once for all clients.
+type event struct {
+	name string
+	id   string
+	data []byte
+}
+
+// broadcaster turns each snapshot into one "sample" event (the report, as
+// /api/metrics returns it) and each alert transition into an "alert" event,
+// encoding each once and fanning it out with non-blocking sends: a slow
+// browser never stalls the monitor or the other clients.
+type broadcaster struct {
+	mu      sync.Mutex
+	clients map[chan event]struct{}
+	last    *event // the latest sample, sent first to new clients
+}
+
+func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
+	samples := m.Subscribe(ctx, 4)
+	alerts := m.SubscribeAlerts(ctx, 64)
+	for {
+		select {
+		case s, ok := <-samples:
+			if !ok {
+				return
+			}
+			data, err := json.Marshal(m.ReportOf(s))
+			if err != nil {
+				continue
+			}
+			e := event{name: "sample", id: fmt.Sprint(s.Seq), data: data}
+			b.publish(e, true)
+		case a, ok := <-alerts:
+			if !ok {
+				return
+			}
+			data, err := json.Marshal(a)
+			if err != nil {
+				continue
+			}
+			b.publish(event{name: "alert", data: data}, false)
+		}
+	}
+}
+
+func (b *broadcaster) publish(e event, keep bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if keep {
+		b.last = &e
+	}
+	for ch := range b.clients {
+		select {
+		case ch <- e:
+		default:
+			select { // drop the oldest, then the send cannot fail
+			case <-ch:
+			default:
+			}
+			ch <- e
+		}
+	}
+}
+
+func (b *broadcaster) subscribe() (chan event, *event) {
+	ch := make(chan event, clientBuffer)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.clients == nil {
+		b.clients = map[chan event]struct{}{}
+	}
+	b.clients[ch] = struct{}{}
+	return ch, b.last
+}
+
+func (b *broadcaster) unsubscribe(ch chan event) {
+	b.mu.Lock()
+	delete(b.clients, ch)
+	b.mu.Unlock()
+}
+
+// serve is GET /api/stream.
+func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
+	if !checkParams(w, r) {
+		return
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	ch, last := b.subscribe()
+	defer b.unsubscribe(ch)
+
+	write := func(e event) error {
+		if e.id != "" {
+			if _, err := fmt.Fprintf(w, "id: %s\n", e.id); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.name, e.data); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	// Tell EventSource clients how soon to reconnect, and send the current
+	// state at once so the page does not wait a whole interval.
+	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
+		return
+	}
+	if last != nil {
+		if write(*last) != nil {
+			return
+		}
+	} else if rc.Flush() != nil {
+		return
+	}
+	t := time.NewTicker(heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case e := <-ch:
+			if write(e) != nil {
+				return
+			}
+		case <-t.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}
