@@ -166,6 +166,26 @@ func (s LatencySummary) Average() (time.Duration, bool) {
 // summarize reads the stats as of now, first moving the recent window
 // forward; scratch is reused to avoid a 5 KiB allocation per read.
 func (l *latencyStats) summarize(now time.Time, window time.Duration, started time.Time, scratch *histCounts) LatencySummary {
+	return l.summarizeInto(now, window, started, scratch, nil)
+}
+
+// latencyAgg merges several latency sets (all tools) into one.
+type latencyAgg struct {
+	total, recent histCounts
+	min, max      time.Duration
+	since         time.Time
+	any           bool
+}
+
+func (a *latencyAgg) percentiles() (total, recent Percentiles) {
+	if !a.any {
+		return Percentiles{}, Percentiles{}
+	}
+	return a.total.percentiles(a.min, a.max), a.recent.percentiles(a.min, a.max)
+}
+
+// summarizeInto is summarize that also merges the counts into agg.
+func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, started time.Time, scratch *histCounts, agg *latencyAgg) LatencySummary {
 	l.recent.rotate(now, window)
 	s := LatencySummary{
 		Count:  l.count.Load(),
@@ -188,11 +208,37 @@ func (l *latencyStats) summarize(now time.Time, window time.Duration, started ti
 	})
 	s.SinceStart = scratch.percentiles(s.Min, s.Max)
 	s.SinceStart.Since = started
+	if agg != nil {
+		agg.total.merge(scratch)
+	}
 	*scratch = histCounts{}
 	since := l.recent.read(scratch)
 	s.Recent = scratch.percentiles(s.Min, s.Max)
 	s.Recent.Since = since
+	if agg != nil {
+		agg.recent.merge(scratch)
+		if !agg.any || s.Min < agg.min {
+			agg.min = s.Min
+		}
+		if !agg.any || s.Max > agg.max {
+			agg.max = s.Max
+		}
+		if !agg.any || since.Before(agg.since) {
+			agg.since = since
+		}
+		agg.any = true
+	}
 	return s
+}
+
+func (h *histCounts) merge(o *histCounts) {
+	if o.n == 0 {
+		return
+	}
+	for i, c := range o.c {
+		h.c[i] += c
+	}
+	h.n += o.n
 }
 
 func (h *histCounts) percentiles(lo, hi time.Duration) Percentiles {

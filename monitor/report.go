@@ -87,17 +87,25 @@ type PercentileReport struct {
 // PerformanceMetrics holds the performance metrics in full: throughput, error and
 // cache hit rates over both windows, and store query latency.
 type PerformanceMetrics struct {
-	IntervalSeconds     float64     `json:"interval_seconds"`
-	MinuteSpanSeconds   float64     `json:"minute_span_seconds"`
-	ThroughputPerSecond Windowed    `json:"throughput_operations_per_second"`
-	ErrorRatePercent    Windowed    `json:"error_rate_percent"`
-	CacheHitRatePercent Windowed    `json:"cache_hit_rate_percent"`
-	CacheHitRateTotal   Reading     `json:"cache_hit_rate_percent_since_start"`
-	CacheHits           uint64      `json:"cache_hits"`
-	CacheMisses         uint64      `json:"cache_misses"`
-	TotalCalls          uint64      `json:"total_calls"`
-	TotalErrors         uint64      `json:"total_errors"`
-	Queries             QueryReport `json:"queries"`
+	IntervalSeconds     float64  `json:"interval_seconds"`
+	MinuteSpanSeconds   float64  `json:"minute_span_seconds"`
+	ThroughputPerSecond Windowed `json:"throughput_operations_per_second"`
+	ErrorRatePercent    Windowed `json:"error_rate_percent"`
+	CacheHitRatePercent Windowed `json:"cache_hit_rate_percent"`
+	CacheHitRateTotal   Reading  `json:"cache_hit_rate_percent_since_start"`
+	CacheHits           uint64   `json:"cache_hits"`
+	CacheMisses         uint64   `json:"cache_misses"`
+	TotalCalls          uint64   `json:"total_calls"`
+	TotalErrors         uint64   `json:"total_errors"`
+	// ToolLatency is all tool calls together.
+	ToolLatency ToolLatencyReport `json:"tool_latency"`
+	Queries     QueryReport       `json:"queries"`
+}
+
+// ToolLatencyReport is the latency of all tool calls together.
+type ToolLatencyReport struct {
+	Recent     PercentileReport `json:"recent"`
+	SinceStart PercentileReport `json:"since_start"`
 }
 
 // QueryReport is store query latency, in milliseconds.
@@ -289,6 +297,10 @@ func performanceOf(s *Snapshot) *PerformanceMetrics {
 		CacheMisses:         s.CacheMisses,
 		TotalCalls:          s.Calls,
 		TotalErrors:         s.Errors,
+		ToolLatency: ToolLatencyReport{
+			Recent:     percentileReportOf(s.ToolLatencyRecent, s.Time),
+			SinceStart: percentileReportOf(s.ToolLatency, s.Time),
+		},
 	}
 	q := s.Queries
 	p.Queries = QueryReport{

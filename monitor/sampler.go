@@ -13,6 +13,7 @@ type sampler struct {
 	m        *Monitor
 	sys      *systemCollector
 	scratch  histCounts
+	agg      latencyAgg
 	seq      uint64
 	cpuTotal time.Duration
 	cpuOK    bool
@@ -79,7 +80,7 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 		if t.count.Load() == 0 {
 			return
 		}
-		ts := ToolSnapshot{LatencySummary: t.summarize(now, window, m.started, &s.scratch)}
+		ts := ToolSnapshot{LatencySummary: t.summarizeInto(now, window, m.started, &s.scratch, &s.agg)}
 		if lu := t.lastUsed.Load(); lu != 0 {
 			ts.LastUsed = time.Unix(0, lu)
 		}
@@ -88,8 +89,11 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 		snap.Errors += ts.Errors
 		snap.CallTime += ts.Sum
 	}
+	s.agg = latencyAgg{}
 	m.tools.each(readTool)
 	readTool(OtherTool, m.otherTool.Load())
+	snap.ToolLatency, snap.ToolLatencyRecent = s.agg.percentiles()
+	snap.ToolLatency.Since, snap.ToolLatencyRecent.Since = m.started, s.agg.since
 	snap.Custom = m.readCustom(now, &s.scratch)
 	snap.DroppedNames = m.droppedToolNames.Load() + m.droppedCustomNames.Load()
 

@@ -24,6 +24,11 @@ const (
 	SeriesCacheLookupsInMinute = "cache_lookups_last_minute"
 	SeriesQueriesInMinute      = "queries_last_minute"
 	SeriesConcurrency          = "average_concurrency"
+
+	// Percentiles of all tool calls together over the recent window.
+	SeriesToolP50 = "tools.p50_ms"
+	SeriesToolP95 = "tools.p95_ms"
+	SeriesToolP99 = "tools.p99_ms"
 )
 
 // EachSeries calls fn for every named figure of the snapshot, measured or
@@ -71,6 +76,15 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 	fn("cache_hit_rate_last_interval_percent", s.Rates.CacheHitRate.LastInterval)
 	fn("query_error_rate_percent", s.Rates.QueryErrorRate.LastMinute)
 	latencySeries("query", s.Queries, fn)
+	pct := func(d time.Duration) Reading {
+		if s.ToolLatencyRecent.Count == 0 {
+			return NoData("no tool calls in the recent window")
+		}
+		return Measured(ms(d))
+	}
+	fn(SeriesToolP50, pct(s.ToolLatencyRecent.P50))
+	fn(SeriesToolP95, pct(s.ToolLatencyRecent.P95))
+	fn(SeriesToolP99, pct(s.ToolLatencyRecent.P99))
 
 	for _, name := range sortedKeys(s.Tools) {
 		t := s.Tools[name]

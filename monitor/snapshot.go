@@ -28,9 +28,12 @@ type Snapshot struct {
 	// Calls and Errors total all tool calls, and CallTime their durations.
 	Calls, Errors uint64
 	CallTime      time.Duration
-	Custom        CustomSnapshot
-	Rates         Rates
-	Overhead      Overhead
+	// ToolLatency and ToolLatencyRecent are the percentiles of all tool
+	// calls together, since start and over the recent window.
+	ToolLatency, ToolLatencyRecent Percentiles
+	Custom                         CustomSnapshot
+	Rates                          Rates
+	Overhead                       Overhead
 	// DroppedNames counts tool and custom-metric names refused because
 	// Options.MaxTools were already in use.
 	DroppedNames uint64

@@ -103,3 +103,24 @@ func TestRecordToolUsageDoesNotAllocate(t *testing.T) {
 		t.Errorf("recording allocates %v times per call, want 0", allocs)
 	}
 }
+
+func TestAllToolsLatency(t *testing.T) {
+	m, _ := newTestMonitor(Options{})
+	for i := 1; i <= 100; i++ {
+		m.RecordToolUsage("fast", time.Duration(i)*time.Millisecond, true) // 1..100 ms
+	}
+	m.RecordToolUsage("slow", 10*time.Second, false)
+	s := m.Sample(context.Background())
+	p99, _ := s.Series(SeriesToolP99)
+	p50, _ := s.Series(SeriesToolP50)
+	// 101 calls: nearest-rank p99 is the 100th (100 ms), p50 the 51st.
+	if !p99.OK || p99.Value < 100*(1-PercentileRelativeError) || p99.Value > 100*(1+PercentileRelativeError) {
+		t.Errorf("all-tools p99 = %v ms, want about 100", p99)
+	}
+	if !p50.OK || p50.Value < 51*(1-PercentileRelativeError) || p50.Value > 51*(1+PercentileRelativeError) {
+		t.Errorf("all-tools p50 = %v ms, want about 51", p50)
+	}
+	if s.ToolLatency.Count != 101 || s.ToolLatencyRecent.Count != 101 {
+		t.Errorf("counts %d / %d", s.ToolLatency.Count, s.ToolLatencyRecent.Count)
+	}
+}
