@@ -16,6 +16,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # installed when the program is not on PATH.
 APT_NEEDS=(
 	gcc:gcc # the race detector needs cgo
+	prometheus-alertmanager:prometheus-alertmanager # alert: pushes to a real Alertmanager
+	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
 )
 
 # install_apt_needs installs, in one apt-get run, the package of every

@@ -1,0 +1,15 @@
+// Package alert delivers the monitor's alert notifications: to a log
+// ([LogHandler]), to any receiver that understands Alertmanager's webhook
+// payload ([Webhook]), and to a real Alertmanager through its API
+// ([Alertmanager]).
+//
+// Every notifier implements [monitor.NamedHandler]; register it with
+// [monitor.Monitor.OnAlert]. The monitor calls each handler from a
+// goroutine of its own through a bounded queue, so a notifier may block: it
+// is where timeouts, retries and backoff happen, and each returns promptly
+// when its context is cancelled.
+//
+// The webhook and the Alertmanager notifier describe an alert with the same
+// labels and annotations (see [Labels] and [Annotations]), so an alert has
+// the same identity, and the same fingerprint, whichever way it travels.
+package alert

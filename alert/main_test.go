@@ -1,0 +1,91 @@
+package alert
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// TestMain fails the package if a test leaves a goroutine behind: a Run
+// loop that did not stop, a response body never closed, a child process
+// never waited for.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// t0 has nanoseconds on purpose: timestamps must survive encoding whole.
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+// The life of one alert: it fires as a warning, escalates to critical,
+// then resolves.
+func firingAlert() monitor.Alert {
+	return monitor.Alert{
+		Rule:       "memory_usage",
+		Metric:     "system.memory_percent",
+		Level:      monitor.LevelWarning,
+		Transition: monitor.TransitionFiring,
+		Value:      monitor.Measured(83.456),
+		Threshold:  80,
+		Direction:  monitor.Above,
+		Message:    "memory usage 83.46% is above the warning threshold 80%",
+		Advice:     "look at the largest caches first",
+		StartsAt:   t0,
+		At:         t0,
+	}
+}
+
+func escalatedAlert() monitor.Alert {
+	a := firingAlert()
+	a.Level, a.Previous, a.Transition = monitor.LevelCritical, monitor.LevelWarning, monitor.TransitionEscalated
+	a.Value, a.Threshold = monitor.Measured(93.2), 90
+	a.Message = "memory usage 93.20% is above the critical threshold 90%"
+	a.At = t0.Add(time.Minute)
+	return a
+}
+
+func resolvedAlert() monitor.Alert {
+	a := firingAlert()
+	a.Level, a.Previous, a.Transition = monitor.LevelInfo, monitor.LevelCritical, monitor.TransitionResolved
+	a.Value, a.Threshold = monitor.Measured(70), 76
+	a.Message = "memory usage 70.00% is back below 76%"
+	a.At = t0.Add(5 * time.Minute)
+	a.EndsAt = a.At
+	return a
+}
+
+// wantLabels is what Labels returns for the alert life above at severity sev.
+func wantLabels(sev string) map[string]string {
+	ls := map[string]string{
+		"alertname": "memory_usage",
+		"metric":    "system.memory_percent",
+		"severity":  sev,
+		"source":    "pbatunnel",
+	}
+	if h := hostname(); h != "" {
+		ls["instance"] = h
+	}
+	return ls
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
