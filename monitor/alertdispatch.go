@@ -94,6 +94,12 @@ func (d *dispatcher) startLocked(e *handlerEntry) {
 
 func (d *dispatcher) deliver(ctx context.Context, e *handlerEntry, a Alert) {
 	if err := e.h.HandleAlert(ctx, a); err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: the notification is lost, but the handler
+			// did not fail.
+			e.dropped.Add(1)
+			return
+		}
 		e.failed.Add(1)
 		msg := err.Error()
 		e.lastErr.Store(&msg)
