@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -71,7 +72,7 @@ var _ monitor.NamedHandler = (*Alertmanager)(nil)
 
 // Validate reports whether URL is an absolute http or https URL.
 func (am *Alertmanager) Validate() error {
-	if _, err := parseHTTPURL(am.URL); err != nil {
+	if _, err := httppost.ParseURL(am.URL); err != nil {
 		return fmt.Errorf("alertmanager: %w", err)
 	}
 	return nil
@@ -90,12 +91,12 @@ func (am *Alertmanager) resendInterval() time.Duration {
 	return DefaultResendInterval
 }
 
-func (am *Alertmanager) delivery() (delivery, error) {
-	u, err := parseHTTPURL(am.URL)
+func (am *Alertmanager) delivery() (httppost.Poster, error) {
+	u, err := httppost.ParseURL(am.URL)
 	if err != nil {
-		return delivery{}, err
+		return httppost.Poster{}, err
 	}
-	return newDelivery(am.Client, u.JoinPath("api/v2/alerts"), nil, am.Timeout, am.Retries, am.Backoff), nil
+	return httppost.New(am.Client, u.JoinPath("api/v2/alerts"), nil, am.Timeout, am.Retries, am.Backoff), nil
 }
 
 // lock waits for the turn to push, or for ctx to end.
@@ -189,7 +190,7 @@ func (am *Alertmanager) resend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.retries = 0
+	d = d.WithRetries(0)
 	if err := am.lock(ctx); err != nil {
 		return err
 	}
@@ -239,7 +240,7 @@ type postableAlert struct {
 
 // push sends batch; a firing alert gets endsAt 4 resend intervals from now,
 // like Prometheus, so that it survives three missed re-pushes.
-func (am *Alertmanager) push(ctx context.Context, d delivery, batch []notice, now time.Time) error {
+func (am *Alertmanager) push(ctx context.Context, d httppost.Poster, batch []notice, now time.Time) error {
 	body := make([]postableAlert, len(batch))
 	for i, n := range batch {
 		endsAt := n.endsAt
@@ -258,7 +259,7 @@ func (am *Alertmanager) push(ctx context.Context, d delivery, batch []notice, no
 	if err != nil {
 		return fmt.Errorf("encoding: %w", err)
 	}
-	return d.post(ctx, b)
+	return d.Post(ctx, b)
 }
 
 // generatorURL returns ExternalURL if Alertmanager will take it: its API

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -53,7 +54,7 @@ var _ monitor.NamedHandler = (*Webhook)(nil)
 
 // Validate reports whether URL is an absolute http or https URL.
 func (w *Webhook) Validate() error {
-	if _, err := parseHTTPURL(w.URL); err != nil {
+	if _, err := httppost.ParseURL(w.URL); err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	return nil
@@ -66,17 +67,17 @@ func (w *Webhook) Name() string {
 }
 
 func redactedOrInvalid(raw string) string {
-	u, err := parseHTTPURL(raw)
+	u, err := httppost.ParseURL(raw)
 	if err != nil {
 		return "(invalid URL)" // never the raw text: it may hold a password
 	}
-	return redactURL(u)
+	return httppost.RedactURL(u)
 }
 
 // HandleAlert posts a, retrying temporary failures, and returns when the
 // receiver accepted it, failed for good, or ctx ended.
 func (w *Webhook) HandleAlert(ctx context.Context, a monitor.Alert) error {
-	u, err := parseHTTPURL(w.URL)
+	u, err := httppost.ParseURL(w.URL)
 	if err != nil {
 		return fmt.Errorf("posting webhook: %w", err)
 	}
@@ -84,8 +85,8 @@ func (w *Webhook) HandleAlert(ctx context.Context, a monitor.Alert) error {
 	if err != nil {
 		return fmt.Errorf("posting webhook: encoding: %w", err)
 	}
-	d := newDelivery(w.Client, u, w.Headers, w.Timeout, w.Retries, w.Backoff)
-	if err := d.post(ctx, body); err != nil {
+	d := httppost.New(w.Client, u, w.Headers, w.Timeout, w.Retries, w.Backoff)
+	if err := d.Post(ctx, body); err != nil {
 		return fmt.Errorf("posting webhook: %w", err)
 	}
 	return nil

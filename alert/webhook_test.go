@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -288,8 +289,8 @@ func TestWebhookErrorBodyLimit(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("HandleAlert = %v, want a StatusError", err)
 	}
-	if len(se.Body) != errorBodyLimit || !strings.HasPrefix(se.Body, "bad payload: xxx") {
-		t.Errorf("error body is %d bytes starting %.20q, want the first %d bytes", len(se.Body), se.Body, errorBodyLimit)
+	if len(se.Body) != httppost.ErrorBodyLimit || !strings.HasPrefix(se.Body, "bad payload: xxx") {
+		t.Errorf("error body is %d bytes starting %.20q, want the first %d bytes", len(se.Body), se.Body, httppost.ErrorBodyLimit)
 	}
 }
 
@@ -299,7 +300,7 @@ func TestWebhookRedirectIsNotFollowed(t *testing.T) {
 		http.Redirect(w, r, target.srv.URL, http.StatusFound)
 	})
 	w := &Webhook{URL: rc.srv.URL, Backoff: time.Millisecond} // the package's own client
-	t.Cleanup(defaultClient.CloseIdleConnections)
+	t.Cleanup(httppost.CloseIdleConnections)
 	err := w.HandleAlert(context.Background(), firingAlert())
 	if err == nil || !strings.Contains(err.Error(), "status 302") {
 		t.Errorf("HandleAlert = %v, want a status 302 error", err)

@@ -1,4 +1,8 @@
-package alert
+// Package httppost posts JSON to HTTP receivers with a timeout per attempt,
+// retries with jittered backoff and Retry-After, and errors that never
+// carry the secrets a URL may hold. Alert notifiers and report exporters
+// share it.
+package httppost
 
 import (
 	"bytes"
@@ -13,7 +17,7 @@ import (
 	"time"
 )
 
-// Delivery defaults, shared by Webhook and Alertmanager.
+// Delivery defaults.
 const (
 	DefaultTimeout = 5 * time.Second
 	DefaultRetries = 3
@@ -23,9 +27,9 @@ const (
 	MaxBackoff = 30 * time.Second
 )
 
-// errorBodyLimit is how much of a failed response's body goes into the
+// ErrorBodyLimit is how much of a failed response's body goes into the
 // error: enough for a receiver's explanation, not a whole HTML page.
-const errorBodyLimit = 512
+const ErrorBodyLimit = 512
 
 // drainLimit bounds how much of a response is read so the connection can be
 // reused; a receiver that sends more costs us a new connection, nothing else.
@@ -58,7 +62,7 @@ func (e *StatusError) Temporary() bool {
 // defaultClient is the package's own client rather than
 // http.DefaultClient, which any library may reconfigure. It does not follow
 // redirects: a 301 or 302 would turn the POST into a GET and lose the
-// alert, so a redirect is reported instead.
+// body, so a redirect is reported instead.
 var defaultClient = &http.Client{
 	Transport: http.DefaultTransport.(*http.Transport).Clone(),
 	CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -66,9 +70,9 @@ var defaultClient = &http.Client{
 	},
 }
 
-// delivery is how one notifier sends: where, with which client and
-// headers, and how patiently.
-type delivery struct {
+// A Poster sends to one receiver: where, with which client and headers,
+// and how patiently. Build it with New.
+type Poster struct {
 	client  *http.Client
 	url     *url.URL // parsed and checked
 	headers map[string]string
@@ -77,7 +81,19 @@ type delivery struct {
 	backoff time.Duration
 }
 
-func newDelivery(client *http.Client, u *url.URL, headers map[string]string, timeout time.Duration, retries int, backoff time.Duration) delivery {
+// WithRetries returns a copy of p that retries n times (none when n ≤ 0).
+func (d Poster) WithRetries(n int) Poster {
+	d.retries = max(n, 0)
+	return d
+}
+
+// CloseIdleConnections closes the idle connections of the default client,
+// for tests that check for leaked goroutines.
+func CloseIdleConnections() { defaultClient.CloseIdleConnections() }
+
+// New returns a Poster; a nil client, a zero timeout, retries or backoff
+// mean the defaults, and negative retries mean none.
+func New(client *http.Client, u *url.URL, headers map[string]string, timeout time.Duration, retries int, backoff time.Duration) Poster {
 	if client == nil {
 		client = defaultClient
 	}
@@ -93,14 +109,14 @@ func newDelivery(client *http.Client, u *url.URL, headers map[string]string, tim
 	if backoff <= 0 {
 		backoff = DefaultBackoff
 	}
-	return delivery{client: client, url: u, headers: headers, timeout: timeout, retries: retries, backoff: backoff}
+	return Poster{client: client, url: u, headers: headers, timeout: timeout, retries: retries, backoff: backoff}
 }
 
-// post sends body as JSON, retrying temporary failures (network errors,
+// Post sends body as JSON, retrying temporary failures (network errors,
 // timeouts, 5xx, 408, 429) up to d.retries times with a jittered doubling
 // backoff, or after the receiver's Retry-After on 429 and 503. It returns
 // ctx's error as soon as ctx ends, even in the middle of a wait.
-func (d delivery) post(ctx context.Context, body []byte) error {
+func (d Poster) Post(ctx context.Context, body []byte) error {
 	var last error
 	for attempt := 0; ; attempt++ {
 		wait, err := d.attempt(ctx, body)
@@ -141,7 +157,7 @@ func attempts(n int) string {
 
 // attempt makes one request within d.timeout. On failure it also returns
 // how long the receiver asked us to wait (Retry-After), or -1.
-func (d delivery) attempt(ctx context.Context, body []byte) (retryAfter time.Duration, err error) {
+func (d Poster) attempt(ctx context.Context, body []byte) (retryAfter time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url.String(), bytes.NewReader(body))
@@ -159,7 +175,7 @@ func (d delivery) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 		if errors.As(err, &ue) {
 			// The error goes to logs and handler statistics: never with
 			// the credentials or tokens the URL may carry.
-			ue.URL = redactURL(d.url)
+			ue.URL = RedactURL(d.url)
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return -1, fmt.Errorf("no answer within %v: %w", d.timeout, err)
@@ -173,7 +189,7 @@ func (d delivery) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	if resp.StatusCode/100 == 2 {
 		return -1, nil
 	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, ErrorBodyLimit))
 	retryAfter = -1
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -222,10 +238,10 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 	return min(d, MaxBackoff)
 }
 
-// redactURL returns u as text without secrets: the user name and password
+// RedactURL returns u as text without secrets: the user name and password
 // become "xxxxx", and so does every query value (tokens often travel
 // there).
-func redactURL(u *url.URL) string {
+func RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
@@ -247,9 +263,9 @@ func redactURL(u *url.URL) string {
 	return c.String()
 }
 
-// parseHTTPURL parses an absolute http or https URL. Errors show the URL
+// ParseURL parses an absolute http or https URL. Errors show the URL
 // redacted.
-func parseHTTPURL(raw string) (*url.URL, error) {
+func ParseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("no URL")
 	}
@@ -259,10 +275,10 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 		return nil, errors.New("malformed URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("URL %s: scheme must be http or https", redactURL(u))
+		return nil, fmt.Errorf("URL %s: scheme must be http or https", RedactURL(u))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("URL %s: no host", redactURL(u))
+		return nil, fmt.Errorf("URL %s: no host", RedactURL(u))
 	}
 	return u, nil
 }

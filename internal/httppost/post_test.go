@@ -1,4 +1,4 @@
-package alert
+package httppost
 
 import (
 	"errors"
@@ -77,8 +77,8 @@ func TestRedactURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := redactURL(u); got != tt.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := RedactURL(u); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -99,14 +99,14 @@ func TestParseHTTPURL(t *testing.T) {
 		{"ftp://user:secret@h/", "scheme must be http or https"},
 	}
 	for _, tt := range tests {
-		_, err := parseHTTPURL(tt.in)
+		_, err := ParseURL(tt.in)
 		switch {
 		case tt.wantErr == "" && err != nil:
-			t.Errorf("parseHTTPURL(%q): %v", tt.in, err)
+			t.Errorf("ParseURL(%q): %v", tt.in, err)
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("parseHTTPURL(%q) = %v, want an error containing %q", tt.in, err, tt.wantErr)
+			t.Errorf("ParseURL(%q) = %v, want an error containing %q", tt.in, err, tt.wantErr)
 		case err != nil && strings.Contains(err.Error(), "secret"):
-			t.Errorf("parseHTTPURL(%q): error %q shows the password", tt.in, err)
+			t.Errorf("ParseURL(%q): error %q shows the password", tt.in, err)
 		}
 	}
 }
