@@ -117,9 +117,11 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 	m.cancel = cancel
 	m.done = make(chan struct{})
 	m.opts.Interval = interval
-	m.Sample(ctx)
 	var wg sync.WaitGroup
+	// Handler queues first, so that alerts of the first sample are queued
+	// rather than delivered inline: a dead webhook must not delay Start.
 	m.dispatch.run(ctx, &wg)
+	m.Sample(ctx)
 	if m.realClock {
 		wg.Add(1)
 		go func() { defer wg.Done(); m.clock.run(ctx) }()

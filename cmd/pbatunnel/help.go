@@ -13,9 +13,12 @@ Usage:
   pbatunnel <command> [flags]
 
 Commands:
-  serve     sample the host and this process, logging one line per sample
-  version   print the version and the Go version it was built with
-  help      show this help, or a command's flags with "help <command>"
+  serve          sample the host and this process, logging one line per
+                 sample, and notify alerts
+  alerts check   validate a config file, alert rules and handlers included
+  alerts test    send a test alert through every configured alert handler
+  version        print the version and the Go version it was built with
+  help           show this help, or a command's flags with "help <command>"
 
 Every flag can also be set with an environment variable PBATUNNEL_<FLAG>,
 upper-case with "-" as "_" (--data-dir is PBATUNNEL_DATA_DIR). A flag wins
@@ -30,10 +33,24 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 	case len(args) == 0:
 		printUsage(stdout)
 		return nil
+	case len(args) == 2 && args[0] == "alerts":
+		switch args[1] {
+		case "check":
+			fs, _ := newAlertsCheckFlags(stdout)
+			fs.Usage()
+		case "test":
+			fs, _ := newAlertsTestFlags(stdout)
+			fs.Usage()
+		default:
+			return &usageError{err: fmt.Errorf("unknown command \"alerts %s\"", args[1])}
+		}
+		return nil
 	case len(args) > 1:
 		return &usageError{err: fmt.Errorf("want at most one command, got %q", args)}
 	}
 	switch args[0] {
+	case "alerts":
+		printAlertsUsage(stdout)
 	case "serve":
 		fs, _ := newServeFlags(stdout)
 		fs.Usage()

@@ -20,13 +20,21 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 var commands = map[string]command{
 	"serve":   runServe,
+	"alerts":  runAlerts,
 	"version": runVersion,
 	"help":    runHelp,
 }
 
+// subcommands are the commands with a second word, such as "alerts check".
+// The first word alone runs the entry of commands, which explains them.
+var subcommands = map[string]map[string]command{
+	"alerts": {"check": runAlertsCheck, "test": runAlertsTest},
+}
+
 // run dispatches args to a subcommand and turns its result into the exit
 // status: 0 for success (and for -h), 2 for a mistake in the invocation, 1
-// for a failure while running.
+// for a failure while running or a negative answer ("alerts check" on an
+// invalid file).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printUsage(stderr)
@@ -41,6 +49,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "pbatunnel: unknown command %q\nRun 'pbatunnel help' for usage.\n", name)
 		return 2
+	}
+	if len(rest) > 0 {
+		if sub, ok := subcommands[name][rest[0]]; ok {
+			name, cmd, rest = name+" "+rest[0], sub, rest[1:]
+		}
 	}
 	return exitStatus(name, cmd(ctx, rest, stdout, stderr), stderr)
 }
@@ -57,9 +70,16 @@ type usageError struct {
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
+// errReported is returned by a command that has already written why it
+// failed: the status is 1 and nothing more is printed.
+var errReported = errors.New("failure already reported")
+
 func exitStatus(name string, err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if errors.Is(err, errReported) {
+		return 1
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
@@ -27,7 +29,10 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *config.Settings) {
 		fmt.Fprint(w, `Usage: pbatunnel serve [flags]
 
 Sample the host and this process every --interval and log one line per
-sample, until interrupted (SIGINT or SIGTERM).
+sample, until interrupted (SIGINT or SIGTERM). Alert rules are evaluated on
+every sample and their notifications sent as the config file's alerts
+section says (by default: the built-in rules, to the log; see
+docs/ALERTS.md).
 
 Flags (each also read from PBATUNNEL_<FLAG>, such as PBATUNNEL_DATA_DIR;
 precedence: flag > environment > config file > default):
@@ -57,14 +62,24 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	m := monitor.New(monitor.Options{
+	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
 		Interval:     s.Interval,
 		MaxSamples:   s.MaxSamples,
 		MaxAge:       s.MaxAge,
 		RecentWindow: s.RecentWindow,
 		TrendWindow:  s.TrendWindow,
 		Logger:       logger,
-	})
+	}))
+	// Rules and handlers go in before Start, so the first sample is judged
+	// and notified like every other.
+	runners, err := s.Alerts.Apply(m, logger)
+	if err != nil {
+		return fmt.Errorf("configuring alerts: %w", err)
+	}
+	var handlers []string
+	for _, h := range m.AlertHandlerStats() {
+		handlers = append(handlers, h.Name) // secrets are redacted by the handlers
+	}
 	// Subscribe before Start: the first sample is taken at once and would
 	// otherwise be published before anyone listens.
 	samples := m.Subscribe(ctx, 8)
@@ -78,9 +93,20 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		slog.Duration("interval", s.Interval),
 		slog.String("data_dir", s.DataDir),
 		slog.String("config_file", s.ConfigFile),
+		slog.Int("alert_rules", len(m.Rules())),
+		slog.Int("alert_handlers", len(handlers)),
+		slog.String("alert_handler_names", strings.Join(handlers, ", ")),
 	)
 	if err := m.Start(ctx, s.Interval); err != nil {
 		return fmt.Errorf("starting monitor: %w", err)
+	}
+	var running sync.WaitGroup
+	for _, r := range runners {
+		running.Go(func() {
+			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.LogAttrs(ctx, slog.LevelError, "alert handler loop ended", slog.Any("error", err))
+			}
+		})
 	}
 
 	// The channel is closed when ctx ends.
@@ -92,6 +118,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	// shutdown that hangs.
 	stop()
 	m.Stop()
+	running.Wait()
 	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped",
 		slog.String("reason", context.Cause(ctx).Error()))
 	return nil

@@ -15,18 +15,23 @@ type Duration time.Duration
 // String formats d like time.Duration does.
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// UnmarshalYAML implements yaml.Unmarshaler.
+// UnmarshalYAML implements yaml.Unmarshaler. Its errors are
+// *yaml.TypeError, which the yaml package collects and goes on decoding
+// after; any other error would abandon the rest of the document, leaving
+// later keys (a rule's levels, say) half-read and misreported.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want a duration such as 30s or 5m")
+		return typeError("want a duration such as 30s or 5m")
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q (want a duration such as 30s or 5m)", n.Value)
+		return typeError(fmt.Sprintf("invalid duration %q (want a duration such as 30s or 5m)", n.Value))
 	}
 	*d = Duration(v)
 	return nil
 }
+
+func typeError(msg string) error { return &yaml.TypeError{Errors: []string{msg}} }
 
 // MarshalYAML implements yaml.Marshaler so that a File written back out can
 // be read again.

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -40,6 +42,8 @@ type File struct {
 	RecentWindow *Duration `yaml:"recent_window"`
 	// TrendWindow is the span trends are computed over.
 	TrendWindow *Duration `yaml:"trend_window"`
+	// Alerts configures alert rules and notifications.
+	Alerts Alerts `yaml:"alerts"`
 }
 
 // Retention bounds the sample history; whichever limit is tighter wins.
@@ -52,8 +56,17 @@ type Retention struct {
 type FieldError struct {
 	File string // path of the config file; empty when validating a File built in code
 	Line int    // 1-based line of the key; 0 when unknown
-	Key  string // dotted path of the key, such as "retention.max_age"
-	Err  error
+	// Key is the dotted path of the key, such as "retention.max_age". A
+	// rule's index is followed by its name, when it has one:
+	// "alerts.rules[1] (slow_memory_tool).warning".
+	Key string
+	Err error
+
+	// unit is the key of the smallest part of the file the error is
+	// about, such as "alerts.rules[1]"; "" means Key. A value that did not
+	// decode taints its unit, whose half-decoded fields then prove
+	// nothing.
+	unit string
 }
 
 func (e *FieldError) Error() string {
@@ -109,18 +122,22 @@ func parse(path string, data []byte) (*File, error) {
 	lines := map[string]int{}
 	if errs := checkSchema(&root, f, lines); len(errs) > 0 {
 		// Decode leniently what can be decoded so that out-of-range values
-		// are reported in the same run as the schema errors, except for keys
-		// already reported: their half-decoded values mean nothing.
+		// are reported in the same run as the schema errors, except within
+		// the parts already reported: their half-decoded values mean
+		// nothing.
 		_ = root.Decode(f)
-		bad := map[string]bool{}
+		tainted := map[string]bool{}
 		for _, e := range errs {
-			bad[e.Key] = true
+			for k := e.Key; k != ""; k = parentKey(k) {
+				tainted[k] = true
+			}
 		}
-		for _, e := range f.validateAt(lines) {
-			if !bad[e.Key] {
+		for _, e := range f.validate() {
+			if !tainted[e.unitKey()] {
 				errs = append(errs, e)
 			}
 		}
+		f.place(errs, lines)
 		return nil, withFile(path, errs)
 	}
 	// checkSchema has already decoded every value on its own, so this decode
@@ -131,19 +148,64 @@ func parse(path string, data []byte) (*File, error) {
 	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if errs := f.validateAt(lines); len(errs) > 0 {
+	if errs := f.validate(); len(errs) > 0 {
+		f.place(errs, lines)
 		return nil, withFile(path, errs)
 	}
 	return f, nil
 }
 
-// validateAt validates f and places each error on the line of its key.
-func (f *File) validateAt(lines map[string]int) []*FieldError {
-	errs := f.validate()
-	for _, e := range errs {
-		e.Line = lines[e.Key]
+func (e *FieldError) unitKey() string {
+	if e.unit != "" {
+		return e.unit
 	}
-	return errs
+	return e.Key
+}
+
+// place puts each error on the line of its key, or, for a key that is not
+// in the file (a required one, say), of the nearest enclosing key that is;
+// then it names the rules.
+func (f *File) place(errs []*FieldError, lines map[string]int) {
+	for _, e := range errs {
+		for k := e.Key; k != "" && e.Line == 0; k = parentKey(k) {
+			e.Line = lines[k]
+		}
+	}
+	f.Alerts.nameRules(errs)
+}
+
+// nameRules adds the rule's name after its index in the key of every error
+// about a named rule, so that "alerts.rules[3].warning" reads
+// "alerts.rules[3] (slow_memory_tool).warning": a person finds a rule by
+// its name sooner than by counting.
+func (a *Alerts) nameRules(errs []*FieldError) {
+	const prefix = "alerts.rules["
+	for _, e := range errs {
+		rest, ok := strings.CutPrefix(e.Key, prefix)
+		if !ok {
+			continue
+		}
+		idx, tail, ok := strings.Cut(rest, "]")
+		if !ok {
+			continue
+		}
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= len(a.Rules) || a.Rules[i].Name == "" {
+			continue
+		}
+		e.Key = fmt.Sprintf("%s%d] (%s)%s", prefix, i, a.Rules[i].Name, tail)
+	}
+}
+
+// parentKey returns the key enclosing key: "alerts.rules[1]" for
+// "alerts.rules[1].for", "alerts.rules" for "alerts.rules[1]", "" for a
+// top-level key.
+func parentKey(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i < 0 {
+		return ""
+	}
+	return key[:i]
 }
 
 // withFile sets the file of every error and joins them in line order.
@@ -161,6 +223,11 @@ func withFile(path string, errs []*FieldError) error {
 // naming the key.
 func (f *File) Validate() error {
 	errs := f.validate()
+	f.Alerts.nameRules(errs)
+	return joinFieldErrors(errs)
+}
+
+func joinFieldErrors(errs []*FieldError) error {
 	joined := make([]error, len(errs))
 	for i, e := range errs {
 		joined[i] = e
@@ -187,7 +254,7 @@ func (f *File) validate() []*FieldError {
 	check("retention.max_age", positive(f.Retention.MaxAge))
 	check("recent_window", positive(f.RecentWindow))
 	check("trend_window", positive(f.TrendWindow))
-	return errs
+	return append(errs, f.Alerts.validate()...)
 }
 
 func positive(d *Duration) error {

@@ -73,9 +73,18 @@ func walk(n *yaml.Node, t reflect.Type, key string, lines map[string]int, errs *
 			walk(item, t.Elem(), path, lines, errs)
 		}
 	case !custom && t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			path := joinKey(key, k.Value)
+			// The yaml package rejects a repeated map key only when the
+			// whole document is decoded, with a line but no key.
+			if prev, dup := seen[k.Value]; dup {
+				*errs = append(*errs, &FieldError{Line: k.Line, Key: path,
+					Err: fmt.Errorf("duplicate key (first set on line %d)", prev)})
+				continue
+			}
+			seen[k.Value] = k.Line
 			lines[path] = k.Line
 			walk(val, t.Elem(), path, lines, errs)
 		}

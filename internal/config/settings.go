@@ -43,6 +43,10 @@ type Settings struct {
 	MaxAge       time.Duration
 	RecentWindow time.Duration
 	TrendWindow  time.Duration
+
+	// Alerts is the config file's alerts section; its zero value means
+	// the built-in rules and the log handler.
+	Alerts Alerts
 }
 
 // Defaults returns the settings used when nothing else is given. DataDir is
@@ -157,6 +161,7 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	if f.TrendWindow != nil {
 		s.TrendWindow = time.Duration(*f.TrendWindow)
 	}
+	s.Alerts = f.Alerts
 }
 
 // defaultDataDir follows the XDG base directory convention, which ignores a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // mapEnv is a lookupEnv over a fixed map, so tests never see the real
@@ -125,8 +127,8 @@ trend_window: 20m
 		RecentWindow: 2 * time.Minute,
 		TrendWindow:  20 * time.Minute,
 	}
-	if s != want {
-		t.Errorf("Resolve:\n got %+v\nwant %+v", s, want)
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("Resolve mismatch (-want +got):\n%s", diff)
 	}
 }
 
