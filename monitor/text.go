@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 )
@@ -57,18 +58,19 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 	pf := r.Performance
 	q := pf.Queries
 	p("\nPerformance\n")
-	p("  throughput        %s ops/s (last interval), %s ops/s (last minute)\n", pf.ThroughputPerSecond.LastInterval, pf.ThroughputPerSecond.LastMinute)
-	p("  error rate        %s %% (last interval), %s %% (last minute)\n", pf.ErrorRatePercent.LastInterval, pf.ErrorRatePercent.LastMinute)
-	p("  cache hit rate    %s %% (last minute), %s %% since start (%d hits, %d misses)\n", pf.CacheHitRatePercent.LastMinute, pf.CacheHitRateTotal, pf.CacheHits, pf.CacheMisses)
-	p("  queries           %d (%d failed), avg %s ms, p50 %s p95 %s p99 %s ms (recent)\n", q.Count, q.Errors, q.AverageMs, optMs(q.Recent.P50), optMs(q.Recent.P95), optMs(q.Recent.P99))
+	p("  throughput        %s (last interval), %s (last minute)\n", withUnit(pf.ThroughputPerSecond.LastInterval, "ops/s"), withUnit(pf.ThroughputPerSecond.LastMinute, "ops/s"))
+	p("  error rate        %s (last interval), %s (last minute)\n", withUnit(pf.ErrorRatePercent.LastInterval, "%"), withUnit(pf.ErrorRatePercent.LastMinute, "%"))
+	p("  cache hit rate    %s (last minute), %s since start (%d hits, %d misses)\n", withUnit(pf.CacheHitRatePercent.LastMinute, "%"), withUnit(pf.CacheHitRateTotal, "%"), pf.CacheHits, pf.CacheMisses)
+	p("  tool latency      p50 %s, p95 %s, p99 %s ms (recent)\n", optMs(pf.ToolLatency.Recent.P50), optMs(pf.ToolLatency.Recent.P95), optMs(pf.ToolLatency.Recent.P99))
+	p("  queries           %d (%d failed), avg %s, p50 %s p95 %s p99 %s ms (recent)\n", q.Count, q.Errors, withUnit(q.AverageMs, "ms"), optMs(q.Recent.P50), optMs(q.Recent.P95), optMs(q.Recent.P99))
 
 	if s := r.System; s != nil {
 		p("\nSystem\n")
-		p("  host CPU %s %%, host memory %s %%, container memory %s %%\n", s.CPUPercent, s.HostMemoryPercent, s.ContainerMemoryPercent)
-		p("  disk read %s B/s (%s ops/s), write %s B/s (%s ops/s)\n", s.DiskReadBytesPerSec, s.DiskReadOpsPerSec, s.DiskWriteBytesPerSec, s.DiskWriteOpsPerSec)
-		p("  network rx %s B/s, tx %s B/s\n", s.NetRxBytesPerSec, s.NetTxBytesPerSec)
+		p("  host CPU %s, host memory %s, container memory %s\n", withUnit(s.CPUPercent, "%"), withUnit(s.HostMemoryPercent, "%"), withUnit(s.ContainerMemoryPercent, "%"))
+		p("  disk read %s (%s), write %s (%s)\n", byteRate(s.DiskReadBytesPerSec), withUnit(s.DiskReadOpsPerSec, "ops/s"), byteRate(s.DiskWriteBytesPerSec), withUnit(s.DiskWriteOpsPerSec, "ops/s"))
+		p("  network rx %s, tx %s\n", byteRate(s.NetRxBytesPerSec), byteRate(s.NetTxBytesPerSec))
 		pr := s.Process
-		p("  process %d: CPU %s %% of a core, RSS %s B, %s goroutines, %s open fds\n", pr.PID, pr.CPUPercent, pr.RSSBytes, pr.Goroutines, pr.OpenFDs)
+		p("  process %d: CPU %s of a core, RSS %s, %s goroutines, %s open fds\n", pr.PID, withUnit(pr.CPUPercent, "%"), bytesOf(pr.RSSBytes), count(pr.Goroutines), count(pr.OpenFDs))
 	}
 
 	if c := r.CustomMetrics; c != nil && len(c.Counters)+len(c.Gauges)+len(c.Timers) > 0 {
@@ -87,8 +89,8 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 
 	if o := r.SelfOverhead; o != nil {
 		p("\nMonitor overhead\n")
-		p("  %s ms CPU for the last sample, %s %% of one core, %d B held for %d samples\n",
-			o.SampleCPUMs, o.CPUPercentOfCore, o.MemoryBytes, o.HistorySamples)
+		p("  %s CPU for the last sample, %s of one core, %s held for %d samples\n",
+			withUnit(o.SampleCPUMs, "ms"), withUnit(o.CPUPercentOfCore, "%"), humanBytes(float64(o.MemoryBytes)), o.HistorySamples)
 	}
 
 	var moving []string
@@ -124,4 +126,49 @@ func (r *PerformanceReport) Text() string {
 	var b strings.Builder
 	_ = r.WriteText(&b) // a strings.Builder does not fail
 	return b.String()
+}
+
+// withUnit renders a measured value with its unit, or "n/a (reason)".
+func withUnit(r Reading, unit string) string {
+	if !r.OK {
+		return "n/a (" + r.Reason + ")"
+	}
+	if unit == "%" {
+		return fmt.Sprintf("%.2f %%", r.Value)
+	}
+	return fmt.Sprintf("%.2f %s", r.Value, unit)
+}
+
+func count(r Reading) string {
+	if !r.OK {
+		return "n/a (" + r.Reason + ")"
+	}
+	return fmt.Sprintf("%.0f", r.Value)
+}
+
+func bytesOf(r Reading) string {
+	if !r.OK {
+		return "n/a (" + r.Reason + ")"
+	}
+	return humanBytes(r.Value)
+}
+
+func byteRate(r Reading) string {
+	if !r.OK {
+		return "n/a (" + r.Reason + ")"
+	}
+	return humanBytes(r.Value) + "/s"
+}
+
+// humanBytes renders a byte count in binary units.
+func humanBytes(v float64) string {
+	const unit = 1024
+	if v < unit {
+		return fmt.Sprintf("%.0f B", v)
+	}
+	exp := 0
+	for n := v / unit; n >= unit && exp < 4; n /= unit {
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", v/math.Pow(unit, float64(exp+1)), "KMGTP"[exp])
 }

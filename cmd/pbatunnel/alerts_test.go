@@ -386,7 +386,7 @@ func TestServeNotifies(t *testing.T) {
 	stderr := newSyncBuffer()
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run(ctx, []string{"serve", "--interval", "1s", "--data-dir", t.TempDir(), "--config", cfg},
+		exited <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--interval", "1s", "--data-dir", t.TempDir(), "--config", cfg},
 			io.Discard, stderr)
 	}()
 
@@ -470,7 +470,7 @@ func TestHelpListsAlerts(t *testing.T) {
 func TestServeRejectsBadAlerts(t *testing.T) {
 	clearEnv(t)
 	cfg := writeFile(t, "pbatunnel.yaml", "alerts:\n  rules:\n    - name: r\n      metric: goroutines\n      warning: 5\n      critical: 1\n")
-	code, stdout, stderr := runCmd(t, "serve", "--data-dir", t.TempDir(), "--config", cfg)
+	code, stdout, stderr := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", cfg)
 	if code != 2 {
 		t.Errorf("exit code = %d, want 2\nstderr: %s", code, stderr)
 	}

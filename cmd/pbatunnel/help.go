@@ -13,8 +13,9 @@ Usage:
   pbatunnel <command> [flags]
 
 Commands:
-  serve          sample the host and this process, logging one line per
-                 sample, and notify alerts
+  serve          sample the host and this process, serve the dashboard, the
+                 JSON API and Prometheus metrics, and notify alerts
+  report         print or save the report of a running pbatunnel
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
   version        print the version and the Go version it was built with
@@ -53,6 +54,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		printAlertsUsage(stdout)
 	case "serve":
 		fs, _ := newServeFlags(stdout)
+		fs.Usage()
+	case "report":
+		fs, _ := newReportFlags(stdout)
 		fs.Usage()
 	case "version":
 		fs := newVersionFlags(stdout)

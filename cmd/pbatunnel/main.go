@@ -20,6 +20,7 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 var commands = map[string]command{
 	"serve":   runServe,
+	"report":  runReport,
 	"alerts":  runAlerts,
 	"version": runVersion,
 	"help":    runHelp,

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
@@ -28,8 +30,9 @@ func newServeFlags(out io.Writer) (*flag.FlagSet, *config.Settings) {
 		w := fs.Output()
 		fmt.Fprint(w, `Usage: pbatunnel serve [flags]
 
-Sample the host and this process every --interval and log one line per
-sample, until interrupted (SIGINT or SIGTERM). Alert rules are evaluated on
+Sample the host and this process every --interval, log one line per
+sample, and serve the dashboard, the JSON API (/api/...) and Prometheus
+metrics (/metrics) on --addr, until interrupted (SIGINT or SIGTERM). Alert rules are evaluated on
 every sample and their notifications sent as the config file's alerts
 section says (by default: the built-in rules, to the log; see
 docs/ALERTS.md).
@@ -84,12 +87,27 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	// otherwise be published before anyone listens.
 	samples := m.Subscribe(ctx, 8)
 
+	// The dashboard listens before sampling starts, so that a port in use
+	// is reported at once and nothing else has begun.
+	dash, err := dashboard.Start(ctx, m, dashboard.Options{
+		Addr:         s.Addr,
+		AuthToken:    s.AuthToken,
+		PollInterval: s.PollInterval,
+		Config:       func() any { return s.Public() },
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	if !dashboard.IsLoopback(s.Addr) {
+		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
+			slog.String("addr", dash.Addr()))
+	}
+
 	logger.LogAttrs(ctx, slog.LevelInfo, "starting",
 		slog.String("version", version()),
 		slog.String("go", runtime.Version()),
-		slog.String("addr", s.Addr),
-		// Said outright so nobody points a browser at addr and wonders.
-		slog.String("dashboard", "not available in this version"),
+		slog.String("dashboard", "http://"+dash.Addr()),
 		slog.Duration("interval", s.Interval),
 		slog.String("data_dir", s.DataDir),
 		slog.String("config_file", s.ConfigFile),
@@ -101,10 +119,11 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		return fmt.Errorf("starting monitor: %w", err)
 	}
 	var running sync.WaitGroup
+	runners = append(runners, exporters(s, m, logger)...)
 	for _, r := range runners {
 		running.Go(func() {
 			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
-				logger.LogAttrs(ctx, slog.LevelError, "alert handler loop ended", slog.Any("error", err))
+				logger.LogAttrs(ctx, slog.LevelError, "background loop ended", slog.Any("error", err))
 			}
 		})
 	}
@@ -119,9 +138,36 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	stop()
 	m.Stop()
 	running.Wait()
+	if err := dash.Wait(); err != nil {
+		logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
+	}
 	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped",
 		slog.String("reason", context.Cause(ctx).Error()))
 	return nil
+}
+
+// runnerFunc adapts a function to config.Runner.
+type runnerFunc func(ctx context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// exporters returns the report exporters --export-url and --export-file ask
+// for; their failures are logged.
+func exporters(s *config.Settings, m *monitor.Monitor, logger *slog.Logger) []config.Runner {
+	var out []config.Runner
+	if s.ExportURL != "" {
+		h := &export.HTTP{URL: s.ExportURL, OnError: func(err error) {
+			logger.Warn("exporting the report failed", "error", err)
+		}}
+		out = append(out, runnerFunc(func(ctx context.Context) error { return h.Run(ctx, m) }))
+	}
+	if s.ExportFile != "" {
+		f := &export.File{Path: s.ExportFile, OnError: func(err error) {
+			logger.Warn("writing the report file failed", "error", err)
+		}}
+		out = append(out, runnerFunc(func(ctx context.Context) error { return f.Run(ctx, m) }))
+	}
+	return out
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

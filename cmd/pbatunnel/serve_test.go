@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +135,7 @@ func next(t *testing.T, lines <-chan logLine, deadline <-chan time.Time, what st
 func TestServeLogsSamplesAndStopsOnSIGTERM(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "new", "data") // created by serve
 	cmd := binaryCommand(t.Context(), t, nil,
-		"serve", "--interval", "200ms", "--data-dir", dataDir, "--log-format", "json")
+		"serve", "--addr", "127.0.0.1:0", "--interval", "200ms", "--data-dir", dataDir, "--log-format", "json")
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
@@ -158,7 +159,7 @@ func TestServeLogsSamplesAndStopsOnSIGTERM(t *testing.T) {
 
 	start := next(t, lines, deadline, "start line", func(l logLine) bool { return l.msg() == "starting" })
 	for key, want := range map[string]any{
-		"addr": "127.0.0.1:8080", "interval": float64(200 * time.Millisecond),
+		"interval": float64(200 * time.Millisecond),
 		"data_dir": dataDir, "config_file": "",
 	} {
 		if start[key] != want {
@@ -172,6 +173,21 @@ func TestServeLogsSamplesAndStopsOnSIGTERM(t *testing.T) {
 	sample := next(t, lines, deadline, "sample line", func(l logLine) bool { return l.msg() == "sample" })
 	if seq, ok := sample["seq"].(float64); !ok || seq < 1 {
 		t.Errorf("sample seq = %v, want a number >= 1", sample["seq"])
+	}
+	// The dashboard serves on the port it was given (any free one here).
+	url, _ := start["dashboard"].(string)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("start line dashboard = %v", start["dashboard"])
+	}
+	res, err := http.Get(url + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]any
+	err = json.NewDecoder(res.Body).Decode(&health)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || health["status"] == nil {
+		t.Errorf("GET /api/health: %d %v (%v)", res.StatusCode, health, err)
 	}
 	if mem, ok := sample["memory_percent"].(float64); !ok || mem <= 0 || mem > 100 {
 		t.Errorf("sample memory_percent = %v, want a measured percentage", sample["memory_percent"])

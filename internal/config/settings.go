@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 )
 
 // Defaults for the settings that have one of their own. The retention and
@@ -17,6 +19,8 @@ const (
 	DefaultAddr      = "127.0.0.1:8080"
 	DefaultInterval  = 30 * time.Second
 	DefaultLogFormat = LogText
+	// DefaultPollInterval is the guide's auto-refresh period.
+	DefaultPollInterval = 30 * time.Second
 )
 
 // Log formats accepted by --log-format.
@@ -47,6 +51,18 @@ type Settings struct {
 	// Alerts is the config file's alerts section; its zero value means
 	// the built-in rules and the log handler.
 	Alerts Alerts
+
+	// AuthToken protects the dashboard; required beyond loopback. Flag and
+	// environment only: a secret has no place in a config file that gets
+	// committed.
+	AuthToken string
+	// PollInterval is how often the page polls while its live stream is
+	// down.
+	PollInterval time.Duration
+	// ExportURL receives the JSON report after every sample; ExportFile is
+	// rewritten with it.
+	ExportURL  string
+	ExportFile string
 }
 
 // Defaults returns the settings used when nothing else is given. DataDir is
@@ -55,8 +71,9 @@ func Defaults() Settings {
 	return Settings{
 		Addr:      DefaultAddr,
 		Interval:  DefaultInterval,
-		LogFormat: DefaultLogFormat,
-		LogLevel:  slog.LevelInfo,
+		LogFormat:    DefaultLogFormat,
+		LogLevel:     slog.LevelInfo,
+		PollInterval: DefaultPollInterval,
 	}
 }
 
@@ -71,6 +88,34 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 		"`directory` for state kept between runs (default $XDG_DATA_HOME/pbatunnel or ~/.local/share/pbatunnel)")
 	fs.Var((*logFormatValue)(&s.LogFormat), "log-format", "log line `format`: text or json")
 	fs.TextVar(&s.LogLevel, "log-level", s.LogLevel, "lowest `level` logged: debug, info, warn or error")
+	fs.StringVar(&s.AuthToken, "auth-token", s.AuthToken,
+		"bearer `token` the dashboard and API require (needed to listen beyond loopback; prefer PBATUNNEL_AUTH_TOKEN, which ps does not show)")
+	fs.Var((*positiveDuration)(&s.PollInterval), "poll-interval", "how often the page polls while its live stream is down (`duration`)")
+	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
+	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
+}
+
+// Public is the settings as /api/config shows them: secrets left out or
+// redacted.
+func (s *Settings) Public() map[string]any {
+	out := map[string]any{
+		"addr":                  s.Addr,
+		"interval":              s.Interval.String(),
+		"data_dir":              s.DataDir,
+		"config_file":           s.ConfigFile,
+		"auth_token":            "",
+		"poll_interval":         s.PollInterval.String(),
+		"export_file":           s.ExportFile,
+		"export_url":            "",
+		"retention_max_samples": s.MaxSamples,
+	}
+	if s.AuthToken != "" {
+		out["auth_token"] = "(set)"
+	}
+	if u, err := httppost.ParseURL(s.ExportURL); err == nil {
+		out["export_url"] = httppost.RedactURL(u)
+	}
+	return out
 }
 
 // EnvVar returns the environment variable that stands in for a flag:

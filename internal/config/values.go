@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 )
 
 // CheckAddr reports whether addr is a host:port with a numeric port. An
@@ -71,4 +73,29 @@ func (v *logFormatValue) Set(s string) error {
 		return nil
 	}
 	return fmt.Errorf("want %q or %q, got %q", LogText, LogJSON, s)
+}
+
+type positiveDuration time.Duration
+
+func (v *positiveDuration) String() string { return time.Duration(*v).String() }
+
+func (v *positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a positive duration such as 30s, got %q", s)
+	}
+	*v = positiveDuration(d)
+	return nil
+}
+
+type httpURLValue string
+
+func (v *httpURLValue) String() string { return string(*v) }
+
+func (v *httpURLValue) Set(s string) error {
+	if _, err := httppost.ParseURL(s); err != nil {
+		return err
+	}
+	*v = httpURLValue(s)
+	return nil
 }
