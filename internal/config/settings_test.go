@@ -126,6 +126,7 @@ trend_window: 20m
 		MaxAge:       time.Hour,
 		RecentWindow: 2 * time.Minute,
 		TrendWindow:  20 * time.Minute,
+		PollInterval: DefaultPollInterval,
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Resolve mismatch (-want +got):\n%s", diff)
