@@ -12,9 +12,10 @@ import (
 // api serves the JSON routes. Every read works from the latest snapshot and
 // the history, never from the recording hot path.
 type api struct {
-	m    *monitor.Monitor
-	opts Options
-	prom http.Handler // the exposition format, shared with /metrics
+	m      *monitor.Monitor
+	opts   Options
+	prom   http.Handler // the exposition format, shared with /metrics
+	report *reportCache
 }
 
 // metrics serves GET /api/metrics?format=json|text|prometheus.
@@ -24,7 +25,7 @@ func (a *api) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	switch f := r.URL.Query().Get("format"); f {
 	case "", "json":
-		writeJSON(w, http.StatusOK, a.m.Report())
+		writeRaw(w, http.StatusOK, a.report.get(nil).json)
 	case "text":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -51,7 +52,7 @@ func (a *api) tools(w http.ResponseWriter, r *http.Request) {
 	if !checkParams(w, r) {
 		return
 	}
-	writeJSON(w, http.StatusOK, a.m.Report().ToolMetrics)
+	writeRaw(w, http.StatusOK, a.report.get(nil).tools)
 }
 
 // alertsResponse is GET /api/alerts.

@@ -20,6 +20,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
+// writeRaw writes JSON already encoded.
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
 // writeError writes {"error": msg} with status: every error of the API has
 // this one shape.
 func writeError(w http.ResponseWriter, status int, msg string) {

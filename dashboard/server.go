@@ -30,8 +30,9 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	if err != nil {
 		return nil, fmt.Errorf("registering prometheus collectors: %w", err)
 	}
-	a := &api{m: m, opts: opts, prom: prom}
-	b := &broadcaster{}
+	cache := &reportCache{m: m}
+	a := &api{m: m, opts: opts, prom: prom, report: cache}
+	b := &broadcaster{report: cache}
 	go b.run(ctx, m)
 
 	data := http.NewServeMux()

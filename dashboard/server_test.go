@@ -223,12 +223,30 @@ func TestStream(t *testing.T) {
 		}
 		return [2]string{}
 	}
-	// A new client gets the latest sample at once (no sample has been
-	// published since the subscription began, so this may take one).
-	m.Sample(context.Background())
+	// A new client gets the latest sample at once.
 	e := next()
 	if e[0] != "sample" || !strings.Contains(e[1], `"system_overview"`) {
 		t.Fatalf("first event %q", e)
+	}
+	// Two consecutive samples arrive as two events, in order.
+	seqOf := func(data string) uint64 {
+		var r struct {
+			MonitoringInfo struct {
+				SamplesTaken uint64 `json:"samples_taken"`
+			} `json:"monitoring_info"`
+		}
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.MonitoringInfo.SamplesTaken
+	}
+	first := seqOf(e[1])
+	for want := first + 1; want <= first+2; want++ {
+		m.Sample(context.Background())
+		e = next()
+		if e[0] != "sample" || seqOf(e[1]) != want {
+			t.Fatalf("event %q, want sample %d", e[0], want)
+		}
 	}
 	// An alert transition arrives as an alert event.
 	if err := m.AddRule(monitor.Rule{Name: "q", Metric: "custom.q", Warning: monitor.Ptr(1)}); err != nil {

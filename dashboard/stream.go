@@ -31,9 +31,9 @@ type event struct {
 // encoding each once and fanning it out with non-blocking sends: a slow
 // browser never stalls the monitor or the other clients.
 type broadcaster struct {
+	report  *reportCache
 	mu      sync.Mutex
 	clients map[chan event]struct{}
-	last    *event // the latest sample, sent first to new clients
 }
 
 func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
@@ -45,12 +45,10 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
 			if !ok {
 				return
 			}
-			data, err := json.Marshal(m.ReportOf(s))
-			if err != nil {
-				continue
+			if b.listeners() == 0 {
+				continue // nobody to tell: build no report
 			}
-			e := event{name: "sample", id: fmt.Sprint(s.Seq), data: data}
-			b.publish(e, true)
+			b.publish(sampleEvent(b.report.get(s)))
 		case a, ok := <-alerts:
 			if !ok {
 				return
@@ -59,17 +57,24 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
 			if err != nil {
 				continue
 			}
-			b.publish(event{name: "alert", data: data}, false)
+			b.publish(event{name: "alert", data: data})
 		}
 	}
 }
 
-func (b *broadcaster) publish(e event, keep bool) {
+func sampleEvent(r *cachedReport) event {
+	return event{name: "sample", id: fmt.Sprint(r.seq), data: r.json}
+}
+
+func (b *broadcaster) listeners() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if keep {
-		b.last = &e
-	}
+	return len(b.clients)
+}
+
+func (b *broadcaster) publish(e event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for ch := range b.clients {
 		select {
 		case ch <- e:
@@ -83,7 +88,7 @@ func (b *broadcaster) publish(e event, keep bool) {
 	}
 }
 
-func (b *broadcaster) subscribe() (chan event, *event) {
+func (b *broadcaster) subscribe() chan event {
 	ch := make(chan event, clientBuffer)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -91,7 +96,7 @@ func (b *broadcaster) subscribe() (chan event, *event) {
 		b.clients = map[chan event]struct{}{}
 	}
 	b.clients[ch] = struct{}{}
-	return ch, b.last
+	return ch
 }
 
 func (b *broadcaster) unsubscribe(ch chan event) {
@@ -111,7 +116,7 @@ func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	ch, last := b.subscribe()
+	ch := b.subscribe()
 	defer b.unsubscribe(ch)
 
 	write := func(e event) error {
@@ -130,8 +135,8 @@ func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
 		return
 	}
-	if last != nil {
-		if write(*last) != nil {
+	if r := b.report.get(nil); r.seq != 0 {
+		if write(sampleEvent(r)) != nil {
 			return
 		}
 	} else if rc.Flush() != nil {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -78,7 +79,7 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 	latencySeries("query", s.Queries, fn)
 	pct := func(d time.Duration) Reading {
 		if s.ToolLatencyRecent.Count == 0 {
-			return NoData("no tool calls in the recent window")
+			return noToolCallsRecent
 		}
 		return Measured(ms(d))
 	}
@@ -88,23 +89,23 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 
 	for _, name := range sortedKeys(s.Tools) {
 		t := s.Tools[name]
-		p := "tool." + name + "."
-		fn(p+"call_count", Measured(float64(t.Count)))
-		fn(p+"error_count", Measured(float64(t.Errors)))
-		fn(p+"calls_per_second", t.CallsPerSecond)
-		fn(p+"calls_last_minute", Measured(float64(t.CallsInMinute)))
-		fn(p+"error_rate_percent", t.ErrorRate)
-		latencySeries(strings.TrimSuffix(p, "."), t.LatencySummary, fn)
+		n := toolNames.get(name)
+		fn(n.callCount, Measured(float64(t.Count)))
+		fn(n.errorCount, Measured(float64(t.Errors)))
+		fn(n.callsPerSecond, t.CallsPerSecond)
+		fn(n.callsLastMinute, Measured(float64(t.CallsInMinute)))
+		fn(n.errorRate, t.ErrorRate)
+		latencySeriesNamed(n, t.LatencySummary, fn)
 	}
 
 	for _, name := range sortedKeys(s.Custom.Counters) {
-		fn("custom."+name, Measured(s.Custom.Counters[name]))
+		fn(customNames.get(name).bare, Measured(s.Custom.Counters[name]))
 	}
 	for _, name := range sortedKeys(s.Custom.Gauges) {
-		fn("custom."+name, Measured(s.Custom.Gauges[name]))
+		fn(customNames.get(name).bare, Measured(s.Custom.Gauges[name]))
 	}
 	for _, name := range sortedKeys(s.Custom.Timers) {
-		latencySeries("custom."+name, s.Custom.Timers[name], fn)
+		latencySeriesNamed(customNames.get(name), s.Custom.Timers[name], fn)
 	}
 
 	fn(SeriesMonitorCPU, s.Overhead.CPUPercent)
@@ -115,20 +116,86 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 // latencySeries names the average (since start) and the recent-window
 // percentiles of a latency summary, in milliseconds.
 func latencySeries(prefix string, l LatencySummary, fn func(string, Reading)) {
-	avg := NoData("no calls yet")
+	latencySeriesNamed(plainNames.get(prefix), l, fn)
+}
+
+func latencySeriesNamed(n *seriesNames, l LatencySummary, fn func(string, Reading)) {
+	avg := noCallsYet
 	if a, ok := l.Average(); ok {
 		avg = Measured(ms(a))
 	}
-	fn(prefix+".average_response_time_ms", avg)
-	pct := func(d time.Duration) Reading {
-		if l.Recent.Count == 0 {
-			return NoData("no calls in the recent window")
-		}
-		return Measured(ms(d))
+	fn(n.average, avg)
+	if l.Recent.Count == 0 {
+		fn(n.p50, noCallsRecent)
+		fn(n.p95, noCallsRecent)
+		fn(n.p99, noCallsRecent)
+		return
 	}
-	fn(prefix+".p50_ms", pct(l.Recent.P50))
-	fn(prefix+".p95_ms", pct(l.Recent.P95))
-	fn(prefix+".p99_ms", pct(l.Recent.P99))
+	fn(n.p50, Measured(ms(l.Recent.P50)))
+	fn(n.p95, Measured(ms(l.Recent.P95)))
+	fn(n.p99, Measured(ms(l.Recent.P99)))
+}
+
+// Readings for figures with nothing to measure, built once: EachSeries runs
+// for every retained snapshot on every report.
+var (
+	noCallsYet        = NoData("no calls yet")
+	noCallsRecent     = NoData("no calls in the recent window")
+	noToolCallsRecent = NoData("no tool calls in the recent window")
+)
+
+// seriesNames are the series names under one prefix ("tool.<name>",
+// "custom.<name>", "query"), built once: trends and history walk every
+// series of every retained snapshot, and building the names each time
+// was most of their cost.
+type seriesNames struct {
+	bare                                                              string
+	callCount, errorCount, callsPerSecond, callsLastMinute, errorRate string
+	average, p50, p95, p99                                            string
+}
+
+// nameCache maps a tool or custom metric name to its *seriesNames under
+// one prefix. Names are bounded by Options.MaxTools per monitor.
+type nameCache struct {
+	prefix string
+	mu     sync.RWMutex
+	m      map[string]*seriesNames
+}
+
+var (
+	toolNames   = &nameCache{prefix: "tool."}
+	customNames = &nameCache{prefix: "custom."}
+	plainNames  = &nameCache{}
+)
+
+func (c *nameCache) get(name string) *seriesNames {
+	c.mu.RLock()
+	n := c.m[name]
+	c.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.m[name]; n != nil {
+		return n
+	}
+	if c.m == nil {
+		c.m = map[string]*seriesNames{}
+	}
+	n = newSeriesNames(c.prefix + name)
+	c.m[name] = n
+	return n
+}
+
+func newSeriesNames(prefix string) *seriesNames {
+	p := prefix + "."
+	return &seriesNames{
+		bare: prefix, callCount: p + "call_count", errorCount: p + "error_count",
+		callsPerSecond: p + "calls_per_second", callsLastMinute: p + "calls_last_minute",
+		errorRate: p + "error_rate_percent", average: p + "average_response_time_ms",
+		p50: p + "p50_ms", p95: p + "p95_ms", p99: p + "p99_ms",
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

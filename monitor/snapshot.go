@@ -115,7 +115,7 @@ func (t ToolSnapshot) SuccessRate() float64 {
 // a limit is set, else the host's.
 func (s *Snapshot) MemoryPercent() Reading {
 	if s.System == nil {
-		return NoData("system collection is disabled")
+		return systemDisabled
 	}
 	return s.System.MemoryPercent
 }
@@ -123,7 +123,7 @@ func (s *Snapshot) MemoryPercent() Reading {
 // CPUPercent is the host CPU figure of the overview.
 func (s *Snapshot) CPUPercent() Reading {
 	if s.System == nil {
-		return NoData("system collection is disabled")
+		return systemDisabled
 	}
 	return s.System.CPUPercent
 }
@@ -134,8 +134,23 @@ func (s *Snapshot) Gauge(name string) Reading {
 	if r, ok := s.Gauges[name]; ok {
 		return r
 	}
+	switch name { // the overview's three, without formatting each time
+	case GaugeMemoryEntries:
+		return noSourceEntries
+	case GaugeRelationships:
+		return noSourceRelationships
+	case GaugeActiveConnections:
+		return noSourceConnections
+	}
 	return Unavailable("no source registered for %s", name)
 }
+
+var (
+	systemDisabled        = NoData("system collection is disabled")
+	noSourceEntries       = Unavailable("no source registered for %s", GaugeMemoryEntries)
+	noSourceRelationships = Unavailable("no source registered for %s", GaugeRelationships)
+	noSourceConnections   = Unavailable("no source registered for %s", GaugeActiveConnections)
+)
 
 // LogAttrs are the attributes of the one log line per sample: the overview
 // figures, with unavailable ones shown as their reason.

@@ -95,22 +95,41 @@ func (a *trendAcc) trend() Trend {
 // snapshots (oldest first).
 func Trends(snaps []*Snapshot) map[string]Trend {
 	accs := make(map[string]*trendAcc)
+	// Consecutive snapshots list their series in the same order, so the
+	// accumulator of the i-th series of the last snapshot is usually the
+	// right one for the i-th of this: a string comparison instead of a
+	// map lookup for nearly every point.
+	var order []string
+	var slots []*trendAcc
 	for _, s := range snaps {
+		i := 0
 		s.EachSeries(func(name string, r Reading) {
-			if !r.OK {
-				return
+			var a *trendAcc
+			if i < len(order) && order[i] == name {
+				a = slots[i]
+			} else {
+				a = accs[name]
+				if a == nil {
+					a = &trendAcc{}
+					accs[name] = a
+				}
+				if i < len(order) {
+					order[i], slots[i] = name, a
+				} else {
+					order, slots = append(order, name), append(slots, a)
+				}
 			}
-			a := accs[name]
-			if a == nil {
-				a = &trendAcc{}
-				accs[name] = a
+			i++
+			if r.OK {
+				a.add(s.Time, r.Value)
 			}
-			a.add(s.Time, r.Value)
 		})
 	}
 	out := make(map[string]Trend, len(accs))
 	for name, a := range accs {
-		out[name] = a.trend()
+		if a.n > 0 {
+			out[name] = a.trend()
+		}
 	}
 	return out
 }
