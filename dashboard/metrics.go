@@ -93,7 +93,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for i, u := range c.upper {
 			buckets[u] = h.Buckets[i]
 		}
-		ch <- prometheus.MustNewConstHistogram(c.opDuration, h.Count, h.Sum.Seconds(), buckets, "tools/call", h.Tool, h.ErrorType)
+		ch <- prometheus.MustNewConstHistogram(c.opDuration, h.Count, h.Sum.Seconds(), buckets, h.Method, h.Tool, h.ErrorType)
 	}
 	s := c.m.Latest()
 	if s == nil {

@@ -27,7 +27,8 @@ func exactBound(bucket int) time.Duration {
 // exporters: the successes of a tool, or its failures of one error type.
 // Counts only ever grow.
 type HistogramExport struct {
-	Tool      string
+	Method    string // the MCP method: tools/call for tools
+	Tool      string // "" for methods other than tools/call
 	ErrorType string // "" for successes
 	Count     uint64
 	Sum       time.Duration
@@ -36,18 +37,19 @@ type HistogramExport struct {
 	Buckets []uint64
 }
 
-// ToolHistograms returns the latency histograms of every tool, successes
-// and each error type apart, at bounds (which should come from
-// ExactBounds). Safe for concurrent use; it reads live counters without
-// locking the recording path.
+// ToolHistograms returns the latency histograms of every tool and of every
+// MCP method but tools/call (whose calls the tools' histograms already
+// hold), successes and each error type apart, at bounds (which should come
+// from ExactBounds). Safe for concurrent use; it reads live counters
+// without locking the recording path.
 func (m *Monitor) ToolHistograms(bounds []time.Duration) []HistogramExport {
 	var out []HistogramExport
 	idx := make([]int, len(bounds))
 	for i, b := range bounds {
 		idx[i] = bucketOf(uint64(max(b, 0)))
 	}
-	read := func(tool, errType string, h *histogram, sum uint64) {
-		e := HistogramExport{Tool: tool, ErrorType: errType, Sum: time.Duration(sum), Buckets: make([]uint64, len(bounds))}
+	read := func(method, tool, errType string, h *histogram, sum uint64) {
+		e := HistogramExport{Method: method, Tool: tool, ErrorType: errType, Sum: time.Duration(sum), Buckets: make([]uint64, len(bounds))}
 		var cum uint64
 		next := 0
 		for i := range h.counts {
@@ -63,15 +65,18 @@ func (m *Monitor) ToolHistograms(bounds []time.Duration) []HistogramExport {
 		}
 		out = append(out, e)
 	}
-	each := func(name string, t *toolStats) {
-		// Read the sum after the buckets: a racing call then shows in the
-		// sum a little early rather than the count running ahead of it.
-		read(name, "", &t.ok, t.okSumNs.Load())
-		t.eachErrType(func(errType string, es *errStats) {
-			read(name, errType, &es.hist, es.sumNs.Load())
+	each := func(method, tool string, l *latencyStats) {
+		read(method, tool, "", &l.ok, l.okSumNs.Load())
+		l.eachErrType(func(errType string, es *errStats) {
+			read(method, tool, errType, &es.hist, es.sumNs.Load())
 		})
 	}
-	m.tools.each(each)
-	each(OtherTool, m.otherTool.Load())
+	m.tools.each(func(name string, t *toolStats) { each(MethodToolsCall, name, &t.latencyStats) })
+	each(MethodToolsCall, OtherTool, &m.otherTool.Load().latencyStats)
+	m.methods.each(func(name string, l *latencyStats) {
+		if name != MethodToolsCall {
+			each(name, "", l)
+		}
+	})
 	return out
 }

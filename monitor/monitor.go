@@ -36,6 +36,7 @@ type Monitor struct {
 	droppedCustomNames atomic.Uint64
 
 	queries     *latencyStats
+	methods     registry[latencyStats]
 	cacheHits   atomic.Uint64
 	cacheMisses atomic.Uint64
 
@@ -73,6 +74,9 @@ func New(opts Options) *Monitor {
 	m.counters.limit = opts.MaxTools
 	m.values.limit = opts.MaxTools
 	m.timers.limit = opts.MaxTools
+	// One slot is kept for OtherMethod, added first so it always fits.
+	m.methods.getOrAdd(OtherMethod, newLatencyStats)
+	m.methods.limit = maxMethods + 1
 	other := &toolStats{}
 	other.init()
 	m.otherTool.Store(other)

@@ -30,12 +30,14 @@ type PerformanceReport struct {
 	SystemOverview *Overview             `json:"system_overview"`
 	Trends         map[string]Trend      `json:"trends"`
 	ToolMetrics    map[string]ToolReport `json:"tool_metrics"`
-	Performance    *PerformanceMetrics   `json:"performance"`
-	System         *SystemStats          `json:"system"`
-	Application    map[string]Reading    `json:"application"`
-	CustomMetrics  *CustomReport         `json:"custom_metrics"`
-	SelfOverhead   *SelfOverhead         `json:"self_overhead"`
-	MonitoringInfo MonitoringInfo        `json:"monitoring_info"`
+	// MethodMetrics are the MCP requests by method (tools/call included).
+	MethodMetrics  map[string]TimerReport `json:"method_metrics"`
+	Performance    *PerformanceMetrics    `json:"performance"`
+	System         *SystemStats           `json:"system"`
+	Application    map[string]Reading     `json:"application"`
+	CustomMetrics  *CustomReport          `json:"custom_metrics"`
+	SelfOverhead   *SelfOverhead          `json:"self_overhead"`
+	MonitoringInfo MonitoringInfo         `json:"monitoring_info"`
 }
 
 // Overview is the guide's system_overview: the six cards of the dashboard
@@ -59,17 +61,20 @@ type Overview struct {
 
 // ToolReport is one tool in tool_metrics. Times are in milliseconds.
 type ToolReport struct {
-	CallCount           uint64           `json:"call_count"`
-	ErrorCount          uint64           `json:"error_count"`
-	SuccessRate         float64          `json:"success_rate"`
-	AverageResponseTime float64          `json:"average_response_time"`
-	MinResponseTime     float64          `json:"min_response_time"`
-	MaxResponseTime     float64          `json:"max_response_time"`
-	LastUsed            string           `json:"last_used"`
-	CallsPerSecond      Reading          `json:"calls_per_second"`
-	ErrorRatePercent    Reading          `json:"error_rate_percent"`
-	Recent              PercentileReport `json:"recent"`
-	SinceStart          PercentileReport `json:"since_start"`
+	CallCount           uint64  `json:"call_count"`
+	ErrorCount          uint64  `json:"error_count"`
+	SuccessRate         float64 `json:"success_rate"`
+	AverageResponseTime float64 `json:"average_response_time"`
+	MinResponseTime     float64 `json:"min_response_time"`
+	MaxResponseTime     float64 `json:"max_response_time"`
+	LastUsed            string  `json:"last_used"`
+	// ErrorTypes counts failures by kind: "tool_error" for results with
+	// isError, a JSON-RPC code for protocol errors.
+	ErrorTypes       map[string]uint64 `json:"error_types,omitempty"`
+	CallsPerSecond   Reading           `json:"calls_per_second"`
+	ErrorRatePercent Reading           `json:"error_rate_percent"`
+	Recent           PercentileReport  `json:"recent"`
+	SinceStart       PercentileReport  `json:"since_start"`
 }
 
 // PercentileReport is a set of percentiles in milliseconds, each within
@@ -128,13 +133,14 @@ type CustomReport struct {
 	Timers   map[string]TimerReport `json:"timers"`
 }
 
-// TimerReport is one custom timer, in milliseconds.
+// TimerReport is one custom timer or MCP method, in milliseconds.
 type TimerReport struct {
-	Count      uint64           `json:"count"`
-	Errors     uint64           `json:"errors"`
-	AverageMs  Reading          `json:"average_ms"`
-	Recent     PercentileReport `json:"recent"`
-	SinceStart PercentileReport `json:"since_start"`
+	Count      uint64            `json:"count"`
+	Errors     uint64            `json:"errors"`
+	ErrorTypes map[string]uint64 `json:"error_types,omitempty"`
+	AverageMs  Reading           `json:"average_ms"`
+	Recent     PercentileReport  `json:"recent"`
+	SinceStart PercentileReport  `json:"since_start"`
 }
 
 // SelfOverhead is what monitoring costs.
@@ -174,9 +180,10 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	n, _ := m.history.stats()
 	o := m.opts
 	r := &PerformanceReport{
-		Trends:      map[string]Trend{},
-		ToolMetrics: map[string]ToolReport{},
-		Application: map[string]Reading{},
+		Trends:        map[string]Trend{},
+		ToolMetrics:   map[string]ToolReport{},
+		MethodMetrics: map[string]TimerReport{},
+		Application:   map[string]Reading{},
 		MonitoringInfo: MonitoringInfo{
 			MetricsCount:         n,
 			IntervalSeconds:      o.Interval.Seconds(),
@@ -202,6 +209,9 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	r.Trends = Trends(m.history.since(s.Time.Add(-o.TrendWindow)))
 	for name, t := range s.Tools {
 		r.ToolMetrics[name] = toolReportOf(t, s.Time)
+	}
+	for name, l := range s.Methods {
+		r.MethodMetrics[name] = timerReportOf(l, s.Time)
 	}
 	r.Performance = performanceOf(s)
 	r.System = s.System
@@ -261,6 +271,7 @@ func toolReportOf(t ToolSnapshot, now time.Time) ToolReport {
 		AverageResponseTime: round(ms(avg), 3),
 		MinResponseTime:     round(ms(t.Min), 3),
 		MaxResponseTime:     round(ms(t.Max), 3),
+		ErrorTypes:          t.ErrorTypes,
 		CallsPerSecond:      roundReading(t.CallsPerSecond, 3),
 		ErrorRatePercent:    roundReading(t.ErrorRate, 3),
 		Recent:              percentileReportOf(t.Recent, now),
@@ -334,15 +345,20 @@ func customReportOf(s *Snapshot) *CustomReport {
 		Timers:   make(map[string]TimerReport, len(s.Custom.Timers)),
 	}
 	for name, t := range s.Custom.Timers {
-		c.Timers[name] = TimerReport{
-			Count:      t.Count,
-			Errors:     t.Errors,
-			AverageMs:  avgReading(t),
-			Recent:     percentileReportOf(t.Recent, s.Time),
-			SinceStart: percentileReportOf(t.SinceStart, s.Time),
-		}
+		c.Timers[name] = timerReportOf(t, s.Time)
 	}
 	return c
+}
+
+func timerReportOf(t LatencySummary, now time.Time) TimerReport {
+	return TimerReport{
+		Count:      t.Count,
+		Errors:     t.Errors,
+		ErrorTypes: t.ErrorTypes,
+		AverageMs:  avgReading(t),
+		Recent:     percentileReportOf(t.Recent, now),
+		SinceStart: percentileReportOf(t.SinceStart, now),
+	}
 }
 
 func round(v float64, places int) float64 {

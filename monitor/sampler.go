@@ -95,6 +95,12 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 	snap.ToolLatency, snap.ToolLatencyRecent = s.agg.percentiles()
 	snap.ToolLatency.Since, snap.ToolLatencyRecent.Since = m.started, s.agg.since
 	snap.Custom = m.readCustom(now, &s.scratch)
+	snap.Methods = make(map[string]LatencySummary, m.methods.len())
+	m.methods.each(func(name string, l *latencyStats) {
+		if l.count.Load() > 0 {
+			snap.Methods[name] = l.summarize(now, window, m.started, &s.scratch)
+		}
+	})
 	snap.DroppedNames = m.droppedToolNames.Load() + m.droppedCustomNames.Load()
 
 	s.rates(snap, prev)
@@ -224,6 +230,9 @@ func (s *Snapshot) sizeBytes() int64 {
 	for k := range s.Custom.Timers {
 		n += int64(len(k)) + int64(unsafe.Sizeof(LatencySummary{})) + mapEntry
 	}
+	for k := range s.Methods {
+		n += int64(len(k)) + int64(unsafe.Sizeof(LatencySummary{})) + mapEntry
+	}
 	return n
 }
 
@@ -232,7 +241,7 @@ func (s *Snapshot) sizeBytes() int64 {
 func (m *Monitor) liveBytes() int64 {
 	lat := int64(unsafe.Sizeof(toolStats{}))
 	n := int64(unsafe.Sizeof(*m))
-	n += lat * int64(m.tools.len()+2+m.timers.len())
+	n += lat * int64(m.tools.len()+2+m.timers.len()+m.methods.len())
 	n += int64(unsafe.Sizeof(Counter{})) * int64(m.counters.len())
 	n += int64(unsafe.Sizeof(Gauge{})) * int64(m.values.len())
 	n += int64(unsafe.Sizeof(sampler{}))

@@ -98,6 +98,14 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		latencySeriesNamed(n, t.LatencySummary, fn)
 	}
 
+	for _, name := range sortedKeys(s.Methods) {
+		l := s.Methods[name]
+		n := methodNames.get(name)
+		fn(n.callCount, Measured(float64(l.Count)))
+		fn(n.errorCount, Measured(float64(l.Errors)))
+		latencySeriesNamed(n, l, fn)
+	}
+
 	for _, name := range sortedKeys(s.Custom.Counters) {
 		fn(customNames.get(name).bare, Measured(s.Custom.Counters[name]))
 	}
@@ -164,6 +172,7 @@ type nameCache struct {
 
 var (
 	toolNames   = &nameCache{prefix: "tool."}
+	methodNames = &nameCache{prefix: "method."}
 	customNames = &nameCache{prefix: "custom."}
 	plainNames  = &nameCache{}
 )
@@ -217,6 +226,9 @@ var (
 		"call_count": true, "error_count": true, "calls_per_second": true, "calls_last_minute": true,
 		"error_rate_percent": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
 	}
+	methodFigures = map[string]bool{
+		"call_count": true, "error_count": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
+	}
 	fixedSeries = func() map[string]bool {
 		s := &Snapshot{System: &SystemStats{}}
 		names := map[string]bool{}
@@ -236,6 +248,10 @@ func KnownSeries(name string) bool {
 	if rest, ok := strings.CutPrefix(name, "tool."); ok {
 		i := strings.LastIndexByte(rest, '.')
 		return i > 0 && toolFigures[rest[i+1:]]
+	}
+	if rest, ok := strings.CutPrefix(name, "method."); ok {
+		i := strings.LastIndexByte(rest, '.')
+		return i > 0 && methodFigures[rest[i+1:]]
 	}
 	if rest, ok := strings.CutPrefix(name, "custom."); ok && rest != "" {
 		// custom.<name> is a counter or gauge; custom.<name>.<figure> a

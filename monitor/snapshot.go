@@ -25,6 +25,8 @@ type Snapshot struct {
 	Queries LatencySummary
 	// Tools holds every tool called at least once, by name.
 	Tools map[string]ToolSnapshot
+	// Methods holds every MCP method requested at least once, by name.
+	Methods map[string]LatencySummary
 	// Calls and Errors total all tool calls, and CallTime their durations.
 	Calls, Errors uint64
 	CallTime      time.Duration
