@@ -41,6 +41,7 @@ type Monitor struct {
 	cacheMisses atomic.Uint64
 
 	gauges   registry[gaugeFunc]
+	watched  watched
 	counters registry[Counter]
 	values   registry[Gauge]
 	timers   registry[Timer]

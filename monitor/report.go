@@ -31,13 +31,15 @@ type PerformanceReport struct {
 	Trends         map[string]Trend      `json:"trends"`
 	ToolMetrics    map[string]ToolReport `json:"tool_metrics"`
 	// MethodMetrics are the MCP requests by method (tools/call included).
-	MethodMetrics  map[string]TimerReport `json:"method_metrics"`
-	Performance    *PerformanceMetrics    `json:"performance"`
-	System         *SystemStats           `json:"system"`
-	Application    map[string]Reading     `json:"application"`
-	CustomMetrics  *CustomReport          `json:"custom_metrics"`
-	SelfOverhead   *SelfOverhead          `json:"self_overhead"`
-	MonitoringInfo MonitoringInfo         `json:"monitoring_info"`
+	MethodMetrics map[string]TimerReport `json:"method_metrics"`
+	Performance   *PerformanceMetrics    `json:"performance"`
+	System        *SystemStats           `json:"system"`
+	// Processes are the watched processes (a tunnel\'s MCP server), by name.
+	Processes      map[string]ProcessStats `json:"processes,omitempty"`
+	Application    map[string]Reading      `json:"application"`
+	CustomMetrics  *CustomReport           `json:"custom_metrics"`
+	SelfOverhead   *SelfOverhead           `json:"self_overhead"`
+	MonitoringInfo MonitoringInfo          `json:"monitoring_info"`
 }
 
 // Overview is the guide's system_overview: the six cards of the dashboard
@@ -215,6 +217,7 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	}
 	r.Performance = performanceOf(s)
 	r.System = s.System
+	r.Processes = s.Processes
 	for name, g := range s.Gauges {
 		r.Application[name] = g
 	}

@@ -71,6 +71,7 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 		sys := s.sys.collect(ctx, now)
 		snap.System = &sys
 	}
+	snap.Processes = m.watched.collect(ctx, now)
 	snap.Gauges = m.readGauges()
 	snap.CacheHits, snap.CacheMisses = m.cacheHits.Load(), m.cacheMisses.Load()
 	window := m.opts.RecentWindow

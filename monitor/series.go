@@ -68,6 +68,15 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		fn("goroutines", sys.Process.Goroutines)
 	}
 
+	for _, name := range sortedKeys(s.Processes) {
+		p := s.Processes[name]
+		n := processNames.get(name)
+		fn(n.cpu, p.CPUPercent)
+		fn(n.rss, p.RSSBytes)
+		fn(n.fds, p.OpenFDs)
+		fn(n.threads, p.Threads)
+	}
+
 	fn(SeriesCallsInMinute, Measured(float64(s.Rates.CallsInMinute)))
 	fn(SeriesCacheLookupsInMinute, Measured(float64(s.Rates.CacheLookupsInMinute)))
 	fn(SeriesQueriesInMinute, Measured(float64(s.Rates.QueriesInMinute)))
@@ -226,7 +235,8 @@ var (
 		"call_count": true, "error_count": true, "calls_per_second": true, "calls_last_minute": true,
 		"error_rate_percent": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
 	}
-	methodFigures = map[string]bool{
+	processFigures = map[string]bool{"cpu_percent": true, "rss_bytes": true, "open_fds": true, "threads": true}
+	methodFigures  = map[string]bool{
 		"call_count": true, "error_count": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
 	}
 	fixedSeries = func() map[string]bool {
@@ -249,6 +259,10 @@ func KnownSeries(name string) bool {
 		i := strings.LastIndexByte(rest, '.')
 		return i > 0 && toolFigures[rest[i+1:]]
 	}
+	if rest, ok := strings.CutPrefix(name, "process."); ok {
+		i := strings.LastIndexByte(rest, '.')
+		return i > 0 && processFigures[rest[i+1:]]
+	}
 	if rest, ok := strings.CutPrefix(name, "method."); ok {
 		i := strings.LastIndexByte(rest, '.')
 		return i > 0 && methodFigures[rest[i+1:]]
@@ -259,4 +273,36 @@ func KnownSeries(name string) bool {
 		return true
 	}
 	return false
+}
+
+// procSeriesNames are the series of one watched process.
+type procSeriesNames struct{ cpu, rss, fds, threads string }
+
+// procNameCache is nameCache for watched processes.
+type procNameCache struct {
+	mu sync.RWMutex
+	m  map[string]*procSeriesNames
+}
+
+var processNames = &procNameCache{}
+
+func (c *procNameCache) get(name string) *procSeriesNames {
+	c.mu.RLock()
+	n := c.m[name]
+	c.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.m[name]; n != nil {
+		return n
+	}
+	if c.m == nil {
+		c.m = map[string]*procSeriesNames{}
+	}
+	p := "process." + name + "."
+	n = &procSeriesNames{cpu: p + "cpu_percent", rss: p + "rss_bytes", fds: p + "open_fds", threads: p + "threads"}
+	c.m[name] = n
+	return n
 }

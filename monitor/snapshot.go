@@ -17,6 +17,8 @@ type Snapshot struct {
 
 	// System is nil when Options.DisableSystem is set.
 	System *SystemStats
+	// Processes are the processes watched with WatchProcess, by name.
+	Processes map[string]ProcessStats
 	// Gauges are the application gauges registered with RegisterGauge.
 	Gauges map[string]Reading
 	// CacheHits and CacheMisses count lookups reported by the cache.

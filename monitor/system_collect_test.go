@@ -363,3 +363,29 @@ func TestProcessCollectorOtherProcess(t *testing.T) {
 		t.Errorf("Goroutines = %v for another process, want unavailable", s.Goroutines)
 	}
 }
+
+func TestWatchProcess(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	m := New(Options{DisableSystem: true})
+	m.WatchProcess("upstream", cmd.Process.Pid)
+	m.Sample(t.Context())
+	s := m.Sample(t.Context())
+	p := s.Processes["upstream"]
+	if p.PID != int32(cmd.Process.Pid) || !p.RSSBytes.OK || p.RSSBytes.Value <= 0 || !p.CPUPercent.OK {
+		t.Errorf("watched process: %+v", p)
+	}
+	if r, ok := s.Series("process.upstream.rss_bytes"); !ok || !r.OK {
+		t.Errorf("series: %v %v", r, ok)
+	}
+	if !KnownSeries("process.upstream.cpu_percent") {
+		t.Error("process series unknown to rules")
+	}
+	m.UnwatchProcess("upstream")
+	if s := m.Sample(t.Context()); len(s.Processes) != 0 {
+		t.Errorf("unwatched process still read: %v", s.Processes)
+	}
+}
