@@ -17,6 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_NEEDS=(
 	gcc:gcc # the race detector needs cgo
 	prometheus-alertmanager:prometheus-alertmanager # alert: pushes to a real Alertmanager
+	chromium:chromium # dashboard: drives the web page in a headless browser
 	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
 )
 

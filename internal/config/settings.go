@@ -69,8 +69,8 @@ type Settings struct {
 // left empty: Resolve derives it from the environment.
 func Defaults() Settings {
 	return Settings{
-		Addr:      DefaultAddr,
-		Interval:  DefaultInterval,
+		Addr:         DefaultAddr,
+		Interval:     DefaultInterval,
 		LogFormat:    DefaultLogFormat,
 		LogLevel:     slog.LevelInfo,
 		PollInterval: DefaultPollInterval,

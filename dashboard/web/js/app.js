@@ -1,0 +1,770 @@
+// The dashboard page: four tabs over the JSON API, kept current by the live
+// stream (see live.js). No framework: the page is small enough that direct
+// DOM updates are the simplest thing that is fast.
+
+import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
+import { SeriesStore, TimeChart } from './charts.js';
+import { Live } from './live.js';
+import {
+  $, $$, UNITS, absTime, breakable, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
+} from './util.js';
+
+// The six cards of the guide's Overview tab, keyed by system_overview field.
+const CARDS = [
+  { key: 'memory_usage_percent', title: 'Memory Usage', kind: 'percent' },
+  { key: 'cpu_usage_percent', title: 'CPU Usage', kind: 'percent' },
+  { key: 'cache_hit_rate_percent', title: 'Cache Hit Rate', kind: 'percent' },
+  { key: 'memory_entries_count', title: 'Memory Entries', kind: 'count' },
+  { key: 'average_query_time_ms', title: 'Query Time', kind: 'ms' },
+  { key: 'throughput_operations_per_second', title: 'Throughput', kind: 'rate' },
+];
+
+// The Overview charts. A chart with one series is drawn against that
+// series' alert rule, if one is configured.
+const CHARTS = [
+  { id: 'cpu', title: 'CPU usage', kind: 'percent', fixed: [0, 100], series: [['cpu_usage_percent', 'CPU']] },
+  { id: 'memory', title: 'Memory usage', kind: 'percent', fixed: [0, 100], series: [['memory_usage_percent', 'memory']] },
+  { id: 'throughput', title: 'Throughput', kind: 'rate', series: [['throughput_operations_per_second', 'throughput']] },
+  {
+    id: 'latency', title: 'Tool latency', kind: 'ms',
+    series: [['tools.p50_ms', 'p50'], ['tools.p95_ms', 'p95'], ['tools.p99_ms', 'p99']],
+  },
+  { id: 'errors', title: 'Error rate', kind: 'percent', max: 100, series: [['error_rate_percent', 'errors']] },
+  { id: 'cache', title: 'Cache hit rate', kind: 'percent', fixed: [0, 100], series: [['cache_hit_rate_percent', 'hit rate']] },
+];
+
+// How each charted series is read from a report, so that a live sample
+// extends the charts without another request.
+const LIVE = {
+  cpu_usage_percent: (r) => r.system_overview.cpu_usage_percent,
+  memory_usage_percent: (r) => r.system_overview.memory_usage_percent,
+  throughput_operations_per_second: (r) => r.system_overview.throughput_operations_per_second,
+  error_rate_percent: (r) => r.system_overview.error_rate_percent,
+  cache_hit_rate_percent: (r) => r.system_overview.cache_hit_rate_percent,
+  'tools.p50_ms': (r) => r.performance && r.performance.tool_latency.recent.p50_ms,
+  'tools.p95_ms': (r) => r.performance && r.performance.tool_latency.recent.p95_ms,
+  'tools.p99_ms': (r) => r.performance && r.performance.tool_latency.recent.p99_ms,
+};
+const OVERVIEW_METRICS = CHARTS.flatMap((c) => c.series.map((s) => s[0]));
+
+const TOOL_FIGURES = [['p50_ms', 'p50'], ['p95_ms', 'p95'], ['p99_ms', 'p99']];
+const toolMetrics = (name) => TOOL_FIGURES.map(([f]) => `tool.${name}.${f}`);
+
+// Tools table columns. get returns the sort key; cell the shown text.
+const NA = 'n/a';
+const pct = (t) => t.since_start || {};
+const TOOL_COLS = [
+  { key: 'name', label: 'Tool', text: true, get: (n) => n, cell: (n) => breakable(n) },
+  { key: 'calls', label: 'Calls', get: (n, t) => t.call_count, cell: (n, t) => fmt.count(t.call_count) },
+  { key: 'avg', label: 'Avg (ms)', get: (n, t) => t.average_response_time, cell: (n, t) => fmt.ms(t.average_response_time) },
+  { key: 'p95', label: 'p95 (ms)', get: (n, t) => pct(t).p95_ms, cell: (n, t) => (isNum(pct(t).p95_ms) ? fmt.ms(pct(t).p95_ms) : NA) },
+  { key: 'p99', label: 'p99 (ms)', get: (n, t) => pct(t).p99_ms, cell: (n, t) => (isNum(pct(t).p99_ms) ? fmt.ms(pct(t).p99_ms) : NA) },
+  { key: 'success', label: 'Success (%)', get: (n, t) => t.success_rate, cell: (n, t) => fmt.percent(t.success_rate) },
+  { key: 'errors', label: 'Errors', get: (n, t) => t.error_count, cell: (n, t) => fmt.count(t.error_count) },
+  { key: 'last', label: 'Last used', get: (n, t) => Date.parse(t.last_used) || 0, cell: null },
+];
+
+const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
+const TABS = ['overview', 'tools', 'performance', 'alerts'];
+
+const state = {
+  config: null,
+  rules: new Map(), // series name -> rule with levels
+  report: null,
+  lastUpdate: '',
+  receivedAt: 0,
+  window: '15m',
+  tab: 'overview',
+  sort: { key: 'calls', dir: -1 },
+  tool: null, // selected tool name
+  alerts: null,
+  live: null,
+  pollSeconds: 30,
+  overview: null, // SeriesStore
+  charts: new Map(), // id -> TimeChart
+  toolStore: null,
+  toolChart: null,
+  generation: 0, // bumped on every (re)start, so stale responses are ignored
+  historySeq: 0,
+  rawAt: 0,
+};
+
+// ---------------------------------------------------------------- layout
+
+function buildCards() {
+  $('#cards').replaceChildren(...CARDS.map((c) => el('article', { className: 'card', id: `card-${c.key}`, dataset: { key: c.key } },
+    el('header', null, el('h3', null, c.title), el('span', { className: 'chip' })),
+    el('p', { className: 'value' }, el('span', { className: 'num' }, '–'), el('span', { className: 'unit' }, UNITS[c.kind])),
+    el('p', { className: 'note' }),
+    el('p', { className: 'limits' }),
+    el('p', { className: 'guard' }))));
+}
+
+function buildCharts() {
+  const grid = $('#charts');
+  grid.replaceChildren();
+  for (const c of CHARTS) {
+    const plot = el('div', { className: 'plot' });
+    grid.append(el('section', { className: 'panel chart', id: `chart-${c.id}` },
+      el('header', null, el('h3', null, `${c.title} (${UNITS[c.kind]})`), el('span', { className: 'chart-note' })),
+      plot));
+    state.charts.set(c.id, new TimeChart(plot, {
+      series: c.series.map(([, label]) => ({ label })),
+      format: fmt[c.kind],
+      unit: UNITS[c.kind],
+      fixed: c.fixed || null,
+      max: c.max,
+      rule: null,
+    }));
+  }
+}
+
+function buildToolsHead() {
+  const row = el('tr');
+  for (const col of TOOL_COLS) {
+    const btn = el('button', { type: 'button', className: 'sort', dataset: { sort: col.key } }, col.label);
+    btn.addEventListener('click', () => {
+      if (state.sort.key === col.key) state.sort.dir = -state.sort.dir;
+      else state.sort = { key: col.key, dir: col.text ? 1 : -1 };
+      renderTools();
+    });
+    row.append(el('th', { scope: 'col', className: col.text ? '' : 'num', dataset: { col: col.key } }, btn));
+  }
+  $('#tools-table thead').replaceChildren(row);
+}
+
+// ---------------------------------------------------------------- status
+
+function showStatus({ mode, pollSeconds }) {
+  const box = $('#status');
+  // Back from an outage: samples taken meanwhile may not all have been
+  // polled, so the charts reload their window to close the gap.
+  const was = box.dataset.mode;
+  if (mode === 'live' && (was === 'reconnecting' || was === 'offline')) loadHistory().catch(failed);
+  box.dataset.mode = mode;
+  const text = {
+    connecting: 'Connecting…',
+    live: 'Live',
+    reconnecting: `Reconnecting… (polling every ${pollSeconds} s)`,
+    offline: `Server unreachable (retrying every ${pollSeconds} s)`,
+    auth: 'Token required',
+    error: 'Error',
+  }[mode] || mode;
+  setText($('#status-text'), text);
+}
+
+function tick() {
+  const up = $('#updated');
+  if (state.receivedAt) {
+    setText(up, `updated ${relTime(state.receivedAt)}`);
+    up.title = state.lastUpdate ? `sample taken ${absTime(Date.parse(state.lastUpdate))}` : '';
+  }
+  refreshRelTimes();
+}
+
+function banner(msg) {
+  const b = $('#banner');
+  b.hidden = !msg;
+  setText(b, msg || '');
+}
+
+// ---------------------------------------------------------------- data
+
+function applyConfig(cfg) {
+  state.config = cfg;
+  state.rules = new Map();
+  for (const r of cfg.rules || []) {
+    if (!r.metric || r.metric.includes('*') || state.rules.has(r.metric)) continue;
+    if (isNum(r.warning) || isNum(r.critical)) state.rules.set(r.metric, r);
+  }
+  const poll = cfg.dashboard && cfg.dashboard.poll_interval_seconds;
+  state.pollSeconds = isNum(poll) && poll > 0 ? poll : 30;
+  for (const c of CHARTS) {
+    const rule = c.series.length === 1 ? state.rules.get(c.series[0][0]) || null : null;
+    state.charts.get(c.id).setRule(rule);
+  }
+}
+
+// handleReport shows a report from any source; a report already shown
+// (same sample) changes nothing.
+function handleReport(r) {
+  if (!r || typeof r !== 'object') return;
+  state.report = r;
+  const mi = r.monitoring_info || {};
+  if (r.status !== 'ok') {
+    banner(r.message || 'No data yet.');
+    state.receivedAt = Date.now();
+    tick();
+    return;
+  }
+  banner('');
+  const fresh = mi.last_update !== state.lastUpdate;
+  if (!fresh) return;
+  state.lastUpdate = mi.last_update;
+  state.receivedAt = Date.now();
+  renderCards();
+  renderTools();
+  if (state.tab === 'performance') renderPerformance();
+  appendLive(r);
+  refreshAlerts();
+  tick();
+}
+
+async function loadHistory() {
+  // Only the latest request may draw: a slow answer for the previous
+  // window must not replace the one for the window now selected.
+  const seq = ++state.historySeq;
+  const gen = state.generation;
+  const span = parseSpan(state.window);
+  const q = new URLSearchParams();
+  for (const m of OVERVIEW_METRICS) q.append('metric', m);
+  q.set('since', state.window);
+  const h = await getJSON(`/api/history?${q}`);
+  if (gen !== state.generation || seq !== state.historySeq) return;
+  state.overview = new SeriesStore(OVERVIEW_METRICS, span);
+  state.overview.load(h);
+  // The report shown may be newer than the history's last point.
+  if (state.report && state.report.status === 'ok') appendOverview(state.report);
+  drawOverview();
+  await loadToolHistory();
+}
+
+async function loadToolHistory() {
+  const name = state.tool;
+  if (name == null || !state.toolChart) return;
+  const gen = state.generation;
+  const metrics = toolMetrics(name);
+  const q = new URLSearchParams();
+  for (const m of metrics) q.append('metric', m);
+  q.set('since', state.window);
+  const h = await getJSON(`/api/history?${q}`);
+  if (gen !== state.generation || name !== state.tool) return;
+  state.toolStore = new SeriesStore(metrics, parseSpan(state.window));
+  state.toolStore.load(h);
+  if (state.report) appendTool(state.report);
+  state.toolChart.setData(state.toolStore.columns(metrics));
+}
+
+const reportTime = (r) => Date.parse(r.monitoring_info.last_update) / 1000;
+
+function appendOverview(r) {
+  const values = OVERVIEW_METRICS.map((m) => {
+    const v = LIVE[m](r);
+    return isNum(v) ? v : null;
+  });
+  return state.overview.append(reportTime(r), values);
+}
+
+function appendTool(r) {
+  const t = r.tool_metrics && r.tool_metrics[state.tool];
+  if (!t || !state.toolStore) return false;
+  const rec = t.recent || {};
+  return state.toolStore.append(reportTime(r), TOOL_FIGURES.map(([f]) => rec[f]));
+}
+
+function appendLive(r) {
+  if (state.overview && appendOverview(r)) drawOverview();
+  if (state.toolStore && appendTool(r)) {
+    state.toolChart.setData(state.toolStore.columns(toolMetrics(state.tool)));
+  }
+}
+
+function drawOverview() {
+  const ov = state.report && state.report.system_overview;
+  for (const c of CHARTS) {
+    const metrics = c.series.map((s) => s[0]);
+    state.charts.get(c.id).setData(state.overview.columns(metrics));
+    // Say why a series has no line rather than leave an empty box.
+    const reasons = metrics.map((m) => {
+      const col = state.overview.cols[state.overview.metrics.indexOf(m)];
+      if (col.some((v) => v != null)) return '';
+      return (ov && ov.unavailable && ov.unavailable[m]) || state.overview.unavailable[m] || 'no data in this window';
+    }).filter(Boolean);
+    const note = $(`#chart-${c.id} .chart-note`);
+    setText(note, reasons.length === metrics.length ? `n/a: ${reasons[0]}` : '');
+  }
+}
+
+// ---------------------------------------------------------------- overview
+
+function levelOf(rule, v) {
+  if (!rule || !isNum(v)) return '';
+  const beyond = (lv) => isNum(lv) && (rule.direction === 'below' ? v < lv : v > lv);
+  if (beyond(rule.critical)) return 'critical';
+  if (beyond(rule.warning)) return 'warning';
+  return 'ok';
+}
+
+const RANK = { '': 0, ok: 1, info: 1, warning: 2, critical: 3 };
+
+// engineLevel is the highest level the alert engine holds for a series
+// (pending or firing, with firing only when asked), from /api/alerts.
+function engineLevel(metric, firingOnly) {
+  let lv = '';
+  for (const a of (state.alerts && state.alerts.active) || []) {
+    if (a.metric !== metric || a.unavailable) continue;
+    if (a.state !== 'firing' && (firingOnly || a.state !== 'pending')) continue;
+    if (RANK[a.level] > RANK[lv]) lv = a.level;
+  }
+  return lv;
+}
+
+// cardLevel is a card's state. Thresholds decide it, and a firing alert
+// raises it. A rule that applies only under a condition (only_if, such as
+// throughput judged only while the server is busy) depends on a series the
+// page does not have, so there the alert engine's verdict stands alone: an
+// idle server is not painted as failing.
+function cardLevel(key, v) {
+  const rule = state.rules.get(key);
+  if (!rule || !isNum(v)) return '';
+  if (rule.only_if) return engineLevel(key, false) || 'ok';
+  const lv = levelOf(rule, v);
+  const fl = engineLevel(key, true);
+  return RANK[fl] > RANK[lv] ? fl : lv;
+}
+
+function limitsText(rule, unit) {
+  if (!rule) return '';
+  const op = rule.direction === 'below' ? '<' : '>';
+  const u = unit ? ` ${unit}` : '';
+  const parts = [];
+  if (isNum(rule.warning)) parts.push(`warning ${op} ${rule.warning}${u}`);
+  if (isNum(rule.critical)) parts.push(`critical ${op} ${rule.critical}${u}`);
+  return parts.join(' · ');
+}
+
+// guardText says when a conditional rule is judged at all.
+function guardText(rule) {
+  const g = rule && rule.only_if;
+  return g && g.metric ? `judged only when ${g.metric} ≥ ${g.at_least}` : '';
+}
+
+function renderCards() {
+  const ov = state.report && state.report.system_overview;
+  if (!ov) return;
+  const why = ov.unavailable || {};
+  const win = isNum(ov.rate_window_seconds) ? `last ${Math.round(ov.rate_window_seconds)} s` : 'last minute';
+  for (const c of CARDS) {
+    const card = $(`#card-${c.key}`);
+    const v = ov[c.key];
+    const rule = state.rules.get(c.key);
+    const level = cardLevel(c.key, v);
+    const na = !isNum(v);
+    card.dataset.state = na ? 'na' : level || 'none';
+    setText($('.num', card), na ? 'n/a' : fmt[c.kind](v));
+    $('.unit', card).hidden = na;
+    setText($('.chip', card), na ? 'n/a' : level);
+    let note = '';
+    if (na) note = why[c.key] || 'not measured';
+    else if (c.key === 'memory_usage_percent') note = `of ${ov.memory_usage_source || 'host'} memory`;
+    else if (c.key === 'memory_entries_count') {
+      note = isNum(ov.relationship_count) ? `${fmt.count(ov.relationship_count)} relationships` : '';
+    } else if (c.key === 'cpu_usage_percent') note = 'host, since the last sample';
+    else note = c.key === 'average_query_time_ms' ? `store queries, ${win}` : win;
+    const noteEl = $('.note', card);
+    setText(noteEl, note);
+    noteEl.classList.toggle('reason', na);
+    card.title = na ? `${c.title}: not available: ${note}` : '';
+    setText($('.limits', card), limitsText(rule, UNITS[c.kind]));
+    const guard = $('.guard', card);
+    const gt = guardText(rule);
+    if (guard.textContent !== gt) guard.replaceChildren(breakable(gt));
+  }
+}
+
+// ---------------------------------------------------------------- tools
+
+function renderTools() {
+  const tm = (state.report && state.report.tool_metrics) || {};
+  const col = TOOL_COLS.find((c) => c.key === state.sort.key) || TOOL_COLS[1];
+  const rows = Object.entries(tm);
+  const dir = state.sort.dir;
+  rows.sort(([an, at], [bn, bt]) => {
+    const a = col.get(an, at);
+    const b = col.get(bn, bt);
+    let d;
+    if (col.text) d = String(a).localeCompare(String(b));
+    else d = (isNum(a) ? a : -Infinity) - (isNum(b) ? b : -Infinity);
+    if (d === 0 || Number.isNaN(d)) d = an < bn ? -1 : an > bn ? 1 : 0;
+    return d * dir;
+  });
+  for (const th of $$('#tools-table th')) {
+    th.setAttribute('aria-sort', th.dataset.col === col.key ? (dir > 0 ? 'ascending' : 'descending') : 'none');
+  }
+  const body = $('#tools-table tbody');
+  // Rows are rebuilt on every sample; keep keyboard focus on the same tool.
+  const focused = body.contains(document.activeElement) ? document.activeElement.closest('tr') : null;
+  const focusedTool = focused ? focused.dataset.tool : null;
+  body.replaceChildren(...rows.map(([name, t]) => {
+    const tr = el('tr', { tabIndex: 0, className: name === state.tool ? 'selected' : '', attrs: { 'aria-selected': String(name === state.tool) } });
+    tr.dataset.tool = name;
+    for (const c of TOOL_COLS) {
+      if (c.key === 'last') {
+        tr.append(timeCell('td', t.last_used));
+        continue;
+      }
+      const td = el('td', { className: c.text ? 'name' : 'num' }, c.cell(name, t));
+      if (c.key === 'errors' && t.error_count > 0) td.classList.add('bad');
+      if (c.key === 'success' && t.success_rate < 100) td.classList.add(t.success_rate < 90 ? 'bad' : 'meh');
+      tr.append(td);
+    }
+    return tr;
+  }));
+  if (focusedTool != null) {
+    const again = Array.from(body.rows).find((tr) => tr.dataset.tool === focusedTool);
+    if (again) again.focus();
+  }
+  $('#tools-empty').hidden = rows.length > 0;
+  $('#tools-count').textContent = rows.length === 1 ? '1 tool' : `${rows.length} tools`;
+  if (state.tool != null && !tm[state.tool]) selectTool(null);
+}
+
+function selectTool(name) {
+  state.tool = name;
+  for (const tr of $$('#tools-table tbody tr')) {
+    const on = tr.dataset.tool === name;
+    tr.classList.toggle('selected', on);
+    tr.setAttribute('aria-selected', String(on));
+  }
+  const panel = $('#tool-detail');
+  panel.hidden = name == null;
+  state.toolStore = null;
+  if (name == null) return;
+  setText($('#tool-detail-name'), name);
+  if (!state.toolChart) {
+    state.toolChart = new TimeChart($('#tool-plot'), {
+      series: TOOL_FIGURES.map(([, label]) => ({ label })),
+      format: fmt.ms,
+      unit: 'ms',
+      fixed: null,
+      rule: null,
+    });
+  }
+  state.toolChart.setData([[], [], [], []]);
+  loadToolHistory().catch(failed);
+}
+
+// ---------------------------------------------------------------- performance
+
+const ARROWS = { increasing: '↑', decreasing: '↓', stable: '→', insufficient_data: '·' };
+
+function renderPerformance() {
+  const r = state.report;
+  if (!r) return;
+  const filter = $('#trend-filter').value.trim().toLowerCase();
+  const trends = Object.entries(r.trends || {})
+    .filter(([name]) => !filter || name.toLowerCase().includes(filter))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  $('#trends tbody').replaceChildren(...trends.map(([name, t]) => el('tr', null,
+    el('td', { className: 'name' }, breakable(name)),
+    el('td', { className: `trend ${t.direction}` },
+      el('span', { className: 'arrow', attrs: { 'aria-hidden': 'true' } }, ARROWS[t.direction] || '?'), ' ',
+      t.direction.replace('_', ' ')),
+    el('td', { className: 'num' }, isNum(t.slope_per_minute) ? fmt.any(t.slope_per_minute) : NA),
+    el('td', { className: 'num' }, fmt.any(t.min)),
+    el('td', { className: 'num' }, fmt.any(t.avg)),
+    el('td', { className: 'num' }, fmt.any(t.max)),
+    el('td', { className: 'num' }, String(t.samples)))));
+  $('#trends-empty').hidden = trends.length > 0;
+
+  // Leave the report alone while the reader is selecting text in it.
+  const pre = $('#report-json');
+  const sel = document.getSelection();
+  if (!(sel && !sel.isCollapsed && pre.contains(sel.anchorNode))) setText(pre, JSON.stringify(r, null, 2));
+  if (Date.now() - state.rawAt > 5000) refreshRaw();
+}
+
+async function refreshRaw() {
+  state.rawAt = Date.now();
+  const format = $('#raw-format').value;
+  try {
+    const text = await getText(`/api/metrics?format=${encodeURIComponent(format)}`);
+    setText($('#raw'), text);
+  } catch (e) {
+    failed(e);
+  }
+}
+
+// ---------------------------------------------------------------- alerts
+
+let alertsBusy = false;
+let alertsAgain = false;
+
+// refreshAlerts fetches /api/alerts, coalescing calls made while a request
+// is in flight into one more.
+async function refreshAlerts() {
+  if (alertsBusy) {
+    alertsAgain = true;
+    return;
+  }
+  alertsBusy = true;
+  const gen = state.generation;
+  try {
+    const a = await getJSON('/api/alerts');
+    if (gen === state.generation) {
+      state.alerts = a;
+      renderAlerts();
+      renderCards();
+    }
+  } catch (e) {
+    failed(e);
+  } finally {
+    alertsBusy = false;
+    if (alertsAgain) {
+      alertsAgain = false;
+      refreshAlerts();
+    }
+  }
+}
+
+const levelChip = (level, text) => el('span', { className: `chip level-${level || 'none'}` }, text || level || 'none');
+
+function valueText(v) {
+  const r = reading(v);
+  return r.value == null ? NA : fmt.any(r.value);
+}
+
+// thresholdText says which side of the threshold is bad; for a resolved
+// alert the threshold is the level the value came back past.
+function thresholdText(a) {
+  const below = a.direction === 'below';
+  if (a.transition === 'resolved') return `back ${below ? '≥' : '≤'} ${fmt.any(a.threshold)}`;
+  return `${below ? '<' : '>'} ${fmt.any(a.threshold)}`;
+}
+
+// The history keeps up to 500 transitions; the newest are the ones to read.
+const HISTORY_ROWS = 200;
+
+// stackRow labels each cell of a row with its column's heading and wraps
+// its content in one box: on a narrow screen the alert tables fold into one
+// block per row, each value beside its label (see .stack in app.css).
+const stackHeads = new Map();
+function stackRow(table, tr) {
+  let heads = stackHeads.get(table);
+  if (!heads) {
+    heads = $$(`${table} thead th`).map((th) => th.textContent);
+    stackHeads.set(table, heads);
+  }
+  Array.from(tr.children).forEach((td, i) => {
+    td.dataset.label = heads[i] || '';
+    const box = document.createElement('span');
+    box.append(...td.childNodes);
+    td.append(box);
+  });
+  return tr;
+}
+
+function renderAlerts() {
+  const a = state.alerts;
+  if (!a) return;
+  const active = a.active || [];
+  $('#active tbody').replaceChildren(...active.map((s) => stackRow('#active', el('tr', { className: `state-${s.state}` },
+    el('td', null, levelChip(s.unavailable ? 'info' : s.level, s.unavailable ? 'unavailable' : s.level)),
+    el('td', null, s.state),
+    el('td', { className: 'name' }, breakable(s.rule)),
+    el('td', { className: 'name' }, breakable(s.metric)),
+    el('td', { className: 'num' }, s.unavailable ? NA : valueText(s.value)),
+    el('td', { className: 'num' }, thresholdText(s)),
+    s.since && !s.since.startsWith('0001') ? timeCell('td', s.since) : el('td', null, s.unavailable || '')))));
+  $('#active-empty').hidden = active.length > 0;
+
+  const all = a.history || [];
+  const hist = all.slice(0, HISTORY_ROWS);
+  setText($('#history-count'), all.length > hist.length ? `latest ${hist.length} of ${all.length}` : '');
+  $('#history tbody').replaceChildren(...hist.map((h) => stackRow('#history', el('tr', null,
+    timeCell('td', h.at),
+    el('td', null, levelChip(h.level)),
+    el('td', null, h.transition),
+    el('td', { className: 'name' }, breakable(h.rule)),
+    el('td', { className: 'name' }, breakable(h.metric)),
+    el('td', { className: 'num' }, valueText(h.value)),
+    el('td', { className: 'num' }, thresholdText(h)),
+    el('td', { className: 'message' }, h.message || '', h.advice ? el('small', { className: 'advice' }, h.advice) : null)))));
+  $('#history-empty').hidden = hist.length > 0;
+
+  const handlers = a.handlers || [];
+  $('#handlers tbody').replaceChildren(...handlers.map((h) => stackRow('#handlers', el('tr', null,
+    el('td', { className: 'name' }, h.name),
+    el('td', { className: 'num' }, fmt.count(h.delivered)),
+    el('td', { className: `num${h.failed ? ' bad' : ''}` }, fmt.count(h.failed)),
+    el('td', { className: `num${h.dropped ? ' bad' : ''}` }, fmt.count(h.dropped)),
+    el('td', { className: 'num' }, fmt.count(h.queued)),
+    el('td', { className: 'message' }, h.last_error || '')))));
+  $('#handlers-empty').hidden = handlers.length > 0;
+  setText($('#rules-count'), `${a.rules} rule${a.rules === 1 ? '' : 's'}`);
+
+  // The tab's badge counts what is firing, coloured by the worst level.
+  const firing = active.filter((s) => s.state === 'firing');
+  const badge = $('#alert-badge');
+  badge.hidden = firing.length === 0;
+  setText(badge, String(firing.length));
+  badge.dataset.level = firing.some((s) => s.level === 'critical') ? 'critical' : 'warning';
+}
+
+// ---------------------------------------------------------------- tabs
+
+function showTab(name) {
+  if (!TABS.includes(name)) name = 'overview';
+  state.tab = name;
+  for (const t of TABS) {
+    const on = t === name;
+    const btn = $(`#tab-${t}`);
+    btn.setAttribute('aria-selected', String(on));
+    btn.tabIndex = on ? 0 : -1;
+    $(`#panel-${t}`).hidden = !on;
+  }
+  if (name === 'performance') renderPerformance();
+}
+
+// ---------------------------------------------------------------- auth
+
+function showAuth() {
+  if (state.live) state.live.stop();
+  state.live = null;
+  state.generation++;
+  document.body.classList.add('locked');
+  $('#auth').hidden = false;
+  const err = $('#auth-error');
+  err.hidden = !hasToken();
+  setText(err, hasToken() ? 'That token was not accepted. Check it and try again.' : '');
+  showStatus({ mode: 'auth' });
+  $('#auth-token').focus();
+}
+
+function bindAuth() {
+  $('#auth-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const input = $('#auth-token');
+    const t = input.value.trim();
+    if (!t) return;
+    // Header values must be Latin-1; say so instead of failing obscurely.
+    if (!/^[\x21-\x7e]+$/.test(t)) {
+      const err = $('#auth-error');
+      err.hidden = false;
+      setText(err, 'A token is printable ASCII without spaces.');
+      return;
+    }
+    setToken(t);
+    input.value = '';
+    $('#auth').hidden = true;
+    document.body.classList.remove('locked');
+    start();
+  });
+}
+
+// ---------------------------------------------------------------- start
+
+let retryTimer = 0;
+
+function failed(e) {
+  if (e instanceof AuthError) return; // the form is already showing
+  banner(`Could not load data: ${e.message}`);
+}
+
+async function start() {
+  clearTimeout(retryTimer);
+  if (state.live) state.live.stop();
+  state.live = null;
+  state.generation++;
+  const gen = state.generation;
+  showStatus({ mode: 'connecting' });
+  try {
+    applyConfig(await getJSON('/api/config'));
+    handleReport(await getJSON('/api/metrics'));
+  } catch (e) {
+    if (e instanceof AuthError) return;
+    if (gen !== state.generation) return;
+    failed(e);
+    showStatus({ mode: 'offline', pollSeconds: 5 });
+    retryTimer = setTimeout(start, 5000);
+    return;
+  }
+  if (gen !== state.generation) return;
+  // Charts and alerts are worth having but not worth waiting for: the
+  // live connection starts at once.
+  loadHistory().catch(failed);
+  refreshAlerts();
+  state.live = new Live({
+    pollSeconds: state.pollSeconds,
+    onReport: handleReport,
+    onAlert: () => refreshAlerts(),
+    onStatus: showStatus,
+    onAuth: showAuth,
+  });
+  state.live.start();
+}
+
+function bind() {
+  for (const t of TABS) {
+    $(`#tab-${t}`).addEventListener('click', () => {
+      if (location.hash !== `#${t}`) location.hash = t;
+      else showTab(t);
+    });
+  }
+  // Arrow keys move between tabs, as in any tab list.
+  $('.tabs').addEventListener('keydown', (ev) => {
+    const i = TABS.indexOf(state.tab);
+    let j = -1;
+    if (ev.key === 'ArrowRight') j = (i + 1) % TABS.length;
+    else if (ev.key === 'ArrowLeft') j = (i + TABS.length - 1) % TABS.length;
+    if (j < 0) return;
+    ev.preventDefault();
+    location.hash = TABS[j];
+    $(`#tab-${TABS[j]}`).focus();
+  });
+  window.addEventListener('hashchange', () => showTab(location.hash.slice(1)));
+
+  const win = $('#window');
+  win.replaceChildren(...WINDOWS.map((w) => el('option', { value: w }, w)));
+  try {
+    const saved = localStorage.getItem('pbatunnel.window');
+    if (WINDOWS.includes(saved)) state.window = saved;
+  } catch {
+    // No storage: keep the default.
+  }
+  win.value = state.window;
+  win.addEventListener('change', () => {
+    state.window = win.value;
+    try {
+      localStorage.setItem('pbatunnel.window', state.window);
+    } catch {
+      // As above.
+    }
+    loadHistory().catch(failed);
+  });
+
+  const body = $('#tools-table tbody');
+  body.addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr');
+    if (tr) selectTool(tr.dataset.tool === state.tool ? null : tr.dataset.tool);
+  });
+  body.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    const tr = ev.target.closest('tr');
+    if (!tr) return;
+    ev.preventDefault();
+    selectTool(tr.dataset.tool);
+  });
+  $('#tool-close').addEventListener('click', () => selectTool(null));
+
+  $('#trend-filter').addEventListener('input', renderPerformance);
+  $('#raw-format').addEventListener('change', refreshRaw);
+  $('#raw-refresh').addEventListener('click', refreshRaw);
+
+  // Charts take their colours from CSS; redraw them when the scheme flips.
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    for (const c of state.charts.values()) c.rebuild();
+    if (state.toolChart) state.toolChart.rebuild();
+  });
+
+  bindAuth();
+  onUnauthorized(showAuth);
+}
+
+buildCards();
+buildCharts();
+buildToolsHead();
+bind();
+showTab(location.hash.slice(1));
+setInterval(tick, 1000);
+start();
