@@ -167,7 +167,10 @@ type MonitoringInfo struct {
 	RetentionMaxSamples       int     `json:"retention_max_samples"`
 	RetentionMaxAgeHours      float64 `json:"retention_max_age_hours"`
 	TrendWindowMinutes        float64 `json:"trend_window_minutes"`
-	RecentWindowMinutes       float64 `json:"recent_window_minutes"`
+	// Live is set when the report is of the counters up to now (Live)
+	// rather than of the latest sample.
+	Live                bool    `json:"live,omitempty"`
+	RecentWindowMinutes float64 `json:"recent_window_minutes"`
 }
 
 // Report builds the report from the latest snapshot and the history. Before
@@ -203,6 +206,7 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	r.Status = StatusOK
 	mi := &r.MonitoringInfo
 	mi.SamplesTaken = s.Seq
+	mi.Live = s.Live
 	mi.MonitoringDurationMinutes = round(s.Time.Sub(s.Started).Minutes(), 3)
 	mi.LastUpdate = s.Time.UTC().Format(TimeFormat)
 	mi.StartedAt = s.Started.UTC().Format(TimeFormat)

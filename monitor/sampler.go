@@ -34,7 +34,7 @@ func newSampler(m *Monitor) *sampler {
 func (m *Monitor) Sample(ctx context.Context) *Snapshot {
 	m.sampleMu.Lock()
 	defer m.sampleMu.Unlock()
-	snap := m.sampler.sample(ctx)
+	snap := m.sampler.sample(ctx, false)
 	m.history.add(snap)
 	m.latest.Store(snap)
 	alerts := m.alerts.evaluate(snap)
@@ -46,7 +46,23 @@ func (m *Monitor) Sample(ctx context.Context) *Snapshot {
 	return snap
 }
 
-func (s *sampler) sample(ctx context.Context) *Snapshot {
+// Live returns a snapshot of the counters as they are now, on top of the
+// latest sample's host figures: tool calls, methods, queries, cache and
+// gauges up to this instant. It is not kept, published or judged by the
+// alert rules, and it leaves the sampler's state alone, so asking often
+// costs the history nothing. Before the first sample it returns nil.
+func (m *Monitor) Live(ctx context.Context) *Snapshot {
+	m.sampleMu.Lock()
+	defer m.sampleMu.Unlock()
+	if m.latest.Load() == nil {
+		return nil
+	}
+	return m.sampler.sample(ctx, true)
+}
+
+// sample builds a snapshot. A live one (see Live) reuses the latest
+// sample's sequence number, host and process figures and cost.
+func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	// Pin to one thread so its CPU clock measures exactly this work.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -55,23 +71,31 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 
 	m := s.m
 	now := m.opts.now()
-	s.seq++
 	prev := m.latest.Load()
+	if !live {
+		s.seq++
+	}
 	snap := &Snapshot{
 		Seq:      s.seq,
 		Time:     now,
 		Started:  now,
 		Interval: m.opts.Interval,
+		Live:     live,
 	}
 	if prev != nil {
 		snap.Started = prev.Started
 		snap.Elapsed = now.Sub(prev.Time)
 	}
-	if s.sys != nil {
+	switch {
+	case live:
+		snap.System, snap.Processes = prev.System, prev.Processes
+	case s.sys != nil:
 		sys := s.sys.collect(ctx, now)
 		snap.System = &sys
 	}
-	snap.Processes = m.watched.collect(ctx, now)
+	if !live {
+		snap.Processes = m.watched.collect(ctx, now)
+	}
 	snap.Gauges = m.readGauges()
 	snap.CacheHits, snap.CacheMisses = m.cacheHits.Load(), m.cacheMisses.Load()
 	window := m.opts.RecentWindow
@@ -105,6 +129,11 @@ func (s *sampler) sample(ctx context.Context) *Snapshot {
 	snap.DroppedNames = m.droppedToolNames.Load() + m.droppedCustomNames.Load()
 
 	s.rates(snap, prev)
+	if live {
+		snap.Overhead = prev.Overhead
+		snap.approxBytes = prev.approxBytes
+		return snap
+	}
 
 	// The cost of this sample, measured before the bookkeeping below, which
 	// is cheap arithmetic.

@@ -14,6 +14,9 @@ type Snapshot struct {
 	Started  time.Time     // when the first sample was taken
 	Elapsed  time.Duration // since the previous sample; 0 on the first
 	Interval time.Duration // the configured sampling interval
+	// Live marks a snapshot taken by Live: counters up to that instant on
+	// top of the latest sample, not kept in the history.
+	Live bool
 
 	// System is nil when Options.DisableSystem is set.
 	System *SystemStats
