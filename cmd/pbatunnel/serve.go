@@ -6,16 +6,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
+	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -87,27 +92,54 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	// otherwise be published before anyone listens.
 	samples := m.Subscribe(ctx, 8)
 
+	// The MCP server: the memory store under the data dir, code analysis
+	// under the allowed roots.
+	store, err := memory.Open(ctx, memory.Options{Path: filepath.Join(s.DataDir, "memory.db"), Monitor: m})
+	if err != nil {
+		return fmt.Errorf("opening the memory store: %w", err)
+	}
+	defer store.Close()
+	analyzer, err := codeanalysis.New(codeanalysis.Options{Roots: s.AllowRoots})
+	if err != nil {
+		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
+	}
+	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Memory: store, Analyzer: analyzer, Version: version()})
+
 	// The dashboard listens before sampling starts, so that a port in use
-	// is reported at once and nothing else has begun.
+	// is reported at once and nothing else has begun. Over stdio, MCP does
+	// not need it: a busy port only costs the dashboard.
 	dash, err := dashboard.Start(ctx, m, dashboard.Options{
 		Addr:         s.Addr,
 		AuthToken:    s.AuthToken,
 		PollInterval: s.PollInterval,
 		Config:       func() any { return s.Public() },
 		Logger:       logger,
+		Mount:        map[string]http.Handler{"/mcp": mcpserver.HTTPHandler(mcpSrv)},
 	})
-	if err != nil {
+	dashURL := ""
+	switch {
+	case err != nil && !s.Stdio:
 		return err
+	case err != nil:
+		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; MCP over stdio works without it", slog.Any("error", err))
+	default:
+		dashURL = "http://" + dash.Addr()
+		if !dashboard.IsLoopback(s.Addr) {
+			logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
+				slog.String("addr", dash.Addr()))
+		}
 	}
-	if !dashboard.IsLoopback(s.Addr) {
-		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
-			slog.String("addr", dash.Addr()))
+	mcpEndpoint := "stdio"
+	if !s.Stdio {
+		mcpEndpoint = dashURL + "/mcp"
 	}
 
 	logger.LogAttrs(ctx, slog.LevelInfo, "starting",
 		slog.String("version", version()),
 		slog.String("go", runtime.Version()),
-		slog.String("dashboard", "http://"+dash.Addr()),
+		slog.String("dashboard", dashURL),
+		slog.String("mcp", mcpEndpoint),
+		slog.Any("allow_roots", analyzer.Roots()),
 		slog.Duration("interval", s.Interval),
 		slog.String("data_dir", s.DataDir),
 		slog.String("config_file", s.ConfigFile),
@@ -128,6 +160,16 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		})
 	}
 
+	// Over stdio, the client closing stdin ends the server, like a signal.
+	stdioDone := make(chan error, 1)
+	if s.Stdio {
+		go func() {
+			err := mcpserver.ServeStdio(ctx, mcpSrv)
+			stdioDone <- err
+			stop()
+		}()
+	}
+
 	// The channel is closed when ctx ends.
 	for snap := range samples {
 		logger.LogAttrs(ctx, slog.LevelInfo, "sample", snap.LogAttrs()...)
@@ -138,11 +180,23 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	stop()
 	m.Stop()
 	running.Wait()
-	if err := dash.Wait(); err != nil {
-		logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
+	if dash != nil {
+		if err := dash.Wait(); err != nil {
+			logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
+		}
 	}
-	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped",
-		slog.String("reason", context.Cause(ctx).Error()))
+	reason := context.Cause(ctx).Error()
+	if s.Stdio {
+		select {
+		case err := <-stdioDone:
+			reason = "the MCP client closed stdin"
+			if err != nil && ctx.Err() == nil {
+				reason = "MCP over stdio ended: " + err.Error()
+			}
+		default:
+		}
+	}
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped", slog.String("reason", reason))
 	return nil
 }
 

@@ -63,6 +63,13 @@ type Settings struct {
 	// rewritten with it.
 	ExportURL  string
 	ExportFile string
+
+	// Stdio serves MCP on standard input and output instead of (not beside)
+	// the HTTP endpoint's clients; the dashboard still starts when it can.
+	Stdio bool
+	// AllowRoots are the directories code_analysis may read; none means
+	// the working directory.
+	AllowRoots []string
 }
 
 // Defaults returns the settings used when nothing else is given. DataDir is
@@ -93,6 +100,8 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*positiveDuration)(&s.PollInterval), "poll-interval", "how often the page polls while its live stream is down (`duration`)")
 	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
 	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
+	fs.BoolVar(&s.Stdio, "stdio", s.Stdio, "serve MCP on stdin/stdout, for clients that launch their servers; the dashboard still starts if its port is free")
+	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory)")
 }
 
 // Public is the settings as /api/config shows them: secrets left out or
@@ -108,6 +117,8 @@ func (s *Settings) Public() map[string]any {
 		"export_file":           s.ExportFile,
 		"export_url":            "",
 		"retention_max_samples": s.MaxSamples,
+		"stdio":                 s.Stdio,
+		"allow_roots":           s.AllowRoots,
 	}
 	if s.AuthToken != "" {
 		out["auth_token"] = "(set)"

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
@@ -97,5 +99,26 @@ func (v *httpURLValue) Set(s string) error {
 		return err
 	}
 	*v = httpURLValue(s)
+	return nil
+}
+
+// rootsValue collects repeated --allow-root flags. From the environment
+// (PBATUNNEL_ALLOW_ROOT) the value is a list separated by the OS's path
+// list separator, as PATH is.
+type rootsValue []string
+
+func (v *rootsValue) String() string { return strings.Join(*v, string(filepath.ListSeparator)) }
+
+func (v *rootsValue) Set(s string) error {
+	for _, r := range filepath.SplitList(s) {
+		if r == "" {
+			continue
+		}
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return fmt.Errorf("root %q: %w", r, err)
+		}
+		*v = append(*v, abs)
+	}
 	return nil
 }

@@ -1,0 +1,78 @@
+// Package mcpserver is pbatunnel's MCP server: the enhanced_memory,
+// code_analysis and performance_report tools over the official Go SDK,
+// with every request timed into the monitor.
+package mcpserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
+	"github.com/mcp-pba-tunnel/pbatunnel/memory"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Implementation name reported to clients in the initialize result.
+const Name = "pbatunnel"
+
+// Options configure the server. Monitor is required; a nil Memory or
+// Analyzer leaves its tool out.
+type Options struct {
+	Monitor  *monitor.Monitor
+	Memory   *memory.Store
+	Analyzer *codeanalysis.Analyzer
+	// Version is reported to clients; default "devel".
+	Version string
+	// Logger receives the SDK's own log; nil keeps it quiet.
+	Logger *slog.Logger
+}
+
+// New returns the MCP server with its tools and the metrics middleware, and
+// registers the active_connections gauge (live sessions) on the monitor.
+func New(opts Options) *mcp.Server {
+	if opts.Version == "" {
+		opts.Version = "devel"
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: Name, Title: "pbatunnel: monitored MCP server", Version: opts.Version}, &mcp.ServerOptions{
+		Logger:       opts.Logger,
+		Instructions: instructions,
+	})
+	tools := map[string]bool{}
+	add := func(name string, register func(*mcp.Server)) {
+		tools[name] = true
+		register(srv)
+	}
+	if opts.Memory != nil {
+		add(ToolEnhancedMemory, func(s *mcp.Server) { addMemoryTool(s, opts.Memory) })
+	}
+	if opts.Analyzer != nil {
+		add(ToolCodeAnalysis, func(s *mcp.Server) { addCodeAnalysisTool(s, opts.Analyzer) })
+	}
+	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, opts.Monitor) })
+	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
+	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
+		n := 0
+		for range srv.Sessions() {
+			n++
+		}
+		return float64(n), nil
+	})
+	return srv
+}
+
+const instructions = `pbatunnel keeps persistent memory for agents (enhanced_memory), analyses code under the allowed roots (code_analysis), and reports on its own performance (performance_report). Every call is measured; the dashboard shows them live.`
+
+// HTTPHandler serves srv over the Streamable HTTP transport, one session
+// per client.
+func HTTPHandler(srv *mcp.Server) http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+}
+
+// ServeStdio serves srv on standard input and output until ctx ends or the
+// client closes stdin.
+func ServeStdio(ctx context.Context, srv *mcp.Server) error {
+	return srv.Run(ctx, &mcp.StdioTransport{})
+}

@@ -1,0 +1,231 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// entryCache is a bounded LRU of entries in front of Get. Safe for
+// concurrent use; a nil *entryCache is a disabled cache.
+//
+// Staying correct when someone else writes the file. SQLite's
+// PRAGMA data_version, read on one dedicated connection, changes whenever
+// any other connection commits — another process, but also this store's
+// own pooled connections. To tell the two apart, the triggers bump
+// store_stats.changes on every write to entries or relationships, and each
+// write transaction of this store notes the counter before and after its
+// own changes (it holds the write lock, so no one else moves it meanwhile).
+// When data_version moved, the cache reads the counter: if it is where this
+// process's own commits left it, the cache already forgot what those
+// commits touched and stays; otherwise another writer was at work and the
+// whole cache goes.
+//
+// A read that misses loads the entry and stores it only if nothing was
+// invalidated since its lookup (the epoch), so a slow reader cannot put back
+// a copy older than a write that has already been accounted for.
+type entryCache struct {
+	mon *monitor.Monitor
+
+	// conn is the dedicated connection data_version is read on; checkMu
+	// serialises its use and guards dataVersion.
+	conn        *sql.Conn
+	checkMu     sync.Mutex
+	dataVersion int64
+	versionSeen bool
+
+	mu       sync.Mutex
+	capacity int
+	items    map[string]*cacheNode
+	head     *cacheNode // most recently used
+	tail     *cacheNode // least recently used
+	epoch    uint64     // moves on every invalidation
+	gen      int64      // store_stats.changes the contents are valid for
+	genKnown bool
+
+	hits, misses atomic.Uint64
+}
+
+type cacheNode struct {
+	key        string
+	entry      Entry
+	prev, next *cacheNode
+}
+
+func newEntryCache(capacity int, conn *sql.Conn, mon *monitor.Monitor) *entryCache {
+	return &entryCache{
+		mon:      mon,
+		conn:     conn,
+		capacity: capacity,
+		items:    make(map[string]*cacheNode, min(capacity, 4096)),
+	}
+}
+
+// sync checks data_version, drops the cache if another writer committed,
+// and returns the epoch a later put must present.
+func (s *Store) syncCache(ctx context.Context) (uint64, error) {
+	c := s.cache
+	c.checkMu.Lock()
+	defer c.checkMu.Unlock()
+	// Not cancellable: both statements take microseconds, and a statement
+	// interrupted half-way could leave the one connection the cache
+	// depends on unusable.
+	ctx = context.WithoutCancel(ctx)
+	var dv int64
+	if err := s.queryRow(ctx, c.conn, `PRAGMA data_version`, nil, &dv); err != nil {
+		return 0, err
+	}
+	if !c.versionSeen || dv != c.dataVersion {
+		var gen int64
+		if err := s.queryRow(ctx, c.conn, `SELECT changes FROM store_stats`, nil, &gen); err != nil {
+			return 0, err
+		}
+		c.sawGen(gen)
+		c.dataVersion, c.versionSeen = dv, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch, nil
+}
+
+// sawGen drops everything unless gen is the counter the contents are valid
+// for.
+func (c *entryCache) sawGen(gen int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.genKnown && c.gen == gen {
+		return
+	}
+	c.clearLocked()
+	c.gen, c.genKnown = gen, true
+}
+
+// get returns a copy of the cached entry, if it is there and not expired
+// at now, and reports the lookup to the monitor.
+func (c *entryCache) get(id string, now time.Time) (Entry, bool) {
+	c.mu.Lock()
+	n, ok := c.items[id]
+	if ok && n.entry.expiredAt(now) {
+		c.removeLocked(n)
+		ok = false
+	}
+	var e Entry
+	if ok {
+		c.moveToFront(n)
+		e = n.entry.clone()
+	}
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	if c.mon != nil {
+		c.mon.RecordCacheLookup(ok)
+	}
+	return e, ok
+}
+
+// put stores a copy of e, unless the cache was invalidated since epoch.
+func (c *entryCache) put(e Entry, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	if n, ok := c.items[e.ID]; ok {
+		n.entry = e.clone()
+		c.moveToFront(n)
+		return
+	}
+	if len(c.items) >= c.capacity {
+		c.removeLocked(c.tail)
+	}
+	n := &cacheNode{key: e.ID, entry: e.clone()}
+	c.items[e.ID] = n
+	c.pushFront(n)
+}
+
+// committed is called after this store's write transaction w committed.
+func (c *entryCache) committed(w *writeTx) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	for _, id := range w.touched {
+		if n, ok := c.items[id]; ok {
+			c.removeLocked(n)
+		}
+	}
+	if c.genKnown && c.gen == w.genBefore {
+		c.gen = w.genAfter
+	}
+}
+
+// CacheStats describe the entry cache.
+type CacheStats struct {
+	Hits     uint64 `json:"hits"`
+	Misses   uint64 `json:"misses"`
+	Size     int    `json:"size"`
+	Capacity int    `json:"capacity"` // 0: the cache is disabled
+}
+
+func (c *entryCache) stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	size := len(c.items)
+	c.mu.Unlock()
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Size: size, Capacity: c.capacity}
+}
+
+func (c *entryCache) clearLocked() {
+	clear(c.items)
+	c.head, c.tail = nil, nil
+	c.epoch++
+}
+
+func (c *entryCache) removeLocked(n *cacheNode) {
+	delete(c.items, n.key)
+	c.unlink(n)
+}
+
+func (c *entryCache) pushFront(n *cacheNode) {
+	n.prev, n.next = nil, c.head
+	if c.head != nil {
+		c.head.prev = n
+	}
+	c.head = n
+	if c.tail == nil {
+		c.tail = n
+	}
+}
+
+func (c *entryCache) unlink(n *cacheNode) {
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		c.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		c.tail = n.prev
+	}
+	n.prev, n.next = nil, nil
+}
+
+func (c *entryCache) moveToFront(n *cacheNode) {
+	if c.head == n {
+		return
+	}
+	c.unlink(n)
+	c.pushFront(n)
+}

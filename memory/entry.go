@@ -1,0 +1,613 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what an entry may hold. They bound the memory one request can
+// take and keep one entry from dominating search results by sheer size.
+const (
+	MaxContentBytes     = 1 << 20  // content, in bytes of UTF-8
+	MaxMetadataBytes    = 64 << 10 // metadata, as compact JSON
+	MaxTags             = 32       // tags per entry
+	MaxTagBytes         = 64       // one tag
+	MaxContextTypeBytes = 64
+	MaxScopeIDBytes     = 256 // a conversation or session id
+	MaxIDBytes          = 128 // an id given to Get, Update, Delete…
+	MaxTTL              = 100 * 365 * 24 * time.Hour
+)
+
+// Defaults for the fields of a NewEntry left at their zero value.
+const (
+	DefaultContextType = "general"
+	DefaultImportance  = 0.5
+)
+
+// An Entry is one memory.
+type Entry struct {
+	ID             string `json:"id"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	SessionID      string `json:"session_id,omitempty"`
+	Content        string `json:"content"`
+	// ContextType is free text that says what kind of memory this is
+	// ("general", "decision", "code"…).
+	ContextType string  `json:"context_type"`
+	Importance  float64 `json:"importance"` // 0 to 1
+	// Tags are never nil, so they encode as [] rather than null.
+	Tags []string `json:"tags"`
+	// Metadata holds what encoding/json decodes a JSON object into:
+	// numbers are float64. Never nil.
+	Metadata  map[string]any `json:"metadata"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	// ExpiresAt is zero when the entry never expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+func (e Entry) expiredAt(now time.Time) bool {
+	return !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt)
+}
+
+// clone returns a copy that shares no slice or map with e.
+func (e Entry) clone() Entry {
+	e.Tags = append([]string{}, e.Tags...)
+	e.Metadata = cloneObject(e.Metadata)
+	return e
+}
+
+// NewEntry is what Store needs to create an entry. Only Content is
+// required.
+type NewEntry struct {
+	ConversationID string         `json:"conversation_id,omitempty"`
+	SessionID      string         `json:"session_id,omitempty"`
+	Content        string         `json:"content"`
+	ContextType    string         `json:"context_type,omitempty"` // default "general"
+	Importance     *float64       `json:"importance,omitempty"`   // 0 to 1; nil: 0.5
+	Tags           []string       `json:"tags,omitempty"`
+	Metadata       map[string]any `json:"metadata,omitempty"`
+	// TTL, when positive, makes the entry expire that long after it is
+	// stored. 0: never.
+	TTL time.Duration `json:"ttl,omitempty"`
+}
+
+// A Patch changes some fields of an entry; nil fields stay as they are.
+type Patch struct {
+	Content     *string   `json:"content,omitempty"`
+	ContextType *string   `json:"context_type,omitempty"`
+	Importance  *float64  `json:"importance,omitempty"`
+	Tags        *[]string `json:"tags,omitempty"` // replaces all tags
+	// Metadata is applied as a JSON Merge Patch (RFC 7396): its keys are
+	// set, recursively into nested objects, and a key whose value is nil
+	// is removed; keys it does not mention stay. With ReplaceMetadata,
+	// Metadata replaces the whole object instead (nil: with {}).
+	Metadata        map[string]any `json:"metadata,omitempty"`
+	ReplaceMetadata bool           `json:"replace_metadata,omitempty"`
+	// TTL, when set, restarts the entry's life: positive, it expires that
+	// long from now; 0, it never expires.
+	TTL *time.Duration `json:"ttl,omitempty"`
+}
+
+// Columns of an entry, in the order scanEntry reads them.
+const entryColumns = `seq, id, conversation_id, session_id, content, context_type, importance, tags, metadata, created_at, updated_at, expires_at`
+
+// entryCols is entryColumns qualified with the alias e.
+var entryCols = "e." + strings.ReplaceAll(entryColumns, ", ", ", e.")
+
+// liveCond is true for an entry not expired at the time bound to its
+// placeholder.
+const liveCond = `(e.expires_at IS NULL OR e.expires_at > ?)`
+
+// scanEntry reads the columns of entryColumns.
+func scanEntry(sc interface{ Scan(...any) error }) (Entry, int64, error) {
+	var (
+		e                Entry
+		seq              int64
+		tags, meta       string
+		created, updated int64
+		expires          sql.NullInt64
+	)
+	err := sc.Scan(&seq, &e.ID, &e.ConversationID, &e.SessionID, &e.Content, &e.ContextType,
+		&e.Importance, &tags, &meta, &created, &updated, &expires)
+	if err != nil {
+		return Entry{}, 0, err
+	}
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
+		return Entry{}, 0, fmt.Errorf("entry %s: tags: %w", e.ID, err)
+	}
+	if e.Tags == nil {
+		e.Tags = []string{}
+	}
+	if e.Metadata, err = decodeObject(meta); err != nil {
+		return Entry{}, 0, fmt.Errorf("entry %s: metadata: %w", e.ID, err)
+	}
+	e.CreatedAt, e.UpdatedAt = fromMillis(created), fromMillis(updated)
+	if expires.Valid {
+		e.ExpiresAt = fromMillis(expires.Int64)
+	}
+	return e, seq, nil
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// Store validates and stores a new entry and returns it as stored.
+func (s *Store) Store(ctx context.Context, ne NewEntry) (Entry, error) {
+	if err := s.checkOpen(); err != nil {
+		return Entry{}, err
+	}
+	e, err := ne.validate()
+	if err != nil {
+		return Entry{}, err
+	}
+	tags, meta, err := encodeTagsMeta(e.Tags, ne.Metadata)
+	if err != nil {
+		return Entry{}, err
+	}
+	// Return what a later Get returns: metadata as JSON decodes it.
+	if e.Metadata, err = decodeObject(meta); err != nil {
+		return Entry{}, err
+	}
+	now := s.now()
+	ms := now.UnixMilli()
+	e.ID = s.ids.next(entryPrefix, now)
+	e.CreatedAt, e.UpdatedAt = fromMillis(ms), fromMillis(ms)
+	var expires any
+	if ne.TTL > 0 {
+		exp := ms + ne.TTL.Milliseconds()
+		e.ExpiresAt = fromMillis(exp)
+		expires = exp
+	}
+	err = s.write(ctx, func(w *writeTx) error {
+		_, err := s.exec(ctx, w.tx, `INSERT INTO entries
+			(id, conversation_id, session_id, content, context_type, importance, tags, metadata, created_at, updated_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.ConversationID, e.SessionID, e.Content, e.ContextType, e.Importance, tags, meta, ms, ms, expires)
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("storing entry: %w", err)
+	}
+	return e, nil
+}
+
+// validate checks ne and returns the entry it describes, defaults filled
+// in, without id, times or metadata.
+func (ne NewEntry) validate() (Entry, error) {
+	e := Entry{
+		ConversationID: ne.ConversationID,
+		SessionID:      ne.SessionID,
+		Content:        ne.Content,
+		ContextType:    strings.TrimSpace(ne.ContextType),
+		Importance:     DefaultImportance,
+	}
+	if err := checkContent(e.Content); err != nil {
+		return Entry{}, err
+	}
+	if err := checkScopeID("conversation_id", e.ConversationID); err != nil {
+		return Entry{}, err
+	}
+	if err := checkScopeID("session_id", e.SessionID); err != nil {
+		return Entry{}, err
+	}
+	if e.ContextType == "" {
+		e.ContextType = DefaultContextType
+	} else if err := checkLabel("context_type", e.ContextType, MaxContextTypeBytes); err != nil {
+		return Entry{}, err
+	}
+	if ne.Importance != nil {
+		if err := checkUnit("importance", *ne.Importance); err != nil {
+			return Entry{}, err
+		}
+		e.Importance = *ne.Importance
+	}
+	tags, err := normalizeTags(ne.Tags)
+	if err != nil {
+		return Entry{}, err
+	}
+	e.Tags = tags
+	if err := checkTTL(ne.TTL); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// Get returns the entry with the given id, from the cache when it can.
+func (s *Store) Get(ctx context.Context, id string) (Entry, error) {
+	if err := s.checkOpen(); err != nil {
+		return Entry{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return Entry{}, err
+	}
+	now := s.now()
+	var epoch uint64
+	cached := false
+	if s.cache != nil {
+		var err error
+		if epoch, err = s.syncCache(ctx); err == nil {
+			cached = true
+			if e, ok := s.cache.get(id, now); ok {
+				return e, nil
+			}
+		}
+		// If data_version could not be read, the cache cannot be trusted:
+		// go to the database, which will report the trouble if it is real.
+	}
+	e, err := s.getEntry(ctx, s.db, id, now)
+	if err != nil {
+		return Entry{}, err
+	}
+	if cached {
+		s.cache.put(e, epoch)
+	}
+	return e, nil
+}
+
+// getEntry reads one live entry.
+func (s *Store) getEntry(ctx context.Context, q queryer, id string, now time.Time) (Entry, error) {
+	var e Entry
+	err := s.query(ctx, q, `SELECT `+entryCols+` FROM entries e WHERE e.id = ? AND `+liveCond,
+		[]any{id, now.UnixMilli()}, func(rows *sql.Rows) error {
+			var err error
+			e, _, err = scanEntry(rows)
+			return err
+		})
+	if err != nil {
+		return Entry{}, fmt.Errorf("getting entry %s: %w", id, err)
+	}
+	if e.ID == "" {
+		return Entry{}, notFoundf("entry %s not found", id)
+	}
+	return e, nil
+}
+
+// Update applies p to the entry with the given id and returns the result.
+func (s *Store) Update(ctx context.Context, id string, p Patch) (Entry, error) {
+	if err := s.checkOpen(); err != nil {
+		return Entry{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return Entry{}, err
+	}
+	args, err := p.args()
+	if err != nil {
+		return Entry{}, err
+	}
+	now := s.now().UnixMilli()
+	var e Entry
+	err = s.write(ctx, func(w *writeTx) error {
+		e = Entry{}
+		var metaLen int
+		err := s.query(ctx, w.tx, `UPDATE entries SET
+				content      = coalesce(?1, content),
+				context_type = coalesce(?2, context_type),
+				importance   = coalesce(?3, importance),
+				tags         = coalesce(?4, tags),
+				metadata     = CASE WHEN ?6 THEN coalesce(?5, '{}')
+				                    WHEN ?5 IS NULL THEN metadata
+				                    ELSE json_patch(metadata, ?5) END,
+				expires_at   = CASE ?7 WHEN 0 THEN expires_at WHEN 1 THEN NULL ELSE ?9 + ?8 END,
+				updated_at   = ?9
+			WHERE id = ?10 AND (expires_at IS NULL OR expires_at > ?9)
+			RETURNING `+entryColumns+`, length(metadata)`,
+			append(args, now, id), func(rows *sql.Rows) error {
+				var err error
+				e, _, err = scanEntry(scanPlus{rows, &metaLen})
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		if e.ID == "" {
+			return notFoundf("entry %s not found", id)
+		}
+		if metaLen > MaxMetadataBytes {
+			return invalidf("invalid metadata: %d bytes once merged; at most %d", metaLen, MaxMetadataBytes)
+		}
+		w.touch(id)
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+			return Entry{}, err
+		}
+		return Entry{}, fmt.Errorf("updating entry %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// scanPlus scans the columns of an entry followed by one more.
+type scanPlus struct {
+	rows  *sql.Rows
+	extra any
+}
+
+func (s scanPlus) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
+
+// args validates p and returns the arguments ?1 to ?8 of Update's
+// statement.
+func (p Patch) args() ([]any, error) {
+	if p.Content == nil && p.ContextType == nil && p.Importance == nil && p.Tags == nil &&
+		p.Metadata == nil && !p.ReplaceMetadata && p.TTL == nil {
+		return nil, invalidf("invalid patch: it changes nothing; set at least one field")
+	}
+	args := make([]any, 8)
+	if p.Content != nil {
+		if err := checkContent(*p.Content); err != nil {
+			return nil, err
+		}
+		args[0] = *p.Content
+	}
+	if p.ContextType != nil {
+		ct := strings.TrimSpace(*p.ContextType)
+		if ct == "" {
+			ct = DefaultContextType
+		} else if err := checkLabel("context_type", ct, MaxContextTypeBytes); err != nil {
+			return nil, err
+		}
+		args[1] = ct
+	}
+	if p.Importance != nil {
+		if err := checkUnit("importance", *p.Importance); err != nil {
+			return nil, err
+		}
+		args[2] = *p.Importance
+	}
+	if p.Tags != nil {
+		tags, err := normalizeTags(*p.Tags)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(tags)
+		args[3] = string(b)
+	}
+	if p.Metadata != nil {
+		b, err := encodeObject(p.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		args[4] = b
+	}
+	args[5] = p.ReplaceMetadata
+	args[6], args[7] = 0, 0 // TTL unchanged
+	if p.TTL != nil {
+		if err := checkTTL(*p.TTL); err != nil {
+			return nil, err
+		}
+		if *p.TTL == 0 {
+			args[6] = 1 // never expires
+		} else {
+			args[6], args[7] = 2, p.TTL.Milliseconds()
+		}
+	}
+	return args, nil
+}
+
+// Delete deletes the entry with the given id and, by cascade, its
+// relationships.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	if err := checkID("id", id); err != nil {
+		return err
+	}
+	now := s.now().UnixMilli()
+	err := s.write(ctx, func(w *writeTx) error {
+		res, err := s.exec(ctx, w.tx, `DELETE FROM entries AS e WHERE e.id = ? AND `+liveCond, id, now)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFoundf("entry %s not found", id)
+		}
+		w.touch(id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("deleting entry %s: %w", id, err)
+	}
+	return err
+}
+
+// Clear deletes every entry of one conversation, expired or not, with
+// their relationships, and returns how many entries it deleted.
+func (s *Store) Clear(ctx context.Context, conversationID string) (int, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	if conversationID == "" {
+		return 0, invalidf("invalid conversation_id: required, to say which conversation to clear")
+	}
+	if err := checkScopeID("conversation_id", conversationID); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.write(ctx, func(w *writeTx) error {
+		n = 0
+		return s.query(ctx, w.tx, `DELETE FROM entries WHERE conversation_id = ? RETURNING id`,
+			[]any{conversationID}, func(rows *sql.Rows) error {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				n++
+				w.touch(id)
+				return nil
+			})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("clearing conversation %q: %w", conversationID, err)
+	}
+	return n, nil
+}
+
+// Validation of single fields. Messages name the field as the MCP tool's
+// JSON does, say what was given when it is short enough to quote, and say
+// what is allowed.
+
+func checkContent(c string) error {
+	switch {
+	case strings.TrimSpace(c) == "":
+		return invalidf("invalid content: required, and not only white space")
+	case len(c) > MaxContentBytes:
+		return invalidf("invalid content: %d bytes; at most %d", len(c), MaxContentBytes)
+	case !utf8.ValidString(c):
+		return invalidf("invalid content: not valid UTF-8")
+	case strings.IndexByte(c, 0) >= 0:
+		return invalidf("invalid content: contains a NUL byte")
+	}
+	return nil
+}
+
+// checkID checks an id given to look something up.
+func checkID(field, id string) error {
+	switch {
+	case id == "":
+		return invalidf("invalid %s: required", field)
+	case len(id) > MaxIDBytes:
+		return invalidf("invalid %s: %d bytes; at most %d", field, len(id), MaxIDBytes)
+	}
+	return nil
+}
+
+// checkScopeID checks a conversation or session id; empty means none.
+func checkScopeID(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkLabel(field, v, MaxScopeIDBytes)
+}
+
+// checkLabel checks a short single-line string: a tag, a type, an id.
+func checkLabel(field, v string, maxBytes int) error {
+	switch {
+	case len(v) > maxBytes:
+		return invalidf("invalid %s: %d bytes; at most %d", field, len(v), maxBytes)
+	case !utf8.ValidString(v):
+		return invalidf("invalid %s %q: not valid UTF-8", field, v)
+	case strings.IndexFunc(v, isControl) >= 0:
+		return invalidf("invalid %s %q: contains a control character", field, v)
+	}
+	return nil
+}
+
+// checkUnit checks a value that must lie in [0, 1].
+func checkUnit(field string, v float64) error {
+	if !(v >= 0 && v <= 1) { // also rejects NaN
+		return invalidf("invalid %s %v: must be between 0 and 1", field, v)
+	}
+	return nil
+}
+
+func checkTTL(ttl time.Duration) error {
+	switch {
+	case ttl < 0:
+		return invalidf("invalid ttl %v: must not be negative (0 means never expire)", ttl)
+	case ttl > MaxTTL:
+		return invalidf("invalid ttl %v: at most %v (100 years); use 0 to never expire", ttl, MaxTTL)
+	case ttl > 0 && ttl < time.Millisecond:
+		return invalidf("invalid ttl %v: at least 1ms", ttl)
+	}
+	return nil
+}
+
+// normalizeTags trims tags and drops repeats, keeping the first
+// occurrence's place.
+func normalizeTags(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, t := range in {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			return nil, invalidf("invalid tags: a tag is empty")
+		}
+		if err := checkLabel("tag", t, MaxTagBytes); err != nil {
+			return nil, err
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		return nil, invalidf("invalid tags: %d tags; at most %d", len(out), MaxTags)
+	}
+	return out, nil
+}
+
+// encodeTagsMeta returns tags and metadata as the JSON text stored.
+func encodeTagsMeta(tags []string, meta map[string]any) (string, string, error) {
+	t, err := json.Marshal(tags)
+	if err != nil {
+		return "", "", err
+	}
+	m, err := encodeObject(meta)
+	if err != nil {
+		return "", "", err
+	}
+	return string(t), m, nil
+}
+
+// encodeObject returns m as compact JSON, {} for nil.
+func encodeObject(m map[string]any) (string, error) {
+	if m == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", invalidf("invalid metadata: %v", err)
+	}
+	if len(b) > MaxMetadataBytes {
+		return "", invalidf("invalid metadata: %d bytes as JSON; at most %d", len(b), MaxMetadataBytes)
+	}
+	return string(b), nil
+}
+
+func decodeObject(s string) (map[string]any, error) {
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if m == nil { // the text was null
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// cloneObject copies a decoded JSON object deeply.
+func cloneObject(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return cloneObject(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = cloneValue(x)
+		}
+		return out
+	default: // string, float64, bool, nil: immutable
+		return v
+	}
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

@@ -1,0 +1,107 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestLoadMigrations(t *testing.T) {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil || len(ms) == 0 || ms[0].version != 1 {
+		t.Fatalf("embedded migrations: %d, %v", len(ms), err)
+	}
+	tests := []struct {
+		name  string
+		files []string
+		msg   string
+	}{
+		{"no number", []string{"migrations/init.sql"}, "must start with a positive number"},
+		{"zero", []string{"migrations/0000_init.sql"}, "must start with a positive number"},
+		{"gap", []string{"migrations/0001_a.sql", "migrations/0003_c.sql"}, "0003_c.sql: expected version 2"},
+		{"repeat", []string{"migrations/0001_a.sql", "migrations/0001_b.sql"}, "expected version 2"},
+	}
+	for _, tt := range tests {
+		fsys := fstest.MapFS{}
+		for _, f := range tt.files {
+			fsys[f] = &fstest.MapFile{Data: []byte("SELECT 1;")}
+		}
+		if _, err := loadMigrations(fsys); err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: error %v, want one saying %q", tt.name, err, tt.msg)
+		}
+	}
+}
+
+func TestOpenAgainAndPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	ctx := context.Background()
+	for range 2 { // the second Open finds the schema current
+		s, err := Open(ctx, Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.schemaVersion(ctx)
+		if err != nil || v != 1 {
+			t.Errorf("schema version %d, %v; want 1", v, err)
+		}
+		for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"} {
+			var got string
+			if err := s.queryRow(ctx, s.db, "PRAGMA "+pragma, nil, &got); err != nil || got != want {
+				t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", dsn(path, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(ctx, Options{Path: path})
+	if err == nil || !strings.Contains(err.Error(), "schema version 99, newer than this program knows (1)") {
+		t.Errorf("Open of a newer schema: %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Open(ctx, Options{}); err == nil || !strings.Contains(err.Error(), "path is required") {
+		t.Errorf("Open without a path: %v", err)
+	}
+	dir := t.TempDir()
+	if _, err := Open(ctx, Options{Path: filepath.Join(dir, "missing", "dir", "m.db")}); err == nil {
+		t.Errorf("Open in a missing directory worked")
+	}
+	// A path with characters that mean something in a URI.
+	odd := filepath.Join(dir, "a ?b#c%20.db")
+	s, err := Open(ctx, Options{Path: odd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Store(ctx, NewEntry{Content: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(odd); err != nil {
+		t.Errorf("database file not at %q: %v", odd, err)
+	}
+}

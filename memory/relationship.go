@@ -1,0 +1,303 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Limits on relationships and on Context.
+const (
+	MaxRelationshipTypeBytes = 64
+	DefaultStrength          = 1.0
+	DefaultContextDepth      = 1
+	MaxContextDepth          = 5
+	// MaxRelated bounds the entries Context returns.
+	MaxRelated = 100
+)
+
+// A Relationship is a typed, directed link from one entry to another.
+type Relationship struct {
+	ID        string         `json:"id"`
+	SourceID  string         `json:"source_id"`
+	TargetID  string         `json:"target_id"`
+	Type      string         `json:"type"`     // free text: "supports", "follows", "contradicts"…
+	Strength  float64        `json:"strength"` // 0 to 1
+	Metadata  map[string]any `json:"metadata"` // never nil
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// NewRelationship is what Relate needs.
+type NewRelationship struct {
+	SourceID string `json:"source_id"`
+	TargetID string `json:"target_id"`
+	Type     string `json:"type"`
+	// Strength is 0 to 1; nil: 1 for a new relationship, unchanged for an
+	// existing one.
+	Strength *float64 `json:"strength,omitempty"`
+	// Metadata replaces the relationship's metadata; nil: {} for a new
+	// relationship, unchanged for an existing one.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+const relationshipColumns = `id, source_id, target_id, type, strength, metadata, created_at, updated_at`
+
+var relCols = "r." + strings.ReplaceAll(relationshipColumns, ", ", ", r.")
+
+func scanRelationship(dest []any, r *Relationship, meta *string, created, updated *int64) []any {
+	return append(dest, &r.ID, &r.SourceID, &r.TargetID, &r.Type, &r.Strength, meta, created, updated)
+}
+
+func finishRelationship(r *Relationship, meta string, created, updated int64) error {
+	var err error
+	if r.Metadata, err = decodeObject(meta); err != nil {
+		return fmt.Errorf("relationship %s: metadata: %w", r.ID, err)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return nil
+}
+
+// Relate links two live entries. Relating the same source, target and type
+// again updates that relationship's strength and metadata, when given,
+// and returns it. An entry cannot be related to itself: such a link says
+// nothing, and Context would only find the entry it started from.
+func (s *Store) Relate(ctx context.Context, nr NewRelationship) (Relationship, error) {
+	if err := s.checkOpen(); err != nil {
+		return Relationship{}, err
+	}
+	if err := checkID("source_id", nr.SourceID); err != nil {
+		return Relationship{}, err
+	}
+	if err := checkID("target_id", nr.TargetID); err != nil {
+		return Relationship{}, err
+	}
+	if nr.SourceID == nr.TargetID {
+		return Relationship{}, invalidf("invalid target_id %s: the same as source_id; an entry cannot be related to itself", nr.TargetID)
+	}
+	typ := strings.TrimSpace(nr.Type)
+	if typ == "" {
+		return Relationship{}, invalidf("invalid type: required, e.g. \"related_to\" or \"supports\"")
+	}
+	if err := checkLabel("type", typ, MaxRelationshipTypeBytes); err != nil {
+		return Relationship{}, err
+	}
+	var strength any
+	if nr.Strength != nil {
+		if err := checkUnit("strength", *nr.Strength); err != nil {
+			return Relationship{}, err
+		}
+		strength = *nr.Strength
+	}
+	var meta any
+	if nr.Metadata != nil {
+		m, err := encodeObject(nr.Metadata)
+		if err != nil {
+			return Relationship{}, err
+		}
+		meta = m
+	}
+	now := s.now()
+	ms := now.UnixMilli()
+	id := s.ids.next(relationshipPrefix, now)
+
+	var (
+		r                Relationship
+		m                string
+		created, updated int64
+	)
+	err := s.write(ctx, func(w *writeTx) error {
+		// Both ends must exist and be live; say which one does not.
+		found := map[string]bool{}
+		err := s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN (?, ?) AND `+liveCond,
+			[]any{nr.SourceID, nr.TargetID, ms}, func(rows *sql.Rows) error {
+				var id string
+				err := rows.Scan(&id)
+				found[id] = true
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		for _, end := range []struct{ field, id string }{{"source", nr.SourceID}, {"target", nr.TargetID}} {
+			if !found[end.id] {
+				return notFoundf("%s entry %s not found", end.field, end.id)
+			}
+		}
+		return s.queryRow(ctx, w.tx, `INSERT INTO relationships
+				(id, source_id, target_id, type, strength, metadata, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, coalesce(?5, ?8), coalesce(?6, '{}'), ?7, ?7)
+			ON CONFLICT (source_id, target_id, type) DO UPDATE SET
+				strength   = coalesce(?5, strength),
+				metadata   = coalesce(?6, metadata),
+				updated_at = ?7
+			RETURNING `+relationshipColumns,
+			[]any{id, nr.SourceID, nr.TargetID, typ, strength, meta, ms, DefaultStrength},
+			scanRelationship(nil, &r, &m, &created, &updated)...)
+	})
+	if err == nil {
+		err = finishRelationship(&r, m, created, updated)
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Relationship{}, err
+		}
+		return Relationship{}, fmt.Errorf("relating %s to %s: %w", nr.SourceID, nr.TargetID, err)
+	}
+	return r, nil
+}
+
+// Directions of a Related entry.
+const (
+	// DirectionOut: the relationship goes from the entry nearer the start
+	// to this one.
+	DirectionOut = "out"
+	// DirectionIn: the relationship goes from this entry to the one nearer
+	// the start.
+	DirectionIn = "in"
+)
+
+// Related is an entry Context reached, and how.
+type Related struct {
+	Entry Entry `json:"entry"`
+	// Relationship is the link it was reached through; its SourceID or
+	// TargetID is the entry one step nearer the start.
+	Relationship Relationship `json:"relationship"`
+	Depth        int          `json:"depth"`     // 1: linked to the start directly
+	Direction    string       `json:"direction"` // DirectionOut or DirectionIn
+}
+
+// ContextResult is an entry and its neighbourhood.
+type ContextResult struct {
+	Entry   Entry     `json:"entry"`
+	Related []Related `json:"related"`
+	// Truncated is set when more entries were within reach than
+	// MaxRelated.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// contextFanout bounds the relationships read per level, so that a hub
+// entry with thousands of links costs a bounded sort.
+const contextFanout = 1000
+
+// Context returns the entry with the given id and the live entries within
+// depth relationships of it (default 1, at most 5), following
+// relationships both ways, breadth first: nearer entries first, and within
+// one depth the stronger relationships first. Each entry appears once, at
+// its smallest depth; at most MaxRelated are returned.
+func (s *Store) Context(ctx context.Context, id string, depth int) (ContextResult, error) {
+	if err := s.checkOpen(); err != nil {
+		return ContextResult{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return ContextResult{}, err
+	}
+	if depth == 0 {
+		depth = DefaultContextDepth
+	}
+	if depth < 1 || depth > MaxContextDepth {
+		return ContextResult{}, invalidf("invalid depth %d: must be between 1 and %d (0 means %d)", depth, MaxContextDepth, DefaultContextDepth)
+	}
+	now := s.now()
+	var res ContextResult
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if res.Entry, err = s.getEntry(ctx, tx, id, now); err != nil {
+			return err
+		}
+		res.Related = []Related{}
+		visited := []string{id}
+		frontier := []string{id}
+		for d := 1; d <= depth && len(frontier) > 0; d++ {
+			var next []string
+			seen := map[string]bool{}
+			cut, err := s.neighbours(ctx, tx, frontier, visited, now, func(rel Related) bool {
+				if seen[rel.Entry.ID] {
+					return true
+				}
+				if len(res.Related) == MaxRelated {
+					res.Truncated = true
+					return false
+				}
+				seen[rel.Entry.ID] = true
+				rel.Depth = d
+				res.Related = append(res.Related, rel)
+				next = append(next, rel.Entry.ID)
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			res.Truncated = res.Truncated || cut
+			visited = append(visited, next...)
+			frontier = next
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ContextResult{}, err
+		}
+		return ContextResult{}, fmt.Errorf("getting context of %s: %w", id, err)
+	}
+	return res, nil
+}
+
+// neighbours calls fn with each live entry linked to an entry of frontier
+// and not in visited, strongest relationship first, until fn returns
+// false. It reports whether contextFanout cut the list short.
+func (s *Store) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited []string, now time.Time,
+	fn func(Related) bool) (bool, error) {
+	f, _ := json.Marshal(frontier)
+	v, _ := json.Marshal(visited)
+	ms := now.UnixMilli()
+	half := func(dir, near, far string) string {
+		return `SELECT '` + dir + `', ` + relCols + `, ` + entryCols + `
+			FROM relationships r CROSS JOIN entries e ON e.id = r.` + far + `
+			WHERE r.` + near + ` IN (SELECT value FROM json_each(?))
+			  AND e.id NOT IN (SELECT value FROM json_each(?))
+			  AND ` + liveCond
+	}
+	// Result columns: 1 direction, 2–9 the relationship (6 strength, 8
+	// created_at), then the entry.
+	stmt := half(DirectionOut, "source_id", "target_id") + ` UNION ALL ` + half(DirectionIn, "target_id", "source_id") +
+		` ORDER BY 6 DESC, 8, 2 LIMIT ?`
+	stop := false
+	n := 0
+	err := s.query(ctx, tx, stmt, []any{string(f), string(v), ms, string(f), string(v), ms, contextFanout},
+		func(rows *sql.Rows) error {
+			n++
+			if stop {
+				return nil
+			}
+			var (
+				rel              Related
+				meta             string
+				created, updated int64
+			)
+			dest := scanRelationship([]any{&rel.Direction}, &rel.Relationship, &meta, &created, &updated)
+			e, _, err := scanEntry(scanPrefix{rows, dest})
+			if err != nil {
+				return err
+			}
+			if err := finishRelationship(&rel.Relationship, meta, created, updated); err != nil {
+				return err
+			}
+			rel.Entry = e
+			stop = !fn(rel)
+			return nil
+		})
+	return !stop && n == contextFanout, err
+}
+
+// scanPrefix scans some columns before those of an entry.
+type scanPrefix struct {
+	rows   *sql.Rows
+	before []any
+}
+
+func (s scanPrefix) Scan(dest ...any) error { return s.rows.Scan(append(s.before, dest...)...) }

@@ -1,0 +1,108 @@
+package memory_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/memory"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+func TestGauges(t *testing.T) {
+	m := newMonitor()
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := memory.Open(bg, memory.Options{Path: path, Monitor: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := m.Sample(bg)
+	if r := before.Gauge(monitor.GaugeMemoryEntries); !r.OK || r.Value != 0 {
+		t.Errorf("entries gauge on an empty store = %+v, want 0", r)
+	}
+	a := mustStore(t, s, memory.NewEntry{Content: "a"})
+	b := mustStore(t, s, memory.NewEntry{Content: "b"})
+	c := mustStore(t, s, memory.NewEntry{Content: "c"})
+	mustRelate(t, s, a, b, "x")
+	mustRelate(t, s, b, c, "x")
+	// Writes from another store on the file count too: the counts are kept
+	// by triggers in the database.
+	other := memory.MustOpenOptions(t, memory.Options{Path: path})
+	mustStore(t, other, memory.NewEntry{Content: "d"})
+
+	snap := m.Sample(bg)
+	if r := snap.Gauge(monitor.GaugeMemoryEntries); r != monitor.Measured(4) {
+		t.Errorf("entries gauge = %+v, want 4", r)
+	}
+	if r := snap.Gauge(monitor.GaugeRelationships); r != monitor.Measured(2) {
+		t.Errorf("relationships gauge = %+v, want 2", r)
+	}
+	if snap.Queries.Count <= before.Queries.Count || snap.Queries.Errors != 0 {
+		t.Errorf("queries observed: %d (before %d), %d errors", snap.Queries.Count, before.Queries.Count, snap.Queries.Errors)
+	}
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap = m.Sample(bg)
+	if r := snap.Gauge(monitor.GaugeMemoryEntries); r.OK || !strings.Contains(r.Reason, "closed") {
+		t.Errorf("entries gauge after Close = %+v, want unavailable because closed", r)
+	}
+	if _, err := s.Get(bg, a.ID); err != memory.ErrClosed {
+		t.Errorf("Get after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestQueryErrorsObserved(t *testing.T) {
+	m := newMonitor()
+	s := memory.MustOpenOptions(t, memory.Options{Monitor: m})
+	e := mustStore(t, s, memory.NewEntry{Content: "x"})
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	if _, err := s.Retrieve(ctx, memory.Query{}); err == nil {
+		t.Fatal("Retrieve with a cancelled context worked")
+	}
+	if snap := m.Sample(bg); snap.Queries.Errors == 0 {
+		t.Errorf("a failed query was not counted as failed")
+	}
+	// Not found is an answer, not a failure.
+	before := m.Sample(bg).Queries.Errors
+	s.Delete(bg, e.ID)
+	s.Get(bg, e.ID)
+	if after := m.Sample(bg).Queries.Errors; after != before {
+		t.Errorf("not-found lookups counted as %d failed queries", after-before)
+	}
+}
+
+func TestStats(t *testing.T) {
+	s := memory.MustOpen(t)
+	a := mustStore(t, s, memory.NewEntry{Content: "a", ConversationID: "c1", ContextType: "code"})
+	b := mustStore(t, s, memory.NewEntry{Content: "b", ConversationID: "c2"})
+	mustStore(t, s, memory.NewEntry{Content: "c", ConversationID: "c1"})
+	mustStore(t, s, memory.NewEntry{Content: "d"})
+	mustRelate(t, s, a, b, "x")
+	s.Get(bg, a.ID)
+	s.Get(bg, a.ID)
+	st, err := s.Stats(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.DBBytes < 4096 {
+		t.Errorf("DBBytes = %d", st.DBBytes)
+	}
+	st.DBBytes = 0
+	want := memory.Stats{
+		Entries: 4, Relationships: 1, Conversations: 2,
+		ByContextType: map[string]int{"code": 1, "general": 3},
+		Cache:         memory.CacheStats{Hits: 1, Misses: 1, Size: 1, Capacity: memory.DefaultCacheSize},
+	}
+	if d := cmp.Diff(want, st); d != "" {
+		t.Errorf("Stats (-want +got):\n%s", d)
+	}
+}

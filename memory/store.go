@@ -1,0 +1,239 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultCacheSize     = 1024
+	DefaultSweepInterval = time.Minute
+	DefaultBusyTimeout   = 5 * time.Second
+)
+
+// Options configure a Store. Only Path is required; the zero value of every
+// other field is a good default.
+type Options struct {
+	// Path is the SQLite database file, created when missing. The files
+	// Path+"-wal" and Path+"-shm" live next to it.
+	Path string
+	// CacheSize is the number of entries the read cache holds. Default
+	// 1024; negative disables the cache.
+	CacheSize int
+	// Monitor, when set, sees every SQL statement (ObserveQuery) and cache
+	// lookup (RecordCacheLookup), and gets the gauges
+	// monitor.GaugeMemoryEntries and monitor.GaugeRelationships. A monitor
+	// has one function per gauge name: the store opened last owns them.
+	Monitor *monitor.Monitor
+	// SweepInterval is how often expired entries are deleted. Default 1 min.
+	// Expired entries are invisible to every read before they are swept.
+	SweepInterval time.Duration
+	// BusyTimeout is how long a statement waits for a lock another process
+	// holds before giving up. Default 5 s.
+	BusyTimeout time.Duration
+
+	// now is the clock; tests replace it.
+	now func() time.Time
+	// swept, when set, is called after every sweep with the number of
+	// entries it deleted, so that tests can wait for the sweeper.
+	swept func(n int, err error)
+}
+
+func (o Options) withDefaults() Options {
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = DefaultSweepInterval
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}
+
+// A Store is the enhanced-memory store: entries, relationships between
+// them, full-text search, and a read cache, in one SQLite file. Several
+// Stores, in one process or in several, may use the same file at once.
+// All methods are safe for concurrent use.
+type Store struct {
+	opts   Options
+	path   string // absolute
+	db     *sql.DB
+	mon    *monitor.Monitor
+	now    func() time.Time
+	cache  *entryCache // nil: disabled
+	dvConn *sql.Conn   // the connection data_version is read on
+
+	// writeSem queues this process's writers (see write).
+	writeSem chan struct{}
+
+	ids idSource
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+	stop      context.CancelFunc
+	sweepDone chan struct{}
+}
+
+// Open opens the store at opts.Path, creating the file and bringing its
+// schema up to date as needed. It registers the monitor's gauges when
+// opts.Monitor is set and starts the sweeper of expired entries, which
+// runs until Close or until ctx ends: pass a ctx that lives as long as the
+// store, not one with the deadline of the opening alone.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if strings.TrimSpace(opts.Path) == "" {
+		return nil, invalidf("opening store: path is required")
+	}
+	opts = opts.withDefaults()
+	abs, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs, opts.BusyTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	// Readers run in parallel under WAL; a few connections per core is
+	// plenty, and each holds its own page cache. One more is kept by the
+	// cache's data_version check.
+	conns := max(4, runtime.GOMAXPROCS(0)) + 1
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+
+	s := &Store{
+		opts:      opts,
+		path:      abs,
+		db:        db,
+		mon:       opts.Monitor,
+		now:       opts.now,
+		writeSem:  make(chan struct{}, 1),
+		sweepDone: make(chan struct{}),
+	}
+	if err := s.open(ctx); err != nil {
+		if s.dvConn != nil {
+			s.dvConn.Close()
+		}
+		db.Close()
+		return nil, fmt.Errorf("opening store %s: %w", opts.Path, err)
+	}
+
+	sweepCtx, cancel := context.WithCancel(ctx)
+	s.stop = cancel
+	go s.sweepLoop(sweepCtx)
+
+	if s.mon != nil {
+		s.registerGauges()
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context) error {
+	// Check the file is a database we can use before migrating: a
+	// helpful error beats "file is not a database" halfway through.
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	// Refresh the query planner's statistics where they are missing or
+	// stale (as SQLite advises for a long-lived connection): with them it
+	// picks between, say, a tag index and the creation-time index by what
+	// the data holds. analysis_limit (in the DSN) keeps this to
+	// milliseconds on a large file. It is only an optimisation, so it does
+	// not wait long for another process's write lock: the next Open will
+	// do it.
+	optCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, _ = s.exec(optCtx, s.db, `PRAGMA optimize=0x10002`)
+	cancel()
+	if s.opts.CacheSize > 0 {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		s.dvConn = conn
+		s.cache = newEntryCache(s.opts.CacheSize, conn, s.mon)
+	}
+	return nil
+}
+
+// dsn builds the driver's data source name for the file at path.
+//
+// The file: URI form is used so that a path containing '?' or '#' cannot be
+// mistaken for parameters; the driver consumes the underscore parameters
+// and SQLite ignores them. busy_timeout is applied first by the driver;
+// then foreign keys (off by default in SQLite, and the cascades depend on
+// them), WAL (readers never block the writer, and several processes can
+// share the file), and synchronous=NORMAL, which in WAL mode loses no
+// committed transaction when the process crashes and keeps a commit free
+// of fsync (only a power loss can lose the last commits). temp_store keeps
+// sorts in memory; analysis_limit bounds PRAGMA optimize.
+// _txlock=immediate makes every write transaction BEGIN IMMEDIATE (see
+// write).
+func dsn(path string, busy time.Duration) string {
+	p := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	q := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busy.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(NORMAL)",
+		"_pragma=temp_store(MEMORY)",
+		"_pragma=analysis_limit(1000)",
+		"_txlock=immediate",
+	}
+	// url.URL escapes '?', '#' and '%' in the path; SQLite decodes them.
+	return "file:" + p.EscapedPath() + "?" + strings.Join(q, "&")
+}
+
+// Close stops the sweeper and closes the database. The gauges registered
+// with the monitor report the store as closed from then on. Close may be
+// called more than once; later calls return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.stop()
+		<-s.sweepDone
+		var errs []error
+		if s.dvConn != nil {
+			errs = append(errs, s.dvConn.Close())
+		}
+		// Let SQLite refresh its planner statistics where they are stale:
+		// cheap, recommended before closing a long-lived connection, and
+		// skipped if another process holds the write lock.
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, _ = s.exec(ctx, s.db, `PRAGMA optimize`)
+		cancel()
+		errs = append(errs, s.db.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("closing store: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// checkOpen returns ErrClosed after Close.
+func (s *Store) checkOpen() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}

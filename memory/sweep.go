@@ -1,0 +1,72 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// sweepBatch bounds the entries one sweep transaction deletes, so that a
+// backlog of expired entries never holds the write lock for long.
+const sweepBatch = 500
+
+// sweepLoop deletes expired entries every SweepInterval until ctx ends.
+func (s *Store) sweepLoop(ctx context.Context) {
+	defer close(s.sweepDone)
+	t := time.NewTicker(s.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.sweep(ctx)
+			if ctx.Err() != nil {
+				return // closing: an interrupted sweep is no failure
+			}
+			if s.opts.swept != nil {
+				s.opts.swept(n, err)
+			}
+			// An error (a locked database, a closing store) is left for
+			// the next tick: expired entries are already invisible, so a
+			// late sweep costs only space.
+		}
+	}
+}
+
+// sweep deletes the entries expired by now, in batches, and adds their
+// number to store_stats.expired_swept.
+func (s *Store) sweep(ctx context.Context) (int, error) {
+	total := 0
+	now := s.now().UnixMilli()
+	for {
+		n := 0
+		err := s.write(ctx, func(w *writeTx) error {
+			n = 0
+			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
+					SELECT seq FROM entries WHERE expires_at <= ? LIMIT ?
+				) RETURNING id`, []any{now, sweepBatch}, func(rows *sql.Rows) error {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				n++
+				w.touch(id)
+				return nil
+			})
+			if err != nil || n == 0 {
+				return err
+			}
+			_, err = s.exec(ctx, w.tx, `UPDATE store_stats SET expired_swept = expired_swept + ?`, n)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sweeping expired entries: %w", err)
+		}
+		if n < sweepBatch {
+			return total, nil
+		}
+	}
+}
