@@ -19,6 +19,15 @@ APT_NEEDS=(
 	prometheus-alertmanager:prometheus-alertmanager # alert: pushes to a real Alertmanager
 	chromium:chromium # dashboard: drives the web page in a headless browser
 	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
+	node:nodejs # cmd/pbatunnel: runs a third-party MCP server behind the proxy
+	npm:npm     # installs that server (NPM_NEEDS)
+)
+
+# npm packages the tests need, as "name@version", installed under .cache/npm
+# (git-ignored) when that version is not there. The tests find them there.
+NPM_DIR=.cache/npm
+NPM_NEEDS=(
+	@modelcontextprotocol/server-memory@2026.8.31 # cmd/pbatunnel: the MCP reference server behind the proxy
 )
 
 # install_apt_needs installs, in one apt-get run, the package of every
@@ -47,12 +56,37 @@ install_apt_needs() {
 		apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# install_npm_needs installs, in one npm run, every package of NPM_NEEDS
+# whose version is not under NPM_DIR.
+install_npm_needs() {
+	local missing=() spec name version manifest
+	for spec in ${NPM_NEEDS[@]+"${NPM_NEEDS[@]}"}; do
+		name=${spec%@*}
+		version=${spec##*@}
+		manifest=$NPM_DIR/node_modules/$name/package.json
+		if ! grep -q "\"version\": \"$version\"" "$manifest" 2>/dev/null; then
+			missing+=("$spec")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "test.sh: need ${missing[*]} but npm is not available; the tests that use them will skip (fail under CI=true)" >&2
+		return 0
+	fi
+	echo "test.sh: installing ${missing[*]} into $NPM_DIR" >&2
+	mkdir -p "$NPM_DIR"
+	npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error "${missing[@]}"
+}
+
 if ! command -v go >/dev/null 2>&1; then
 	echo "test.sh: go not found on PATH; install Go $(sed -n 's/^go //p' go.mod) or newer" >&2
 	exit 1
 fi
 
 install_apt_needs
+install_npm_needs
 
 echo "--- gofmt" >&2
 unformatted=$(gofmt -l .)

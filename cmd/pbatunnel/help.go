@@ -15,6 +15,7 @@ Usage:
 Commands:
   serve          sample the host and this process, serve the dashboard, the
                  JSON API and Prometheus metrics, and notify alerts
+  proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP)
   report         print or save the report of a running pbatunnel
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
@@ -54,6 +55,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		printAlertsUsage(stdout)
 	case "serve":
 		fs, _ := newServeFlags(stdout)
+		fs.Usage()
+	case "proxy":
+		fs, _, _ := newProxyFlags(stdout)
 		fs.Usage()
 	case "report":
 		fs, _ := newReportFlags(stdout)

@@ -20,6 +20,7 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 var commands = map[string]command{
 	"serve":   runServe,
+	"proxy":   runProxy,
 	"report":  runReport,
 	"alerts":  runAlerts,
 	"version": runVersion,
@@ -75,12 +76,22 @@ func (e *usageError) Unwrap() error { return e.err }
 // failed: the status is 1 and nothing more is printed.
 var errReported = errors.New("failure already reported")
 
+// exitStatusError is a status to exit with and nothing to print: the proxy
+// exits with its MCP server's status, which no error of its own describes.
+type exitStatusError int
+
+func (e exitStatusError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 func exitStatus(name string, err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if errors.Is(err, errReported) {
 		return 1
+	}
+	var es exitStatusError
+	if errors.As(err, &es) {
+		return int(es)
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

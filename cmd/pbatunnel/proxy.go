@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
+)
+
+// DefaultListen is where "proxy --upstream" serves the MCP endpoint: the
+// port after the dashboard's.
+const DefaultListen = "127.0.0.1:8081"
+
+// serveOnly are the settings of serve's own MCP server, which a proxy does
+// not run: every other setting works for proxy as for serve.
+var serveOnly = map[string]bool{"stdio": true, "allow-root": true}
+
+// proxyFlags are proxy's own flags, beside the settings serve has too.
+type proxyFlags struct {
+	upstream    string
+	listen      string
+	restart     bool
+	maxRestarts int
+	maxLineSize int
+}
+
+func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags) {
+	s := config.Defaults()
+	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize}
+	fs := flag.NewFlagSet("pbatunnel proxy", flag.ContinueOnError)
+	fs.SetOutput(out)
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	s.RegisterFlags(all)
+	all.VisitAll(func(f *flag.Flag) {
+		if !serveOnly[f.Name] {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	fs.StringVar(&pf.upstream, "upstream", "", "`URL` of an MCP server's Streamable HTTP endpoint to proxy, instead of a command")
+	fs.Func("listen", "`host:port` the HTTP proxy listens on (default "+DefaultListen+")", func(v string) error {
+		if err := config.CheckAddr(v); err != nil {
+			return err
+		}
+		pf.listen = v
+		return nil
+	})
+	fs.BoolVar(&pf.restart, "restart", false, "restart the MCP server when it exits by itself, replaying the client's initialization")
+	fs.IntVar(&pf.maxRestarts, "max-restarts", pf.maxRestarts, "with --restart, give up after this many restarts in a row")
+	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
+		"largest line (stdio) or request body and event (HTTP) interpreted, in `bytes`; longer lines are relayed uninterpreted, longer bodies refused")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, `Usage: pbatunnel proxy [flags] -- COMMAND [ARGS...]
+       pbatunnel proxy [flags] --upstream URL
+
+Monitor an MCP server you already run: put pbatunnel in front of it and
+every request is timed per method and per tool, with alerts and the
+dashboard as "serve" has them (--addr).
+
+With a COMMAND, an MCP client starts pbatunnel instead of the server;
+pbatunnel runs COMMAND and relays its stdio byte for byte. SIGINT and
+SIGTERM are forwarded to it, and pbatunnel exits with its exit status.
+Logs go to stderr; stdout carries the protocol only.
+
+With --upstream, pbatunnel serves the Streamable HTTP endpoint on --listen
+at the same path as in URL, and forwards to URL.
+
+A dashboard port already in use is reported and the proxy runs on
+without it. See README, "Monitor any MCP server".
+
+Flags (each also read from PBATUNNEL_<FLAG>, such as PBATUNNEL_RESTART;
+precedence: flag > environment > config file > default):
+`)
+		fs.PrintDefaults()
+	}
+	return fs, &s, pf
+}
+
+// runProxy is the proxy command. Its exit status is the MCP server's.
+func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	status, err := proxy(ctx, args, os.Stdin, stdout, stderr)
+	if err == nil && status != 0 {
+		return exitStatusError(status)
+	}
+	return err
+}
+
+// proxy runs the proxy command and returns the exit status it should end
+// with: the MCP server's for stdio, 0 for HTTP.
+func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	fs, s, pf := newProxyFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, err
+		}
+		return 0, &usageError{err: err, reported: true}
+	}
+	command := fs.Args()
+	switch {
+	case len(command) == 0 && pf.upstream == "":
+		return 0, &usageError{err: errors.New("want a command to run (after --) or --upstream URL")}
+	case len(command) > 0 && pf.upstream != "":
+		return 0, &usageError{err: fmt.Errorf("want a command or --upstream, not both (got %q and %q)", command[0], pf.upstream)}
+	case pf.maxRestarts < 1:
+		return 0, &usageError{err: fmt.Errorf("--max-restarts must be at least 1, got %d", pf.maxRestarts)}
+	case pf.maxLineSize < 1024:
+		return 0, &usageError{err: fmt.Errorf("--max-line-size must be at least 1024 bytes, got %d", pf.maxLineSize)}
+	}
+	if err := s.Resolve(fs, os.LookupEnv); err != nil {
+		return 0, &usageError{err: err}
+	}
+	logger := newLogger(stderr, s.LogFormat, s.LogLevel)
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return 0, fmt.Errorf("creating data dir: %w", err)
+	}
+
+	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
+		Interval:     s.Interval,
+		MaxSamples:   s.MaxSamples,
+		MaxAge:       s.MaxAge,
+		RecentWindow: s.RecentWindow,
+		TrendWindow:  s.TrendWindow,
+		Logger:       logger,
+	}))
+	// The tunnel registers its gauge and rule before the config file's
+	// rules go in, so that those may refer to them or replace them.
+	var (
+		info  func() tunnel.Info
+		stdio *tunnel.Stdio
+		web   *tunnel.HTTP
+		err   error
+	)
+	if pf.upstream != "" {
+		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Logger: logger})
+		if err != nil {
+			return 0, &usageError{err: err}
+		}
+		info = web.Info
+	} else {
+		stdio, err = tunnel.NewStdio(m, tunnel.Command{Path: command[0], Args: command[1:]}, tunnel.StdioOptions{
+			Stdin:       stdin,
+			Stdout:      stdout,
+			Stderr:      stderr,
+			MaxLineSize: pf.maxLineSize,
+			Restart:     pf.restart,
+			MaxRestarts: pf.maxRestarts,
+			Logger:      logger,
+		})
+		if err != nil {
+			return 0, err
+		}
+		info = stdio.Info
+	}
+	runners, err := s.Alerts.Apply(m, logger)
+	if err != nil {
+		return 0, fmt.Errorf("configuring alerts: %w", err)
+	}
+
+	// Monitoring (sampling, dashboard, exporters) lives until the proxied
+	// server is done.
+	monCtx, stopMonitoring := context.WithCancel(ctx)
+	defer stopMonitoring()
+	samples := m.Subscribe(monCtx, 8)
+	dash, err := dashboard.Start(monCtx, m, dashboard.Options{
+		Addr:         s.Addr,
+		AuthToken:    s.AuthToken,
+		PollInterval: s.PollInterval,
+		Config: func() any {
+			pub := s.Public()
+			pub["upstream"] = info()
+			return pub
+		},
+		Logger: logger,
+	})
+	dashURL := ""
+	switch {
+	case errors.Is(err, dashboard.ErrAuthRequired):
+		return 0, &usageError{err: err}
+	case err != nil:
+		// Several proxies, one per MCP server, commonly share a
+		// configuration: the first gets the port, the others relay all
+		// the same.
+		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; proxying without it", slog.Any("error", err))
+	default:
+		dashURL = "http://" + dash.Addr()
+		if !dashboard.IsLoopback(s.Addr) {
+			logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
+				slog.String("addr", dash.Addr()))
+		}
+	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "starting proxy",
+		slog.String("version", version()),
+		slog.String("go", runtime.Version()),
+		slog.String("dashboard", dashURL),
+		slog.Duration("interval", s.Interval),
+		slog.String("upstream", upstreamName(info())),
+		slog.Bool("restart", pf.restart),
+	)
+	var running sync.WaitGroup
+	defer func() {
+		stopMonitoring()
+		m.Stop()
+		running.Wait()
+		if dash != nil {
+			if err := dash.Wait(); err != nil {
+				logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
+			}
+		}
+	}()
+	if stdio != nil {
+		// Signals are forwarded from before the server starts until it is
+		// done for good.
+		defer forwardSignals(stdio, logger)()
+		// Started before the monitor, so that the first sample sees it.
+		if err := stdio.Start(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if err := m.Start(monCtx, s.Interval); err != nil {
+		return 0, fmt.Errorf("starting monitor: %w", err)
+	}
+	runners = append(runners, exporters(s, m, logger)...)
+	for _, r := range runners {
+		running.Go(func() {
+			if err := r.Run(monCtx); err != nil && monCtx.Err() == nil {
+				logger.LogAttrs(monCtx, slog.LevelError, "background loop ended", slog.Any("error", err))
+			}
+		})
+	}
+	// The proxy's stderr ends up in the MCP client's log: a line per sample
+	// there is noise unless asked for.
+	running.Go(func() {
+		for snap := range samples {
+			logger.LogAttrs(monCtx, slog.LevelDebug, "sample", snap.LogAttrs()...)
+		}
+	})
+
+	if web != nil {
+		return 0, serveHTTPProxy(ctx, web, pf.listen, logger)
+	}
+	status := stdio.Wait()
+	logger.Info("proxy stopped", "exit_status", status)
+	return status, nil
+}
+
+func upstreamName(i tunnel.Info) string {
+	if i.URL != "" {
+		return i.URL
+	}
+	return i.Command
+}
+
+// forwardSignals forwards SIGINT and SIGTERM to the MCP server until the
+// returned function is called.
+func forwardSignals(p *tunnel.Stdio, logger *slog.Logger) (stop func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// Handled rather than fatal: a client that closed our stdout makes
+	// writes fail, and the relay goes on until its end of input, instead of
+	// dying by SIGPIPE and leaving the server behind.
+	pipes := make(chan os.Signal, 1)
+	signal.Notify(pipes, syscall.SIGPIPE)
+	var forwarding sync.WaitGroup
+	forwarding.Go(func() {
+		for sig := range sigs {
+			logger.Info("forwarding signal to the upstream MCP server", "signal", sig.String())
+			if err := p.Signal(sig); err != nil {
+				logger.Warn("forwarding signal failed", "error", err)
+			}
+		}
+	})
+	return func() {
+		signal.Stop(sigs) // nothing is sent once this returns
+		signal.Stop(pipes)
+		close(sigs)
+		forwarding.Wait()
+	}
+}
+
+// serveHTTPProxy serves the HTTP tunnel on listen until ctx ends or a
+// SIGINT or SIGTERM arrives.
+func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("proxy: listening on %s: %w (choose another address with --listen)", listen, err)
+	}
+	if !dashboard.IsLoopback(listen) {
+		logger.Warn("the MCP proxy listens beyond loopback: anyone who reaches it reaches the upstream server as you", "listen", ln.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		// Event streams end with the proxy instead of holding shutdown up.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("proxying MCP over HTTP", "listen", "http://"+ln.Addr().String(), "upstream", h.Info().URL)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("proxy: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		_ = srv.Close()
+	}
+	<-errc
+	logger.Info("proxy stopped", "reason", context.Cause(ctx).Error())
+	return nil
+}

@@ -1,0 +1,57 @@
+// Package tunnel puts the monitor in front of an MCP server that this
+// project did not write: it relays the server's traffic untouched and times
+// every request into a [monitor.Monitor], per MCP method and, for
+// tools/call, per tool.
+//
+// Two transports are covered. [Stdio] runs the server as a child process
+// and relays newline-delimited JSON-RPC between the client (its own stdin
+// and stdout) and the child. [HTTP] is a reverse proxy for the Streamable
+// HTTP transport.
+//
+// # What is relayed
+//
+// Every message is relayed byte for byte: a line (stdio) or a body or
+// event (HTTP) is written exactly as it was read, so methods the tunnel
+// does not know pass as well as those it does. The tunnel decodes only the
+// fields it measures: id, method, params.name, result.isError, error.code
+// and the initialize result's serverInfo.
+//
+// Requests are matched to their responses in both directions (the client's
+// requests to the server, and the server's own requests such as
+// sampling/createMessage or roots/list). Each pair is recorded with
+// [monitor.Monitor.RecordMethod], and tools/call also with
+// [monitor.Monitor.RecordToolCall]. The error type is "" for success,
+// "tool_error" for a result with isError set, the JSON-RPC error code in
+// decimal for an error response, and one of the tunnel's own types
+// (ErrorTypeUpstreamExit, …) when no response could come. JSON-RPC batches
+// are measured element by element.
+//
+// # Lines the tunnel does not interpret
+//
+// A line that is not a JSON-RPC message (not JSON, or JSON that is neither
+// an object nor an array) is relayed unchanged, not interpreted, and counted
+// in the custom counter tunnel_malformed_lines. A line longer than
+// StdioOptions.MaxLineSize is relayed unchanged as it arrives, in pieces, so
+// the tunnel never holds more than the limit of it; it is not interpreted
+// and is counted in tunnel_oversized_lines. Blank lines are relayed and not
+// counted. Neither kind of line stops or slows the relay.
+//
+// # Faults
+//
+// When the child exits, every request the client is still waiting for is
+// answered with a JSON-RPC error (code -32000, same id) and recorded with
+// the error type ErrorTypeUpstreamExit; the application gauge upstream_up
+// drops to 0, and the alert rule upstream_down (registered by NewStdio and
+// NewHTTP) makes the health critical. Without a restart the tunnel then
+// ends with the child's exit status.
+//
+// With StdioOptions.Restart the child is started again after a backoff that
+// doubles from StdioOptions.MinBackoff up to StdioOptions.MaxBackoff. A
+// client that had already initialized does not know the server changed, so
+// the tunnel replays the client's original initialize request and its
+// notifications/initialized to the new child, swallows the new child's
+// initialize response (after reading its serverInfo), and only then relays
+// the client's next lines. Answers the client gives to requests of a child
+// that has gone are dropped rather than handed to the new child, whose own
+// request ids may collide with them.
+package tunnel

@@ -1,0 +1,362 @@
+package tunnel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Headers of the Streamable HTTP transport the tunnel reads. Every header
+// is forwarded both ways as it is; these are also read.
+const (
+	headerSession = "Mcp-Session-Id"
+)
+
+// HTTPOptions configure an HTTP tunnel. The zero value is a good default.
+type HTTPOptions struct {
+	// Transport makes the requests to the server. Default: a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	// MaxBodySize bounds a request body (larger ones are refused with 413
+	// and a JSON-RPC error) and the part of a response body or event that
+	// is interpreted (larger ones are relayed, not interpreted). Default
+	// DefaultMaxLineSize.
+	MaxBodySize int
+	// Logger receives the tunnel's own messages. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// An HTTP tunnel is a reverse proxy for an MCP server's Streamable HTTP
+// endpoint that times every request into the monitor. Serve it on a
+// listener of its own and point the client at the same path there: a
+// request for the endpoint's path is measured and forwarded to the
+// endpoint, any other path (such as OAuth metadata under /.well-known/) is
+// forwarded to the same path on the server, unmeasured.
+//
+// POST bodies (a message or a batch) are read whole, up to MaxBodySize, and
+// forwarded; responses, JSON or an event stream, are streamed through as
+// they arrive, each event flushed at once, and read as they pass. GET
+// streams and DELETE are forwarded, with every header (Mcp-Session-Id,
+// MCP-Protocol-Version, Last-Event-ID, Authorization) both ways. A
+// request's time runs from the arrival of its POST to the passing of its
+// response. Safe for concurrent use.
+type HTTP struct {
+	target   *url.URL // the server's origin
+	endpoint string   // the MCP endpoint's path
+	maxBody  int
+	meters   *meters
+	log      *slog.Logger
+	info     infoState
+	proxy    *httputil.ReverseProxy
+	// s2c holds the server's requests to the client, keyed by session and
+	// id, until the client POSTs the answer.
+	s2c pendingTable
+}
+
+// NewHTTP returns a tunnel to the MCP endpoint at endpoint (an http or
+// https URL), timing requests into m. Like NewStdio, it registers the gauge
+// upstream_up, here 1 while the server answers and 0 once it could not be
+// reached, and the alert rule upstream_down.
+func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel: upstream URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("tunnel: upstream URL %q: want http(s)://host/path", endpoint)
+	}
+	mt, err := newMeters(m)
+	if err != nil {
+		return nil, fmt.Errorf("registering tunnel metrics: %w", err)
+	}
+	if opts.MaxBodySize <= 0 {
+		opts.MaxBodySize = DefaultMaxLineSize
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// The tunnel must read the responses; see rewrite.
+		t.DisableCompression = true
+		// Every client request goes to this one host: keeping only the
+		// default two idle connections would open a new one for most
+		// requests of a busy client.
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		opts.Transport = t
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	h := &HTTP{
+		target:   &url.URL{Scheme: u.Scheme, Host: u.Host},
+		endpoint: path,
+		maxBody:  opts.MaxBodySize,
+		meters:   mt,
+		log:      opts.Logger,
+	}
+	h.proxy = &httputil.ReverseProxy{
+		Rewrite:   h.rewrite,
+		Transport: opts.Transport,
+		// Zero: ReverseProxy flushes every write of an event stream, or of
+		// a body of unknown length, at once by itself (its flushInterval),
+		// so no event is held back; a JSON body of known length goes out
+		// whole, without the timer and early header write that -1 costs
+		// on every response.
+		FlushInterval:  0,
+		ModifyResponse: h.modifyResponse,
+		ErrorHandler:   h.proxyError,
+		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		BufferPool:     copyBuffers{},
+	}
+	shown := *u
+	shown.User, shown.RawQuery, shown.Fragment = nil, "", ""
+	h.info.update(func(i *Info) { i.Transport, i.URL = "http", shown.String() })
+	return h, nil
+}
+
+// Info describes the server as the tunnel knows it now.
+func (h *HTTP) Info() Info { return h.info.get() }
+
+// exchange is one HTTP request to the endpoint and its response.
+type exchange struct {
+	start   time.Time
+	session string          // Mcp-Session-Id, from the request or the response
+	calls   map[string]call // the POST's requests awaiting their response
+	status  int             // the server's HTTP status, 0 without one
+	failed  error           // the server could not be reached
+}
+
+type exchangeKey struct{}
+
+func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.EscapedPath() != h.endpoint {
+		h.proxy.ServeHTTP(w, r)
+		return
+	}
+	ex := &exchange{start: time.Now(), session: r.Header.Get(headerSession)}
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.maxBody)))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.meters.oversized.Inc()
+				writeRPCError(w, http.StatusRequestEntityTooLarge, nil, -32600,
+					"request body larger than "+strconv.Itoa(h.maxBody)+" bytes")
+				return
+			}
+			writeRPCError(w, http.StatusBadRequest, nil, -32700, "reading the request body: "+err.Error())
+			return
+		}
+		h.fromClient(ex, body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	// ReverseProxy panics with http.ErrAbortHandler when the client goes
+	// away mid-stream; the requests of the exchange are settled anyway.
+	defer h.settle(r.Context(), ex)
+	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
+		// The session is over: its server's questions will not be answered.
+		h.s2c.drain(func(c call) bool { return c.session == ex.session })
+	}
+}
+
+// rewrite sends the request to the server, headers untouched but one:
+// Accept-Encoding is removed on the endpoint so that responses come
+// uncompressed and can be read as they pass.
+func (h *HTTP) rewrite(pr *httputil.ProxyRequest) {
+	pr.SetURL(h.target) // the server's own Host too, as a direct client sends it
+	if pr.In.URL.EscapedPath() == h.endpoint {
+		pr.Out.Header.Del("Accept-Encoding")
+	}
+}
+
+func (h *HTTP) modifyResponse(res *http.Response) error {
+	ex, _ := res.Request.Context().Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		return nil
+	}
+	h.setUp(true, nil)
+	ex.status = res.StatusCode
+	if ex.session == "" {
+		ex.session = res.Header.Get(headerSession)
+	}
+	ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	large := func() { h.meters.oversized.Inc() }
+	switch ct {
+	case "text/event-stream":
+		res.Body = &sseTap{body: res.Body, max: h.maxBody, onEvent: func(data []byte) { h.fromServer(ex, data) }, onLarge: large}
+	case "application/json":
+		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: large}
+	}
+	return nil
+}
+
+// proxyError answers a request the server could not be asked, with the
+// JSON-RPC error a client can show.
+func (h *HTTP) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if ex, _ := r.Context().Value(exchangeKey{}).(*exchange); ex != nil {
+		ex.failed = err
+	}
+	if r.Context().Err() != nil {
+		return // the client went away: no one to answer
+	}
+	h.setUp(false, err)
+	writeRPCError(w, http.StatusBadGateway, nil, codeUpstreamExit, "upstream MCP server unreachable: "+err.Error())
+}
+
+// setUp records whether the server answers, logging changes only: a down
+// server would otherwise log once per request.
+func (h *HTTP) setUp(up bool, err error) {
+	state := upNo
+	if up {
+		state = upYes
+	}
+	was := h.meters.up.Swap(state)
+	h.info.setUp(up)
+	switch {
+	case up && was == upNo:
+		h.log.Info("upstream MCP server answers again")
+	case !up && was != upNo:
+		h.log.Error("upstream MCP server unreachable", "error", err)
+	}
+}
+
+// fromClient interprets a POST body.
+func (h *HTTP) fromClient(ex *exchange, body []byte) {
+	msgs, err := decode(body, nil)
+	if err != nil {
+		if !isBlank(body) {
+			h.meters.malformed.Inc()
+		}
+		return
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		switch m.kind() {
+		case kindRequest:
+			if ex.calls == nil {
+				ex.calls = map[string]call{}
+			}
+			c := call{method: m.Method, start: ex.start}
+			if m.Method == monitor.MethodToolsCall {
+				c.tool = m.toolName()
+			}
+			ex.calls[string(m.ID)] = c
+		case kindNotification:
+			h.meters.clientNotes.Inc()
+		case kindResponse:
+			if c, ok := h.s2c.take(sessionKey(ex.session, m.ID)); ok {
+				h.meters.m.RecordMethod(c.method, ex.start.Sub(c.start), m.errorType())
+			} else {
+				h.meters.unmatched.Inc()
+			}
+		}
+	}
+}
+
+// fromServer interprets a JSON response body or the data of one event.
+func (h *HTTP) fromServer(ex *exchange, data []byte) {
+	now := time.Now()
+	msgs, err := decode(data, nil)
+	if err != nil {
+		if !isBlank(data) {
+			h.meters.malformed.Inc()
+		}
+		return
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		switch m.kind() {
+		case kindRequest:
+			c := call{method: m.Method, start: now, session: ex.session}
+			if !h.s2c.add(sessionKey(ex.session, m.ID), c) {
+				h.meters.untracked.Inc()
+			}
+		case kindNotification:
+			h.meters.serverNotes.Inc()
+		case kindResponse:
+			c, ok := ex.calls[string(m.ID)]
+			if !ok {
+				h.meters.unmatched.Inc()
+				continue
+			}
+			delete(ex.calls, string(m.ID))
+			if c.method == "initialize" && m.hasResult {
+				h.initialized(m)
+			}
+			h.meters.record(&c, now.Sub(c.start), m.errorType())
+		}
+	}
+}
+
+// settle records the requests of an exchange that got no response, with
+// the reason as error type.
+func (h *HTTP) settle(ctx context.Context, ex *exchange) {
+	if len(ex.calls) == 0 {
+		return
+	}
+	errType := ErrorTypeNoResponse
+	switch {
+	case ctx.Err() != nil:
+		errType = ErrorTypeCancelled
+	case ex.failed != nil:
+		errType = ErrorTypeUpstreamError
+	case ex.status >= 400:
+		errType = errorTypeHTTP(ex.status)
+	}
+	now := time.Now()
+	for _, c := range ex.calls {
+		h.meters.record(&c, now.Sub(c.start), errType)
+	}
+}
+
+func (h *HTTP) initialized(m *message) {
+	impl, version := m.serverInfoOf(), m.protocolVersionOf()
+	h.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
+	h.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
+		"protocol_version", version)
+}
+
+// sessionKey keys the server's requests: ids are unique within a session
+// only.
+func sessionKey(session string, id []byte) []byte {
+	k := make([]byte, 0, len(session)+1+len(id))
+	k = append(k, session...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// writeRPCError answers with a JSON-RPC error response; id nil is null.
+func writeRPCError(w http.ResponseWriter, status int, id []byte, code int, msg string) {
+	if id == nil {
+		id = jsonNull
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(errorResponse(id, code, msg))
+}
+
+// copyBuffers reuses the proxy's copy buffers: without a pool, it makes
+// and clears 32 KiB for every response.
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func (copyBuffers) Get() []byte  { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
+func (copyBuffers) Put(b []byte) { copyBufferPool.Put((*[32 << 10]byte)(b[:32<<10])) }

@@ -1,0 +1,68 @@
+package tunnel
+
+import (
+	"sync"
+	"time"
+)
+
+// Info is what the tunnel knows of the server behind it, for /api/config
+// and the log. It holds nothing secret: the command's arguments and
+// environment, which may carry keys, are left out, and an HTTP URL is
+// shown without its credentials and query.
+type Info struct {
+	// Transport is "stdio" or "http".
+	Transport string `json:"transport"`
+	// Command is the program run (stdio).
+	Command string `json:"command,omitempty"`
+	// URL is the server's endpoint (HTTP), redacted.
+	URL string `json:"url,omitempty"`
+	// Server is the name and version from the server's initialize result;
+	// nil until a client has initialized.
+	Server *Implementation `json:"server_info,omitempty"`
+	// ProtocolVersion is the MCP version the server agreed to.
+	ProtocolVersion string `json:"protocol_version,omitempty"`
+	// Up says whether the server is running (stdio) or answered the last
+	// request (HTTP).
+	Up bool `json:"up"`
+	// PID is the running child's process id, 0 when none runs (stdio).
+	PID int `json:"pid,omitempty"`
+	// Restarts counts the children started after the first (stdio).
+	Restarts int `json:"restarts"`
+	// LastExit is the exit status of the last child that ended, as the
+	// operating system describes it ("exit status 3", "signal: killed").
+	LastExit string `json:"last_exit,omitempty"`
+	// Since is when Up last changed.
+	Since time.Time `json:"since,omitzero"`
+}
+
+// infoState guards an Info; it changes a few times in a server's life.
+type infoState struct {
+	mu   sync.Mutex
+	info Info
+}
+
+func (s *infoState) get() Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.info
+	if out.Server != nil {
+		impl := *out.Server
+		out.Server = &impl
+	}
+	return out
+}
+
+func (s *infoState) update(fn func(*Info)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(&s.info)
+}
+
+// setUp records a change of Up, with its time.
+func (s *infoState) setUp(up bool) {
+	s.update(func(i *Info) {
+		if i.Up != up || i.Since.IsZero() {
+			i.Up, i.Since = up, time.Now()
+		}
+	})
+}

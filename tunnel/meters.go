@@ -1,0 +1,125 @@
+package tunnel
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Names the tunnel registers on the monitor.
+const (
+	// GaugeUpstreamUp is the application gauge that is 1 while the server
+	// is running (stdio) or answering (HTTP), and 0 when it is not.
+	GaugeUpstreamUp = "upstream_up"
+	// RuleUpstreamDown is the alert rule on GaugeUpstreamUp: critical
+	// below 1.
+	RuleUpstreamDown = "upstream_down"
+	// ProcessName is the name the child is watched under
+	// (Snapshot.Processes, series process.upstream.*).
+	ProcessName = "upstream"
+
+	// Custom counters, shown in the report's custom_metrics. For HTTP, a
+	// request body or an SSE event counts as a line.
+	CounterMalformed           = "tunnel_malformed_lines"
+	CounterOversized           = "tunnel_oversized_lines"
+	CounterClientNotifications = "tunnel_client_notifications"
+	CounterServerNotifications = "tunnel_server_notifications"
+	CounterUnmatched           = "tunnel_unmatched_responses"
+	CounterDropped             = "tunnel_dropped_lines"
+	CounterUntracked           = "tunnel_untracked_requests"
+	CounterRestarts            = "tunnel_upstream_restarts"
+)
+
+// maxPending bounds the requests awaiting a response in each direction, so
+// a peer that never answers cannot grow memory without end. Requests beyond
+// it are relayed but not timed (CounterUntracked).
+const maxPending = 1 << 16
+
+// meters are the tunnel's figures on the monitor. Every method is safe for
+// concurrent use and lock-free.
+type meters struct {
+	m                                   *monitor.Monitor
+	malformed, oversized                *monitor.Counter
+	clientNotes, serverNotes            *monitor.Counter
+	unmatched, dropped, untracked, rest *monitor.Counter
+	// up is upUnknown until the first start (stdio) or answer (HTTP).
+	up atomic.Int32
+}
+
+const (
+	upUnknown int32 = iota
+	upNo
+	upYes
+)
+
+// newMeters registers the gauge and its rule on m. The rule goes in after
+// the gauge because rules on application gauges are accepted only once
+// the gauge is registered; a rule of the same name already present (from a
+// config file, say) is kept.
+func newMeters(m *monitor.Monitor) (*meters, error) {
+	if m == nil {
+		return nil, errors.New("tunnel: a monitor is required")
+	}
+	mt := &meters{
+		m:           m,
+		malformed:   m.Counter(CounterMalformed),
+		oversized:   m.Counter(CounterOversized),
+		clientNotes: m.Counter(CounterClientNotifications),
+		serverNotes: m.Counter(CounterServerNotifications),
+		unmatched:   m.Counter(CounterUnmatched),
+		dropped:     m.Counter(CounterDropped),
+		untracked:   m.Counter(CounterUntracked),
+		rest:        m.Counter(CounterRestarts),
+	}
+	if err := m.RegisterGauge(GaugeUpstreamUp, mt.readUp); err != nil {
+		return nil, err
+	}
+	for _, r := range m.Rules() {
+		if r.Name == RuleUpstreamDown {
+			return mt, nil
+		}
+	}
+	err := m.AddRule(monitor.Rule{
+		Name:      RuleUpstreamDown,
+		Metric:    GaugeUpstreamUp,
+		Direction: monitor.Below,
+		Critical:  monitor.Ptr(1),
+		// Back at 1 the alert clears; the default hysteresis would ask
+		// for 1.05, which a 0-or-1 gauge never reaches.
+		ClearCritical: monitor.Ptr(1),
+		Advice:        "the MCP server behind pbatunnel proxy is not running or not answering; its stderr and the proxy's log say why",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mt, nil
+}
+
+func (mt *meters) readUp() (float64, error) {
+	switch mt.up.Load() {
+	case upYes:
+		return 1, nil
+	case upNo:
+		return 0, nil
+	}
+	return 0, errors.New("the upstream server has not been reached yet")
+}
+
+func (mt *meters) setUp(up bool) {
+	if up {
+		mt.up.Store(upYes)
+	} else {
+		mt.up.Store(upNo)
+	}
+}
+
+// record times one request/response pair: per method, and per tool for
+// tools/call.
+func (mt *meters) record(c *call, d time.Duration, errType string) {
+	mt.m.RecordMethod(c.method, d, errType)
+	if c.method == monitor.MethodToolsCall {
+		mt.m.RecordToolCall(c.tool, d, errType)
+	}
+}

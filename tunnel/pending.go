@@ -1,0 +1,94 @@
+package tunnel
+
+import (
+	"sync"
+	"time"
+)
+
+// A call is a request awaiting its response.
+type call struct {
+	method string
+	tool   string // params.name, for tools/call
+	start  time.Time
+	// gen is the child the request went to or came from (stdio).
+	gen uint64
+	// line is kept for the client's initialize only, to replay it to a
+	// restarted child once it has succeeded.
+	line []byte
+	// replay marks the tunnel's own replay of initialize, whose response
+	// the client must not see.
+	replay bool
+	// session is the MCP session of a server's request (HTTP).
+	session string
+	// stale marks a request of a child that has exited (stdio).
+	stale bool
+}
+
+// pendingTable holds the requests of one direction awaiting a response,
+// keyed by the raw bytes of their id: a client that sent 1 is answered
+// with 1, and "1" is another request. Safe for concurrent use; the lock is
+// held for a map operation only.
+type pendingTable struct {
+	mu sync.Mutex
+	m  map[string]call
+}
+
+// add records a request; it reports false when the table is full and the
+// request will not be timed.
+func (t *pendingTable) add(id []byte, c call) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string]call{}
+	}
+	if len(t.m) >= maxPending {
+		return false
+	}
+	t.m[string(id)] = c
+	return true
+}
+
+// take removes and returns the request with the given id.
+func (t *pendingTable) take(id []byte) (call, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.m[string(id)]
+	if ok {
+		delete(t.m, string(id))
+	}
+	return c, ok
+}
+
+// drain removes and returns every request for which keep is true.
+func (t *pendingTable) drain(keep func(call) bool) map[string]call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]call{}
+	for id, c := range t.m {
+		if keep(c) {
+			out[id] = c
+			delete(t.m, id)
+		}
+	}
+	return out
+}
+
+// markStale marks the requests of child gen stale, calling fn for each.
+func (t *pendingTable) markStale(gen uint64, fn func(call)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, c := range t.m {
+		if c.gen == gen && !c.stale {
+			fn(c)
+			c.stale = true
+			t.m[id] = c
+		}
+	}
+}
+
+// len returns the number of requests awaiting a response.
+func (t *pendingTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.m)
+}

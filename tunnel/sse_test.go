@@ -1,0 +1,72 @@
+package tunnel
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSSETap(t *testing.T) {
+	stream := ": a comment\n" +
+		"event: message\nid: 1\ndata: {\"id\":1}\n\n" +
+		"data:{\"a\":\n" + "data: 2}\r\n\r\n" + // two data lines, CRLF
+		"data: cr\r\r" + // CR alone ends lines too
+		"retry: 100\n\n" + // an event without data is not dispatched
+		"data: " + strings.Repeat("x", 100) + "\n\n" + // too large
+		"data: last\n\n" +
+		"data: unterminated"
+	want := []string{`{"id":1}`, "{\"a\":\n2}", "cr", "last"}
+	for _, oneByte := range []bool{false, true} {
+		var events []string
+		large := 0
+		var body io.Reader = strings.NewReader(stream)
+		if oneByte {
+			body = iotest.OneByteReader(body)
+		}
+		tap := &sseTap{
+			body:    io.NopCloser(body),
+			max:     50,
+			onEvent: func(data []byte) { events = append(events, string(data)) },
+			onLarge: func() { large++ },
+		}
+		out, err := io.ReadAll(tap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != stream {
+			t.Errorf("oneByte=%v: the tap changed the stream", oneByte)
+		}
+		if diff := cmp.Diff(want, events); diff != "" {
+			t.Errorf("oneByte=%v: events (-want +got):\n%s", oneByte, diff)
+		}
+		if large != 1 {
+			t.Errorf("oneByte=%v: %d large events, want 1", oneByte, large)
+		}
+	}
+}
+
+func TestBodyTap(t *testing.T) {
+	for _, tt := range []struct {
+		body      string
+		wantBody  string
+		wantLarge int
+	}{
+		{body: `{"id":1,"result":{}}`, wantBody: `{"id":1,"result":{}}`},
+		{body: strings.Repeat("y", 60), wantLarge: 1},
+	} {
+		var got string
+		large := 0
+		tap := &bodyTap{body: io.NopCloser(strings.NewReader(tt.body)), max: 50,
+			onBody: func(b []byte) { got = string(b) }, onLarge: func() { large++ }}
+		out, err := io.ReadAll(tap)
+		if err != nil || string(out) != tt.body {
+			t.Fatalf("ReadAll = %q, %v", out, err)
+		}
+		if got != tt.wantBody || large != tt.wantLarge {
+			t.Errorf("body %q, large %d; want %q, %d", got, large, tt.wantBody, tt.wantLarge)
+		}
+	}
+}

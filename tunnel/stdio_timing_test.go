@@ -1,0 +1,227 @@
+package tunnel_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
+	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
+)
+
+// lineConn is a client's end of a stdio MCP connection.
+type lineConn struct {
+	w io.Writer
+	r *bufio.Reader
+}
+
+func (c *lineConn) send(b testing.TB, line []byte) {
+	if _, err := c.w.Write(line); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *lineConn) recv(b testing.TB) {
+	if _, err := c.r.ReadSlice('\n'); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *lineConn) initialize(b testing.TB) {
+	c.send(b, []byte(initLine+"\n"))
+	c.recv(b)
+	c.send(b, []byte(initializedLine+"\n"))
+}
+
+// connectDirect runs the fake server with the benchmark as its client.
+func connectDirect(b *testing.B) *lineConn {
+	path, env := tunneltest.Command()
+	cmd := exec.Command(path)
+	cmd.Env = env
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
+	c.initialize(b)
+	return c
+}
+
+// connectProxied runs the fake server behind a Stdio tunnel, in a process
+// of its own or in this one, the benchmark its client over OS pipes, as an
+// MCP client is.
+func connectProxied(b *testing.B, own bool) *lineConn {
+	if own {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), envBenchRole+"=stdio-proxy")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			in.Close()
+			cmd.Wait()
+		})
+		c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
+		c.initialize(b)
+		return c
+	}
+	path, env := tunneltest.Command()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := tunnel.NewStdio(newMonitor(), tunnel.Command{Path: path, Env: env}, tunnel.StdioOptions{
+		Stdin: inR, Stdout: outW, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(context.Background())
+	}()
+	b.Cleanup(func() {
+		inW.Close()
+		<-done
+		inR.Close()
+		outW.Close()
+		outR.Close()
+	})
+	c := &lineConn{w: inW, r: bufio.NewReaderSize(outR, 64<<10)}
+	c.initialize(b)
+	return c
+}
+
+var echoCall = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")
+
+// BenchmarkStdioRoundTrip times one tools/call at a time, alternately
+// straight to one fake server and through the tunnel to another, so that
+// both see the same machine load, and reports the median and 99th
+// percentile of each and the median's overhead. See setups for the two
+// set-ups.
+func BenchmarkStdioRoundTrip(b *testing.B) {
+	setups(b, func(b *testing.B, own bool) {
+		direct, proxied := connectDirect(b), connectProxied(b, own)
+		compareRoundTrips(b,
+			func() { direct.send(b, echoCall); direct.recv(b) },
+			func() { proxied.send(b, echoCall); proxied.recv(b) })
+	})
+}
+
+// BenchmarkStdioThroughput keeps 32 tools/calls in flight, alternately
+// straight to one fake server and through the tunnel to another, and
+// reports the calls completed per second of each and their ratio.
+func BenchmarkStdioThroughput(b *testing.B) {
+	const window = 32
+	calls := make([][]byte, window)
+	for i := range calls {
+		calls[i] = []byte(`{"jsonrpc":"2.0","id":` + strconv.Itoa(i) + `,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")
+	}
+	pipelined := func(c *lineConn) func(n int) {
+		return func(n int) {
+			sent := 0
+			for ; sent < min(window, n); sent++ {
+				c.send(b, calls[sent%window])
+			}
+			for range n {
+				c.recv(b)
+				if sent < n {
+					c.send(b, calls[sent%window])
+					sent++
+				}
+			}
+		}
+	}
+	setups(b, func(b *testing.B, own bool) {
+		compareThroughput(b, 1000, pipelined(connectDirect(b)), pipelined(connectProxied(b, own)))
+	})
+}
+
+// compareRoundTrips runs b.N round trips of each kind, interleaved.
+func compareRoundTrips(b *testing.B, direct, proxied func()) {
+	dt := make([]time.Duration, 0, b.N)
+	pt := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		direct()
+		mid := time.Now()
+		proxied()
+		dt = append(dt, mid.Sub(start))
+		pt = append(pt, time.Since(mid))
+	}
+	b.StopTimer()
+	d50, d99 := percentiles(dt)
+	p50, p99 := percentiles(pt)
+	b.ReportMetric(d50, "direct-p50-µs")
+	b.ReportMetric(d99, "direct-p99-µs")
+	b.ReportMetric(p50, "proxy-p50-µs")
+	b.ReportMetric(p99, "proxy-p99-µs")
+	b.ReportMetric(p50-d50, "overhead-p50-µs")
+}
+
+// compareThroughput runs b.N calls of each kind, in alternating chunks:
+// short enough that a change in the machine's load hits both alike.
+func compareThroughput(b *testing.B, chunk int, direct, proxied func(n int)) {
+	var dt, pt time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		start := time.Now()
+		direct(n)
+		mid := time.Now()
+		proxied(n)
+		dt += mid.Sub(start)
+		pt += time.Since(mid)
+	}
+	b.StopTimer()
+	d, p := float64(b.N)/dt.Seconds(), float64(b.N)/pt.Seconds()
+	b.ReportMetric(d, "direct-calls/s")
+	b.ReportMetric(p, "proxy-calls/s")
+	b.ReportMetric(100*p/d, "proxy/direct-%")
+}
+
+// percentiles returns the median and 99th percentile of times in
+// microseconds.
+func percentiles(times []time.Duration) (p50, p99 float64) {
+	if len(times) == 0 {
+		return 0, 0
+	}
+	slices.Sort(times)
+	at := func(q float64) float64 {
+		return float64(times[min(len(times)-1, int(q*float64(len(times))))]) / float64(time.Microsecond)
+	}
+	return at(0.50), at(0.99)
+}
