@@ -70,12 +70,15 @@ type MemoryInput struct {
 // MemoryOutput is enhanced_memory's result; which fields are set depends
 // on the operation.
 type MemoryOutput struct {
-	Operation    string                `json:"operation"`
-	Entry        *memory.Entry         `json:"entry,omitempty"`
-	Entries      []memory.Entry        `json:"entries,omitzero"`
-	Hits         []memory.Hit          `json:"hits,omitzero"`
-	NextCursor   string                `json:"next_cursor,omitempty"`
-	IgnoredTerms []string              `json:"ignored_terms,omitempty"`
+	Operation    string         `json:"operation"`
+	Entry        *memory.Entry  `json:"entry,omitempty"`
+	Entries      []memory.Entry `json:"entries,omitzero"`
+	Hits         []memory.Hit   `json:"hits,omitzero"`
+	NextCursor   string         `json:"next_cursor,omitempty"`
+	IgnoredTerms []string       `json:"ignored_terms,omitempty"`
+	// Ranking is how search hits are ordered: relevance, or recency when
+	// every term is too common to rank on.
+	Ranking      string                `json:"ranking,omitempty"`
 	Relationship *memory.Relationship  `json:"relationship,omitempty"`
 	Context      *memory.ContextResult `json:"context,omitempty"`
 	Deleted      int                   `json:"deleted,omitempty"`
@@ -211,8 +214,10 @@ func runMemory(ctx context.Context, store *memory.Store, in MemoryInput) (*Memor
 		if err != nil {
 			return nil, err
 		}
-		out.Hits, out.NextCursor, out.IgnoredTerms = nonNil(p.Hits), p.NextCursor, p.IgnoredTerms
-		if len(p.Hits) == 0 {
+		out.Hits, out.NextCursor, out.IgnoredTerms, out.Ranking = nonNil(p.Hits), p.NextCursor, p.IgnoredTerms, p.Ranking
+		// Only an empty cursor means nothing more: a page in recency order
+		// may be short, even empty, with more after it.
+		if len(p.Hits) == 0 && p.NextCursor == "" {
 			out.Message = "no entry matches"
 		}
 	case OpRelate:

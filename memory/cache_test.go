@@ -77,9 +77,6 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 	if _, err := get(e.ID); !isNotFound(err) {
 		t.Errorf("after Delete: %v, want not found", err)
 	}
-	if _, err := s.Clear(bg, ""); err == nil {
-		t.Fatal("Clear without a conversation worked")
-	}
 	if got, err := get(other.ID); err != nil || got.Content != "other" {
 		t.Errorf("other entry: %q, %v", got.Content, err)
 	}

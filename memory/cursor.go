@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash/fnv"
+	"slices"
 )
 
 // A cursor marks where the previous page ended: the sort key of its last
@@ -17,7 +18,7 @@ import (
 // silently paging through something else. It is opaque to callers:
 // base64url of version, kind, fingerprint, key, seq.
 type cursor struct {
-	kind        byte // cursorRetrieve or cursorSearch
+	kind        byte // cursorRetrieve, cursorSearch or cursorRecent
 	fingerprint uint64
 	key         uint64 // created_at (Retrieve) or the score's bits (Search)
 	seq         int64
@@ -26,7 +27,8 @@ type cursor struct {
 const (
 	cursorVersion  = 1
 	cursorRetrieve = 'r'
-	cursorSearch   = 's'
+	cursorSearch   = 's' // a search in relevance order
+	cursorRecent   = 'n' // a search in recency order
 	cursorBytes    = 2 + 8 + 8 + 8
 )
 
@@ -39,9 +41,9 @@ func (c cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// parseCursor decodes s, which must have been issued for a query of the
-// given kind and fingerprint.
-func parseCursor(s string, kind byte, fingerprint uint64) (cursor, error) {
+// parseCursor decodes s, which must have been issued for a query of one of
+// the given kinds and of the given fingerprint.
+func parseCursor(s string, fingerprint uint64, kinds ...byte) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) != cursorBytes || b[0] != cursorVersion {
 		return cursor{}, invalidf("invalid cursor %.40q: not a cursor this store issued", s)
@@ -52,8 +54,8 @@ func parseCursor(s string, kind byte, fingerprint uint64) (cursor, error) {
 		key:         binary.BigEndian.Uint64(b[10:]),
 		seq:         int64(binary.BigEndian.Uint64(b[18:])),
 	}
-	if c.kind != kind {
-		return cursor{}, invalidf("invalid cursor: it was issued by %s, not %s", kindName(c.kind), kindName(kind))
+	if !slices.Contains(kinds, c.kind) {
+		return cursor{}, invalidf("invalid cursor: it was issued by %s, not %s", kindName(c.kind), kindName(kinds[0]))
 	}
 	if c.fingerprint != fingerprint {
 		return cursor{}, invalidf("invalid cursor: it was issued for a query with other filters; repeat the query's filters unchanged when paging")
@@ -65,7 +67,7 @@ func kindName(k byte) string {
 	switch k {
 	case cursorRetrieve:
 		return "retrieve"
-	case cursorSearch:
+	case cursorSearch, cursorRecent:
 		return "search"
 	}
 	return "an unknown operation"

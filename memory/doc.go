@@ -28,8 +28,10 @@
 //
 // # Reads
 //
-// Retrieve lists entries newest first and Search ranks them by BM25 times
-// an importance factor (see Search); both page with opaque cursors
+// Retrieve lists entries newest first. Search ranks them by BM25 times an
+// importance factor, or, for text whose every word is in very many
+// entries, lists the matches newest first (see Search). Both page with
+// opaque cursors
 // (keyset pagination, never OFFSET), so a page costs the same wherever it
 // is and writes between pages shift nothing. Search text is never parsed
 // as FTS5 syntax: any string a user types is a valid query.

@@ -81,6 +81,13 @@ func SetRankBudget(tb testing.TB, n int) {
 	tb.Cleanup(func() { rankBudget = old })
 }
 
+// SetRecencyScan changes the matches a page in recency order looks at.
+func SetRecencyScan(tb testing.TB, n int) {
+	old := recencyScan
+	recencyScan = n
+	tb.Cleanup(func() { recencyScan = old })
+}
+
 // DSN exposes the data source name built for a path.
 func DSN(path string, busy time.Duration) string { return dsn(path, busy) }
 

@@ -73,7 +73,7 @@ func (s *Store) Retrieve(ctx context.Context, q Query) (Page, error) {
 	}
 	countConds, countArgs := conds, args
 	if q.Cursor != "" {
-		c, err := parseCursor(q.Cursor, cursorRetrieve, fingerprint)
+		c, err := parseCursor(q.Cursor, fingerprint, cursorRetrieve)
 		if err != nil {
 			return Page{}, err
 		}

@@ -10,11 +10,11 @@ import (
 	"strings"
 )
 
-// A SearchQuery finds entries by the words of Text, best match first.
+// A SearchQuery finds entries by the words of Text.
 type SearchQuery struct {
 	// Text is what to look for: words, and "quoted phrases" that must
-	// occur as written. Nothing in it is operator syntax; an entry matching
-	// any term is a match, and entries matching more, or rarer, terms rank
+	// occur as written. Nothing in it is operator syntax. An entry matching
+	// any term is a match; entries matching more, or rarer, terms rank
 	// higher.
 	Text string `json:"text"`
 	Filter
@@ -25,33 +25,54 @@ type SearchQuery struct {
 // A Hit is one entry found by Search.
 type Hit struct {
 	Entry Entry `json:"entry"`
-	// Score ranks the hits, higher first: BM25 relevance (see Search)
-	// times an importance factor between 0.75 and 1.25.
+	// Score orders the hits, higher first, when the page's Ranking is
+	// RankingRelevance: BM25 relevance times an importance factor between
+	// 0.75 and 1.25 (see Search). 0 when Ranking is RankingRecency.
 	Score float64 `json:"score"`
 	// Snippet is about two dozen words of the content around the matching
 	// words, which are marked **like this**.
 	Snippet string `json:"snippet"`
 }
 
+// How a SearchPage is ordered.
+const (
+	// RankingRelevance: best match first.
+	RankingRelevance = "relevance"
+	// RankingRecency: every term of the text is in so many entries that
+	// ranking them would cost too much and tell little; the matches come
+	// most recently stored first.
+	RankingRecency = "recency"
+)
+
 // A SearchPage is one page of search results.
 type SearchPage struct {
-	Hits       []Hit  `json:"hits"`
+	Hits []Hit `json:"hits"`
+	// NextCursor fetches the next page; empty on the last page. In recency
+	// order a page may hold fewer hits than the limit, even none, and still
+	// have a next page: each page looks at a bounded number of matches, and
+	// a filter may reject all of them. Only an empty NextCursor means there
+	// is nothing more.
 	NextCursor string `json:"next_cursor,omitempty"`
+	// Ranking is RankingRelevance or RankingRecency.
+	Ranking string `json:"ranking"`
 	// IgnoredTerms are terms of the text that were not searched for: terms
-	// beyond MaxSearchTerms, and, when the text also has rarer terms, terms
-	// so common that ranking on them would cost more than it tells.
+	// beyond MaxSearchTerms and, when the text also has rarer terms, terms
+	// found in so many entries that ranking on them would cost more than
+	// it tells.
 	IgnoredTerms []string `json:"ignored_terms,omitempty"`
-	// RecentWindow, when not zero, says that every term was very common and
-	// only the RecentWindow most recently stored matches were ranked.
-	RecentWindow int `json:"recent_window,omitempty"`
 }
 
-// rankBudget bounds the matches one search ranks. FTS5 computes BM25 for
-// every match before the best can be picked, about 2 µs each here, so a
-// term found in half of 100 000 entries would cost 100 ms. Searches that
-// match more are narrowed as Search describes. A variable so that tests can
-// exercise the narrowing on a small database.
-var rankBudget = 2000
+// rankBudget bounds the matches one search ranks by relevance. FTS5
+// computes BM25 for every match, and counts every entry holding each term
+// to weigh it, before the best can be picked: a few microseconds per match
+// here, so a term found in half of 100 000 entries would cost well over
+// 100 ms. A variable so that tests can exercise the narrowing on a small
+// database.
+var rankBudget = 1500
+
+// recencyScan bounds the matches one page in recency order looks at, so
+// that a filter few of the matches pass cannot make a page scan them all.
+var recencyScan = 8 * rankBudget
 
 // BM25 weights of the indexed columns: a tag is a deliberate label, so a
 // word found in the tags counts as much as two in the content.
@@ -61,21 +82,23 @@ const (
 )
 
 // Search finds live entries by full-text search over their content and
-// tags, within the filters, best first.
+// tags, within the filters.
 //
-// Ranking: FTS5's BM25 (k1 = 1.2, b = 0.75) over content and tags
-// (weights 1 and 2), sign flipped so that higher is better, times
-// (0.75 + 0.5 × importance): an entry of importance 1 outranks an equally
-// relevant one of importance 0 by a factor of 5/3, but a clearly better
-// match still wins. Ties go to the newer entry.
+// Ranking (RankingRelevance): FTS5's BM25 (k1 = 1.2, b = 0.75) over
+// content and tags (weights 1 and 2), sign flipped so that higher is
+// better, times (0.75 + 0.5 × importance): an entry of importance 1
+// outranks an equally relevant one of importance 0 by a factor of 5/3, but
+// a clearly better match still wins. Ties go to the more recently stored
+// entry.
 //
 // Cost is bounded. A text whose terms together match at most rankBudget
-// entries is ranked exactly. Otherwise its terms are taken rarest first
-// while their matches fit the budget, and the rest are reported in
-// IgnoredTerms (they are the least informative: BM25 weighs a term by its
-// rarity, and gives nothing at all to one found in over half the entries).
-// If even the rarest term matches more than the budget, the most recent
-// rankBudget matches are ranked (RecentWindow).
+// entries is ranked on all of them. Otherwise its terms are taken rarest
+// first while their matches fit the budget, and the rest are left out and
+// reported in IgnoredTerms: they are the least informative, as BM25 weighs
+// a term by its rarity (and gives nothing at all to one found in over half
+// of the entries). If even the rarest term matches more than the budget,
+// the matches of the whole text come most recently stored first
+// (RankingRecency), which costs little however many there are.
 //
 // Text with no letters or digits matches nothing; empty text is invalid.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
@@ -86,42 +109,51 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if err != nil {
 		return SearchPage{}, err
 	}
-	page := SearchPage{Hits: []Hit{}, IgnoredTerms: plan.ignored, RecentWindow: plan.window}
-	if plan.match == "" {
-		return page, nil
+	page := SearchPage{Hits: []Hit{}, Ranking: plan.ranking, IgnoredTerms: plan.ignored}
+	if plan.match != "" {
+		if plan.ranking == RankingRecency {
+			err = s.searchRecent(ctx, plan, &page)
+		} else {
+			err = s.searchRanked(ctx, plan, &page)
+		}
 	}
+	if err != nil {
+		return SearchPage{}, fmt.Errorf("searching: %w", err)
+	}
+	return page, nil
+}
 
+// searchRanked fills page with the best matches after the cursor.
+func (s *Store) searchRanked(ctx context.Context, plan searchPlan, page *SearchPage) error {
 	conds, args := plan.filter.where(s.now().UnixMilli())
-	inner := `SELECT entries_fts.rowid AS seq,
-			-bm25(entries_fts, ` + formatFloat(weightContent) + `, ` + formatFloat(weightTags) + `) * (0.75 + 0.5 * e.importance) AS score
-		FROM entries_fts CROSS JOIN entries e ON e.seq = entries_fts.rowid
-		WHERE entries_fts MATCH ? AND ` + strings.Join(conds, " AND ")
 	args = append([]any{plan.match}, args...)
-	if plan.window > 0 {
-		inner += ` ORDER BY entries_fts.rowid DESC LIMIT ` + strconv.Itoa(plan.window)
-	} else {
-		// A LIMIT keeps SQLite from flattening this query into the outer
-		// one, where it would compute bm25() again for each use of score.
-		inner += ` LIMIT -1`
-	}
 	keyset := ""
 	if plan.after != nil {
 		keyset = ` WHERE score < ? OR (score = ? AND seq < ?)`
 		sc := math.Float64frombits(plan.after.key)
 		args = append(args, sc, sc, plan.after.seq)
 	}
-	// The CROSS JOINs fix the join order: the full-text index drives, and
-	// the entry table is only looked up by rowid.
+	// Scored candidates are sorted as (seq, score) pairs, and only the
+	// page's rows are then read whole. The CROSS JOINs fix the join order:
+	// the full-text index drives, the entry table is looked up by rowid.
+	// LIMIT -1 keeps SQLite from flattening the scoring query into the
+	// outer one, where it would compute bm25() again for each use of score.
 	stmt := `SELECT ` + entryCols + `, h.score FROM (
-			SELECT seq, score FROM (` + inner + `)` + keyset + `
+			SELECT seq, score FROM (
+				SELECT entries_fts.rowid AS seq,
+					-bm25(entries_fts, ` + formatFloat(weightContent) + `, ` + formatFloat(weightTags) + `)
+						* (0.75 + 0.5 * e.importance) AS score
+				FROM entries_fts CROSS JOIN entries e ON e.seq = entries_fts.rowid
+				WHERE entries_fts MATCH ? AND ` + strings.Join(conds, " AND ") + `
+				LIMIT -1
+			)` + keyset + `
 			ORDER BY score DESC, seq DESC LIMIT ` + strconv.Itoa(plan.limit+1) + `
 		) h CROSS JOIN entries e ON e.seq = h.seq
 		ORDER BY h.score DESC, h.seq DESC`
 
-	var lastSeq int64
-	var lastScore float64
+	var last cursor
 	more := false
-	err = s.query(ctx, s.db, stmt, args, func(rows *sql.Rows) error {
+	err := s.query(ctx, s.db, stmt, args, func(rows *sql.Rows) error {
 		if len(page.Hits) == plan.limit {
 			more = true
 			return nil
@@ -132,17 +164,66 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 			return err
 		}
 		page.Hits = append(page.Hits, Hit{Entry: e, Score: score, Snippet: makeSnippet(e.Content, plan.terms)})
-		lastSeq, lastScore = seq, score
+		last = cursor{kind: cursorSearch, fingerprint: plan.fingerprint, key: math.Float64bits(score), seq: seq}
+		return nil
+	})
+	if err == nil && more {
+		page.NextCursor = last.String()
+	}
+	return err
+}
+
+// searchRecent fills page with the most recently stored matches before the
+// cursor, looking at no more than recencyScan matches. The full-text index
+// yields its matches by descending rowid without ranking them, so a page
+// costs about a microsecond per match looked at.
+func (s *Store) searchRecent(ctx context.Context, plan searchPlan, page *SearchPage) error {
+	window := `SELECT rowid AS seq FROM entries_fts WHERE entries_fts MATCH ?`
+	wargs := []any{plan.match}
+	if plan.after != nil {
+		window += ` AND rowid < ?`
+		wargs = append(wargs, plan.after.seq)
+	}
+	window += ` ORDER BY rowid DESC LIMIT ` + strconv.Itoa(recencyScan)
+
+	conds, args := plan.filter.where(s.now().UnixMilli())
+	stmt := `SELECT ` + entryCols + ` FROM (` + window + `) w
+		CROSS JOIN entries e ON e.seq = w.seq
+		WHERE ` + strings.Join(conds, " AND ") + `
+		ORDER BY w.seq DESC LIMIT ` + strconv.Itoa(plan.limit+1)
+	var lastSeq int64
+	more := false
+	err := s.query(ctx, s.db, stmt, append(wargs, args...), func(rows *sql.Rows) error {
+		if len(page.Hits) == plan.limit {
+			more = true
+			return nil
+		}
+		e, seq, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		page.Hits = append(page.Hits, Hit{Entry: e, Snippet: makeSnippet(e.Content, plan.terms)})
+		lastSeq = seq
 		return nil
 	})
 	if err != nil {
-		return SearchPage{}, fmt.Errorf("searching: %w", err)
+		return err
+	}
+	if !more {
+		// A short page: either the matches ran out, or the scan bound was
+		// reached first and the next page goes on below the window.
+		var scanned int
+		var lowest sql.NullInt64
+		err := s.queryRow(ctx, s.db, `SELECT count(*), min(seq) FROM (`+window+`)`, wargs, &scanned, &lowest)
+		if err != nil || scanned < recencyScan {
+			return err
+		}
+		more, lastSeq = true, lowest.Int64
 	}
 	if more {
-		page.NextCursor = cursor{kind: cursorSearch, fingerprint: plan.fingerprint,
-			key: math.Float64bits(lastScore), seq: lastSeq}.String()
+		page.NextCursor = cursor{kind: cursorRecent, fingerprint: plan.fingerprint, seq: lastSeq}.String()
 	}
-	return page, nil
+	return nil
 }
 
 // searchPlan is a validated search and how it will run.
@@ -152,13 +233,13 @@ type searchPlan struct {
 	terms       []searchTerm // searched for
 	ignored     []string
 	match       string // the FTS5 query; empty: nothing can match
-	window      int    // rank only the most recent window matches; 0: all
+	ranking     string
 	fingerprint uint64
 	after       *cursor
 }
 
 func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, error) {
-	var p searchPlan
+	p := searchPlan{ranking: RankingRelevance}
 	if strings.TrimSpace(q.Text) == "" {
 		return p, invalidf("invalid text: required, and not only white space")
 	}
@@ -186,7 +267,7 @@ func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, erro
 	p.filter.hash(fp)
 	p.fingerprint = sum()
 	if q.Cursor != "" {
-		c, err := parseCursor(q.Cursor, cursorSearch, p.fingerprint)
+		c, err := parseCursor(q.Cursor, p.fingerprint, cursorSearch, cursorRecent)
 		if err != nil {
 			return p, err
 		}
@@ -196,9 +277,15 @@ func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, erro
 		return p, nil
 	}
 	p.terms, p.match = terms, ftsOr(terms)
+	// Paging goes on in the order it began in, even if writes between pages
+	// have moved the counts below across the budget.
+	if p.after != nil && p.after.kind == cursorRecent {
+		p.ranking = RankingRecency
+		return p, nil
+	}
 
-	// Within budget? Counting matches, unranked, costs ~50 ns each, and
-	// stops at the budget.
+	// Within budget? Counting matches, unranked, costs well under a
+	// microsecond each, and stops at the budget.
 	n, err := s.countMatches(ctx, p.match)
 	if err != nil {
 		return p, fmt.Errorf("searching: %w", err)
@@ -215,16 +302,18 @@ func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, erro
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return counts[order[a]] < counts[order[b]] })
-	if counts[order[0]] > rankBudget {
-		p.window = rankBudget
+	if counts[order[0]] > rankBudget && p.after == nil {
+		p.ranking = RankingRecency
 		return p, nil
 	}
+	// (With a cursor of relevance order, the rarest term is kept even if it
+	// now matches a little more than the budget.)
 	var kept []searchTerm
-	sum2 := 0
+	total := 0
 	for _, i := range order {
-		if len(kept) == 0 || sum2+counts[i] <= rankBudget {
+		if len(kept) == 0 || total+counts[i] <= rankBudget {
 			kept = append(kept, terms[i])
-			sum2 += counts[i]
+			total += counts[i]
 		} else {
 			p.ignored = append(p.ignored, terms[i].String())
 		}

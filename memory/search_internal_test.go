@@ -75,15 +75,21 @@ func TestMakeSnippet(t *testing.T) {
 }
 
 // With a small rank budget, a search that matches too much is narrowed to
-// its rarer terms, or to the most recent matches.
+// its rarer terms, or returns its matches newest first.
 func TestSearchBudget(t *testing.T) {
 	SetRankBudget(t, 10)
+	SetRecencyScan(t, 7)
 	s := MustOpen(t)
 	ctx := context.Background()
+	var even []string // ids of the "common" entries in conversation even, newest first
 	for i := range 30 {
-		_, err := s.Store(ctx, NewEntry{Content: fmt.Sprintf("common word %d", i)})
+		conv := []string{"even", "odd"}[i%2]
+		e, err := s.Store(ctx, NewEntry{Content: fmt.Sprintf("common word %d", i), ConversationID: conv})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if conv == "even" {
+			even = append([]string{e.ID}, even...)
 		}
 	}
 	rare, err := s.Store(ctx, NewEntry{Content: "common and rare"})
@@ -94,46 +100,56 @@ func TestSearchBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Hits) != 1 || page.Hits[0].Entry.ID != rare.ID {
-		t.Errorf("hits %d, want only the rare entry", len(page.Hits))
+	if len(page.Hits) != 1 || page.Hits[0].Entry.ID != rare.ID || page.Ranking != RankingRelevance {
+		t.Errorf("%d hits in %s order, want only the rare entry, by relevance", len(page.Hits), page.Ranking)
 	}
-	if d := cmp.Diff([]string{"common"}, page.IgnoredTerms); d != "" || page.RecentWindow != 0 {
-		t.Errorf("IgnoredTerms (-want +got):\n%s; window %d", d, page.RecentWindow)
+	if d := cmp.Diff([]string{"common"}, page.IgnoredTerms); d != "" {
+		t.Errorf("IgnoredTerms (-want +got):\n%s", d)
 	}
 
-	page, err = s.Search(ctx, SearchQuery{Text: "common", Limit: 100})
+	page, err = s.Search(ctx, SearchQuery{Text: "common", Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.RecentWindow != 10 || len(page.Hits) != 10 || len(page.IgnoredTerms) != 0 {
-		t.Fatalf("window %d, %d hits, ignored %v; want 10, 10, none", page.RecentWindow, len(page.Hits), page.IgnoredTerms)
-	}
-	// The window is the most recent matches.
-	if !hasID(page.Hits, rare.ID) {
-		t.Errorf("the newest match is not in the window")
+	if page.Ranking != RankingRecency || len(page.IgnoredTerms) != 0 || len(page.Hits) == 0 || page.Hits[0].Entry.ID != rare.ID {
+		t.Fatalf("ranking %s, ignored %v, %d hits; want recency, none, the newest first", page.Ranking, page.IgnoredTerms, len(page.Hits))
 	}
 
-	// Paging within the window: each hit once.
-	seen := map[string]bool{}
-	q := SearchQuery{Text: "common", Limit: 3}
-	for {
+	// Paging in recency order with a filter: pages may be short, but every
+	// match comes exactly once, newest first.
+	var got []string
+	q := SearchQuery{Text: "common", Limit: 3, Filter: Filter{ConversationID: "even"}}
+	for pages := 0; ; pages++ {
+		if pages > 40 {
+			t.Fatal("paging does not end")
+		}
 		page, err := s.Search(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(page.Hits) > 3 {
+			t.Fatalf("%d hits, limit 3", len(page.Hits))
+		}
 		for _, h := range page.Hits {
-			if seen[h.Entry.ID] {
-				t.Errorf("%s twice", h.Entry.ID)
+			got = append(got, h.Entry.ID)
+			if h.Score != 0 || !strings.Contains(h.Snippet, "**common**") {
+				t.Errorf("hit score %v, snippet %q", h.Score, h.Snippet)
 			}
-			seen[h.Entry.ID] = true
 		}
 		if page.NextCursor == "" {
 			break
 		}
 		q.Cursor = page.NextCursor
 	}
-	if len(seen) != 10 {
-		t.Errorf("paged through %d hits, want the window's 10", len(seen))
+	if d := cmp.Diff(even, got); d != "" {
+		t.Errorf("paged ids (-want +got):\n%s", d)
+	}
+
+	// Hostile text through the narrowing too.
+	for _, text := range []string{`common "rare" AND (`, `"common`, `common OR NOT rare*`, `NEAR(common rare)`} {
+		if _, err := s.Search(ctx, SearchQuery{Text: text}); err != nil {
+			t.Errorf("Search(%q): %v", text, err)
+		}
 	}
 }
 

@@ -317,26 +317,31 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 // BenchmarkSearchLatency reports the percentiles of single searches at
-// 100 000 entries: agent-like queries, and the worst case of one very
-// common word.
+// 100 000 entries: agent-like queries, the same within one conversation,
+// and single very common words (which come in recency order).
 func BenchmarkSearchLatency(b *testing.B) {
 	n := fixtureSizes[len(fixtureSizes)-1]
 	c := newCorpus(4)
 	for _, tc := range []struct {
-		name  string
-		query func() string
+		name   string
+		query  func() string
+		filter bool
 	}{
-		{"typical", c.query},
-		{"common-word", func() string { return c.vocab[c.r.IntN(30)] }},
+		{"typical", c.query, false},
+		{"typical-in-conversation", c.query, true},
+		{"common-word", func() string { return c.vocab[c.r.IntN(30)] }, false},
 	} {
 		b.Run(sizeName(n)+"/"+tc.name, func(b *testing.B) {
 			s := openFixture(b, n, false, memory.Options{})
 			var lat []time.Duration
 			b.ResetTimer()
 			for b.Loop() {
-				q := tc.query()
+				q := memory.SearchQuery{Text: tc.query()}
+				if tc.filter {
+					q.ConversationID = fmt.Sprint("conv-", c.r.IntN(conversations))
+				}
 				start := time.Now()
-				if _, err := s.Search(bg, memory.SearchQuery{Text: q}); err != nil {
+				if _, err := s.Search(bg, q); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(start))
