@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"math"
-	"time"
 )
 
 // Trend directions.
@@ -37,19 +36,16 @@ type Trend struct {
 // day of history need no per-series buffers.
 type trendAcc struct {
 	n                int
-	t0               time.Time
 	sx, sy, sxx, sxy float64
 	min, max         float64
 	firstX, lastX    float64
 }
 
-func (a *trendAcc) add(t time.Time, v float64) {
+// add adds the value v at x minutes after a reference time common to the
+// series (the fit does not depend on which).
+func (a *trendAcc) add(x, v float64) {
 	if a.n == 0 {
-		a.t0 = t
 		a.min, a.max = v, v
-	}
-	x := t.Sub(a.t0).Minutes()
-	if a.n == 0 {
 		a.firstX = x
 	}
 	a.lastX = x
@@ -102,6 +98,7 @@ func Trends(snaps []*Snapshot) map[string]Trend {
 	var order []string
 	var slots []*trendAcc
 	for _, s := range snaps {
+		x := s.Time.Sub(snaps[0].Time).Minutes()
 		i := 0
 		s.EachSeries(func(name string, r Reading) {
 			var a *trendAcc
@@ -121,7 +118,7 @@ func Trends(snaps []*Snapshot) map[string]Trend {
 			}
 			i++
 			if r.OK {
-				a.add(s.Time, r.Value)
+				a.add(x, r.Value)
 			}
 		})
 	}
