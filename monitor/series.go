@@ -171,22 +171,31 @@ type seriesNames struct {
 	average, p50, p95, p99                                            string
 }
 
-// nameCache maps a tool or custom metric name to its *seriesNames under
-// one prefix. Names are bounded by Options.MaxTools per monitor.
-type nameCache struct {
-	prefix string
-	mu     sync.RWMutex
-	m      map[string]*seriesNames
+// nameCache maps a tool, method, process or custom metric name to the
+// names of its series, built once by mk. Names are bounded by
+// Options.MaxTools per monitor.
+type nameCache[T any] struct {
+	mk func(name string) *T
+	mu sync.RWMutex
+	m  map[string]*T
+}
+
+func newNameCache[T any](mk func(name string) *T) *nameCache[T] {
+	return &nameCache[T]{mk: mk, m: map[string]*T{}}
 }
 
 var (
-	toolNames   = &nameCache{prefix: "tool."}
-	methodNames = &nameCache{prefix: "method."}
-	customNames = &nameCache{prefix: "custom."}
-	plainNames  = &nameCache{}
+	toolNames    = newNameCache(func(n string) *seriesNames { return newSeriesNames("tool." + n) })
+	methodNames  = newNameCache(func(n string) *seriesNames { return newSeriesNames("method." + n) })
+	customNames  = newNameCache(func(n string) *seriesNames { return newSeriesNames("custom." + n) })
+	plainNames   = newNameCache(newSeriesNames)
+	processNames = newNameCache(func(n string) *procSeriesNames {
+		p := "process." + n + "."
+		return &procSeriesNames{cpu: p + "cpu_percent", rss: p + "rss_bytes", fds: p + "open_fds", threads: p + "threads"}
+	})
 )
 
-func (c *nameCache) get(name string) *seriesNames {
+func (c *nameCache[T]) get(name string) *T {
 	c.mu.RLock()
 	n := c.m[name]
 	c.mu.RUnlock()
@@ -198,10 +207,7 @@ func (c *nameCache) get(name string) *seriesNames {
 	if n := c.m[name]; n != nil {
 		return n
 	}
-	if c.m == nil {
-		c.m = map[string]*seriesNames{}
-	}
-	n = newSeriesNames(c.prefix + name)
+	n = c.mk(name)
 	c.m[name] = n
 	return n
 }
@@ -277,32 +283,3 @@ func KnownSeries(name string) bool {
 
 // procSeriesNames are the series of one watched process.
 type procSeriesNames struct{ cpu, rss, fds, threads string }
-
-// procNameCache is nameCache for watched processes.
-type procNameCache struct {
-	mu sync.RWMutex
-	m  map[string]*procSeriesNames
-}
-
-var processNames = &procNameCache{}
-
-func (c *procNameCache) get(name string) *procSeriesNames {
-	c.mu.RLock()
-	n := c.m[name]
-	c.mu.RUnlock()
-	if n != nil {
-		return n
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.m[name]; n != nil {
-		return n
-	}
-	if c.m == nil {
-		c.m = map[string]*procSeriesNames{}
-	}
-	p := "process." + name + "."
-	n = &procSeriesNames{cpu: p + "cpu_percent", rss: p + "rss_bytes", fds: p + "open_fds", threads: p + "threads"}
-	c.m[name] = n
-	return n
-}
