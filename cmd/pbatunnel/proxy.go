@@ -197,11 +197,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		// the same.
 		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; proxying without it", slog.Any("error", err))
 	default:
-		dashURL = "http://" + dash.Addr()
-		if !dashboard.IsLoopback(s.Addr) {
-			logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
-				slog.String("addr", dash.Addr()))
-		}
+		dashURL = dashboardURL(ctx, logger, dash)
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "starting proxy",
 		slog.String("version", version()),

@@ -123,11 +123,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	case err != nil:
 		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; MCP over stdio works without it", slog.Any("error", err))
 	default:
-		dashURL = "http://" + dash.Addr()
-		if !dashboard.IsLoopback(s.Addr) {
-			logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
-				slog.String("addr", dash.Addr()))
-		}
+		dashURL = dashboardURL(ctx, logger, dash)
 	}
 	mcpEndpoint := "stdio"
 	if !s.Stdio {
@@ -198,6 +194,16 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	}
 	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped", slog.String("reason", reason))
 	return nil
+}
+
+// dashboardURL is the running dashboard's address, logged with a warning
+// when it is reachable beyond loopback.
+func dashboardURL(ctx context.Context, logger *slog.Logger, dash *dashboard.Server) string {
+	if !dashboard.IsLoopback(dash.Addr()) {
+		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
+			slog.String("addr", dash.Addr()))
+	}
+	return "http://" + dash.Addr()
 }
 
 // runnerFunc adapts a function to config.Runner.
