@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"unicode/utf8"
 )
 
@@ -30,7 +31,11 @@ func (f *rootFiles) readText(real, display string, limit int64) ([]byte, error) 
 	}
 	defer file.Close()
 	// Read one byte past the limit, in case the file grew since Stat.
-	data, err := io.ReadAll(io.LimitReader(file, limit+1))
+	n := limit
+	if n < math.MaxInt64 {
+		n++
+	}
+	data, err := io.ReadAll(io.LimitReader(file, n))
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", display, osErr(err))
 	}

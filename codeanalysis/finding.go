@@ -105,36 +105,69 @@ func (r *fileReport) function(f Function) {
 
 // finish fills in the snippets, now that every secret of the file is known,
 // masks secrets in messages too (a TODO comment quotes its line), and puts
-// the imports in order.
+// the imports in order. Each line is masked once, however many findings it
+// has: a minified line can hold thousands.
 func (r *fileReport) finish() {
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	secrets := r.secretReplacer()
+	masked := map[int]string{}
 	for i := range r.findings {
 		f := &r.findings[i]
-		f.Message = maskSecrets(f.Message, r.secrets)
-		if f.Line >= 1 && f.Line <= len(r.lines) {
-			f.Snippet = snippet(r.lines[f.Line-1], r.secrets)
+		f.Message = maskSecrets(f.Message, secrets)
+		if f.Line < 1 || f.Line > len(r.lines) {
+			continue
 		}
+		line, ok := masked[f.Line]
+		if !ok {
+			line = maskSecrets(strings.ToValidUTF8(r.lines[f.Line-1], "\uFFFD"), secrets)
+			masked[f.Line] = line
+		}
+		f.Snippet = snippet(line, f.Column)
 	}
 	sort.Strings(r.imports)
 	r.imports = dedupe(r.imports)
 }
 
-// snippet trims a source line for display: secrets masked, at most
-// snippetMax runes, valid UTF-8.
-func snippet(line string, secrets []string) string {
-	line = strings.TrimSpace(strings.ToValidUTF8(line, "\uFFFD"))
-	line = maskSecrets(line, secrets)
-	if utf8.RuneCountInString(line) > snippetMax {
-		n := 0
-		for i := range line {
-			if n == snippetMax {
-				line = line[:i] + "…"
-				break
-			}
-			n++
+// secretReplacer masks every secret literal found in the file, longest
+// first so that a secret inside another is masked whole; nil when there are
+// none.
+func (r *fileReport) secretReplacer() *strings.Replacer {
+	if len(r.secrets) == 0 {
+		return nil
+	}
+	s := append([]string(nil), r.secrets...)
+	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) || len(s[i]) == len(s[j]) && s[i] < s[j] })
+	s = dedupe(s)
+	pairs := make([]string, 0, 2*len(s))
+	for _, v := range s {
+		pairs = append(pairs, v, mask(v))
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// snippet trims a masked source line for display, to at most snippetMax
+// runes: a long line is shown from a little before col, so that the
+// finding is in view. It looks at no more of the line than it shows.
+func snippet(line string, col int) string {
+	start := 0
+	if col > snippetMax/2 && col <= len(line) {
+		start = col - 1 - 20
+		for start > 0 && !utf8.RuneStart(line[start]) {
+			start--
 		}
 	}
-	return line
+	prefix := ""
+	if start > 0 {
+		prefix = "…"
+	}
+	rest := strings.TrimLeft(line[start:], " \t")
+	n := 0
+	for i := range rest {
+		if n == snippetMax {
+			return prefix + strings.TrimRight(rest[:i], " \t") + "…"
+		}
+		n++
+	}
+	return prefix + strings.TrimRight(rest, " \t\r")
 }
 
 func dedupe(sorted []string) []string {

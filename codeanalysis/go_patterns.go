@@ -15,10 +15,58 @@ var goBuiltins = map[string]bool{
 	"new": true, "make": true, "complex": true, "real": true, "imag": true, "recover": true,
 }
 
+// nonErrorLast are standard library functions whose last result is not an
+// error (a found flag, a size): dropping it ignores nothing.
+var nonErrorLast = map[string]bool{
+	"strings.Cut": true, "strings.CutPrefix": true, "strings.CutSuffix": true,
+	"bytes.Cut": true, "bytes.CutPrefix": true, "bytes.CutSuffix": true,
+	"os.LookupEnv": true, "syscall.Getenv": true, "runtime.Caller": true,
+	"unicode/utf8.DecodeRune": true, "unicode/utf8.DecodeRuneInString": true,
+	"unicode/utf8.DecodeLastRune": true, "unicode/utf8.DecodeLastRuneInString": true,
+	"path.Split": true, "path/filepath.Split": true, "sort.Find": true,
+	"slices.BinarySearch": true, "slices.BinarySearchFunc": true,
+	"math.Modf": true, "math.Frexp": true,
+}
+
+// nonErrorMethods return a value and an ok flag by convention (sync.Map).
+var nonErrorMethods = map[string]bool{"Load": true, "LoadOrStore": true, "LoadAndDelete": true}
+
+// collectResults records, for the functions and methods declared in the
+// file, whether their last result is an error; a name declared twice with
+// different answers is left unknown.
+func (g *goFile) collectResults() {
+	g.errorLast = map[string]bool{}
+	conflict := map[string]bool{}
+	for _, d := range g.file.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Name == nil || fd.Type == nil {
+			continue
+		}
+		key := fd.Name.Name
+		if fd.Recv != nil {
+			key = "." + key
+		}
+		isErr := false
+		if r := fd.Type.Results; r != nil && len(r.List) > 0 {
+			id, ok := r.List[len(r.List)-1].Type.(*ast.Ident)
+			isErr = ok && id.Name == "error"
+		}
+		if old, seen := g.errorLast[key]; seen && old != isErr {
+			conflict[key] = true
+		}
+		g.errorLast[key] = isErr
+	}
+	for k := range conflict {
+		delete(g.errorLast, k)
+	}
+}
+
 // ignoredError reports a call whose last result, by convention its error,
 // is assigned to _: "_ = f()" and "x, _ := f()". Without type information
-// this cannot know that the result is an error; the convention is strong
-// enough to be worth a warning. Printing to standard output is exempt.
+// the convention decides, except for functions declared in the file (whose
+// results are read) and a few standard ones known to end in a flag.
+// Printing to standard output is exempt, and so is a line with a comment:
+// the message asks for one, saying why the error does not matter.
 func (g *goFile) ignoredError(n *ast.AssignStmt) {
 	if (n.Tok != token.ASSIGN && n.Tok != token.DEFINE) || len(n.Rhs) != 1 || len(n.Lhs) == 0 {
 		return
@@ -36,6 +84,24 @@ func (g *goFile) ignoredError(n *ast.AssignStmt) {
 		return
 	}
 	if pkg == "" && isIdent(call.Fun) && goBuiltins[name] {
+		return
+	}
+	if pkg != "" && nonErrorLast[pkg+"."+name] {
+		return
+	}
+	if pkg == "" {
+		key := name
+		if g.isMethodCall(call) {
+			key = "." + name
+			if nonErrorMethods[name] {
+				return
+			}
+		}
+		if isErr, known := g.errorLast[key]; known && !isErr {
+			return
+		}
+	}
+	if line, _ := g.pos(n.Pos()); g.commentLines[line] {
 		return
 	}
 	what := shortExpr(call.Fun)

@@ -45,6 +45,11 @@ func (g *goFile) concatInLoop(n *ast.AssignStmt, c goCtx) {
 	if !c.fn.vars.strings[id.Name] && !g.stringy(rhs) {
 		return
 	}
+	// A string declared inside the loop starts afresh on every iteration:
+	// building it with += copies nothing across iterations.
+	if d, ok := c.fn.vars.declaredAt(id.Name, id.Pos()); ok && d > c.loopPos {
+		return
+	}
 	g.add(id.Pos(), "go-string-concat-in-loop", SeverityWarning,
 		fmt.Sprintf("string %s grown with += inside a loop is copied every time; use a strings.Builder", id.Name))
 }
@@ -145,19 +150,6 @@ func (g *goFile) appendPrealloc(n *ast.RangeStmt, c goCtx) {
 	if c.fn == nil || n.Body == nil {
 		return
 	}
-	exits := false
-	ast.Inspect(n.Body, func(x ast.Node) bool {
-		switch x.(type) {
-		case *ast.BranchStmt, *ast.ReturnStmt:
-			exits = true
-		case *ast.FuncLit:
-			return false
-		}
-		return !exits
-	})
-	if exits {
-		return
-	}
 	for _, st := range n.Body.List {
 		as, ok := st.(*ast.AssignStmt)
 		if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
@@ -178,11 +170,46 @@ func (g *goFile) appendPrealloc(n *ast.RangeStmt, c goCtx) {
 			continue
 		}
 		decl, ok := c.fn.vars.slices[v.Name]
-		if !ok || decl >= n.Pos() {
+		if !ok || decl >= n.Pos() || c.fn.vars.exits[n.Body] {
 			continue
 		}
 		g.add(as.Pos(), "go-append-no-prealloc", SeverityInfo,
 			fmt.Sprintf("%s grows by one append per iteration over %s, whose length is known; preallocate it with make(…, 0, len(%s))", v.Name, shortExpr(n.X), shortExpr(n.X)))
 		return
 	}
+}
+
+// exitingBlocks finds the blocks that hold a break, continue, goto or
+// return of their own function, any number of levels down, in one pass: an
+// exit marks its ancestors as it is left, up to the nearest closure.
+func exitingBlocks(root ast.Node) map[*ast.BlockStmt]bool {
+	exits := map[*ast.BlockStmt]bool{}
+	type frame struct {
+		n    ast.Node
+		exit bool
+	}
+	var stack []frame
+	ast.Inspect(root, func(n ast.Node) bool {
+		if n == nil {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if top.exit {
+				if b, ok := top.n.(*ast.BlockStmt); ok {
+					exits[b] = true
+				}
+				if _, lit := top.n.(*ast.FuncLit); !lit && len(stack) > 0 {
+					stack[len(stack)-1].exit = true
+				}
+			}
+			return true
+		}
+		f := frame{n: n}
+		switch n.(type) {
+		case *ast.BranchStmt, *ast.ReturnStmt:
+			f.exit = true
+		}
+		stack = append(stack, f)
+		return true
+	})
+	return exits
 }

@@ -123,12 +123,31 @@ func (g *goFile) execCommand(n *ast.CallExpr, fn string, c goCtx) {
 		}
 	}
 	for _, a := range args {
-		if how := g.dynamicHow(a, c); how != "" {
+		if how := g.dynamicHow(a, c); how != "" && !g.literalStart(a) {
 			g.add(a.Pos(), "go-command-injection", SeverityWarning,
-				fmt.Sprintf("exec.%s argument built by %s; check that input cannot add options or change the program", fn, how))
+				fmt.Sprintf("exec.%s argument built by %s and starting with a value: input starting with \"-\" becomes an option; put \"--\" before it or check it", fn, how))
 			return
 		}
 	}
+}
+
+// literalStart reports whether a built argument starts with constant text
+// ("--file=" + name): whatever follows cannot turn it into an option.
+func (g *goFile) literalStart(e ast.Expr) bool {
+	switch e := unparen(e).(type) {
+	case *ast.BasicLit:
+		s, _ := strconv.Unquote(e.Value)
+		return s != ""
+	case *ast.BinaryExpr:
+		return g.literalStart(e.X)
+	case *ast.CallExpr:
+		if pkg, name := g.callee(e); pkg == "fmt" && name == "Sprintf" && len(e.Args) > 0 {
+			if f, ok := g.constString(e.Args[0]); ok {
+				return f != "" && f[0] != '%'
+			}
+		}
+	}
+	return false
 }
 
 // dynamicHow says how a string argument was built when that is by

@@ -62,6 +62,8 @@ type goFile struct {
 	compiles        map[string][]token.Pos // function key → constant regexp compilations in it
 	reportedCompile map[token.Pos]bool
 	hashUses        map[string]bool // weak hash import paths used
+	errorLast       map[string]bool // function key → whether its last result is an error
+	commentLines    map[int]bool    // lines where a comment starts
 }
 
 func newGoFile(rep *fileReport, fset *token.FileSet, f *ast.File) *goFile {
@@ -109,6 +111,8 @@ func importName(p string) string {
 func (g *goFile) run() {
 	g.collectConsts()
 	g.collectCompiles()
+	g.collectResults()
+	g.collectCommentLines()
 	for _, d := range g.file.Decls {
 		g.visit(d, goCtx{})
 	}
@@ -119,6 +123,16 @@ func (g *goFile) run() {
 		}
 	}
 	g.weakHashImports()
+}
+
+func (g *goFile) collectCommentLines() {
+	g.commentLines = map[int]bool{}
+	for _, cg := range g.file.Comments {
+		for _, c := range cg.List {
+			line, _ := g.pos(c.Pos())
+			g.commentLines[line] = true
+		}
+	}
 }
 
 func (g *goFile) pos(p token.Pos) (line, col int) {
@@ -345,7 +359,11 @@ func (g *goFile) funcLit(l *ast.FuncLit, c goCtx) {
 	fn := &goFunc{isLit: true, pos: l.Pos(), end: l.End(), params: countParams(l.Type)}
 	if p := c.fn; p != nil {
 		p.lits++
-		if p.isLit {
+		if len(p.name) > 100 {
+			// Closures nested hundreds deep: keep names short, so that
+			// their total size stays linear.
+			fn.name = fmt.Sprintf("%s….%d", p.name[:strings.LastIndexByte(p.name[:100], '.')+1], p.lits)
+		} else if p.isLit {
 			fn.name = fmt.Sprintf("%s.%d", p.name, p.lits)
 		} else {
 			fn.name = fmt.Sprintf("%s.func%d", p.name, p.lits)
@@ -541,9 +559,23 @@ func isIdent(e ast.Expr) bool {
 
 // goVars is what a function's assignments say about its variables.
 type goVars struct {
-	strings map[string]bool      // variables that hold strings
-	slices  map[string]token.Pos // slices declared empty, without capacity
-	strs    map[string]goStr     // how string variables were built
+	strings map[string]bool         // variables that hold strings
+	slices  map[string]token.Pos    // slices declared empty, without capacity
+	strs    map[string]goStr        // how string variables were built
+	exits   map[*ast.BlockStmt]bool // blocks holding a break, continue, goto or return
+	decls   map[string][]token.Pos  // where each name is declared, in source order
+}
+
+// declaredAt returns where the declaration of name in scope at p is, as
+// far as names tell: the last one before p.
+func (v *goVars) declaredAt(name string, p token.Pos) (token.Pos, bool) {
+	ds := v.decls[name]
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i] < p {
+			return ds[i], true
+		}
+	}
+	return token.NoPos, false
 }
 
 type goStr struct {
@@ -555,21 +587,37 @@ type goStr struct {
 // collectVars gathers the facts of a declaration and its closures. Order is
 // not followed: a variable once built dynamically stays so.
 func (g *goFile) collectVars(root ast.Node) *goVars {
-	v := &goVars{strings: map[string]bool{}, slices: map[string]token.Pos{}, strs: map[string]goStr{}}
+	v := &goVars{strings: map[string]bool{}, slices: map[string]token.Pos{}, strs: map[string]goStr{}, exits: exitingBlocks(root), decls: map[string][]token.Pos{}}
+	declare := func(e ast.Expr) {
+		if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+			v.decls[id.Name] = append(v.decls[id.Name], id.Pos())
+		}
+	}
 	ast.Inspect(root, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncType:
 			if n.Params != nil {
 				for _, f := range n.Params.List {
+					str := false
 					if id, ok := f.Type.(*ast.Ident); ok && id.Name == "string" {
-						for _, name := range f.Names {
+						str = true
+					}
+					for _, name := range f.Names {
+						declare(name)
+						if str {
 							v.strings[name.Name] = true
 						}
 					}
 				}
 			}
+		case *ast.RangeStmt:
+			if n.Tok == token.DEFINE {
+				declare(n.Key)
+				declare(n.Value)
+			}
 		case *ast.ValueSpec:
 			for i, name := range n.Names {
+				declare(name)
 				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "string" {
 					v.strings[name.Name] = true
 				}
@@ -585,6 +633,11 @@ func (g *goFile) collectVars(root ast.Node) *goVars {
 					g.trackString(v, id.Name, n.Rhs[0], true)
 				}
 				return true
+			}
+			if n.Tok == token.DEFINE {
+				for _, l := range n.Lhs {
+					declare(l)
+				}
 			}
 			if (n.Tok != token.DEFINE && n.Tok != token.ASSIGN) || len(n.Lhs) != len(n.Rhs) {
 				return true

@@ -126,7 +126,7 @@ func TestGoRules(t *testing.T) {
 		{"params 6", "a.go", TypePatterns, "go-too-many-params", pkg + "func F(a, b, c int, d string, e, f bool) {}\n", []int{2}},
 		{"params 5", "a.go", TypePatterns, "go-too-many-params", pkg + "func F(a, b, c int, d string, e bool) {}\n", []int{}},
 		{"ignored error", "a.go", TypePatterns, "go-ignored-error", src(
-			"package lib; import \"fmt\"",
+			"package lib; import (\"fmt\"; \"strings\")",
 			"func F(p string, m map[string]int, x any) {",
 			"\t_ = os.Remove(p)",        // 3
 			"\tn, _ := strconv.Atoi(p)", // 4
@@ -137,8 +137,17 @@ func TestGoRules(t *testing.T) {
 			"\t_ = len(p)",              // builtin
 			"\tif err := os.Remove(p); err != nil {",
 			"\t}",
+			"\tbefore, _, _ := strings.Cut(p, \"=\")", // a found flag
+			"\tline, _ := pos()",                      // declared here: (int, int)
+			"\t_, _ = before, line",
+			"\t_, _ = parse()", // 15: declared here, ends in error
+			"\t_ = os.Remove(p) // gone already is fine",
+			"\tv2, _ := cache.Load(p)", // sync.Map style
+			"\t_ = v2",
 			"}",
-		), []int{3, 4}},
+			"func pos() (int, int) { return 1, 2 }",
+			"func parse() (int, error) { return 0, nil }",
+		), []int{3, 4, 15}},
 		{"panic in library", "a.go", TypePatterns, "go-panic", src(
 			"package lib",
 			"func F() { panic(\"x\") }",
@@ -155,7 +164,9 @@ func TestGoRules(t *testing.T) {
 			"// todo lowercase is prose",
 			"var x = 1 // XXX three",
 			"var y = \"TODO in a string\"",
-		), []int{2, 4, 6}},
+			"// a TODO in prose is not a marker",
+			"// see TODO(ann): a marker after all", // 9
+		), []int{2, 4, 6, 9}},
 		// performance
 		{"defer in loop", "a.go", TypePerformance, "go-defer-in-loop", src(
 			"package lib",
@@ -178,6 +189,9 @@ func TestGoRules(t *testing.T) {
 			"\t\tout = out + t", // 8: initialised with a string
 			"\t\tn += 1",        // number
 			"\t\tt += \",\"",    // 10: a string literal
+			"\t\tmsg := \"item \" + x",
+			"\t\tmsg += \"!\"", // declared in the loop: starts afresh each time
+			"\t\tprintln(msg)",
 			"\t}",
 			"\ts += \"end\"",
 			"\treturn s + out",
@@ -240,11 +254,14 @@ func TestGoRules(t *testing.T) {
 			"\texec.Command(\"/bin/bash\", \"-c\", fmt.Sprintf(\"ls %s\", name))", // 5: error
 			"\texec.Command(\"sh\", \"-c\", \"ls -la\")",                          // constant
 			"\texec.Command(\"sh\", \"-c\", name)",                                // 7: warning, a variable
-			"\texec.Command(\"git\", \"log\", \"--author=\"+name)",                // 8: warning, option injection
+			"\texec.Command(\"git\", \"log\", name+\"..HEAD\")",                   // 8: warning, may start with "-"
 			"\texec.Command(\"git\", args...)",                                    // normal
 			"\texec.CommandContext(ctx, \"sh\", \"-c\", \"echo \"+name)",          // 10: error
+			"\texec.Command(\"git\", \"log\", \"--author=\"+name)",                // a value after an option
+			"\texec.Command(\"git\", fmt.Sprintf(\"--format=%s\", name))",
+			"\texec.Command(\"git\", fmt.Sprintf(\"%s\", name))", // 13
 			"}",
-		), []int{4, 5, 7, 8, 10}},
+		), []int{4, 5, 7, 8, 10, 13}},
 		{"sql injection", "a.go", TypeSecurity, "go-sql-injection", src(
 			"package lib; import \"fmt\"",
 			"const table = \"users\"",

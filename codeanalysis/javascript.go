@@ -217,19 +217,10 @@ func (a *lexAnalysis) jsFunction(i int) {
 func (a *lexAnalysis) jsArrow(k int) {
 	start, params := -1, 0
 	close := -1
-	switch {
-	case a.is(k-1, ")"):
+	if a.is(k-1, ")") {
 		close = k - 1
-	case a.ident(k - 1):
+	} else if close = a.annotatedParams(k); close < 0 && a.ident(k-1) {
 		start, params = k-1, 1
-	default:
-		// (a: number): string => ...
-		for j := k - 1; j >= 0 && j > k-40; j-- {
-			if a.is(j, ")") && a.is(j+1, ":") {
-				close = j
-				break
-			}
-		}
 	}
 	if close >= 0 {
 		open := a.lf.match[close]
@@ -263,6 +254,32 @@ func (a *lexAnalysis) jsArrow(k int) {
 		end = a.stmtEnd(k+1, true)
 	}
 	a.addFunc(a.inferName(start), start, end, params)
+}
+
+// annotatedParams finds the parameter list of an arrow function with a
+// TypeScript return type, (a: A): R => ..., looking back from the arrow at
+// k; -1 when there is none.
+func (a *lexAnalysis) annotatedParams(k int) int {
+	for j := k - 1; j >= 0 && j > k-60; j-- {
+		t := a.toks[j]
+		if t.kind != tokPunct {
+			continue
+		}
+		switch t.text {
+		case ")", "]":
+			if t.text == ")" && a.is(j+1, ":") {
+				return j
+			}
+			o := a.lf.match[j]
+			if o < 0 || o >= j {
+				return -1
+			}
+			j = o // skip the group; the loop steps past its opener
+		case "=>", ";", "{", "}", "=", ",", "?", "(", "[":
+			return -1
+		}
+	}
+	return -1
 }
 
 // jsMethod handles name(...) { at i: a method definition when the name
@@ -360,10 +377,12 @@ func (a *lexAnalysis) jsControl(i int) {
 	}
 }
 
+// jsCatchBody records a catch block and reports it when it is empty, unless
+// a comment in it says why.
 func (a *lexAnalysis) jsCatchBody(i, b int) {
 	first, last, braced := a.stmtBody(b)
 	a.spans = append(a.spans, span{kw: i, first: first, last: last, ctrl: true})
-	if braced && first > last {
+	if braced && first > last && !a.commentBetween(b, first) {
 		t := a.toks[i]
 		a.rep.add(t.line, t.col, "js-empty-catch", SeverityWarning, "empty catch block swallows the error; log it, handle it or rethrow")
 	}
@@ -493,7 +512,7 @@ func (a *lexAnalysis) jsRules() {
 		if t.kind != tokIdent {
 			continue
 		}
-		if t.text == "await" && !a.afterDot(i) && a.inLoop(i) && !a.inForAwait(i) {
+		if t.text == "await" && !a.afterDot(i) && a.inLoop(i) && !a.forAwait[i] {
 			a.rep.add(t.line, t.col, "js-await-in-loop", SeverityInfo, "await inside a loop runs the iterations one after another; if they are independent, start them all and await Promise.all")
 		}
 		if !a.is(i+1, "(") {
@@ -543,13 +562,11 @@ func (a *lexAnalysis) markForAwait() {
 	}
 }
 
-func (a *lexAnalysis) inForAwait(i int) bool { return a.forAwait[i] }
-
 func (a *lexAnalysis) jsEval(i int, what string) {
 	t := a.toks[i]
 	sev, msg := SeverityWarning, what+" runs arbitrary code; parse the data instead (JSON.parse) or pass a function"
 	if args := a.args(i + 1); len(args) > 0 {
-		if f, _ := a.argFacts(args[0]); f.dynamic {
+		if f := a.argFacts(args[0]); f.dynamic {
 			sev, msg = SeverityError, fmt.Sprintf("%s runs code built by %s; never evaluate input", what, f.how)
 		}
 	}
@@ -561,7 +578,7 @@ func (a *lexAnalysis) jsShell(i int) {
 	if len(args) == 0 {
 		return
 	}
-	f, _ := a.argFacts(args[0])
+	f := a.argFacts(args[0])
 	if !f.dynamic {
 		return
 	}

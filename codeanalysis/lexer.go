@@ -38,6 +38,7 @@ type lexToken struct {
 }
 
 type comment struct {
+	off  int // byte offset
 	line int
 	col  int
 	text string
@@ -150,7 +151,7 @@ func (l *lexer) comment(start, end int) {
 	if end > len(l.src) {
 		end = len(l.src)
 	}
-	l.out.comments = append(l.out.comments, comment{line: l.line, col: start - l.lineStart + 1, text: l.src[start:end]})
+	l.out.comments = append(l.out.comments, comment{off: start, line: l.line, col: start - l.lineStart + 1, text: l.src[start:end]})
 	l.advanceTo(end)
 }
 

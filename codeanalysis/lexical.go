@@ -2,7 +2,6 @@ package codeanalysis
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -65,13 +64,14 @@ type lexAnalysis struct {
 	funcs      []lexFunc
 	spans      []span
 	loops      []lexLoop
-	owner      []int // innermost function of each token, or -1
-	ctrlDepth  []int // control blocks enclosing each token
-	loopDepth  []int // loop bodies enclosing each token
-	forAwait   []bool
-	classBrace map[int]string
-	strVars    map[string]bool
-	taints     map[string]taint
+	owner      []int            // innermost function of each token, or -1
+	ctrlDepth  []int            // control blocks enclosing each token
+	loopDepth  []int            // loop bodies enclosing each token
+	forAwait   []bool           // tokens inside a for await loop (JavaScript)
+	classBrace map[int]string   // the body brace of each class → its name (JavaScript)
+	strVars    map[string]bool  // variables assigned a string literal
+	taints     map[string]taint // what each variable's assignments built
+	assignAt   map[string][]int // token indices of each variable's plain assignments
 }
 
 func newLexAnalysis(rep *fileReport, python bool) *lexAnalysis {
@@ -82,7 +82,7 @@ func newLexAnalysis(rep *fileReport, python bool) *lexAnalysis {
 	}
 	return &lexAnalysis{
 		rep: rep, lf: lf, toks: lf.toks, python: python, prefix: prefix,
-		classBrace: map[int]string{}, strVars: map[string]bool{}, taints: map[string]taint{},
+		classBrace: map[int]string{}, strVars: map[string]bool{}, taints: map[string]taint{}, assignAt: map[string][]int{},
 	}
 }
 
@@ -154,7 +154,7 @@ func isCloseBracket(t lexToken) bool {
 
 // stmtScan bounds the tokens scanned to find the end of a statement: past
 // it the end is approximate, which keeps hostile input linear.
-const stmtScan = 300
+const stmtScan = 150
 
 // stmtEnd returns the last token of the statement or expression that starts
 // at b. It ends before a ';' or ',' (',' only when expr is set), before a
@@ -268,14 +268,26 @@ func (a *lexAnalysis) exprInfo(first, last int) exprFacts {
 
 // argFacts describes a call argument: an expression, or a lone variable
 // whose assignments were tracked.
-func (a *lexAnalysis) argFacts(seg [2]int) (exprFacts, int) {
+func (a *lexAnalysis) argFacts(seg [2]int) exprFacts {
 	if seg[0] == seg[1] && a.ident(seg[0]) {
 		if t, ok := a.taints[a.toks[seg[0]].text]; ok {
 			how := fmt.Sprintf("%s (in %s, line %d)", t.how, a.toks[seg[0]].text, t.line)
-			return exprFacts{text: t.text, dynamic: t.dynamic, ident: true, how: how}, t.line
+			return exprFacts{text: t.text, dynamic: t.dynamic, ident: true, how: how}
 		}
 	}
-	return a.exprInfo(seg[0], seg[1]), 0
+	return a.exprInfo(seg[0], seg[1])
+}
+
+// commentBetween reports whether a comment lies between the tokens i and j:
+// an empty block that holds one says why it is empty.
+func (a *lexAnalysis) commentBetween(i, j int) bool {
+	if i < 0 || j >= len(a.toks) || i >= j {
+		return false
+	}
+	from, to := a.toks[i].off, a.toks[j].off
+	cs := a.lf.comments
+	k := sort.Search(len(cs), func(k int) bool { return cs[k].off > from })
+	return k < len(cs) && cs[k].off < to
 }
 
 // collectAssignments records string variables (s = "") and what each
@@ -294,6 +306,7 @@ func (a *lexAnalysis) collectAssignments() {
 		}
 		f := a.exprInfo(i+1, end)
 		if a.toks[i].text == "=" {
+			a.assignAt[name] = append(a.assignAt[name], i)
 			if end == i+1 && a.toks[i+1].kind == tokString {
 				a.strVars[name] = true
 			}
@@ -390,30 +403,6 @@ func (a *lexAnalysis) resolve(decision func(i int) bool) {
 	}
 }
 
-// shapeFindings reports a function that is too complex, too long, too deeply
-// nested or takes too many parameters.
-func shapeFindings(r *fileReport, prefix string, f Function, nestLine int) {
-	if f.Cyclomatic > cyclomaticWarning {
-		sev := SeverityWarning
-		if f.Cyclomatic > cyclomaticError {
-			sev = SeverityError
-		}
-		r.add(f.Line, 0, prefix+"-cyclomatic", sev, fmt.Sprintf("%s has cyclomatic complexity %d (above %d); split it into smaller functions", f.Name, f.Cyclomatic, cyclomaticWarning))
-	}
-	if f.Lines > longFunction {
-		r.add(f.Line, 0, prefix+"-long-function", SeverityWarning, fmt.Sprintf("%s is %d lines long (above %d)", f.Name, f.Lines, longFunction))
-	}
-	if f.MaxNesting > deepNesting {
-		if nestLine == 0 {
-			nestLine = f.Line
-		}
-		r.add(nestLine, 0, prefix+"-deep-nesting", SeverityWarning, fmt.Sprintf("%s nests control blocks %d deep (above %d); return early or extract functions", f.Name, f.MaxNesting, deepNesting))
-	}
-	if f.Params > manyParams {
-		r.add(f.Line, 0, prefix+"-too-many-params", SeverityWarning, fmt.Sprintf("%s takes %d parameters (above %d); group them in a struct or object", f.Name, f.Params, manyParams))
-	}
-}
-
 // inLoop reports whether token i runs repeatedly within its own function.
 func (a *lexAnalysis) inLoop(i int) bool {
 	base := 0
@@ -479,12 +468,20 @@ func (a *lexAnalysis) stringConcatInLoop() {
 				stringy = true
 			}
 		}
-		if stringy {
+		if stringy && !a.resetInLoop(name, i) {
 			t := a.toks[i-1]
 			a.rep.add(t.line, t.col, a.prefix+"-string-concat-in-loop", sev,
 				fmt.Sprintf("string %s grown with += inside a loop copies it every time; %s", name, advice))
 		}
 	}
+}
+
+// resetInLoop reports whether the last assignment of name before token i is
+// inside the same loop: the string then starts afresh on every iteration.
+func (a *lexAnalysis) resetInLoop(name string, i int) bool {
+	at := a.assignAt[name]
+	k := sort.SearchInts(at, i) - 1
+	return k >= 0 && a.loopDepth[at[k]] >= a.loopDepth[i]
 }
 
 // stringSecrets reports string literals assigned to sensitive names: name =
@@ -524,29 +521,6 @@ func (a *lexAnalysis) stringSecrets() {
 	}
 }
 
-var reTodo = regexp.MustCompile(`\b(TODO|FIXME|XXX|HACK)\b`)
-
-// todoComments reports TODO, FIXME, XXX and HACK markers in comments; line
-// and col locate the comment's first byte.
-func todoComments(r *fileReport, line, col int, text string) {
-	for _, loc := range reTodo.FindAllStringIndex(text, -1) {
-		l := line + strings.Count(text[:loc[0]], "\n")
-		c := 0
-		if l == line {
-			c = col + loc[0]
-		}
-		rest := strings.TrimSpace(text[loc[0]:])
-		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
-			rest = rest[:nl]
-		}
-		rest = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "*/"))
-		if len(rest) > 100 {
-			rest = strings.ToValidUTF8(rest[:100], "") + "…"
-		}
-		r.add(l, c, "todo-comment", SeverityInfo, rest)
-	}
-}
-
 func (a *lexAnalysis) commonRules() {
 	for _, c := range a.lf.comments {
 		todoComments(a.rep, c.line, c.col, c.text)
@@ -577,4 +551,20 @@ func (a *lexAnalysis) collText(first, last int) string {
 		}
 	}
 	return s
+}
+
+// sqlSink checks a call that runs SQL: the query, its first argument, must
+// not be built from values.
+func (a *lexAnalysis) sqlSink(i int) {
+	args := a.args(i + 1)
+	if len(args) == 0 {
+		return
+	}
+	f := a.argFacts(args[0])
+	if !f.dynamic || !sqlLike(f.text) {
+		return
+	}
+	t := a.toks[i]
+	a.rep.add(t.line, t.col, a.prefix+"-sql-injection", SeverityError,
+		fmt.Sprintf("SQL built by %s is passed to %s(); use placeholders and pass the values as parameters", f.how, t.text))
 }

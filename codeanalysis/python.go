@@ -2,6 +2,7 @@ package codeanalysis
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -218,14 +219,15 @@ func (a *lexAnalysis) pythonLoopColl(k, colon int) string {
 	return ""
 }
 
-// pythonExcept reports a bare except, and an except block that does nothing.
+// pythonExcept reports a bare except, and an except block that does
+// nothing, unless a comment on its lines says why.
 func (a *lexAnalysis) pythonExcept(starts []int, li, k, colon, e int) {
 	t := a.toks[k]
 	if colon == k+1 {
 		a.rep.add(t.line, t.col, "py-bare-except", SeverityWarning, "bare except: also catches KeyboardInterrupt and SystemExit; catch Exception or something narrower")
 	}
 	isPass := func(i int) bool { return a.isIdent(i, "pass") || a.is(i, "...") }
-	swallowed := false
+	swallowed, body := false, e
 	if colon < e {
 		swallowed = colon+1 == e && isPass(e)
 	} else if li+1 < len(starts) {
@@ -237,10 +239,19 @@ func (a *lexAnalysis) pythonExcept(starts []int, li, k, colon, e int) {
 		}
 		next := li+2 >= len(starts) || a.toks[starts[li+2]].indent <= d
 		swallowed = a.toks[b2].indent > d && b2 == e2 && isPass(b2) && next
+		body = b2
 	}
-	if swallowed {
+	if swallowed && !a.commentedLines(a.toks[k].line, a.toks[body].line) {
 		a.rep.add(t.line, t.col, "py-swallowed-exception", SeverityWarning, "exception swallowed: the except block only passes; log it, handle it or let it propagate")
 	}
+}
+
+// commentedLines reports whether a comment starts on a line from first to
+// last.
+func (a *lexAnalysis) commentedLines(first, last int) bool {
+	cs := a.lf.comments
+	k := sort.Search(len(cs), func(k int) bool { return cs[k].line >= first })
+	return k < len(cs) && cs[k].line <= last
 }
 
 // pythonImport records the modules of an import or from line.
@@ -360,7 +371,7 @@ func (a *lexAnalysis) pythonEval(i int) {
 	t := a.toks[i]
 	sev, msg := SeverityWarning, t.text+"() runs arbitrary code; use ast.literal_eval, json or an explicit parser"
 	if args := a.args(i + 1); len(args) > 0 {
-		if f, _ := a.argFacts(args[0]); f.dynamic {
+		if f := a.argFacts(args[0]); f.dynamic {
 			sev, msg = SeverityError, fmt.Sprintf("%s() runs code built by %s; never evaluate input", t.text, f.how)
 		}
 	}
@@ -379,7 +390,7 @@ func (a *lexAnalysis) pythonShell(i int, shell bool) {
 		return
 	}
 	callee := a.toks[i-2].text + "." + t.text
-	f, _ := a.argFacts(args[0])
+	f := a.argFacts(args[0])
 	switch {
 	case f.dynamic:
 		a.rep.add(t.line, t.col, "py-shell-injection", SeverityError,
@@ -388,24 +399,4 @@ func (a *lexAnalysis) pythonShell(i int, shell bool) {
 		a.rep.add(t.line, t.col, "py-shell-injection", SeverityWarning,
 			fmt.Sprintf("%s runs the command in %s through a shell (shell=True); make sure it holds no input, or pass an argument list", callee, a.toks[args[0][0]].text))
 	}
-}
-
-// sqlSink checks a call that runs SQL: the query, its first argument, must
-// not be built from values.
-func (a *lexAnalysis) sqlSink(i int) {
-	args := a.args(i + 1)
-	if len(args) == 0 {
-		return
-	}
-	f, _ := a.argFacts(args[0])
-	if !f.dynamic || !sqlLike(f.text) {
-		return
-	}
-	t := a.toks[i]
-	a.rep.add(t.line, t.col, a.prefix+"-sql-injection", SeverityError,
-		fmt.Sprintf("SQL built by %s is passed to %s(); use placeholders and pass the values as parameters", f.how, t.text))
-}
-
-func weakHashMessage(what string) string {
-	return what + " is broken for signatures, passwords and tokens; use SHA-256 or better (fine for non-security checksums)"
 }

@@ -117,6 +117,8 @@ func TestPythonRules(t *testing.T) {
 			"except OSError:",
 			"    pass",
 			"    log()",
+			"except TypeError:",
+			"    pass  # optional feature: absence is fine",
 			"y = 1",
 		), []int{3, 5}},
 		{"mutable default", "a.py", TypePatterns, "py-mutable-default", src(
@@ -180,6 +182,9 @@ func TestPythonRules(t *testing.T) {
 			"    while n:",
 			"        out += str(n)", // 10
 			"    s += 'end'",
+			"    for x in xs:",
+			"        msg = 'item '",
+			"        msg += x", // reset on every iteration
 		), []int{6, 10}},
 		{"nested loops", "a.py", TypePerformance, "py-nested-loop-same-collection", src(
 			"def f(items, other):",

@@ -115,7 +115,15 @@ func (c *collector) add(r *fileReport) {
 			continue
 		}
 		fs.Findings++
+		c.count(f)
 		c.findings = append(c.findings, f)
+	}
+	// Keep memory bounded on a tree full of findings: only the most severe
+	// MaxFindings can be shown, and keeping the best of each batch keeps the
+	// best overall.
+	if len(c.findings) > 4*c.opts.MaxFindings {
+		sort.Slice(c.findings, func(i, j int) bool { return bySeverity(c.findings[i], c.findings[j]) })
+		c.findings = c.findings[:c.opts.MaxFindings]
 	}
 	res.Summary.Functions += len(r.funcs)
 	if c.typ == TypeComplexity {
@@ -125,46 +133,52 @@ func (c *collector) add(r *fileReport) {
 	res.Files = append(res.Files, fs)
 }
 
+// count adds a finding to the summary.
+func (c *collector) count(f Finding) {
+	s := &c.res.Summary
+	s.Findings++
+	s.ByRule[f.Rule]++
+	switch f.Severity {
+	case SeverityError:
+		s.Errors++
+	case SeverityWarning:
+		s.Warnings++
+	default:
+		s.Info++
+	}
+}
+
+func byPlace(a, b Finding) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	if a.Column != b.Column {
+		return a.Column < b.Column
+	}
+	if a.Rule != b.Rule {
+		return a.Rule < b.Rule
+	}
+	return a.Message < b.Message
+}
+
+// bySeverity orders the most severe first, then by place: the order in
+// which findings are kept when there are too many.
+func bySeverity(a, b Finding) bool {
+	if a.Severity.rank() != b.Severity.rank() {
+		return a.Severity.rank() > b.Severity.rank()
+	}
+	return byPlace(a, b)
+}
+
 func (c *collector) finish() *Result {
 	res := c.res
 	s := &res.Summary
-	for _, f := range c.findings {
-		s.Findings++
-		s.ByRule[f.Rule]++
-		switch f.Severity {
-		case SeverityError:
-			s.Errors++
-		case SeverityWarning:
-			s.Warnings++
-		default:
-			s.Info++
-		}
-	}
-	byPlace := func(a, b Finding) bool {
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		return a.Message < b.Message
-	}
-	if len(c.findings) > c.opts.MaxFindings {
-		// Keep the most severe; ties by place, so the cut is stable.
-		sort.Slice(c.findings, func(i, j int) bool {
-			a, b := c.findings[i], c.findings[j]
-			if a.Severity.rank() != b.Severity.rank() {
-				return a.Severity.rank() > b.Severity.rank()
-			}
-			return byPlace(a, b)
-		})
-		c.note(fmt.Sprintf("findings truncated: showing %d of %d, the most severe first kept; summary counts cover all of them", c.opts.MaxFindings, len(c.findings)))
+	if s.Findings > c.opts.MaxFindings {
+		sort.Slice(c.findings, func(i, j int) bool { return bySeverity(c.findings[i], c.findings[j]) })
+		c.note(fmt.Sprintf("findings truncated: showing %d of %d, the most severe kept; summary counts cover all of them", c.opts.MaxFindings, s.Findings))
 		c.findings = c.findings[:c.opts.MaxFindings]
 		res.Truncated = true
 	}

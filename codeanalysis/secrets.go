@@ -42,13 +42,10 @@ func (r *fileReport) scanSecretTokens() {
 }
 
 // maskSecrets hides every secret in a line: the literals found for the file
-// (longest first, so that one secret inside another is masked whole) and
-// anything with the shape of a key.
-func maskSecrets(line string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" && strings.Contains(line, s) {
-			line = strings.ReplaceAll(line, s, mask(s))
-		}
+// (by secrets, which may be nil) and anything with the shape of a key.
+func maskSecrets(line string, secrets *strings.Replacer) string {
+	if secrets != nil {
+		line = secrets.Replace(line)
 	}
 	line = reAWSKey.ReplaceAllStringFunc(line, mask)
 	line = reGitHubToken.ReplaceAllStringFunc(line, mask)

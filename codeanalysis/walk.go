@@ -40,7 +40,7 @@ func skipDirReason(name string) string {
 }
 
 // reGenerated is the marker of generated Go code (go help generate).
-var reGenerated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+var reGenerated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.\r?$`)
 
 // generatedGo reports whether a Go file says it is generated, before its
 // package clause.

@@ -11,8 +11,8 @@ func sqlLike(s string) bool {
 	return reSQL.MatchString(s)
 }
 
-// shells are the programs that take a command line to interpret, with the
-// flag that introduces it.
+// shells are the programs that interpret a command line passed after one of
+// shellFlags.
 var shells = map[string]bool{
 	"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true,
 	"/bin/sh": true, "/bin/bash": true, "/bin/zsh": true, "/usr/bin/sh": true, "/usr/bin/bash": true,
@@ -20,3 +20,8 @@ var shells = map[string]bool{
 }
 
 var shellFlags = map[string]bool{"-c": true, "/c": true, "/C": true, "-Command": true, "-command": true}
+
+// weakHashMessage explains a weak-hash finding about what.
+func weakHashMessage(what string) string {
+	return what + " is broken for signatures, passwords and tokens; use SHA-256 or better (fine for non-security checksums)"
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package codeanalysis
+
+const raceEnabled = false
