@@ -7,9 +7,11 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +114,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, b, env) })
 	t.Run("Performance", func(t *testing.T) { testPerformance(t, b, env) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, b, env) })
+	t.Run("Upstream", func(t *testing.T) { testUpstream(t, b, env) })
 	t.Run("Phone", func(t *testing.T) { testLayout(t, b, env, phone, "phone") })
 	t.Run("Dark", func(t *testing.T) { testDark(t, b, env) })
 	t.Run("PhoneDark", func(t *testing.T) {
@@ -408,6 +411,46 @@ func testAuth(t *testing.T, b *browser, env *browserEnv) {
 	tb.do(chromedp.Reload())
 	tb.wait("the data after a reload", `document.querySelector('#auth').hidden && `+jsCardsLoaded)
 	tb.wait("the live stream after a reload", jsLive)
+}
+
+// testUpstream serves the page as "pbatunnel proxy" does: /api/config
+// names the MCP server behind the tunnel and the monitor watches its
+// process; the header shows both, and follows the server going down.
+func testUpstream(t *testing.T, b *browser, env *browserEnv) {
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	m := monitor.New(monitor.Options{DisableSystem: true})
+	m.WatchProcess("upstream", child.Process.Pid)
+	var up atomic.Bool
+	up.Store(true)
+	upstream := func() any {
+		return map[string]any{"upstream": map[string]any{
+			"transport": "stdio", "command": "sleep 60", "up": up.Load(), "restarts": 0,
+			"server_info": map[string]any{"name": "<b>fake</b>-server", "version": "1.2.3"},
+		}}
+	}
+	ctx, cancel := context.WithCancel(env.ctx)
+	m.Sample(ctx)
+	m.Sample(ctx)
+	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Config: upstream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = s.Wait() })
+	tb := b.open(t, "http://"+s.Addr()+"/", desktop)
+	tb.wait("the upstream line", `(() => { const u = document.querySelector('#upstream');
+		return !u.hidden && u.textContent.startsWith('upstream: <b>fake</b>-server 1.2.3 · up') &&
+		u.textContent.includes('RSS ') && u.textContent.includes(' MiB'); })()`)
+	if n := eval[int](tb, `document.querySelectorAll('#upstream b').length`); n != 0 {
+		t.Error("the server's name was rendered as HTML")
+	}
+	up.Store(false)
+	m.Sample(ctx)
+	tb.wait("the upstream down", `(() => { const u = document.querySelector('#upstream');
+		return u.textContent.includes(' · down') && u.dataset.up === 'false'; })()`)
 }
 
 // testLayout opens every tab in view v and checks that the page never

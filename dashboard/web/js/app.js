@@ -69,6 +69,7 @@ const TABS = ['overview', 'tools', 'performance', 'alerts'];
 
 const state = {
   config: null,
+  upstream: null, // under "pbatunnel proxy": the MCP server behind it
   rules: new Map(), // series name -> rule with levels
   report: null,
   lastUpdate: '',
@@ -172,6 +173,8 @@ function banner(msg) {
 
 function applyConfig(cfg) {
   state.config = cfg;
+  state.upstream = (cfg.config && cfg.config.upstream) || null;
+  renderUpstream();
   state.rules = new Map();
   for (const r of cfg.rules || []) {
     if (!r.metric || r.metric.includes('*') || state.rules.has(r.metric)) continue;
@@ -204,10 +207,45 @@ function handleReport(r) {
   state.receivedAt = Date.now();
   renderCards();
   renderTools();
+  renderUpstream();
+  // Under the tunnel, the upstream's name arrives with its initialize
+  // result and its state can change at any sample: read it again.
+  if (state.upstream) {
+    getJSON('/api/config').then((cfg) => {
+      state.upstream = (cfg.config && cfg.config.upstream) || null;
+      renderUpstream();
+    }, () => {});
+  }
   if (state.tab === 'performance') renderPerformance();
   appendLive(r);
   refreshAlerts();
   tick();
+}
+
+// renderUpstream shows, under "pbatunnel proxy", which MCP server is
+// behind the tunnel (from its initialize result), whether it is up, and
+// its process's CPU and memory beside the host's.
+function renderUpstream() {
+  const node = $('#upstream');
+  const u = state.upstream;
+  if (!u) {
+    node.hidden = true;
+    return;
+  }
+  const info = u.server_info || {};
+  const name = info.name ? `${info.name}${info.version ? ' ' + info.version : ''}` : (u.command || u.url || 'upstream');
+  const parts = [`upstream: ${name}`, u.up ? 'up' : 'down'];
+  if (isNum(u.restarts) && u.restarts > 0) parts.push(`${u.restarts} restarts`);
+  const p = state.report && state.report.processes && state.report.processes.upstream;
+  if (p) {
+    const cpu = reading(p.cpu_percent);
+    const rss = reading(p.rss_bytes);
+    if (cpu.value !== null) parts.push(`CPU ${fmt.percent(cpu.value)} %`);
+    if (rss.value !== null) parts.push(`RSS ${fmt.percent(rss.value / 1048576)} MiB`);
+  }
+  node.dataset.up = String(Boolean(u.up));
+  setText(node, parts.join(' · '));
+  node.hidden = false;
 }
 
 async function loadHistory() {
