@@ -17,6 +17,7 @@ Commands:
                  JSON API and Prometheus metrics, and notify alerts
   proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP)
   report         print or save the report of a running pbatunnel
+  bench          load any MCP server with tool calls and print the numbers
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
   version        print the version and the Go version it was built with
@@ -61,6 +62,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fs.Usage()
 	case "report":
 		fs, _ := newReportFlags(stdout)
+		fs.Usage()
+	case "bench":
+		fs, _ := newBenchFlags(stdout)
 		fs.Usage()
 	case "version":
 		fs := newVersionFlags(stdout)

@@ -22,6 +22,7 @@ var commands = map[string]command{
 	"serve":   runServe,
 	"proxy":   runProxy,
 	"report":  runReport,
+	"bench":   runBench,
 	"alerts":  runAlerts,
 	"version": runVersion,
 	"help":    runHelp,

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestBenchUsageErrors(t *testing.T) {
+	cmd := []string{"--", "true"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no target", []string{"--tool", "echo", "--count", "1"}, "want a command to run"},
+		{"url and command", append([]string{"--url", "http://127.0.0.1:1/mcp", "--tool", "echo"}, cmd...), "not both"},
+		{"bad args JSON", append([]string{"--tool", "echo", "--args", "{nope"}, cmd...), "--args"},
+		{"unknown placeholder", append([]string{"--tool", "echo", "--args", `{"a":"{{x}}"}`}, cmd...), "unknown placeholder"},
+		{"unknown workload", append([]string{"--workload", "nope"}, cmd...), "unknown workload"},
+		{"count and duration", append([]string{"--workload", "memory-store", "--count", "5", "--duration", "1s"}, cmd...), "exclusive"},
+		{"no workload", cmd, "--workload"},
+		{"tool and workload", append([]string{"--tool", "x", "--workload", "memory-store"}, cmd...), "not both"},
+		{"zero concurrency", append([]string{"--workload", "memory-store", "--concurrency", "0"}, cmd...), "--concurrency"},
+		{"bad url", []string{"--url", "ftp://x", "--workload", "memory-store"}, "--url"},
+		{"bad flag", []string{"--nope"}, "nope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, append([]string{"bench"}, tc.args...)...)
+			if code != 2 || !strings.Contains(stderr, tc.want) || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestBenchUnreachable(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "bench", "--url", "http://127.0.0.1:1/mcp", "--workload", "memory-store", "--count", "1")
+	if code != 1 || !strings.Contains(stderr, "connecting") || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and a connection error", code, stdout, stderr)
+	}
+}
+
+func TestBenchServeStdio(t *testing.T) {
+	clearEnv(t)
+	bin := binary(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"memory-store json", []string{"--count", "20", "--workload", "memory-store", "--json"}},
+		{"tool args concurrent", []string{"--count", "20", "--concurrency", "4", "--warmup", "2", "--json", "--tool", "enhanced_memory",
+			"--args", `{"operation":"store","content":"note {{n}} by {{worker}}: {{words:4}}"}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"bench"}, tc.args...)
+			args = append(args, "--", bin, "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+			code, stdout, stderr := runCmd(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			var sum struct {
+				Calls      int64            `json:"calls"`
+				ErrorCount int64            `json:"error_count"`
+				Errors     map[string]int64 `json:"errors"`
+				Throughput float64          `json:"throughput"`
+				Latency    struct {
+					P50, P99 float64
+				} `json:"latency_ms"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+				t.Fatalf("summary is not JSON: %v\n%s", err, stdout)
+			}
+			if sum.Calls != 20 || sum.ErrorCount != 0 || len(sum.Errors) != 0 || sum.Throughput <= 0 || sum.Latency.P50 <= 0 || sum.Latency.P99 < sum.Latency.P50 {
+				t.Errorf("summary %+v, want 20 calls without errors\nstderr: %s", sum, stderr)
+			}
+		})
+	}
+}
+
+func TestBenchTextSummary(t *testing.T) {
+	clearEnv(t)
+	code, stdout, stderr := runCmd(t, "bench", "--count", "3", "--tool", "enhanced_memory", "--args", `{"operation":"nope"}`,
+		"--", binary(t), "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"calls:        3", "throughput:", "p99", "errors:       3"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}
