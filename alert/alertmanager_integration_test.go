@@ -3,14 +3,11 @@ package alert
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +22,6 @@ import (
 type realAlertmanager struct {
 	url    string
 	client *http.Client
-	log    *syncBuffer
 }
 
 // startAlertmanager runs Alertmanager with one route to one receiver, a
@@ -53,79 +49,15 @@ receivers:
 	}
 	client := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(client.CloseIdleConnections)
-
-	// The free port is found by listening and closing, so another process
-	// may take it before Alertmanager does: then try another.
-	for try := 1; ; try++ {
-		addr := freeAddr(t)
-		log := &syncBuffer{}
-		cmd := exec.Command(bin,
-			"--config.file="+configFile,
-			"--storage.path="+filepath.Join(dir, fmt.Sprintf("data%d", try)),
-			"--web.listen-address="+addr,
+	srv := testenv.StartServer(t, bin, func(addr string) []string {
+		return []string{
+			"--config.file=" + configFile,
+			"--storage.path=" + filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "-")),
+			"--web.listen-address=" + addr,
 			"--cluster.listen-address=", // no clustering: no gossip, no peers
-		)
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting %s: %v", bin, err)
 		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		stop := func() {
-			cmd.Process.Kill()
-			<-exited
-		}
-		am := &realAlertmanager{url: "http://" + addr, client: client, log: log}
-		err := am.waitReady(exited, 30*time.Second)
-		if err == nil {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("alertmanager log:\n%s", log.String())
-				}
-			})
-			return am
-		}
-		stop()
-		if try < 3 && strings.Contains(log.String(), "address already in use") {
-			continue
-		}
-		t.Fatalf("alertmanager did not become ready: %v\nlog:\n%s", err, log.String())
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// waitReady polls /-/ready until it answers 200, the process exits, or the
-// timeout passes.
-func (am *realAlertmanager) waitReady(exited <-chan struct{}, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := am.client.Get(am.url + "/-/ready")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-exited:
-			return errors.New("the process exited")
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %v (last error: %v)", timeout, err)
-		}
-	}
+	}, "/-/ready", 30*time.Second)
+	return &realAlertmanager{url: srv.URL, client: client}
 }
 
 // gettableAlert is the part of Alertmanager's GettableAlert the test reads.
@@ -198,7 +130,7 @@ func TestRealAlertmanager(t *testing.T) {
 	// Firing: listed, active, as pushed.
 	before := time.Now()
 	if err := am.HandleAlert(ctx, firing); err != nil {
-		t.Fatalf("pushing the firing alert: %v\nlog:\n%s", err, proc.log.String())
+		t.Fatalf("pushing the firing alert: %v", err) // the log follows at cleanup
 	}
 	got, ok := findAlert(proc.alerts(t), labels)
 	if !ok {

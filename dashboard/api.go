@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -178,16 +179,7 @@ func (a *api) seriesExists(latest *monitor.Snapshot, name string) bool {
 			return true
 		}
 	}
-	return monitor.KnownSeries(name) && !containsStar(name)
-}
-
-func containsStar(s string) bool {
-	for i := range len(s) {
-		if s[i] == '*' {
-			return true
-		}
-	}
-	return false
+	return monitor.KnownSeries(name) && !strings.Contains(name, "*")
 }
 
 // configResponse is GET /api/config.

@@ -32,14 +32,14 @@ func TestRealPrometheusScrapes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := testenv.FreePort(t)
-	testenv.StartProcess(t, bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+testenv.Addr(port),
-	)
-	promURL := "http://" + testenv.Addr(port)
-	testenv.WaitHTTP(t, promURL+"/-/ready", 60*time.Second)
+	prom := testenv.StartServer(t, bin, func(addr string) []string {
+		return []string{
+			"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+			"--storage.tsdb.path=" + filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "-")),
+			"--web.listen-address=" + addr,
+		}
+	}, "/-/ready", 60*time.Second)
+	promURL := prom.URL
 
 	query := `sum(mcp_server_operation_duration_seconds_count{gen_ai_tool_name="enhanced_memory",mcp_method_name="tools/call"})`
 	deadline := time.Now().Add(60 * time.Second)

@@ -12,12 +12,11 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// Error types recorded with failed requests, after the OpenTelemetry MCP
-// conventions' error.type: a tool result with isError set is "tool_error";
-// a JSON-RPC error is its code; anything else "error".
+// Error types recorded with failed requests: the monitor's, so that the
+// server and the tunnel read alike on every surface.
 const (
-	ErrorTypeTool      = "tool_error"
-	ErrorTypeCancelled = "cancelled"
+	ErrorTypeTool      = monitor.ErrorTypeTool
+	ErrorTypeCancelled = monitor.ErrorTypeCancelled
 )
 
 // Metrics returns receiving middleware that times every request into m:

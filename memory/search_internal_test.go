@@ -152,12 +152,3 @@ func TestSearchBudget(t *testing.T) {
 		}
 	}
 }
-
-func hasID(hits []Hit, id string) bool {
-	for _, h := range hits {
-		if h.Entry.ID == id {
-			return true
-		}
-	}
-	return false
-}

@@ -18,7 +18,8 @@ type queryer interface {
 }
 
 // Every statement the store runs goes through exec, query or queryRow, so
-// that the monitor sees each one with its duration and outcome.
+// that the monitor sees each one with its duration and outcome; the one
+// exception is the monitor's own gauge read (see counter).
 
 func (s *Store) observe(start time.Time, err error) {
 	if s.mon == nil {

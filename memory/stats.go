@@ -94,8 +94,12 @@ func (s *Store) counter(ctx context.Context, column string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	// column is one of two constants, never input.
-	if err := s.queryRow(ctx, s.db, `SELECT `+column+` FROM store_stats`, nil, &n); err != nil {
+	// column is one of two constants, never input. This read is the only
+	// statement not shown to the monitor: the monitor itself makes it, once
+	// per sample for each gauge, and counting it would make an idle store
+	// look busy — an average query time and query counts with no query
+	// from any client.
+	if err := s.db.QueryRowContext(ctx, `SELECT `+column+` FROM store_stats`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting %s: %w", column, err)
 	}
 	return n, nil

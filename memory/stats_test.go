@@ -106,3 +106,23 @@ func TestStats(t *testing.T) {
 		t.Errorf("Stats (-want +got):\n%s", d)
 	}
 }
+
+// TestGaugeReadsAreNotStoreQueries: the monitor reading the counts on every
+// sample must not make an idle store look busy.
+func TestGaugeReadsAreNotStoreQueries(t *testing.T) {
+	m := newMonitor()
+	s, err := memory.Open(bg, memory.Options{Path: filepath.Join(t.TempDir(), "idle.db"), Monitor: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before := m.Sample(bg).Queries.Count
+	for range 5 {
+		if g := m.Sample(bg).Gauge(monitor.GaugeMemoryEntries); !g.OK || g.Value != 0 {
+			t.Fatalf("memory_entries_count = %v", g)
+		}
+	}
+	if after := m.Sample(bg).Queries.Count; after != before {
+		t.Errorf("six samples of an idle store counted %d queries", after-before)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -153,7 +154,7 @@ func (e *alertEngine) evaluate(s *Snapshot) []Alert {
 			}
 			out = append(out, st.step(s.Time, v, active)...)
 		}
-		if !containsStar(r.Metric) {
+		if !strings.Contains(r.Metric, "*") {
 			v, ok := values[r.Metric]
 			if !ok {
 				v = NoData("no such series yet")
@@ -171,15 +172,6 @@ func (e *alertEngine) evaluate(s *Snapshot) []Alert {
 		e.record(a)
 	}
 	return out
-}
-
-func containsStar(s string) bool {
-	for i := range len(s) {
-		if s[i] == '*' {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *alertEngine) record(a Alert) {

@@ -38,8 +38,15 @@ type errStats struct {
 // are counted under OtherErrorType.
 const maxErrorTypes = 32
 
-// Error types.
+// Error types shared by every recorder (the MCP server's middleware and
+// the tunnel), after the OpenTelemetry MCP conventions' error.type; a
+// JSON-RPC error is recorded as its code.
 const (
+	// ErrorTypeTool is a tools/call result with isError set.
+	ErrorTypeTool = "tool_error"
+	// ErrorTypeCancelled is a request whose context ended, or whose client
+	// went away, before it was answered.
+	ErrorTypeCancelled = "cancelled"
 	// ErrorTypeDefault is the error type of failures recorded without one.
 	ErrorTypeDefault = "error"
 	// OtherErrorType collects error types beyond the bound.

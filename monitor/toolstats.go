@@ -70,5 +70,3 @@ func (m *Monitor) addTool(name string) *toolStats {
 	m.droppedToolNames.Add(1)
 	return m.otherTool.Load()
 }
-
-const maxInt64 = int64(^uint64(0) >> 1)

@@ -5,18 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // Error types of requests that got no response from the server, beside the
 // ones a response carries ("" for success, ErrorTypeTool, or the JSON-RPC
-// code). ErrorTypeTool and ErrorTypeCancelled have the values the MCP
-// server's own middleware uses (mcpserver.ErrorTypeTool and
-// mcpserver.ErrorTypeCancelled), so that both read alike on every surface.
+// code). ErrorTypeTool and ErrorTypeCancelled are the monitor's, which the
+// MCP server's own middleware uses too, so that both read alike on every
+// surface.
 const (
 	// ErrorTypeTool is a tools/call result with isError set.
-	ErrorTypeTool = "tool_error"
+	ErrorTypeTool = monitor.ErrorTypeTool
 	// ErrorTypeCancelled is a request whose client went away first.
-	ErrorTypeCancelled = "cancelled"
+	ErrorTypeCancelled = monitor.ErrorTypeCancelled
 	// ErrorTypeUpstreamExit is a request in flight when the server exited.
 	ErrorTypeUpstreamExit = "upstream_exit"
 	// ErrorTypeUpstreamError is an HTTP request that could not reach the

@@ -85,10 +85,3 @@ func (t *pendingTable) markStale(gen uint64, fn func(call)) {
 		}
 	}
 }
-
-// len returns the number of requests awaiting a response.
-func (t *pendingTable) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.m)
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -43,27 +42,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// StartProcess starts an external program for the length of the test. It
-// is killed and waited for when the test ends; if the test failed, its
-// output is logged, since that is usually where the reason is.
-func StartProcess(t testing.TB, path string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(path, args...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("output of %s:\n%s", path, out.String())
-		}
-	})
-	return cmd
 }
 
 // WaitHTTP polls url until it answers 200 or timeout passes.
