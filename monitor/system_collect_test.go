@@ -373,8 +373,18 @@ func TestWatchProcess(t *testing.T) {
 	m := New(Options{DisableSystem: true})
 	m.WatchProcess("upstream", cmd.Process.Pid)
 	m.Sample(t.Context())
-	s := m.Sample(t.Context())
-	p := s.Processes["upstream"]
+	// Right after the fork the child may not have its own pages yet (RSS
+	// reads 0 until exec completes): sample until it does.
+	var s *Snapshot
+	var p ProcessStats
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s = m.Sample(t.Context())
+		p = s.Processes["upstream"]
+		if p.RSSBytes.OK && p.RSSBytes.Value > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if p.PID != int32(cmd.Process.Pid) || !p.RSSBytes.OK || p.RSSBytes.Value <= 0 || !p.CPUPercent.OK {
 		t.Errorf("watched process: %+v", p)
 	}
