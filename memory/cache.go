@@ -52,9 +52,19 @@ type entryCache struct {
 
 type cacheNode struct {
 	key        string
-	entry      Entry
+	val        cached
 	prev, next *cacheNode
 }
+
+// cached is what the cache holds: an Entry, keyed by its id, or a graph
+// entity, keyed by graphKey of its name. A value in the cache is never
+// changed: put stores a copy and get hands out copies.
+type cached interface {
+	expiredAt(now time.Time) bool
+	copyOf() cached
+}
+
+func (e Entry) copyOf() cached { return e.clone() }
 
 func newEntryCache(capacity int, conn *sql.Conn, mon *monitor.Monitor) *entryCache {
 	return &entryCache{
@@ -104,19 +114,20 @@ func (c *entryCache) sawGen(gen int64) {
 	c.gen, c.genKnown = gen, true
 }
 
-// get returns a copy of the cached entry, if it is there and not expired
-// at now, and reports the lookup to the monitor.
-func (c *entryCache) get(id string, now time.Time) (Entry, bool) {
+// get returns the cached value of key, if it is there and not expired at
+// now, and reports the lookup to the monitor. The caller copies what it
+// hands on (copyOf): the value is the cache's own.
+func (c *entryCache) get(key string, now time.Time) (cached, bool) {
 	c.mu.Lock()
-	n, ok := c.items[id]
-	if ok && n.entry.expiredAt(now) {
+	n, ok := c.items[key]
+	if ok && n.val.expiredAt(now) {
 		c.removeLocked(n)
 		ok = false
 	}
-	var e Entry
+	var v cached
 	if ok {
 		c.moveToFront(n)
-		e = n.entry.clone()
+		v = n.val
 	}
 	c.mu.Unlock()
 	if ok {
@@ -127,26 +138,28 @@ func (c *entryCache) get(id string, now time.Time) (Entry, bool) {
 	if c.mon != nil {
 		c.mon.RecordCacheLookup(ok)
 	}
-	return e, ok
+	return v, ok
 }
 
-// put stores a copy of e, unless the cache was invalidated since epoch.
-func (c *entryCache) put(e Entry, epoch uint64) {
+// put stores a copy of v under key, unless the cache was invalidated since
+// epoch.
+func (c *entryCache) put(key string, v cached, epoch uint64) {
+	v = v.copyOf()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch {
 		return
 	}
-	if n, ok := c.items[e.ID]; ok {
-		n.entry = e.clone()
+	if n, ok := c.items[key]; ok {
+		n.val = v
 		c.moveToFront(n)
 		return
 	}
 	if len(c.items) >= c.capacity {
 		c.removeLocked(c.tail)
 	}
-	n := &cacheNode{key: e.ID, entry: e.clone()}
-	c.items[e.ID] = n
+	n := &cacheNode{key: key, val: v}
+	c.items[key] = n
 	c.pushFront(n)
 }
 
@@ -158,8 +171,8 @@ func (c *entryCache) committed(w *writeTx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
-	for _, id := range w.touched {
-		if n, ok := c.items[id]; ok {
+	for _, key := range w.touched {
+		if n, ok := c.items[key]; ok {
 			c.removeLocked(n)
 		}
 	}

@@ -69,6 +69,10 @@ func kindName(k byte) string {
 		return "retrieve"
 	case cursorSearch, cursorRecent:
 		return "search"
+	case cursorGraph:
+		return "read_graph"
+	case cursorNodes:
+		return "search_nodes"
 	}
 	return "an unknown operation"
 }

@@ -232,8 +232,8 @@ func (s *Store) Get(ctx context.Context, id string) (Entry, error) {
 		var err error
 		if epoch, err = s.syncCache(ctx); err == nil {
 			cached = true
-			if e, ok := s.cache.get(id, now); ok {
-				return e, nil
+			if v, ok := s.cache.get(id, now); ok {
+				return v.(Entry).clone(), nil
 			}
 		}
 		// If data_version could not be read, the cache cannot be trusted:
@@ -244,7 +244,7 @@ func (s *Store) Get(ctx context.Context, id string) (Entry, error) {
 		return Entry{}, err
 	}
 	if cached {
-		s.cache.put(e, epoch)
+		s.cache.put(id, e, epoch)
 	}
 	return e, nil
 }

@@ -3,11 +3,13 @@ package memory
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -45,8 +47,8 @@ func TestOpenAgainAndPragmas(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := s.schemaVersion(ctx)
-		if err != nil || v != 1 {
-			t.Errorf("schema version %d, %v; want 1", v, err)
+		if want := latestSchema(t); err != nil || v != want {
+			t.Errorf("schema version %d, %v; want %d", v, err, want)
 		}
 		for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"} {
 			var got string
@@ -77,7 +79,7 @@ func TestOpenNewerSchema(t *testing.T) {
 	}
 	db.Close()
 	_, err = Open(ctx, Options{Path: path})
-	if err == nil || !strings.Contains(err.Error(), "schema version 99, newer than this program knows (1)") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version 99, newer than this program knows (%d)", latestSchema(t))) {
 		t.Errorf("Open of a newer schema: %v", err)
 	}
 }
@@ -103,5 +105,64 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(odd); err != nil {
 		t.Errorf("database file not at %q: %v", odd, err)
+	}
+}
+
+func latestSchema(t *testing.T) int {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+// TestUpgradeKeepsData opens a file made by the first schema, with an
+// entry and a relationship in it, and checks the upgrade keeps them and
+// counts them.
+func TestUpgradeKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	ctx := context.Background()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+		ms[0].sql,
+		`INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)`,
+		`INSERT INTO entries (id, content, created_at, updated_at) VALUES ('mem_a', 'first', 1, 1), ('mem_b', 'second', 1, 1)`,
+		`INSERT INTO relationships (id, source_id, target_id, type, created_at, updated_at) VALUES ('rel_a', 'mem_a', 'mem_b', 'follows', 1, 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.schemaVersion(ctx); err != nil || v != len(ms) {
+		t.Errorf("schema version %d, %v; want %d", v, err, len(ms))
+	}
+	if _, err := s.CreateEntities(ctx, []Entity{{Name: "Ada", EntityType: "person"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Entries != 2 || st.Relationships != 1 || st.GraphEntities != 1 {
+		t.Errorf("after the upgrade: %+v; want 2 entries, 1 relationship, 1 graph entity", st)
+	}
+	if e, err := s.Get(ctx, "mem_b"); err != nil || e.Content != "second" {
+		t.Errorf("Get(mem_b) = %+v, %v", e, err)
 	}
 }

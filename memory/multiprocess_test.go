@@ -28,8 +28,14 @@ const (
 )
 
 // writeEntries stores n entries from several goroutines, relating each to
-// the previous one of its goroutine, and returns their ids.
+// the previous one of its goroutine, and returns their ids. Each goroutine
+// also writes the knowledge graph: an entity per entry, related to the
+// entity "shared", and an observation added to "shared", which both
+// processes update at once.
 func writeEntries(s *memory.Store, who string, n int) ([]string, error) {
+	if _, err := s.CreateEntities(bg, []memory.Entity{{Name: "shared", EntityType: "test"}}); err != nil {
+		return nil, err
+	}
 	var (
 		mu   sync.Mutex
 		ids  []string
@@ -52,6 +58,19 @@ func writeEntries(s *memory.Store, who string, n int) ([]string, error) {
 				}
 				if err == nil && i%10 == 0 { // reads in between, through the cache
 					_, err = s.Get(bg, e.ID)
+				}
+				name := fmt.Sprintf("%s %d", who, i)
+				if err == nil {
+					_, err = s.CreateEntities(bg, []memory.Entity{{Name: name, EntityType: who}})
+				}
+				if err == nil {
+					_, err = s.CreateRelations(bg, []memory.Relation{{From: name, To: "shared", RelationType: "part_of"}})
+				}
+				if err == nil {
+					_, err = s.AddObservations(bg, []memory.ObservationAddition{{EntityName: "shared", Contents: []string{name}}})
+				}
+				if err == nil && i%10 == 0 {
+					_, err = s.OpenNodes(bg, []string{"shared"}, false)
 				}
 				mu.Lock()
 				if err != nil {
@@ -124,11 +143,23 @@ func TestTwoProcesses(t *testing.T) {
 		t.Fatalf("child stored %d, parent %d; want %d each", len(childIDs), len(parentIDs), perProcess)
 	}
 
-	if n, err := s.EntryCount(bg); err != nil || n != 2*perProcess {
-		t.Errorf("EntryCount = %d, %v; want %d", n, err, 2*perProcess)
+	// Entries and graph entities (one per entry, and "shared"); entry
+	// relationships and graph relations (one per entry).
+	if n, err := s.EntryCount(bg); err != nil || n != 4*perProcess+1 {
+		t.Errorf("EntryCount = %d, %v; want %d", n, err, 4*perProcess+1)
 	}
-	if n, err := s.RelationshipCount(bg); err != nil || n != 2*(perProcess-writers) {
-		t.Errorf("RelationshipCount = %d, %v; want %d", n, err, 2*(perProcess-writers))
+	if n, err := s.RelationshipCount(bg); err != nil || n != 2*(perProcess-writers)+2*perProcess {
+		t.Errorf("RelationshipCount = %d, %v; want %d", n, err, 2*(perProcess-writers)+2*perProcess)
+	}
+	g, err := s.OpenNodes(bg, []string{"shared"}, false)
+	if err != nil || len(g.Entities) != 1 {
+		t.Fatalf("OpenNodes(shared) = %+v, %v", g, err)
+	}
+	if got := len(g.Entities[0].Observations); got != 2*perProcess {
+		t.Errorf("shared has %d observations; want %d, one from each entry of both processes", got, 2*perProcess)
+	}
+	if len(g.Relations) != 2*perProcess {
+		t.Errorf("shared has %d relations; want %d", len(g.Relations), 2*perProcess)
 	}
 	for who, want := range map[string][]string{"parent": parentIDs, "child": childIDs} {
 		page, err := s.Retrieve(bg, memory.Query{Filter: memory.Filter{ConversationID: who, Tags: []string{who}}, CountTotal: true})

@@ -81,7 +81,8 @@ func (s *Store) queryRow(ctx context.Context, q queryer, query string, args []an
 // can forget those entries once it commits.
 type writeTx struct {
 	tx *sql.Tx
-	// touched are entry ids whose cached copies are stale after the commit.
+	// touched are the cache keys (entry ids, graphKey of entity names)
+	// whose cached copies are stale after the commit.
 	touched []string
 	// genBefore and genAfter are store_stats.changes at the start and at
 	// the end of the transaction (read only when there is a cache).

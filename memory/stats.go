@@ -17,6 +17,9 @@ type Stats struct {
 	// Entries includes expired entries the sweeper has not deleted yet.
 	Entries       int `json:"entries"`
 	Relationships int `json:"relationships"`
+	// GraphEntities and GraphRelations are the knowledge graph's.
+	GraphEntities  int `json:"graph_entities"`
+	GraphRelations int `json:"graph_relations"`
 	// Conversations is the number of distinct non-empty conversation ids.
 	Conversations int            `json:"conversations"`
 	ByContextType map[string]int `json:"by_context_type"`
@@ -36,8 +39,8 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	}
 	st := Stats{ByContextType: map[string]int{}, Cache: s.cache.stats()}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		err := s.queryRow(ctx, tx, `SELECT entries, relationships, expired_swept FROM store_stats`, nil,
-			&st.Entries, &st.Relationships, &st.ExpiredSwept)
+		err := s.queryRow(ctx, tx, `SELECT entries, relationships, graph_entities, graph_relations, expired_swept FROM store_stats`, nil,
+			&st.Entries, &st.Relationships, &st.GraphEntities, &st.GraphRelations, &st.ExpiredSwept)
 		if err != nil {
 			return err
 		}
@@ -77,16 +80,16 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 }
 
 // EntryCount returns the number of entries stored, expired ones not yet
-// swept included, from a counter the triggers keep: as cheap at a million
-// entries as at ten.
+// swept included, plus the knowledge graph's entities, from counters the
+// triggers keep: as cheap at a million entries as at ten.
 func (s *Store) EntryCount(ctx context.Context) (int64, error) {
-	return s.counter(ctx, "entries")
+	return s.counter(ctx, "entries + graph_entities")
 }
 
-// RelationshipCount returns the number of relationships stored, from a
-// counter the triggers keep.
+// RelationshipCount returns the number of relationships stored plus the
+// knowledge graph's relations, from counters the triggers keep.
 func (s *Store) RelationshipCount(ctx context.Context) (int64, error) {
-	return s.counter(ctx, "relationships")
+	return s.counter(ctx, "relationships + graph_relations")
 }
 
 func (s *Store) counter(ctx context.Context, column string) (int64, error) {
@@ -94,7 +97,7 @@ func (s *Store) counter(ctx context.Context, column string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	// column is one of two constants, never input. This read is the only
+	// column is one of two constant expressions, never input. This read is the only
 	// statement not shown to the monitor: the monitor itself makes it, once
 	// per sample for each gauge, and counting it would make an idle store
 	// look busy — an average query time and query counts with no query

@@ -1,0 +1,207 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// GraphQuery pages through the whole graph. The zero value reads it all,
+// as the reference server's read_graph does.
+type GraphQuery struct {
+	// Limit bounds the entities, and separately the relations, of a page;
+	// 0 means no bound.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+	// NamesOnly leaves the observations out.
+	NamesOnly bool
+}
+
+const cursorGraph = 'g'
+
+// ReadGraph returns the graph, or one page of it: up to Limit entities and
+// up to Limit relations, each in creation order, so that every entity and
+// every relation comes exactly once over the pages.
+func (s *Store) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error) {
+	if err := s.checkOpen(); err != nil {
+		return GraphPage{}, err
+	}
+	if q.Limit < 0 {
+		return GraphPage{}, invalidf("invalid limit %d: must be positive, or 0 for everything", q.Limit)
+	}
+	var after cursor
+	if q.Cursor != "" {
+		var err error
+		if after, err = parseCursor(q.Cursor, 0, cursorGraph); err != nil {
+			return GraphPage{}, err
+		}
+	}
+	limit := int64(q.Limit)
+	if limit == 0 {
+		limit = math.MaxInt64 - 1
+	}
+	page := GraphPage{Graph: Graph{Entities: []Entity{}, Relations: []Relation{}}}
+	var lastEntity, lastRelation int64 = int64(after.key), after.seq
+	more := false
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		page.Entities, page.Relations, more = page.Entities[:0], page.Relations[:0], false
+		cols := `seq, name, entity_type, observations`
+		if q.NamesOnly {
+			cols = `seq, name, entity_type, NULL`
+		}
+		n := int64(0)
+		err := s.query(ctx, tx, `SELECT `+cols+` FROM graph_entities WHERE seq > ? ORDER BY seq LIMIT ?`,
+			[]any{int64(after.key), limit + 1}, func(rows *sql.Rows) error {
+				if n++; n > limit {
+					more = true
+					return nil
+				}
+				e, err := scanGraphEntity(rows)
+				page.Entities = append(page.Entities, e.Entity)
+				lastEntity = e.seq
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		n = 0
+		return s.query(ctx, tx, `SELECT seq, from_name, to_name, relation_type FROM graph_relations WHERE seq > ? ORDER BY seq LIMIT ?`,
+			[]any{after.seq, limit + 1}, func(rows *sql.Rows) error {
+				if n++; n > limit {
+					more = true
+					return nil
+				}
+				var r Relation
+				err := rows.Scan(&lastRelation, &r.From, &r.To, &r.RelationType)
+				page.Relations = append(page.Relations, r)
+				return err
+			})
+	})
+	if err != nil {
+		return GraphPage{}, fmt.Errorf("reading the graph: %w", err)
+	}
+	if more {
+		page.NextCursor = cursor{kind: cursorGraph, key: uint64(lastEntity), seq: lastRelation}.String()
+	}
+	return page, nil
+}
+
+// scanGraphEntity scans seq, name, entity_type and observations (NULL for
+// none).
+func scanGraphEntity(rows *sql.Rows) (graphEntity, error) {
+	var e graphEntity
+	var obs sql.NullString
+	if err := rows.Scan(&e.seq, &e.Name, &e.EntityType, &obs); err != nil {
+		return e, err
+	}
+	if obs.Valid {
+		var err error
+		e.Observations, err = decodeObservations(obs.String)
+		return e, err
+	}
+	return e, nil
+}
+
+// OpenNodes returns the named entities that exist, in creation order, and
+// every relation with at least one end among them. Entities come from the
+// cache when it holds them.
+func (s *Store) OpenNodes(ctx context.Context, names []string, namesOnly bool) (Graph, error) {
+	if err := s.checkOpen(); err != nil {
+		return Graph{}, err
+	}
+	if err := checkCount("names", len(names)); err != nil {
+		return Graph{}, err
+	}
+	es, err := s.entitiesByName(ctx, names)
+	if err != nil {
+		return Graph{}, fmt.Errorf("opening nodes: %w", err)
+	}
+	g, err := s.withRelations(ctx, es, namesOnly)
+	if err != nil {
+		return Graph{}, fmt.Errorf("opening nodes: %w", err)
+	}
+	return g, nil
+}
+
+// entitiesByName returns the entities of the given names that exist, in
+// creation order, through the cache.
+func (s *Store) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
+	found := make([]graphEntity, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	var missing []string
+	var epoch uint64
+	cached := false
+	if s.cache != nil {
+		var err error
+		// As in Get: when data_version cannot be read the cache is not
+		// trusted, and the database answers.
+		epoch, err = s.syncCache(ctx)
+		cached = err == nil
+	}
+	now := s.now()
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if cached {
+			if v, ok := s.cache.get(graphKey(name), now); ok {
+				found = append(found, v.copyOf().(graphEntity))
+				continue
+			}
+		}
+		missing = append(missing, name)
+	}
+	if len(missing) > 0 {
+		list, _ := json.Marshal(missing)
+		err := s.query(ctx, s.db, `SELECT seq, name, entity_type, observations FROM graph_entities
+			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows *sql.Rows) error {
+			e, err := scanGraphEntity(rows)
+			if err != nil {
+				return err
+			}
+			if cached {
+				s.cache.put(graphKey(e.Name), e, epoch)
+			}
+			found = append(found, e)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(found, func(a, b graphEntity) int { return cmp.Compare(a.seq, b.seq) })
+	return found, nil
+}
+
+// withRelations makes a graph of es and the relations with at least one
+// end among them, as the reference's open_nodes and search_nodes return.
+func (s *Store) withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error) {
+	g := Graph{Entities: make([]Entity, len(es)), Relations: []Relation{}}
+	names := make([]string, len(es))
+	for i, e := range es {
+		g.Entities[i] = e.Entity
+		if namesOnly {
+			g.Entities[i].Observations = nil
+		}
+		names[i] = e.Name
+	}
+	if len(names) == 0 {
+		return g, nil
+	}
+	list, _ := json.Marshal(names)
+	err := s.query(ctx, s.db, `WITH n(name) AS (SELECT value FROM json_each(?))
+		SELECT from_name, to_name, relation_type FROM graph_relations
+		WHERE from_name IN n OR to_name IN n ORDER BY seq`, []any{string(list)}, func(rows *sql.Rows) error {
+		var r Relation
+		err := rows.Scan(&r.From, &r.To, &r.RelationType)
+		g.Relations = append(g.Relations, r)
+		return err
+	})
+	return g, err
+}

@@ -1,0 +1,286 @@
+package memory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Every graph write is one transaction: a call that fails changes nothing,
+// and a call that succeeds is seen whole by every reader, in this process
+// or another. Within a call, items apply in order, each seeing the ones
+// before it, as the reference server applies them to its in-memory copy.
+
+// CreateEntities creates the entities whose names are not taken and
+// returns them; an entity whose name exists, or repeats an earlier one of
+// the call, is skipped. Repeated observations of an entity are stored
+// once.
+func (s *Store) CreateEntities(ctx context.Context, es []Entity) ([]Entity, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkCount("entities", len(es)); err != nil {
+		return nil, err
+	}
+	for i, e := range es {
+		if err := checkEntity(i, e); err != nil {
+			return nil, err
+		}
+	}
+	var created []Entity
+	err := s.write(ctx, func(w *writeTx) error {
+		created = []Entity{}
+		now := s.now().UnixMilli()
+		for _, e := range es {
+			obs, _ := appendNew(nil, e.Observations)
+			if obs == nil {
+				obs = []string{}
+			}
+			res, err := s.exec(ctx, w.tx, `INSERT INTO graph_entities (name, entity_type, observations, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+				e.Name, e.EntityType, encodeObservations(obs), now, now)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				created = append(created, Entity{Name: e.Name, EntityType: e.EntityType, Observations: obs})
+				w.touch(graphKey(e.Name))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating entities: %w", err)
+	}
+	return created, nil
+}
+
+// CreateRelations creates the relations that do not exist and returns
+// them; one that exists, or repeats an earlier one of the call, is
+// skipped. The entities it names need not exist.
+func (s *Store) CreateRelations(ctx context.Context, rs []Relation) ([]Relation, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkCount("relations", len(rs)); err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		if err := checkRelation(i, r); err != nil {
+			return nil, err
+		}
+	}
+	var created []Relation
+	err := s.write(ctx, func(w *writeTx) error {
+		created = []Relation{}
+		now := s.now().UnixMilli()
+		for _, r := range rs {
+			ok, err := s.insertRelation(ctx, w, r, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				created = append(created, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating relations: %w", err)
+	}
+	return created, nil
+}
+
+func (s *Store) insertRelation(ctx context.Context, w *writeTx, r Relation, now int64) (bool, error) {
+	res, err := s.exec(ctx, w.tx, `INSERT INTO graph_relations (from_name, to_name, relation_type, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.From, r.To, r.RelationType, now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// AddObservations adds to each named entity the contents it does not hold
+// yet, and says which it added. An entity that does not exist fails the
+// whole call (ErrNotFound), and nothing is added.
+func (s *Store) AddObservations(ctx context.Context, adds []ObservationAddition) ([]ObservationResult, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := checkCount("observations", len(adds)); err != nil {
+		return nil, err
+	}
+	for i, a := range adds {
+		if err := checkGraphName(fmt.Sprintf("observations[%d].entityName", i), a.EntityName); err != nil {
+			return nil, err
+		}
+		if err := checkObservations(fmt.Sprintf("observations[%d].contents", i), a.Contents); err != nil {
+			return nil, err
+		}
+	}
+	var results []ObservationResult
+	err := s.write(ctx, func(w *writeTx) error {
+		results = make([]ObservationResult, 0, len(adds))
+		for _, a := range adds {
+			e, err := s.entityForUpdate(ctx, w, a.EntityName)
+			if err != nil {
+				return err
+			}
+			all, added := appendNew(e.Observations, a.Contents)
+			if len(added) > 0 {
+				if err := s.setObservations(ctx, w, e, all); err != nil {
+					return err
+				}
+			}
+			results = append(results, ObservationResult{EntityName: a.EntityName, AddedObservations: added})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adding observations: %w", err)
+	}
+	return results, nil
+}
+
+// entityForUpdate reads an entity inside a write transaction.
+func (s *Store) entityForUpdate(ctx context.Context, w *writeTx, name string) (graphEntity, error) {
+	var e graphEntity
+	var obs string
+	err := s.queryRow(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ?`,
+		[]any{name}, &e.seq, &e.Name, &e.EntityType, &obs)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The reference server's words, which agents may already match on.
+		return e, notFoundf("Entity with name %s not found", name)
+	}
+	if err != nil {
+		return e, err
+	}
+	e.Observations, err = decodeObservations(obs)
+	return e, err
+}
+
+func (s *Store) setObservations(ctx context.Context, w *writeTx, e graphEntity, obs []string) error {
+	_, err := s.exec(ctx, w.tx, `UPDATE graph_entities SET observations = ?, updated_at = ? WHERE seq = ?`,
+		encodeObservations(obs), s.now().UnixMilli(), e.seq)
+	w.touch(graphKey(e.Name))
+	return err
+}
+
+// DeleteEntities deletes the named entities and every relation that names
+// one of them, whether or not the entity exists. Names that match nothing
+// are not an error.
+func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChanges, error) {
+	if err := s.checkOpen(); err != nil {
+		return GraphChanges{}, err
+	}
+	if err := checkCount("entityNames", len(names)); err != nil {
+		return GraphChanges{}, err
+	}
+	var ch GraphChanges
+	err := s.write(ctx, func(w *writeTx) error {
+		ch = GraphChanges{}
+		for _, name := range names {
+			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_entities WHERE name = ?`, name)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			ch.Entities += int(n)
+			w.touch(graphKey(name))
+			// Two statements rather than one with OR, so that each uses
+			// its index.
+			for _, q := range []string{
+				`DELETE FROM graph_relations WHERE from_name = ?`,
+				`DELETE FROM graph_relations WHERE to_name = ?`,
+			} {
+				res, err := s.exec(ctx, w.tx, q, name)
+				if err != nil {
+					return err
+				}
+				n, _ := res.RowsAffected()
+				ch.Relations += int(n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return GraphChanges{}, fmt.Errorf("deleting entities: %w", err)
+	}
+	return ch, nil
+}
+
+// DeleteObservations removes the given observations from each named
+// entity. Entities or observations that do not exist are not an error.
+func (s *Store) DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error) {
+	if err := s.checkOpen(); err != nil {
+		return GraphChanges{}, err
+	}
+	if err := checkCount("deletions", len(dels)); err != nil {
+		return GraphChanges{}, err
+	}
+	var ch GraphChanges
+	err := s.write(ctx, func(w *writeTx) error {
+		ch = GraphChanges{}
+		for _, d := range dels {
+			e, err := s.entityForUpdate(ctx, w, d.EntityName)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			drop := make(map[string]struct{}, len(d.Observations))
+			for _, o := range d.Observations {
+				drop[o] = struct{}{}
+			}
+			kept := make([]string, 0, len(e.Observations))
+			for _, o := range e.Observations {
+				if _, ok := drop[o]; !ok {
+					kept = append(kept, o)
+				}
+			}
+			if removed := len(e.Observations) - len(kept); removed > 0 {
+				ch.Observations += removed
+				if err := s.setObservations(ctx, w, e, kept); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return GraphChanges{}, fmt.Errorf("deleting observations: %w", err)
+	}
+	return ch, nil
+}
+
+// DeleteRelations deletes the given relations. Relations that do not
+// exist are not an error.
+func (s *Store) DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error) {
+	if err := s.checkOpen(); err != nil {
+		return GraphChanges{}, err
+	}
+	if err := checkCount("relations", len(rs)); err != nil {
+		return GraphChanges{}, err
+	}
+	var ch GraphChanges
+	err := s.write(ctx, func(w *writeTx) error {
+		ch = GraphChanges{}
+		for _, r := range rs {
+			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_relations WHERE from_name = ? AND to_name = ? AND relation_type = ?`,
+				r.From, r.To, r.RelationType)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			ch.Relations += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return GraphChanges{}, fmt.Errorf("deleting relations: %w", err)
+	}
+	return ch, nil
+}
