@@ -1,5 +1,6 @@
 // Package mcpserver is pbatunnel's MCP server: the enhanced_memory,
-// code_analysis and performance_report tools over the official Go SDK,
+// knowledge-graph, code_analysis and performance_report tools over the
+// official Go SDK,
 // with every request timed into the monitor.
 package mcpserver
 
@@ -47,6 +48,10 @@ func New(opts Options) *mcp.Server {
 	}
 	if opts.Memory != nil {
 		add(ToolEnhancedMemory, func(s *mcp.Server) { addMemoryTool(s, opts.Memory) })
+		for _, name := range GraphTools {
+			tools[name] = true
+		}
+		addGraphTools(srv, opts.Memory)
 	}
 	if opts.Analyzer != nil {
 		add(ToolCodeAnalysis, func(s *mcp.Server) { addCodeAnalysisTool(s, opts.Analyzer) })
@@ -63,7 +68,7 @@ func New(opts Options) *mcp.Server {
 	return srv
 }
 
-const instructions = `pbatunnel keeps persistent memory for agents (enhanced_memory), analyses code under the allowed roots (code_analysis), and reports on its own performance (performance_report). Every call is measured; the dashboard shows them live.`
+const instructions = `pbatunnel keeps persistent memory for agents (enhanced_memory, and a knowledge graph of entities, observations and relations: create_entities, add_observations, search_nodes, open_nodes, read_graph…), analyses code under the allowed roots (code_analysis), and reports on its own performance (performance_report). Every call is measured; the dashboard shows them live.`
 
 // HTTPHandler serves srv over the Streamable HTTP transport, one session
 // per client.

@@ -99,7 +99,9 @@ func TestToolsListed(t *testing.T) {
 			t.Errorf("tool %s lacks a description or schema", tool.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "code_analysis,enhanced_memory,performance_report" {
+	want := "add_observations,code_analysis,create_entities,create_relations,delete_entities,delete_observations," +
+		"delete_relations,enhanced_memory,open_nodes,performance_report,read_graph,search_nodes"
+	if got := strings.Join(names, ","); got != want {
 		t.Errorf("tools %s", got)
 	}
 }

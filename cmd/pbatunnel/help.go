@@ -18,6 +18,8 @@ Commands:
   proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP)
   report         print or save the report of a running pbatunnel
   bench          load any MCP server with tool calls and print the numbers
+  memory import  merge a knowledge graph (server-memory's memory.jsonl) into the store
+  memory export  write the store's knowledge graph in that format
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
   version        print the version and the Go version it was built with
@@ -35,6 +37,13 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 	switch {
 	case len(args) == 0:
 		printUsage(stdout)
+		return nil
+	case len(args) == 2 && args[0] == "memory":
+		if args[1] != "import" && args[1] != "export" {
+			return &usageError{err: fmt.Errorf("unknown command \"memory %s\"", args[1])}
+		}
+		fs, _ := newMemoryFlags(args[1], stdout)
+		fs.Usage()
 		return nil
 	case len(args) == 2 && args[0] == "alerts":
 		switch args[1] {
@@ -54,6 +63,8 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 	switch args[0] {
 	case "alerts":
 		printAlertsUsage(stdout)
+	case "memory":
+		printMemoryUsage(stdout)
 	case "serve":
 		fs, _ := newServeFlags(stdout)
 		fs.Usage()

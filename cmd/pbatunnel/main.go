@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"report":  runReport,
 	"bench":   runBench,
 	"alerts":  runAlerts,
+	"memory":  runMemory,
 	"version": runVersion,
 	"help":    runHelp,
 }
@@ -32,6 +33,7 @@ var commands = map[string]command{
 // The first word alone runs the entry of commands, which explains them.
 var subcommands = map[string]map[string]command{
 	"alerts": {"check": runAlertsCheck, "test": runAlertsTest},
+	"memory": {"import": runMemoryImport, "export": runMemoryExport},
 }
 
 // run dispatches args to a subcommand and turns its result into the exit
