@@ -40,6 +40,11 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		}
 	}()
 
+	if p, ok := o.Workload.(Preparer); ok {
+		if err := prepare(ctx, o, sessions[0], p.Prepare()); err != nil {
+			return nil, err
+		}
+	}
 	if o.Warmup > 0 {
 		phase(ctx, ctx, o, sessions, o.Warmup, nil, o.Seed^0x5eed)
 	}
@@ -72,6 +77,31 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	close(done)
 	progress.Wait()
 	return st.summary(o, elapsed, ctx.Err() != nil), nil
+}
+
+// prepare makes the preparing calls, one at a time.
+func prepare(ctx context.Context, o Options, s *mcp.ClientSession, calls []Call) error {
+	for i, c := range calls {
+		callCtx, cancel := context.WithTimeout(ctx, o.Timeout)
+		res, err := s.CallTool(callCtx, &mcp.CallToolParams{Name: c.Tool, Arguments: c.Args})
+		cancel()
+		if err == nil && res.IsError {
+			err = fmt.Errorf("tool error: %s", resultText(res))
+		}
+		if err != nil {
+			return fmt.Errorf("preparing the workload, call %d of %d (%s): %w", i+1, len(calls), c.Tool, err)
+		}
+	}
+	return nil
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			return t.Text
+		}
+	}
+	return "(no text)"
 }
 
 // connect opens the sessions: one shared, or one per worker.

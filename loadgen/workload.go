@@ -291,16 +291,21 @@ var builtins = map[string]func(Vars) Call{
 
 // Builtins lists the names Builtin accepts.
 func Builtins() []string {
-	names := make([]string, 0, len(builtins))
+	names := make([]string, 0, len(builtins)+1)
 	for n := range builtins {
 		names = append(names, n)
 	}
+	names = append(names, "graph")
 	slices.Sort(names)
 	return names
 }
 
-// Builtin returns the named built-in workload.
+// Builtin returns the named built-in workload; "graph" is
+// GraphWorkload(DefaultGraphEntities).
 func Builtin(name string) (Workload, error) {
+	if name == "graph" {
+		return GraphWorkload(DefaultGraphEntities)
+	}
 	next, ok := builtins[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown workload %q: want one of %s", name, strings.Join(Builtins(), ", "))

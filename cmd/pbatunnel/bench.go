@@ -21,7 +21,7 @@ import (
 // benchFlags are the settings of "pbatunnel bench".
 type benchFlags struct {
 	url, tool, args, workload string
-	concurrency               int
+	concurrency, entities     int
 	duration                  time.Duration
 	count, warmup             int64
 	timeout                   time.Duration
@@ -36,6 +36,7 @@ func newBenchFlags(out io.Writer) (*flag.FlagSet, *benchFlags) {
 	fs.StringVar(&b.tool, "tool", "", "`name` of the tool to call")
 	fs.StringVar(&b.args, "args", "", "the tool's arguments, a `JSON` object; string values may hold {{n}}, {{worker}}, {{word}}, {{words:K}}")
 	fs.StringVar(&b.workload, "workload", "", "built-in `workload` instead of --tool: "+strings.Join(loadgen.Builtins(), ", "))
+	fs.IntVar(&b.entities, "entities", loadgen.DefaultGraphEntities, "`number` of entities the graph workload prepares before it is measured")
 	fs.IntVar(&b.concurrency, "concurrency", b.concurrency, "`number` of calls in flight at once")
 	fs.DurationVar(&b.duration, "duration", b.duration, "measure for this `duration` (unless --count)")
 	fs.Int64Var(&b.count, "count", 0, "measure this `number` of calls instead of a duration")
@@ -99,6 +100,8 @@ func benchConfig(args []string, stderr io.Writer) (*benchFlags, loadgen.Options,
 		return usage("want --tool or --workload, not both")
 	case given["args"] && b.tool == "":
 		return usage("--args goes with --tool")
+	case given["entities"] && b.workload != "graph":
+		return usage("--entities goes with --workload graph")
 	}
 	o := loadgen.Options{Concurrency: b.concurrency, Warmup: b.warmup, Timeout: b.timeout}
 	if given["count"] {
@@ -107,7 +110,11 @@ func benchConfig(args []string, stderr io.Writer) (*benchFlags, loadgen.Options,
 		o.Duration = b.duration
 	}
 	var err error
-	if b.workload != "" {
+	if b.workload == "graph" {
+		if o.Workload, err = loadgen.GraphWorkload(b.entities); err != nil {
+			return nil, o, &usageError{err: fmt.Errorf("--entities: %w", err)}
+		}
+	} else if b.workload != "" {
 		if o.Workload, err = loadgen.Builtin(b.workload); err != nil {
 			return nil, o, &usageError{err: fmt.Errorf("--workload: %w", err)}
 		}

@@ -18,6 +18,8 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bad args JSON", append([]string{"--tool", "echo", "--args", "{nope"}, cmd...), "--args"},
 		{"unknown placeholder", append([]string{"--tool", "echo", "--args", `{"a":"{{x}}"}`}, cmd...), "unknown placeholder"},
 		{"unknown workload", append([]string{"--workload", "nope"}, cmd...), "unknown workload"},
+		{"entities without graph", append([]string{"--workload", "memory-store", "--entities", "100"}, cmd...), "--entities goes with --workload graph"},
+		{"tiny graph", append([]string{"--workload", "graph", "--entities", "3"}, cmd...), "at least 10 entities"},
 		{"count and duration", append([]string{"--workload", "memory-store", "--count", "5", "--duration", "1s"}, cmd...), "exclusive"},
 		{"no workload", cmd, "--workload"},
 		{"tool and workload", append([]string{"--tool", "x", "--workload", "memory-store"}, cmd...), "not both"},
@@ -49,6 +51,7 @@ func TestBenchServeStdio(t *testing.T) {
 		args []string
 	}{
 		{"memory-store json", []string{"--count", "20", "--workload", "memory-store", "--json"}},
+		{"graph json", []string{"--count", "20", "--workload", "graph", "--entities", "200", "--concurrency", "2", "--json"}},
 		{"tool args concurrent", []string{"--count", "20", "--concurrency", "4", "--warmup", "2", "--json", "--tool", "enhanced_memory",
 			"--args", `{"operation":"store","content":"note {{n}} by {{worker}}: {{words:4}}"}`}},
 	} {
