@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -87,7 +89,49 @@ type (
 	GraphOutput = memory.GraphPage
 )
 
+// GraphResourceURI is the resource that holds the whole knowledge graph,
+// as the reference server names it. A client may subscribe to it and is
+// notified after every change made through this server's tools (changes
+// by another process sharing the store are not announced).
+const GraphResourceURI = "memory://knowledge-graph"
+
+// subscribeGraph and unsubscribeGraph accept subscriptions to the graph
+// resource only; the SDK keeps track of who subscribed.
+func subscribeGraph(_ context.Context, req *mcp.SubscribeRequest) error {
+	return checkSubscribable(req.Params.URI)
+}
+
+func unsubscribeGraph(_ context.Context, req *mcp.UnsubscribeRequest) error {
+	return checkSubscribable(req.Params.URI)
+}
+
+func checkSubscribable(uri string) error {
+	if uri != GraphResourceURI {
+		return fmt.Errorf("cannot subscribe to %q: only %s announces changes", uri, GraphResourceURI)
+	}
+	return nil
+}
+
 func addGraphTools(s *mcp.Server, store *memory.Store) {
+	s.AddResource(&mcp.Resource{
+		URI: GraphResourceURI, Name: "knowledge-graph", Title: "Knowledge graph", MIMEType: "application/json",
+		Description: "Every entity and relation of the knowledge graph, as read_graph returns them.",
+	}, func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		p, err := store.ReadGraph(ctx, memory.GraphQuery{})
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(p.Graph)
+		if err != nil {
+			return nil, err
+		}
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "application/json", Text: string(b)}}}, nil
+	})
+	// changed tells the graph's subscribers; a failure to reach one is
+	// the SDK's to log, not the tool call's.
+	changed := func(ctx context.Context) {
+		_ = s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: GraphResourceURI})
+	}
 	writes := func(destructive bool) *mcp.ToolAnnotations {
 		return &mcp.ToolAnnotations{DestructiveHint: ptr(destructive), IdempotentHint: destructive, OpenWorldHint: ptr(false)}
 	}
@@ -101,6 +145,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		if err != nil {
 			return nil, nil, err
 		}
+		changed(ctx)
 		return nil, &CreateEntitiesOutput{Entities: es}, nil
 	})
 
@@ -112,6 +157,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		if err != nil {
 			return nil, nil, err
 		}
+		changed(ctx)
 		return nil, &CreateRelationsOutput{Relations: rs}, nil
 	})
 
@@ -123,6 +169,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		if err != nil {
 			return nil, nil, err
 		}
+		changed(ctx)
 		return nil, &AddObservationsOutput{Results: rs}, nil
 	})
 
@@ -131,7 +178,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		Description: "Remove entities from the knowledge graph by name, together with every relation that names them. Names that match nothing are ignored.",
 	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DeleteEntitiesInput) (*mcp.CallToolResult, *DeleteOutput, error) {
 		ch, err := store.DeleteEntities(ctx, in.EntityNames)
-		return deleted(ch, err, "Entities deleted successfully")
+		return deleted(ctx, changed, ch, err, "Entities deleted successfully")
 	})
 
 	mcp.AddTool(s, &mcp.Tool{
@@ -139,7 +186,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		Description: "Remove given observations from entities of the knowledge graph. Entities or observations that do not exist are ignored.",
 	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DeleteObservationsInput) (*mcp.CallToolResult, *DeleteOutput, error) {
 		ch, err := store.DeleteObservations(ctx, in.Deletions)
-		return deleted(ch, err, "Observations deleted successfully")
+		return deleted(ctx, changed, ch, err, "Observations deleted successfully")
 	})
 
 	mcp.AddTool(s, &mcp.Tool{
@@ -147,7 +194,7 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 		Description: "Remove relations from the knowledge graph, matched on from, to and relationType. Relations that do not exist are ignored.",
 	}, func(ctx context.Context, _ *mcp.CallToolRequest, in DeleteRelationsInput) (*mcp.CallToolResult, *DeleteOutput, error) {
 		ch, err := store.DeleteRelations(ctx, in.Relations)
-		return deleted(ch, err, "Relations deleted successfully")
+		return deleted(ctx, changed, ch, err, "Relations deleted successfully")
 	})
 
 	mcp.AddTool(s, &mcp.Tool{
@@ -184,9 +231,10 @@ func addGraphTools(s *mcp.Server, store *memory.Store) {
 	})
 }
 
-func deleted(ch memory.GraphChanges, err error, msg string) (*mcp.CallToolResult, *DeleteOutput, error) {
+func deleted(ctx context.Context, changed func(context.Context), ch memory.GraphChanges, err error, msg string) (*mcp.CallToolResult, *DeleteOutput, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	changed(ctx)
 	return nil, &DeleteOutput{Success: true, Message: msg, Deleted: ch}, nil
 }

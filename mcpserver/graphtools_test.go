@@ -3,11 +3,16 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
+	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -97,5 +102,58 @@ func TestGraphTools(t *testing.T) {
 	}
 	if g := rep.Gauges[monitor.GaugeMemoryEntries]; !g.OK || g.Value != 1 {
 		t.Errorf("%s = %+v; want the one entity left", monitor.GaugeMemoryEntries, g)
+	}
+}
+
+// The graph is a resource too; a subscriber hears of each change.
+func TestGraphResource(t *testing.T) {
+	ctx := context.Background()
+	m := monitor.New(monitor.Options{DisableSystem: true})
+	store, err := memory.Open(ctx, memory.Options{Path: filepath.Join(t.TempDir(), "memory.db"), Monitor: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	srv := mcpserver.New(mcpserver.Options{Monitor: m, Memory: store})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := make(chan string, 8)
+	client := mcp.NewClient(&mcp.Implementation{Name: "sub", Version: "1"}, &mcp.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, req *mcp.ResourceUpdatedNotificationRequest) {
+			updated <- req.Params.URI
+		},
+	})
+	cs, err := client.Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cs.Close(); ss.Wait() }()
+
+	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: mcpserver.GraphResourceURI}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "create_entities", Arguments: map[string]any{
+		"entities": []any{map[string]any{"name": "Ada", "entityType": "person", "observations": []any{}}},
+	}})
+	if err != nil || res.IsError {
+		t.Fatalf("create_entities: %v %+v", err, res)
+	}
+	select {
+	case uri := <-updated:
+		if uri != mcpserver.GraphResourceURI {
+			t.Errorf("update of %q", uri)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resources/updated notification after create_entities")
+	}
+	rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: mcpserver.GraphResourceURI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Contents) != 1 || rr.Contents[0].Text != `{"entities":[{"name":"Ada","entityType":"person","observations":[]}],"relations":[]}` {
+		t.Errorf("resource contents %+v", rr.Contents)
 	}
 }

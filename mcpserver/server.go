@@ -37,10 +37,11 @@ func New(opts Options) *mcp.Server {
 	if opts.Version == "" {
 		opts.Version = "devel"
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: Name, Title: "pbatunnel: monitored MCP server", Version: opts.Version}, &mcp.ServerOptions{
-		Logger:       opts.Logger,
-		Instructions: instructions,
-	})
+	so := &mcp.ServerOptions{Logger: opts.Logger, Instructions: instructions}
+	if opts.Memory != nil {
+		so.SubscribeHandler, so.UnsubscribeHandler = subscribeGraph, unsubscribeGraph
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: Name, Title: "pbatunnel: monitored MCP server", Version: opts.Version}, so)
 	tools := map[string]bool{}
 	add := func(name string, register func(*mcp.Server)) {
 		tools[name] = true
