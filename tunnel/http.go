@@ -27,7 +27,9 @@ const (
 // HTTPOptions configure an HTTP tunnel. The zero value is a good default.
 type HTTPOptions struct {
 	// Transport makes the requests to the server. Default: a clone of
-	// http.DefaultTransport.
+	// http.DefaultTransport, and, for an http:// server reached without a
+	// proxy, the tunnel's own HTTP/1.1 connections for the endpoint's
+	// POSTs (see HTTP). A Transport set here makes every request.
 	Transport http.RoundTripper
 	// MaxBodySize bounds a request body (larger ones are refused with 413
 	// and a JSON-RPC error) and the part of a response body or event that
@@ -47,11 +49,24 @@ type HTTPOptions struct {
 //
 // POST bodies (a message or a batch) are read whole, up to MaxBodySize, and
 // forwarded; responses, JSON or an event stream, are streamed through as
-// they arrive, each event flushed at once, and read as they pass. GET
-// streams and DELETE are forwarded, with every header (Mcp-Session-Id,
-// MCP-Protocol-Version, Last-Event-ID, Authorization) both ways. A
-// request's time runs from the arrival of its POST to the passing of its
+// they arrive and read as they pass. An event is flushed to the client as
+// soon as the tunnel has nothing more from the server to send with it, so
+// none waits for the next. GET streams and DELETE are forwarded, with
+// every header (Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID,
+// Authorization) both ways, except those that concern one connection only
+// (hop-by-hop), the client's Forwarded and X-Forwarded-*, and, on the
+// endpoint, Accept-Encoding.
+// A request's time runs from the arrival of its POST to the passing of its
 // response. Safe for concurrent use.
+//
+// With the default Transport and an http:// server, a POST to the
+// endpoint of up to 64 KiB, without a query or an Expect or Upgrade
+// header, goes on the tunnel's own kept-alive HTTP/1.1 connections: the
+// handler writes the request and reads the response itself, which saves
+// the hand-offs between goroutines that http.Transport makes per request.
+// The bytes sent and the errors given are those of http.Transport; a POST
+// is sent again only if none of it reached the server. Every other request
+// goes through httputil.ReverseProxy and the Transport.
 type HTTP struct {
 	target   *url.URL // the server's origin
 	endpoint string   // the MCP endpoint's path
@@ -60,6 +75,12 @@ type HTTP struct {
 	log      *slog.Logger
 	info     infoState
 	proxy    *httputil.ReverseProxy
+	// h1 sends the endpoint's POSTs when the server is plain HTTP and the
+	// Transport is the tunnel's own (post); nil otherwise.
+	h1 *h1Client
+	// countLarge counts a body or event too large to interpret; made
+	// once, not per response.
+	countLarge func()
 	// s2c holds the server's requests to the client, keyed by session and
 	// id, until the client POSTs the answer.
 	s2c pendingTable
@@ -87,7 +108,15 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	var h1 *h1Client
 	if opts.Transport == nil {
+		if u.Scheme == "http" && h1Supported && !viaProxy(u) {
+			// The path is the endpoint's, as the ReverseProxy sends it;
+			// the query, if any, is the client's. An endpoint that
+			// Request.Write refuses is left to the Transport, which will
+			// refuse it too.
+			h1, _ = newH1Client(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath})
+		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// The tunnel must read the responses; see rewrite.
 		t.DisableCompression = true
@@ -107,7 +136,9 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		maxBody:  opts.MaxBodySize,
 		meters:   mt,
 		log:      opts.Logger,
+		h1:       h1,
 	}
+	h.countLarge = mt.oversized.Inc
 	h.proxy = &httputil.ReverseProxy{
 		Rewrite:   h.rewrite,
 		Transport: opts.Transport,
@@ -118,7 +149,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		// on every response.
 		FlushInterval:  0,
 		ModifyResponse: h.modifyResponse,
-		ErrorHandler:   h.proxyError,
+		ErrorHandler:   h.reverseProxyError,
 		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 		BufferPool:     copyBuffers{},
 	}
@@ -134,10 +165,11 @@ func (h *HTTP) Info() Info { return h.info.get() }
 // exchange is one HTTP request to the endpoint and its response.
 type exchange struct {
 	start   time.Time
-	session string          // Mcp-Session-Id, from the request or the response
-	calls   map[string]call // the POST's requests awaiting their response
-	status  int             // the server's HTTP status, 0 without one
-	failed  error           // the server could not be reached
+	session string  // Mcp-Session-Id, from the request or the response
+	calls   callSet // the POST's requests awaiting their response
+	status  int     // the server's HTTP status, 0 without one
+	stream  bool    // the response is an event stream
+	failed  error   // the server could not be reached
 }
 
 type exchangeKey struct{}
@@ -162,6 +194,11 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.fromClient(ex, body)
+		if h.lean(r, len(body)) {
+			defer h.settle(r.Context(), ex)
+			h.post(w, r, ex, body)
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -184,33 +221,49 @@ func (h *HTTP) rewrite(pr *httputil.ProxyRequest) {
 	if pr.In.URL.EscapedPath() == h.endpoint {
 		pr.Out.Header.Del("Accept-Encoding")
 	}
+	if pr.In.GetBody != nil {
+		// A body the Transport knows to be in memory goes out in one write
+		// with the headers; the ReverseProxy's wrapping of it would make
+		// two.
+		pr.Out.Body, _ = pr.In.GetBody()
+	}
 }
 
 func (h *HTTP) modifyResponse(res *http.Response) error {
-	ex, _ := res.Request.Context().Value(exchangeKey{}).(*exchange)
-	if ex == nil {
-		return nil
+	if ex, _ := res.Request.Context().Value(exchangeKey{}).(*exchange); ex != nil {
+		h.tap(ex, res)
 	}
+	return nil
+}
+
+// tap notes the server's answer to an exchange and sets its body to be
+// interpreted as it passes.
+func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	h.setUp(true, nil)
 	ex.status = res.StatusCode
 	if ex.session == "" {
 		ex.session = res.Header.Get(headerSession)
 	}
 	ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	large := func() { h.meters.oversized.Inc() }
 	switch ct {
 	case "text/event-stream":
-		res.Body = &sseTap{body: res.Body, max: h.maxBody, onEvent: func(data []byte) { h.fromServer(ex, data) }, onLarge: large}
+		ex.stream = true
+		res.Body = &sseTap{body: res.Body, max: h.maxBody, onEvent: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
 	case "application/json":
-		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: large}
+		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
 	}
-	return nil
+}
+
+// reverseProxyError is the ReverseProxy's ErrorHandler.
+func (h *HTTP) reverseProxyError(w http.ResponseWriter, r *http.Request, err error) {
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	h.proxyError(w, r, ex, err)
 }
 
 // proxyError answers a request the server could not be asked, with the
-// JSON-RPC error a client can show.
-func (h *HTTP) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	if ex, _ := r.Context().Value(exchangeKey{}).(*exchange); ex != nil {
+// JSON-RPC error a client can show. ex is nil off the endpoint.
+func (h *HTTP) proxyError(w http.ResponseWriter, r *http.Request, ex *exchange, err error) {
+	if ex != nil {
 		ex.failed = err
 	}
 	if r.Context().Err() != nil {
@@ -250,14 +303,11 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 		m := &msgs[i]
 		switch m.kind() {
 		case kindRequest:
-			if ex.calls == nil {
-				ex.calls = map[string]call{}
-			}
 			c := call{method: m.Method, start: ex.start}
 			if m.Method == monitor.MethodToolsCall {
 				c.tool = m.toolName()
 			}
-			ex.calls[string(m.ID)] = c
+			ex.calls.add(m.ID, c)
 		case kindNotification:
 			h.meters.clientNotes.Inc()
 		case kindResponse:
@@ -291,12 +341,11 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 		case kindNotification:
 			h.meters.serverNotes.Inc()
 		case kindResponse:
-			c, ok := ex.calls[string(m.ID)]
+			c, ok := ex.calls.take(m.ID)
 			if !ok {
 				h.meters.unmatched.Inc()
 				continue
 			}
-			delete(ex.calls, string(m.ID))
 			if c.method == "initialize" && m.hasResult {
 				h.initialized(m)
 			}
@@ -308,7 +357,7 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 // settle records the requests of an exchange that got no response, with
 // the reason as error type.
 func (h *HTTP) settle(ctx context.Context, ex *exchange) {
-	if len(ex.calls) == 0 {
+	if ex.calls.len() == 0 {
 		return
 	}
 	errType := ErrorTypeNoResponse
@@ -321,9 +370,7 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 		errType = errorTypeHTTP(ex.status)
 	}
 	now := time.Now()
-	for _, c := range ex.calls {
-		h.meters.record(&c, now.Sub(c.start), errType)
-	}
+	ex.calls.each(func(c *call) { h.meters.record(c, now.Sub(c.start), errType) })
 }
 
 func (h *HTTP) initialized(m *message) {
@@ -360,3 +407,14 @@ var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
 func (copyBuffers) Get() []byte  { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
 func (copyBuffers) Put(b []byte) { copyBufferPool.Put((*[32 << 10]byte)(b[:32<<10])) }
+
+// errUnaskedUpgrade is a server's switch of protocols no one asked for.
+var errUnaskedUpgrade = errors.New("server switched protocols unasked")
+
+// viaProxy reports whether the Transport would reach u through an HTTP
+// proxy named in the environment: h1Client does not, so it is used only
+// when the server is reached directly.
+func viaProxy(u *url.URL) bool {
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	return err != nil || p != nil
+}
