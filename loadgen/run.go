@@ -24,7 +24,9 @@ var ErrOptions = errors.New("invalid options")
 
 // Run loads opts.Target with opts.Workload and returns what it measured.
 // When ctx ends early, Run stops the calls in flight and returns the
-// summary of those completed, marked Interrupted, with a nil error.
+// summary of those completed, marked Interrupted, with a nil error. A
+// worker whose session's connection closes stops, and the summary says so
+// in ConnectionLost: a server that died is not measured further.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -45,8 +47,12 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return nil, err
 		}
 	}
+	var lost firstError
 	if o.Warmup > 0 {
-		phase(ctx, ctx, o, sessions, o.Warmup, nil, o.Seed^0x5eed)
+		phase(ctx, ctx, o, sessions, o.Warmup, nil, &lost, o.Seed^0x5eed)
+		if err := lost.get(); err != nil {
+			return nil, fmt.Errorf("during the warm-up: %w", err)
+		}
 	}
 	st := newStats()
 	issue, stopIssuing := ctx, context.CancelFunc(func() {})
@@ -72,11 +78,35 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			}
 		})
 	}
-	phase(ctx, issue, o, sessions, o.Count, st, o.Seed)
+	phase(ctx, issue, o, sessions, o.Count, st, &lost, o.Seed)
 	elapsed := time.Since(start)
 	close(done)
 	progress.Wait()
-	return st.summary(o, elapsed, ctx.Err() != nil), nil
+	sum := st.summary(o, elapsed, ctx.Err() != nil)
+	if err := lost.get(); err != nil {
+		sum.ConnectionLost = err.Error()
+	}
+	return sum, nil
+}
+
+// firstError keeps the first error set. Safe for concurrent use.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // prepare makes the preparing calls, one at a time.
@@ -129,7 +159,7 @@ func connect(ctx context.Context, o Options) ([]*mcp.ClientSession, error) {
 // limit) or issue ends, recording into st when it is not nil. Calls run
 // under ctx, so that those in flight when issue ends still complete and
 // count, while the end of ctx cuts them short.
-func phase(ctx, issue context.Context, o Options, sessions []*mcp.ClientSession, limit int64, st *stats, seed uint64) {
+func phase(ctx, issue context.Context, o Options, sessions []*mcp.ClientSession, limit int64, st *stats, lost *firstError, seed uint64) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range o.Concurrency {
@@ -153,6 +183,12 @@ func phase(ctx, issue context.Context, o Options, sessions []*mcp.ClientSession,
 				}
 				if st != nil {
 					st.record(d, kind)
+				}
+				if errors.Is(err, mcp.ErrConnectionClosed) {
+					// The session is gone: every further call on it would
+					// fail at once and swamp the figures with errors.
+					lost.set(err)
+					return
 				}
 			}
 		})

@@ -316,3 +316,46 @@ func TestRunProgress(t *testing.T) {
 		t.Errorf("last snapshot %+v, summary calls %d", last, sum.Calls)
 	}
 }
+
+// dieAfter calls echo, and at call n the server's session closes.
+type dieAfter struct{ n int64 }
+
+func (dieAfter) Name() string { return "die-after" }
+func (w dieAfter) Next(v Vars) Call {
+	if v.N == w.n {
+		return Call{Tool: "die", Args: map[string]any{}}
+	}
+	return Call{Tool: "echo", Args: map[string]any{}}
+}
+
+// A session whose connection closes mid-run stops its worker: the run
+// ends with what it measured and says why, instead of failing fast until
+// its duration is over.
+func TestRunStopsWhenTheConnectionCloses(t *testing.T) {
+	ts := newTestServer()
+	srv := ts.server()
+	mcp.AddTool(srv, &mcp.Tool{Name: "die"}, func(_ context.Context, req *mcp.CallToolRequest, _ map[string]any) (*mcp.CallToolResult, any, error) {
+		go req.Session.Close()
+		return &mcp.CallToolResult{}, nil, nil
+	})
+	target := Target{Name: "memory", NewTransport: func() mcp.Transport {
+		ct, st := mcp.NewInMemoryTransports()
+		if _, err := srv.Connect(t.Context(), st, nil); err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}}
+	start := time.Now()
+	sum, err := Run(t.Context(), Options{Target: target, Workload: dieAfter{n: 6}, Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v after the connection closed", d)
+	}
+	// The call in flight as the connection goes may fail otherwise
+	// first; the one after it finds the connection closed.
+	if tr := sum.Errors[ErrTransport]; sum.ConnectionLost == "" || tr < 1 || tr > 2 || sum.Calls != 6+tr || sum.Interrupted {
+		t.Errorf("summary %+v; want 6 calls, then 1 or 2 transport errors and the connection lost", sum)
+	}
+}

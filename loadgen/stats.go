@@ -135,6 +135,9 @@ type Summary struct {
 	ErrorCount int64 `json:"error_count"`
 	// Interrupted is set when the context ended the run early.
 	Interrupted bool `json:"interrupted"`
+	// ConnectionLost, when set, says how a session's connection closed
+	// during the run; the workers on it stopped there.
+	ConnectionLost string `json:"connection_lost,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

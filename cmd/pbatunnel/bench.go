@@ -167,10 +167,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if b.json {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(sum)
+		err = json.NewEncoder(stdout).Encode(sum)
+	} else {
+		err = writeBenchSummary(stdout, sum)
 	}
-	return writeBenchSummary(stdout, sum)
+	if err == nil && sum.ConnectionLost != "" {
+		// The figures are printed, but a run cut short by a dead server
+		// is not a completed one.
+		err = fmt.Errorf("the server's connection closed during the run: %s", sum.ConnectionLost)
+	}
+	return err
 }
 
 func fmtMS(d time.Duration) string {
@@ -193,6 +199,9 @@ func writeBenchSummary(w io.Writer, s *loadgen.Summary) error {
 	fmt.Fprintf(&b, "errors:       %d\n", s.ErrorCount)
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		fmt.Fprintf(&b, "  %-12s %d\n", k, s.Errors[k])
+	}
+	if s.ConnectionLost != "" {
+		fmt.Fprintf(&b, "stopped:      the connection closed (%s)\n", s.ConnectionLost)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

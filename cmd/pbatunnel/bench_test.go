@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 func TestBenchUsageErrors(t *testing.T) {
@@ -92,5 +95,22 @@ func TestBenchTextSummary(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// A server that dies during a --duration run ends the run: the summary is
+// printed with the reason, and the exit status says the run did not
+// complete.
+func TestBenchServerDies(t *testing.T) {
+	clearEnv(t)
+	timeout := testenv.Require(t, "timeout")
+	start := time.Now()
+	code, stdout, stderr := runCmd(t, "bench", "--duration", "2m", "--workload", "memory-store", "--",
+		timeout, "3", binary(t), "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("bench ran %v after its server died", d)
+	}
+	if code != 1 || !strings.Contains(stdout, "stopped:      the connection closed") || !strings.Contains(stderr, "connection closed during the run") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
