@@ -46,6 +46,17 @@ func sentence(r *rand.Rand, n int) string {
 
 var fixtures sync.Map // entries → database path, built once per run
 
+// TestMain removes the benchmark fixtures, which outlive single
+// benchmarks and would otherwise stay in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fixtures.Range(func(_, path any) bool {
+		os.RemoveAll(filepath.Dir(path.(string)))
+		return true
+	})
+	os.Exit(code)
+}
+
 // fixtureDB returns a database holding n entries, built once per run with
 // four writers.
 func fixtureDB(b *testing.B, n int) string {
