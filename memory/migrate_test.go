@@ -50,7 +50,7 @@ func TestOpenAgainAndPragmas(t *testing.T) {
 		if want := latestSchema(t); err != nil || v != want {
 			t.Errorf("schema version %d, %v; want %d", v, err, want)
 		}
-		for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "5000"} {
+		for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "30000"} {
 			var got string
 			if err := s.queryRow(ctx, s.db, "PRAGMA "+pragma, nil, &got); err != nil || got != want {
 				t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)

@@ -22,7 +22,7 @@ import (
 const (
 	DefaultCacheSize     = 1024
 	DefaultSweepInterval = time.Minute
-	DefaultBusyTimeout   = 5 * time.Second
+	DefaultBusyTimeout   = 30 * time.Second
 )
 
 // Options configure a Store. Only Path is required; the zero value of every
@@ -43,7 +43,12 @@ type Options struct {
 	// Expired entries are invisible to every read before they are swept.
 	SweepInterval time.Duration
 	// BusyTimeout is how long a statement waits for a lock another process
-	// holds before giving up. Default 5 s.
+	// holds before giving up. Default 30 s: SQLite hands its write lock to
+	// no one in particular, and a process whose writers follow each other
+	// without a pause can keep another's writer waiting for seconds (5 s
+	// was seen in a test of two processes writing flat out on two busy
+	// cores). A write that waits longer fails with the error, and changes
+	// nothing.
 	BusyTimeout time.Duration
 
 	// now is the clock; tests replace it.
