@@ -172,15 +172,7 @@ func (s *Store) setObservations(ctx context.Context, w *writeTx, e graphEntity, 
 // one of them, whether or not the entity exists. Names that match nothing
 // are not an error.
 func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChanges, error) {
-	if err := s.checkOpen(); err != nil {
-		return GraphChanges{}, err
-	}
-	if err := checkCount("entityNames", len(names)); err != nil {
-		return GraphChanges{}, err
-	}
-	var ch GraphChanges
-	err := s.write(ctx, func(w *writeTx) error {
-		ch = GraphChanges{}
+	return s.graphDelete(ctx, "entities", "entityNames", len(names), func(w *writeTx, ch *GraphChanges) error {
 		for _, name := range names {
 			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_entities WHERE name = ?`, name)
 			if err != nil {
@@ -205,8 +197,24 @@ func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChange
 		}
 		return nil
 	})
+}
+
+// graphDelete runs one of the deletions: field and n are the argument
+// checked against MaxGraphItems, what names the deletion in errors.
+func (s *Store) graphDelete(ctx context.Context, what, field string, n int, fn func(w *writeTx, ch *GraphChanges) error) (GraphChanges, error) {
+	if err := s.checkOpen(); err != nil {
+		return GraphChanges{}, err
+	}
+	if err := checkCount(field, n); err != nil {
+		return GraphChanges{}, err
+	}
+	var ch GraphChanges
+	err := s.write(ctx, func(w *writeTx) error {
+		ch = GraphChanges{} // fn may run again after SQLITE_BUSY
+		return fn(w, &ch)
+	})
 	if err != nil {
-		return GraphChanges{}, fmt.Errorf("deleting entities: %w", err)
+		return GraphChanges{}, fmt.Errorf("deleting %s: %w", what, err)
 	}
 	return ch, nil
 }
@@ -214,15 +222,7 @@ func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChange
 // DeleteObservations removes the given observations from each named
 // entity. Entities or observations that do not exist are not an error.
 func (s *Store) DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error) {
-	if err := s.checkOpen(); err != nil {
-		return GraphChanges{}, err
-	}
-	if err := checkCount("deletions", len(dels)); err != nil {
-		return GraphChanges{}, err
-	}
-	var ch GraphChanges
-	err := s.write(ctx, func(w *writeTx) error {
-		ch = GraphChanges{}
+	return s.graphDelete(ctx, "observations", "deletions", len(dels), func(w *writeTx, ch *GraphChanges) error {
 		for _, d := range dels {
 			e, err := s.entityForUpdate(ctx, w, d.EntityName)
 			if errors.Is(err, ErrNotFound) {
@@ -250,24 +250,12 @@ func (s *Store) DeleteObservations(ctx context.Context, dels []ObservationDeleti
 		}
 		return nil
 	})
-	if err != nil {
-		return GraphChanges{}, fmt.Errorf("deleting observations: %w", err)
-	}
-	return ch, nil
 }
 
 // DeleteRelations deletes the given relations. Relations that do not
 // exist are not an error.
 func (s *Store) DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error) {
-	if err := s.checkOpen(); err != nil {
-		return GraphChanges{}, err
-	}
-	if err := checkCount("relations", len(rs)); err != nil {
-		return GraphChanges{}, err
-	}
-	var ch GraphChanges
-	err := s.write(ctx, func(w *writeTx) error {
-		ch = GraphChanges{}
+	return s.graphDelete(ctx, "relations", "relations", len(rs), func(w *writeTx, ch *GraphChanges) error {
 		for _, r := range rs {
 			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_relations WHERE from_name = ? AND to_name = ? AND relation_type = ?`,
 				r.From, r.To, r.RelationType)
@@ -279,8 +267,4 @@ func (s *Store) DeleteRelations(ctx context.Context, rs []Relation) (GraphChange
 		}
 		return nil
 	})
-	if err != nil {
-		return GraphChanges{}, fmt.Errorf("deleting relations: %w", err)
-	}
-	return ch, nil
 }
