@@ -6,10 +6,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -49,6 +52,9 @@ func serveBenchRole() {
 	role := os.Getenv(envBenchRole)
 	if role == "" {
 		return
+	}
+	if role == "stdio-relay" {
+		os.Exit(relayStdio())
 	}
 	if role == "stdio-proxy" {
 		path, env := tunneltest.Command()
@@ -92,6 +98,18 @@ func benchHandler(role, upstream string) (http.Handler, error) {
 		}), nil
 	case "proxy":
 		return tunnel.NewHTTP(newMonitor(), upstream, tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler)})
+	case "relay":
+		// The floor: a reverse proxy that forwards and measures nothing.
+		u, err := url.Parse(upstream)
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = t.MaxIdleConns
+		rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+		rp.Transport, rp.FlushInterval = t, -1
+		rp.ErrorLog = log.New(io.Discard, "", 0)
+		return rp, nil
 	}
 	return nil, fmt.Errorf("no benchmark role %q", role)
 }
@@ -121,6 +139,31 @@ func startBenchProcess(b *testing.B, role string, env ...string) string {
 		b.Fatalf("starting the %s process: %v", role, err)
 	}
 	return strings.TrimSpace(line)
+}
+
+// relayStdio is the floor of a stdio tunnel: a process between client and
+// server that copies bytes both ways and reads none of them.
+func relayStdio() int {
+	path, env := tunneltest.Command()
+	cmd := exec.Command(path)
+	cmd.Env, cmd.Stderr = env, os.Stderr
+	in, err := cmd.StdinPipe()
+	if err == nil {
+		var out io.ReadCloser
+		if out, err = cmd.StdoutPipe(); err == nil {
+			if err = cmd.Start(); err == nil {
+				go io.Copy(os.Stdout, out)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	io.Copy(in, os.Stdin)
+	in.Close()
+	cmd.Wait()
+	return 0
 }
 
 // benchPair returns a server's endpoint and a tunnel's in front of it,
@@ -245,5 +288,48 @@ func BenchmarkHTTPRawRoundTrip(b *testing.B) {
 			}
 		}
 		compareRoundTrips(b, post(d), post(p))
+	})
+}
+
+// BenchmarkHTTPRelayFloor is BenchmarkHTTPRoundTrip and
+// BenchmarkHTTPThroughput through httputil.ReverseProxy measuring nothing,
+// each process on its own: what any HTTP proxy process costs on this
+// machine, the floor under the tunnel's figures.
+func BenchmarkHTTPRelayFloor(b *testing.B) {
+	up := startBenchProcess(b, "mcp") + "/mcp"
+	relay := startBenchProcess(b, "relay", envBenchUpstream+"="+up) + "/mcp"
+	direct, relayed := connectHTTP(b, up), connectHTTP(b, relay)
+	ctx := context.Background()
+	b.Run("round-trip", func(b *testing.B) {
+		call := func(cs *mcp.ClientSession) func() {
+			return func() {
+				if _, err := cs.CallTool(ctx, echoParams); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		compareRoundTrips(b, call(direct), call(relayed))
+	})
+	b.Run("throughput", func(b *testing.B) {
+		const workers = 16
+		parallel := func(cs *mcp.ClientSession) func(n int) {
+			return func(n int) {
+				var left atomic.Int64
+				left.Store(int64(n))
+				var wg sync.WaitGroup
+				for range workers {
+					wg.Go(func() {
+						for left.Add(-1) >= 0 {
+							if _, err := cs.CallTool(ctx, echoParams); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+			}
+		}
+		compareThroughput(b, 100, parallel(direct), parallel(relayed))
 	})
 }

@@ -70,27 +70,7 @@ func connectDirect(b *testing.B) *lineConn {
 // MCP client is.
 func connectProxied(b *testing.B, own bool) *lineConn {
 	if own {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envBenchRole+"=stdio-proxy")
-		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() {
-			in.Close()
-			cmd.Wait()
-		})
-		c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
-		c.initialize(b)
-		return c
+		return connectRole(b, "stdio-proxy")
 	}
 	path, env := tunneltest.Command()
 	inR, inW, err := os.Pipe()
@@ -124,6 +104,32 @@ func connectProxied(b *testing.B, own bool) *lineConn {
 	return c
 }
 
+// connectRole runs this binary as role in front of the fake server, the
+// benchmark its client over OS pipes.
+func connectRole(b *testing.B, role string) *lineConn {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envBenchRole+"="+role)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
+	c.initialize(b)
+	return c
+}
+
 var echoCall = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")
 
 // BenchmarkStdioRoundTrip times one tools/call at a time, alternately
@@ -132,11 +138,18 @@ var echoCall = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"
 // percentile of each and the median's overhead. See setups for the two
 // set-ups.
 func BenchmarkStdioRoundTrip(b *testing.B) {
-	setups(b, func(b *testing.B, own bool) {
-		direct, proxied := connectDirect(b), connectProxied(b, own)
+	roundTrips := func(b *testing.B, direct, proxied *lineConn) {
 		compareRoundTrips(b,
 			func() { direct.send(b, echoCall); direct.recv(b) },
 			func() { proxied.send(b, echoCall); proxied.recv(b) })
+	}
+	setups(b, func(b *testing.B, own bool) {
+		roundTrips(b, connectDirect(b), connectProxied(b, own))
+	})
+	// The floor under the own-process figures: a process that copies the
+	// bytes both ways and reads none of them.
+	b.Run("relay-floor", func(b *testing.B) {
+		roundTrips(b, connectDirect(b), connectRole(b, "stdio-relay"))
 	})
 }
 
@@ -166,6 +179,11 @@ func BenchmarkStdioThroughput(b *testing.B) {
 	}
 	setups(b, func(b *testing.B, own bool) {
 		compareThroughput(b, 1000, pipelined(connectDirect(b)), pipelined(connectProxied(b, own)))
+	})
+	// The floor under the own-process figures: a process that copies the
+	// bytes both ways and reads none of them.
+	b.Run("relay-floor", func(b *testing.B) {
+		compareThroughput(b, 1000, pipelined(connectDirect(b)), pipelined(connectRole(b, "stdio-relay")))
 	})
 }
 

@@ -44,5 +44,28 @@ func tunnelRow(ctx context.Context, e *env) ([]line, error) {
 			throughput("BenchmarkHTTPThroughput", "HTTP, go-sdk, 16 clients"),
 		)
 	}
+	// The floors: a process between client and server that copies the
+	// bytes and reads none of them (stdio), and httputil.ReverseProxy
+	// measuring nothing (HTTP). No relay process does better than these on
+	// the same machine.
+	floor := func(name, what, metric, unit, anchor, anchorMetric string) line {
+		return line{
+			what:     what,
+			figure:   r.m("tunnel", name, metric).scaled(1, unit),
+			anchor:   anchor,
+			anchorM:  r.m("tunnel", name, anchorMetric).scaled(1, unit),
+			commands: []string{r.command},
+		}
+	}
+	lines = append(lines,
+		floor("BenchmarkStdioRoundTrip/relay-floor", "floor, stdio: p50 time a do-nothing relay process adds",
+			"overhead-p50-µs", "µs", "p50 round trip, direct", "direct-p50-µs"),
+		floor("BenchmarkStdioThroughput/relay-floor", "floor, stdio, 32 in flight: calls/s through a do-nothing relay process",
+			"proxy-calls/s", "calls/s", "calls/s, direct", "direct-calls/s"),
+		floor("BenchmarkHTTPRelayFloor/round-trip", "floor, HTTP go-sdk: p50 time a bare httputil.ReverseProxy process adds",
+			"overhead-p50-µs", "µs", "p50 round trip, direct", "direct-p50-µs"),
+		floor("BenchmarkHTTPRelayFloor/throughput", "floor, HTTP go-sdk, 16 clients: calls/s through a bare httputil.ReverseProxy process",
+			"proxy-calls/s", "calls/s", "calls/s, direct", "direct-calls/s"),
+	)
 	return lines, r.check()
 }
