@@ -33,7 +33,15 @@ func (s *Store) observe(start time.Time, err error) {
 
 func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
 	start := time.Now()
-	res, err := q.ExecContext(ctx, query, args...)
+	var res sql.Result
+	st, err := s.stmts.get(ctx, q, query)
+	if err == nil {
+		if st != nil {
+			res, err = st.ExecContext(ctx, args...)
+		} else {
+			res, err = q.ExecContext(ctx, query, args...)
+		}
+	}
 	s.observe(start, err)
 	return res, err
 }
@@ -44,7 +52,16 @@ func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) 
 func (s *Store) query(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) (err error) {
 	start := time.Now()
 	defer func() { s.observe(start, err) }()
-	rows, err := q.QueryContext(ctx, query, args...)
+	st, err := s.stmts.get(ctx, q, query)
+	if err != nil {
+		return err
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = q.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return err
 	}

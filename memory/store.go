@@ -86,6 +86,7 @@ type Store struct {
 	now    func() time.Time
 	cache  *entryCache // nil: disabled
 	dvConn *sql.Conn   // the connection data_version is read on
+	stmts  *stmtCache  // set once the schema is current
 
 	// writeSem queues this process's writers (see write).
 	writeSem chan struct{}
@@ -160,6 +161,10 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
+	// Only now: a statement prepared before a migration would be compiled
+	// against the old schema, and the migrations' scripts, several
+	// statements each, cannot be prepared as one.
+	s.stmts = newStmtCache(s.db)
 	if s.opts.CacheSize > 0 {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
@@ -212,6 +217,9 @@ func (s *Store) Close() error {
 		s.stop()
 		<-s.sweepDone
 		var errs []error
+		if s.stmts != nil {
+			s.stmts.close()
+		}
 		if s.dvConn != nil {
 			errs = append(errs, s.dvConn.Close())
 		}
