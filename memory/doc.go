@@ -10,9 +10,12 @@
 // so readers never wait for the writer; every write transaction takes the
 // write lock when it begins (BEGIN IMMEDIATE), so two writers never
 // deadlock on a lock upgrade, and a writer that finds the file locked
-// waits (busy_timeout) and then retries. The read cache checks
-// PRAGMA data_version before it is trusted, so a write by another process
-// is seen by the next read.
+// waits (busy_timeout) and then retries. Writers of different processes
+// take turns through two lock files beside the database (Path+"-writer"
+// and Path+"-waiting", see writeTurns), so that one process writing
+// without a pause cannot keep another's writer waiting for long. The read
+// cache checks PRAGMA data_version before it is trusted, so a write by
+// another process is seen by the next read.
 //
 // # Data
 //

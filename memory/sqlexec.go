@@ -126,6 +126,8 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.writeSem }()
+	// Then among processes (see writeTurns).
+	defer s.turns.acquire(ctx, s.opts.BusyTimeout)()
 
 	first := time.Now()
 	backoff := 5 * time.Millisecond
