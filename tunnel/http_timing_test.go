@@ -239,30 +239,32 @@ func BenchmarkHTTPRoundTrip(b *testing.B) {
 // BenchmarkHTTPThroughput runs tools/calls from 16 goroutines at once,
 // alternately straight to a go-sdk server and through the tunnel.
 func BenchmarkHTTPThroughput(b *testing.B) {
-	const workers = 16
 	setups(b, func(b *testing.B, own bool) {
 		direct, proxied := httpPair(b, own)
-		ctx := context.Background()
-		parallel := func(cs *mcp.ClientSession) func(n int) {
-			return func(n int) {
-				var left atomic.Int64
-				left.Store(int64(n))
-				var wg sync.WaitGroup
-				for range workers {
-					wg.Go(func() {
-						for left.Add(-1) >= 0 {
-							if _, err := cs.CallTool(ctx, echoParams); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-			}
-		}
-		compareThroughput(b, 100, parallel(direct), parallel(proxied))
+		compareThroughput(b, 100, parallelCalls(b, direct), parallelCalls(b, proxied))
 	})
+}
+
+// parallelCalls returns a function making n tools/calls on cs from 16
+// goroutines at once.
+func parallelCalls(b *testing.B, cs *mcp.ClientSession) func(n int) {
+	const workers = 16
+	return func(n int) {
+		var left atomic.Int64
+		left.Store(int64(n))
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for left.Add(-1) >= 0 {
+					if _, err := cs.CallTool(context.Background(), echoParams); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
 }
 
 // BenchmarkHTTPRawRoundTrip is BenchmarkHTTPRoundTrip without an SDK on
@@ -311,25 +313,6 @@ func BenchmarkHTTPRelayFloor(b *testing.B) {
 		compareRoundTrips(b, call(direct), call(relayed))
 	})
 	b.Run("throughput", func(b *testing.B) {
-		const workers = 16
-		parallel := func(cs *mcp.ClientSession) func(n int) {
-			return func(n int) {
-				var left atomic.Int64
-				left.Store(int64(n))
-				var wg sync.WaitGroup
-				for range workers {
-					wg.Go(func() {
-						for left.Add(-1) >= 0 {
-							if _, err := cs.CallTool(ctx, echoParams); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-			}
-		}
-		compareThroughput(b, 100, parallel(direct), parallel(relayed))
+		compareThroughput(b, 100, parallelCalls(b, direct), parallelCalls(b, relayed))
 	})
 }

@@ -45,6 +45,12 @@ func connectDirect(b *testing.B) *lineConn {
 	path, env := tunneltest.Command()
 	cmd := exec.Command(path)
 	cmd.Env = env
+	return startLines(b, cmd)
+}
+
+// startLines starts cmd as a stdio MCP server, the benchmark its client
+// over OS pipes, and initializes the session.
+func startLines(b *testing.B, cmd *exec.Cmd) *lineConn {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -110,24 +116,7 @@ func connectRole(b *testing.B, role string) *lineConn {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envBenchRole+"="+role)
 	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
-	c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
-	c.initialize(b)
-	return c
+	return startLines(b, cmd)
 }
 
 var echoCall = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")
