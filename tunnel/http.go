@@ -290,13 +290,23 @@ func (h *HTTP) setUp(up bool, err error) {
 	}
 }
 
-// fromClient interprets a POST body.
-func (h *HTTP) fromClient(ex *exchange, body []byte) {
-	msgs, err := decode(body, nil)
+// decode reads a POST body, a JSON response body or an event's data,
+// counting what is not JSON-RPC (blank data is nothing, not malformed).
+func (h *HTTP) decode(data []byte) ([]message, bool) {
+	msgs, err := decode(data, nil)
 	if err != nil {
-		if !isBlank(body) {
+		if !isBlank(data) {
 			h.meters.malformed.Inc()
 		}
+		return nil, false
+	}
+	return msgs, true
+}
+
+// fromClient interprets a POST body.
+func (h *HTTP) fromClient(ex *exchange, body []byte) {
+	msgs, ok := h.decode(body)
+	if !ok {
 		return
 	}
 	for i := range msgs {
@@ -323,11 +333,8 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 // fromServer interprets a JSON response body or the data of one event.
 func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	now := time.Now()
-	msgs, err := decode(data, nil)
-	if err != nil {
-		if !isBlank(data) {
-			h.meters.malformed.Inc()
-		}
+	msgs, ok := h.decode(data)
+	if !ok {
 		return
 	}
 	for i := range msgs {

@@ -114,11 +114,17 @@ func benchHandler(role, upstream string) (http.Handler, error) {
 	return nil, fmt.Errorf("no benchmark role %q", role)
 }
 
-// startBenchProcess runs this binary as role and returns its URL.
-func startBenchProcess(b *testing.B, role string, env ...string) string {
+// roleCommand is this binary re-executed to serve role.
+func roleCommand(role string, env ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), envBenchRole+"="+role), env...)
 	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout; when
+// the benchmark ends, closing its stdin ends it, and it is waited for.
+func startPiped(b *testing.B, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -134,6 +140,12 @@ func startBenchProcess(b *testing.B, role string, env ...string) string {
 		in.Close()
 		cmd.Wait()
 	})
+	return in, out
+}
+
+// startBenchProcess runs this binary as role and returns its URL.
+func startBenchProcess(b *testing.B, role string, env ...string) string {
+	_, out := startPiped(b, roleCommand(role, env...))
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		b.Fatalf("starting the %s process: %v", role, err)

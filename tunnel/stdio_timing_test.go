@@ -51,21 +51,7 @@ func connectDirect(b *testing.B) *lineConn {
 // startLines starts cmd as a stdio MCP server, the benchmark its client
 // over OS pipes, and initializes the session.
 func startLines(b *testing.B, cmd *exec.Cmd) *lineConn {
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		in.Close()
-		cmd.Wait()
-	})
+	in, out := startPiped(b, cmd)
 	c := &lineConn{w: in, r: bufio.NewReaderSize(out, 64<<10)}
 	c.initialize(b)
 	return c
@@ -113,10 +99,7 @@ func connectProxied(b *testing.B, own bool) *lineConn {
 // connectRole runs this binary as role in front of the fake server, the
 // benchmark its client over OS pipes.
 func connectRole(b *testing.B, role string) *lineConn {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envBenchRole+"="+role)
-	cmd.Stderr = os.Stderr
-	return startLines(b, cmd)
+	return startLines(b, roleCommand(role))
 }
 
 var echoCall = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")

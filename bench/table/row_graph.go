@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +36,14 @@ func graphRow(ctx context.Context, e *env) ([]line, error) {
 		sizes, count, warmup = []int{100}, "20", "0"
 	}
 	var lines []line
+	var errs []error // figures that are not numbers
+	m := func(v []float64, unit string) measure {
+		ms, err := measureOf(v, unit)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return ms
+	}
 	for _, n := range sizes {
 		var ours, ref struct{ rate, p50 []float64 }
 		var oursCmd, refCmd string
@@ -53,13 +62,6 @@ func graphRow(ctx context.Context, e *env) ([]line, error) {
 			}
 			ref.rate, ref.p50, refCmd = append(ref.rate, r.Throughput), append(ref.p50, r.LatencyMS.P50), cmd
 		}
-		m := func(v []float64, unit string) measure {
-			ms, merr := measureOf(v, unit)
-			if merr != nil && err == nil {
-				err = merr
-			}
-			return ms
-		}
 		lines = append(lines,
 			line{
 				what:     fmt.Sprintf("%d entities, one call at a time: calls/s, pbatunnel", n),
@@ -76,7 +78,7 @@ func graphRow(ctx context.Context, e *env) ([]line, error) {
 				commands: []string{oursCmd, refCmd},
 			})
 	}
-	return lines, err
+	return lines, errors.Join(errs...)
 }
 
 // benchSummary is what "pbatunnel bench --json" prints that the row uses.
