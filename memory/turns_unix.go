@@ -23,7 +23,10 @@ func openWriteTurns(path string) (*writeTurns, error) {
 	return &writeTurns{writer: writer, waiting: waiting}, nil
 }
 
-// tryLock takes f's lock, exclusive or shared, without waiting.
+// tryLock takes f's lock, exclusive or shared, without waiting. Only
+// another holder makes it fail: a lock that cannot be taken at all (the
+// store closing under a writer, say) must not hold a writer back, and
+// SQLite's own lock still orders the writes.
 func tryLock(f *os.File, exclusive bool) bool {
 	how := syscall.LOCK_SH
 	if exclusive {
@@ -32,7 +35,7 @@ func tryLock(f *os.File, exclusive bool) bool {
 	for {
 		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err != syscall.EINTR {
-			return err == nil
+			return err != syscall.EWOULDBLOCK
 		}
 	}
 }
