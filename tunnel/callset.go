@@ -50,12 +50,12 @@ func (s *callSet) len() int {
 	return n
 }
 
-// each calls fn for every request left.
-func (s *callSet) each(fn func(c *call)) {
+// each calls fn for every request left, with its raw id.
+func (s *callSet) each(fn func(id string, c *call)) {
 	if s.hasOne {
-		fn(&s.first)
+		fn(s.firstID, &s.first)
 	}
-	for _, c := range s.more {
-		fn(&c)
+	for id, c := range s.more {
+		fn(id, &c)
 	}
 }

@@ -54,4 +54,10 @@
 // the client's next lines. Answers the client gives to requests of a child
 // that has gone are dropped rather than handed to the new child, whose own
 // request ids may collide with them.
+//
+// An HTTP POST the server could not be asked, or that it dropped unanswered,
+// gets status 502 and a JSON-RPC error (code -32000) for each of its
+// requests, with the request's id: one response, or an array of them for a
+// batch. The requests are recorded with the error type
+// ErrorTypeUpstreamError.
 package tunnel

@@ -66,9 +66,9 @@ func TestCallSet(t *testing.T) {
 	}
 	s.add([]byte("3"), call{method: "e"}) // after a take, still found
 	var left []string
-	s.each(func(c *call) { left = append(left, c.method) })
+	s.each(func(id string, c *call) { left = append(left, id+" "+c.method) })
 	slices.Sort(left)
-	if !slices.Equal(left, []string{"b", "c", "e"}) || s.len() != 3 {
+	if !slices.Equal(left, []string{`"1" b`, "2 c", "3 e"}) || s.len() != 3 {
 		t.Errorf("left %v, len %d", left, s.len())
 	}
 	for _, id := range []string{`"1"`, "2", "3"} {

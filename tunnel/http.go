@@ -167,6 +167,7 @@ type exchange struct {
 	start   time.Time
 	session string  // Mcp-Session-Id, from the request or the response
 	calls   callSet // the POST's requests awaiting their response
+	batch   bool    // the POST's body is a batch
 	status  int     // the server's HTTP status, 0 without one
 	stream  bool    // the response is an event stream
 	failed  error   // the server could not be reached
@@ -270,7 +271,7 @@ func (h *HTTP) proxyError(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		return // the client went away: no one to answer
 	}
 	h.setUp(false, err)
-	writeRPCError(w, http.StatusBadGateway, nil, codeUpstreamExit, "upstream MCP server unreachable: "+err.Error())
+	writeCallErrors(w, http.StatusBadGateway, ex, codeUpstreamExit, "upstream MCP server unreachable: "+err.Error())
 }
 
 // setUp records whether the server answers, logging changes only: a down
@@ -309,6 +310,7 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 	if !ok {
 		return
 	}
+	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
 	for i := range msgs {
 		m := &msgs[i]
 		switch m.kind() {
@@ -377,7 +379,7 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 		errType = errorTypeHTTP(ex.status)
 	}
 	now := time.Now()
-	ex.calls.each(func(c *call) { h.meters.record(c, now.Sub(c.start), errType) })
+	ex.calls.each(func(_ string, c *call) { h.meters.record(c, now.Sub(c.start), errType) })
 }
 
 func (h *HTTP) initialized(m *message) {
@@ -404,6 +406,36 @@ func writeRPCError(w http.ResponseWriter, status int, id []byte, code int, msg s
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(errorResponse(id, code, msg))
+}
+
+// writeCallErrors answers the requests of ex, which will get no response
+// from the server, with JSON-RPC errors carrying their ids, so that the
+// client can tell which of its requests failed: one response for a single
+// request, an array of one per request for a batch. Without requests (ex
+// nil, or a POST of notifications only) there is no id to give, and the
+// error has id null.
+func writeCallErrors(w http.ResponseWriter, status int, ex *exchange, code int, msg string) {
+	if ex == nil || ex.calls.len() == 0 {
+		writeRPCError(w, status, nil, code, msg)
+		return
+	}
+	var body []byte
+	if ex.batch {
+		body = append(body, '[')
+	}
+	ex.calls.each(func(id string, _ *call) {
+		if len(body) > 1 {
+			body = append(body, ',')
+		}
+		body = appendErrorResponse(body, []byte(id), code, msg)
+	})
+	if ex.batch {
+		body = append(body, ']')
+	}
+	body = append(body, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // copyBuffers reuses the proxy's copy buffers: without a pool, it makes

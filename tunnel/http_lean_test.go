@@ -3,6 +3,7 @@ package tunnel_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,6 +201,80 @@ func TestHTTPServerDroppingRequest(t *testing.T) {
 	got := m.Sample(t.Context()).Methods["tools/call"]
 	if got.Count != 2 || got.ErrorTypes[tunnel.ErrorTypeUpstreamError] != 1 {
 		t.Errorf("tools/call = %+v, want 2, one %s", got, tunnel.ErrorTypeUpstreamError)
+	}
+}
+
+func TestHTTPServerDroppingRequestAnswersItsIDs(t *testing.T) {
+	// Every request is read and its connection closed unanswered.
+	endpoint, _ := rawUpstream(t, func(_ int, c net.Conn, br *bufio.Reader) {
+		http.ReadRequest(br)
+	})
+	m := newMonitor()
+	_, proxy := startHTTPTunnel(t, m, endpoint, tunnel.HTTPOptions{})
+	client := newClient(t)
+	const ping = `{"jsonrpc":"2.0","id":"p-1","method":"ping"}`
+	const note = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+
+	for _, tt := range []struct {
+		name, query, body string
+		batch             bool
+		wantIDs           []string // raw, in any order
+	}{
+		{name: "request", body: toolCall, wantIDs: []string{"3"}},
+		{name: "string id", body: ping, wantIDs: []string{`"p-1"`}},
+		{name: "batch", body: "[" + toolCall + "," + note + "," + ping + "]", batch: true, wantIDs: []string{"3", `"p-1"`}},
+		{name: "batch of one", body: "[" + ping + "]", batch: true, wantIDs: []string{`"p-1"`}},
+		{name: "notification has no id", body: note, wantIDs: []string{"null"}},
+		// A query sends the POST through the ReverseProxy.
+		{name: "request through the ReverseProxy", query: "?k=v", body: ping, wantIDs: []string{`"p-1"`}},
+		{name: "batch through the ReverseProxy", query: "?k=v", body: "[" + toolCall + "," + ping + "]", batch: true, wantIDs: []string{"3", `"p-1"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, proxy.URL+"/mcp"+tt.query, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != http.StatusBadGateway || res.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("got %s %q, want 502 with JSON", res.Status, res.Header.Get("Content-Type"))
+			}
+			type rpcError struct {
+				JSONRPC string          `json:"jsonrpc"`
+				ID      json.RawMessage `json:"id"`
+				Error   struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			var got []rpcError
+			if tt.batch {
+				err = json.Unmarshal(b, &got)
+			} else {
+				got = make([]rpcError, 1)
+				err = json.Unmarshal(b, &got[0])
+			}
+			if err != nil {
+				t.Fatalf("body %s: %v (batch %v)", b, err, tt.batch)
+			}
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, string(e.ID))
+				if e.JSONRPC != "2.0" || e.Error.Code != -32000 || !strings.Contains(e.Error.Message, "upstream MCP server unreachable") {
+					t.Errorf("response %+v, want JSON-RPC error -32000 saying the server is unreachable", e)
+				}
+			}
+			slices.Sort(ids)
+			want := slices.Sorted(slices.Values(tt.wantIDs))
+			if !slices.Equal(ids, want) {
+				t.Errorf("ids %v, want %v, in %s", ids, want, b)
+			}
+		})
 	}
 }
 

@@ -184,14 +184,18 @@ func isBlank(line []byte) bool {
 // that can no longer be answered. id is the request's raw id, so the client
 // matches it whatever its type.
 func errorResponse(id []byte, code int, msg string) []byte {
+	return append(appendErrorResponse(make([]byte, 0, 64+len(id)+len(msg)), id, code, msg), '\n')
+}
+
+// appendErrorResponse appends the JSON-RPC error response object for the
+// request with the raw id to b.
+func appendErrorResponse(b, id []byte, code int, msg string) []byte {
 	text, _ := json.Marshal(msg) // a string always marshals
-	b := make([]byte, 0, 64+len(id)+len(text))
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = append(b, id...)
 	b = append(b, `,"error":{"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, `,"message":`...)
 	b = append(b, text...)
-	b = append(b, "}}\n"...)
-	return b
+	return append(b, "}}"...)
 }
