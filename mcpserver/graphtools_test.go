@@ -82,6 +82,8 @@ func TestGraphTools(t *testing.T) {
 		{"add_observations", map[string]any{"observations": []any{map[string]any{"entityName": "Nobody", "contents": []any{"x"}}}}, "Entity with name Nobody not found"},
 		{"create_entities", map[string]any{"entities": []any{map[string]any{"name": "", "entityType": "t"}}}, "entities[0].name: required"},
 		{"search_nodes", map[string]any{"query": "a", "match": "regex"}, `invalid match "regex"`},
+		{"search_nodes", map[string]any{"query": "Bab\x00bage"}, "invalid query: contains a NUL byte"},
+		{"search_nodes", map[string]any{"query": "Bab\x00bage", "match": "words"}, "invalid query: contains a NUL byte"},
 		{"read_graph", map[string]any{"cursor": "junk"}, "invalid cursor"},
 	} {
 		res := e.call(t, bad.tool, bad.args)
@@ -93,7 +95,7 @@ func TestGraphTools(t *testing.T) {
 	e.m.Sample(context.Background())
 	rep := e.m.Live(context.Background())
 	for tool, want := range map[string]struct{ calls, errors int64 }{
-		"create_entities": {3, 1}, "add_observations": {2, 1}, "read_graph": {3, 1}, "search_nodes": {2, 1}, "open_nodes": {1, 0},
+		"create_entities": {3, 1}, "add_observations": {2, 1}, "read_graph": {3, 1}, "search_nodes": {4, 3}, "open_nodes": {1, 0},
 	} {
 		tm, ok := rep.Tools[tool]
 		if !ok || int64(tm.Count) != want.calls || int64(tm.Errors) != want.errors {

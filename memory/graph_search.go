@@ -129,8 +129,16 @@ func (s *Store) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error)
 // nodeTerms lower-cases the query and splits it as q.Match says. No terms
 // means every entity matches.
 func nodeTerms(q NodeQuery) ([]string, error) {
-	if len(q.Query) > MaxContentBytes || !utf8.ValidString(q.Query) {
-		return nil, invalidf("invalid query: longer than %d bytes or not valid UTF-8", MaxContentBytes)
+	// A NUL would end the FTS5 string the terms are looked up with, which
+	// SQLite reports as a syntax error; no name, type or observation can
+	// hold one, so it is refused as the writes refuse it.
+	switch {
+	case len(q.Query) > MaxContentBytes:
+		return nil, invalidf("invalid query: %d bytes; at most %d", len(q.Query), MaxContentBytes)
+	case !utf8.ValidString(q.Query):
+		return nil, invalidf("invalid query: not valid UTF-8")
+	case strings.IndexByte(q.Query, 0) >= 0:
+		return nil, invalidf("invalid query: contains a NUL byte")
 	}
 	lq := strings.ToLower(q.Query)
 	switch q.Match {

@@ -178,6 +178,11 @@ func TestGraphValidation(t *testing.T) {
 			return err
 		}, "observations[0].entityName: required"},
 		{"negative limit", func() error { _, err := s.ReadGraph(bg, memory.GraphQuery{Limit: -1}); return err }, "limit -1"},
+		{"NUL in a query", func() error { _, err := s.SearchNodes(bg, memory.NodeQuery{Query: "ab\x00cdef"}); return err }, "invalid query: contains a NUL byte"},
+		{"NUL in a query of words", func() error {
+			_, err := s.SearchNodes(bg, memory.NodeQuery{Query: "ab\x00cdef", Match: memory.MatchWords})
+			return err
+		}, "invalid query: contains a NUL byte"},
 		{"unknown match", func() error { _, err := s.SearchNodes(bg, memory.NodeQuery{Query: "a", Match: "regex"}); return err }, `match "regex"`},
 		{"foreign cursor", func() error { _, err := s.ReadGraph(bg, memory.GraphQuery{Cursor: "nonsense"}); return err }, "invalid cursor"},
 	}
