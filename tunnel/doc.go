@@ -26,6 +26,22 @@
 // (ErrorTypeUpstreamExit, …) when no response could come. JSON-RPC batches
 // are measured element by element.
 //
+// # Cancellation
+//
+// A notifications/cancelled (stdio) ends the request it names in
+// params.requestId, matched by raw bytes as ids are, whichever side sent
+// it: the request is recorded at once with the error type
+// ErrorTypeCancelled, and the tunnel never answers it, not even when the
+// server exits. The notification itself is relayed. An answer that comes
+// anyway (the server's raced the cancellation, or the server ignores it)
+// is dropped when it is alone on its line, and counted in
+// tunnel_dropped_lines: the side that cancelled has stopped waiting for
+// it, as the MCP specification asks, and the official TypeScript SDK
+// reports an answer to an id it no longer waits for as an error
+// ("Received a response for an unknown message ID"). In a batch it is
+// relayed with the rest of the line. The last 1024 cancelled ids of each direction are kept for this; a
+// cancelled request whose answer comes later still is relayed.
+//
 // # Lines the tunnel does not interpret
 //
 // A line that is not a JSON-RPC message (not JSON, or JSON that is neither

@@ -41,8 +41,11 @@ type message struct {
 	ID     []byte // the raw id, nil when absent
 	Method string
 	// tool is params.name, raw: between the quotes, escapes unresolved.
-	tool      []byte
-	toolEsc   bool
+	tool    []byte
+	toolEsc bool
+	// cancelID is params.requestId, raw: the request a
+	// notifications/cancelled cancels.
+	cancelID  []byte
 	hasResult bool // a result other than null
 	hasError  bool // an error other than null
 	isError   bool // result.isError is true

@@ -16,6 +16,7 @@ func TestDecode(t *testing.T) {
 		Method  string
 		Tool    string
 		ErrType string
+		Cancels string
 	}
 	tests := []struct {
 		name    string
@@ -27,6 +28,8 @@ func TestDecode(t *testing.T) {
 			want: []got{{Kind: kindRequest, ID: "7", Method: "tools/call", Tool: "echo"}}},
 		{name: "string id kept raw", in: ` {"id": "a\"b" , "method":"ping"}` + "\r\n",
 			want: []got{{Kind: kindRequest, ID: `"a\"b"`, Method: "ping"}}},
+		{name: "cancellation", in: `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r-7","reason":"stop"}}`,
+			want: []got{{Kind: kindNotification, Method: "notifications/cancelled", Cancels: `"r-7"`}}},
 		{name: "notification", in: `{"jsonrpc":"2.0","method":"notifications/initialized"}`,
 			want: []got{{Kind: kindNotification, Method: "notifications/initialized"}}},
 		{name: "null id is no request", in: `{"jsonrpc":"2.0","id":null,"method":"x"}`,
@@ -62,7 +65,7 @@ func TestDecode(t *testing.T) {
 			var out []got
 			for i := range msgs {
 				m := &msgs[i]
-				out = append(out, got{Kind: m.kind(), ID: string(m.ID), Method: m.Method, Tool: m.toolName(), ErrType: m.errorType()})
+				out = append(out, got{Kind: m.kind(), ID: string(m.ID), Method: m.Method, Tool: m.toolName(), ErrType: m.errorType(), Cancels: string(m.cancelID)})
 			}
 			if diff := cmp.Diff(tt.want, out); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -114,9 +117,13 @@ func reference(data []byte) ([]message, bool) {
 			m.ID = id
 		}
 		_ = json.Unmarshal(top["method"], &m.Method)
+		if id, ok := members(top["params"])["requestId"]; ok {
+			m.cancelID = id
+		}
 		if name, ok := members(top["params"])["name"]; ok && name[0] == '"' {
 			m.tool = name[1 : len(name)-1]
-			m.toolEsc = bytes.IndexByte(m.tool, '\\') >= 0
+			// Escapes and bytes beyond ASCII take unquote's slow path.
+			m.toolEsc = bytes.ContainsFunc(m.tool, func(r rune) bool { return r == '\\' || r >= 0x80 })
 		}
 		if res, ok := top["result"]; ok && string(res) != "null" {
 			m.hasResult = true
@@ -142,6 +149,7 @@ func FuzzDecode(f *testing.F) {
 		`[{"id":1,"method":"ping"},{"method":"n\u0061me"},{"id":"r","error":{"code":-32601,"message":"no"}},42]`,
 		`{"\u0069d":1,"METHOD":"x","method":null,"params":[1],"result":null,"error":{"code":"1"}}`,
 		`{"id":1,"id":2,"result":{"isError":true},"result":{}}`,
+		`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId": "a\u0062" ,"reason":"user"}}`,
 		` [ ] `, `{`, `{"a":tru}`, `{"a":01}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":1,}`, `nul`, `{} {}`,
 	} {
 		f.Add([]byte(seed))
@@ -160,7 +168,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		for i := range got {
 			g, w := got[i], want[i]
-			if !bytes.Equal(g.ID, w.ID) || g.Method != w.Method || g.toolName() != w.toolName() ||
+			if !bytes.Equal(g.ID, w.ID) || g.Method != w.Method || g.toolName() != w.toolName() || !bytes.Equal(g.cancelID, w.cancelID) ||
 				g.kind() != w.kind() || g.errorType() != w.errorType() ||
 				!bytes.Equal(g.protocolVersion, w.protocolVersion) || !bytes.Equal(g.serverInfo, w.serverInfo) {
 				t.Fatalf("message %d of %q:\n got %+v\nwant %+v", i, data, g, w)

@@ -267,16 +267,20 @@ func (s *scanner) message(m *message) error {
 			m.Method = methodName(raw, esc)
 			return err
 		case "params":
-			m.tool, m.toolEsc = nil, false
+			m.tool, m.toolEsc, m.cancelID = nil, false, nil
 			if s.peek() != '{' {
 				return s.value()
 			}
 			return s.object(func(key []byte) error {
-				if string(key) != "name" || s.peek() != '"' {
-					return s.value()
-				}
 				var err error
-				m.tool, m.toolEsc, err = s.str()
+				switch {
+				case string(key) == "name" && s.peek() == '"':
+					m.tool, m.toolEsc, err = s.str()
+				case string(key) == "requestId":
+					m.cancelID, err = s.span()
+				default:
+					err = s.value()
+				}
 				return err
 			})
 		case "result":

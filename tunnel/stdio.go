@@ -473,8 +473,8 @@ func (p *Stdio) down(ctx context.Context, ch *child, status int, desc string) {
 	msg := "upstream MCP server exited: " + desc
 	failed := 0
 	for id, c := range p.c2s.drain(func(call) bool { return true }) {
-		if c.replay {
-			continue
+		if c.replay || c.cancelled {
+			continue // the tunnel's own, or recorded when cancelled and not to be answered
 		}
 		p.meters.record(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
 		if err := p.out.own(errorResponse([]byte(id), codeUpstreamExit, msg)); err != nil {
@@ -571,52 +571,82 @@ func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, mor
 		return msgs, err
 	}
 	defer p.up.unlock()
+	whole := line // the line is one message, which a replay may need
+	if len(msgs) != 1 {
+		whole = nil
+	}
 	drop := false
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			c := call{method: m.Method, start: now, gen: gen}
-			if m.Method == monitor.MethodToolsCall {
-				c.tool = m.toolName()
-			}
-			if m.Method == "initialize" && len(msgs) == 1 {
-				c.line = bytes.Clone(line)
-			}
-			if !p.c2s.add(m.ID, c) {
-				p.meters.untracked.Inc()
-			}
-		case kindNotification:
-			p.meters.clientNotes.Inc()
-			if m.Method == "notifications/initialized" && len(msgs) == 1 {
-				p.replay.mu.Lock()
-				p.replay.initialized = bytes.Clone(line)
-				p.replay.mu.Unlock()
-			}
-		case kindResponse:
-			c, ok := p.s2c.take(m.ID)
-			switch {
-			case !ok:
-				p.meters.unmatched.Inc()
-			case c.stale:
-				// An answer to a child that has exited: the new child
-				// did not ask, and may use the same id for another
-				// request.
-				drop = len(msgs) == 1
-			default:
-				p.meters.m.RecordMethod(c.method, now.Sub(c.start), m.errorType())
-			}
-		}
+		drop = p.clientMessage(&msgs[i], whole, now, gen) || drop
 	}
-	if drop {
-		p.meters.dropped.Inc()
-	} else {
+	if !drop {
 		_, _ = w.Write(line)
 	}
 	if !more {
 		_ = w.Flush() // a failed write means the child exited: down answers the requests
 	}
 	return msgs, nil
+}
+
+// methodCancelled is the notification by which either side cancels a
+// request it sent.
+const methodCancelled = "notifications/cancelled"
+
+// clientMessage does the bookkeeping for one message of the client's, about
+// to be written to child gen. whole is the line when the message is all of
+// it, nil otherwise: an initialize request and notifications/initialized
+// are kept from it for a replay, and only a whole line can be dropped. It
+// reports whether the line is to be dropped: it answers a request that its
+// child can no longer take.
+func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool) {
+	switch m.kind() {
+	case kindRequest:
+		c := call{method: m.Method, start: now, gen: gen}
+		if m.Method == monitor.MethodToolsCall {
+			c.tool = m.toolName()
+		}
+		if m.Method == "initialize" && whole != nil {
+			c.line = bytes.Clone(whole)
+		}
+		if !p.c2s.add(m.ID, c) {
+			p.meters.untracked.Inc()
+		}
+	case kindNotification:
+		p.meters.clientNotes.Inc()
+		switch m.Method {
+		case "notifications/initialized":
+			if whole != nil {
+				p.replay.mu.Lock()
+				p.replay.initialized = bytes.Clone(whole)
+				p.replay.mu.Unlock()
+			}
+		case methodCancelled:
+			// The request is over for the client, which will not
+			// read an answer to it: it is recorded now, and neither
+			// the server's late answer nor the server's exit will
+			// answer it again.
+			if c, ok := p.c2s.cancel(m.cancelID); ok {
+				p.meters.record(&c, now.Sub(c.start), ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := p.s2c.take(m.ID)
+		switch {
+		case !ok:
+			p.meters.unmatched.Inc()
+		case c.stale || c.cancelled:
+			// An answer to a child that has exited, which the new
+			// child did not ask and may use the same id for another
+			// request; or to a request the server cancelled.
+			if whole != nil {
+				p.meters.dropped.Inc()
+				return true
+			}
+		default:
+			p.meters.m.RecordMethod(c.method, now.Sub(c.start), m.errorType())
+		}
+	}
+	return false
 }
 
 // relayServer relays the child's lines to the client until the child's
@@ -660,38 +690,63 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 	if err != nil && !isBlank(line) {
 		p.meters.malformed.Inc()
 	}
-	swallow := false
+	drop := false
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			if !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
-				p.meters.untracked.Inc()
-			}
-		case kindNotification:
-			p.meters.serverNotes.Inc()
-		case kindResponse:
-			c, ok := p.c2s.take(m.ID)
-			if !ok {
-				p.meters.unmatched.Inc()
-				continue
-			}
-			if c.method == "initialize" {
-				p.initialized(m, &c)
-			}
-			if c.replay {
-				swallow = len(msgs) == 1
-				p.replayed(ch, m)
-				continue
-			}
-			p.meters.record(&c, now.Sub(c.start), m.errorType())
-		}
+		drop = p.serverMessage(ch, &msgs[i], now, len(msgs) == 1) || drop
 	}
-	if swallow {
+	if drop {
 		line = nil
 	}
 	_ = p.out.line(line, more) // a client that stopped reading has gone; its end of input ends the run
 	return msgs
+}
+
+// serverMessage does the bookkeeping for one message of child ch's, about
+// to be written to the client; alone says it is all of its line, which
+// only then can be dropped. It reports whether the line is to be dropped:
+// it answers the tunnel's replayed initialize, or a request the client
+// cancelled.
+func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) (drop bool) {
+	switch m.kind() {
+	case kindRequest:
+		if !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
+			p.meters.untracked.Inc()
+		}
+	case kindNotification:
+		p.meters.serverNotes.Inc()
+		if m.Method == methodCancelled {
+			if c, ok := p.s2c.cancel(m.cancelID); ok {
+				p.meters.m.RecordMethod(c.method, now.Sub(c.start), ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := p.c2s.take(m.ID)
+		switch {
+		case !ok:
+			p.meters.unmatched.Inc()
+		case c.cancelled:
+			// The server answered although the client had cancelled:
+			// the answer raced the cancellation, or the server ignores
+			// it. The client has given up on the id and would see an
+			// answer to an unknown request.
+			if alone {
+				p.meters.dropped.Inc()
+				return true
+			}
+		case c.replay:
+			if c.method == "initialize" {
+				p.initialized(m, &c)
+			}
+			p.replayed(ch, m)
+			return alone
+		default:
+			if c.method == "initialize" {
+				p.initialized(m, &c)
+			}
+			p.meters.record(&c, now.Sub(c.start), m.errorType())
+		}
+	}
+	return false
 }
 
 // initialized notes the server's initialize result and keeps the client's

@@ -2,6 +2,7 @@ package tunnel_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"syscall"
@@ -277,5 +278,94 @@ func TestNewStdioRefusesEmptyCommand(t *testing.T) {
 	}
 	if _, err := tunnel.NewStdio(nil, tunnel.Command{Path: "x"}, tunnel.StdioOptions{}); err == nil {
 		t.Error("NewStdio accepted a nil monitor")
+	}
+}
+
+// responsesByID counts the responses in the client's output by raw id,
+// batches included; id null (an answer to a line that was not JSON) is no
+// request's.
+func responsesByID(t *testing.T, out []byte) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	for line := range bytes.Lines(out) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var msgs []wire
+		if line[0] == '[' {
+			if err := json.Unmarshal(line, &msgs); err != nil {
+				t.Fatalf("batch from the tunnel: %v\n%.200q", err, line)
+			}
+		} else {
+			msgs = []wire{parse(t, line)}
+		}
+		for _, w := range msgs {
+			if w.Method == "" && len(w.ID) > 0 && string(w.ID) != "null" {
+				n[string(w.ID)]++
+			}
+		}
+	}
+	return n
+}
+
+func TestStdioCancelledRequestIsNotAnsweredAgain(t *testing.T) {
+	r := startStdio(t, tunnel.StdioOptions{})
+	r.initialize()
+	block := func(id string, late bool) {
+		r.send(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"block","arguments":{"late":` + strconv.FormatBool(late) + `}}}`)
+	}
+	cancel := func(id string) {
+		r.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":` + id + `,"reason":"the user gave up"}}`)
+	}
+	// The server answers right after the cancellation, as one that does
+	// not honour it or raced it would; then it honours one.
+	block(`"late"`, true)
+	cancel(`"late"`)
+	block(`"never"`, false)
+	cancel(`"never"`)
+	// The server writes the late answer before it reads the next line:
+	// once this ping is answered, the tunnel has read the late answer.
+	r.call("3", `{"jsonrpc":"2.0","id":3,"method":"ping"}`)
+
+	// The server cancels its own request; the client, which answers once
+	// it has read the cancellation, is not passed on.
+	r.send(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"unask","arguments":{}}}`)
+	ask := parse(t, r.await("the server's roots/list", func(line []byte) bool { return bytes.Contains(line, []byte(`"roots/list"`)) }))
+	r.await("the server's cancellation", func(line []byte) bool { return bytes.Contains(line, []byte(`"notifications/cancelled"`)) })
+	r.send(`{"jsonrpc":"2.0","id":` + string(ask.ID) + `,"result":{"roots":[]}}`)
+	r.response("4")
+
+	// A request still blocked when the server exits gets one error; the
+	// cancelled ones get none.
+	block(`"left"`, false)
+	r.send(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"crash","arguments":{}}}`)
+	for _, id := range []string{`"left"`, "5"} {
+		if w := r.response(id); w.Error == nil || w.Error.Code != -32000 {
+			t.Errorf("response to %s = %+v, want the upstream exit error", id, w)
+		}
+	}
+	if res := r.wait(); res.status != tunneltest.ExitCodeCrash {
+		t.Errorf("Run = %d, %v; want %d", res.status, res.err, tunneltest.ExitCodeCrash)
+	}
+
+	want := map[string]int{"1": 1, "3": 1, "4": 1, `"left"`: 1, "5": 1}
+	if diff := cmp.Diff(want, responsesByID(t, r.got.Bytes())); diff != "" {
+		t.Errorf("responses by id (-want +got):\n%s", diff)
+	}
+	if got := r.recorded(tunneltest.Received); bytes.Contains(got, []byte(`"result":{"roots"`)) {
+		t.Errorf("the server received the answer to the request it cancelled:\n%s", got)
+	}
+	s := r.m.Sample(t.Context())
+	blocks := s.Tools["block"]
+	if diff := cmp.Diff(summary{Count: 3, Errors: 3, Types: map[string]uint64{tunnel.ErrorTypeCancelled: 2, tunnel.ErrorTypeUpstreamExit: 1}},
+		summary{blocks.Count, blocks.Errors, blocks.ErrorTypes}); diff != "" {
+		t.Errorf("block calls (-want +got):\n%s", diff)
+	}
+	if got := s.Methods["roots/list"]; got.Count != 1 || got.ErrorTypes[tunnel.ErrorTypeCancelled] != 1 {
+		t.Errorf("roots/list = %+v, want 1 %s", got, tunnel.ErrorTypeCancelled)
+	}
+	if got := s.Custom.Counters[tunnel.CounterDropped]; got != 2 {
+		t.Errorf("dropped lines = %v, want 2: the late answer each way", got)
 	}
 }

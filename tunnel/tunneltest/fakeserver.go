@@ -19,6 +19,10 @@
 //	notify     sends notifications/message before answering
 //	noise      {"size": n}  writes a line that is not JSON and a notification padded to n bytes, then answers
 //	pid        returns the server's process id as text
+//	block      {"late": b}  waits until the client cancels the request; then answers it anyway if b, else never
+//	unask      asks the client roots/list, cancels that request at once, and answers
+//	big        {"size": n, "idLast": b, "fail": b}  answers with a text of n bytes, the id after the result if idLast,
+//	           isError set if fail
 //
 // Other methods than initialize and ping are refused with -32002 until the
 // client has sent notifications/initialized. A batch is answered with a
@@ -92,6 +96,10 @@ type server struct {
 	waiting map[string]chan json.RawMessage
 	nextID  int
 	ready   atomic.Bool // the client sent notifications/initialized
+	// blocked holds the block tool's requests, by raw id, with the answer
+	// to give once the client cancels one (nil: none). Read and written by
+	// the reading goroutine only.
+	blocked map[string]any
 }
 
 func serve() int {
@@ -120,7 +128,7 @@ func serve() int {
 		in = io.TeeReader(in, rec)
 		out = io.MultiWriter(out, sent)
 	}
-	s := &server{out: out, waiting: map[string]chan json.RawMessage{}}
+	s := &server{out: out, waiting: map[string]chan json.RawMessage{}, blocked: map[string]any{}}
 	br := bufio.NewReaderSize(in, 64<<10)
 	for {
 		line, err := br.ReadBytes('\n')
@@ -202,8 +210,20 @@ func (s *server) handle(m *msg, async bool) (reply, bool) {
 		}
 		return reply{}, false
 	case m.ID == nil: // a notification
-		if m.Method == "notifications/initialized" {
+		switch m.Method {
+		case "notifications/initialized":
 			s.ready.Store(true)
+		case "notifications/cancelled":
+			var p struct {
+				RequestID json.RawMessage `json:"requestId"`
+			}
+			_ = json.Unmarshal(m.Params, &p)
+			// The late answer is written before the next line is read,
+			// so that it comes before the answers to later requests.
+			if late, ok := s.blocked[string(p.RequestID)]; ok && late != nil {
+				s.write(late)
+			}
+			delete(s.blocked, string(p.RequestID))
 		}
 		return reply{}, false
 	}
@@ -234,7 +254,7 @@ func (s *server) handle(m *msg, async bool) (reply, bool) {
 	switch m.Method {
 	case "tools/list":
 		var tools []map[string]any
-		for _, name := range []string{"echo", "fail", "rpc_error", "slow", "crash", "roots", "notify", "noise", "pid"} {
+		for _, name := range []string{"echo", "fail", "rpc_error", "slow", "crash", "roots", "notify", "noise", "pid", "block", "unask", "big"} {
 			tools = append(tools, map[string]any{"name": name, "inputSchema": map[string]any{"type": "object"}})
 		}
 		r.Result = map[string]any{"tools": tools}
@@ -250,10 +270,13 @@ func (s *server) callTool(m *msg, r reply, async bool) (reply, bool) {
 	var p struct {
 		Name      string `json:"name"`
 		Arguments struct {
-			Text string `json:"text"`
-			MS   int    `json:"ms"`
-			Code int    `json:"code"`
-			Size int    `json:"size"`
+			Text   string `json:"text"`
+			MS     int    `json:"ms"`
+			Code   int    `json:"code"`
+			Size   int    `json:"size"`
+			Late   bool   `json:"late"`
+			IDLast bool   `json:"idLast"`
+			Fail   bool   `json:"fail"`
 		} `json:"arguments"`
 	}
 	_ = json.Unmarshal(m.Params, &p)
@@ -304,10 +327,48 @@ func (s *server) callTool(m *msg, r reply, async bool) (reply, bool) {
 		r.Result = text("noisy")
 	case "pid":
 		r.Result = text(strconv.Itoa(os.Getpid()))
+	case "block":
+		var late any
+		if p.Arguments.Late {
+			r.Result = text("answered after the cancellation")
+			late = r
+		}
+		s.blocked[string(m.ID)] = late
+		return reply{}, false
+	case "unask":
+		s.mu.Lock()
+		s.nextID++
+		id := strconv.Quote("srv-" + strconv.Itoa(s.nextID))
+		s.mu.Unlock()
+		s.write(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(id), "method": "roots/list"})
+		s.write(map[string]any{"jsonrpc": "2.0", "method": "notifications/cancelled",
+			"params": map[string]any{"requestId": json.RawMessage(id), "reason": "no longer needed"}})
+		r.Result = text("asked and cancelled " + id)
+	case "big":
+		res := text(strings.Repeat("z", p.Arguments.Size))
+		if p.Arguments.Fail {
+			res["isError"] = true
+		}
+		if p.Arguments.IDLast {
+			// Members in this order: the id comes after the result.
+			return reply{}, s.writeIDLast(m.ID, res)
+		}
+		r.Result = res
 	default:
 		r.Error = &rpcError{-32602, "unknown tool: " + p.Name}
 	}
 	return r, true
+}
+
+// writeIDLast writes a response whose id follows its result, as JSON
+// allows; it returns false, as handle does for an answer already written.
+func (s *server) writeIDLast(id json.RawMessage, result any) bool {
+	s.write(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Result  any             `json:"result"`
+		ID      json.RawMessage `json:"id"`
+	}{"2.0", result, id})
+	return false
 }
 
 // ask sends the client a request and waits for its answer.
