@@ -25,9 +25,8 @@ var ErrStarted = errors.New("monitor already started")
 // A Monitor collects metrics. Create one with New; the zero value is not
 // usable. All methods are safe for concurrent use.
 type Monitor struct {
-	opts      Options
-	realClock bool // false when a test injected the clock
-	clock     coarseClock
+	opts  Options
+	clock coarseClock
 
 	tools            registry[toolStats]
 	otherTool        atomic.Pointer[toolStats]
@@ -66,10 +65,12 @@ type Monitor struct {
 // New returns a Monitor configured by opts. It does not sample until Start
 // (or Sample) is called.
 func New(opts Options) *Monitor {
-	realClock := opts.now == nil
+	// An injected clock (tests) is read on every call, so that timestamps
+	// are exact; the real one is read coarsely.
+	coarse := opts.now == nil
 	opts = opts.withDefaults()
-	m := &Monitor{opts: opts, realClock: realClock, queries: newLatencyStats()}
-	m.clock.now = opts.now
+	m := &Monitor{opts: opts, queries: newLatencyStats()}
+	m.clock.now, m.clock.coarse, m.clock.resolution = opts.now, coarse, clockResolution
 	m.tools.limit = opts.MaxTools
 	m.gauges.limit = opts.MaxTools
 	m.counters.limit = opts.MaxTools
@@ -127,10 +128,6 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 	// rather than delivered inline: a dead webhook must not delay Start.
 	m.dispatch.run(ctx, &wg)
 	m.Sample(ctx)
-	if m.realClock {
-		wg.Add(1)
-		go func() { defer wg.Done(); m.clock.run(ctx) }()
-	}
 	wg.Add(1)
 	go func() { defer wg.Done(); m.loop(ctx, interval) }()
 	done := m.done

@@ -92,15 +92,26 @@ func TestToolNamesBounded(t *testing.T) {
 func keys[V any](m map[string]V) []string { return sortedKeys(m) }
 
 func TestRecordToolUsageDoesNotAllocate(t *testing.T) {
-	m, _ := newTestMonitor(Options{})
-	m.RecordToolUsage("enhanced_memory", time.Millisecond, true)
-	allocs := testing.AllocsPerRun(1000, func() {
-		m.RecordToolUsage("enhanced_memory", 3*time.Millisecond, true)
-		m.ObserveQuery(time.Millisecond, nil)
-		m.RecordCacheLookup(true)
-	})
-	if allocs != 0 {
-		t.Errorf("recording allocates %v times per call, want 0", allocs)
+	fake, _ := newTestMonitor(Options{})
+	for _, tt := range []struct {
+		name string
+		m    *Monitor
+	}{
+		{"fake clock", fake},
+		// The coarse clock starts on the first call.
+		{"real clock, not started", New(Options{DisableSystem: true})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.m.RecordToolUsage("enhanced_memory", time.Millisecond, true)
+			allocs := testing.AllocsPerRun(1000, func() {
+				tt.m.RecordToolUsage("enhanced_memory", 3*time.Millisecond, true)
+				tt.m.ObserveQuery(time.Millisecond, nil)
+				tt.m.RecordCacheLookup(true)
+			})
+			if allocs != 0 {
+				t.Errorf("recording allocates %v times per call, want 0", allocs)
+			}
+		})
 	}
 }
 

@@ -47,6 +47,30 @@ func BenchmarkRecordToolUsage(b *testing.B) {
 	})
 }
 
+// BenchmarkRecordToolUsageNotStarted is the hot path of a monitor that
+// only records and is never started, as a library user may keep one: it
+// must cost no more than a started one.
+func BenchmarkRecordToolUsageNotStarted(b *testing.B) {
+	m := New(Options{DisableSystem: true})
+	for _, t := range benchTools {
+		m.RecordToolUsage(t, time.Millisecond, true)
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			m.RecordToolUsage(benchTools[i&3], time.Duration(i&1023)*time.Microsecond, i&15 != 0)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				m.RecordToolUsage(benchTools[i&3], time.Duration(i&1023)*time.Microsecond, i&15 != 0)
+			}
+		})
+	})
+}
+
 func BenchmarkAnchorClientGolang(b *testing.B) {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tool_duration_seconds",
