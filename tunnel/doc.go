@@ -38,19 +38,32 @@
 // tunnel_dropped_lines: the side that cancelled has stopped waiting for
 // it, as the MCP specification asks, and the official TypeScript SDK
 // reports an answer to an id it no longer waits for as an error
-// ("Received a response for an unknown message ID"). In a batch it is
-// relayed with the rest of the line. The last 1024 cancelled ids of each direction are kept for this; a
-// cancelled request whose answer comes later still is relayed.
+// ("Received a response for an unknown message ID"). In a batch, or on a
+// line longer than StdioOptions.MaxLineSize, it is relayed with the rest
+// of the line. The last 1024 cancelled ids of each direction are kept for
+// this; an answer that comes later still is relayed.
 //
-// # Lines the tunnel does not interpret
+// # Malformed and long lines
 //
 // A line that is not a JSON-RPC message (not JSON, or JSON that is neither
 // an object nor an array) is relayed unchanged, not interpreted, and counted
 // in the custom counter tunnel_malformed_lines. A line longer than
 // StdioOptions.MaxLineSize is relayed unchanged as it arrives, in pieces, so
-// the tunnel never holds more than the limit of it; it is not interpreted
-// and is counted in tunnel_oversized_lines. Blank lines are relayed and not
-// counted. Neither kind of line stops or slows the relay.
+// the tunnel never holds more than the limit of it, and is counted in
+// tunnel_oversized_lines; it is read as it passes, keeping only the few
+// fields measured, so that its requests and responses are matched and
+// timed like any others, wherever in the line the id comes. Blank lines
+// are relayed and not counted. Neither kind of line stops or slows the
+// relay.
+//
+// Requests and responses are timed when the line that carries them has
+// been read to their end. The client's request on a long line is pending
+// before the piece that ends it reaches the server; if the server exits
+// while the line is being written, the request reaches no server whole and
+// is answered at once with the error of the server's exit. While a
+// restarted server has not yet answered the replayed initialize, its long
+// lines are dropped (tunnel_dropped_lines): one may be that answer, which
+// the client must not see and which cannot be held until it is known.
 //
 // # Faults
 //

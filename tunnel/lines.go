@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-// DefaultMaxLineSize is the longest line the stdio relay interprets.
+// DefaultMaxLineSize is the longest line the stdio relay holds whole.
 const DefaultMaxLineSize = 16 << 20
 
 // readBufferSize is the relay's read buffer: lines up to this size are

@@ -35,10 +35,14 @@ const (
 func errorTypeHTTP(status int) string { return "http_" + strconv.Itoa(status) }
 
 // message holds the few fields of a JSON-RPC message the tunnel measures,
-// as read by decode. Its byte slices point into the decoded line and are
-// valid only as long as it is.
+// as read by decode, or by a longScanner from a line too long to hold. Its
+// byte slices point into the decoded line, or the scanner's buffers, and
+// are valid only as long as those are.
 type message struct {
-	ID     []byte // the raw id, nil when absent
+	ID []byte // the raw id, nil when absent
+	// idCut marks an id too long to keep, on a line too long to hold (see
+	// longScanner): the message has an id, which matches nothing.
+	idCut  bool
 	Method string
 	// tool is params.name, raw: between the quotes, escapes unresolved.
 	tool    []byte
@@ -74,7 +78,7 @@ const (
 )
 
 func (m *message) kind() kind {
-	hasID := len(m.ID) > 0 && !bytes.Equal(m.ID, jsonNull)
+	hasID := m.idCut || len(m.ID) > 0 && !bytes.Equal(m.ID, jsonNull)
 	switch {
 	case m.Method != "" && hasID:
 		return kindRequest

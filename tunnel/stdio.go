@@ -63,8 +63,9 @@ type StdioOptions struct {
 	Stdout io.Writer
 	// Stderr receives the child's stderr; default os.Stderr.
 	Stderr io.Writer
-	// MaxLineSize is the longest line interpreted; longer ones are relayed
-	// in pieces without being held whole. Default DefaultMaxLineSize.
+	// MaxLineSize is the longest line held whole; longer ones are relayed
+	// in pieces as they arrive, and read as they pass. Default
+	// DefaultMaxLineSize.
 	MaxLineSize int
 	// Restart starts the child again when it exits by itself, up to
 	// MaxRestarts times in a row (default 5), after a backoff doubling
@@ -334,6 +335,9 @@ type child struct {
 	// replayed initialize; initialized is the line to send once it has.
 	replayTimer *time.Timer
 	initialized []byte
+	// replaying is set until the child has answered the replayed
+	// initialize; only its relay reads and clears it.
+	replaying bool
 }
 
 // start runs a new child. Its pipes are made here rather than by exec so
@@ -395,7 +399,7 @@ func (p *Stdio) open(ch *child) {
 		return
 	}
 	p.c2s.add(id, call{method: "initialize", start: time.Now(), gen: ch.gen, replay: true})
-	ch.initialized = initialized
+	ch.initialized, ch.replaying = initialized, true
 	proc := ch.cmd.Process
 	ch.replayTimer = time.AfterFunc(replayTimeout, func() {
 		p.log.Error("the restarted upstream MCP server did not answer the replayed initialize; stopping it",
@@ -411,6 +415,7 @@ func (p *Stdio) open(ch *child) {
 // answered the replayed initialize.
 func (p *Stdio) replayed(ch *child, m *message) {
 	ch.replayTimer.Stop()
+	ch.replaying = false
 	if m.hasError {
 		p.log.Warn("the restarted upstream MCP server refused the replayed initialize; relaying anyway",
 			"code", string(m.code))
@@ -506,7 +511,9 @@ func (p *Stdio) relayClient(ctx context.Context) {
 	lr := newLineReader(p.opts.Stdin, p.opts.MaxLineSize)
 	var (
 		msgs []message
+		ls   longScanner
 		w    *bufio.Writer // the child's stdin, while a long line holds it
+		gen  uint64        // that child's
 		skip bool          // the rest of a long line goes nowhere
 	)
 	for {
@@ -517,10 +524,20 @@ func (p *Stdio) relayClient(ctx context.Context) {
 				p.meters.oversized.Inc()
 				skip = false
 				var lerr error
-				if w, _, lerr = p.up.lock(ctx); lerr != nil {
+				if w, gen, lerr = p.up.lock(ctx); lerr != nil {
 					return
 				}
 			}
+			// A piece is read before it is written, so that a request
+			// it ends is pending before the child can answer it.
+			now := time.Now()
+			p.readLong(&ls, pc, func(m *message) {
+				if skip && m.kind() == kindRequest {
+					p.unsent(m, now)
+					return
+				}
+				p.clientMessage(m, nil, now, gen)
+			})
 			if !skip {
 				_, _ = w.Write(pc.data)
 				if werr := w.Flush(); werr != nil {
@@ -608,7 +625,7 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 		if m.Method == "initialize" && whole != nil {
 			c.line = bytes.Clone(whole)
 		}
-		if !p.c2s.add(m.ID, c) {
+		if m.idCut || !p.c2s.add(m.ID, c) {
 			p.meters.untracked.Inc()
 		}
 	case kindNotification:
@@ -653,19 +670,34 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 // output ends.
 func (p *Stdio) relayServer(ch *child) {
 	lr := newLineReader(ch.stdout, p.opts.MaxLineSize)
-	var msgs []message
-	holding := false
+	var (
+		msgs    []message
+		ls      longScanner
+		holding bool // the client's output, for a long line
+		drop    bool // the long line goes nowhere
+	)
 	for {
 		pc, err := lr.next()
 		switch {
 		case pc.long:
 			if pc.first {
 				p.meters.oversized.Inc()
-				p.out.lock()
-				holding = true
+				// Until the child has answered the replayed initialize,
+				// a long line may be that answer, which the client must
+				// not see and which cannot be held until it is known.
+				if drop = ch.replaying; drop {
+					p.meters.dropped.Inc()
+				} else {
+					p.out.lock()
+					holding = true
+				}
 			}
-			_ = p.out.writeLocked(pc.data)
-			if pc.last {
+			now := time.Now()
+			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, false) })
+			if !drop {
+				_ = p.out.writeLocked(pc.data)
+			}
+			if pc.last && holding {
 				p.out.unlock()
 				holding = false
 			}
@@ -679,6 +711,37 @@ func (p *Stdio) relayServer(ch *child) {
 			}
 			return
 		}
+	}
+}
+
+// readLong reads a piece of a line too long to hold, handing the messages
+// it ends to emit; at the line's end it counts a line that is no JSON-RPC
+// message.
+func (p *Stdio) readLong(ls *longScanner, pc piece, emit func(*message)) {
+	if pc.first {
+		ls.reset()
+	}
+	ls.feed(pc.data, emit)
+	if pc.last {
+		if err := ls.finish(emit); err != nil && !errors.Is(err, errBlank) {
+			p.meters.malformed.Inc()
+		}
+	}
+}
+
+// unsent answers a request of the client's whose line the child exited
+// while it was being written: no child has it whole, and none will.
+func (p *Stdio) unsent(m *message, now time.Time) {
+	c := call{method: m.Method, start: now}
+	if m.Method == monitor.MethodToolsCall {
+		c.tool = m.toolName()
+	}
+	p.meters.record(&c, 0, ErrorTypeUpstreamExit)
+	if m.idCut {
+		return // no id to answer with
+	}
+	if err := p.out.own(errorResponse(m.ID, codeUpstreamExit, "upstream MCP server exited")); err != nil {
+		p.log.Warn("answering a request after the upstream MCP server exited failed", "error", err)
 	}
 }
 
@@ -709,7 +772,7 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) (drop bool) {
 	switch m.kind() {
 	case kindRequest:
-		if !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
+		if m.idCut || !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
 			p.meters.untracked.Inc()
 		}
 	case kindNotification:

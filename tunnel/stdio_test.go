@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -46,7 +47,7 @@ func TestStdioRelaysEveryByteAndTimesRequests(t *testing.T) {
 	// A line that is not JSON is relayed; the server answers it with id null.
 	r.send("this is not JSON")
 	r.await("the parse error", func(line []byte) bool { return bytes.Contains(line, []byte(`"id":null`)) })
-	// A line over the limit is relayed but not interpreted.
+	// A line over the limit is relayed in pieces, and read as it passes.
 	r.send(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"` + strings.Repeat("y", 3*maxLine) + `"}}`)
 	r.call("12", `{"jsonrpc":"2.0","id":12,"method":"ping"}`)
 	// The server's malformed and oversized lines come through too.
@@ -101,8 +102,8 @@ func TestStdioRelaysEveryByteAndTimesRequests(t *testing.T) {
 	wantCounters := map[string]float64{
 		tunnel.CounterMalformed:           2, // the client's and the server's
 		tunnel.CounterOversized:           2, // the client's and the server's
-		tunnel.CounterClientNotifications: 2, // initialized, roots/list_changed
-		tunnel.CounterServerNotifications: 1, // notify's
+		tunnel.CounterClientNotifications: 3, // initialized, the long one, roots/list_changed
+		tunnel.CounterServerNotifications: 2, // notify's, noise's long one
 		tunnel.CounterUnmatched:           0,
 		tunnel.CounterDropped:             0,
 		tunnel.CounterUntracked:           0,
@@ -367,5 +368,119 @@ func TestStdioCancelledRequestIsNotAnsweredAgain(t *testing.T) {
 	}
 	if got := s.Custom.Counters[tunnel.CounterDropped]; got != 2 {
 		t.Errorf("dropped lines = %v, want 2: the late answer each way", got)
+	}
+}
+
+// TestStdioAnswersEachRequestAtMostOnce drives every path by which a
+// request can be answered (a response, a response on a line over the
+// limit with its id first or last, a batch, a cancellation, the server's
+// exit, a restart with its replay) and checks that the client gets one
+// response per request id, none for the requests it cancelled, and that
+// each request is recorded once with its outcome.
+func TestStdioAnswersEachRequestAtMostOnce(t *testing.T) {
+	const maxLine = 1024
+	r := startStdio(t, tunnel.StdioOptions{MaxLineSize: maxLine, Restart: true, MinBackoff: 1})
+	call := func(id, tool, args string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + args + `}}`
+	}
+	cancel := func(id string) {
+		r.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":` + id + `}}`)
+	}
+	long := strconv.Itoa(4 * maxLine)
+	longText := strings.Repeat("t", 4*maxLine)
+
+	r.initialize()
+	r.toolText(`"n1"`, "echo", `{"text":"short"}`)
+	// Responses over the limit, with the id before or after the result.
+	r.call(`"big-first"`, call(`"big-first"`, "big", `{"size":`+long+`}`))
+	r.call(`"big-last"`, call(`"big-last"`, "big", `{"size":`+long+`,"idLast":true}`))
+	r.call(`"big-fail"`, call(`"big-fail"`, "big", `{"size":`+long+`,"idLast":true,"fail":true}`))
+	// A request over the limit, and its answer over it too.
+	if got := r.toolText(`"long-req"`, "echo", `{"text":"`+longText+`"}`); got != longText {
+		t.Errorf("the long echo came back %d bytes long", len(got))
+	}
+	r.send(`[{"jsonrpc":"2.0","id":"b1","method":"ping"},` + call(`"b2"`, "echo", `{"text":"batched"}`) + `]`)
+	r.await("the batch's response", func(line []byte) bool { return line[0] == '[' })
+	// Cancelled: answered late by the server, or never.
+	r.send(call(`"late"`, "block", `{"late":true}`))
+	cancel(`"late"`)
+	r.send(call(`"never"`, "block", `{}`))
+	cancel(`"never"`)
+	// Left waiting when the server crashes.
+	r.send(call(`"left"`, "block", `{}`))
+	r.send(call(`"crash"`, "crash", `{}`))
+	r.response(`"crash"`)
+	r.response(`"left"`)
+
+	// The restarted server gets the client's initialization again, and
+	// then the same paths once more.
+	r.toolText(`"n2"`, "echo", `{"text":"again"}`)
+	r.call(`"big-2"`, call(`"big-2"`, "big", `{"size":`+long+`,"idLast":true}`))
+	r.send(call(`"never-2"`, "block", `{}`))
+	cancel(`"never-2"`)
+	r.send(call(`"left-2"`, "block", `{}`))
+
+	// The server dies while a request over the limit is being written to
+	// it: no server gets that request whole. The pipe hands the tunnel
+	// each part only once it has read the part before, so the first
+	// 64 KiB piece has been written to the server when it is killed, and
+	// the middle part's writing fails.
+	pid, err := strconv.Atoi(r.toolText(`"pid2"`, "pid", `{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := strings.Repeat("c", 128<<10)
+	r.sendPart(`{"jsonrpc":"2.0","id":"cut","method":"tools/call","params":{"name":"echo","arguments":{"text":"` + chunk)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(waitLimit); syscall.Kill(pid, 0) == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server %d is still there %v after SIGKILL", pid, waitLimit)
+		}
+	}
+	r.sendPart(chunk)
+	r.send(`"}}}`)
+	if w := r.response(`"cut"`); w.Error == nil || w.Error.Code != -32000 {
+		t.Errorf("response to the cut request = %+v, want the upstream exit error", w)
+	}
+
+	// A third server; closing the input ends it.
+	r.toolText(`"n3"`, "echo", `{"text":"once more"}`)
+	r.send(call(`"left-3"`, "block", `{}`))
+	if res := r.closeInput(); res.status != 0 || res.err != nil {
+		t.Errorf("Run = %d, %v; want 0 after the client closed its side", res.status, res.err)
+	}
+
+	want := map[string]int{}
+	for _, id := range []string{"1", `"n1"`, `"big-first"`, `"big-last"`, `"big-fail"`, `"long-req"`, `"b1"`, `"b2"`,
+		`"left"`, `"crash"`, `"n2"`, `"big-2"`, `"left-2"`, `"pid2"`, `"cut"`, `"n3"`, `"left-3"`} {
+		want[id] = 1
+	}
+	if diff := cmp.Diff(want, responsesByID(t, r.got.Bytes())); diff != "" {
+		t.Errorf("responses by id (-want +got):\n%s", diff)
+	}
+
+	s := r.m.Sample(t.Context())
+	tools := map[string]summary{}
+	for name, ts := range s.Tools {
+		tools[name] = summary{ts.Count, ts.Errors, ts.ErrorTypes}
+	}
+	exit, cancelled := tunnel.ErrorTypeUpstreamExit, tunnel.ErrorTypeCancelled
+	wantTools := map[string]summary{
+		"echo":  {Count: 6, Errors: 1, Types: map[string]uint64{exit: 1}}, // the cut one failed
+		"big":   {Count: 4, Errors: 1, Types: map[string]uint64{tunnel.ErrorTypeTool: 1}},
+		"block": {Count: 6, Errors: 6, Types: map[string]uint64{cancelled: 3, exit: 3}},
+		"crash": {Count: 1, Errors: 1, Types: map[string]uint64{exit: 1}},
+		"pid":   {Count: 1},
+	}
+	if diff := cmp.Diff(wantTools, tools); diff != "" {
+		t.Errorf("tools (-want +got):\n%s", diff)
+	}
+	if got := s.Methods["initialize"]; got.Count != 1 {
+		t.Errorf("initialize count = %d, want 1: the replay is the tunnel's", got.Count)
+	}
+	if got := s.Custom.Counters[tunnel.CounterUnmatched]; got != 0 {
+		t.Errorf("unmatched responses = %v, want 0", got)
 	}
 }

@@ -142,6 +142,15 @@ func (r *stdioRun) send(line string) {
 	}
 }
 
+// sendPart writes part of a line as the client, without ending it.
+func (r *stdioRun) sendPart(part string) {
+	r.t.Helper()
+	r.sent.WriteString(part)
+	if _, err := io.WriteString(r.in, part); err != nil {
+		r.t.Fatalf("writing to the tunnel: %v", err)
+	}
+}
+
 // next returns the next line from the tunnel, or nil at its end.
 func (r *stdioRun) next() []byte {
 	r.t.Helper()
