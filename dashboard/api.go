@@ -24,7 +24,11 @@ func (a *api) metrics(w http.ResponseWriter, r *http.Request) {
 	if !checkParams(w, r, "format") {
 		return
 	}
-	switch f := r.URL.Query().Get("format"); f {
+	f, ok := singleParam(w, r.URL.Query(), "format")
+	if !ok {
+		return
+	}
+	switch f {
 	case "", "json":
 		writeRaw(w, http.StatusOK, a.report.get(nil).json)
 	case "text":
@@ -124,11 +128,15 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	since, ok := singleParam(w, q, "since")
+	if !ok {
+		return
+	}
 	span := 15 * time.Minute
-	if s := q.Get("since"); s != "" {
-		d, err := time.ParseDuration(s)
+	if since != "" {
+		d, err := time.ParseDuration(since)
 		if err != nil || d <= 0 || d > MaxHistorySpan {
-			writeError(w, http.StatusBadRequest, "since must be a positive duration up to "+MaxHistorySpan.String()+", such as 15m or 2h; got "+quote(s))
+			writeError(w, http.StatusBadRequest, "since must be a positive duration up to "+MaxHistorySpan.String()+", such as 15m or 2h; got "+quote(since))
 			return
 		}
 		span = d

@@ -3,6 +3,8 @@ package dashboard
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -50,9 +52,16 @@ func methods(h http.HandlerFunc, allowed ...string) http.HandlerFunc {
 }
 
 // checkParams rejects query parameters the route does not know, so that a
-// typo ("metrics=" for "metric=") is an error rather than silently ignored.
+// typo ("metrics=" for "metric=") is an error rather than silently ignored,
+// and a query string that does not parse: URL.Query drops a pair it cannot
+// decode ("since=%ZZ"), which would answer with the default instead.
 func checkParams(w http.ResponseWriter, r *http.Request, known ...string) bool {
-	for k := range r.URL.Query() {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed query string: "+err.Error())
+		return false
+	}
+	for k := range q {
 		ok := false
 		for _, n := range known {
 			if k == n {
@@ -77,4 +86,15 @@ func checkParams(w http.ResponseWriter, r *http.Request, known ...string) bool {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// singleParam returns the value of a parameter that may be given once, and
+// false after answering 400 when it is given more often: which of two
+// values was meant cannot be guessed.
+func singleParam(w http.ResponseWriter, q url.Values, name string) (string, bool) {
+	if vs := q[name]; len(vs) > 1 {
+		writeError(w, http.StatusBadRequest, name+" is given "+strconv.Itoa(len(vs))+" times; give it once")
+		return "", false
+	}
+	return q.Get(name), true
 }
