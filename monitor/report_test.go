@@ -90,9 +90,17 @@ func TestReportText(t *testing.T) {
 	clock.Advance(10 * time.Second)
 	m.RecordToolUsage("enhanced_memory", 20*time.Millisecond, true)
 	m.ObserveQuery(3*time.Millisecond, nil)
+	for name, v := range map[string]float64{GaugeMemoryEntries: 2051, GaugeRelationships: 12, GaugeActiveConnections: 0} {
+		if err := m.RegisterGauge(name, func() (float64, error) { return v, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Counter("requests").Add(1234567)
 	m.Sample(t.Context())
 	txt := m.Report().Text()
-	for _, want := range []string{"enhanced_memory", "Throughput", "0.10 ops/s", "queries           1", "n/a (system collection is disabled)"} {
+	for _, want := range []string{"enhanced_memory", "Throughput", "0.10 ops/s", "queries           1", "n/a (system collection is disabled)",
+		// Counts are integers.
+		"Memory entries         2051\n", "Relationships          12\n", "Active connections     0\n", "requests                 1234567 (counter)"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("text report lacks %q:\n%s", want, txt)
 		}

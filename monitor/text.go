@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -33,12 +34,20 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 		}
 		p("  %-22s %.2f%s\n", label, *v, unit)
 	}
+	// Counts are whole numbers and shown as such, not as 2051.00.
+	countRow := func(label, key string, v *float64) {
+		if v == nil {
+			p("  %-22s n/a (%s)\n", label, ov.Unavailable[key])
+			return
+		}
+		p("  %-22s %s\n", label, plain(*v))
+	}
 	row("Memory usage ("+ov.MemoryUsageSource+")", "memory_usage_percent", ov.MemoryUsagePercent, " %")
 	row("CPU usage", "cpu_usage_percent", ov.CPUUsagePercent, " %")
 	row("Cache hit rate", "cache_hit_rate_percent", ov.CacheHitRatePercent, " %")
-	row("Memory entries", GaugeMemoryEntries, ov.MemoryEntriesCount, "")
-	row("Relationships", GaugeRelationships, ov.RelationshipCount, "")
-	row("Active connections", GaugeActiveConnections, ov.ActiveConnections, "")
+	countRow("Memory entries", GaugeMemoryEntries, ov.MemoryEntriesCount)
+	countRow("Relationships", GaugeRelationships, ov.RelationshipCount)
+	countRow("Active connections", GaugeActiveConnections, ov.ActiveConnections)
 	row("Avg query time", "average_query_time_ms", ov.AverageQueryTimeMs, " ms")
 	row("Error rate", "error_rate_percent", ov.ErrorRatePercent, " %")
 	row("Throughput", "throughput_operations_per_second", ov.ThroughputOperationsPerSecond, " ops/s")
@@ -76,10 +85,10 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 	if c := r.CustomMetrics; c != nil && len(c.Counters)+len(c.Gauges)+len(c.Timers) > 0 {
 		p("\nCustom metrics\n")
 		for _, k := range sortedKeys(c.Counters) {
-			p("  %-24s %g (counter)\n", k, c.Counters[k])
+			p("  %-24s %s (counter)\n", k, plain(c.Counters[k]))
 		}
 		for _, k := range sortedKeys(c.Gauges) {
-			p("  %-24s %g (gauge)\n", k, c.Gauges[k])
+			p("  %-24s %s (gauge)\n", k, plain(c.Gauges[k]))
 		}
 		for _, k := range sortedKeys(c.Timers) {
 			t := c.Timers[k]
@@ -106,6 +115,10 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 	}
 	return bw.Flush()
 }
+
+// plain renders v in plain decimal notation with no more digits than it
+// has: 2051 as "2051", never "2051.00" or "2.051e+03".
+func plain(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 func optMs(v *float64) string {
 	if v == nil {
