@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -15,12 +16,96 @@ import (
 // ToolPerformanceReport is the tool that returns the monitor's report.
 const ToolPerformanceReport = "performance_report"
 
-// reportSections are the sections performance_report can return alone.
-var reportSections = []string{"all", "overview", "tools", "methods", "performance", "system", "trends", "custom", "overhead", "alerts", "health"}
+// A reportSection is a part of the report performance_report can return
+// alone, as a JSON object.
+type reportSection struct {
+	name string
+	part func(m *monitor.Monitor, r *monitor.PerformanceReport) any
+}
+
+// reportSections are the sections by their short names, then by the
+// report's own keys, as the guide and /api/metrics name them
+// (system_overview, monitoring_info, …): an agent that read either may ask
+// for the part it saw. A key returns that key; where a short name returns
+// the same part, the key is an alias of it (sectionAliases).
+var reportSections = []reportSection{
+	{"all", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any { return r }},
+	{"overview", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"status": r.Status, "message": r.Message, "system_overview": r.SystemOverview, "monitoring_info": r.MonitoringInfo}
+	}},
+	{"tools", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"tool_metrics": r.ToolMetrics}
+	}},
+	{"methods", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"method_metrics": r.MethodMetrics}
+	}},
+	{"performance", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"performance": r.Performance}
+	}},
+	{"system", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"system": r.System, "application": r.Application}
+	}},
+	{"trends", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any { return map[string]any{"trends": r.Trends} }},
+	{"custom", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"custom_metrics": r.CustomMetrics}
+	}},
+	{"overhead", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"self_overhead": r.SelfOverhead}
+	}},
+	{"alerts", func(m *monitor.Monitor, _ *monitor.PerformanceReport) any {
+		return map[string]any{"active": m.Alerts(), "recent": lastAlerts(m.AlertHistory(), 20)}
+	}},
+	{"health", func(m *monitor.Monitor, _ *monitor.PerformanceReport) any { return m.Health() }},
+
+	// With the status and message, which say why it is null before the
+	// first sample.
+	{"system_overview", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"status": r.Status, "message": r.Message, "system_overview": r.SystemOverview}
+	}},
+	{"application", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"application": r.Application}
+	}},
+	{"processes", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"processes": r.Processes}
+	}},
+	{"monitoring_info", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+		return map[string]any{"monitoring_info": r.MonitoringInfo}
+	}},
+}
+
+// sectionAliases are the report's keys that a short name already returns.
+var sectionAliases = map[string]string{
+	"tool_metrics":   "tools",
+	"method_metrics": "methods",
+	"custom_metrics": "custom",
+	"self_overhead":  "overhead",
+}
+
+// findSection returns the section called name, or its alias.
+func findSection(name string) (reportSection, bool) {
+	if to, ok := sectionAliases[name]; ok {
+		name = to
+	}
+	i := slices.IndexFunc(reportSections, func(s reportSection) bool { return s.name == name })
+	if i < 0 {
+		return reportSection{}, false
+	}
+	return reportSections[i], true
+}
+
+// sectionNames lists the sections and aliases for messages.
+func sectionNames() string {
+	var names []string
+	for _, s := range reportSections {
+		names = append(names, s.name)
+	}
+	names = append(names, slices.Sorted(maps.Keys(sectionAliases))...)
+	return strings.Join(names, ", ")
+}
 
 // ReportInput is performance_report's arguments.
 type ReportInput struct {
-	Section string `json:"section,omitempty" jsonschema:"which part to return: all (default), overview, tools, methods, performance, system, trends, custom, overhead, alerts or health"`
+	Section string `json:"section,omitempty" jsonschema:"which part to return: all (default), overview, tools, methods, performance, system, trends, custom, overhead, alerts or health; or a key of the full report (system_overview, tool_metrics, method_metrics, custom_metrics, self_overhead, application, processes, monitoring_info), which returns that key"`
 	Format  string `json:"format,omitempty" jsonschema:"json (default: structured data) or text (a plain-text report, only with section all)"`
 }
 
@@ -49,10 +134,11 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 		default:
 			return nil, nil, fmt.Errorf("unknown format %q: use json or text", in.Format)
 		}
-		if !slices.Contains(reportSections, section) {
-			return nil, nil, fmt.Errorf("unknown section %q: use one of %s", section, strings.Join(reportSections, ", "))
+		sec, ok := findSection(section)
+		if !ok {
+			return nil, nil, fmt.Errorf("unknown section %q: use one of %s", in.Section, sectionNames())
 		}
-		out, err := reportSection(ctx, m, section)
+		out, err := sectionJSON(m, report(ctx, m), sec)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -70,36 +156,9 @@ func report(ctx context.Context, m *monitor.Monitor) *monitor.PerformanceReport 
 	return m.Report()
 }
 
-// reportSection returns one section of the report as a JSON object.
-func reportSection(ctx context.Context, m *monitor.Monitor, section string) (map[string]any, error) {
-	r := report(ctx, m)
-	var v any
-	switch section {
-	case "all":
-		v = r
-	case "overview":
-		v = map[string]any{"status": r.Status, "message": r.Message, "system_overview": r.SystemOverview, "monitoring_info": r.MonitoringInfo}
-	case "tools":
-		v = map[string]any{"tool_metrics": r.ToolMetrics}
-	case "methods":
-		v = map[string]any{"method_metrics": r.MethodMetrics}
-	case "performance":
-		v = map[string]any{"performance": r.Performance}
-	case "system":
-		v = map[string]any{"system": r.System, "application": r.Application}
-	case "trends":
-		v = map[string]any{"trends": r.Trends}
-	case "custom":
-		v = map[string]any{"custom_metrics": r.CustomMetrics}
-	case "overhead":
-		v = map[string]any{"self_overhead": r.SelfOverhead}
-	case "alerts":
-		v = map[string]any{"active": m.Alerts(), "recent": lastAlerts(m.AlertHistory(), 20)}
-	case "health":
-		v = m.Health()
-	default:
-		return nil, fmt.Errorf("unknown section %q: use one of %s", section, strings.Join(reportSections, ", "))
-	}
+// sectionJSON returns one section of r as a JSON object.
+func sectionJSON(m *monitor.Monitor, r *monitor.PerformanceReport, sec reportSection) (map[string]any, error) {
+	v := sec.part(m, r)
 	// Structured content must be an object; round-trip through JSON so the
 	// result holds exactly what the HTTP API would send.
 	b, err := json.Marshal(v)
