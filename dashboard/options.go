@@ -23,6 +23,14 @@ type Options struct {
 	// <token>" on every route but /api/health and the page's static files
 	// (which hold no data).
 	AuthToken string
+	// AllowedHosts are the names, besides loopback ones, that requests may
+	// carry in Host and Origin (see httpguard.Options). Every other request
+	// gets 403, on every route: a web page must not drive the dashboard or
+	// what is mounted beside it through DNS rebinding.
+	AllowedHosts []string
+	// BodyTimeout bounds the reading of a request's body (not the
+	// streaming of its response). Default httpguard.DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// PollInterval is how often the page polls while its live stream is
 	// down (the guide's auto-refresh). Default 30 s.
 	PollInterval time.Duration

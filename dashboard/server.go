@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -26,6 +27,10 @@ var ErrAuthRequired = errors.New("an auth token is required to listen beyond loo
 // /api/stream runs until ctx ends.
 func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handler, error) {
 	opts = opts.withDefaults()
+	guard, err := httpguard.New(httpguard.Options{AllowedHosts: opts.AllowedHosts})
+	if err != nil {
+		return nil, fmt.Errorf("allowed hosts: %w", err)
+	}
 	prom, err := prometheusHandler(m)
 	if err != nil {
 		return nil, fmt.Errorf("registering prometheus collectors: %w", err)
@@ -53,10 +58,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	data.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API route "+quote(r.URL.Path)+"; see /api/metrics, /api/health, /api/tools, /api/alerts, /api/history, /api/config, /api/stream")
 	})
-	var protected http.Handler = data
-	if opts.AuthToken != "" {
-		protected = requireToken(opts.AuthToken, data)
-	}
+	protected := httpguard.Token{Secret: opts.AuthToken}.Handler(data)
 
 	root := http.NewServeMux()
 	// Health is open so that probes need no secret; it reveals only
@@ -68,7 +70,9 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	root.Handle("/{$}", methods(static.ServeHTTP, http.MethodGet))
 	root.Handle("/static/", methods(static.ServeHTTP, http.MethodGet))
 	root.Handle("/", protected)
-	return securityHeaders(root), nil
+	// The guard comes first: a request a web page forged is refused before
+	// any route, open or not, runs.
+	return securityHeaders(guard.Handler(httpguard.BodyTimeout(root, opts.BodyTimeout))), nil
 }
 
 // A Server is a running dashboard.

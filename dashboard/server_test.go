@@ -148,6 +148,12 @@ func TestAuthToken(t *testing.T) {
 		{"/api/metrics", nil, 401},
 		{"/api/metrics", []string{"Authorization", "Bearer wrong"}, 401},
 		{"/api/metrics", []string{"Authorization", "Bearer s3cret"}, 200},
+		// RFC 7235: the scheme is case-insensitive.
+		{"/api/metrics", []string{"Authorization", "bearer s3cret"}, 200},
+		{"/api/metrics", []string{"Authorization", "BEARER  s3cret"}, 200},
+		{"/api/metrics", []string{"Authorization", "Basic s3cret"}, 401},
+		{"/api/metrics", []string{"Authorization", "Bearer"}, 401},
+		{"/api/metrics", []string{"Authorization", "Bearers3cret"}, 401},
 		{"/metrics", nil, 401},
 		{"/api/stream", nil, 401},
 		{"/api/health", nil, 200}, // probes need no secret
@@ -156,6 +162,58 @@ func TestAuthToken(t *testing.T) {
 		res, body := get(t, base+tt.path, tt.header...)
 		if res.StatusCode != tt.status {
 			t.Errorf("%s %v: status %d, want %d: %s", tt.path, tt.header, res.StatusCode, tt.status, body)
+		}
+	}
+}
+
+// TestForeignHostRefusedOnEveryRoute drives each route as a DNS-rebinding
+// page would, with a Host or Origin that is not loopback: none may answer,
+// the open ones and the mounted ones included, with a token or without.
+func TestForeignHostRefusedOnEveryRoute(t *testing.T) {
+	mounted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	for _, token := range []string{"", "s3cret"} {
+		_, base := startTest(t, Options{AuthToken: token, AllowedHosts: []string{"dash.example.com"}, Mount: map[string]http.Handler{"/mcp": mounted}})
+		for _, path := range []string{"/", "/static/app.js", "/api/health", "/api/metrics", "/api/config", "/api/tools", "/api/history", "/api/stream", "/metrics", "/mcp", "/nowhere"} {
+			for _, tt := range []struct {
+				host, origin string
+				refused      bool
+			}{
+				{host: "rebind.evil.com", refused: true},
+				{host: "rebind.evil.com:8080", refused: true},
+				{origin: "http://evil.com", refused: true},
+				{host: "dash.example.com"},
+				{origin: "https://dash.example.com"},
+			} {
+				req, err := http.NewRequest(http.MethodGet, base+path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.host != "" {
+					req.Host = tt.host
+				}
+				if tt.origin != "" {
+					req.Header.Set("Origin", tt.origin)
+				}
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body []byte
+				if res.StatusCode == http.StatusForbidden {
+					body, _ = io.ReadAll(res.Body) // /api/stream, allowed, never ends
+				}
+				res.Body.Close()
+				if got := res.StatusCode == http.StatusForbidden; got != tt.refused {
+					t.Errorf("token %q, %s host %q origin %q: status %d: %s", token, path, tt.host, tt.origin, res.StatusCode, body)
+					continue
+				}
+				if tt.refused && !strings.Contains(string(body), "--allowed-host") {
+					t.Errorf("%s: the refusal does not name the flag that allows it: %s", path, body)
+				}
+			}
 		}
 	}
 }

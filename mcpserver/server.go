@@ -7,7 +7,6 @@ package mcpserver
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -70,12 +69,6 @@ func New(opts Options) *mcp.Server {
 }
 
 const instructions = `pbatunnel keeps persistent memory for agents (enhanced_memory, and a knowledge graph of entities, observations and relations: create_entities, add_observations, search_nodes, open_nodes, read_graph…), analyses code under the allowed roots (code_analysis), and reports on its own performance (performance_report). Every call is measured; the dashboard shows them live.`
-
-// HTTPHandler serves srv over the Streamable HTTP transport, one session
-// per client.
-func HTTPHandler(srv *mcp.Server) http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-}
 
 // ServeStdio serves srv on standard input and output until ctx ends or the
 // client closes stdin.

@@ -157,7 +157,7 @@ func BenchmarkToolsCallHTTP(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer store.Close()
-				srv := httptest.NewServer(mcpserver.HTTPHandler(mcpserver.New(mcpserver.Options{Monitor: m, Memory: store})))
+				srv := httptest.NewServer(mcpserver.HTTPHandler(mcpserver.New(mcpserver.Options{Monitor: m, Memory: store}), nil))
 				defer srv.Close()
 				cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
 					Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL}, nil)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
@@ -28,7 +29,8 @@ const DefaultListen = "127.0.0.1:8081"
 
 // serveOnly are the settings of serve's own MCP server, which a proxy does
 // not run: every other setting works for proxy as for serve.
-var serveOnly = map[string]bool{"stdio": true, "allow-root": true}
+// The upstream owns the MCP sessions, so their bounds are its business.
+var serveOnly = map[string]bool{"stdio": true, "allow-root": true, "session-timeout": true, "max-sessions": true}
 
 // proxyFlags are proxy's own flags, beside the settings serve has too.
 type proxyFlags struct {
@@ -62,7 +64,7 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 	fs.BoolVar(&pf.restart, "restart", false, "restart the MCP server when it exits by itself, replaying the client's initialization")
 	fs.IntVar(&pf.maxRestarts, "max-restarts", pf.maxRestarts, "with --restart, give up after this many restarts in a row")
 	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
-		"largest line (stdio) or request body and event (HTTP) interpreted, in `bytes`; longer lines are relayed uninterpreted, longer bodies refused")
+		"largest line (stdio) or request body and event (HTTP) held in memory, in `bytes`; longer lines are relayed in pieces and read as they pass, longer bodies refused")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `Usage: pbatunnel proxy [flags] -- COMMAND [ARGS...]
@@ -124,6 +126,9 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := s.Resolve(fs, os.LookupEnv); err != nil {
 		return 0, &usageError{err: err}
 	}
+	if pf.upstream != "" && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
+		return 0, &usageError{err: fmt.Errorf("proxy on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", pf.listen, dashboard.ErrAuthRequired)}
+	}
 	logger := newLogger(stderr, s.LogFormat, s.LogLevel)
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return 0, fmt.Errorf("creating data dir: %w", err)
@@ -179,6 +184,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	dash, err := dashboard.Start(monCtx, m, dashboard.Options{
 		Addr:         s.Addr,
 		AuthToken:    s.AuthToken,
+		AllowedHosts: s.AllowedHosts,
 		PollInterval: s.PollInterval,
 		Config: func() any {
 			pub := s.Public()
@@ -247,7 +253,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	})
 
 	if web != nil {
-		return 0, serveHTTPProxy(ctx, web, pf.listen, logger)
+		return 0, serveHTTPProxy(ctx, web, pf.listen, s, logger)
 	}
 	status := stdio.Wait()
 	logger.Info("proxy stopped", "exit_status", status)
@@ -289,19 +295,25 @@ func forwardSignals(p *tunnel.Stdio, logger *slog.Logger) (stop func()) {
 }
 
 // serveHTTPProxy serves the HTTP tunnel on listen until ctx ends or a
-// SIGINT or SIGTERM arrives.
-func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, logger *slog.Logger) error {
+// SIGINT or SIGTERM arrives. Its listener is guarded as the dashboard's is:
+// the Host and Origin rules, the body timeout, and the bearer token, which
+// is required beyond loopback and not passed on to the upstream.
+func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, s *config.Settings, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	guard, err := httpguard.New(httpguard.Options{AllowedHosts: s.AllowedHosts})
+	if err != nil {
+		return &usageError{err: fmt.Errorf("--allowed-host: %w", err)}
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("proxy: listening on %s: %w (choose another address with --listen)", listen, err)
 	}
 	if !dashboard.IsLoopback(listen) {
-		logger.Warn("the MCP proxy listens beyond loopback: anyone who reaches it reaches the upstream server as you", "listen", ln.Addr().String())
+		logger.Warn("the MCP proxy listens beyond loopback: whoever has the token reaches the upstream server as you", "listen", ln.Addr().String())
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           guard.Handler(httpguard.BodyTimeout(httpguard.Token{Secret: s.AuthToken, Consume: true}.Handler(h), 0)),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		// Event streams end with the proxy instead of holding shutdown up.

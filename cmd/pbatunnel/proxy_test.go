@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -352,6 +353,8 @@ func TestProxyRejectsBadInvocation(t *testing.T) {
 		{name: "max restarts", args: []string{"--max-restarts", "0", "--", "server"}, want: "--max-restarts must be at least 1"},
 		{name: "line size", args: []string{"--max-line-size", "10", "--", "server"}, want: "--max-line-size must be at least 1024"},
 		{name: "bad flag", args: []string{"--bogus"}, want: "flag provided but not defined: -bogus"},
+		{name: "open listen without token", args: []string{"--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:1/mcp"}, want: "auth token is required"},
+		{name: "bad allowed host", args: []string{"--allowed-host", "http://x/", "--upstream", "http://127.0.0.1:1/mcp"}, want: "want a host name or address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -513,11 +516,17 @@ func TestProxyHTTP(t *testing.T) {
 	}) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
 	})
-	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
+	var upstreamAuth atomic.Value // the last Authorization header the upstream saw
+	upstreamAuth.Store("")
+	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upstreamAuth.Store(r.Header.Get("Authorization"))
+		mcpHandler.ServeHTTP(w, r)
+	}))
 	defer up.Close()
 
 	listen := testenv.Addr(testenv.FreePort(t))
-	cmd := binaryCommand(t.Context(), t, []string{"GORACE=atexit_sleep_ms=0"}, "proxy", "--upstream", up.URL+"/mcp",
+	cmd := binaryCommand(t.Context(), t, []string{"GORACE=atexit_sleep_ms=0", "PBATUNNEL_AUTH_TOKEN=pr0xy-secret"}, "proxy", "--upstream", up.URL+"/mcp",
 		"--listen", listen, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -535,10 +544,56 @@ func TestProxyHTTP(t *testing.T) {
 		t.Errorf("listening line = %v, want http://%s", ready, listen)
 	}
 
+	// The listener answers what a web page forges, or a client without the
+	// token, itself: none of it reaches the upstream.
+	for _, tt := range []struct {
+		host, origin, auth string
+		status             int
+	}{
+		{host: "rebind.evil.com", auth: "Bearer pr0xy-secret", status: http.StatusForbidden},
+		{origin: "http://evil.com", auth: "Bearer pr0xy-secret", status: http.StatusForbidden},
+		{status: http.StatusUnauthorized},
+		{auth: "Bearer wrong", status: http.StatusUnauthorized},
+	} {
+		req, err := http.NewRequest(http.MethodPost, "http://"+listen+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if tt.host != "" {
+			req.Host = tt.host
+		}
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status {
+			t.Errorf("host %q origin %q auth %q: status %d, want %d: %s", tt.host, tt.origin, tt.auth, res.StatusCode, tt.status, body)
+		}
+	}
+	if got := upstreamAuth.Load(); got != "" {
+		t.Errorf("a refused request reached the upstream (Authorization %q)", got)
+	}
+
 	client := mcp.NewClient(&mcp.Implementation{Name: "proxy-test", Version: "0"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
+	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+		Endpoint:   "http://" + listen + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{token: "pr0xy-secret"}},
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := upstreamAuth.Load(); got != "" {
+		t.Errorf("the proxy's token went on to the upstream as %q", got)
 	}
 	if got := cs.InitializeResult().ServerInfo; got.Name != "http-upstream" || got.Version != "3.1" {
 		t.Errorf("server info through the proxy = %+v", got)
@@ -561,6 +616,15 @@ func TestProxyHTTP(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v, want status 0", err)
 	}
+}
+
+// bearer adds a bearer token to every request.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // TestProxyStdoutSharedWithStderr runs the proxy with one pipe for both

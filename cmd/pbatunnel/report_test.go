@@ -74,7 +74,7 @@ func TestServeRefusesBusyPortAndOpenAddress(t *testing.T) {
 		t.Errorf("busy port: exit %d, %q", code, stderr)
 	}
 	code, _, stderr = runCmd(t, "serve", "--addr", "0.0.0.0:0", "--data-dir", t.TempDir())
-	if code != 1 || !strings.Contains(stderr, "auth token is required") {
+	if code != 2 || !strings.Contains(stderr, "auth token is required") {
 		t.Errorf("open address without token: exit %d, %q", code, stderr)
 	}
 }

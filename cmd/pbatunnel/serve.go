@@ -63,6 +63,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 // serve runs the monitor until ctx ends or a SIGINT or SIGTERM arrives.
 func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
+	// Refused before anything starts, with the usage status: the command
+	// line asks for something unsafe, nothing failed.
+	if !s.Stdio && !dashboard.IsLoopback(s.Addr) && s.AuthToken == "" {
+		return &usageError{err: fmt.Errorf("dashboard on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", s.Addr, dashboard.ErrAuthRequired)}
+	}
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
@@ -111,10 +116,14 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	dash, err := dashboard.Start(ctx, m, dashboard.Options{
 		Addr:         s.Addr,
 		AuthToken:    s.AuthToken,
+		AllowedHosts: s.AllowedHosts,
 		PollInterval: s.PollInterval,
 		Config:       func() any { return s.Public() },
 		Logger:       logger,
-		Mount:        map[string]http.Handler{"/mcp": mcpserver.HTTPHandler(mcpSrv)},
+		Mount: map[string]http.Handler{"/mcp": mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
+			SessionTimeout: s.SessionTimeout,
+			MaxSessions:    s.MaxSessions,
+		})},
 	})
 	dashURL := ""
 	switch {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 )
 
 // MinInterval is the shortest sampling interval accepted. Below it the
@@ -42,6 +44,13 @@ type File struct {
 	RecentWindow *Duration `yaml:"recent_window"`
 	// TrendWindow is the span trends are computed over.
 	TrendWindow *Duration `yaml:"trend_window"`
+	// AllowedHosts are the host names, besides loopback ones, that
+	// requests may carry in Host and Origin (--allowed-host).
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// SessionTimeout ends a Streamable HTTP session idle this long.
+	SessionTimeout *Duration `yaml:"session_timeout"`
+	// MaxSessions caps the live Streamable HTTP sessions.
+	MaxSessions *int `yaml:"max_sessions"`
 	// Alerts configures alert rules and notifications.
 	Alerts Alerts `yaml:"alerts"`
 }
@@ -253,6 +262,13 @@ func (f *File) validate() []*FieldError {
 	}
 	check("retention.max_age", positive(f.Retention.MaxAge))
 	check("recent_window", positive(f.RecentWindow))
+	for i, h := range f.AllowedHosts {
+		check(fmt.Sprintf("allowed_hosts[%d]", i), httpguard.CheckHost(h))
+	}
+	check("session_timeout", positive(f.SessionTimeout))
+	if n := f.MaxSessions; n != nil && *n < 1 {
+		check("max_sessions", fmt.Errorf("must be at least 1, got %d", *n))
+	}
 	check("trend_window", positive(f.TrendWindow))
 	return append(errs, f.Alerts.validate()...)
 }

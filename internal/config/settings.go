@@ -21,6 +21,11 @@ const (
 	DefaultLogFormat = LogText
 	// DefaultPollInterval is the guide's auto-refresh period.
 	DefaultPollInterval = 30 * time.Second
+	// DefaultSessionTimeout ends idle Streamable HTTP sessions: a client
+	// that went away without DELETE must not hold memory for good.
+	DefaultSessionTimeout = 30 * time.Minute
+	// DefaultMaxSessions caps live Streamable HTTP sessions.
+	DefaultMaxSessions = 1000
 )
 
 // Log formats accepted by --log-format.
@@ -56,6 +61,13 @@ type Settings struct {
 	// environment only: a secret has no place in a config file that gets
 	// committed.
 	AuthToken string
+	// AllowedHosts are the names, besides loopback ones, that requests to
+	// every listener may carry in Host and Origin.
+	AllowedHosts []string
+	// SessionTimeout and MaxSessions bound the MCP server's Streamable
+	// HTTP sessions.
+	SessionTimeout time.Duration
+	MaxSessions    int
 	// PollInterval is how often the page polls while its live stream is
 	// down.
 	PollInterval time.Duration
@@ -76,11 +88,13 @@ type Settings struct {
 // left empty: Resolve derives it from the environment.
 func Defaults() Settings {
 	return Settings{
-		Addr:         DefaultAddr,
-		Interval:     DefaultInterval,
-		LogFormat:    DefaultLogFormat,
-		LogLevel:     slog.LevelInfo,
-		PollInterval: DefaultPollInterval,
+		Addr:           DefaultAddr,
+		Interval:       DefaultInterval,
+		LogFormat:      DefaultLogFormat,
+		LogLevel:       slog.LevelInfo,
+		PollInterval:   DefaultPollInterval,
+		SessionTimeout: DefaultSessionTimeout,
+		MaxSessions:    DefaultMaxSessions,
 	}
 }
 
@@ -97,6 +111,10 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.TextVar(&s.LogLevel, "log-level", s.LogLevel, "lowest `level` logged: debug, info, warn or error")
 	fs.StringVar(&s.AuthToken, "auth-token", s.AuthToken,
 		"bearer `token` the dashboard and API require (needed to listen beyond loopback; prefer PBATUNNEL_AUTH_TOKEN, which ps does not show)")
+	fs.Var((*hostsValue)(&s.AllowedHosts), "allowed-host",
+		"`host` name or address, besides loopback ones, that requests may name in Host and Origin (repeatable; comma-separated in the environment; \"*\" allows every host)")
+	fs.Var((*positiveDuration)(&s.SessionTimeout), "session-timeout", "end MCP Streamable HTTP sessions idle this long (`duration`)")
+	fs.Var((*positiveInt)(&s.MaxSessions), "max-sessions", "most live MCP Streamable HTTP sessions; past it, new ones get 503 (`count`)")
 	fs.Var((*positiveDuration)(&s.PollInterval), "poll-interval", "how often the page polls while its live stream is down (`duration`)")
 	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
 	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
@@ -119,6 +137,9 @@ func (s *Settings) Public() map[string]any {
 		"retention_max_samples": s.MaxSamples,
 		"stdio":                 s.Stdio,
 		"allow_roots":           s.AllowRoots,
+		"allowed_hosts":         s.AllowedHosts,
+		"session_timeout":       s.SessionTimeout.String(),
+		"max_sessions":          s.MaxSessions,
 	}
 	if s.AuthToken != "" {
 		out["auth_token"] = "(set)"
@@ -216,6 +237,15 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	}
 	if f.TrendWindow != nil {
 		s.TrendWindow = time.Duration(*f.TrendWindow)
+	}
+	if len(f.AllowedHosts) > 0 && !given["allowed-host"] {
+		s.AllowedHosts = f.AllowedHosts
+	}
+	if f.SessionTimeout != nil && !given["session-timeout"] {
+		s.SessionTimeout = time.Duration(*f.SessionTimeout)
+	}
+	if f.MaxSessions != nil && !given["max-sessions"] {
+		s.MaxSessions = *f.MaxSessions
 	}
 	s.Alerts = f.Alerts
 }

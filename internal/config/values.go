@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 )
 
@@ -120,5 +121,38 @@ func (v *rootsValue) Set(s string) error {
 		}
 		*v = append(*v, abs)
 	}
+	return nil
+}
+
+// hostsValue collects repeated --allowed-host flags; from the environment
+// one value holds several, separated by commas.
+type hostsValue []string
+
+func (v *hostsValue) String() string { return strings.Join(*v, ",") }
+
+func (v *hostsValue) Set(s string) error {
+	for _, h := range strings.Split(s, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if err := httpguard.CheckHost(h); err != nil {
+			return err
+		}
+		*v = append(*v, h)
+	}
+	return nil
+}
+
+type positiveInt int
+
+func (v *positiveInt) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *positiveInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a whole number of at least 1, got %q", s)
+	}
+	*v = positiveInt(n)
 	return nil
 }
