@@ -87,7 +87,7 @@ func (m *Monitor) Rules() []Rule {
 }
 
 // SetThresholds sets the warning and critical levels of built-in rules,
-// keyed by rule name (memory_usage, cpu_usage, cache_hit_rate,
+// keyed by rule name (memory_usage, cpu_usage, process_cpu, cache_hit_rate,
 // query_response_time, error_rate, throughput): the guide's
 // alert_thresholds. Rules not named keep their levels. Nothing changes
 // unless every entry is valid.

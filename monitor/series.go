@@ -11,12 +11,15 @@ import (
 // rules refer to them by name. Per-tool series are "tool.<name>.<figure>",
 // custom metrics "custom.<name>" (timers "custom.<name>.<figure>").
 const (
-	SeriesMemoryUsage    = "memory_usage_percent"
-	SeriesCPUUsage       = "cpu_usage_percent"
-	SeriesCacheHitRate   = "cache_hit_rate_percent"
-	SeriesQueryTime      = "average_query_time_ms"
-	SeriesErrorRate      = "error_rate_percent"
-	SeriesThroughput     = "throughput_operations_per_second"
+	SeriesMemoryUsage  = "memory_usage_percent"
+	SeriesCPUUsage     = "cpu_usage_percent"
+	SeriesCacheHitRate = "cache_hit_rate_percent"
+	SeriesQueryTime    = "average_query_time_ms"
+	SeriesErrorRate    = "error_rate_percent"
+	SeriesThroughput   = "throughput_operations_per_second"
+	// SeriesProcessCPU is this process's CPU time over wall time, as a
+	// share of one core (so it can pass 100 on several cores).
+	SeriesProcessCPU     = "process_cpu_percent"
 	SeriesMonitorCPU     = "monitor_cpu_percent"
 	SeriesMonitorMemory  = "monitor_memory_bytes"
 	SeriesMonitorSampleT = "monitor_sample_cpu_ms"
@@ -61,7 +64,7 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		fn("disk_write_ops_per_sec", sys.DiskWriteOpsPerSec)
 		fn("net_rx_bytes_per_sec", sys.NetRxBytesPerSec)
 		fn("net_tx_bytes_per_sec", sys.NetTxBytesPerSec)
-		fn("process_cpu_percent", sys.Process.CPUPercent)
+		fn(SeriesProcessCPU, sys.Process.CPUPercent)
 		fn("process_rss_bytes", sys.Process.RSSBytes)
 		fn("process_open_fds", sys.Process.OpenFDs)
 		fn("process_threads", sys.Process.Threads)

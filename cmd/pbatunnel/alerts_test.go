@@ -137,11 +137,11 @@ interval: 1ms
 		stdout, stderr string // exact
 	}{
 		{name: "valid", args: []string{"--config", good}, code: 0,
-			stdout: good + ": ok (7 rules, 3 handlers)\n"},
+			stdout: good + ": ok (8 rules, 3 handlers)\n"},
 		{name: "valid from the environment", env: good, code: 0,
-			stdout: good + ": ok (7 rules, 3 handlers)\n"},
+			stdout: good + ": ok (8 rules, 3 handlers)\n"},
 		{name: "empty file", args: []string{"--config", onlyLog}, code: 0,
-			stdout: onlyLog + ": ok (6 rules, 1 handler)\n"},
+			stdout: onlyLog + ": ok (7 rules, 1 handler)\n"},
 		{name: "invalid", args: []string{"--config", bad}, code: 1, stderr: bad +
 			":5: alerts.rules[0] (slow_memory_tool).warning: 1000 is beyond critical 250 for direction above\n" +
 			bad + `:8: alerts.webhooks[0].url: scheme "ftp" is not http or https` + "\n" +

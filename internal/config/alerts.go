@@ -16,7 +16,7 @@ import (
 )
 
 // Alerts is the config file's alerts section: which rules the monitor
-// evaluates and where their notifications go. Its zero value means the six
+// evaluates and where their notifications go. Its zero value means the seven
 // built-in rules at their default levels, notified to the log only.
 // docs/ALERTS.md explains every key.
 type Alerts struct {

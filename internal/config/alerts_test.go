@@ -182,7 +182,7 @@ alerts:
 				"4: alerts.thresholds.cache_hit_rate.warning: 20 is beyond critical 30 for direction below",
 				"5: alerts.thresholds.throughput.warning: 4 is beyond critical 5 for direction below",
 				"6: alerts.thresholds.cpu_usage.disabled: a disabled rule has no levels; remove warning and critical, or disabled",
-				`7: alerts.thresholds.disk_usage: no built-in rule "disk_usage" (have memory_usage, cpu_usage, cache_hit_rate, query_response_time, error_rate, throughput)`,
+				`7: alerts.thresholds.disk_usage: no built-in rule "disk_usage" (have memory_usage, cpu_usage, process_cpu, cache_hit_rate, query_response_time, error_rate, throughput)`,
 				"8: alerts.thresholds.error_rate.crit: unknown key",
 			},
 		},
@@ -429,6 +429,7 @@ func TestApplyFullConfig(t *testing.T) {
 	want := []monitor.Rule{
 		memory,
 		builtin[monitor.RuleCPUUsage],
+		builtin[monitor.RuleProcessCPU],
 		cache,
 		builtin[monitor.RuleQueryResponseTime],
 		// error_rate is replaced by the rule of that name; throughput is off.
@@ -477,7 +478,7 @@ func TestApplyVariants(t *testing.T) {
 		{
 			name:     "no alerts section",
 			content:  "interval: 10s\n",
-			rules:    []string{"cache_hit_rate", "cpu_usage", "error_rate", "memory_usage", "query_response_time", "throughput"},
+			rules:    []string{"cache_hit_rate", "cpu_usage", "error_rate", "memory_usage", "process_cpu", "query_response_time", "throughput"},
 			handlers: []string{"log"},
 		},
 		{

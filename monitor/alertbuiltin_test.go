@@ -1,0 +1,86 @@
+package monitor
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProcessCPURule drives the built-in process_cpu rule with this
+// process's CPU while the host's is pinned at 99 % by other programs: the
+// rule stays quiet while the process idles, a burst shorter than its `for`
+// stays pending and is forgotten, and a core held for longer fires, then
+// escalates, and makes the health critical.
+func TestProcessCPURule(t *testing.T) {
+	m, clock := newTestMonitor(Options{})
+	steps := []struct {
+		name    string
+		process float64 // percent of one core
+		samples int     // 10 s apart
+		state   string  // of the process_cpu alert after the step; "" inactive
+		level   Level
+		notify  []string // process_cpu notifications during the step
+	}{
+		{name: "idle process, busy host", process: 0.27, samples: 12},
+		{name: "burst of a minute", process: 97, samples: 6, state: StatePending, level: LevelCritical},
+		{name: "burst over", process: 3, samples: 3},
+		{name: "most of a core, under two minutes", process: 85, samples: 12, state: StatePending, level: LevelWarning},
+		{name: "most of a core, two minutes", process: 85, samples: 1, state: StateFiring, level: LevelWarning,
+			notify: []string{"firing:warning"}},
+		{name: "a whole core, two minutes more", process: 99, samples: 13, state: StateFiring, level: LevelCritical,
+			notify: []string{"escalated:critical"}},
+	}
+	for _, st := range steps {
+		var got []string
+		for range st.samples {
+			clock.Advance(10 * time.Second)
+			snap := &Snapshot{Time: clock.Now(), System: &SystemStats{
+				CPUPercent: Measured(99),
+				Process:    ProcessStats{CPUPercent: Measured(st.process)},
+			}}
+			for _, a := range m.alerts.evaluate(snap) {
+				if a.Rule == RuleProcessCPU {
+					got = append(got, string(a.Transition)+":"+string(a.Level))
+				}
+			}
+		}
+		if !equal(got, st.notify) {
+			t.Errorf("%s: notified %q, want %q", st.name, got, st.notify)
+		}
+		var status AlertStatus
+		for _, a := range m.Alerts() {
+			if a.Rule == RuleProcessCPU {
+				status = a
+			}
+		}
+		if status.State != st.state || (st.state != "" && status.Level != st.level) {
+			t.Errorf("%s: process_cpu is %q %q, want %q %q", st.name, status.State, status.Level, st.state, st.level)
+		}
+		if st.state != "" && status.Metric != SeriesProcessCPU {
+			t.Errorf("%s: the alert watches %q, want %q", st.name, status.Metric, SeriesProcessCPU)
+		}
+	}
+	h := m.Health()
+	found := false
+	for _, issue := range h.Issues {
+		found = found || strings.HasPrefix(issue, "critical process_cpu: process_cpu_percent is 99")
+	}
+	if h.Status != HealthCritical || !found {
+		t.Errorf("health %+v, want critical with a process_cpu issue", h)
+	}
+}
+
+// TestProcessCPUThresholds checks that process_cpu is a built-in rule like
+// the guide's: its levels can be set by name.
+func TestProcessCPUThresholds(t *testing.T) {
+	m, _ := newTestMonitor(Options{})
+	if got := ThresholdsOf(m.Rules())[RuleProcessCPU]; got != (Threshold{processCPUWarning, processCPUCritical}) {
+		t.Errorf("default process_cpu levels %+v", got)
+	}
+	if err := m.SetThresholds(map[string]Threshold{RuleProcessCPU: {Warning: 150, Critical: 300}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ThresholdsOf(m.Rules())[RuleProcessCPU]; got != (Threshold{150, 300}) {
+		t.Errorf("process_cpu levels after SetThresholds %+v", got)
+	}
+}
