@@ -20,8 +20,8 @@ type Options struct {
 	// Addr is where to listen. A non-loopback address requires AuthToken.
 	Addr string
 	// AuthToken, when set, must be presented as "Authorization: Bearer
-	// <token>" on every route but /api/health and the page's static files
-	// (which hold no data).
+	// <token>" on every route but the probes (/api/health, /livez,
+	// /readyz) and the page's static files (which hold no data).
 	AuthToken string
 	// AllowedHosts are the names, besides loopback ones, that requests may
 	// carry in Host and Origin (see httpguard.Options). Every other request
@@ -42,6 +42,20 @@ type Options struct {
 	Mount map[string]http.Handler
 	// Logger receives the server's own errors. Default slog.Default().
 	Logger *slog.Logger
+
+	// Ready are the conditions /readyz checks, such as the store
+	// answering or, in a proxy, the proxied server being up. None: /readyz
+	// answers 200 while the server serves.
+	Ready []Check
+	// CheckTimeout bounds each check of Ready. Default DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	// StaleAfter is how old the latest sample may grow before /livez
+	// answers 503, the sampler being stuck. Default three sampling
+	// intervals plus 10 s.
+	StaleAfter time.Duration
+
+	// now is the probes' clock; tests replace it.
+	now func() time.Time
 }
 
 func (o Options) withDefaults() Options {

@@ -64,6 +64,10 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	// Health is open so that probes need no secret; it reveals only
 	// whether alerts fire and four headline figures.
 	root.Handle("/api/health", methods(a.health, http.MethodGet))
+	// Liveness and readiness likewise: up or down, and why.
+	probes := newProbes(m, opts)
+	root.Handle("/livez", methods(probes.livez, http.MethodGet))
+	root.Handle("/readyz", methods(probes.readyz, http.MethodGet))
 	// The page's files hold no data; the page asks for the token and sends
 	// it with every request it makes.
 	static := staticHandler()

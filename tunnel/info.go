@@ -1,6 +1,8 @@
 package tunnel
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -33,6 +35,28 @@ type Info struct {
 	LastExit string `json:"last_exit,omitempty"`
 	// Since is when Up last changed.
 	Since time.Time `json:"since,omitzero"`
+}
+
+// Ready returns nil when the server can take requests as far as the
+// tunnel knows, else why not, for a readiness probe. A stdio server must
+// be running. An HTTP server must have answered the last request sent to
+// it; one not asked anything yet counts as ready, since the tunnel learns
+// of an HTTP server only from its clients' requests and a probe must not
+// send requests of its own.
+func (i Info) Ready() error {
+	switch {
+	case i.Up:
+		return nil
+	case i.Transport == "http" && i.Since.IsZero():
+		return nil
+	case i.Transport == "http":
+		return fmt.Errorf("the upstream MCP server has not answered since %s", i.Since.UTC().Format(time.RFC3339))
+	case i.Since.IsZero():
+		return errors.New("the upstream MCP server has not started")
+	case i.LastExit != "":
+		return fmt.Errorf("the upstream MCP server is down since %s (%s)", i.Since.UTC().Format(time.RFC3339), i.LastExit)
+	}
+	return fmt.Errorf("the upstream MCP server is down since %s", i.Since.UTC().Format(time.RFC3339))
 }
 
 // infoState guards an Info; it changes a few times in a server's life.

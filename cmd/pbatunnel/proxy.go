@@ -192,6 +192,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return pub
 		},
 		Logger: logger,
+		Ready:  []dashboard.Check{{Name: "upstream", Run: func(context.Context) error { return info().Ready() }}},
 	})
 	dashURL := ""
 	switch {

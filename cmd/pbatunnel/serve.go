@@ -120,6 +120,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		PollInterval: s.PollInterval,
 		Config:       func() any { return s.Public() },
 		Logger:       logger,
+		Ready:        []dashboard.Check{{Name: "store", Run: store.Ping}},
 		Mount: map[string]http.Handler{"/mcp": mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
 			SessionTimeout: s.SessionTimeout,
 			MaxSessions:    s.MaxSessions,
@@ -209,7 +210,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 // when it is reachable beyond loopback.
 func dashboardURL(ctx context.Context, logger *slog.Logger, dash *dashboard.Server) string {
 	if !dashboard.IsLoopback(dash.Addr()) {
-		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but /api/health needs the bearer token",
+		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but the probes (/livez, /readyz, /api/health) needs the bearer token",
 			slog.String("addr", dash.Addr()))
 	}
 	return "http://" + dash.Addr()
