@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
@@ -105,9 +106,17 @@ func unsubscribeGraph(_ context.Context, req *mcp.UnsubscribeRequest) error {
 	return checkSubscribable(req.Params.URI)
 }
 
+// checkSubscribable refuses any other URI as the SDK refuses to read an
+// unknown resource (CodeResourceNotFound, the uri in data), with a message
+// that says which one can be subscribed to.
 func checkSubscribable(uri string) error {
 	if uri != GraphResourceURI {
-		return fmt.Errorf("cannot subscribe to %q: only %s announces changes", uri, GraphResourceURI)
+		data, _ := json.Marshal(map[string]string{"uri": uri}) // strings always encode
+		return &jsonrpc.Error{
+			Code:    mcp.CodeResourceNotFound,
+			Message: fmt.Sprintf("cannot subscribe to %q: only %s announces changes", uri, GraphResourceURI),
+			Data:    data,
+		}
 	}
 	return nil
 }
