@@ -5,7 +5,6 @@
 package mcpserver
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -58,7 +57,6 @@ func New(opts Options) *mcp.Server {
 	}
 	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, opts.Monitor) })
 	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
-	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0
 		for range srv.Sessions() {
@@ -70,9 +68,3 @@ func New(opts Options) *mcp.Server {
 }
 
 const instructions = `pbatunnel keeps persistent memory for agents (enhanced_memory, and a knowledge graph of entities, observations and relations: create_entities, add_observations, search_nodes, open_nodes, read_graph…), analyses code under the allowed roots (code_analysis), and reports on its own performance (performance_report). Every call is measured; the dashboard shows them live.`
-
-// ServeStdio serves srv on standard input and output until ctx ends or the
-// client closes stdin.
-func ServeStdio(ctx context.Context, srv *mcp.Server) error {
-	return srv.Run(ctx, &mcp.StdioTransport{})
-}

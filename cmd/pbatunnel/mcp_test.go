@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -152,5 +153,59 @@ func TestServeHTTPMCP(t *testing.T) {
 			t.Fatalf("/api/tools never showed the 4 calls: %+v", tools)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestServeStdioPipedLines pipes lines into "pbatunnel serve --stdio" and
+// closes stdin at once, as a shell does: every request is answered, the
+// write just before end of input is kept, a malformed line gets a Parse
+// error without ending the session, and the log says how it ended.
+func TestServeStdioPipedLines(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	input := strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`this is not JSON`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":[{"name":"Piped","entityType":"test","observations":["kept"]}]}}}`,
+	}, "\n") + "\n"
+	cmd := binaryCommand(ctx, t, nil, "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
+	cmd.Stdin = strings.NewReader(input)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("serve --stdio: %v\n%s", err, stderr.String())
+	}
+	answers := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var msg struct {
+			ID    json.RawMessage `json:"id"`
+			Error *struct {
+				Code int `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err != nil {
+			t.Fatalf("stdout line is not JSON: %q", line)
+		}
+		if _, dup := answers[string(msg.ID)]; dup {
+			t.Errorf("id %s answered twice", msg.ID)
+		}
+		answers[string(msg.ID)] = line
+		if string(msg.ID) == "null" && (msg.Error == nil || msg.Error.Code != -32700) {
+			t.Errorf("the malformed line's answer: %s", line)
+		}
+	}
+	for _, id := range []string{"1", "2", "3", "null"} {
+		if _, ok := answers[id]; !ok {
+			t.Errorf("no answer with id %s; stdout:\n%s", id, stdout.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), `"reason":"the MCP client closed stdin after 3 requests, all answered; 1 invalid line answered with errors"`) {
+		t.Errorf("the stop line does not say what happened:\n%s", stderr.String())
+	}
+	if exported := runPbatunnel(t, "memory", "export", "--data-dir", dataDir); !strings.Contains(exported, "Piped") {
+		t.Errorf("the entity written just before end of input is lost: %q", exported)
 	}
 }

@@ -167,11 +167,21 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	}
 
 	// Over stdio, the client closing stdin ends the server, like a signal.
-	stdioDone := make(chan error, 1)
+	// Requests read before stdin closed are all answered first.
+	type stdioEnd struct {
+		sum mcpserver.StdioSummary
+		err error
+	}
+	stdioDone := make(chan stdioEnd, 1)
 	if s.Stdio {
 		go func() {
-			err := mcpserver.ServeStdio(ctx, mcpSrv)
-			stdioDone <- err
+			sum, err := mcpserver.ServeStdio(ctx, mcpSrv, &mcpserver.StdioOptions{
+				OnBadLine: func(code int64, msg string) {
+					logger.LogAttrs(ctx, slog.LevelWarn, "answered an invalid MCP message with an error",
+						slog.Int64("code", code), slog.String("error", msg))
+				},
+			})
+			stdioDone <- stdioEnd{sum, err}
 			stop()
 		}()
 	}
@@ -194,10 +204,10 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	reason := context.Cause(ctx).Error()
 	if s.Stdio {
 		select {
-		case err := <-stdioDone:
-			reason = "the MCP client closed stdin"
-			if err != nil && ctx.Err() == nil {
-				reason = "MCP over stdio ended: " + err.Error()
+		case end := <-stdioDone:
+			reason = end.sum.Reason()
+			if end.err != nil && !end.sum.ClientClosed {
+				reason += ": " + end.err.Error()
 			}
 		default:
 		}

@@ -1,0 +1,584 @@
+package mcpserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Defaults of StdioOptions.
+const (
+	// DefaultMaxLineSize is the largest message read from stdin, as the
+	// SDK's own default.
+	DefaultMaxLineSize = 16 << 20
+	// DefaultDrainTimeout is how long requests already read may go on
+	// after the client closed stdin, for their answers to be written.
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// StdioOptions configure ServeStdio. The zero value serves os.Stdin and
+// os.Stdout with the defaults above.
+type StdioOptions struct {
+	In  io.Reader // default os.Stdin
+	Out io.Writer // default os.Stdout
+	// MaxLineSize bounds a message; a longer line is answered with an
+	// Invalid Request error and skipped.
+	MaxLineSize int
+	// DrainTimeout bounds the wait, after stdin closes, for the requests
+	// already read to be answered.
+	DrainTimeout time.Duration
+	// OnBadLine, when set, is told of each line answered with an error
+	// instead of being served, with the error's code and message.
+	OnBadLine func(code int64, message string)
+}
+
+// A StdioSummary says how a stdio session went and why it ended.
+type StdioSummary struct {
+	Requests int // requests read (calls, not notifications)
+	Invalid  int // lines answered with a parse or invalid-request error
+	// ClientClosed is true when the session ended because the client
+	// closed stdin; false when the context ended or a read or write failed.
+	ClientClosed bool
+	// Unanswered counts the requests that had no answer when the session
+	// ended (after a cancelled context or a failure), or at the drain
+	// timeout: those are then cancelled, and answered with an error if
+	// they end at all.
+	Unanswered int
+	// DrainTimedOut is set when requests were still running
+	// DrainTimeout after the client closed stdin.
+	DrainTimedOut bool
+}
+
+// Reason is the summary as a log line's stop reason.
+func (s StdioSummary) Reason() string {
+	var b strings.Builder
+	if s.ClientClosed {
+		b.WriteString("the MCP client closed stdin")
+	} else {
+		b.WriteString("MCP over stdio ended")
+	}
+	fmt.Fprintf(&b, " after %s", plural(s.Requests, "request"))
+	switch {
+	case s.Unanswered == 0:
+		b.WriteString(", all answered")
+	case s.DrainTimedOut:
+		fmt.Fprintf(&b, "; %d still running at the drain timeout were abandoned", s.Unanswered)
+	default:
+		fmt.Fprintf(&b, "; %d left unanswered", s.Unanswered)
+	}
+	if s.Invalid > 0 {
+		fmt.Fprintf(&b, "; %s answered with errors", plural(s.Invalid, "invalid line"))
+	}
+	return b.String()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// ServeStdio serves srv on newline-delimited JSON-RPC (stdin and stdout by
+// default) until the client closes its input or ctx ends.
+//
+// It puts a framing layer in front of the SDK's transport, which ends the
+// session on the first line it cannot decode and, at end of input, drops
+// the requests still running. Here:
+//   - a line that is not JSON is answered with a -32700 Parse error, one
+//     that is JSON but not a JSON-RPC message (or a batch where the
+//     negotiated protocol has none) with -32600 Invalid Request, both
+//     with "id": null unless the message's id can be read, and serving
+//     goes on, before initialization and after;
+//   - at end of input, every request already read is finished and
+//     answered (up to DrainTimeout) before the session ends; a request
+//     the client cancelled is not waited for.
+func ServeStdio(ctx context.Context, srv *mcp.Server, opts *StdioOptions) (StdioSummary, error) {
+	var o StdioOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.In == nil {
+		o.In = os.Stdin
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.MaxLineSize <= 0 {
+		o.MaxLineSize = DefaultMaxLineSize
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	f := newFraming(ctx, o)
+	// The SDK's own limit is set above ours so that it never refuses what
+	// the framing passed.
+	err := srv.Run(ctx, &mcp.IOTransport{Reader: f, Writer: f.out, MaxLineLength: o.MaxLineSize + 1024})
+	return f.summary(), err
+}
+
+// framing is the reader the SDK's transport reads validated lines from,
+// and, through out, the writer it writes answers to.
+type framing struct {
+	ctx context.Context
+	in  *bufio.Reader
+	out *answers
+	o   StdioOptions
+
+	next []byte // the rest of the line being handed to the SDK
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced when pending shrinks or the framing closes
+	pending   map[jsonrpc.ID]int
+	cancelled map[jsonrpc.ID]bool
+	closed    bool
+	sum       StdioSummary
+	// asked is the protocol version the client's initialize asked for.
+	asked       string
+	initialized bool
+}
+
+// batchVersions are the protocol versions that have JSON-RPC batches.
+var batchVersions = map[string]bool{"2024-11-05": true, "2025-03-26": true}
+
+// batchless reports whether the session's protocol has no batches, and
+// which protocol that is. The SDK fails the whole session on a batch the
+// protocol lacks, so this errs on the side of refusing: a client that asks
+// for a version the server does not know gets the server's latest, which
+// has none. Before initialize, the SDK takes batches.
+func (f *framing) batchless() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.initialized || batchVersions[f.asked] {
+		return "", false
+	}
+	if f.asked == "" {
+		return "(unknown version)", true
+	}
+	return f.asked, true
+}
+
+func newFraming(ctx context.Context, o StdioOptions) *framing {
+	f := &framing{
+		ctx:       ctx,
+		in:        bufio.NewReaderSize(o.In, 64<<10),
+		o:         o,
+		changed:   make(chan struct{}),
+		pending:   map[jsonrpc.ID]int{},
+		cancelled: map[jsonrpc.ID]bool{},
+	}
+	f.out = &answers{w: o.Out, f: f}
+	return f
+}
+
+// Read hands the SDK the next valid line, answering invalid ones itself.
+// At end of input it waits for the requests read to be answered before
+// it returns io.EOF.
+func (f *framing) Read(p []byte) (int, error) {
+	for len(f.next) == 0 {
+		line, err := f.readLine()
+		switch {
+		case errors.Is(err, errLineTooLong):
+			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
+				fmt.Sprintf("Invalid Request: message longer than %d bytes", f.o.MaxLineSize))
+			continue
+		case err == io.EOF && len(line) == 0:
+			f.drain()
+			return 0, io.EOF
+		case err != nil && err != io.EOF:
+			return 0, err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if f.admit(line) {
+			f.next = append(line, '\n')
+		}
+	}
+	n := copy(p, f.next)
+	f.next = f.next[n:]
+	return n, nil
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line without its newline, or errLineTooLong
+// after skipping past the end of a line longer than the limit. The last
+// line may lack a newline.
+func (f *framing) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := f.in.ReadSlice('\n')
+		if len(line)+len(chunk) > f.o.MaxLineSize+1 {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = f.in.ReadSlice('\n')
+			}
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			return nil, errLineTooLong
+		}
+		line = append(line, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimSuffix(line, []byte("\n")), err
+	}
+}
+
+// Close ends a Read waiting at end of input: the SDK closes its connection
+// when the session ends for another reason.
+func (f *framing) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closed {
+		f.closed = true
+		close(f.changed)
+	}
+	return nil
+}
+
+// drain waits until every request read has been answered or cancelled, the
+// drain timeout passes, ctx ends or the framing is closed.
+func (f *framing) drain() {
+	f.mu.Lock()
+	f.sum.ClientClosed = true
+	f.mu.Unlock()
+	timeout := time.NewTimer(f.o.DrainTimeout)
+	defer timeout.Stop()
+	for {
+		f.mu.Lock()
+		n, changed, closed := len(f.pending), f.changed, f.closed
+		f.mu.Unlock()
+		if n == 0 || closed {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			f.mu.Lock()
+			f.sum.DrainTimedOut = true
+			for _, n := range f.pending {
+				f.sum.Unanswered += n
+			}
+			f.mu.Unlock()
+			return
+		case <-f.ctx.Done():
+			return
+		}
+	}
+}
+
+func (f *framing) summary() StdioSummary {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.sum
+	if !s.DrainTimedOut {
+		for _, n := range f.pending {
+			s.Unanswered += n
+		}
+	}
+	return s
+}
+
+// admit checks a line and registers the requests in it. It answers a line
+// it refuses and reports whether the SDK may read it.
+func (f *framing) admit(line []byte) bool {
+	if line[0] == '[' {
+		var batch []json.RawMessage
+		if err := json.Unmarshal(line, &batch); err != nil {
+			f.refuseUnparsable(line, err)
+			return false
+		}
+		if len(batch) == 0 {
+			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: empty batch")
+			return false
+		}
+		if v, ok := f.batchless(); ok {
+			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are not part of MCP "+v)
+			return false
+		}
+		msgs := make([]jsonrpc.Message, len(batch))
+		for i, raw := range batch {
+			m, err := jsonrpc.DecodeMessage(raw)
+			if err != nil {
+				f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: batch element %d: %v", i, err))
+				return false
+			}
+			msgs[i] = m
+		}
+		// The SDK ends the session on a batch that repeats a request id,
+		// or reuses one still in flight.
+		seen := map[jsonrpc.ID]bool{}
+		for _, m := range msgs {
+			if req, ok := m.(*jsonrpc.Request); ok && req.IsCall() {
+				if seen[req.ID] || f.inFlight(req.ID) {
+					f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: request id %v is used twice", req.ID.Raw()))
+					return false
+				}
+				seen[req.ID] = true
+			}
+		}
+		for _, m := range msgs {
+			f.register(m)
+		}
+		return true
+	}
+	// DecodeMessage takes trailing bytes after the object that the SDK's
+	// own reader then fails the session on.
+	if !json.Valid(line) {
+		f.refuse(jsonrpc.ID{}, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON")
+		return false
+	}
+	m, err := jsonrpc.DecodeMessage(line)
+	if err != nil {
+		f.refuseUnparsable(line, err)
+		return false
+	}
+	f.register(m)
+	return true
+}
+
+// refuseUnparsable answers a line DecodeMessage refused: Parse error if it
+// is not JSON, else Invalid Request, with the line's id when it has one
+// the client could match.
+func (f *framing) refuseUnparsable(line []byte, err error) {
+	if !json.Valid(line) {
+		f.refuse(jsonrpc.ID{}, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON")
+		return
+	}
+	var probe struct {
+		ID any `json:"id"`
+	}
+	_ = json.Unmarshal(line, &probe)
+	id, idErr := jsonrpc.MakeID(probe.ID)
+	if idErr != nil {
+		id = jsonrpc.ID{}
+	}
+	msg := strings.TrimPrefix(err.Error(), "unmarshaling jsonrpc message: ")
+	f.refuse(id, jsonrpc.CodeInvalidRequest, "Invalid Request: "+msg)
+}
+
+// refuse writes an error response and counts the line. The response is
+// built here because JSON-RPC wants "id": null on an error whose request
+// id is unknown, which the SDK's encoder leaves out.
+func (f *framing) refuse(id jsonrpc.ID, code int64, message string) {
+	f.mu.Lock()
+	f.sum.Invalid++
+	f.mu.Unlock()
+	if f.o.OnBadLine != nil {
+		f.o.OnBadLine(code, message)
+	}
+	b, err := json.Marshal(struct {
+		JSONRPC string         `json:"jsonrpc"`
+		ID      any            `json:"id"`
+		Error   *jsonrpc.Error `json:"error"`
+	}{"2.0", id.Raw(), &jsonrpc.Error{Code: code, Message: message}})
+	if err != nil {
+		return
+	}
+	_, _ = f.out.write(append(b, '\n'))
+}
+
+func (f *framing) inFlight(id jsonrpc.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pending[id] > 0
+}
+
+// register notes a request the SDK will answer, or a cancellation that
+// means it need not be waited for.
+func (f *framing) register(m jsonrpc.Message) {
+	req, ok := m.(*jsonrpc.Request)
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if req.IsCall() {
+		f.sum.Requests++
+		f.pending[req.ID]++
+		if req.Method == "initialize" {
+			var p struct {
+				ProtocolVersion string `json:"protocolVersion"`
+			}
+			_ = json.Unmarshal(req.Params, &p)
+			f.asked = p.ProtocolVersion
+			f.initialized = true
+		}
+		return
+	}
+	if req.Method != "notifications/cancelled" {
+		return
+	}
+	var p struct {
+		RequestID any `json:"requestId"`
+	}
+	if json.Unmarshal(req.Params, &p) != nil {
+		return
+	}
+	if id, err := jsonrpc.MakeID(p.RequestID); err == nil && f.pending[id] > 0 {
+		// The client expects no answer to a request it cancelled.
+		f.answered(id)
+		f.cancelled[id] = true
+	}
+}
+
+// answered removes one request with id from pending. Callers hold f.mu.
+func (f *framing) answered(id jsonrpc.ID) {
+	if f.pending[id] == 0 {
+		return
+	}
+	if f.pending[id]--; f.pending[id] == 0 {
+		delete(f.pending, id)
+	}
+	if !f.closed {
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
+}
+
+// answers is the writer the SDK writes to: one message (or batch) per
+// Write. It keeps the framing's own answers from interleaving with the
+// SDK's, and notes every response that goes out.
+type answers struct {
+	mu sync.Mutex
+	w  io.Writer
+	f  *framing
+}
+
+func (a *answers) Write(p []byte) (int, error) {
+	ids := responseIDs(p)
+	if len(ids) == 1 && a.dropCancelled(ids[0]) {
+		// MCP: the receiver of a cancellation does not answer the request;
+		// a client that has forgotten the id would report the answer as
+		// one to an unknown request.
+		return len(p), nil
+	}
+	n, err := a.write(p)
+	for _, r := range ids {
+		a.answered(r)
+	}
+	return n, err
+}
+
+// Close is a no-op: stdout outlives the session.
+func (a *answers) Close() error { return nil }
+
+func (a *answers) write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.w.Write(p)
+}
+
+// A sentResponse is a response on its way out.
+type sentResponse struct {
+	id jsonrpc.ID
+}
+
+// responseIDs returns the responses in an outgoing line.
+func responseIDs(p []byte) []sentResponse {
+	p = bytes.TrimSpace(p)
+	if len(p) == 0 {
+		return nil
+	}
+	var msgs []json.RawMessage
+	if p[0] == '[' {
+		if json.Unmarshal(p, &msgs) != nil {
+			return nil
+		}
+	} else {
+		msgs = []json.RawMessage{p}
+	}
+	var out []sentResponse
+	for _, raw := range msgs {
+		if id, ok := responseID(raw); ok {
+			out = append(out, sentResponse{id: id})
+		}
+	}
+	return out
+}
+
+// dropCancelled reports whether r answers a request the client cancelled,
+// forgetting the cancellation if so.
+func (a *answers) dropCancelled(r sentResponse) bool {
+	f := a.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.cancelled[r.id] {
+		return false
+	}
+	delete(f.cancelled, r.id)
+	return true
+}
+
+// answered takes a response that went out off the pending set.
+func (a *answers) answered(r sentResponse) {
+	a.f.mu.Lock()
+	a.f.answered(r.id)
+	a.f.mu.Unlock()
+}
+
+// responseID returns the id of a response, reading the message's top-level
+// keys only as far as needed: the SDK writes "id" before "result" or
+// "error", so the large result is not scanned.
+func responseID(raw []byte) (jsonrpc.ID, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return jsonrpc.ID{}, false
+	}
+	var (
+		id             jsonrpc.ID
+		haveID, isResp bool
+	)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return jsonrpc.ID{}, false
+		}
+		switch t {
+		case "method":
+			return jsonrpc.ID{}, false
+		case "result", "error":
+			isResp = true
+		case "id":
+			var v any
+			if dec.Decode(&v) != nil {
+				return jsonrpc.ID{}, false
+			}
+			if n, ok := v.(json.Number); ok {
+				f, err := n.Float64()
+				if err != nil {
+					return jsonrpc.ID{}, false
+				}
+				v = f
+			}
+			if id, err = jsonrpc.MakeID(v); err != nil {
+				return jsonrpc.ID{}, false
+			}
+			haveID = true
+			continue
+		}
+		if isResp && haveID {
+			return id, true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return jsonrpc.ID{}, false
+		}
+	}
+	return id, isResp && haveID
+}
