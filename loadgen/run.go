@@ -177,12 +177,12 @@ func phase(ctx, issue context.Context, o Options, sessions []*mcp.ClientSession,
 				res, err := session.CallTool(callCtx, &mcp.CallToolParams{Name: call.Tool, Arguments: call.Args})
 				d := time.Since(t0)
 				cancel()
-				kind, interrupted := classify(ctx, res, err)
+				f, interrupted := classify(ctx, res, err)
 				if interrupted {
 					return
 				}
 				if st != nil {
-					st.record(d, kind)
+					st.record(d, f)
 				}
 				if errors.Is(err, mcp.ErrConnectionClosed) {
 					// The session is gone: every further call on it would

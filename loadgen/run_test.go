@@ -3,8 +3,10 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,11 +123,12 @@ func TestRunCountsAndErrors(t *testing.T) {
 			concurrent int
 			count      int64
 			errors     map[string]int64
+			top        []ErrorMessage
 		}{
-			{"echo", 1, 25, map[string]int64{}},
-			{"echo", 4, 50, map[string]int64{}},
-			{"fail", 3, 10, map[string]int64{ErrToolError: 10}},
-			{"no_such_tool", 2, 7, map[string]int64{"-32602": 7}},
+			{"echo", 1, 25, map[string]int64{}, []ErrorMessage{}},
+			{"echo", 4, 50, map[string]int64{}, []ErrorMessage{}},
+			{"fail", 3, 10, map[string]int64{ErrToolError: 10}, []ErrorMessage{{ErrToolError, "no", 10}}},
+			{"no_such_tool", 2, 7, map[string]int64{"-32602": 7}, []ErrorMessage{{"-32602", `unknown tool "no_such_tool"`, 7}}},
 		} {
 			t.Run(transport+"/"+tc.tool+"/"+strconv.Itoa(tc.concurrent), func(t *testing.T) {
 				ts := newTestServer()
@@ -150,6 +153,9 @@ func TestRunCountsAndErrors(t *testing.T) {
 					if sum.Errors[k] != n {
 						t.Errorf("errors = %v, want %v", sum.Errors, tc.errors)
 					}
+				}
+				if !slices.Equal(sum.TopErrors, tc.top) {
+					t.Errorf("top errors = %+v, want %+v", sum.TopErrors, tc.top)
 				}
 				if int64(sum.Answered) != tc.count || sum.LatencyMS.Max <= 0 || sum.LatencyMS.P50 > sum.LatencyMS.P99 {
 					t.Errorf("latencies %+v over %d answered calls", sum.LatencyMS, sum.Answered)
@@ -357,5 +363,77 @@ func TestRunStopsWhenTheConnectionCloses(t *testing.T) {
 	// first; the one after it finds the connection closed.
 	if tr := sum.Errors[ErrTransport]; sum.ConnectionLost == "" || tr < 1 || tr > 2 || sum.Calls != 6+tr || sum.Interrupted {
 		t.Errorf("summary %+v; want 6 calls, then 1 or 2 transport errors and the connection lost", sum)
+	}
+}
+
+// Error messages are counted by kind and message, most frequent first, on
+// one line, cut to a bound; past a number of distinct messages, the rest
+// count together, so that a message with an id in it cannot grow the
+// summary with the calls.
+func TestStatsErrorMessages(t *testing.T) {
+	st := newStats()
+	for range 3 {
+		st.record(time.Millisecond, failure{ErrToolError, "invalid query:\n\tcontains   a NUL byte"})
+	}
+	st.record(time.Millisecond, failure{"-32602", `unknown tool "x"`})
+	long := strings.Repeat("é", MaxMessageBytes) // 2 bytes a character
+	st.record(time.Millisecond, failure{ErrToolError, long})
+	st.record(time.Millisecond, failure{ErrToolError, long})
+	for i := range 2 * maxMessages {
+		st.record(time.Millisecond, failure{ErrTransport, "connection " + strconv.Itoa(i) + " reset"})
+	}
+	sum := st.summary(Options{Workload: toolWorkload(t, "x", "")}, time.Second, false)
+
+	cut := strings.Repeat("é", (MaxMessageBytes-len("…"))/2) + "…"
+	want := []ErrorMessage{
+		{ErrTransport, otherMessages, int64(2*maxMessages - (maxMessages - 3))},
+		{ErrToolError, "invalid query: contains a NUL byte", 3},
+		{ErrToolError, cut, 2},
+		{"-32602", `unknown tool "x"`, 1},
+		{ErrTransport, "connection 0 reset", 1},
+	}
+	if !slices.Equal(sum.TopErrors, want) {
+		t.Errorf("top errors:\n%+v\nwant\n%+v", sum.TopErrors, want)
+	}
+	if len(st.messages) != maxMessages+1 {
+		t.Errorf("%d distinct messages kept, want %d and the rest together", len(st.messages), maxMessages)
+	}
+	if sum.ErrorCount != int64(6+2*maxMessages) {
+		t.Errorf("error count %d", sum.ErrorCount)
+	}
+}
+
+// A server behind a token is reached with the header WithHeader adds to
+// every request; without it, the run cannot connect.
+func TestRunWithHeader(t *testing.T) {
+	ts := newTestServer()
+	srv := ts.server()
+	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	// The SDK refuses a host that is not loopback on a loopback listener,
+	// so the host sent is localhost rather than the URL's 127.0.0.1.
+	var host string
+	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" || r.Host != host {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		mcpHandler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(h.Close)
+	header := http.Header{}
+	header.Set("Authorization", "Bearer s3cret")
+	host = "localhost:" + strconv.Itoa(h.Listener.Addr().(*net.TCPAddr).Port)
+	header.Set("Host", host)
+	sum, err := Run(t.Context(), Options{Target: URLTarget(h.URL, WithHeader(h.Client(), header)), Workload: toolWorkload(t, "echo", ""), Count: 3, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Calls != 3 || sum.ErrorCount != 0 {
+		t.Errorf("summary %+v, want 3 calls without errors", sum)
+	}
+	_, err = Run(t.Context(), Options{Target: URLTarget(h.URL, h.Client()), Workload: toolWorkload(t, "echo", ""), Count: 1})
+	var ce *ConnectError
+	if !errors.As(err, &ce) {
+		t.Errorf("without the header: %v, want a ConnectError", err)
 	}
 }

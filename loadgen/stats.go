@@ -1,13 +1,16 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -21,25 +24,63 @@ const (
 	ErrTransport = "transport"
 )
 
-// classify names how a call failed, "" for success. interrupted reports a
-// call cut short by the end of the run, which measures nothing.
-func classify(runCtx context.Context, res *mcp.CallToolResult, err error) (kind string, interrupted bool) {
+// A failure is how a call failed: its kind and its message.
+type failure struct {
+	kind, message string
+}
+
+// classify names how a call failed, a zero failure for success, with the
+// message the server or the client gave. interrupted reports a call cut
+// short by the end of the run, which measures nothing.
+func classify(runCtx context.Context, res *mcp.CallToolResult, err error) (f failure, interrupted bool) {
 	if err == nil {
 		if res != nil && res.IsError {
-			return ErrToolError, false
+			return failure{ErrToolError, resultText(res)}, false
 		}
-		return "", false
+		return failure{}, false
 	}
 	var rpcErr *jsonrpc.Error
 	switch {
 	case errors.As(err, &rpcErr):
-		return strconv.FormatInt(rpcErr.Code, 10), false
+		return failure{strconv.FormatInt(rpcErr.Code, 10), rpcErr.Message}, false
 	case runCtx.Err() != nil:
-		return "", true
+		return failure{}, true
 	case errors.Is(err, context.DeadlineExceeded):
-		return ErrTimeout, false
+		return failure{ErrTimeout, err.Error()}, false
 	}
-	return ErrTransport, false
+	return failure{ErrTransport, err.Error()}, false
+}
+
+// Bounds on the error messages a run keeps: a server that puts an id in
+// every message must not make the summary, or the memory, grow with the
+// calls.
+const (
+	// maxMessages bounds the distinct messages counted; the calls of any
+	// further one count under otherMessages.
+	maxMessages = 100
+	// MaxMessageBytes bounds a message as kept; a longer one is cut.
+	MaxMessageBytes = 160
+	// MaxTopErrors is how many messages Summary.TopErrors holds at most.
+	MaxTopErrors = 5
+)
+
+// otherMessages is the message of the calls whose own message came after
+// maxMessages others.
+const otherMessages = "(other messages)"
+
+// shortMessage puts msg on one line, with runs of white space as one
+// space, and cuts it to at most max bytes on a character boundary.
+func shortMessage(msg string, max int) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) <= max {
+		return msg
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + ellipsis
 }
 
 // stats collects the measured calls of a run from every worker.
@@ -50,20 +91,26 @@ type stats struct {
 	latencies []time.Duration
 	calls     int64
 	errors    map[string]int64
+	messages  map[failure]int64
 }
 
-func newStats() *stats { return &stats{errors: map[string]int64{}} }
+func newStats() *stats { return &stats{errors: map[string]int64{}, messages: map[failure]int64{}} }
 
-func (s *stats) record(d time.Duration, kind string) {
+func (s *stats) record(d time.Duration, f failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	if kind != "" {
-		s.errors[kind]++
+	if f.kind != "" {
+		s.errors[f.kind]++
+		f.message = shortMessage(f.message, MaxMessageBytes)
+		if _, ok := s.messages[f]; !ok && len(s.messages) >= maxMessages {
+			f.message = otherMessages
+		}
+		s.messages[f]++
 	}
 	// A timeout's or a broken connection's duration is the timeout or the
 	// failure's, not the server's answer time.
-	if kind != ErrTimeout && kind != ErrTransport {
+	if f.kind != ErrTimeout && f.kind != ErrTransport {
 		s.latencies = append(s.latencies, d)
 	}
 }
@@ -133,11 +180,22 @@ type Summary struct {
 	Errors    map[string]int64 `json:"errors"`
 	// ErrorCount is the sum of Errors.
 	ErrorCount int64 `json:"error_count"`
+	// TopErrors are the most frequent failures by kind and message, most
+	// frequent first, at most MaxTopErrors of them; empty without errors.
+	TopErrors []ErrorMessage `json:"top_errors"`
 	// Interrupted is set when the context ended the run early.
 	Interrupted bool `json:"interrupted"`
 	// ConnectionLost, when set, says how a session's connection closed
 	// during the run; the workers on it stopped there.
 	ConnectionLost string `json:"connection_lost,omitempty"`
+}
+
+// ErrorMessage is one kind of failure with one message, and how many
+// calls failed so. Message is on one line and at most MaxMessageBytes long.
+type ErrorMessage struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	Count   int64  `json:"count"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -170,5 +228,15 @@ func (s *stats) summary(o Options, elapsed time.Duration, interrupted bool) *Sum
 		sum.Errors[k] = n
 		sum.ErrorCount += n
 	}
+	sum.TopErrors = make([]ErrorMessage, 0, len(s.messages))
+	for f, n := range s.messages {
+		sum.TopErrors = append(sum.TopErrors, ErrorMessage{Kind: f.kind, Message: f.message, Count: n})
+	}
+	// Most frequent first; ties in a fixed order, so that a summary reads
+	// the same each time.
+	slices.SortFunc(sum.TopErrors, func(a, b ErrorMessage) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Message, b.Message))
+	})
+	sum.TopErrors = sum.TopErrors[:min(len(sum.TopErrors), MaxTopErrors)]
 	return sum
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/loadgen"
 )
 
@@ -26,6 +28,41 @@ type benchFlags struct {
 	count, warmup             int64
 	timeout                   time.Duration
 	json                      bool
+	header                    headerFlag
+}
+
+// headerFlag collects the repeatable --header 'Name: value'.
+type headerFlag struct{ h http.Header }
+
+func (f *headerFlag) String() string { return "" }
+
+func (f *headerFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	value = strings.TrimSpace(value)
+	switch {
+	case !ok || !isToken(name):
+		return fmt.Errorf("want 'Name: value', got %q", s)
+	case strings.ContainsAny(value, "\r\n\x00"):
+		return fmt.Errorf("the value of %s holds a line break or NUL", name)
+	}
+	if f.h == nil {
+		f.h = http.Header{}
+	}
+	f.h.Add(name, value)
+	return nil
+}
+
+// isToken reports whether s is an HTTP header name (RFC 9110 token).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func newBenchFlags(out io.Writer) (*flag.FlagSet, *benchFlags) {
@@ -43,6 +80,7 @@ func newBenchFlags(out io.Writer) (*flag.FlagSet, *benchFlags) {
 	fs.Int64Var(&b.warmup, "warmup", 0, "`number` of calls to make first, not measured")
 	fs.DurationVar(&b.timeout, "timeout", b.timeout, "give up on a call after this `duration`")
 	fs.BoolVar(&b.json, "json", false, "print the summary as one JSON object")
+	fs.Var(&b.header, "header", "send this HTTP header with every request to --url, as `'Name: value'`; repeatable")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: pbatunnel bench [flags] -- COMMAND [ARG...]
        pbatunnel bench [flags] --url URL
@@ -51,6 +89,9 @@ Load an MCP server with tool calls and print their throughput, latency
 percentiles and errors. A command is started once and its stdio session is
 shared by all workers; over HTTP each worker opens its own session.
 Ctrl-C stops early and still prints the summary.
+
+A server behind a token: PBATUNNEL_AUTH_TOKEN is sent as
+"Authorization: Bearer <token>" unless --header gives Authorization.
 
 Exit status: 0 when the run completed (tool errors are in the summary), 1
 when the server cannot be reached or initialized, 2 for a usage mistake.
@@ -125,11 +166,32 @@ func benchConfig(args []string, stderr io.Writer) (*benchFlags, loadgen.Options,
 		if u, err := url.Parse(b.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usage("--url: want an http or https URL, got %q", b.url)
 		}
-		o.Target = loadgen.URLTarget(b.url, nil)
+		o.Target = loadgen.URLTarget(b.url, benchClient(b.header.h))
 	} else {
+		if given["header"] {
+			return usage("--header goes with --url: a command's server is reached over stdio")
+		}
 		o.Target = loadgen.CommandTarget(command, stderr)
 	}
 	return b, o, nil
+}
+
+// benchClient returns the HTTP client of a --url run: one that sends
+// header, and the token of PBATUNNEL_AUTH_TOKEN as a bearer token unless
+// header has Authorization; nil (the default client) when there is
+// nothing to send.
+func benchClient(header http.Header) *http.Client {
+	header = header.Clone()
+	if tok, ok := os.LookupEnv(config.EnvVar("auth-token")); ok && tok != "" && header.Get("Authorization") == "" {
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Authorization", "Bearer "+tok)
+	}
+	if len(header) == 0 {
+		return nil
+	}
+	return loadgen.WithHeader(nil, header)
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -162,6 +224,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if live && printed {
 		// Run has returned, so no progress line is written after this.
 		fmt.Fprintln(stderr)
+	}
+	var ce *loadgen.ConnectError
+	if errors.As(err, &ce) && b.url != "" && strings.Contains(err.Error(), http.StatusText(http.StatusUnauthorized)) {
+		return fmt.Errorf("%w (a server behind a token: --header 'Authorization: Bearer TOKEN' or %s)", err, config.EnvVar("auth-token"))
 	}
 	if err != nil {
 		return err
@@ -199,6 +265,12 @@ func writeBenchSummary(w io.Writer, s *loadgen.Summary) error {
 	fmt.Fprintf(&b, "errors:       %d\n", s.ErrorCount)
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		fmt.Fprintf(&b, "  %-12s %d\n", k, s.Errors[k])
+	}
+	if len(s.TopErrors) > 0 {
+		b.WriteString("most common:\n")
+		for _, e := range s.TopErrors {
+			fmt.Fprintf(&b, "  %-12s %-6d %s\n", e.Kind, e.Count, e.Message)
+		}
 	}
 	if s.ConnectionLost != "" {
 		fmt.Fprintf(&b, "stopped:      the connection closed (%s)\n", s.ConnectionLost)
