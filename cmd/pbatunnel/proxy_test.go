@@ -354,6 +354,7 @@ func TestProxyRejectsBadInvocation(t *testing.T) {
 		{name: "line size", args: []string{"--max-line-size", "10", "--", "server"}, want: "--max-line-size must be at least 1024"},
 		{name: "bad flag", args: []string{"--bogus"}, want: "flag provided but not defined: -bogus"},
 		{name: "open listen without token", args: []string{"--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:1/mcp"}, want: "auth token is required"},
+		{name: "open dashboard without token", args: []string{"--addr", "0.0.0.0:0", "--", "server"}, want: "dashboard on 0.0.0.0:0: an auth token is required"},
 		{name: "bad allowed host", args: []string{"--allowed-host", "http://x/", "--upstream", "http://127.0.0.1:1/mcp"}, want: "want a host name or address"},
 	}
 	for _, tt := range tests {
