@@ -19,19 +19,28 @@ type Request struct {
 // An Analyzer analyses files under a fixed set of roots. It holds no
 // mutable state after New, so it is safe for concurrent use.
 type Analyzer struct {
-	roots []root
-	opts  Options
+	roots   []root
+	refusal error // why no root is allowed, when none is
+	opts    Options
 }
 
 // New returns an Analyzer for opts. The roots are resolved once, here: each
-// must exist and be a directory.
+// must exist and be a directory. Without roots, and with a working
+// directory too wide to stand in for one, New succeeds with an Analyzer
+// that allows nothing (see Options.Roots and Refusal).
 func New(opts Options) (*Analyzer, error) {
-	roots, err := resolveRoots(opts.Roots)
+	opts = opts.withDefaults()
+	roots, refusal, err := resolveRoots(opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Analyzer{roots: roots, opts: opts.withDefaults()}, nil
+	return &Analyzer{roots: roots, refusal: refusal, opts: opts}, nil
 }
+
+// Refusal returns why the Analyzer allows no directory at all, an error
+// wrapping ErrNoRoots, or nil when it allows some. Every Analyze then fails
+// with it.
+func (a *Analyzer) Refusal() error { return a.refusal }
 
 // Roots returns the allowed roots, absolute and clean, in the order given.
 func (a *Analyzer) Roots() []string {
@@ -50,6 +59,9 @@ func (a *Analyzer) Roots() []string {
 // Problems with single files of a directory are not errors: they are
 // skipped, with the reason.
 func (a *Analyzer) Analyze(ctx context.Context, req Request) (*Result, error) {
+	if a.refusal != nil {
+		return nil, a.refusal
+	}
 	typ, err := parseType(req.Type)
 	if err != nil {
 		return nil, err

@@ -19,4 +19,7 @@ var (
 	// ErrBadRequest: the request itself is wrong (no path, an unknown
 	// analysis type, a path that is neither a file nor a directory).
 	ErrBadRequest = errors.New("bad request")
+	// ErrNoRoots: no root was given and the working directory is too wide
+	// to stand in for one (see Options.Roots), so nothing may be analysed.
+	ErrNoRoots = errors.New("no directory may be analysed")
 )

@@ -1,5 +1,7 @@
 package codeanalysis
 
+import "os"
+
 // Defaults used when an Options field is zero or negative.
 const (
 	DefaultMaxFileBytes = 1 << 20
@@ -14,7 +16,12 @@ const (
 type Options struct {
 	// Roots are the directories whose contents may be analysed. Relative
 	// roots are taken from the working directory; none means the working
-	// directory. Each must exist and be a directory.
+	// directory, unless it is the filesystem root, the user's home
+	// directory or a directory above it: programs that start servers
+	// (MCP clients among them) often run them there, and allowing it by
+	// default would open the whole disk or every file of the user. Then
+	// nothing may be analysed, and every request fails with ErrNoRoots.
+	// Each root must exist and be a directory.
 	Roots []string
 	// MaxFileBytes is the size of the largest file analysed. A larger file
 	// is refused when it is the requested path ([ErrTooLarge]) and skipped
@@ -32,6 +39,11 @@ type Options struct {
 	// MaxFunctions bounds the per-function metrics in a complexity Result;
 	// beyond it the most complex are kept. Default 1000.
 	MaxFunctions int
+
+	// getwd and userHome stand in for os.Getwd and os.UserHomeDir; tests
+	// replace them.
+	getwd    func() (string, error)
+	userHome func() (string, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -49,6 +61,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxFunctions <= 0 {
 		o.MaxFunctions = DefaultMaxFunctions
+	}
+	if o.getwd == nil {
+		o.getwd = os.Getwd
+	}
+	if o.userHome == nil {
+		o.userHome = os.UserHomeDir
 	}
 	return o
 }

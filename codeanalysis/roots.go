@@ -19,14 +19,57 @@ type root struct {
 // resolveRoots makes every root absolute, resolves its symbolic links once,
 // and checks that it is a directory. Both spellings are kept: requests name
 // paths under the given one, while containment is decided on the real one.
-func resolveRoots(paths []string) ([]root, error) {
+// Without roots it takes the working directory, or, when that is too wide
+// (see tooWide), none, and says why in refusal.
+func resolveRoots(opts Options) (roots []root, refusal, err error) {
+	paths := opts.Roots
 	if len(paths) == 0 {
-		wd, err := os.Getwd()
+		wd, err := opts.getwd()
 		if err != nil {
-			return nil, fmt.Errorf("codeanalysis: working directory: %w", err)
+			return nil, nil, fmt.Errorf("codeanalysis: working directory: %w", err)
+		}
+		if why := tooWide(wd, opts.userHome); why != "" {
+			return nil, fmt.Errorf("%w: no --allow-root was given, and the working directory %s is %s, too wide to allow by default; "+
+				"start the server with --allow-root naming the project to analyse (Options.Roots from Go)", ErrNoRoots, wd, why), nil
 		}
 		paths = []string{wd}
 	}
+	roots, err = resolvePaths(paths)
+	return roots, nil, err
+}
+
+// tooWide says why the working directory dir may not stand in for the
+// roots, or "" when it may: it is the filesystem root, or the user's home
+// directory or one above it (such as /home), which hold every file of the
+// user. MCP clients and other launchers often start servers there.
+func tooWide(dir string, userHome func() (string, error)) string {
+	real := dir
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		real = r
+	}
+	real = filepath.Clean(real)
+	if filepath.Dir(real) == real {
+		return "the filesystem root"
+	}
+	home, err := userHome()
+	if err != nil || home == "" {
+		return "" // no home to protect
+	}
+	if r, err := filepath.EvalSymlinks(home); err == nil {
+		home = r
+	}
+	home = filepath.Clean(home)
+	switch {
+	case home == real:
+		return "your home directory"
+	case within(real, home):
+		return "above your home directory (" + home + ")"
+	}
+	return ""
+}
+
+// resolvePaths resolves the roots given.
+func resolvePaths(paths []string) ([]root, error) {
 	roots := make([]root, 0, len(paths))
 	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {

@@ -19,10 +19,16 @@ type AnalysisInput struct {
 }
 
 func addCodeAnalysisTool(s *mcp.Server, a *codeanalysis.Analyzer) {
+	roots := "under the allowed roots (" + strings.Join(a.Roots(), ", ") + ")"
+	if err := a.Refusal(); err != nil {
+		// Said up front, so that a client knows before calling why every
+		// call fails and what the user must change.
+		roots = "under the allowed roots, of which there are none now (" + err.Error() + ")"
+	}
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolCodeAnalysis,
 		Title: "Code analysis",
-		Description: "Analyse a source file or a directory tree under the allowed roots (" + strings.Join(a.Roots(), ", ") + "). " +
+		Description: "Analyse a source file or a directory tree " + roots + ". " +
 			"Go is parsed exactly; Python and JavaScript/TypeScript are analysed lexically and marked approximate. " +
 			"Findings carry file:line. Paths outside the roots, symlinks leading out, huge and binary files are refused.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},

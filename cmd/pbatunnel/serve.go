@@ -153,6 +153,9 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		slog.Int("alert_handlers", len(handlers)),
 		slog.String("alert_handler_names", strings.Join(handlers, ", ")),
 	)
+	if err := analyzer.Refusal(); err != nil {
+		logger.LogAttrs(ctx, slog.LevelWarn, "code_analysis allows no directory", slog.Any("error", err))
+	}
 	if err := m.Start(ctx, s.Interval); err != nil {
 		return fmt.Errorf("starting monitor: %w", err)
 	}

@@ -119,7 +119,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
 	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
 	fs.BoolVar(&s.Stdio, "stdio", s.Stdio, "serve MCP on stdin/stdout, for clients that launch their servers; the dashboard still starts if its port is free")
-	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory)")
+	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory, unless it is /, your home directory or above it: then none)")
 }
 
 // Public is the settings as /api/config shows them: secrets left out or
