@@ -57,6 +57,7 @@ func New(opts Options) *mcp.Server {
 	}
 	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, opts.Monitor) })
 	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
+	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0
 		for range srv.Sessions() {
