@@ -359,10 +359,14 @@ func TestRunStopsWhenTheConnectionCloses(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Run took %v after the connection closed", d)
 	}
-	// The call in flight as the connection goes may fail otherwise
-	// first; the one after it finds the connection closed.
-	if tr := sum.Errors[ErrTransport]; sum.ConnectionLost == "" || tr < 1 || tr > 2 || sum.Calls != 6+tr || sum.Interrupted {
-		t.Errorf("summary %+v; want 6 calls, then 1 or 2 transport errors and the connection lost", sum)
+	// Five calls answered, then the one that closes the connection: the
+	// close runs on its own goroutine, so that call's answer, and those of
+	// calls made before the close lands, may or may not arrive. Then a call
+	// or two fail until one finds the connection closed and the worker
+	// stops.
+	tr, answered := sum.Errors[ErrTransport], int64(sum.Answered)
+	if sum.ConnectionLost == "" || answered < 5 || tr < 1 || tr > 3 || sum.Calls != answered+tr || sum.Interrupted {
+		t.Errorf("summary %+v; want 5 or more answered calls, then at most 3 transport errors and the connection lost", sum)
 	}
 }
 
