@@ -76,7 +76,10 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	root.Handle("/", protected)
 	// The guard comes first: a request a web page forged is refused before
 	// any route, open or not, runs.
-	return securityHeaders(guard.Handler(httpguard.BodyTimeout(root, opts.BodyTimeout))), nil
+	// The body deadline is outermost, so that it holds for requests the
+	// guard refuses too: net/http reads their unread body after the
+	// answer.
+	return httpguard.BodyTimeout(securityHeaders(guard.Handler(root)), opts.BodyTimeout), nil
 }
 
 // A Server is a running dashboard.

@@ -323,3 +323,26 @@ func TestStream(t *testing.T) {
 		t.Fatalf("alert event %s (%v)", e[1], err)
 	}
 }
+
+// TestStalledBodyIsCutOnRefusedRequestsToo sends a forged Host with a body
+// that never ends: the refusal must not leave the connection held.
+func TestStalledBodyIsCutOnRefusedRequestsToo(t *testing.T) {
+	mounted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.ReadAll(r.Body) })
+	for _, host := range []string{"rebind.evil.com", "127.0.0.1"} {
+		_, base := startTest(t, Options{BodyTimeout: 200 * time.Millisecond, Mount: map[string]http.Handler{"/mcp": mounted}})
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "POST /mcp HTTP/1.1\r\nHost: "+host+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		// Generous: the point is that the server lets go at all.
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		b, err := io.ReadAll(conn)
+		if err != nil {
+			t.Errorf("Host %s: the connection is still held: %v (read %q)", host, err, b)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 )
 
 // Defaults of HTTPOptions.
@@ -35,6 +37,11 @@ type HTTPOptions struct {
 	// long. A client whose session ended gets 404 and starts a new one,
 	// as the Streamable HTTP transport specifies.
 	SessionTimeout time.Duration
+	// AllowedHosts are the names, besides loopback ones, that requests may
+	// carry in Host and Origin (see httpguard); others get 403. This check
+	// replaces the SDK's own, which knows loopback only, so that a name
+	// the listener allows reaches /mcp too.
+	AllowedHosts []string
 	// MaxSessions caps live sessions. A request that would start one more
 	// gets HTTP 503 with a JSON-RPC error (CodeTooManySessions) carrying
 	// its id, and nothing of it is kept.
@@ -42,8 +49,9 @@ type HTTPOptions struct {
 }
 
 // HTTPHandler serves srv over the Streamable HTTP transport, one session
-// per client, within the bounds of opts (nil means the defaults).
-func HTTPHandler(srv *mcp.Server, opts *HTTPOptions) http.Handler {
+// per client, within the bounds of opts (nil means the defaults). A bad
+// AllowedHosts entry is an error.
+func HTTPHandler(srv *mcp.Server, opts *HTTPOptions) (http.Handler, error) {
 	var o HTTPOptions
 	if opts != nil {
 		o = *opts
@@ -54,9 +62,13 @@ func HTTPHandler(srv *mcp.Server, opts *HTTPOptions) http.Handler {
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = DefaultMaxSessions
 	}
+	guard, err := httpguard.New(httpguard.Options{AllowedHosts: o.AllowedHosts})
+	if err != nil {
+		return nil, fmt.Errorf("allowed hosts: %w", err)
+	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{SessionTimeout: o.SessionTimeout})
-	return &sessionCap{next: h, srv: srv, max: o.MaxSessions}
+		&mcp.StreamableHTTPOptions{SessionTimeout: o.SessionTimeout, DisableLocalhostProtection: true})
+	return guard.Handler(&sessionCap{next: h, srv: srv, max: o.MaxSessions}), nil
 }
 
 // sessionCap refuses requests that would start a session beyond max.
@@ -83,8 +95,10 @@ func (c *sessionCap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// DELETE, timeout or a failed initialize are not; starting ones are
 	// counted too, so that a burst of initializes cannot overshoot.
 	live := c.starting
-	for range c.srv.Sessions() {
-		live++
+	for ss := range c.srv.Sessions() {
+		if ss.ID() != "" { // a stdio session has none and is not ours
+			live++
+		}
 	}
 	if live >= c.max {
 		c.mu.Unlock()

@@ -21,7 +21,11 @@ import (
 func startHTTP(t *testing.T, opts *mcpserver.HTTPOptions) (*mcp.Server, string) {
 	t.Helper()
 	srv := mcpserver.New(mcpserver.Options{Monitor: monitor.New(monitor.Options{DisableSystem: true})})
-	hs := httptest.NewServer(mcpserver.HTTPHandler(srv, opts))
+	h, err := mcpserver.HTTPHandler(srv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
 }
@@ -30,9 +34,18 @@ func startHTTP(t *testing.T, opts *mcpserver.HTTPOptions) (*mcp.Server, string) 
 // header and the body.
 func post(t *testing.T, url, session, body string) (int, string, string) {
 	t.Helper()
+	return postHost(t, url, "", session, body)
+}
+
+// postHost is post with a Host header of its own, when host is not empty.
+func postHost(t *testing.T, url, host, session, body string) (int, string, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -168,5 +181,51 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met after 20 s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestAllowedHostsReachMCP names a host, as a reverse proxy in front of a
+// loopback server sends it: /mcp answers it, and still refuses others.
+func TestAllowedHostsReachMCP(t *testing.T) {
+	_, url := startHTTP(t, &mcpserver.HTTPOptions{AllowedHosts: []string{"dash.example.com"}})
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"dash.example.com", http.StatusOK},
+		{"app.localhost:8080", http.StatusOK},
+		{"rebind.evil.com", http.StatusForbidden},
+	} {
+		if status, _, body := postHost(t, url, tt.host, "", initialize(1)); status != tt.want {
+			t.Errorf("Host %s: status %d, want %d: %s", tt.host, status, tt.want, body)
+		}
+	}
+	if _, err := mcpserver.HTTPHandler(mcp.NewServer(&mcp.Implementation{Name: "x"}, nil), &mcpserver.HTTPOptions{AllowedHosts: []string{"http://x/"}}); err == nil {
+		t.Error("a URL was taken as an allowed host")
+	}
+}
+
+// TestStdioSessionIsNotCountedAgainstTheCap serves stdio and HTTP from one
+// server, as serve --stdio does: the stdio session takes no HTTP place.
+func TestStdioSessionIsNotCountedAgainstTheCap(t *testing.T) {
+	srv := mcpserver.New(mcpserver.Options{Monitor: monitor.New(monitor.Options{DisableSystem: true})})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(t.Context(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "stdio-like", Version: "1"}, nil).Connect(t.Context(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cs.Close(); ss.Wait() }()
+	h, err := mcpserver.HTTPHandler(srv, &mcpserver.HTTPOptions{MaxSessions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	if status, sid, body := post(t, hs.URL, "", initialize(1)); status != http.StatusOK || sid == "" {
+		t.Errorf("the one HTTP session allowed: %d %q %s", status, sid, body)
 	}
 }

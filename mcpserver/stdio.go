@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -124,7 +125,7 @@ func ServeStdio(ctx context.Context, srv *mcp.Server, opts *StdioOptions) (Stdio
 	f := newFraming(ctx, o)
 	// The SDK's own limit is set above ours so that it never refuses what
 	// the framing passed.
-	err := srv.Run(ctx, &mcp.IOTransport{Reader: f, Writer: f.out, MaxLineLength: o.MaxLineSize + 1024})
+	err := srv.Run(ctx, codedTransport{&mcp.IOTransport{Reader: f, Writer: f.out, MaxLineLength: o.MaxLineSize + 1024}})
 	return f.summary(), err
 }
 
@@ -144,9 +145,11 @@ type framing struct {
 	cancelled map[jsonrpc.ID]bool
 	closed    bool
 	sum       StdioSummary
-	// asked is the protocol version the client's initialize asked for.
-	asked       string
-	initialized bool
+	// asked is the protocol version the client's initialize asked for,
+	// negotiated the one the server's answer gave.
+	asked, negotiated string
+	initialized       bool
+	initID            jsonrpc.ID
 }
 
 // batchVersions are the protocol versions that have JSON-RPC batches.
@@ -154,13 +157,21 @@ var batchVersions = map[string]bool{"2024-11-05": true, "2025-03-26": true}
 
 // batchless reports whether the session's protocol has no batches, and
 // which protocol that is. The SDK fails the whole session on a batch the
-// protocol lacks, so this errs on the side of refusing: a client that asks
-// for a version the server does not know gets the server's latest, which
-// has none. Before initialize, the SDK takes batches.
+// protocol lacks, so this errs on the side of refusing: it goes by the
+// version the client asked for until the answer names the one agreed (a
+// client that asks for a version the server does not know gets the
+// server's latest, which has none). Before initialize, the SDK takes
+// batches.
 func (f *framing) batchless() (string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.initialized || batchVersions[f.asked] {
+	if !f.initialized {
+		return "", false
+	}
+	if f.negotiated != "" && !batchVersions[f.negotiated] {
+		return f.negotiated, true
+	}
+	if batchVersions[f.asked] {
 		return "", false
 	}
 	if f.asked == "" {
@@ -296,79 +307,134 @@ func (f *framing) summary() StdioSummary {
 // admit checks a line and registers the requests in it. It answers a line
 // it refuses and reports whether the SDK may read it.
 func (f *framing) admit(line []byte) bool {
-	if line[0] == '[' {
-		var batch []json.RawMessage
-		if err := json.Unmarshal(line, &batch); err != nil {
-			f.refuseUnparsable(line, err)
-			return false
-		}
-		if len(batch) == 0 {
-			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: empty batch")
-			return false
-		}
-		if v, ok := f.batchless(); ok {
-			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are not part of MCP "+v)
-			return false
-		}
-		msgs := make([]jsonrpc.Message, len(batch))
-		for i, raw := range batch {
-			m, err := jsonrpc.DecodeMessage(raw)
-			if err != nil {
-				f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: batch element %d: %v", i, err))
-				return false
-			}
-			msgs[i] = m
-		}
-		// The SDK ends the session on a batch that repeats a request id,
-		// or reuses one still in flight.
-		seen := map[jsonrpc.ID]bool{}
-		for _, m := range msgs {
-			if req, ok := m.(*jsonrpc.Request); ok && req.IsCall() {
-				if seen[req.ID] || f.inFlight(req.ID) {
-					f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: request id %v is used twice", req.ID.Raw()))
-					return false
-				}
-				seen[req.ID] = true
-			}
-		}
-		for _, m := range msgs {
-			f.register(m)
-		}
-		return true
-	}
-	// DecodeMessage takes trailing bytes after the object that the SDK's
-	// own reader then fails the session on.
 	if !json.Valid(line) {
+		// Also what DecodeMessage would miss: bytes trailing the object,
+		// on which the SDK's reader fails the session.
 		f.refuse(jsonrpc.ID{}, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON")
 		return false
 	}
-	m, err := jsonrpc.DecodeMessage(line)
-	if err != nil {
-		f.refuseUnparsable(line, err)
+	if line[0] != '[' {
+		m, bad := f.decode(line)
+		if bad != nil {
+			f.refuseMessage(bad)
+			return false
+		}
+		f.register(m)
+		return true
+	}
+	var batch []json.RawMessage
+	if err := json.Unmarshal(line, &batch); err != nil || len(batch) == 0 {
+		f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: empty batch")
 		return false
 	}
-	f.register(m)
+	if v, ok := f.batchless(); ok {
+		f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are not part of MCP "+v)
+		return false
+	}
+	// The SDK tracks every request of a batch by id, notifications
+	// under the empty one, and ends the session on an id it sees twice:
+	// such batches are refused whole, as is one with a bad element.
+	msgs := make([]jsonrpc.Message, len(batch))
+	seen := map[jsonrpc.ID]bool{}
+	for i, raw := range batch {
+		m, bad := f.decode(raw)
+		if bad != nil {
+			f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: batch element %d: %s", i, bad.message))
+			return false
+		}
+		if req, ok := m.(*jsonrpc.Request); ok {
+			if !req.IsCall() {
+				f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: batch element %d: notifications in a batch are not supported; send them on their own lines", i))
+				return false
+			}
+			if seen[req.ID] {
+				f.refuse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest, fmt.Sprintf("Invalid Request: request id %v is used twice in the batch", req.ID.Raw()))
+				return false
+			}
+			seen[req.ID] = true
+		}
+		msgs[i] = m
+	}
+	for _, m := range msgs {
+		f.register(m)
+	}
 	return true
 }
 
-// refuseUnparsable answers a line DecodeMessage refused: Parse error if it
-// is not JSON, else Invalid Request, with the line's id when it has one
-// the client could match.
-func (f *framing) refuseUnparsable(line []byte, err error) {
-	if !json.Valid(line) {
-		f.refuse(jsonrpc.ID{}, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON")
+// A refusal is why a message is not served, and how to answer it.
+type refusal struct {
+	id      jsonrpc.ID // the id to answer with; invalid for null
+	message string
+	silent  bool // a response from the client: JSON-RPC answers none
+}
+
+// decode checks one message (valid JSON) as the SDK will read it.
+func (f *framing) decode(raw []byte) (jsonrpc.Message, *refusal) {
+	// Keys are matched exactly, as the SDK's decoder does.
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, &refusal{message: "Invalid Request: not a JSON-RPC 2.0 message object"}
+	}
+	_, hasMethod := obj["method"]
+	_, hasResult := obj["result"]
+	_, hasError := obj["error"]
+	isResponse := !hasMethod && (hasResult || hasError)
+	id, idOK := parseID(obj["id"])
+	if !idOK {
+		return nil, &refusal{silent: isResponse, message: "Invalid Request: the id must be a string, an integer or null"}
+	}
+	m, err := jsonrpc.DecodeMessage(raw)
+	if err != nil {
+		return nil, &refusal{id: id, silent: isResponse, message: "Invalid Request: " + strings.TrimPrefix(err.Error(), "unmarshaling jsonrpc message: ")}
+	}
+	if req, ok := m.(*jsonrpc.Request); ok && req.IsCall() && f.inFlight(req.ID) {
+		// The SDK would take the repeat for a notification and answer
+		// nothing; the first request keeps the id.
+		return nil, &refusal{message: fmt.Sprintf("Invalid Request: request id %v is already in flight", req.ID.Raw())}
+	}
+	return m, nil
+}
+
+// parseID reads a JSON-RPC id: absent, null, a string or an integer of at
+// most 2^53. The SDK would turn 3.5 into 3 and 1e300 into a wrapped
+// integer, answering under an id the client never sent.
+func parseID(raw json.RawMessage) (jsonrpc.ID, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return jsonrpc.ID{}, true
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return jsonrpc.ID{}, false
+		}
+		id, err := jsonrpc.MakeID(s)
+		return id, err == nil
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		// The SDK reads numbers as float64: integers beyond 2^53 would
+		// come back as other integers.
+		n, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil || n > 1<<53 || n < -(1<<53) {
+			return jsonrpc.ID{}, false
+		}
+		id, err := jsonrpc.MakeID(float64(n))
+		return id, err == nil
+	}
+	return jsonrpc.ID{}, false
+}
+
+// refuseMessage answers a refused message, unless it was a response.
+func (f *framing) refuseMessage(r *refusal) {
+	if r.silent {
+		f.mu.Lock()
+		f.sum.Invalid++
+		f.mu.Unlock()
+		if f.o.OnBadLine != nil {
+			f.o.OnBadLine(jsonrpc.CodeInvalidRequest, r.message+" (a response, so not answered)")
+		}
 		return
 	}
-	var probe struct {
-		ID any `json:"id"`
-	}
-	_ = json.Unmarshal(line, &probe)
-	id, idErr := jsonrpc.MakeID(probe.ID)
-	if idErr != nil {
-		id = jsonrpc.ID{}
-	}
-	msg := strings.TrimPrefix(err.Error(), "unmarshaling jsonrpc message: ")
-	f.refuse(id, jsonrpc.CodeInvalidRequest, "Invalid Request: "+msg)
+	f.refuse(r.id, jsonrpc.CodeInvalidRequest, r.message)
 }
 
 // refuse writes an error response and counts the line. The response is
@@ -410,13 +476,16 @@ func (f *framing) register(m jsonrpc.Message) {
 	if req.IsCall() {
 		f.sum.Requests++
 		f.pending[req.ID]++
-		if req.Method == "initialize" {
-			var p struct {
-				ProtocolVersion string `json:"protocolVersion"`
-			}
+		// A request that reuses the id of a cancelled one is answered.
+		delete(f.cancelled, req.ID)
+		if req.Method == "initialize" && !f.initialized {
+			// The SDK refuses a second initialize; the first one sets
+			// the protocol. Keys are matched exactly, as the SDK does.
+			var p map[string]json.RawMessage
 			_ = json.Unmarshal(req.Params, &p)
-			f.asked = p.ProtocolVersion
+			_ = json.Unmarshal(p["protocolVersion"], &f.asked)
 			f.initialized = true
+			f.initID = req.ID
 		}
 		return
 	}
@@ -485,7 +554,8 @@ func (a *answers) write(p []byte) (int, error) {
 
 // A sentResponse is a response on its way out.
 type sentResponse struct {
-	id jsonrpc.ID
+	id  jsonrpc.ID
+	raw []byte
 }
 
 // responseIDs returns the responses in an outgoing line.
@@ -505,7 +575,7 @@ func responseIDs(p []byte) []sentResponse {
 	var out []sentResponse
 	for _, raw := range msgs {
 		if id, ok := responseID(raw); ok {
-			out = append(out, sentResponse{id: id})
+			out = append(out, sentResponse{id: id, raw: raw})
 		}
 	}
 	return out
@@ -524,11 +594,24 @@ func (a *answers) dropCancelled(r sentResponse) bool {
 	return true
 }
 
-// answered takes a response that went out off the pending set.
+// answered takes a response that went out off the pending set, and the
+// protocol version out of the answer to initialize.
 func (a *answers) answered(r sentResponse) {
-	a.f.mu.Lock()
-	a.f.answered(r.id)
-	a.f.mu.Unlock()
+	f := a.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answered(r.id)
+	if !r.id.IsValid() || r.id != f.initID || f.negotiated != "" {
+		return
+	}
+	var res struct {
+		Result struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(r.raw, &res) == nil {
+		f.negotiated = res.Result.ProtocolVersion
+	}
 }
 
 // responseID returns the id of a response, reading the message's top-level

@@ -170,6 +170,10 @@ func TestStdioAnswersBadLinesAndGoesOn(t *testing.T) {
 		{name: "empty batch", line: `[]`, code: -32600, id: "null"},
 		{name: "batch in 2025-06-18", line: `[{"jsonrpc":"2.0","id":8,"method":"ping"}]`, code: -32600, id: "null", onlyAfter: true},
 		{name: "bad batch element", line: `[{"jsonrpc":"2.0","id":8,"method":"ping"},3]`, code: -32600, id: "null", afterOld: true},
+		{name: "fractional id", line: `{"jsonrpc":"2.0","id":3.5,"method":"ping"}`, code: -32600, id: "null"},
+		{name: "huge id", line: `{"jsonrpc":"2.0","id":1e300,"method":"ping"}`, code: -32600, id: "null"},
+		{name: "batch with a notification", line: `[{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}},{"jsonrpc":"2.0","id":8,"method":"ping"}]`, code: -32600, id: "null", afterOld: true},
+		{name: "batch with a repeated id", line: `[{"jsonrpc":"2.0","id":8,"method":"ping"},{"jsonrpc":"2.0","id":8,"method":"ping"}]`, code: -32600, id: "null", afterOld: true},
 		{name: "too long", line: `{"jsonrpc":"2.0","id":9,"method":"ping","params":{"pad":"` + strings.Repeat("x", 2048) + `"}}`, code: -32600, id: "null"},
 	}
 	for _, tt := range tests {
@@ -321,4 +325,62 @@ func FuzzStdioFraming(f *testing.F) {
 // request, which a peer may do once the first is answered.
 func duplicatedInInput(input, id string) bool {
 	return strings.Count(input, fmt.Sprintf(`"id":%s`, id)) > 1
+}
+
+// TestStdioRefusesWhatTheSDKWouldMishandle covers lines the SDK, left to
+// itself, would answer under the wrong id, not at all, or by ending the
+// session.
+func TestStdioRefusesWhatTheSDKWouldMishandle(t *testing.T) {
+	ping := `{"jsonrpc":"2.0","id":100,"method":"ping"}`
+	tests := []struct {
+		name    string
+		lines   []string
+		refused int // answers with -32600, the framing's and the SDK's
+		invalid int // lines the framing refused, answered or not
+	}{
+		{name: "an id still in flight", lines: []string{
+			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait","arguments":{}}}`,
+			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait","arguments":{}}}`,
+			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}`,
+		}, refused: 1, invalid: 1},
+		{name: "a second initialize asking for a version with batches", lines: []string{
+			strings.Replace(initOld, `"id":1`, `"id":11`, 1), // refused by the SDK: -32600
+			`[{"jsonrpc":"2.0","id":2,"method":"ping"}]`,
+		}, refused: 2, invalid: 1},
+		{name: "a response the SDK cannot read", lines: []string{
+			`{"jsonrpc":"2.0","id":4,"error":{"code":"x","message":"y"}}`,
+		}, invalid: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := append(append([]string{initLine, initialized}, tt.lines...), ping)
+			got, sum := serveLines(t, blockingServer(), &mcpserver.StdioOptions{DrainTimeout: time.Minute}, strings.Join(lines, "\n")+"\n")
+			refused := 0
+			for _, a := range got {
+				if a.Error != nil && a.Error.Code == -32600 {
+					refused++
+				}
+			}
+			if refused != tt.refused || sum.Invalid != tt.invalid {
+				t.Errorf("%d refusals, summary %+v; want %d refusals, %d invalid: %v", refused, sum, tt.refused, tt.invalid, got)
+			}
+			if a, ok := byID(t, got)["100"]; !ok || a.Error != nil {
+				t.Errorf("the session did not go on to the last ping: %v", got)
+			}
+			if sum.DrainTimedOut || sum.Unanswered != 0 {
+				t.Errorf("summary = %+v", sum)
+			}
+		})
+	}
+}
+
+// TestStdioProtocolKeyIsExact sends an initialize whose params hold the
+// version twice, in two spellings: the framing reads the one the SDK reads.
+func TestStdioProtocolKeyIsExact(t *testing.T) {
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","ProtocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}`
+	got, _ := serveLines(t, blockingServer(), nil, strings.Join([]string{init, initialized,
+		`[{"jsonrpc":"2.0","id":2,"method":"ping"}]`, `{"jsonrpc":"2.0","id":3,"method":"ping"}`}, "\n")+"\n")
+	if a, ok := byID(t, got)["3"]; !ok || a.Error != nil {
+		t.Errorf("the session did not go on past the batch: %v", got)
+	}
 }

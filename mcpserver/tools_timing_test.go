@@ -157,7 +157,11 @@ func BenchmarkToolsCallHTTP(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer store.Close()
-				srv := httptest.NewServer(mcpserver.HTTPHandler(mcpserver.New(mcpserver.Options{Monitor: m, Memory: store}), nil))
+				h, err := mcpserver.HTTPHandler(mcpserver.New(mcpserver.Options{Monitor: m, Memory: store}), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := httptest.NewServer(h)
 				defer srv.Close()
 				cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
 					Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL}, nil)

@@ -314,7 +314,7 @@ func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, s *confi
 		logger.Warn("the MCP proxy listens beyond loopback: whoever has the token reaches the upstream server as you", "listen", ln.Addr().String())
 	}
 	srv := &http.Server{
-		Handler:           guard.Handler(httpguard.BodyTimeout(httpguard.Token{Secret: s.AuthToken, Consume: true}.Handler(h), 0)),
+		Handler:           httpguard.BodyTimeout(guard.Handler(httpguard.Token{Secret: s.AuthToken, Consume: true}.Handler(h)), 0),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		// Event streams end with the proxy instead of holding shutdown up.

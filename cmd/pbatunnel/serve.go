@@ -109,6 +109,14 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
 	}
 	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Memory: store, Analyzer: analyzer, Version: version()})
+	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
+		SessionTimeout: s.SessionTimeout,
+		MaxSessions:    s.MaxSessions,
+		AllowedHosts:   s.AllowedHosts,
+	})
+	if err != nil {
+		return &usageError{err: fmt.Errorf("--allowed-host: %w", err)}
+	}
 
 	// The dashboard listens before sampling starts, so that a port in use
 	// is reported at once and nothing else has begun. Over stdio, MCP does
@@ -121,10 +129,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		Config:       func() any { return s.Public() },
 		Logger:       logger,
 		Ready:        []dashboard.Check{{Name: "store", Run: store.Ping}},
-		Mount: map[string]http.Handler{"/mcp": mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
-			SessionTimeout: s.SessionTimeout,
-			MaxSessions:    s.MaxSessions,
-		})},
+		Mount:        map[string]http.Handler{"/mcp": mcpHTTP},
 	})
 	dashURL := ""
 	switch {

@@ -27,8 +27,9 @@ type Options struct {
 	// that requests may name in Host and Origin: the names under which
 	// users reach a listener beyond loopback (a reverse proxy's name, the
 	// machine's address). An entry without a port allows every port; one
-	// with a port ("example.com:8443") allows that port only. "*" allows
-	// every host, which gives up the protection.
+	// with a port ("example.com:8443") allows that port only (":80" and
+	// ":443" also a Host without a port, as browsers send them). "*"
+	// allows every host, which gives up the protection.
 	AllowedHosts []string
 	// Flag names the setting a refused user should change, for the error
 	// message. Default "--allowed-host".
@@ -118,7 +119,8 @@ func (g *Guard) Allowed(hostport string) bool {
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		return g.hosts[net.JoinHostPort(h, p)]
 	}
-	return false
+	// Browsers leave the scheme's default port out of Host and Origin.
+	return g.hosts[net.JoinHostPort(host, "80")] || g.hosts[net.JoinHostPort(host, "443")]
 }
 
 // isLoopbackHost is true for the names and addresses that only ever reach

@@ -34,6 +34,8 @@ func TestGuard(t *testing.T) {
 		{name: "allowed name any case", allowed: []string{"Dash.Example.com"}, host: "DASH.example.COM", want: 200},
 		{name: "allowed name with port", allowed: []string{"dash.example.com:8443"}, host: "dash.example.com:8443", want: 200},
 		{name: "allowed name other port", allowed: []string{"dash.example.com:8443"}, host: "dash.example.com:9000", want: 403},
+		{name: "allowed default port, port left out", allowed: []string{"dash.example.com:443"}, host: "dash.example.com", want: 200},
+		{name: "allowed default port, origin", allowed: []string{"dash.example.com:443"}, host: "127.0.0.1", origin: "https://dash.example.com", want: 200},
 		{name: "allowed address", allowed: []string{"192.168.1.5"}, host: "192.168.1.5:8080", want: 200},
 		{name: "allowed v6", allowed: []string{"[fd00::5]"}, host: "[fd00::5]:8080", want: 200},
 		{name: "star allows all", allowed: []string{"*"}, host: "anything.example", want: 200},
