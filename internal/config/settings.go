@@ -109,7 +109,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 		"`directory` for state kept between runs (default $XDG_DATA_HOME/pbatunnel or ~/.local/share/pbatunnel)")
 	fs.Var((*logFormatValue)(&s.LogFormat), "log-format", "log line `format`: text or json")
 	fs.TextVar(&s.LogLevel, "log-level", s.LogLevel, "lowest `level` logged: debug, info, warn or error")
-	fs.StringVar(&s.AuthToken, "auth-token", s.AuthToken,
+	fs.Var((*tokenValue)(&s.AuthToken), "auth-token",
 		"bearer `token` the dashboard and API require (needed to listen beyond loopback; prefer PBATUNNEL_AUTH_TOKEN, which ps does not show)")
 	fs.Var((*hostsValue)(&s.AllowedHosts), "allowed-host",
 		"`host` name or address, besides loopback ones, that requests may name in Host and Origin (repeatable; comma-separated in the environment; \"*\" allows every host)")

@@ -109,9 +109,12 @@ retention:
   max_age: 1h
 recent_window: 2m
 trend_window: 20m
+allowed_hosts: [file.example.com]
+session_timeout: 5m
+max_sessions: 50
 `)
-	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999"},
-		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug"})
+	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999", "--max-sessions", "7"},
+		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug", "PBATUNNEL_ALLOWED_HOST": "a.example.com, b.example.com:8443"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +130,11 @@ trend_window: 20m
 		RecentWindow: 2 * time.Minute,
 		TrendWindow:  20 * time.Minute,
 		PollInterval: DefaultPollInterval,
+		// The environment's list replaces the file's; the file's timeout
+		// stands; the flag's cap wins.
+		AllowedHosts:   []string{"a.example.com", "b.example.com:8443"},
+		SessionTimeout: 5 * time.Minute,
+		MaxSessions:    7,
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Resolve mismatch (-want +got):\n%s", diff)
@@ -252,6 +260,31 @@ func TestEnvVar(t *testing.T) {
 	} {
 		if got := EnvVar(flagName); got != want {
 			t.Errorf("EnvVar(%q) = %q, want %q", flagName, got, want)
+		}
+	}
+}
+
+func TestHardeningSettingsRefuseBadValues(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"--allowed-host", "http://x/"}, want: "not a URL"},
+		{env: map[string]string{"PBATUNNEL_ALLOWED_HOST": "ok.example.com,bad/host"}, want: "PBATUNNEL_ALLOWED_HOST"},
+		{args: []string{"--session-timeout", "0s"}, want: "positive"},
+		{args: []string{"--max-sessions", "0"}, want: "at least 1"},
+		{args: []string{"--auth-token", "   "}, want: "visible ASCII"},
+		{env: map[string]string{"PBATUNNEL_AUTH_TOKEN": "two words"}, want: "visible ASCII"},
+	} {
+		_, err := resolve(t, tt.args, tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v %v: err = %v, want %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+	for _, cfg := range []string{"allowed_hosts: [\"http://x/\"]\n", "session_timeout: 0s\n", "max_sessions: 0\n"} {
+		if _, err := resolve(t, []string{"--config", writeConfig(t, cfg)}, nil); err == nil {
+			t.Errorf("config %q accepted", cfg)
 		}
 	}
 }

@@ -156,3 +156,24 @@ func (v *positiveInt) Set(s string) error {
 	*v = positiveInt(n)
 	return nil
 }
+
+// tokenValue is a bearer token: visible ASCII (RFC 6750's b64token
+// characters and a few more), so that it survives an Authorization header
+// and a blank value cannot pass for a secret.
+type tokenValue string
+
+func (v *tokenValue) String() string { return string(*v) }
+
+func (v *tokenValue) Set(s string) error {
+	if s == "" {
+		*v = ""
+		return nil
+	}
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("a token must be visible ASCII characters without spaces")
+		}
+	}
+	*v = tokenValue(s)
+	return nil
+}
