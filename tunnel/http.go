@@ -36,6 +36,11 @@ type HTTPOptions struct {
 	// is interpreted (larger ones are relayed, not interpreted). Default
 	// DefaultMaxLineSize.
 	MaxBodySize int
+	// Header is set on every request to the server, replacing the
+	// client's values of the same names: the server's own credentials,
+	// say, when the client's Authorization is for a listener in front of
+	// the tunnel. CheckHeader tells which headers may be given.
+	Header http.Header
 	// Logger receives the tunnel's own messages. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -55,7 +60,8 @@ type HTTPOptions struct {
 // every header (Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID,
 // Authorization) both ways, except those that concern one connection only
 // (hop-by-hop), the client's Forwarded and X-Forwarded-*, and, on the
-// endpoint, Accept-Encoding.
+// endpoint, Accept-Encoding; the headers of HTTPOptions.Header replace the
+// client's on every request, whichever way it goes.
 // A request's time runs from the arrival of its POST to the passing of its
 // response. Safe for concurrent use.
 //
@@ -71,6 +77,7 @@ type HTTP struct {
 	target   *url.URL // the server's origin
 	endpoint string   // the MCP endpoint's path
 	maxBody  int
+	header   http.Header // HTTPOptions.Header, canonical
 	meters   *meters
 	log      *slog.Logger
 	info     infoState
@@ -108,6 +115,9 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if err := CheckHeader(opts.Header); err != nil {
+		return nil, fmt.Errorf("tunnel: %w", err)
+	}
 	var h1 *h1Client
 	if opts.Transport == nil {
 		if u.Scheme == "http" && h1Supported && !viaProxy(u) {
@@ -134,6 +144,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		target:   &url.URL{Scheme: u.Scheme, Host: u.Host},
 		endpoint: path,
 		maxBody:  opts.MaxBodySize,
+		header:   canonicalHeader(opts.Header),
 		meters:   mt,
 		log:      opts.Logger,
 		h1:       h1,
@@ -214,14 +225,16 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// rewrite sends the request to the server, headers untouched but one:
-// Accept-Encoding is removed on the endpoint so that responses come
-// uncompressed and can be read as they pass.
+// rewrite sends the request to the server, headers untouched but
+// Accept-Encoding, removed on the endpoint so that responses come
+// uncompressed and can be read as they pass, and those of
+// HTTPOptions.Header, set.
 func (h *HTTP) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(h.target) // the server's own Host too, as a direct client sends it
 	if pr.In.URL.EscapedPath() == h.endpoint {
 		pr.Out.Header.Del("Accept-Encoding")
 	}
+	setHeader(pr.Out.Header, h.header)
 	if pr.In.GetBody != nil {
 		// A body the Transport knows to be in memory goes out in one write
 		// with the headers; the ReverseProxy's wrapping of it would make

@@ -35,7 +35,7 @@ func (h *HTTP) post(w http.ResponseWriter, r *http.Request, ex *exchange, body [
 		w.WriteHeader(code)
 		clear(dst) // WriteHeader leaves an interim response's headers
 	}
-	res, err := h.h1.roundTrip(r.Context(), outHeader(r.Header), body, on1xx)
+	res, err := h.h1.roundTrip(r.Context(), outHeader(r.Header, h.header), body, on1xx)
 	if err != nil {
 		h.proxyError(w, r, ex, err)
 		return
@@ -150,9 +150,10 @@ var (
 // client's, less what the ReverseProxy removes (hop-by-hop headers, those
 // the Connection header names, and the client's forwarding headers) and
 // Accept-Encoding, so that responses come uncompressed and can be read as
-// they pass. The values are shared with in.
-func outHeader(in http.Header) http.Header {
-	out := make(http.Header, len(in)+1)
+// they pass; then the headers of set (HTTPOptions.Header) replace those of
+// the same names. The values are shared with in and set.
+func outHeader(in, set http.Header) http.Header {
+	out := make(http.Header, len(in)+len(set)+1)
 	for k, vv := range in {
 		switch k {
 		case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
@@ -176,6 +177,7 @@ func outHeader(in http.Header) http.Header {
 			break
 		}
 	}
+	setHeader(out, set)
 	if _, ok := out["User-Agent"]; !ok {
 		out["User-Agent"] = noUserAgent
 	}
