@@ -39,11 +39,13 @@ type proxyFlags struct {
 	restart     bool
 	maxRestarts int
 	maxLineSize int
+	header      upstreamHeaderFlag
 }
 
 func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags) {
 	s := config.Defaults()
-	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize}
+	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize,
+		header: upstreamHeaderFlag{lookupEnv: os.LookupEnv}}
 	fs := flag.NewFlagSet("pbatunnel proxy", flag.ContinueOnError)
 	fs.SetOutput(out)
 	all := flag.NewFlagSet("", flag.ContinueOnError)
@@ -61,6 +63,8 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 		pf.listen = v
 		return nil
 	})
+	fs.Var(&pf.header, "header", "with --upstream, set this HTTP header on every request to the upstream, replacing the client's, as `'Name: value'`; "+
+		"${VAR} in the value is the environment variable VAR; repeatable (one a line in the variable)")
 	fs.BoolVar(&pf.restart, "restart", false, "restart the MCP server when it exits by itself, replaying the client's initialization")
 	fs.IntVar(&pf.maxRestarts, "max-restarts", pf.maxRestarts, "with --restart, give up after this many restarts in a row")
 	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
@@ -80,7 +84,10 @@ SIGTERM are forwarded to it, and pbatunnel exits with its exit status.
 Logs go to stderr; stdout carries the protocol only.
 
 With --upstream, pbatunnel serves the Streamable HTTP endpoint on --listen
-at the same path as in URL, and forwards to URL.
+at the same path as in URL, and forwards to URL. With --auth-token, the
+client's Authorization is the proxy's and goes no further: give the
+upstream's own credentials with --header, such as
+--header 'Authorization: Bearer ${UPSTREAM_TOKEN}'.
 
 A dashboard port already in use is reported and the proxy runs on
 without it. See README, "Monitor any MCP server".
@@ -126,6 +133,9 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := s.Resolve(fs, os.LookupEnv); err != nil {
 		return 0, &usageError{err: err}
 	}
+	if pf.upstream == "" && len(pf.header.h) > 0 {
+		return 0, &usageError{err: errors.New("--header goes with --upstream: a command's server is reached over stdio")}
+	}
 	if pf.upstream != "" && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
 		return 0, &usageError{err: fmt.Errorf("proxy on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", pf.listen, dashboard.ErrAuthRequired)}
 	}
@@ -151,9 +161,12 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		err   error
 	)
 	if pf.upstream != "" {
-		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Logger: logger})
+		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger})
 		if err != nil {
 			return 0, &usageError{err: err}
+		}
+		if len(pf.header.h) > 0 {
+			logger.Info("setting headers on every request to the upstream", "names", pf.header.names())
 		}
 		info = web.Info
 	} else {

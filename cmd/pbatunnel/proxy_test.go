@@ -14,8 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -338,12 +339,16 @@ func TestProxyDashboardShowsTheServer(t *testing.T) {
 
 func TestProxyRejectsBadInvocation(t *testing.T) {
 	clearEnv(t)
-	for _, env := range []string{"upstream", "listen", "restart", "max-restarts", "max-line-size"} {
+	for _, env := range []string{"upstream", "listen", "restart", "max-restarts", "max-line-size", "header"} {
 		t.Setenv("PBATUNNEL_"+strings.ToUpper(strings.ReplaceAll(env, "-", "_")), "")
 	}
+	t.Setenv("PBATUNNEL_TEST_UNSET", "") // empty counts as unset
+	t.Setenv("PBATUNNEL_TEST_BROKEN", "s3cret\r\nX-Evil: 1")
+	up := []string{"--upstream", "http://127.0.0.1:1/mcp"}
 	tests := []struct {
 		name string
 		args []string
+		env  map[string]string
 		want string
 	}{
 		{name: "nothing to proxy", args: nil, want: "want a command to run (after --) or --upstream URL"},
@@ -356,13 +361,33 @@ func TestProxyRejectsBadInvocation(t *testing.T) {
 		{name: "open listen without token", args: []string{"--listen", "0.0.0.0:0", "--upstream", "http://127.0.0.1:1/mcp"}, want: "auth token is required"},
 		{name: "open dashboard without token", args: []string{"--addr", "0.0.0.0:0", "--", "server"}, want: "dashboard on 0.0.0.0:0: an auth token is required"},
 		{name: "bad allowed host", args: []string{"--allowed-host", "http://x/", "--upstream", "http://127.0.0.1:1/mcp"}, want: "want a host name or address"},
+		{name: "header without colon", args: append([]string{"--header", "Authorization"}, up...), want: "want 'Name: value'"},
+		{name: "bad header name", args: append([]string{"--header", "X Tenant: 1"}, up...), want: `header name "X Tenant"`},
+		{name: "hop-by-hop header", args: append([]string{"--header", "Connection: close"}, up...), want: "header Connection cannot be set for the upstream: hop-by-hop"},
+		{name: "host header", args: append([]string{"--header", "Host: other.example"}, up...), want: "header Host cannot be set for the upstream"},
+		{name: "content length header", args: append([]string{"--header", "Content-Length: 3"}, up...), want: "header Content-Length cannot be set"},
+		{name: "transfer encoding header", args: append([]string{"--header", "Transfer-Encoding: chunked"}, up...), want: "header Transfer-Encoding cannot be set"},
+		{name: "header names an unset variable", args: append([]string{"--header", "Authorization: Bearer ${PBATUNNEL_TEST_UNSET}"}, up...),
+			want: "the value of header Authorization: environment variable PBATUNNEL_TEST_UNSET is not set"},
+		{name: "header variable with a line break", args: append([]string{"--header", "Authorization: Bearer ${PBATUNNEL_TEST_BROKEN}"}, up...),
+			want: "the value of header Authorization holds a line break"},
+		{name: "header brace unclosed", args: append([]string{"--header", "Authorization: Bearer ${TOKEN"}, up...), want: "${ without a closing }"},
+		{name: "header from the environment", args: up, env: map[string]string{"PBATUNNEL_HEADER": "X-Tenant: 1\nUpgrade: h2c"},
+			want: "header Upgrade cannot be set for the upstream: hop-by-hop"},
+		{name: "header with a command", args: []string{"--header", "X-Tenant: 1", "--", "server"}, want: "--header goes with --upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
 			var stdout, stderr bytes.Buffer
 			code := run(t.Context(), append([]string{"proxy", "--data-dir", t.TempDir()}, tt.args...), &stdout, &stderr)
 			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+			if strings.Contains(stderr.String(), "s3cret") {
+				t.Errorf("stderr %q shows a header's value", stderr.String())
 			}
 			if stdout.Len() > 0 {
 				t.Errorf("stdout = %q, want nothing", stdout.String())
@@ -517,17 +542,31 @@ func TestProxyHTTP(t *testing.T) {
 	}) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
 	})
-	var upstreamAuth atomic.Value // the last Authorization header the upstream saw
-	upstreamAuth.Store("")
+	// The requests the upstream saw, as method and Authorization.
+	type seen struct{ method, auth string }
+	var (
+		authMu       sync.Mutex
+		upstreamAuth []seen
+	)
+	seenAuth := func() []seen {
+		authMu.Lock()
+		defer authMu.Unlock()
+		return slices.Clone(upstreamAuth)
+	}
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		upstreamAuth.Store(r.Header.Get("Authorization"))
+		authMu.Lock()
+		upstreamAuth = append(upstreamAuth, seen{r.Method, r.Header.Get("Authorization")})
+		authMu.Unlock()
 		mcpHandler.ServeHTTP(w, r)
 	}))
 	defer up.Close()
 
+	// The upstream's own token comes from --header, through a variable
+	// that keeps it out of the command line.
 	listen := testenv.Addr(testenv.FreePort(t))
-	cmd := binaryCommand(t.Context(), t, []string{"GORACE=atexit_sleep_ms=0", "PBATUNNEL_AUTH_TOKEN=pr0xy-secret"}, "proxy", "--upstream", up.URL+"/mcp",
+	cmd := binaryCommand(t.Context(), t, []string{"GORACE=atexit_sleep_ms=0", "PBATUNNEL_AUTH_TOKEN=pr0xy-secret", "UP_TOKEN=up-secret"},
+		"proxy", "--upstream", up.URL+"/mcp", "--header", "Authorization: Bearer ${UP_TOKEN}",
 		"--listen", listen, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -540,7 +579,23 @@ func TestProxyHTTP(t *testing.T) {
 	defer close(done)
 	lines := readLines(t, stderr, done)
 	deadline := time.After(waitLimit)
-	ready := next(t, lines, deadline, "the listening line", func(l logLine) bool { return l.msg() == "proxying MCP over HTTP" })
+	// Every line read is checked: the log names the headers, never their
+	// values.
+	secretFree := func(keep func(logLine) bool) func(logLine) bool {
+		return func(l logLine) bool {
+			if b, _ := json.Marshal(l); strings.Contains(string(b), "up-secret") {
+				t.Errorf("the log shows the upstream's token: %s", b)
+			}
+			return keep(l)
+		}
+	}
+	headers := next(t, lines, deadline, "the headers line", secretFree(func(l logLine) bool {
+		return l.msg() == "setting headers on every request to the upstream"
+	}))
+	if diff := cmp.Diff([]any{"Authorization"}, headers["names"]); diff != "" {
+		t.Errorf("headers line names (-want +got):\n%s", diff)
+	}
+	ready := next(t, lines, deadline, "the listening line", secretFree(func(l logLine) bool { return l.msg() == "proxying MCP over HTTP" }))
 	if ready["listen"] != "http://"+listen {
 		t.Errorf("listening line = %v, want http://%s", ready, listen)
 	}
@@ -581,7 +636,7 @@ func TestProxyHTTP(t *testing.T) {
 			t.Errorf("host %q origin %q auth %q: status %d, want %d: %s", tt.host, tt.origin, tt.auth, res.StatusCode, tt.status, body)
 		}
 	}
-	if got := upstreamAuth.Load(); got != "" {
+	if got := seenAuth(); len(got) > 0 {
 		t.Errorf("a refused request reached the upstream (Authorization %q)", got)
 	}
 
@@ -593,9 +648,6 @@ func TestProxyHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := upstreamAuth.Load(); got != "" {
-		t.Errorf("the proxy's token went on to the upstream as %q", got)
-	}
 	if got := cs.InitializeResult().ServerInfo; got.Name != "http-upstream" || got.Version != "3.1" {
 		t.Errorf("server info through the proxy = %+v", got)
 	}
@@ -604,15 +656,30 @@ func TestProxyHTTP(t *testing.T) {
 		t.Errorf("echo through the proxy = %+v, %v", res, err)
 	}
 	cs.Close()
-	next(t, lines, deadline, "the initialize log line", func(l logLine) bool {
+	// Every request of the session (POSTs, the GET stream, the DELETE that
+	// ends it) carried the upstream's token, never the proxy's.
+	methods := map[string]bool{}
+	for i, r := range seenAuth() {
+		methods[r.method] = true
+		if r.auth != "Bearer up-secret" {
+			t.Errorf("request %d (%s) reached the upstream with Authorization %q, want the --header's", i, r.method, r.auth)
+		}
+	}
+	for _, m := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
+		if !methods[m] {
+			t.Errorf("the upstream saw no %s; it saw %v", m, methods)
+		}
+	}
+	next(t, lines, deadline, "the initialize log line", secretFree(func(l logLine) bool {
 		return l.msg() == "upstream MCP server initialized" && l["server_name"] == "http-upstream"
-	})
+	}))
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	next(t, lines, deadline, "the stop line", func(l logLine) bool { return l.msg() == "proxy stopped" })
-	for range lines { // to EOF, as Wait requires
+	next(t, lines, deadline, "the stop line", secretFree(func(l logLine) bool { return l.msg() == "proxy stopped" }))
+	for l := range lines { // to EOF, as Wait requires
+		secretFree(func(logLine) bool { return false })(l)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v, want status 0", err)
