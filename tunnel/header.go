@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
-	"strings"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 )
 
 // fixedHeaders are the request headers HTTPOptions.Header may not set:
@@ -35,15 +36,15 @@ var fixedHeaders = map[string]string{
 // never its value, which may be a secret.
 func CheckHeader(h http.Header) error {
 	for name, values := range h {
-		if !validHeaderName(name) {
-			return fmt.Errorf("header name %q: want letters, digits and !#$%%&'*+-.^_`|~", name)
+		if err := httpheader.CheckName(name); err != nil {
+			return err
 		}
 		if why, ok := fixedHeaders[textproto.CanonicalMIMEHeaderKey(name)]; ok {
 			return fmt.Errorf("header %s cannot be set for the upstream: %s", name, why)
 		}
 		for _, v := range values {
-			if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
-				return fmt.Errorf("the value of header %s holds a line break or another control character", name)
+			if err := httpheader.CheckValue(name, v); err != nil {
+				return err
 			}
 		}
 	}
@@ -71,18 +72,4 @@ func setHeader(out, set http.Header) {
 	for k, vv := range set {
 		out[k] = vv
 	}
-}
-
-// validHeaderName reports whether s is a header field name, an RFC 9110
-// token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 	"github.com/mcp-pba-tunnel/pbatunnel/loadgen"
 )
 
@@ -37,32 +38,15 @@ type headerFlag struct{ h http.Header }
 func (f *headerFlag) String() string { return "" }
 
 func (f *headerFlag) Set(s string) error {
-	name, value, ok := strings.Cut(s, ":")
-	value = strings.TrimSpace(value)
-	switch {
-	case !ok || !isToken(name):
-		return fmt.Errorf("want 'Name: value', got %q", s)
-	case strings.ContainsAny(value, "\r\n\x00"):
-		return fmt.Errorf("the value of %s holds a line break or NUL", name)
+	name, value, err := httpheader.ParseField(s)
+	if err != nil {
+		return err
 	}
 	if f.h == nil {
 		f.h = http.Header{}
 	}
 	f.h.Add(name, value)
 	return nil
-}
-
-// isToken reports whether s is an HTTP header name (RFC 9110 token).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 func newBenchFlags(out io.Writer) (*flag.FlagSet, *benchFlags) {

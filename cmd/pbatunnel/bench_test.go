@@ -34,7 +34,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bad url", []string{"--url", "ftp://x", "--workload", "memory-store"}, "--url"},
 		{"bad flag", []string{"--nope"}, "nope"},
 		{"header without a colon", []string{"--url", "http://127.0.0.1:1/mcp", "--workload", "memory-store", "--header", "Authorization Bearer x"}, "want 'Name: value'"},
-		{"header name with a space", []string{"--url", "http://127.0.0.1:1/mcp", "--workload", "memory-store", "--header", "X Token: x"}, "want 'Name: value'"},
+		{"header name with a space", []string{"--url", "http://127.0.0.1:1/mcp", "--workload", "memory-store", "--header", "X Token: x"}, "header name \"X Token\": want letters, digits"},
 		{"header with a command", append([]string{"--workload", "memory-store", "--header", "X-A: b"}, cmd...), "--header goes with --url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

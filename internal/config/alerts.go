@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -473,23 +474,8 @@ func checkHeader(name, value string) error {
 	if name == "" {
 		return errors.New("empty header name")
 	}
-	for _, c := range []byte(name) {
-		if !isTokenChar(c) {
-			return fmt.Errorf("header name %q has a character HTTP does not allow", name)
-		}
+	if err := httpheader.CheckName(name); err != nil {
+		return err
 	}
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return errors.New("header value has a line break or NUL")
-	}
-	return nil
-}
-
-// isTokenChar reports whether c may appear in an HTTP header name (a
-// "token" of RFC 9110).
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+	return httpheader.CheckValue(name, value)
 }

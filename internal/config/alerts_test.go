@@ -264,8 +264,8 @@ alerts:
         "": x
 `,
 			want: []string{
-				`5: alerts.webhooks[0].headers.X Token: header name "X Token" has a character HTTP does not allow`,
-				"6: alerts.webhooks[0].headers.X-Ok: header value has a line break or NUL",
+				"5: alerts.webhooks[0].headers.X Token: header name \"X Token\": want letters, digits and !#$%&'*+-.^_`|~",
+				"6: alerts.webhooks[0].headers.X-Ok: the value of header X-Ok holds a line break or another control character",
 				"7: alerts.webhooks[0].headers.: empty header name",
 			},
 		},
