@@ -119,6 +119,11 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		}
 		return 0, &usageError{err: err, reported: true}
 	}
+	// The environment first: PBATUNNEL_UPSTREAM names the upstream as
+	// --upstream does.
+	if err := s.Resolve(fs, os.LookupEnv); err != nil {
+		return 0, &usageError{err: err}
+	}
 	command := fs.Args()
 	switch {
 	case len(command) == 0 && pf.upstream == "":
@@ -129,9 +134,6 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, &usageError{err: fmt.Errorf("--max-restarts must be at least 1, got %d", pf.maxRestarts)}
 	case pf.maxLineSize < 1024:
 		return 0, &usageError{err: fmt.Errorf("--max-line-size must be at least 1024 bytes, got %d", pf.maxLineSize)}
-	}
-	if err := s.Resolve(fs, os.LookupEnv); err != nil {
-		return 0, &usageError{err: err}
 	}
 	if pf.upstream == "" && len(pf.header.h) > 0 {
 		return 0, &usageError{err: errors.New("--header goes with --upstream: a command's server is reached over stdio")}

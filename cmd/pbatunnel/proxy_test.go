@@ -732,3 +732,17 @@ func TestProxyStdoutSharedWithStderr(t *testing.T) {
 		t.Errorf("output lacks the initialize response (%v) or the stop log line (%v):\n%s", answered, stopped, out)
 	}
 }
+
+// TestProxyUpstreamFromEnvironment names the upstream in PBATUNNEL_UPSTREAM
+// alone, as the README's table allows: the proxy takes it for --upstream
+// (and so, listening beyond loopback, asks for a token).
+func TestProxyUpstreamFromEnvironment(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("PBATUNNEL_UPSTREAM", "http://127.0.0.1:1/mcp")
+	t.Setenv("PBATUNNEL_AUTH_TOKEN", "")
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"proxy", "--data-dir", t.TempDir(), "--listen", "0.0.0.0:0"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "auth token is required") {
+		t.Errorf("exit %d, stderr %q; want 2 and the token refusal of an HTTP proxy", code, stderr.String())
+	}
+}
