@@ -19,28 +19,68 @@ const (
 	ErrorTypeCancelled = monitor.ErrorTypeCancelled
 )
 
-// Metrics returns receiving middleware that times every request into m:
-// per method (RecordMethod) and, for tools/call, per tool (RecordToolCall).
-// isTool, when not nil, says which tool names exist, so that calls to
-// unknown tools count against the method but do not invent tools.
+// Metrics returns receiving middleware that records every request into m
+// as a monitor.Call (RecordCall: per method and, for tools/call, per
+// tool). isTool, when not nil, says which tool names exist, so that calls
+// to unknown tools count against the method but do not invent tools.
 func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
 			res, err := next(ctx, method, req)
-			d := time.Since(start)
-			errType := ErrorType(res, err)
-			m.RecordMethod(method, d, errType)
-			if method == monitor.MethodToolsCall {
-				if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
-					if isTool == nil || isTool(r.Params.Name) {
-						m.RecordToolCall(r.Params.Name, d, errType)
-					}
-				}
+			c := monitor.Call{Start: start, Duration: time.Since(start), Method: method, ErrorType: ErrorType(res, err)}
+			if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
+				c.Tool = r.Params.Name
+				c.UnknownTool = isTool != nil && !isTool(c.Tool)
 			}
+			describeSession(&c, req)
+			c.Error = errorMessage(res, err)
+			m.RecordCall(c)
 			return res, err
 		}
 	}
+}
+
+// describeSession fills in who made the call and over what. Only
+// Streamable HTTP sessions have ids; a session without one is stdio (or,
+// in tests, in memory).
+func describeSession(c *monitor.Call, req mcp.Request) {
+	ss, ok := req.GetSession().(*mcp.ServerSession)
+	if !ok || ss == nil {
+		return
+	}
+	c.Session = ss.ID()
+	c.Transport = monitor.TransportStdio
+	if c.Session != "" {
+		c.Transport = monitor.TransportHTTP
+	}
+	p := ss.InitializeParams()
+	if r, ok := req.(*mcp.InitializeRequest); ok && r.Params != nil {
+		p = r.Params // the session learns them once this call is done
+	}
+	if p != nil && p.ClientInfo != nil {
+		c.Client = monitor.ClientInfo{Name: p.ClientInfo.Name, Version: p.ClientInfo.Version}
+	}
+}
+
+// errorMessage is what a failed call said: the protocol error's message,
+// or the first text of a tool result with isError.
+func errorMessage(res mcp.Result, err error) string {
+	if err != nil {
+		var we *jsonrpc.Error
+		if errors.As(err, &we) {
+			return we.Message
+		}
+		return err.Error()
+	}
+	if r, ok := res.(*mcp.CallToolResult); ok && r != nil && r.IsError {
+		for _, c := range r.Content {
+			if t, ok := c.(*mcp.TextContent); ok {
+				return t.Text
+			}
+		}
+	}
+	return ""
 }
 
 // ErrorType classifies a request's outcome: "" for success, "tool_error"

@@ -50,6 +50,7 @@ type Monitor struct {
 	sampleMu sync.Mutex // one sample at a time
 	sampler  *sampler   // owned under sampleMu
 
+	calls     callRing
 	history   history
 	latest    atomic.Pointer[Snapshot]
 	subs      subscribers[*Snapshot]
@@ -84,6 +85,7 @@ func New(opts Options) *Monitor {
 	m.otherTool.Store(other)
 	m.started = opts.now()
 	m.history.init(opts.MaxSamples, opts.MaxAge)
+	m.calls.init(opts.CallRing)
 	m.sampler = newSampler(m)
 	m.alerts.init(opts.AlertHistory)
 	m.dispatch.queue = opts.AlertQueue

@@ -44,6 +44,9 @@ type Options struct {
 	AlertHistory int
 	// AlertQueue bounds each alert handler's queue. Default 256.
 	AlertQueue int
+	// CallRing is how many recent calls (RecordCall) are kept for readers
+	// that ask for them later. Default 10 000; a negative value keeps none.
+	CallRing int
 	// Logger receives the monitor's own warnings. Default slog.Default().
 	Logger *slog.Logger
 	// now is the clock; tests replace it.
@@ -74,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AlertQueue <= 0 {
 		o.AlertQueue = DefaultAlertQueue
+	}
+	if o.CallRing == 0 {
+		o.CallRing = DefaultCallRing
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // subscribers fans each snapshot (or alert) out to readers with non-blocking sends, so
@@ -10,6 +11,7 @@ import (
 type subscribers[T any] struct {
 	mu   sync.Mutex
 	subs map[chan T]struct{}
+	n    atomic.Int32 // len(subs), read without mu by publishers
 }
 
 // Subscribe returns a channel that receives every new snapshot until ctx
@@ -33,10 +35,12 @@ func (s *subscribers[T]) subscribe(ctx context.Context, buf int) <-chan T {
 		s.subs = make(map[chan T]struct{})
 	}
 	s.subs[ch] = struct{}{}
+	s.n.Add(1)
 	s.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
 		delete(s.subs, ch)
+		s.n.Add(-1)
 		close(ch)
 		s.mu.Unlock()
 	})
@@ -44,6 +48,9 @@ func (s *subscribers[T]) subscribe(ctx context.Context, buf int) <-chan T {
 }
 
 func (s *subscribers[T]) publish(snap T) {
+	if s.n.Load() == 0 {
+		return // the common case on hot paths: nobody listens
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for ch := range s.subs {

@@ -18,9 +18,10 @@
 //
 // Requests are matched to their responses in both directions (the client's
 // requests to the server, and the server's own requests such as
-// sampling/createMessage or roots/list). Each pair is recorded with
-// [monitor.Monitor.RecordMethod], and tools/call also with
-// [monitor.Monitor.RecordToolCall]. The error type is "" for success,
+// sampling/createMessage or roots/list). Each pair is recorded as a
+// [monitor.Call] with [monitor.Monitor.RecordCall], which counts it per
+// method and, for tools/call, per tool; the server's own requests are
+// marked FromServer. The error type is "" for success,
 // "tool_error" for a result with isError set, the JSON-RPC error code in
 // decimal for an error response, and one of the tunnel's own types
 // (ErrorTypeUpstreamExit, …) when no response could come. JSON-RPC batches

@@ -105,7 +105,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("tunnel: upstream URL %q: want http(s)://host/path", endpoint)
 	}
-	mt, err := newMeters(m)
+	mt, err := newMeters(m, monitor.TransportHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("registering tunnel metrics: %w", err)
 	}
@@ -337,7 +337,7 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 			h.meters.clientNotes.Inc()
 		case kindResponse:
 			if c, ok := h.s2c.take(sessionKey(ex.session, m.ID)); ok {
-				h.meters.m.RecordMethod(c.method, ex.start.Sub(c.start), m.errorType())
+				h.meters.recordFromServer(&c, ex.start.Sub(c.start), m.errorType())
 			} else {
 				h.meters.unmatched.Inc()
 			}

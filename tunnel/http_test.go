@@ -217,6 +217,7 @@ func TestHTTPMatchesDirectAndTimesRequests(t *testing.T) {
 			if got := s.Tools["fail"]; got.Count != 1 || got.ErrorTypes["tool_error"] != 1 {
 				t.Errorf("tool fail = %+v, want one tool_error", got)
 			}
+			checkCalls(t, m, monitor.TransportHTTP, countOf(s.Methods))
 			if got := s.Gauge(tunnel.GaugeUpstreamUp); !got.OK || got.Value != 1 {
 				t.Errorf("gauge %s = %+v, want 1", tunnel.GaugeUpstreamUp, got)
 			}

@@ -41,6 +41,7 @@ const maxPending = 1 << 16
 // concurrent use and lock-free.
 type meters struct {
 	m                                   *monitor.Monitor
+	transport                           string // monitor.TransportStdio or TransportHTTP
 	malformed, oversized                *monitor.Counter
 	clientNotes, serverNotes            *monitor.Counter
 	unmatched, dropped, untracked, rest *monitor.Counter
@@ -58,12 +59,13 @@ const (
 // the gauge because rules on application gauges are accepted only once
 // the gauge is registered; a rule of the same name already present (from a
 // config file, say) is kept.
-func newMeters(m *monitor.Monitor) (*meters, error) {
+func newMeters(m *monitor.Monitor, transport string) (*meters, error) {
 	if m == nil {
 		return nil, errors.New("tunnel: a monitor is required")
 	}
 	mt := &meters{
 		m:           m,
+		transport:   transport,
 		malformed:   m.Counter(CounterMalformed),
 		oversized:   m.Counter(CounterOversized),
 		clientNotes: m.Counter(CounterClientNotifications),
@@ -115,11 +117,27 @@ func (mt *meters) setUp(up bool) {
 	}
 }
 
-// record times one request/response pair: per method, and per tool for
-// tools/call.
+// record times one request/response pair as a monitor.Call: per method,
+// and per tool for tools/call.
 func (mt *meters) record(c *call, d time.Duration, errType string) {
-	mt.m.RecordMethod(c.method, d, errType)
-	if c.method == monitor.MethodToolsCall {
-		mt.m.RecordToolCall(c.tool, d, errType)
+	mt.m.RecordCall(mt.callOf(c, d, errType))
+}
+
+// recordFromServer records a request the server sent to the client.
+func (mt *meters) recordFromServer(c *call, d time.Duration, errType string) {
+	mc := mt.callOf(c, d, errType)
+	mc.FromServer = true
+	mt.m.RecordCall(mc)
+}
+
+func (mt *meters) callOf(c *call, d time.Duration, errType string) monitor.Call {
+	return monitor.Call{
+		Start:     c.start,
+		Duration:  d,
+		Method:    c.method,
+		Tool:      c.tool,
+		Session:   c.session,
+		Transport: mt.transport,
+		ErrorType: errType,
 	}
 }

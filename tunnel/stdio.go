@@ -170,7 +170,7 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 	if cmd.Path == "" {
 		return nil, errors.New("tunnel: no command to run")
 	}
-	mt, err := newMeters(m)
+	mt, err := newMeters(m, monitor.TransportStdio)
 	if err != nil {
 		return nil, fmt.Errorf("registering tunnel metrics: %w", err)
 	}
@@ -489,7 +489,7 @@ func (p *Stdio) down(ctx context.Context, ch *child, status int, desc string) {
 	}
 	// The child's own requests to the client can no longer be answered.
 	p.s2c.markStale(ch.gen, func(c call) {
-		p.meters.m.RecordMethod(c.method, now.Sub(c.start), ErrorTypeUpstreamExit)
+		p.meters.recordFromServer(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
 	})
 
 	level := slog.LevelError
@@ -660,7 +660,7 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 				return true
 			}
 		default:
-			p.meters.m.RecordMethod(c.method, now.Sub(c.start), m.errorType())
+			p.meters.recordFromServer(&c, now.Sub(c.start), m.errorType())
 		}
 	}
 	return false
@@ -779,7 +779,7 @@ func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) 
 		p.meters.serverNotes.Inc()
 		if m.Method == methodCancelled {
 			if c, ok := p.s2c.cancel(m.cancelID); ok {
-				p.meters.m.RecordMethod(c.method, now.Sub(c.start), ErrorTypeCancelled)
+				p.meters.recordFromServer(&c, now.Sub(c.start), ErrorTypeCancelled)
 			}
 		}
 	case kindResponse:

@@ -83,6 +83,7 @@ func TestStdioRelaysEveryByteAndTimesRequests(t *testing.T) {
 	if diff := cmp.Diff(wantMethods, withoutOther(methods)); diff != "" {
 		t.Errorf("methods (-want +got):\n%s", diff)
 	}
+	checkCalls(t, r.m, monitor.TransportStdio, countOf(s.Methods))
 	tools := map[string]summary{}
 	for name, ts := range s.Tools {
 		tools[name] = summary{ts.Count, ts.Errors, ts.ErrorTypes}
