@@ -12,13 +12,6 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// Error types recorded with failed requests: the monitor's, so that the
-// server and the tunnel read alike on every surface.
-const (
-	ErrorTypeTool      = monitor.ErrorTypeTool
-	ErrorTypeCancelled = monitor.ErrorTypeCancelled
-)
-
 // Metrics returns receiving middleware that records every request into m
 // as a monitor.Call (RecordCall: per method and, for tools/call, per
 // tool). isTool, when not nil, says which tool names exist, so that calls
@@ -93,12 +86,12 @@ func ErrorType(res mcp.Result, err error) string {
 		case errors.As(err, &we):
 			return strconv.FormatInt(we.Code, 10)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			return ErrorTypeCancelled
+			return monitor.ErrorTypeCancelled
 		}
 		return monitor.ErrorTypeDefault
 	}
 	if r, ok := res.(*mcp.CallToolResult); ok && r != nil && r.IsError {
-		return ErrorTypeTool
+		return monitor.ErrorTypeTool
 	}
 	return ""
 }

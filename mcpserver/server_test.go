@@ -229,7 +229,7 @@ func TestPerformanceReportAndMetrics(t *testing.T) {
 	}
 	s := e.m.Sample(context.Background())
 	mem := s.Tools["enhanced_memory"]
-	if mem.Count != 2 || mem.Errors != 1 || mem.ErrorTypes[mcpserver.ErrorTypeTool] != 1 || mem.Max <= 0 {
+	if mem.Count != 2 || mem.Errors != 1 || mem.ErrorTypes[monitor.ErrorTypeTool] != 1 || mem.Max <= 0 {
 		t.Errorf("enhanced_memory metrics %+v", mem.LatencySummary)
 	}
 	if _, ok := s.Tools["no_such_tool"]; ok {

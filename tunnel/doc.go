@@ -32,7 +32,7 @@
 // A notifications/cancelled (stdio) ends the request it names in
 // params.requestId, matched by raw bytes as ids are, whichever side sent
 // it: the request is recorded at once with the error type
-// ErrorTypeCancelled, and the tunnel never answers it, not even when the
+// monitor.ErrorTypeCancelled, and the tunnel never answers it, not even when the
 // server exits. The notification itself is relayed. An answer that comes
 // anyway (the server's raced the cancellation, or the server ignores it)
 // is dropped when it is alone on its line, and counted in

@@ -385,7 +385,7 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 	errType := ErrorTypeNoResponse
 	switch {
 	case ctx.Err() != nil:
-		errType = ErrorTypeCancelled
+		errType = monitor.ErrorTypeCancelled
 	case ex.failed != nil:
 		errType = ErrorTypeUpstreamError
 	case ex.status >= 400:

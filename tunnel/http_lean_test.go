@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -434,11 +435,11 @@ func TestHTTPClientLeavingCancelsServerRequest(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got := m.Sample(t.Context()).Methods["tools/call"]
-		if got.ErrorTypes[tunnel.ErrorTypeCancelled] == 1 {
+		if got.ErrorTypes[monitor.ErrorTypeCancelled] == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("tools/call = %+v, want one %s", got, tunnel.ErrorTypeCancelled)
+			t.Fatalf("tools/call = %+v, want one %s", got, monitor.ErrorTypeCancelled)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

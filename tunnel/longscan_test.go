@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // longRead is what a test compares of a message.
@@ -48,7 +50,7 @@ func TestLongScanner(t *testing.T) {
 		wantErr error
 	}{
 		{name: "id after a huge result", in: `{"jsonrpc":"2.0","result":{"content":[{"type":"text","text":"` + huge + `"}],"isError":true},"id":"late"}` + "\n",
-			want: []longRead{{Kind: kindResponse, ID: `"late"`, ErrType: ErrorTypeTool}}},
+			want: []longRead{{Kind: kindResponse, ID: `"late"`, ErrType: monitor.ErrorTypeTool}}},
 		{name: "id first", in: `{"id":7,"result":{"text":"` + huge + `"}}`,
 			want: []longRead{{Kind: kindResponse, ID: "7"}}},
 		{name: "request with huge arguments", in: `{"jsonrpc":"2.0","id":[1,{"a":2}],"method":"tools/call","params":{"arguments":{"t":"` + huge + `"},"name":"ec\u0068o"}}`,

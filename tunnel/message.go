@@ -10,15 +10,10 @@ import (
 )
 
 // Error types of requests that got no response from the server, beside the
-// ones a response carries ("" for success, ErrorTypeTool, or the JSON-RPC
-// code). ErrorTypeTool and ErrorTypeCancelled are the monitor's, which the
-// MCP server's own middleware uses too, so that both read alike on every
-// surface.
+// ones a response carries ("" for success, monitor.ErrorTypeTool, or the
+// JSON-RPC code) and monitor.ErrorTypeCancelled, which the MCP server's own
+// middleware records too.
 const (
-	// ErrorTypeTool is a tools/call result with isError set.
-	ErrorTypeTool = monitor.ErrorTypeTool
-	// ErrorTypeCancelled is a request whose client went away first.
-	ErrorTypeCancelled = monitor.ErrorTypeCancelled
 	// ErrorTypeUpstreamExit is a request in flight when the server exited.
 	ErrorTypeUpstreamExit = "upstream_exit"
 	// ErrorTypeUpstreamError is an HTTP request that could not reach the
@@ -95,7 +90,7 @@ var jsonNull = []byte("null")
 // toolName is params.name of a tools/call request.
 func (m *message) toolName() string { return unquote(m.tool, m.toolEsc) }
 
-// errorType classifies a response: "" for a success, ErrorTypeTool for a
+// errorType classifies a response: "" for a success, monitor.ErrorTypeTool for a
 // result with isError, else the JSON-RPC error code.
 func (m *message) errorType() string {
 	switch {
@@ -105,7 +100,7 @@ func (m *message) errorType() string {
 		}
 		return string(m.code)
 	case m.hasResult && m.isError:
-		return ErrorTypeTool
+		return monitor.ErrorTypeTool
 	}
 	return ""
 }

@@ -643,7 +643,7 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 			// the server's late answer nor the server's exit will
 			// answer it again.
 			if c, ok := p.c2s.cancel(m.cancelID); ok {
-				p.meters.record(&c, now.Sub(c.start), ErrorTypeCancelled)
+				p.meters.record(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
 			}
 		}
 	case kindResponse:
@@ -779,7 +779,7 @@ func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) 
 		p.meters.serverNotes.Inc()
 		if m.Method == methodCancelled {
 			if c, ok := p.s2c.cancel(m.cancelID); ok {
-				p.meters.recordFromServer(&c, now.Sub(c.start), ErrorTypeCancelled)
+				p.meters.recordFromServer(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
 			}
 		}
 	case kindResponse:

@@ -360,12 +360,12 @@ func TestStdioCancelledRequestIsNotAnsweredAgain(t *testing.T) {
 	}
 	s := r.m.Sample(t.Context())
 	blocks := s.Tools["block"]
-	if diff := cmp.Diff(summary{Count: 3, Errors: 3, Types: map[string]uint64{tunnel.ErrorTypeCancelled: 2, tunnel.ErrorTypeUpstreamExit: 1}},
+	if diff := cmp.Diff(summary{Count: 3, Errors: 3, Types: map[string]uint64{monitor.ErrorTypeCancelled: 2, tunnel.ErrorTypeUpstreamExit: 1}},
 		summary{blocks.Count, blocks.Errors, blocks.ErrorTypes}); diff != "" {
 		t.Errorf("block calls (-want +got):\n%s", diff)
 	}
-	if got := s.Methods["roots/list"]; got.Count != 1 || got.ErrorTypes[tunnel.ErrorTypeCancelled] != 1 {
-		t.Errorf("roots/list = %+v, want 1 %s", got, tunnel.ErrorTypeCancelled)
+	if got := s.Methods["roots/list"]; got.Count != 1 || got.ErrorTypes[monitor.ErrorTypeCancelled] != 1 {
+		t.Errorf("roots/list = %+v, want 1 %s", got, monitor.ErrorTypeCancelled)
 	}
 	if got := s.Custom.Counters[tunnel.CounterDropped]; got != 2 {
 		t.Errorf("dropped lines = %v, want 2: the late answer each way", got)
@@ -467,10 +467,10 @@ func TestStdioAnswersEachRequestAtMostOnce(t *testing.T) {
 	for name, ts := range s.Tools {
 		tools[name] = summary{ts.Count, ts.Errors, ts.ErrorTypes}
 	}
-	exit, cancelled := tunnel.ErrorTypeUpstreamExit, tunnel.ErrorTypeCancelled
+	exit, cancelled := tunnel.ErrorTypeUpstreamExit, monitor.ErrorTypeCancelled
 	wantTools := map[string]summary{
 		"echo":  {Count: 6, Errors: 1, Types: map[string]uint64{exit: 1}}, // the cut one failed
-		"big":   {Count: 4, Errors: 1, Types: map[string]uint64{tunnel.ErrorTypeTool: 1}},
+		"big":   {Count: 4, Errors: 1, Types: map[string]uint64{monitor.ErrorTypeTool: 1}},
 		"block": {Count: 6, Errors: 6, Types: map[string]uint64{cancelled: 3, exit: 3}},
 		"crash": {Count: 1, Errors: 1, Types: map[string]uint64{exit: 1}},
 		"pid":   {Count: 1},
