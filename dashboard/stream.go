@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -31,9 +30,8 @@ type event struct {
 // encoding each once and fanning it out with non-blocking sends: a slow
 // browser never stalls the monitor or the other clients.
 type broadcaster struct {
-	report  *reportCache
-	mu      sync.Mutex
-	clients map[chan event]struct{}
+	report *reportCache
+	events monitor.Fanout[event]
 }
 
 func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
@@ -45,10 +43,10 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
 			if !ok {
 				return
 			}
-			if b.listeners() == 0 {
+			if b.events.Len() == 0 {
 				continue // nobody to tell: build no report
 			}
-			b.publish(sampleEvent(b.report.get(s)))
+			b.events.Publish(sampleEvent(b.report.get(s)))
 		case a, ok := <-alerts:
 			if !ok {
 				return
@@ -57,52 +55,13 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
 			if err != nil {
 				continue
 			}
-			b.publish(event{name: "alert", data: data})
+			b.events.Publish(event{name: "alert", data: data})
 		}
 	}
 }
 
 func sampleEvent(r *cachedReport) event {
 	return event{name: "sample", id: fmt.Sprint(r.seq), data: r.json}
-}
-
-func (b *broadcaster) listeners() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.clients)
-}
-
-func (b *broadcaster) publish(e event) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for ch := range b.clients {
-		select {
-		case ch <- e:
-		default:
-			select { // drop the oldest, then the send cannot fail
-			case <-ch:
-			default:
-			}
-			ch <- e
-		}
-	}
-}
-
-func (b *broadcaster) subscribe() chan event {
-	ch := make(chan event, clientBuffer)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.clients == nil {
-		b.clients = map[chan event]struct{}{}
-	}
-	b.clients[ch] = struct{}{}
-	return ch
-}
-
-func (b *broadcaster) unsubscribe(ch chan event) {
-	b.mu.Lock()
-	delete(b.clients, ch)
-	b.mu.Unlock()
 }
 
 // serve is GET /api/stream.
@@ -116,8 +75,7 @@ func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	ch := b.subscribe()
-	defer b.unsubscribe(ch)
+	ch := b.events.Subscribe(r.Context(), clientBuffer)
 
 	write := func(e event) error {
 		if e.id != "" {
@@ -148,8 +106,8 @@ func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case e := <-ch:
-			if write(e) != nil {
+		case e, ok := <-ch:
+			if !ok || write(e) != nil {
 				return
 			}
 		case <-t.C:

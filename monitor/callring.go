@@ -14,7 +14,7 @@ type callRing struct {
 	mu   sync.Mutex
 	buf  []Call // a ring; nil keeps none
 	last uint64 // ID of the newest call; calls are numbered from 1
-	subs subscribers[Call]
+	subs Fanout[Call]
 }
 
 func (r *callRing) init(size int) {
@@ -32,7 +32,7 @@ func (r *callRing) add(c *Call) uint64 {
 		r.buf[(c.ID-1)%n] = *c
 	}
 	r.mu.Unlock()
-	r.subs.publish(*c)
+	r.subs.Publish(*c)
 	return c.ID
 }
 
@@ -81,5 +81,5 @@ func (m *Monitor) LastCallID() uint64 {
 // buf calls behind loses the oldest ones (buf < 1 means 1): a slow reader
 // never slows a call.
 func (m *Monitor) SubscribeCalls(ctx context.Context, buf int) <-chan Call {
-	return m.calls.subs.subscribe(ctx, buf)
+	return m.calls.subs.Subscribe(ctx, buf)
 }

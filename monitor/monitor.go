@@ -53,8 +53,8 @@ type Monitor struct {
 	calls     callRing
 	history   history
 	latest    atomic.Pointer[Snapshot]
-	subs      subscribers[*Snapshot]
-	alertSubs subscribers[Alert]
+	subs      Fanout[*Snapshot]
+	alertSubs Fanout[Alert]
 	alerts    alertEngine
 	dispatch  dispatcher
 

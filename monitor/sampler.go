@@ -38,9 +38,9 @@ func (m *Monitor) Sample(ctx context.Context) *Snapshot {
 	m.history.add(snap)
 	m.latest.Store(snap)
 	alerts := m.alerts.evaluate(snap)
-	m.subs.publish(snap)
+	m.subs.Publish(snap)
 	for _, a := range alerts {
-		m.alertSubs.publish(a)
+		m.alertSubs.Publish(a)
 	}
 	m.dispatch.send(ctx, alerts)
 	return snap
