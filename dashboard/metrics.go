@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -11,26 +10,17 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// durationBuckets are the bucket boundaries the OpenTelemetry MCP semantic
-// conventions recommend for mcp.server.operation.duration, in seconds. They
-// are exported at the nearest bounds the monitor resolves exactly (at most
-// 6.25 % above), so the counts are exact rather than interpolated.
-var durationBuckets = []time.Duration{
-	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second,
-	30 * time.Second, 60 * time.Second, 120 * time.Second, 300 * time.Second,
-}
-
 // collector exposes the monitor in the Prometheus exposition format. MCP
 // metrics follow the OpenTelemetry MCP semantic conventions
 // (mcp.server.operation.duration with mcp.method.name, gen_ai.tool.name and
 // error.type, dots becoming underscores); the rest are pbatunnel_* series.
 // A figure that is unavailable is left out, never exported as 0.
 type collector struct {
-	m      *monitor.Monitor
-	bounds []time.Duration
-	upper  []float64
+	m *monitor.Monitor
+	// upper are the histogram bounds in seconds: the OpenTelemetry MCP
+	// boundaries and finer ones below 10 ms, at which the monitor counts
+	// exactly (monitor.DurationBounds).
+	upper []float64
 
 	opDuration   *prometheus.Desc
 	gauge        *prometheus.Desc
@@ -51,8 +41,8 @@ type collector struct {
 }
 
 func newCollector(m *monitor.Monitor) *collector {
-	c := &collector{m: m, bounds: monitor.ExactBounds(durationBuckets)}
-	for _, b := range c.bounds {
+	c := &collector{m: m}
+	for _, b := range monitor.DurationBounds() {
 		c.upper = append(c.upper, b.Seconds())
 	}
 	c.opDuration = prometheus.NewDesc("mcp_server_operation_duration_seconds",
@@ -88,7 +78,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// Tool latencies come live from the counters, so a scrape sees calls
 	// made since the last sample too.
-	for _, h := range c.m.ToolHistograms(c.bounds) {
+	for _, h := range c.m.ToolHistograms() {
 		buckets := make(map[float64]uint64, len(c.upper))
 		for i, u := range c.upper {
 			buckets[u] = h.Buckets[i]

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ func TestPrometheusExposition(t *testing.T) {
 	m, base := startTest(t, Options{})
 	m.RecordToolCall("code_analysis", 3*time.Second, "tool_error")
 	m.RecordToolCall("enhanced_memory", 5*time.Millisecond, "")
+	m.RecordToolCall("read_graph", 3*time.Millisecond, "")
+	m.RecordToolCall("read_graph", 10*time.Millisecond, "") // exactly on a bound: le is "at or below"
 	m.RecordCacheLookup(true)
 	m.Sample(context.Background())
 
@@ -35,6 +38,25 @@ func TestPrometheusExposition(t *testing.T) {
 	if h == nil || h.GetType() != dto.MetricType_HISTOGRAM {
 		t.Fatalf("no histogram family: %v", h)
 	}
+	// The bounds as written, exactly: the OpenTelemetry MCP boundaries and
+	// finer ones below 10 ms.
+	wantLE := []string{"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5",
+		"1", "2", "5", "10", "30", "60", "120", "300", "+Inf"}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "mcp_server_operation_duration_seconds_bucket{") || !strings.Contains(line, `gen_ai_tool_name="read_graph"`) {
+			continue
+		}
+		le := line[strings.Index(line, `le="`)+4:]
+		le = le[:strings.IndexByte(le, '"')]
+		if len(wantLE) == 0 || le != wantLE[0] {
+			t.Fatalf("bucket line %q, want le=%q next", line, wantLE)
+		}
+		wantLE = wantLE[1:]
+	}
+	if len(wantLE) != 0 {
+		t.Errorf("buckets missing: %v", wantLE)
+	}
+
 	type key struct{ tool, errType string }
 	got := map[key]*dto.Histogram{}
 	for _, mt := range h.GetMetric() {
@@ -56,16 +78,19 @@ func TestPrometheusExposition(t *testing.T) {
 		got[k] = mt.GetHistogram()
 	}
 	// From startTest: enhanced_memory 23 ms ok, code_analysis 150 ms failed
-	// (default error type); here: code_analysis 3 s tool_error, enhanced_memory 5 ms ok.
+	// (default error type); here the rest. cum gives the cumulative count
+	// wanted at each bound named.
 	tests := []struct {
-		k          key
-		count      uint64
-		sum        float64
-		le, cumAtL float64
+		k     key
+		count uint64
+		sum   float64
+		cum   map[float64]uint64
 	}{
-		{key{"enhanced_memory", ""}, 2, 0.028, 0.02, 1},
-		{key{"code_analysis", monitor.ErrorTypeDefault}, 1, 0.150, 0.2, 1},
-		{key{"code_analysis", "tool_error"}, 1, 3, 2, 0},
+		{key{"enhanced_memory", ""}, 2, 0.028, map[float64]uint64{0.0025: 0, 0.005: 1, 0.01: 1, 0.02: 1, 0.05: 2}},
+		{key{"code_analysis", monitor.ErrorTypeDefault}, 1, 0.150, map[float64]uint64{0.1: 0, 0.2: 1}},
+		{key{"code_analysis", "tool_error"}, 1, 3, map[float64]uint64{2: 0, 5: 1}},
+		// 3 ms is above le="0.0025" and at or below le="0.005".
+		{key{"read_graph", ""}, 2, 0.013, map[float64]uint64{0.001: 0, 0.0025: 0, 0.005: 1, 0.01: 2, 0.02: 2}},
 	}
 	for _, tt := range tests {
 		hist := got[tt.k]
@@ -76,18 +101,17 @@ func TestPrometheusExposition(t *testing.T) {
 		if hist.GetSampleCount() != tt.count || abs(hist.GetSampleSum()-tt.sum) > 1e-9 {
 			t.Errorf("%+v: count %d sum %v, want %d %v", tt.k, hist.GetSampleCount(), hist.GetSampleSum(), tt.count, tt.sum)
 		}
-		found := false
+		seen := 0
 		for _, b := range hist.GetBucket() {
-			// Bounds are the exact ones just at or above the recommended.
-			if b.GetUpperBound() >= tt.le && b.GetUpperBound() < tt.le*1.07 {
-				found = true
-				if float64(b.GetCumulativeCount()) != tt.cumAtL {
-					t.Errorf("%+v: bucket le=%v has %d, want %v", tt.k, b.GetUpperBound(), b.GetCumulativeCount(), tt.cumAtL)
+			if want, ok := tt.cum[b.GetUpperBound()]; ok {
+				seen++
+				if b.GetCumulativeCount() != want {
+					t.Errorf("%+v: le=%v holds %d, want %d", tt.k, b.GetUpperBound(), b.GetCumulativeCount(), want)
 				}
 			}
 		}
-		if !found {
-			t.Errorf("%+v: no bucket near %v", tt.k, tt.le)
+		if seen != len(tt.cum) {
+			t.Errorf("%+v: %d of the bounds %v found", tt.k, seen, tt.cum)
 		}
 	}
 	for _, name := range []string{"pbatunnel_cache_lookups_total", "pbatunnel_monitor_cpu_seconds_total", "pbatunnel_monitor_samples_total", "go_goroutines"} {

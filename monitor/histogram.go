@@ -24,9 +24,11 @@ const (
 	PercentileRelativeError = 1.0 / (2 * histSub)
 )
 
-// histogram counts durations in log-linear buckets. Observe is lock-free and
-// allocation-free; reads are not atomic across buckets, which costs at most
-// the few observations racing with the read.
+// histogram counts durations in log-linear buckets, for percentiles.
+// Adding is lock-free and allocation-free; reads are not atomic across
+// buckets, which costs a percentile at most the few observations racing
+// with the read. Exporters, whose count, sum and buckets must agree, read
+// a boundHist instead.
 type histogram struct {
 	counts [histBuckets]atomic.Uint64
 }
@@ -55,7 +57,8 @@ func bucketBounds(i int) (lo, hi float64) {
 	return lo, lo + float64(uint64(1)<<uint(shift))
 }
 
-func (h *histogram) observe(ns uint64) { h.counts[bucketOf(ns)].Add(1) }
+// add counts one observation in bucket b, from bucketOf.
+func (h *histogram) add(b int) { h.counts[b].Add(1) }
 
 func (h *histogram) reset() {
 	for i := range h.counts {

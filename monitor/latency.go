@@ -15,23 +15,24 @@ import (
 // since-start histograms, so that exporters can label them (OpenTelemetry's
 // error.type) with counts that only ever grow; percentiles merge them.
 type latencyStats struct {
-	count   atomic.Uint64
-	errors  atomic.Uint64
-	sumNs   atomic.Uint64
-	okSumNs atomic.Uint64
-	minNs   atomic.Int64 // math.MaxInt64 until the first observation
-	maxNs   atomic.Int64
-	ok      histogram
-	errs    registry[errStats]
-	other   atomic.Pointer[errStats] // error types beyond maxErrorTypes
-	recent  windowHist
+	count  atomic.Uint64
+	errors atomic.Uint64
+	// The sum of durations is kept in okExp and the errors' exp, which
+	// need it anyway, so recording pays one atomic add less.
+	minNs  atomic.Int64 // math.MaxInt64 until the first observation
+	maxNs  atomic.Int64
+	ok     histogram
+	okExp  boundHist // the successes at the exported bounds
+	errs   registry[errStats]
+	other  atomic.Pointer[errStats] // error types beyond maxErrorTypes
+	recent windowHist
 }
 
-// errStats are the failures of one error type.
+// errStats are the failures of one error type: hist for percentiles, exp
+// for exporters (and the count).
 type errStats struct {
-	count atomic.Uint64
-	sumNs atomic.Uint64
-	hist  histogram
+	hist histogram
+	exp  boundHist
 }
 
 // maxErrorTypes bounds the error types kept per operation; further types
@@ -83,7 +84,6 @@ func (l *latencyStats) recordType(d time.Duration, errType string) {
 	if !ok {
 		l.errors.Add(1)
 	}
-	l.sumNs.Add(uint64(ns))
 	for {
 		cur := l.minNs.Load()
 		if ns >= cur || l.minNs.CompareAndSwap(cur, ns) {
@@ -96,16 +96,17 @@ func (l *latencyStats) recordType(d time.Duration, errType string) {
 			break
 		}
 	}
+	// The bucket is found once for the three histograms.
+	b := bucketOf(uint64(ns))
 	if ok {
-		l.okSumNs.Add(uint64(ns))
-		l.ok.observe(uint64(ns))
+		l.ok.add(b)
+		l.okExp.observe(uint64(ns), b)
 	} else {
 		e := l.errType(errType)
-		e.sumNs.Add(uint64(ns))
-		e.count.Add(1)
-		e.hist.observe(uint64(ns))
+		e.hist.add(b)
+		e.exp.observe(uint64(ns), b)
 	}
-	l.recent.observe(uint64(ns))
+	l.recent.add(b)
 }
 
 func (l *latencyStats) errType(name string) *errStats {
@@ -197,7 +198,7 @@ func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, starte
 	s := LatencySummary{
 		Count:  l.count.Load(),
 		Errors: l.errors.Load(),
-		Sum:    time.Duration(l.sumNs.Load()),
+		Sum:    time.Duration(l.okExp.sum()),
 	}
 	if s.Count == 0 {
 		return s
@@ -211,7 +212,8 @@ func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, starte
 	}
 	l.eachErrType(func(name string, e *errStats) {
 		e.hist.addTo(scratch)
-		s.ErrorTypes[name] = e.count.Load()
+		s.ErrorTypes[name] = e.exp.count()
+		s.Sum += time.Duration(e.exp.sum())
 	})
 	s.SinceStart = scratch.percentiles(s.Min, s.Max)
 	s.SinceStart.Since = started

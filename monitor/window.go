@@ -25,8 +25,9 @@ type windowHist struct {
 	oldest    time.Time // start of the oldest slot still holding data
 }
 
-func (w *windowHist) observe(ns uint64) {
-	w.slots[w.cur.Load()].observe(ns)
+// add counts one observation in bucket b, from bucketOf.
+func (w *windowHist) add(b int) {
+	w.slots[w.cur.Load()].add(b)
 }
 
 // rotate advances the window to now. It is cheap when no slot has ended.
