@@ -61,8 +61,13 @@ func (t *Timer) Observe(d time.Duration, ok bool) { t.l.record(d, ok) }
 
 // Counter returns the custom counter called name, creating it on first use.
 // When Options.MaxTools names are already taken it returns a counter that
-// is not reported, and the report counts the dropped name.
+// is not reported, and the report counts the dropped name. A name already
+// in use is found without allocating; only a new name is copied, so the
+// registry never keeps a caller's buffer.
 func (m *Monitor) Counter(name string) *Counter {
+	if c := m.counters.get(name); c != nil {
+		return c
+	}
 	c := m.counters.getOrAdd(strings.Clone(name), func() *Counter { return &Counter{} })
 	if c == nil {
 		m.droppedCustomNames.Add(1)
@@ -71,8 +76,12 @@ func (m *Monitor) Counter(name string) *Counter {
 	return c
 }
 
-// Gauge returns the custom gauge called name, creating it on first use.
+// Gauge returns the custom gauge called name, creating it on first use,
+// like Counter.
 func (m *Monitor) Gauge(name string) *Gauge {
+	if g := m.values.get(name); g != nil {
+		return g
+	}
 	g := m.values.getOrAdd(strings.Clone(name), func() *Gauge { return &Gauge{} })
 	if g == nil {
 		m.droppedCustomNames.Add(1)
@@ -81,8 +90,12 @@ func (m *Monitor) Gauge(name string) *Gauge {
 	return g
 }
 
-// Timer returns the custom timer called name, creating it on first use.
+// Timer returns the custom timer called name, creating it on first use,
+// like Counter.
 func (m *Monitor) Timer(name string) *Timer {
+	if t := m.timers.get(name); t != nil {
+		return t
+	}
 	t := m.timers.getOrAdd(strings.Clone(name), func() *Timer { return &Timer{l: newLatencyStats()} })
 	if t == nil {
 		m.droppedCustomNames.Add(1)
