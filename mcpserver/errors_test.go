@@ -22,7 +22,7 @@ type rawSession struct {
 	done  chan error
 }
 
-func newRawSession(t *testing.T, store *memory.Store, wrap func(mcp.Transport) mcp.Transport) *rawSession {
+func newRawSession(t *testing.T, store memory.Store, wrap func(mcp.Transport) mcp.Transport) *rawSession {
 	t.Helper()
 	srv := New(Options{Monitor: monitor.New(monitor.Options{DisableSystem: true}), Memory: store})
 	clientR, serverW := io.Pipe()
@@ -67,7 +67,7 @@ func (s *rawSession) notify(t *testing.T, line string) {
 
 const initLine = `{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 
-func openStore(t *testing.T) *memory.Store {
+func openStore(t *testing.T) memory.Store {
 	t.Helper()
 	store, err := memory.Open(t.Context(), memory.Options{Path: filepath.Join(t.TempDir(), "memory.db")})
 	if err != nil {
@@ -87,7 +87,7 @@ func TestErrorCodesOnTheWire(t *testing.T) {
 	tests := []struct {
 		name  string
 		wrap  func(mcp.Transport) mcp.Transport
-		store func(*memory.Store) // run after initialization
+		store func(memory.Store) // run after initialization
 		steps []step
 	}{{
 		// What reaches the handlers, on any transport (HTTP included).
@@ -104,7 +104,7 @@ func TestErrorCodesOnTheWire(t *testing.T) {
 	}, {
 		name:  "a failing handler",
 		wrap:  func(t mcp.Transport) mcp.Transport { return t },
-		store: func(s *memory.Store) { s.Close() },
+		store: func(s memory.Store) { s.Close() },
 		steps: []step{
 			{`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"memory://knowledge-graph"}}`, jsonrpc.CodeInternalError},
 		},

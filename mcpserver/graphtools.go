@@ -121,7 +121,7 @@ func checkSubscribable(uri string) error {
 	return nil
 }
 
-func addGraphTools(s *mcp.Server, store *memory.Store) {
+func addGraphTools(s *mcp.Server, store memory.Store) {
 	s.AddResource(&mcp.Resource{
 		URI: GraphResourceURI, Name: "knowledge-graph", Title: "Knowledge graph", MIMEType: "application/json",
 		Description: "Every entity and relation of the knowledge graph, as read_graph returns them.",

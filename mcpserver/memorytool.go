@@ -133,7 +133,7 @@ func (in *MemoryInput) setFields() []string {
 	return out
 }
 
-func addMemoryTool(s *mcp.Server, store *memory.Store) {
+func addMemoryTool(s *mcp.Server, store memory.Store) {
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolEnhancedMemory,
 		Title: "Enhanced memory",
@@ -159,7 +159,7 @@ func addMemoryTool(s *mcp.Server, store *memory.Store) {
 
 // runMemory checks the operation's fields and runs it. Its errors are
 // shown to the agent as an isError result, so they say what to change.
-func runMemory(ctx context.Context, store *memory.Store, in MemoryInput) (*MemoryOutput, error) {
+func runMemory(ctx context.Context, store memory.Store, in MemoryInput) (*MemoryOutput, error) {
 	op := strings.ToLower(strings.TrimSpace(in.Operation))
 	allowed, ok := fieldsOf[op]
 	if !ok {

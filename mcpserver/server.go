@@ -18,10 +18,11 @@ import (
 const Name = "pbatunnel"
 
 // Options configure the server. Monitor is required; a nil Memory or
-// Analyzer leaves its tool out.
+// Analyzer leaves its tool out. Memory is any implementation of the
+// store; the tools use nothing else of it.
 type Options struct {
 	Monitor  *monitor.Monitor
-	Memory   *memory.Store
+	Memory   memory.Store
 	Analyzer *codeanalysis.Analyzer
 	// Version is reported to clients; default "devel".
 	Version string

@@ -28,11 +28,21 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	m := monitor.New(monitor.Options{DisableSystem: true})
-	store, err := memory.Open(ctx, memory.Options{Path: filepath.Join(t.TempDir(), "memory.db"), Monitor: m})
+	path := filepath.Join(t.TempDir(), "memory.db")
+	store, err := memory.Open(ctx, memory.Options{Path: path, Monitor: m})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	// The store's counts are the monitor's gauges, as serve makes them.
+	for name, count := range map[string]func(context.Context) (int64, error){
+		monitor.GaugeMemoryEntries: store.EntryCount,
+		monitor.GaugeRelationships: store.RelationshipCount,
+	} {
+		if err := m.RegisterGauge(name, memory.Gauge(path, count)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	root := t.TempDir()
 	an, err := codeanalysis.New(codeanalysis.Options{Roots: []string{root}})
 	if err != nil {

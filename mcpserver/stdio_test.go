@@ -100,7 +100,7 @@ func byID(t *testing.T, got []answer) map[string]answer {
 	return m
 }
 
-func newStoreServer(t *testing.T) (*mcp.Server, *memory.Store) {
+func newStoreServer(t *testing.T) (*mcp.Server, memory.Store) {
 	t.Helper()
 	m := monitor.New(monitor.Options{DisableSystem: true})
 	store, err := memory.Open(context.Background(), memory.Options{Path: filepath.Join(t.TempDir(), "memory.db"), Monitor: m})

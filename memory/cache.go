@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // entryCache is a bounded LRU of entries in front of Get. Safe for
@@ -29,7 +27,7 @@ import (
 // invalidated since its lookup (the epoch), so a slow reader cannot put back
 // a copy older than a write that has already been accounted for.
 type entryCache struct {
-	mon *monitor.Monitor
+	mon Observer // nil: nobody is told
 
 	// conn is the dedicated connection data_version is read on; checkMu
 	// serialises its use and guards dataVersion.
@@ -66,7 +64,7 @@ type cached interface {
 
 func (e Entry) copyOf() cached { return e.clone() }
 
-func newEntryCache(capacity int, conn *sql.Conn, mon *monitor.Monitor) *entryCache {
+func newEntryCache(capacity int, conn *sql.Conn, mon Observer) *entryCache {
 	return &entryCache{
 		mon:      mon,
 		conn:     conn,
@@ -77,7 +75,7 @@ func newEntryCache(capacity int, conn *sql.Conn, mon *monitor.Monitor) *entryCac
 
 // sync checks data_version, drops the cache if another writer committed,
 // and returns the epoch a later put must present.
-func (s *Store) syncCache(ctx context.Context) (uint64, error) {
+func (s *SQLite) syncCache(ctx context.Context) (uint64, error) {
 	c := s.cache
 	c.checkMu.Lock()
 	defer c.checkMu.Unlock()
@@ -115,7 +113,7 @@ func (c *entryCache) sawGen(gen int64) {
 }
 
 // get returns the cached value of key, if it is there and not expired at
-// now, and reports the lookup to the monitor. The caller copies what it
+// now, and reports the lookup to the Observer. The caller copies what it
 // hands on (copyOf): the value is the cache's own.
 func (c *entryCache) get(key string, now time.Time) (cached, bool) {
 	c.mu.Lock()

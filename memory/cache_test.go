@@ -13,7 +13,7 @@ func newMonitor() *monitor.Monitor {
 	return monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true})
 }
 
-func cacheStats(tb testing.TB, s *memory.Store) memory.CacheStats {
+func cacheStats(tb testing.TB, s memory.Store) memory.CacheStats {
 	tb.Helper()
 	st, err := s.Stats(bg)
 	if err != nil {
@@ -23,63 +23,67 @@ func cacheStats(tb testing.TB, s *memory.Store) memory.CacheStats {
 }
 
 func TestCacheHits(t *testing.T) {
-	m := newMonitor()
-	s := memory.MustOpenOptions(t, memory.Options{Monitor: m})
-	e := mustStore(t, s, memory.NewEntry{Content: "x"})
-	for range 3 {
-		if _, err := s.Get(bg, e.ID); err != nil {
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		m := newMonitor()
+		s := impl.open(t, memory.Options{Monitor: m})
+		e := mustStore(t, s, memory.NewEntry{Content: "x"})
+		for range 3 {
+			if _, err := s.Get(bg, e.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		snap := m.Sample(bg)
+		if snap.CacheHits != 2 || snap.CacheMisses != 1 {
+			t.Errorf("monitor saw %d hits, %d misses; want 2, 1", snap.CacheHits, snap.CacheMisses)
+		}
+		if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 2, Misses: 1, Size: 1, Capacity: memory.DefaultCacheSize}) {
+			t.Errorf("Stats.Cache = %+v", got)
+		}
+		// A miss for an entry that does not exist is a lookup too.
+		if _, err := s.Get(bg, "mem_none"); !isNotFound(err) {
 			t.Fatal(err)
 		}
-	}
-	snap := m.Sample(bg)
-	if snap.CacheHits != 2 || snap.CacheMisses != 1 {
-		t.Errorf("monitor saw %d hits, %d misses; want 2, 1", snap.CacheHits, snap.CacheMisses)
-	}
-	if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 2, Misses: 1, Size: 1, Capacity: memory.DefaultCacheSize}) {
-		t.Errorf("Stats.Cache = %+v", got)
-	}
-	// A miss for an entry that does not exist is a lookup too.
-	if _, err := s.Get(bg, "mem_none"); !isNotFound(err) {
-		t.Fatal(err)
-	}
-	if snap := m.Sample(bg); snap.CacheMisses != 2 {
-		t.Errorf("misses %d after looking up a missing entry, want 2", snap.CacheMisses)
-	}
+		if snap := m.Sample(bg); snap.CacheMisses != 2 {
+			t.Errorf("misses %d after looking up a missing entry, want 2", snap.CacheMisses)
+		}
+	})
 }
 
 func TestCacheInvalidatedByWrites(t *testing.T) {
-	s := memory.MustOpen(t)
-	e := mustStore(t, s, memory.NewEntry{Content: "v1"})
-	other := mustStore(t, s, memory.NewEntry{Content: "other"})
-	get := func(id string) (memory.Entry, error) {
-		t.Helper()
-		s.Get(bg, id) // cached…
-		return s.Get(bg, id)
-	}
-	if _, err := s.Update(bg, e.ID, memory.Patch{Content: ptr("v2")}); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := get(e.ID); err != nil || got.Content != "v2" {
-		t.Errorf("after Update: %q, %v; want v2", got.Content, err)
-	}
-	// This store's own writes leave the rest of the cache in place.
-	before := cacheStats(t, s).Hits
-	mustStore(t, s, memory.NewEntry{Content: "unrelated"})
-	if _, err := s.Get(bg, e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if after := cacheStats(t, s).Hits; after != before+1 {
-		t.Errorf("Get after an unrelated write of this store missed the cache (hits %d → %d)", before, after)
-	}
-	if err := s.Delete(bg, e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := get(e.ID); !isNotFound(err) {
-		t.Errorf("after Delete: %v, want not found", err)
-	}
-	if got, err := get(other.ID); err != nil || got.Content != "other" {
-		t.Errorf("other entry: %q, %v", got.Content, err)
-	}
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{})
+		e := mustStore(t, s, memory.NewEntry{Content: "v1"})
+		other := mustStore(t, s, memory.NewEntry{Content: "other"})
+		get := func(id string) (memory.Entry, error) {
+			t.Helper()
+			s.Get(bg, id) // cached…
+			return s.Get(bg, id)
+		}
+		if _, err := s.Update(bg, e.ID, memory.Patch{Content: ptr("v2")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := get(e.ID); err != nil || got.Content != "v2" {
+			t.Errorf("after Update: %q, %v; want v2", got.Content, err)
+		}
+		// This store's own writes leave the rest of the cache in place.
+		before := cacheStats(t, s).Hits
+		mustStore(t, s, memory.NewEntry{Content: "unrelated"})
+		if _, err := s.Get(bg, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if after := cacheStats(t, s).Hits; after != before+1 {
+			t.Errorf("Get after an unrelated write of this store missed the cache (hits %d → %d)", before, after)
+		}
+		if err := s.Delete(bg, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := get(e.ID); !isNotFound(err) {
+			t.Errorf("after Delete: %v, want not found", err)
+		}
+		if got, err := get(other.ID); err != nil || got.Content != "other" {
+			t.Errorf("other entry: %q, %v", got.Content, err)
+		}
+	})
 }
 
 // A write by another Store on the same file — another process, as far as
@@ -127,41 +131,45 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 }
 
 func TestCacheEviction(t *testing.T) {
-	s := memory.MustOpenOptions(t, memory.Options{CacheSize: 2})
-	a := mustStore(t, s, memory.NewEntry{Content: "a"})
-	b := mustStore(t, s, memory.NewEntry{Content: "b"})
-	c := mustStore(t, s, memory.NewEntry{Content: "c"})
-	for _, id := range []string{a.ID, b.ID, a.ID, c.ID} { // miss, miss, hit, miss (evicts b)
-		if _, err := s.Get(bg, id); err != nil {
-			t.Fatal(err)
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{CacheSize: 2})
+		a := mustStore(t, s, memory.NewEntry{Content: "a"})
+		b := mustStore(t, s, memory.NewEntry{Content: "b"})
+		c := mustStore(t, s, memory.NewEntry{Content: "c"})
+		for _, id := range []string{a.ID, b.ID, a.ID, c.ID} { // miss, miss, hit, miss (evicts b)
+			if _, err := s.Get(bg, id); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 1, Misses: 3, Size: 2, Capacity: 2}) {
-		t.Errorf("after filling: %+v", got)
-	}
-	for _, id := range []string{a.ID, c.ID, b.ID} { // hit, hit, miss
-		if _, err := s.Get(bg, id); err != nil {
-			t.Fatal(err)
+		if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 1, Misses: 3, Size: 2, Capacity: 2}) {
+			t.Errorf("after filling: %+v", got)
 		}
-	}
-	if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 3, Misses: 4, Size: 2, Capacity: 2}) {
-		t.Errorf("after evicting: %+v", got)
-	}
+		for _, id := range []string{a.ID, c.ID, b.ID} { // hit, hit, miss
+			if _, err := s.Get(bg, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := cacheStats(t, s); got != (memory.CacheStats{Hits: 3, Misses: 4, Size: 2, Capacity: 2}) {
+			t.Errorf("after evicting: %+v", got)
+		}
+	})
 }
 
 func TestCacheDisabled(t *testing.T) {
-	m := newMonitor()
-	s := memory.MustOpenOptions(t, memory.Options{CacheSize: -1, Monitor: m})
-	e := mustStore(t, s, memory.NewEntry{Content: "x"})
-	for range 3 {
-		if _, err := s.Get(bg, e.ID); err != nil {
-			t.Fatal(err)
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		m := newMonitor()
+		s := impl.open(t, memory.Options{CacheSize: -1, Monitor: m})
+		e := mustStore(t, s, memory.NewEntry{Content: "x"})
+		for range 3 {
+			if _, err := s.Get(bg, e.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if snap := m.Sample(bg); snap.CacheHits+snap.CacheMisses != 0 {
-		t.Errorf("disabled cache reported %d hits and %d misses", snap.CacheHits, snap.CacheMisses)
-	}
-	if got := cacheStats(t, s); got != (memory.CacheStats{}) {
-		t.Errorf("Stats.Cache = %+v, want zero", got)
-	}
+		if snap := m.Sample(bg); snap.CacheHits+snap.CacheMisses != 0 {
+			t.Errorf("disabled cache reported %d hits and %d misses", snap.CacheHits, snap.CacheMisses)
+		}
+		if got := cacheStats(t, s); got != (memory.CacheStats{}) {
+			t.Errorf("Stats.Cache = %+v, want zero", got)
+		}
+	})
 }

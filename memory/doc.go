@@ -3,6 +3,9 @@
 // live, typed relationships between them, full-text search, and a read
 // cache, in one SQLite file (modernc.org/sqlite: pure Go, no cgo).
 //
+// Its users hold a Store, the interface; SQLite is the implementation, and
+// Open opens it. What follows describes SQLite.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, and several Stores — in one process
@@ -47,9 +50,11 @@
 //
 // # Monitoring
 //
-// With Options.Monitor set, every SQL statement is timed with
-// ObserveQuery, every cache lookup reported with RecordCacheLookup, and
-// the gauges memory_entries_count and relationship_count read counters
-// that triggers keep in the database, so that a sample costs one row read
-// however large the store, and counts the writes of other processes too.
+// With Options.Monitor set, an Observer such as *monitor.Monitor, every
+// SQL statement is timed with ObserveQuery and every cache lookup reported
+// with RecordCacheLookup. The caller turns EntryCount and
+// RelationshipCount into the gauges memory_entries_count and
+// relationship_count with Gauge; they read counters that triggers keep in
+// the database, so that a sample costs one row read however large the
+// store, and counts the writes of other processes too.
 package memory

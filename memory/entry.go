@@ -137,7 +137,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, int64, error) {
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // Store validates and stores a new entry and returns it as stored.
-func (s *Store) Store(ctx context.Context, ne NewEntry) (Entry, error) {
+func (s *SQLite) Store(ctx context.Context, ne NewEntry) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
@@ -218,7 +218,7 @@ func (ne NewEntry) validate() (Entry, error) {
 }
 
 // Get returns the entry with the given id, from the cache when it can.
-func (s *Store) Get(ctx context.Context, id string) (Entry, error) {
+func (s *SQLite) Get(ctx context.Context, id string) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
@@ -250,7 +250,7 @@ func (s *Store) Get(ctx context.Context, id string) (Entry, error) {
 }
 
 // getEntry reads one live entry.
-func (s *Store) getEntry(ctx context.Context, q queryer, id string, now time.Time) (Entry, error) {
+func (s *SQLite) getEntry(ctx context.Context, q queryer, id string, now time.Time) (Entry, error) {
 	var e Entry
 	err := s.query(ctx, q, `SELECT `+entryCols+` FROM entries e WHERE e.id = ? AND `+liveCond,
 		[]any{id, now.UnixMilli()}, func(rows *sql.Rows) error {
@@ -268,7 +268,7 @@ func (s *Store) getEntry(ctx context.Context, q queryer, id string, now time.Tim
 }
 
 // Update applies p to the entry with the given id and returns the result.
-func (s *Store) Update(ctx context.Context, id string, p Patch) (Entry, error) {
+func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
@@ -391,7 +391,7 @@ func (p Patch) args() ([]any, error) {
 
 // Delete deletes the entry with the given id and, by cascade, its
 // relationships.
-func (s *Store) Delete(ctx context.Context, id string) error {
+func (s *SQLite) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
@@ -420,7 +420,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // Clear deletes every entry of one conversation, expired or not, with
 // their relationships, and returns how many entries it deleted.
-func (s *Store) Clear(ctx context.Context, conversationID string) (int, error) {
+func (s *SQLite) Clear(ctx context.Context, conversationID string) (int, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}

@@ -10,19 +10,19 @@ import (
 
 // MustOpen opens a store on a new file in a temporary directory, with
 // default options, and closes it when the test ends.
-func MustOpen(tb testing.TB) *Store {
+func MustOpen(tb testing.TB) *SQLite {
 	tb.Helper()
 	return MustOpenOptions(tb, Options{})
 }
 
 // MustOpenOptions is MustOpen with options; an empty Path means a new file
 // in a temporary directory.
-func MustOpenOptions(tb testing.TB, opts Options) *Store {
+func MustOpenOptions(tb testing.TB, opts Options) *SQLite {
 	tb.Helper()
 	if opts.Path == "" {
 		opts.Path = filepath.Join(tb.TempDir(), "memory.db")
 	}
-	s, err := Open(context.Background(), opts)
+	s, err := OpenSQLite(context.Background(), opts)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -71,7 +71,7 @@ func WithSweepHook(opts Options, fn func(n int, err error)) Options {
 }
 
 // Sweep runs one sweep now.
-func (s *Store) Sweep(ctx context.Context) (int, error) { return s.sweep(ctx) }
+func (s *SQLite) Sweep(ctx context.Context) (int, error) { return s.sweep(ctx) }
 
 // SetRankBudget changes the search rank budget for the rest of the test.
 // Tests that call it must not run in parallel.
@@ -93,7 +93,7 @@ func DSN(path string, busy time.Duration) string { return dsn(path, busy) }
 
 // BulkStore validates and stores many entries in one transaction, created
 // at the times at returns: for building large fixtures quickly.
-func (s *Store) BulkStore(ctx context.Context, es []NewEntry, at func(i int) time.Time) error {
+func (s *SQLite) BulkStore(ctx context.Context, es []NewEntry, at func(i int) time.Time) error {
 	return s.write(ctx, func(w *writeTx) error {
 		stmt, err := w.tx.PrepareContext(ctx, `INSERT INTO entries
 			(id, conversation_id, session_id, content, context_type, importance, tags, metadata, created_at, updated_at, expires_at)
@@ -124,7 +124,7 @@ func (s *Store) BulkStore(ctx context.Context, es []NewEntry, at func(i int) tim
 
 // Checkpoint copies the write-ahead log into the database file and empties
 // it, so that the file alone holds everything.
-func (s *Store) Checkpoint(ctx context.Context) error {
+func (s *SQLite) Checkpoint(ctx context.Context) error {
 	_, err := s.exec(ctx, s.db, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }

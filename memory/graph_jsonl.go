@@ -37,7 +37,7 @@ type graphLine struct {
 // ExportGraph writes the whole graph to w as JSON lines, entities then
 // relations, each in creation order, from one snapshot of the store. It
 // returns how many entities and relations it wrote.
-func (s *Store) ExportGraph(ctx context.Context, w io.Writer) (entities, relations int, err error) {
+func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relations int, err error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, 0, err
 	}
@@ -100,7 +100,7 @@ type ImportResult struct {
 // keeps its type and gains the observations it lacked. The import is one
 // transaction: a malformed item, named by its position, fails it whole
 // and the store is left as it was.
-func (s *Store) ImportGraph(ctx context.Context, r io.Reader) (ImportResult, error) {
+func (s *SQLite) ImportGraph(ctx context.Context, r io.Reader) (ImportResult, error) {
 	if err := s.checkOpen(); err != nil {
 		return ImportResult{}, err
 	}
@@ -168,7 +168,7 @@ func (s *Store) ImportGraph(ctx context.Context, r io.Reader) (ImportResult, err
 	return res, nil
 }
 
-func (s *Store) importEntity(ctx context.Context, w *writeTx, e Entity, now int64, res *ImportResult) error {
+func (s *SQLite) importEntity(ctx context.Context, w *writeTx, e Entity, now int64, res *ImportResult) error {
 	old, err := s.entityForUpdate(ctx, w, e.Name)
 	if errors.Is(err, ErrNotFound) {
 		obs, _ := appendNew([]string{}, e.Observations)

@@ -27,7 +27,7 @@ const cursorGraph = 'g'
 // ReadGraph returns the graph, or one page of it: up to Limit entities and
 // up to Limit relations, each in creation order, so that every entity and
 // every relation comes exactly once over the pages.
-func (s *Store) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error) {
+func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error) {
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
@@ -110,7 +110,7 @@ func scanGraphEntity(rows *sql.Rows) (graphEntity, error) {
 // OpenNodes returns the named entities that exist, in creation order, and
 // every relation with at least one end among them. Entities come from the
 // cache when it holds them.
-func (s *Store) OpenNodes(ctx context.Context, names []string, namesOnly bool) (Graph, error) {
+func (s *SQLite) OpenNodes(ctx context.Context, names []string, namesOnly bool) (Graph, error) {
 	if err := s.checkOpen(); err != nil {
 		return Graph{}, err
 	}
@@ -130,7 +130,7 @@ func (s *Store) OpenNodes(ctx context.Context, names []string, namesOnly bool) (
 
 // entitiesByName returns the entities of the given names that exist, in
 // creation order, through the cache.
-func (s *Store) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
+func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
 	found := make([]graphEntity, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	var missing []string
@@ -181,7 +181,7 @@ func (s *Store) entitiesByName(ctx context.Context, names []string) ([]graphEnti
 
 // withRelations makes a graph of es and the relations with at least one
 // end among them, as the reference's open_nodes and search_nodes return.
-func (s *Store) withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error) {
+func (s *SQLite) withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error) {
 	g := Graph{Entities: make([]Entity, len(es)), Relations: []Relation{}}
 	names := make([]string, len(es))
 	for i, e := range es {

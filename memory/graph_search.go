@@ -53,7 +53,7 @@ const nodeWeights = `10.0, 4.0, 1.0`
 // when every term is short, on every entity. A page holds up to Limit
 // entities and the relations that touch them, so a relation between
 // entities of two pages comes on both.
-func (s *Store) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error) {
+func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error) {
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
@@ -163,7 +163,7 @@ type nodeHit struct {
 // the candidates by the terms it can look up; each candidate is then
 // checked against every term with Go's case folding, the same as the
 // reference's toLowerCase for all but a handful of characters.
-func (s *Store) nodeHits(ctx context.Context, terms []string) ([]nodeHit, error) {
+func (s *SQLite) nodeHits(ctx context.Context, terms []string) ([]nodeHit, error) {
 	var indexed []string
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= 3 && !strings.Contains(t, observationSep) {

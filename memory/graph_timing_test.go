@@ -14,7 +14,7 @@ import (
 // graphFixture opens a new store holding a graph of n entities, as the
 // "graph" workload of pbatunnel bench prepares it: three observations
 // each, one a topic shared by ten entities, and a chain of relations.
-func graphFixture(b *testing.B, n int) *memory.Store {
+func graphFixture(b *testing.B, n int) memory.Store {
 	b.Helper()
 	s := memory.MustOpenOptions(b, memory.Options{Path: filepath.Join(b.TempDir(), "g.db")})
 	r := rand.New(rand.NewPCG(1, 2))

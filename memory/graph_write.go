@@ -16,7 +16,7 @@ import (
 // returns them; an entity whose name exists, or repeats an earlier one of
 // the call, is skipped. Repeated observations of an entity are stored
 // once.
-func (s *Store) CreateEntities(ctx context.Context, es []Entity) ([]Entity, error) {
+func (s *SQLite) CreateEntities(ctx context.Context, es []Entity) ([]Entity, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Store) CreateEntities(ctx context.Context, es []Entity) ([]Entity, erro
 // CreateRelations creates the relations that do not exist and returns
 // them; one that exists, or repeats an earlier one of the call, is
 // skipped. The entities it names need not exist.
-func (s *Store) CreateRelations(ctx context.Context, rs []Relation) ([]Relation, error) {
+func (s *SQLite) CreateRelations(ctx context.Context, rs []Relation) ([]Relation, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Store) CreateRelations(ctx context.Context, rs []Relation) ([]Relation,
 	return created, nil
 }
 
-func (s *Store) insertRelation(ctx context.Context, w *writeTx, r Relation, now int64) (bool, error) {
+func (s *SQLite) insertRelation(ctx context.Context, w *writeTx, r Relation, now int64) (bool, error) {
 	res, err := s.exec(ctx, w.tx, `INSERT INTO graph_relations (from_name, to_name, relation_type, created_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.From, r.To, r.RelationType, now)
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Store) insertRelation(ctx context.Context, w *writeTx, r Relation, now 
 // AddObservations adds to each named entity the contents it does not hold
 // yet, and says which it added. An entity that does not exist fails the
 // whole call (ErrNotFound), and nothing is added.
-func (s *Store) AddObservations(ctx context.Context, adds []ObservationAddition) ([]ObservationResult, error) {
+func (s *SQLite) AddObservations(ctx context.Context, adds []ObservationAddition) ([]ObservationResult, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Store) AddObservations(ctx context.Context, adds []ObservationAddition)
 }
 
 // entityForUpdate reads an entity inside a write transaction.
-func (s *Store) entityForUpdate(ctx context.Context, w *writeTx, name string) (graphEntity, error) {
+func (s *SQLite) entityForUpdate(ctx context.Context, w *writeTx, name string) (graphEntity, error) {
 	var e graphEntity
 	var obs string
 	err := s.queryRow(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ?`,
@@ -161,7 +161,7 @@ func (s *Store) entityForUpdate(ctx context.Context, w *writeTx, name string) (g
 	return e, err
 }
 
-func (s *Store) setObservations(ctx context.Context, w *writeTx, e graphEntity, obs []string) error {
+func (s *SQLite) setObservations(ctx context.Context, w *writeTx, e graphEntity, obs []string) error {
 	_, err := s.exec(ctx, w.tx, `UPDATE graph_entities SET observations = ?, updated_at = ? WHERE seq = ?`,
 		encodeObservations(obs), s.now().UnixMilli(), e.seq)
 	w.touch(graphKey(e.Name))
@@ -171,7 +171,7 @@ func (s *Store) setObservations(ctx context.Context, w *writeTx, e graphEntity, 
 // DeleteEntities deletes the named entities and every relation that names
 // one of them, whether or not the entity exists. Names that match nothing
 // are not an error.
-func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChanges, error) {
+func (s *SQLite) DeleteEntities(ctx context.Context, names []string) (GraphChanges, error) {
 	return s.graphDelete(ctx, "entities", "entityNames", len(names), func(w *writeTx, ch *GraphChanges) error {
 		for _, name := range names {
 			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_entities WHERE name = ?`, name)
@@ -201,7 +201,7 @@ func (s *Store) DeleteEntities(ctx context.Context, names []string) (GraphChange
 
 // graphDelete runs one of the deletions: field and n are the argument
 // checked against MaxGraphItems, what names the deletion in errors.
-func (s *Store) graphDelete(ctx context.Context, what, field string, n int, fn func(w *writeTx, ch *GraphChanges) error) (GraphChanges, error) {
+func (s *SQLite) graphDelete(ctx context.Context, what, field string, n int, fn func(w *writeTx, ch *GraphChanges) error) (GraphChanges, error) {
 	if err := s.checkOpen(); err != nil {
 		return GraphChanges{}, err
 	}
@@ -221,7 +221,7 @@ func (s *Store) graphDelete(ctx context.Context, what, field string, n int, fn f
 
 // DeleteObservations removes the given observations from each named
 // entity. Entities or observations that do not exist are not an error.
-func (s *Store) DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error) {
+func (s *SQLite) DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error) {
 	return s.graphDelete(ctx, "observations", "deletions", len(dels), func(w *writeTx, ch *GraphChanges) error {
 		for _, d := range dels {
 			e, err := s.entityForUpdate(ctx, w, d.EntityName)
@@ -254,7 +254,7 @@ func (s *Store) DeleteObservations(ctx context.Context, dels []ObservationDeleti
 
 // DeleteRelations deletes the given relations. Relations that do not
 // exist are not an error.
-func (s *Store) DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error) {
+func (s *SQLite) DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error) {
 	return s.graphDelete(ctx, "relations", "relations", len(rs), func(w *writeTx, ch *GraphChanges) error {
 		for _, r := range rs {
 			res, err := s.exec(ctx, w.tx, `DELETE FROM graph_relations WHERE from_name = ? AND to_name = ? AND relation_type = ?`,

@@ -18,7 +18,7 @@ var bg = context.Background()
 func ptr[T any](v T) *T { return &v }
 
 // mustStore stores ne and fails the test on error.
-func mustStore(tb testing.TB, s *memory.Store, ne memory.NewEntry) memory.Entry {
+func mustStore(tb testing.TB, s memory.Store, ne memory.NewEntry) memory.Entry {
 	tb.Helper()
 	e, err := s.Store(bg, ne)
 	if err != nil {
@@ -27,7 +27,7 @@ func mustStore(tb testing.TB, s *memory.Store, ne memory.NewEntry) memory.Entry 
 	return e
 }
 
-func mustRelate(tb testing.TB, s *memory.Store, from, to memory.Entry, typ string) memory.Relationship {
+func mustRelate(tb testing.TB, s memory.Store, from, to memory.Entry, typ string) memory.Relationship {
 	tb.Helper()
 	r, err := s.Relate(bg, memory.NewRelationship{SourceID: from.ID, TargetID: to.ID, Type: typ})
 	if err != nil {

@@ -59,7 +59,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // at a known version, and two processes opening a new file at the same
 // moment apply each migration once: the second finds it recorded once it
 // gets the write lock.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *SQLite) migrate(ctx context.Context) error {
 	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // schemaVersion returns the newest applied migration, 0 for a new file.
-func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+func (s *SQLite) schemaVersion(ctx context.Context) (int, error) {
 	var tables int
 	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`, nil, &tables)
 	if err != nil || tables == 0 {

@@ -42,7 +42,7 @@ func TestOpenAgainAndPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	ctx := context.Background()
 	for range 2 { // the second Open finds the schema current
-		s, err := Open(ctx, Options{Path: path})
+		s, err := OpenSQLite(ctx, Options{Path: path})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestOpenAgainAndPragmas(t *testing.T) {
 func TestOpenNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: path})
+	s, err := OpenSQLite(ctx, Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestOpenNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	_, err = Open(ctx, Options{Path: path})
+	_, err = OpenSQLite(ctx, Options{Path: path})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version 99, newer than this program knows (%d)", latestSchema(t))) {
 		t.Errorf("Open of a newer schema: %v", err)
 	}
@@ -86,16 +86,16 @@ func TestOpenNewerSchema(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := Open(ctx, Options{}); err == nil || !strings.Contains(err.Error(), "path is required") {
+	if _, err := OpenSQLite(ctx, Options{}); err == nil || !strings.Contains(err.Error(), "path is required") {
 		t.Errorf("Open without a path: %v", err)
 	}
 	dir := t.TempDir()
-	if _, err := Open(ctx, Options{Path: filepath.Join(dir, "missing", "dir", "m.db")}); err == nil {
+	if _, err := OpenSQLite(ctx, Options{Path: filepath.Join(dir, "missing", "dir", "m.db")}); err == nil {
 		t.Errorf("Open in a missing directory worked")
 	}
 	// A path with characters that mean something in a URI.
 	odd := filepath.Join(dir, "a ?b#c%20.db")
-	s, err := Open(ctx, Options{Path: odd})
+	s, err := OpenSQLite(ctx, Options{Path: odd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestUpgradeKeepsData(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(ctx, Options{Path: path})
+	s, err := OpenSQLite(ctx, Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}

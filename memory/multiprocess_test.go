@@ -32,14 +32,14 @@ const (
 // also writes the knowledge graph: an entity per entry, related to the
 // entity "shared", and an observation added to "shared", which both
 // processes update at once.
-func writeEntries(s *memory.Store, who string, n int) ([]string, error) {
+func writeEntries(s memory.Store, who string, n int) ([]string, error) {
 	ids, _, err := writeEntriesTimed(s, who, n)
 	return ids, err
 }
 
 // writeEntriesTimed is writeEntries, also returning the longest that one
 // entry's writes took.
-func writeEntriesTimed(s *memory.Store, who string, n int) ([]string, time.Duration, error) {
+func writeEntriesTimed(s memory.Store, who string, n int) ([]string, time.Duration, error) {
 	var slowest time.Duration
 	if _, err := s.CreateEntities(bg, []memory.Entity{{Name: "shared", EntityType: "test"}}); err != nil {
 		return nil, 0, err

@@ -66,7 +66,7 @@ func finishRelationship(r *Relationship, meta string, created, updated int64) er
 // again updates that relationship's strength and metadata, when given,
 // and returns it. An entry cannot be related to itself: such a link says
 // nothing, and Context would only find the entry it started from.
-func (s *Store) Relate(ctx context.Context, nr NewRelationship) (Relationship, error) {
+func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, error) {
 	if err := s.checkOpen(); err != nil {
 		return Relationship{}, err
 	}
@@ -189,7 +189,7 @@ const contextFanout = 1000
 // relationships both ways, breadth first: nearer entries first, and within
 // one depth the stronger relationships first. Each entry appears once, at
 // its smallest depth; at most MaxRelated are returned.
-func (s *Store) Context(ctx context.Context, id string, depth int) (ContextResult, error) {
+func (s *SQLite) Context(ctx context.Context, id string, depth int) (ContextResult, error) {
 	if err := s.checkOpen(); err != nil {
 		return ContextResult{}, err
 	}
@@ -250,7 +250,7 @@ func (s *Store) Context(ctx context.Context, id string, depth int) (ContextResul
 // neighbours calls fn with each live entry linked to an entry of frontier
 // and not in visited, strongest relationship first, until fn returns
 // false. It reports whether contextFanout cut the list short.
-func (s *Store) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited []string, now time.Time,
+func (s *SQLite) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited []string, now time.Time,
 	fn func(Related) bool) (bool, error) {
 	f, _ := json.Marshal(frontier)
 	v, _ := json.Marshal(visited)

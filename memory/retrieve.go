@@ -36,7 +36,7 @@ type Page struct {
 
 // Retrieve lists the live entries q matches, newest first, one page at a
 // time.
-func (s *Store) Retrieve(ctx context.Context, q Query) (Page, error) {
+func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 	if err := s.checkOpen(); err != nil {
 		return Page{}, err
 	}

@@ -101,7 +101,7 @@ const (
 // (RankingRecency), which costs little however many there are.
 //
 // Text with no letters or digits matches nothing; empty text is invalid.
-func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
+func (s *SQLite) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if err := s.checkOpen(); err != nil {
 		return SearchPage{}, err
 	}
@@ -124,7 +124,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 }
 
 // searchRanked fills page with the best matches after the cursor.
-func (s *Store) searchRanked(ctx context.Context, plan searchPlan, page *SearchPage) error {
+func (s *SQLite) searchRanked(ctx context.Context, plan searchPlan, page *SearchPage) error {
 	conds, args := plan.filter.where(s.now().UnixMilli())
 	args = append([]any{plan.match}, args...)
 	keyset := ""
@@ -177,7 +177,7 @@ func (s *Store) searchRanked(ctx context.Context, plan searchPlan, page *SearchP
 // cursor, looking at no more than recencyScan matches. The full-text index
 // yields its matches by descending rowid without ranking them, so a page
 // costs about a microsecond per match looked at.
-func (s *Store) searchRecent(ctx context.Context, plan searchPlan, page *SearchPage) error {
+func (s *SQLite) searchRecent(ctx context.Context, plan searchPlan, page *SearchPage) error {
 	window := `SELECT rowid AS seq FROM entries_fts WHERE entries_fts MATCH ?`
 	wargs := []any{plan.match}
 	if plan.after != nil {
@@ -238,7 +238,7 @@ type searchPlan struct {
 	after       *cursor
 }
 
-func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, error) {
+func (s *SQLite) planSearch(ctx context.Context, q SearchQuery) (searchPlan, error) {
 	p := searchPlan{ranking: RankingRelevance}
 	if strings.TrimSpace(q.Text) == "" {
 		return p, invalidf("invalid text: required, and not only white space")
@@ -324,7 +324,7 @@ func (s *Store) planSearch(ctx context.Context, q SearchQuery) (searchPlan, erro
 
 // countMatches counts the entries an FTS5 query matches, up to one more
 // than rankBudget.
-func (s *Store) countMatches(ctx context.Context, match string) (int, error) {
+func (s *SQLite) countMatches(ctx context.Context, match string) (int, error) {
 	var n int
 	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM (SELECT 1 FROM entries_fts WHERE entries_fts MATCH ? LIMIT ?)`,
 		[]any{match, rankBudget + 1}, &n)

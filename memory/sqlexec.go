@@ -18,10 +18,10 @@ type queryer interface {
 }
 
 // Every statement the store runs goes through exec, query or queryRow, so
-// that the monitor sees each one with its duration and outcome; the one
-// exception is the monitor's own gauge read (see counter).
+// that the Observer sees each one with its duration and outcome; the
+// exceptions are the gauges' reads (see counter) and Ping.
 
-func (s *Store) observe(start time.Time, err error) {
+func (s *SQLite) observe(start time.Time, err error) {
 	if s.mon == nil {
 		return
 	}
@@ -31,7 +31,7 @@ func (s *Store) observe(start time.Time, err error) {
 	s.mon.ObserveQuery(time.Since(start), err)
 }
 
-func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
+func (s *SQLite) exec(ctx context.Context, q queryer, query string, args ...any) (sql.Result, error) {
 	start := time.Now()
 	var res sql.Result
 	st, err := s.stmts.get(ctx, q, query)
@@ -49,7 +49,7 @@ func (s *Store) exec(ctx context.Context, q queryer, query string, args ...any) 
 // query runs a query and calls scan for each row. The time observed runs
 // until the last row is read: SQLite does most of a query's work while the
 // rows are stepped through, not when the statement starts.
-func (s *Store) query(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) (err error) {
+func (s *SQLite) query(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) (err error) {
 	start := time.Now()
 	defer func() { s.observe(start, err) }()
 	st, err := s.stmts.get(ctx, q, query)
@@ -79,7 +79,7 @@ func (s *Store) query(ctx context.Context, q queryer, query string, args []any, 
 
 // queryRow runs a query expected to return one row and scans it into dest.
 // It returns sql.ErrNoRows when there is none.
-func (s *Store) queryRow(ctx context.Context, q queryer, query string, args []any, dest ...any) error {
+func (s *SQLite) queryRow(ctx context.Context, q queryer, query string, args []any, dest ...any) error {
 	found := false
 	err := s.query(ctx, q, query, args, func(rows *sql.Rows) error {
 		if found {
@@ -119,7 +119,7 @@ func (w *writeTx) touch(ids ...string) { w.touched = append(w.touched, ids...) }
 // that still comes back early (a WAL recovery in progress, say) is retried
 // with backoff until BusyTimeout has passed since the first attempt. fn
 // may therefore run more than once: it must start from scratch each time.
-func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
+func (s *SQLite) write(ctx context.Context, fn func(w *writeTx) error) error {
 	select {
 	case s.writeSem <- struct{}{}:
 	case <-ctx.Done():
@@ -151,7 +151,7 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) error {
 	}
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writeTx, error) {
+func (s *SQLite) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writeTx, error) {
 	start := time.Now()
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
 	s.observe(start, err)
@@ -201,7 +201,7 @@ func isBusy(err error) bool {
 
 // readTx runs fn in a read transaction, so that its queries see one
 // snapshot of the database.
-func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	start := time.Now()
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // a plain BEGIN: no write lock
 	s.observe(start, err)

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // Stats describe the store.
@@ -33,7 +31,7 @@ type Stats struct {
 
 // Stats returns figures about the store. It counts conversations and
 // context types, which reads an index through: not for every request.
-func (s *Store) Stats(ctx context.Context) (Stats, error) {
+func (s *SQLite) Stats(ctx context.Context) (Stats, error) {
 	if err := s.checkOpen(); err != nil {
 		return Stats{}, err
 	}
@@ -82,26 +80,26 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 // EntryCount returns the number of entries stored, expired ones not yet
 // swept included, plus the knowledge graph's entities, from counters the
 // triggers keep: as cheap at a million entries as at ten.
-func (s *Store) EntryCount(ctx context.Context) (int64, error) {
+func (s *SQLite) EntryCount(ctx context.Context) (int64, error) {
 	return s.counter(ctx, "entries + graph_entities")
 }
 
 // RelationshipCount returns the number of relationships stored plus the
 // knowledge graph's relations, from counters the triggers keep.
-func (s *Store) RelationshipCount(ctx context.Context) (int64, error) {
+func (s *SQLite) RelationshipCount(ctx context.Context) (int64, error) {
 	return s.counter(ctx, "relationships + graph_relations")
 }
 
-func (s *Store) counter(ctx context.Context, column string) (int64, error) {
+func (s *SQLite) counter(ctx context.Context, column string) (int64, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}
 	var n int64
-	// column is one of two constant expressions, never input. This read is the only
-	// statement not shown to the monitor: the monitor itself makes it, once
-	// per sample for each gauge, and counting it would make an idle store
-	// look busy — an average query time and query counts with no query
-	// from any client.
+	// column is one of two constant expressions, never input. This read
+	// is not shown to the Observer: the monitor itself makes it, once per
+	// sample for each gauge (see Gauge), and counting it would make an
+	// idle store look busy — an average query time and query counts with
+	// no query from any client.
 	if err := s.db.QueryRowContext(ctx, `SELECT `+column+` FROM store_stats`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting %s: %w", column, err)
 	}
@@ -112,20 +110,22 @@ func (s *Store) counter(ctx context.Context, column string) (int64, error) {
 // database locked by a stuck writer.
 const gaugeTimeout = 2 * time.Second
 
-func (s *Store) registerGauges() {
-	gauge := func(count func(context.Context) (int64, error)) func() (float64, error) {
-		return func() (float64, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), gaugeTimeout)
-			defer cancel()
-			n, err := count(ctx)
-			if errors.Is(err, ErrClosed) {
-				return 0, fmt.Errorf("the memory store %s is closed", s.opts.Path)
-			}
-			return float64(n), err
+// Gauge turns one of a store's counts, EntryCount or RelationshipCount,
+// into the function a monitor's gauge reads once per sample
+// ((*monitor.Monitor).RegisterGauge). Each read has its own timeout; once
+// the store is closed it fails with "the memory store NAME is closed",
+// the reason the gauge then shows instead of a figure. The caller
+// registers the gauges, not the store: they belong to whoever puts the
+// store and the monitor together, and are written once for every
+// implementation of Store.
+func Gauge(name string, count func(context.Context) (int64, error)) func() (float64, error) {
+	return func() (float64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), gaugeTimeout)
+		defer cancel()
+		n, err := count(ctx)
+		if errors.Is(err, ErrClosed) {
+			return 0, fmt.Errorf("the memory store %s is closed", name)
 		}
+		return float64(n), err
 	}
-	// RegisterGauge fails only for an empty name, a nil function or a full
-	// registry; the gauges are then absent, which the monitor reports.
-	_ = s.mon.RegisterGauge(monitor.GaugeMemoryEntries, gauge(s.EntryCount))
-	_ = s.mon.RegisterGauge(monitor.GaugeRelationships, gauge(s.RelationshipCount))
 }

@@ -12,7 +12,7 @@ import (
 // texts they run unprepared and still give their answer.
 func TestStmtCache(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "m.db")})
+	s, err := OpenSQLite(ctx, Options{Path: filepath.Join(t.TempDir(), "m.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,21 +2,66 @@ package memory
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"net/url"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
-	"sync/atomic"
+	"io"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
+
+// Store is the enhanced-memory store as its users see it: the MCP tools,
+// the memory import and export commands, the readiness check and the
+// monitor's gauges. SQLite is the implementation; another database goes
+// behind this interface as one more type, and runs the same tests (see
+// forEachBackend in the tests). The methods' contracts are those written
+// on SQLite's, which those tests hold every implementation to. All
+// methods are safe for concurrent use; after Close they return ErrClosed.
+//
+// A wrapper that embeds a Store must embed it under another name (a type
+// alias): a field named Store would hide the method Store.
+type Store interface {
+	// Entries and their relationships: the enhanced_memory tool.
+	Store(ctx context.Context, ne NewEntry) (Entry, error)
+	Get(ctx context.Context, id string) (Entry, error)
+	Update(ctx context.Context, id string, p Patch) (Entry, error)
+	Delete(ctx context.Context, id string) error
+	Clear(ctx context.Context, conversationID string) (int, error)
+	Retrieve(ctx context.Context, q Query) (Page, error)
+	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
+	Relate(ctx context.Context, nr NewRelationship) (Relationship, error)
+	Context(ctx context.Context, id string, depth int) (ContextResult, error)
+	Stats(ctx context.Context) (Stats, error)
+
+	// The knowledge graph: its tools and resource, and the memory import
+	// and export commands.
+	CreateEntities(ctx context.Context, es []Entity) ([]Entity, error)
+	CreateRelations(ctx context.Context, rs []Relation) ([]Relation, error)
+	AddObservations(ctx context.Context, adds []ObservationAddition) ([]ObservationResult, error)
+	DeleteEntities(ctx context.Context, names []string) (GraphChanges, error)
+	DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error)
+	DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error)
+	ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
+	OpenNodes(ctx context.Context, names []string, namesOnly bool) (Graph, error)
+	SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error)
+	ImportGraph(ctx context.Context, r io.Reader) (ImportResult, error)
+	ExportGraph(ctx context.Context, w io.Writer) (entities, relations int, err error)
+
+	// Upkeep. Ping is the readiness check; EntryCount and
+	// RelationshipCount feed the monitor's gauges (see Gauge), once per
+	// sample, so they must cost the same at any size and not count as
+	// queries to the Observer.
+	Ping(ctx context.Context) error
+	EntryCount(ctx context.Context) (int64, error)
+	RelationshipCount(ctx context.Context) (int64, error)
+	Close() error
+}
+
+// Open opens the store opts describe: today always the SQLite file at
+// opts.Path (see OpenSQLite).
+func Open(ctx context.Context, opts Options) (Store, error) {
+	s, err := OpenSQLite(ctx, opts)
+	if err != nil {
+		return nil, err // not a nil *SQLite in a non-nil Store
+	}
+	return s, nil
+}
 
 // Defaults used when an Options field is zero.
 const (
@@ -34,11 +79,11 @@ type Options struct {
 	// CacheSize is the number of entries the read cache holds. Default
 	// 1024; negative disables the cache.
 	CacheSize int
-	// Monitor, when set, sees every SQL statement (ObserveQuery) and cache
-	// lookup (RecordCacheLookup), and gets the gauges
-	// monitor.GaugeMemoryEntries and monitor.GaugeRelationships. A monitor
-	// has one function per gauge name: the store opened last owns them.
-	Monitor *monitor.Monitor
+	// Monitor, when set, is told of every SQL statement (ObserveQuery)
+	// and cache lookup (RecordCacheLookup); *monitor.Monitor is one. The
+	// gauges of the store's counts are registered by the caller, from
+	// Gauge.
+	Monitor Observer
 	// SweepInterval is how often expired entries are deleted. Default 1 min.
 	// Expired entries are invisible to every read before they are swept.
 	SweepInterval time.Duration
@@ -71,177 +116,4 @@ func (o Options) withDefaults() Options {
 		o.now = time.Now
 	}
 	return o
-}
-
-// A Store is the enhanced-memory store: entries, relationships between
-// them, full-text search, and a read cache, in one SQLite file. Several
-// Stores, in one process or in several, may use the same file at once.
-// All methods are safe for concurrent use.
-type Store struct {
-	opts   Options
-	path   string // absolute
-	db     *sql.DB
-	mon    *monitor.Monitor
-	now    func() time.Time
-	cache  *entryCache // nil: disabled
-	dvConn *sql.Conn   // the connection data_version is read on
-	stmts  *stmtCache  // set once the schema is current
-	turns  *writeTurns // nil: none (see turns.go)
-
-	// writeSem queues this process's writers (see write).
-	writeSem chan struct{}
-
-	ids idSource
-
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-	stop      context.CancelFunc
-	sweepDone chan struct{}
-}
-
-// Open opens the store at opts.Path, creating the file and bringing its
-// schema up to date as needed. It registers the monitor's gauges when
-// opts.Monitor is set and starts the sweeper of expired entries, which
-// runs until Close or until ctx ends: pass a ctx that lives as long as the
-// store, not one with the deadline of the opening alone.
-func Open(ctx context.Context, opts Options) (*Store, error) {
-	if strings.TrimSpace(opts.Path) == "" {
-		return nil, invalidf("opening store: path is required")
-	}
-	opts = opts.withDefaults()
-	abs, err := filepath.Abs(opts.Path)
-	if err != nil {
-		return nil, fmt.Errorf("opening store: %w", err)
-	}
-	db, err := sql.Open("sqlite", dsn(abs, opts.BusyTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("opening store: %w", err)
-	}
-	// Readers run in parallel under WAL; a few connections per core is
-	// plenty, and each holds its own page cache. One more is kept by the
-	// cache's data_version check.
-	conns := max(4, runtime.GOMAXPROCS(0)) + 1
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
-
-	s := &Store{
-		opts:      opts,
-		path:      abs,
-		db:        db,
-		mon:       opts.Monitor,
-		now:       opts.now,
-		writeSem:  make(chan struct{}, 1),
-		sweepDone: make(chan struct{}),
-	}
-	if err := s.open(ctx); err != nil {
-		s.turns.close()
-		if s.dvConn != nil {
-			s.dvConn.Close()
-		}
-		db.Close()
-		return nil, fmt.Errorf("opening store %s: %w", opts.Path, err)
-	}
-
-	sweepCtx, cancel := context.WithCancel(ctx)
-	s.stop = cancel
-	go s.sweepLoop(sweepCtx)
-
-	if s.mon != nil {
-		s.registerGauges()
-	}
-	return s, nil
-}
-
-func (s *Store) open(ctx context.Context) error {
-	// Check the file is a database we can use before migrating: a
-	// helpful error beats "file is not a database" halfway through.
-	if err := s.db.PingContext(ctx); err != nil {
-		return err
-	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-	// Only now: a statement prepared before a migration would be compiled
-	// against the old schema, and the migrations' scripts, several
-	// statements each, cannot be prepared as one.
-	s.stmts = newStmtCache(s.db)
-	turns, err := openWriteTurns(s.path)
-	if err != nil {
-		return err
-	}
-	s.turns = turns
-	if s.opts.CacheSize > 0 {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		s.dvConn = conn
-		s.cache = newEntryCache(s.opts.CacheSize, conn, s.mon)
-	}
-	return nil
-}
-
-// dsn builds the driver's data source name for the file at path.
-//
-// The file: URI form is used so that a path containing '?' or '#' cannot be
-// mistaken for parameters; the driver consumes the underscore parameters
-// and SQLite ignores them. busy_timeout is applied first by the driver;
-// then foreign keys (off by default in SQLite, and the cascades depend on
-// them), WAL (readers never block the writer, and several processes can
-// share the file), and synchronous=NORMAL, which in WAL mode loses no
-// committed transaction when the process crashes and keeps a commit free
-// of fsync (only a power loss can lose the last commits). temp_store keeps
-// sorts in memory. _txlock=immediate makes every write transaction BEGIN
-// IMMEDIATE (see write).
-//
-// The store never runs ANALYZE, nor PRAGMA optimize, which may: statistics
-// taken while the file was new and empty made a 100 000-entry load take
-// 6 minutes instead of 8 seconds in a test, SQLite planning for empty
-// tables. The queries here are written so that the plans chosen without
-// statistics are the right ones.
-func dsn(path string, busy time.Duration) string {
-	p := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
-	q := []string{
-		fmt.Sprintf("_pragma=busy_timeout(%d)", busy.Milliseconds()),
-		"_pragma=foreign_keys(1)",
-		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(NORMAL)",
-		"_pragma=temp_store(MEMORY)",
-		"_txlock=immediate",
-	}
-	// url.URL escapes '?', '#' and '%' in the path; SQLite decodes them.
-	return "file:" + p.EscapedPath() + "?" + strings.Join(q, "&")
-}
-
-// Close stops the sweeper and closes the database. The gauges registered
-// with the monitor report the store as closed from then on. Close may be
-// called more than once; later calls return the first call's result.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		s.stop()
-		<-s.sweepDone
-		var errs []error
-		if s.stmts != nil {
-			s.stmts.close()
-		}
-		errs = append(errs, s.turns.close())
-		if s.dvConn != nil {
-			errs = append(errs, s.dvConn.Close())
-		}
-		errs = append(errs, s.db.Close())
-		if err := errors.Join(errs...); err != nil {
-			s.closeErr = fmt.Errorf("closing store: %w", err)
-		}
-	})
-	return s.closeErr
-}
-
-// checkOpen returns ErrClosed after Close.
-func (s *Store) checkOpen() error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return nil
 }

@@ -129,7 +129,7 @@ func fixture(b *testing.B, n int) string {
 	}
 	path := filepath.Join(fixtureDir, fmt.Sprintf("%d.db", n))
 	start := time.Now()
-	s, err := memory.Open(context.Background(), memory.Options{Path: path})
+	s, err := memory.OpenSQLite(context.Background(), memory.Options{Path: path})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func removeFixtures() {
 }
 
 // openFixture opens the n-entry fixture; with copy, a private copy of it.
-func openFixture(b *testing.B, n int, copy bool, opts memory.Options) *memory.Store {
+func openFixture(b *testing.B, n int, copy bool, opts memory.Options) memory.Store {
 	b.Helper()
 	path := fixture(b, n)
 	if copy {
@@ -216,7 +216,7 @@ func BenchmarkStore(b *testing.B) {
 }
 
 // sampleIDs returns ids of k entries spread over the fixture.
-func sampleIDs(b *testing.B, s *memory.Store, k int) []string {
+func sampleIDs(b *testing.B, s memory.Store, k int) []string {
 	b.Helper()
 	var ids []string
 	q := memory.Query{Limit: memory.MaxLimit}

@@ -12,7 +12,7 @@ import (
 const sweepBatch = 500
 
 // sweepLoop deletes expired entries every SweepInterval until ctx ends.
-func (s *Store) sweepLoop(ctx context.Context) {
+func (s *SQLite) sweepLoop(ctx context.Context) {
 	defer close(s.sweepDone)
 	t := time.NewTicker(s.opts.SweepInterval)
 	defer t.Stop()
@@ -37,7 +37,7 @@ func (s *Store) sweepLoop(ctx context.Context) {
 
 // sweep deletes the entries expired by now, in batches, and adds their
 // number to store_stats.expired_swept.
-func (s *Store) sweep(ctx context.Context) (int, error) {
+func (s *SQLite) sweep(ctx context.Context) (int, error) {
 	total := 0
 	now := s.now().UnixMilli()
 	for {

@@ -68,7 +68,7 @@ func newMemoryFlags(name string, out io.Writer) (*flag.FlagSet, *config.Settings
 
 // openMemory opens the store of s's data directory; create says whether a
 // missing store is made.
-func openMemory(ctx context.Context, s *config.Settings, create bool) (*memory.Store, error) {
+func openMemory(ctx context.Context, s *config.Settings, create bool) (memory.Store, error) {
 	path := filepath.Join(s.DataDir, memoryDBName)
 	if !create {
 		if _, err := os.Stat(path); err != nil {

@@ -99,11 +99,17 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 
 	// The MCP server: the memory store under the data dir, code analysis
 	// under the allowed roots.
-	store, err := memory.Open(ctx, memory.Options{Path: filepath.Join(s.DataDir, "memory.db"), Monitor: m})
+	storePath := filepath.Join(s.DataDir, "memory.db")
+	store, err := memory.Open(ctx, memory.Options{Path: storePath, Monitor: m})
 	if err != nil {
 		return fmt.Errorf("opening the memory store: %w", err)
 	}
 	defer store.Close()
+	// The store's counts are gauges of the monitor. RegisterGauge fails
+	// only for an empty name, a nil function or a full registry; a gauge
+	// missing is shown as unavailable.
+	_ = m.RegisterGauge(monitor.GaugeMemoryEntries, memory.Gauge(storePath, store.EntryCount))
+	_ = m.RegisterGauge(monitor.GaugeRelationships, memory.Gauge(storePath, store.RelationshipCount))
 	analyzer, err := codeanalysis.New(codeanalysis.Options{Roots: s.AllowRoots})
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
