@@ -23,8 +23,7 @@ type collector struct {
 	upper []float64
 
 	opDuration   *prometheus.Desc
-	gauge        *prometheus.Desc
-	memory       *prometheus.Desc
+	host         hostSeries
 	cacheLookups *prometheus.Desc
 	queries      *prometheus.Desc
 	queryTime    *prometheus.Desc
@@ -48,10 +47,7 @@ func newCollector(m *monitor.Monitor) *collector {
 	c.opDuration = prometheus.NewDesc("mcp_server_operation_duration_seconds",
 		"Duration of MCP requests handled by the server (OpenTelemetry mcp.server.operation.duration).",
 		[]string{"mcp_method_name", "gen_ai_tool_name", "error_type"}, nil)
-	c.gauge = prometheus.NewDesc("pbatunnel_system", "Host, container and process figures of the latest sample; the figure label names which.",
-		[]string{"figure"}, nil)
-	c.memory = prometheus.NewDesc("pbatunnel_memory_usage_percent", "Memory in use: of the container limit when one is set, else of the host.",
-		[]string{"source"}, nil)
+	c.host = newHostSeries()
 	c.cacheLookups = prometheus.NewDesc("pbatunnel_cache_lookups_total", "Cache lookups reported by the cache.", []string{"result"}, nil)
 	c.queries = prometheus.NewDesc("pbatunnel_store_queries_total", "Store queries.", []string{"result"}, nil)
 	c.queryTime = prometheus.NewDesc("pbatunnel_store_query_duration_seconds_total", "Total time spent in store queries.", nil, nil)
@@ -69,10 +65,11 @@ func newCollector(m *monitor.Monitor) *collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opDuration, c.gauge, c.memory, c.cacheLookups, c.queries, c.queryTime,
+	for _, d := range []*prometheus.Desc{c.opDuration, c.cacheLookups, c.queries, c.queryTime,
 		c.custCounter, c.custGauge, c.appGauge, c.monCPU, c.monMem, c.samples, c.alertsFiring, c.notifDropped, c.notifFailed, c.droppedNames} {
 		ch <- d
 	}
+	c.host.describe(ch)
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -97,31 +94,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
-	if sys := s.System; sys != nil {
-		gauge(c.memory, sys.MemoryPercent, sys.MemorySource)
-		for _, f := range []struct {
-			name string
-			r    monitor.Reading
-		}{
-			{"cpu_percent", sys.CPUPercent},
-			{"container_cpu_percent", sys.ContainerCPUPercent},
-			{"host_memory_percent", sys.HostMemoryPercent},
-			{"container_memory_percent", sys.ContainerMemoryPercent},
-			{"container_memory_limit_bytes", sys.ContainerMemoryLimitBytes},
-			{"disk_read_bytes_per_second", sys.DiskReadBytesPerSec},
-			{"disk_write_bytes_per_second", sys.DiskWriteBytesPerSec},
-			{"disk_read_ops_per_second", sys.DiskReadOpsPerSec},
-			{"disk_write_ops_per_second", sys.DiskWriteOpsPerSec},
-			{"network_receive_bytes_per_second", sys.NetRxBytesPerSec},
-			{"network_transmit_bytes_per_second", sys.NetTxBytesPerSec},
-			{"process_cpu_percent", sys.Process.CPUPercent},
-			{"process_resident_memory_bytes", sys.Process.RSSBytes},
-			{"process_open_fds", sys.Process.OpenFDs},
-			{"process_threads", sys.Process.Threads},
-			{"goroutines", sys.Process.Goroutines},
-		} {
-			gauge(c.gauge, f.r, f.name)
-		}
+	if s.System != nil {
+		c.host.collect(ch, s.System)
 	}
 	counter(c.cacheLookups, float64(s.CacheHits), "hit")
 	counter(c.cacheLookups, float64(s.CacheMisses), "miss")

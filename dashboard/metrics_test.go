@@ -3,6 +3,9 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +133,107 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// TestPrometheusHostCounters scrapes a monitor that collects host figures
+// twice: every _total family is a counter and no counter goes down between
+// the scrapes; what the host counts cumulatively is exported as such, in
+// families with their units in their names, and nothing client_golang's
+// process collector already exports is repeated.
+func TestPrometheusHostCounters(t *testing.T) {
+	m := monitor.New(monitor.Options{})
+	h, err := prometheusHandler(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() map[string]*dto.MetricFamily {
+		t.Helper()
+		m.RecordToolUsage("enhanced_memory", time.Millisecond, true)
+		m.Sample(t.Context())
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(w.Body)
+		if err != nil {
+			t.Fatalf("Prometheus cannot parse /metrics: %v", err)
+		}
+		return fams
+	}
+	first := scrape()
+	// Work for the CPU and the disk to count between the scrapes.
+	f, err := os.CreateTemp(t.TempDir(), "io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	second := scrape()
+
+	seriesKey := func(mt *dto.Metric) string {
+		var b strings.Builder
+		for _, l := range mt.GetLabel() {
+			b.WriteString(l.GetName() + "=" + l.GetValue() + ",")
+		}
+		return b.String()
+	}
+	counters := 0
+	for name, fam := range second {
+		isCounter := fam.GetType() == dto.MetricType_COUNTER
+		if strings.HasSuffix(name, "_total") != isCounter {
+			t.Errorf("%s is a %v", name, fam.GetType())
+		}
+		if strings.Contains(name, "per_second") {
+			t.Errorf("%s: a precomputed rate", name)
+		}
+		if !isCounter || first[name] == nil {
+			continue
+		}
+		before := map[string]float64{}
+		for _, mt := range first[name].GetMetric() {
+			before[seriesKey(mt)] = mt.GetCounter().GetValue()
+		}
+		for _, mt := range fam.GetMetric() {
+			if v, ok := before[seriesKey(mt)]; ok {
+				counters++
+				if mt.GetCounter().GetValue() < v {
+					t.Errorf("%s{%s} went down: %v then %v", name, seriesKey(mt), v, mt.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	t.Logf("%d counter series compared", counters)
+
+	for _, gone := range []string{"pbatunnel_system", "pbatunnel_process_cpu_seconds_total"} {
+		if second[gone] != nil {
+			t.Errorf("%s exported", gone)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	// Where /proc is, the host's CPU seconds and this process's (from
+	// client_golang) are there.
+	for _, name := range []string{"pbatunnel_host_cpu_seconds_total", "process_cpu_seconds_total", "pbatunnel_host_memory_usage_percent"} {
+		if second[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+	modes := map[string]bool{}
+	if fam := second["pbatunnel_host_cpu_seconds_total"]; fam != nil {
+		for _, mt := range fam.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				modes[l.GetValue()] = true
+			}
+		}
+	}
+	for _, mode := range []string{"user", "system", "idle", "iowait"} {
+		if !modes[mode] {
+			t.Errorf("no CPU mode %q in %v", mode, modes)
+		}
+	}
 }

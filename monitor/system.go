@@ -33,6 +33,55 @@ type SystemStats struct {
 	NetTxBytesPerSec Reading `json:"net_tx_bytes_per_sec"`
 
 	Process ProcessStats `json:"process"`
+
+	// Totals are the cumulative counters the rates above are computed
+	// from, for exporters whose users compute rates themselves
+	// (Prometheus' rate()). The JSON report leaves them out: it has the rates.
+	Totals HostTotals `json:"-"`
+}
+
+// HostTotals are cumulative figures that only grow while the monitor runs.
+// Each starts at the system's own counter (since boot, for the disks and
+// interfaces present at the first reading) and then adds every increase
+// the system reports, device by device, so a device that appears or
+// vanishes, or a counter that steps back, never makes a total go down. The
+// *OK fields say which were read in this sample; a total that was not is
+// to be left out, never taken as 0.
+type HostTotals struct {
+	// Over whole physical disks, as DiskReadBytesPerSec and the others.
+	DiskReadBytes, DiskWrittenBytes, DiskReads, DiskWrites uint64
+	// Over every interface but loopback.
+	NetReceiveBytes, NetTransmitBytes uint64
+	// HostCPU is the host's CPU time by mode, summed over CPUs.
+	HostCPU CPUSeconds
+	// ContainerCPUSeconds is the cgroup's CPU time, read whether or not
+	// a quota is set; ContainerCPUQuotaCores is the quota that
+	// ContainerCPUPercent is a share of, 0 when none is set.
+	ContainerCPUSeconds    float64
+	ContainerCPUQuotaCores float64
+
+	DiskOK, NetOK, HostCPUOK, ContainerCPUOK bool
+}
+
+// CPUSeconds is CPU time by mode, in seconds, as the kernel counts it.
+// Guest time is already inside User and Nice and is not repeated, so the
+// modes add up to all the CPU time there was, and CPUPercent is the share
+// of it outside Idle and Iowait.
+type CPUSeconds struct {
+	User, Nice, System, Idle, Iowait, Irq, Softirq, Steal float64
+}
+
+// Each calls fn for every mode, named as node_exporter names them.
+func (c CPUSeconds) Each(fn func(mode string, seconds float64)) {
+	for _, m := range [...]struct {
+		name string
+		v    float64
+	}{
+		{"user", c.User}, {"nice", c.Nice}, {"system", c.System}, {"idle", c.Idle},
+		{"iowait", c.Iowait}, {"irq", c.Irq}, {"softirq", c.Softirq}, {"steal", c.Steal},
+	} {
+		fn(m.name, m.v)
+	}
 }
 
 // ProcessStats is one reading of a single process: this one, or (for the

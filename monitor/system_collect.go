@@ -46,8 +46,9 @@ type systemCollector struct {
 	env   common.EnvMap
 	files pseudoFileReader
 
-	cpuPrev cpu.TimesStat
-	cpuHave bool
+	cpuPrev  cpu.TimesStat
+	cpuHave  bool
+	cpuTotal [8]monotonic // by mode, in CPUSeconds' order
 
 	cgroup cgroupState
 	disk   diskState
@@ -76,7 +77,7 @@ func newSystemCollector(opts systemOptions) *systemCollector {
 func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStats {
 	gctx := context.WithValue(ctx, common.EnvKey, c.env)
 	var s SystemStats
-	s.CPUPercent = c.hostCPU(gctx)
+	s.CPUPercent = c.hostCPU(gctx, &s.Totals)
 
 	var hostTotal uint64 // 0 when unknown
 	if vm, err := mem.VirtualMemoryWithContext(gctx); err != nil {
@@ -86,7 +87,7 @@ func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStat
 		hostTotal = vm.Total
 	}
 	c.cgroupMemory(&s, hostTotal)
-	s.ContainerCPUPercent = c.cgroupCPU(now)
+	s.ContainerCPUPercent = c.cgroupCPU(now, &s.Totals)
 
 	c.diskRates(gctx, now, &s)
 	c.netRates(gctx, now, &s)
@@ -94,8 +95,9 @@ func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStat
 	return s
 }
 
-// hostCPU is the busy share of all CPUs since the previous reading.
-func (c *systemCollector) hostCPU(ctx context.Context) Reading {
+// hostCPU is the busy share of all CPUs since the previous reading. It
+// also sets the CPU seconds in tot.
+func (c *systemCollector) hostCPU(ctx context.Context, tot *HostTotals) Reading {
 	times, err := cpu.TimesWithContext(ctx, false)
 	if err != nil {
 		return errReading("CPU times", err)
@@ -105,6 +107,13 @@ func (c *systemCollector) hostCPU(ctx context.Context) Reading {
 		return Unavailable("CPU times unreadable (%s)", filepath.Join(c.opts.ProcRoot, "stat"))
 	}
 	cur := times[0]
+	modes := [...]float64{cur.User, cur.Nice, cur.System, cur.Idle, cur.Iowait, cur.Irq, cur.Softirq, cur.Steal}
+	for i, v := range modes {
+		modes[i] = c.cpuTotal[i].update(v)
+	}
+	tot.HostCPU = CPUSeconds{User: modes[0], Nice: modes[1], System: modes[2], Idle: modes[3],
+		Iowait: modes[4], Irq: modes[5], Softirq: modes[6], Steal: modes[7]}
+	tot.HostCPUOK = true
 	prev, had := c.cpuPrev, c.cpuHave
 	c.cpuPrev, c.cpuHave = cur, true
 	if !had {

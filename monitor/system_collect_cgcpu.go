@@ -10,14 +10,21 @@ import (
 )
 
 // cgroupCPU is the cgroup's CPU use since the previous reading as a share of
-// its quota: Δusage / (Δwall × quota/period) × 100.
-func (c *systemCollector) cgroupCPU(now time.Time) Reading {
+// its quota: Δusage / (Δwall × quota/period) × 100. It also sets the
+// cgroup's CPU seconds and quota in tot.
+func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) Reading {
 	cg := &c.cgroup
 	switch {
 	case cg.version == 0:
 		return Unavailable("%s", cg.reason)
 	case cg.cpuDir == "" || (cg.version == 1 && cg.cpuacctDir == ""):
 		return Unavailable("%s", cg.cpuReason)
+	}
+	// The usage is a total worth exporting with or without a quota.
+	usage, usageErr := c.cpuUsageNs()
+	if usageErr == nil {
+		tot.ContainerCPUSeconds = cg.cpuTotal.update(float64(usage) / 1e9)
+		tot.ContainerCPUOK = true
 	}
 	cores, err := c.cpuQuota()
 	if err != nil || cores == 0 {
@@ -29,9 +36,9 @@ func (c *systemCollector) cgroupCPU(now time.Time) Reading {
 		}
 		return Unavailable("no cgroup CPU quota set")
 	}
-	usage, err := c.cpuUsageNs()
-	if err != nil {
-		return errReading("cgroup CPU usage", err)
+	tot.ContainerCPUQuotaCores = cores
+	if usageErr != nil {
+		return errReading("cgroup CPU usage", usageErr)
 	}
 	prevNs, prevAt, had := cg.cpuPrevNs, cg.cpuPrevAt, cg.cpuHave
 	cg.cpuPrevNs, cg.cpuPrevAt, cg.cpuHave = usage, now, true

@@ -34,6 +34,7 @@ type cgroupState struct {
 	cpuPrevNs uint64
 	cpuPrevAt time.Time
 	cpuHave   bool
+	cpuTotal  monotonic // CPU seconds, for HostTotals
 }
 
 func (c *cgroupState) source() string {

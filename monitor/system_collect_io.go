@@ -13,13 +13,17 @@ import (
 )
 
 // rateCounters turns named cumulative counters (per disk, per interface)
-// into per-second rates. Differencing each name on its own, rather than a
-// sum, keeps a device that appears or vanishes between readings from
-// showing up as a jump or a negative rate.
+// into per-second rates and into totals over the names that only grow.
+// Differencing each name on its own, rather than a sum, keeps a device
+// that appears or vanishes between readings from showing up as a jump or
+// a negative rate, or a total going down.
 type rateCounters struct {
 	prev, cur map[string][4]uint64 // swapped each reading, so not reallocated
 	prevAt    time.Time
 	primed    bool
+	// totals start at the first reading's sum and then add every name's
+	// increase (see HostTotals).
+	totals [4]uint64
 }
 
 // begin starts a reading.
@@ -34,21 +38,23 @@ func (r *rateCounters) add(name string, v [4]uint64) { r.cur[name] = v }
 
 // finish ends a reading taken at now and returns the per-second increase of
 // each counter, summed over the names seen in both readings, or why there is
-// none (an unavailable Reading; rates are valid only when why.OK). A reading
-// that failed should not be finished, so the next one is differenced against
-// the last good one.
-func (r *rateCounters) finish(now time.Time) (rates [4]float64, why Reading) {
+// none (an unavailable Reading; rates are valid only when why.OK), and the
+// totals, valid either way. A reading that failed should not be finished,
+// so the next one is differenced against the last good one.
+func (r *rateCounters) finish(now time.Time) (rates [4]float64, totals [4]uint64, why Reading) {
 	prev, prevAt, primed := r.prev, r.prevAt, r.primed
 	r.prev, r.cur, r.prevAt, r.primed = r.cur, prev, now, true
 	cur := r.prev
 	if !primed {
-		return rates, NoData("needs two samples")
-	}
-	dt := now.Sub(prevAt).Seconds()
-	if dt <= 0 {
-		return rates, NoData("no time elapsed since the last sample")
+		for _, v := range cur {
+			for i := range v {
+				r.totals[i] += v[i]
+			}
+		}
+		return rates, r.totals, NoData("needs two samples")
 	}
 	var sum [4]uint64
+	backwards := ""
 	for name, v := range cur {
 		p, ok := prev[name]
 		if !ok {
@@ -56,15 +62,48 @@ func (r *rateCounters) finish(now time.Time) (rates [4]float64, why Reading) {
 		}
 		for i := range v {
 			if v[i] < p[i] {
-				return rates, Unavailable("counters of %s went backwards (reset?)", name)
+				// Reset, or another device under the same name: its new
+				// value is the next baseline, and this interval has no rate.
+				backwards = name
+				continue
 			}
 			sum[i] += v[i] - p[i]
 		}
 	}
 	for i := range sum {
+		r.totals[i] += sum[i]
+	}
+	if backwards != "" {
+		return rates, r.totals, Unavailable("counters of %s went backwards (reset?)", backwards)
+	}
+	dt := now.Sub(prevAt).Seconds()
+	if dt <= 0 {
+		return rates, r.totals, NoData("no time elapsed since the last sample")
+	}
+	for i := range sum {
 		rates[i] = float64(sum[i]) / dt
 	}
-	return rates, Reading{OK: true}
+	return rates, r.totals, Reading{OK: true}
+}
+
+// monotonic keeps one cumulative figure read from the system (CPU seconds)
+// from going down: it starts at the first reading and then adds each
+// increase, skipping decreases, which the kernel's counters show when a
+// CPU goes offline or a cgroup is recreated.
+type monotonic struct {
+	prev, total float64
+	have        bool
+}
+
+func (m *monotonic) update(v float64) float64 {
+	switch {
+	case !m.have:
+		m.total = v
+	case v > m.prev:
+		m.total += v - m.prev
+	}
+	m.prev, m.have = v, true
+	return m.total
 }
 
 // diskState counts I/O over whole physical block devices only.
@@ -133,7 +172,10 @@ func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *Syste
 	for name, st := range stats {
 		d.rates.add(name, [4]uint64{st.ReadBytes, st.WriteBytes, st.ReadCount, st.WriteCount})
 	}
-	r, why := d.rates.finish(now)
+	r, tot, why := d.rates.finish(now)
+	t := &s.Totals
+	t.DiskReadBytes, t.DiskWrittenBytes, t.DiskReads, t.DiskWrites = tot[0], tot[1], tot[2], tot[3]
+	t.DiskOK = true
 	if !why.OK {
 		set(why)
 		return
@@ -188,7 +230,8 @@ func (c *systemCollector) netRates(ctx context.Context, now time.Time, s *System
 			n.rates.add(st.Name, [4]uint64{st.BytesRecv, st.BytesSent})
 		}
 	}
-	r, why := n.rates.finish(now)
+	r, tot, why := n.rates.finish(now)
+	s.Totals.NetReceiveBytes, s.Totals.NetTransmitBytes, s.Totals.NetOK = tot[0], tot[1], true
 	if !why.OK {
 		s.NetRxBytesPerSec, s.NetTxBytesPerSec = why, why
 		return

@@ -114,19 +114,23 @@ func TestCgroupCPU(t *testing.T) {
 		first         string // the first reading's reason
 		want          float64
 		reason        string // when want < 0
+		// The CPU seconds total after the second reading, which only
+		// grows, and the quota in cores (0: none).
+		total, quota float64
 	}{
 		// 0.5 s of CPU in 2 s against a quota of half a core.
 		{"v2 quota", "v2_limit", "system.slice/app.service/cpu.stat", "usage_usec 1500000\n",
-			"needs two samples", 50, ""},
+			"needs two samples", 50, "", 1.5, 0.5},
 		// 1 s of CPU in 2 s against a quota of two cores.
 		{"v1 quota", "v1_limit", "cpu,cpuacct/docker/abc/cpuacct.usage", "6000000000\n",
-			"needs two samples", 25, ""},
+			"needs two samples", 25, "", 6, 2},
 		{"v2 no quota", "v2_max", "user.slice/session-1.scope/cpu.stat", "usage_usec 1500000\n",
-			"no cgroup CPU quota set", -1, "no cgroup CPU quota set"},
+			"no cgroup CPU quota set", -1, "no cgroup CPU quota set", 1.5, 0},
 		{"v1 no quota", "v1_nolimit", "cpuacct/docker/abc/cpuacct.usage", "6000000000\n",
-			"no cgroup CPU quota set", -1, "no cgroup CPU quota set"},
+			"no cgroup CPU quota set", -1, "no cgroup CPU quota set", 6, 0},
+		// The total keeps its value rather than dropping to the new count.
 		{"counter reset", "v2_limit", "system.slice/app.service/cpu.stat", "usage_usec 1\n",
-			"needs two samples", -1, "went backwards"},
+			"needs two samples", -1, "went backwards", 1, 0.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,6 +143,10 @@ func TestCgroupCPU(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "cgroup", tt.file), tt.next)
 			s := c.collect(context.Background(), t0.Add(2*time.Second))
 			checkReading(t, "ContainerCPUPercent", s.ContainerCPUPercent, tt.want, tt.reason)
+			if tot := s.Totals; !tot.ContainerCPUOK || !near(tot.ContainerCPUSeconds, tt.total) || tot.ContainerCPUQuotaCores != tt.quota {
+				t.Errorf("container CPU total %v s (ok %v), quota %v cores; want %v s, %v cores",
+					tot.ContainerCPUSeconds, tot.ContainerCPUOK, tot.ContainerCPUQuotaCores, tt.total, tt.quota)
+			}
 		})
 	}
 }
@@ -180,11 +188,25 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 		t.Errorf("physicalDisks = %s, want nvme0n1,sda,vda", got)
 	}
 
+	// checkTotals checks the totals over the physical disks: reads, bytes
+	// read, writes, bytes written.
+	checkTotals := func(s SystemStats, r, rb, w, wb uint64) {
+		t.Helper()
+		tot := s.Totals
+		if !tot.DiskOK || tot.DiskReads != r || tot.DiskReadBytes != rb || tot.DiskWrites != w || tot.DiskWrittenBytes != wb {
+			t.Errorf("disk totals %+v, want reads %d (%d B), writes %d (%d B)", tot, r, rb, w, wb)
+		}
+	}
+	// At step 0 the physical disks (rows 1, 2 and 4 of all) start at
+	// (1+2+4) million reads, writes and sectors each.
+	const base = 7_000_000
+
 	c := newSystemCollector(opts)
 	t0 := time.Now()
 	write(0)
 	s := c.collect(context.Background(), t0)
 	checkReading(t, "first DiskReadBytesPerSec", s.DiskReadBytesPerSec, -1, "needs two samples")
+	checkTotals(s, base, base*512, base, base*512)
 
 	// 10 more reads of 8 sectors and 20 more writes of 16 sectors per
 	// physical disk, over 2 s.
@@ -194,11 +216,18 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 	checkReading(t, "DiskWriteOpsPerSec", s.DiskWriteOpsPerSec, 3*20/2.0, "")
 	checkReading(t, "DiskReadBytesPerSec", s.DiskReadBytesPerSec, 3*80*512/2.0, "")
 	checkReading(t, "DiskWriteBytesPerSec", s.DiskWriteBytesPerSec, 3*160*512/2.0, "")
+	checkTotals(s, base+30, (base+240)*512, base+60, (base+480)*512)
 
-	// A reset counter makes that interval unavailable, not negative.
+	// A reset counter makes that interval unavailable, not negative, and
+	// the totals stay where they were.
 	write(5)
 	s = c.collect(context.Background(), t0.Add(4*time.Second))
 	checkReading(t, "DiskReadBytesPerSec after reset", s.DiskReadBytesPerSec, -1, "went backwards")
+	checkTotals(s, base+30, (base+240)*512, base+60, (base+480)*512)
+	// From there they grow by the increases again.
+	write(6)
+	s = c.collect(context.Background(), t0.Add(6*time.Second))
+	checkTotals(s, base+33, (base+264)*512, base+66, (base+528)*512)
 }
 
 func TestNetSkipsLoopback(t *testing.T) {
@@ -223,6 +252,70 @@ func TestNetSkipsLoopback(t *testing.T) {
 	s = c.collect(context.Background(), t0.Add(4*time.Second))
 	checkReading(t, "NetRxBytesPerSec", s.NetRxBytesPerSec, 200, "")
 	checkReading(t, "NetTxBytesPerSec", s.NetTxBytesPerSec, 20, "")
+	if tot := s.Totals; !tot.NetOK || tot.NetReceiveBytes != 1200 || tot.NetTransmitBytes != 120 {
+		t.Errorf("network totals %d B in, %d B out (ok %v), want 1200 and 120", tot.NetReceiveBytes, tot.NetTransmitBytes, tot.NetOK)
+	}
+}
+
+// TestHostCPUSeconds reads CPU seconds by mode from a fixture /proc/stat
+// and checks that CPUPercent is the share of them outside idle and iowait.
+func TestHostCPUSeconds(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the fixture is a Linux /proc/stat")
+	}
+	proc := t.TempDir()
+	// Ticks of 1/100 s: user nice system idle iowait irq softirq steal
+	// guest guest_nice. Guest time is inside user and nice already.
+	write := func(ticks string) {
+		writeFile(t, filepath.Join(proc, "stat"), "cpu  "+ticks+"\ncpu0 "+ticks+"\n")
+	}
+	c := newSystemCollector(systemOptions{ProcRoot: proc, SysRoot: t.TempDir()})
+	t0 := time.Now()
+	write("1000 100 500 8000 200 10 20 30 40 5")
+	s := c.collect(context.Background(), t0)
+	want := CPUSeconds{User: 10, Nice: 1, System: 5, Idle: 80, Iowait: 2, Irq: 0.1, Softirq: 0.2, Steal: 0.3}
+	if !s.Totals.HostCPUOK || s.Totals.HostCPU != want {
+		t.Errorf("first CPU seconds %+v (ok %v), want %+v", s.Totals.HostCPU, s.Totals.HostCPUOK, want)
+	}
+	// 3 s busy (user 2, system 1) and 1 s idle: 75 %.
+	write("1200 100 600 8100 200 10 20 30 40 5")
+	s = c.collect(context.Background(), t0.Add(time.Second))
+	checkReading(t, "CPUPercent", s.CPUPercent, 75, "")
+	if got := s.Totals.HostCPU; !near(got.User, 12) || !near(got.System, 6) || !near(got.Idle, 81) {
+		t.Errorf("CPU seconds %+v, want user 12, system 6, idle 81", got)
+	}
+	// Idle stepping back (as it can when a CPU goes offline) leaves its
+	// total where it was.
+	write("1300 100 600 7000 200 10 20 30 40 5")
+	s = c.collect(context.Background(), t0.Add(2*time.Second))
+	if got := s.Totals.HostCPU; !near(got.User, 13) || !near(got.Idle, 81) {
+		t.Errorf("after idle stepped back: %+v, want user 13, idle still 81", got)
+	}
+}
+
+func TestMonotonic(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []float64
+		want float64
+	}{
+		{"starts at the first reading", []float64{5}, 5},
+		{"adds increases", []float64{5, 7, 10}, 10},
+		{"skips a step back, then adds from there", []float64{5, 7, 2, 4}, 9},
+		{"a repeated value adds nothing", []float64{3, 3, 3}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m monotonic
+			var got float64
+			for _, v := range tt.in {
+				got = m.update(v)
+			}
+			if got != tt.want {
+				t.Errorf("total %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
 
 func TestParseProcStat(t *testing.T) {
