@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -146,14 +146,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, fmt.Errorf("creating data dir: %w", err)
 	}
 
-	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
-		Interval:     s.Interval,
-		MaxSamples:   s.MaxSamples,
-		MaxAge:       s.MaxAge,
-		RecentWindow: s.RecentWindow,
-		TrendWindow:  s.TrendWindow,
-		Logger:       logger,
-	}))
+	a := app.New(s, logger)
+	m := a.Monitor
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
 	var (
@@ -186,30 +180,22 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		}
 		info = stdio.Info
 	}
-	runners, err := s.Alerts.Apply(m, logger)
-	if err != nil {
-		return 0, fmt.Errorf("configuring alerts: %w", err)
+	if err := a.Configure(); err != nil {
+		return 0, err
 	}
 
 	// Monitoring (sampling, dashboard, exporters) lives until the proxied
 	// server is done.
 	monCtx, stopMonitoring := context.WithCancel(ctx)
 	defer stopMonitoring()
-	samples := m.Subscribe(monCtx, 8)
-	dash, err := dashboard.Start(monCtx, m, dashboard.Options{
-		Addr:         s.Addr,
-		AuthToken:    s.AuthToken,
-		AllowedHosts: s.AllowedHosts,
-		PollInterval: s.PollInterval,
+	dashURL, err := a.StartDashboard(monCtx, dashboard.Options{
 		Config: func() any {
 			pub := s.Public()
 			pub["upstream"] = info()
 			return pub
 		},
-		Logger: logger,
-		Ready:  []dashboard.Check{{Name: "upstream", Run: func(context.Context) error { return info().Ready() }}},
+		Ready: []dashboard.Check{{Name: "upstream", Run: func(context.Context) error { return info().Ready() }}},
 	})
-	dashURL := ""
 	switch {
 	case errors.Is(err, dashboard.ErrAuthRequired):
 		return 0, &usageError{err: err}
@@ -218,8 +204,6 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		// configuration: the first gets the port, the others relay all
 		// the same.
 		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; proxying without it", slog.Any("error", err))
-	default:
-		dashURL = dashboardURL(ctx, logger, dash)
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "starting proxy",
 		slog.String("version", version()),
@@ -229,16 +213,9 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		slog.String("upstream", upstreamName(info())),
 		slog.Bool("restart", pf.restart),
 	)
-	var running sync.WaitGroup
 	defer func() {
 		stopMonitoring()
-		m.Stop()
-		running.Wait()
-		if dash != nil {
-			if err := dash.Wait(); err != nil {
-				logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
-			}
-		}
+		a.Stop()
 	}()
 	if stdio != nil {
 		// Signals are forwarded from before the server starts until it is
@@ -249,24 +226,11 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return 0, err
 		}
 	}
-	if err := m.Start(monCtx, s.Interval); err != nil {
-		return 0, fmt.Errorf("starting monitor: %w", err)
-	}
-	runners = append(runners, exporters(s, m, logger)...)
-	for _, r := range runners {
-		running.Go(func() {
-			if err := r.Run(monCtx); err != nil && monCtx.Err() == nil {
-				logger.LogAttrs(monCtx, slog.LevelError, "background loop ended", slog.Any("error", err))
-			}
-		})
-	}
 	// The proxy's stderr ends up in the MCP client's log: a line per sample
 	// there is noise unless asked for.
-	running.Go(func() {
-		for snap := range samples {
-			logger.LogAttrs(monCtx, slog.LevelDebug, "sample", snap.LogAttrs()...)
-		}
-	})
+	if err := a.Start(monCtx, slog.LevelDebug); err != nil {
+		return 0, err
+	}
 
 	if web != nil {
 		return 0, serveHTTPProxy(ctx, web, pf.listen, s, logger)

@@ -12,12 +12,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
-	"github.com/mcp-pba-tunnel/pbatunnel/export"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
@@ -75,27 +74,11 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
-		Interval:     s.Interval,
-		MaxSamples:   s.MaxSamples,
-		MaxAge:       s.MaxAge,
-		RecentWindow: s.RecentWindow,
-		TrendWindow:  s.TrendWindow,
-		Logger:       logger,
-	}))
-	// Rules and handlers go in before Start, so the first sample is judged
-	// and notified like every other.
-	runners, err := s.Alerts.Apply(m, logger)
-	if err != nil {
-		return fmt.Errorf("configuring alerts: %w", err)
+	a := app.New(s, logger)
+	m := a.Monitor
+	if err := a.Configure(); err != nil {
+		return err
 	}
-	var handlers []string
-	for _, h := range m.AlertHandlerStats() {
-		handlers = append(handlers, h.Name) // secrets are redacted by the handlers
-	}
-	// Subscribe before Start: the first sample is taken at once and would
-	// otherwise be published before anyone listens.
-	samples := m.Subscribe(ctx, 8)
 
 	// The MCP server: the memory store under the data dir, code analysis
 	// under the allowed roots.
@@ -127,24 +110,16 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	// The dashboard listens before sampling starts, so that a port in use
 	// is reported at once and nothing else has begun. Over stdio, MCP does
 	// not need it: a busy port only costs the dashboard.
-	dash, err := dashboard.Start(ctx, m, dashboard.Options{
-		Addr:         s.Addr,
-		AuthToken:    s.AuthToken,
-		AllowedHosts: s.AllowedHosts,
-		PollInterval: s.PollInterval,
-		Config:       func() any { return s.Public() },
-		Logger:       logger,
-		Ready:        []dashboard.Check{{Name: "store", Run: store.Ping}},
-		Mount:        map[string]http.Handler{"/mcp": mcpHTTP},
+	dashURL, err := a.StartDashboard(ctx, dashboard.Options{
+		Config: func() any { return s.Public() },
+		Ready:  []dashboard.Check{{Name: "store", Run: store.Ping}},
+		Mount:  map[string]http.Handler{"/mcp": mcpHTTP},
 	})
-	dashURL := ""
 	switch {
 	case err != nil && !s.Stdio:
 		return err
 	case err != nil:
 		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; MCP over stdio works without it", slog.Any("error", err))
-	default:
-		dashURL = dashboardURL(ctx, logger, dash)
 	}
 	mcpEndpoint := "stdio"
 	if !s.Stdio {
@@ -161,23 +136,14 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		slog.String("data_dir", s.DataDir),
 		slog.String("config_file", s.ConfigFile),
 		slog.Int("alert_rules", len(m.Rules())),
-		slog.Int("alert_handlers", len(handlers)),
-		slog.String("alert_handler_names", strings.Join(handlers, ", ")),
+		slog.Int("alert_handlers", len(a.HandlerNames())),
+		slog.String("alert_handler_names", strings.Join(a.HandlerNames(), ", ")),
 	)
 	if err := analyzer.Refusal(); err != nil {
 		logger.LogAttrs(ctx, slog.LevelWarn, "code_analysis allows no directory", slog.Any("error", err))
 	}
-	if err := m.Start(ctx, s.Interval); err != nil {
-		return fmt.Errorf("starting monitor: %w", err)
-	}
-	var running sync.WaitGroup
-	runners = append(runners, exporters(s, m, logger)...)
-	for _, r := range runners {
-		running.Go(func() {
-			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
-				logger.LogAttrs(ctx, slog.LevelError, "background loop ended", slog.Any("error", err))
-			}
-		})
+	if err := a.Start(ctx, slog.LevelInfo); err != nil {
+		return err
 	}
 
 	// Over stdio, the client closing stdin ends the server, like a signal.
@@ -200,21 +166,11 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		}()
 	}
 
-	// The channel is closed when ctx ends.
-	for snap := range samples {
-		logger.LogAttrs(ctx, slog.LevelInfo, "sample", snap.LogAttrs()...)
-	}
-
+	<-ctx.Done()
 	// Restore default signal handling first, so that a second Ctrl-C ends a
 	// shutdown that hangs.
 	stop()
-	m.Stop()
-	running.Wait()
-	if dash != nil {
-		if err := dash.Wait(); err != nil {
-			logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
-		}
-	}
+	a.Stop()
 	reason := context.Cause(ctx).Error()
 	if s.Stdio {
 		select {
@@ -228,40 +184,6 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	}
 	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped", slog.String("reason", reason))
 	return nil
-}
-
-// dashboardURL is the running dashboard's address, logged with a warning
-// when it is reachable beyond loopback.
-func dashboardURL(ctx context.Context, logger *slog.Logger, dash *dashboard.Server) string {
-	if !dashboard.IsLoopback(dash.Addr()) {
-		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but the probes (/livez, /readyz, /api/health) needs the bearer token",
-			slog.String("addr", dash.Addr()))
-	}
-	return "http://" + dash.Addr()
-}
-
-// runnerFunc adapts a function to config.Runner.
-type runnerFunc func(ctx context.Context) error
-
-func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
-
-// exporters returns the report exporters --export-url and --export-file ask
-// for; their failures are logged.
-func exporters(s *config.Settings, m *monitor.Monitor, logger *slog.Logger) []config.Runner {
-	var out []config.Runner
-	if s.ExportURL != "" {
-		h := &export.HTTP{URL: s.ExportURL, OnError: func(err error) {
-			logger.Warn("exporting the report failed", "error", err)
-		}}
-		out = append(out, runnerFunc(func(ctx context.Context) error { return h.Run(ctx, m) }))
-	}
-	if s.ExportFile != "" {
-		f := &export.File{Path: s.ExportFile, OnError: func(err error) {
-			logger.Warn("writing the report file failed", "error", err)
-		}}
-		out = append(out, runnerFunc(func(ctx context.Context) error { return f.Run(ctx, m) }))
-	}
-	return out
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

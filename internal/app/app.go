@@ -1,0 +1,152 @@
+// Package app is the one place where pbatunnel's commands put the monitor
+// together: the monitor from the settings, its alert rules and
+// notifiers, the dashboard, the report exporters, the log of samples, and
+// the order in which they stop. serve and proxy each add their MCP side
+// (the server, or the tunnel) and nothing else.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/export"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// An App is the monitoring half of a command. Build it with New, let the
+// command register its own gauges and rules on Monitor, then Configure,
+// StartDashboard, Start, and at the end Stop.
+type App struct {
+	// Monitor is the monitor the command records into.
+	Monitor *monitor.Monitor
+
+	s       *config.Settings
+	logger  *slog.Logger
+	runners []config.Runner
+	dash    *dashboard.Server
+	running sync.WaitGroup
+}
+
+// New builds the monitor from s. Nothing runs yet.
+func New(s *config.Settings, logger *slog.Logger) *App {
+	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
+		Interval:     s.Interval,
+		MaxSamples:   s.MaxSamples,
+		MaxAge:       s.MaxAge,
+		RecentWindow: s.RecentWindow,
+		TrendWindow:  s.TrendWindow,
+		Logger:       logger,
+	}))
+	return &App{Monitor: m, s: s, logger: logger}
+}
+
+// Configure applies the config file's alert rules and notifiers. It comes
+// after the command's own gauges and rules, so that the file may refer to
+// them or replace them, and before Start, so that the first sample is
+// judged and notified like every other.
+func (a *App) Configure() error {
+	runners, err := a.s.Alerts.Apply(a.Monitor, a.logger)
+	if err != nil {
+		return fmt.Errorf("configuring alerts: %w", err)
+	}
+	a.runners = runners
+	return nil
+}
+
+// HandlerNames are the alert handlers' names, for the start line; secrets
+// are redacted by the handlers.
+func (a *App) HandlerNames() []string {
+	var names []string
+	for _, h := range a.Monitor.AlertHandlerStats() {
+		names = append(names, h.Name)
+	}
+	return names
+}
+
+// StartDashboard serves the dashboard until ctx ends, with the listener,
+// token, hosts and poll interval of the settings and the rest of opts
+// (Config, Ready, Mount) from the command. It returns the dashboard's URL,
+// or why it could not listen: the command decides whether it can go on
+// without it.
+func (a *App) StartDashboard(ctx context.Context, opts dashboard.Options) (string, error) {
+	opts.Addr = a.s.Addr
+	opts.AuthToken = a.s.AuthToken
+	opts.AllowedHosts = a.s.AllowedHosts
+	opts.PollInterval = a.s.PollInterval
+	opts.Logger = a.logger
+	dash, err := dashboard.Start(ctx, a.Monitor, opts)
+	if err != nil {
+		return "", err
+	}
+	a.dash = dash
+	if !dashboard.IsLoopback(dash.Addr()) {
+		a.logger.LogAttrs(ctx, slog.LevelWarn, "dashboard listens beyond loopback; every route but the probes (/livez, /readyz, /api/health) needs the bearer token",
+			slog.String("addr", dash.Addr()))
+	}
+	return "http://" + dash.Addr(), nil
+}
+
+// Start starts sampling, the notifiers' loops and the exporters until ctx
+// ends, and logs each sample at sampleLevel.
+func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
+	// Subscribed before the monitor starts: the first sample is taken at
+	// once and would otherwise be published before anyone listens.
+	samples := a.Monitor.Subscribe(ctx, 8)
+	if err := a.Monitor.Start(ctx, a.s.Interval); err != nil {
+		return fmt.Errorf("starting monitor: %w", err)
+	}
+	a.running.Go(func() {
+		for snap := range samples { // closed when ctx ends
+			a.logger.LogAttrs(ctx, sampleLevel, "sample", snap.LogAttrs()...)
+		}
+	})
+	for _, r := range append(a.runners, a.exporters()...) {
+		a.running.Go(func() {
+			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
+				a.logger.LogAttrs(ctx, slog.LevelError, "background loop ended", slog.Any("error", err))
+			}
+		})
+	}
+	return nil
+}
+
+// Stop waits for what Start and StartDashboard began, in order: sampling,
+// then the loops, then the dashboard's shutdown. The context they were
+// given must have ended, or be about to.
+func (a *App) Stop() {
+	a.Monitor.Stop()
+	a.running.Wait()
+	if a.dash != nil {
+		if err := a.dash.Wait(); err != nil {
+			a.logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
+		}
+	}
+}
+
+// runnerFunc adapts a function to config.Runner.
+type runnerFunc func(ctx context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// exporters returns the report exporters --export-url and --export-file ask
+// for; their failures are logged.
+func (a *App) exporters() []config.Runner {
+	var out []config.Runner
+	if u := a.s.ExportURL; u != "" {
+		h := &export.HTTP{URL: u, OnError: func(err error) {
+			a.logger.Warn("exporting the report failed", "error", err)
+		}}
+		out = append(out, runnerFunc(func(ctx context.Context) error { return h.Run(ctx, a.Monitor) }))
+	}
+	if f := a.s.ExportFile; f != "" {
+		w := &export.File{Path: f, OnError: func(err error) {
+			a.logger.Warn("writing the report file failed", "error", err)
+		}}
+		out = append(out, runnerFunc(func(ctx context.Context) error { return w.Run(ctx, a.Monitor) }))
+	}
+	return out
+}
