@@ -15,10 +15,9 @@ import (
 // since-start histograms, so that exporters can label them (OpenTelemetry's
 // error.type) with counts that only ever grow; percentiles merge them.
 type latencyStats struct {
-	count  atomic.Uint64
-	errors atomic.Uint64
-	// The sum of durations is kept in okExp and the errors' exp, which
-	// need it anyway, so recording pays one atomic add less.
+	// The count, the errors and the sum of durations are kept in okExp and
+	// the errors' exp, which need them anyway (see counts), so recording
+	// pays no atomic add for them.
 	minNs  atomic.Int64 // math.MaxInt64 until the first observation
 	maxNs  atomic.Int64
 	ok     histogram
@@ -80,10 +79,6 @@ func (l *latencyStats) recordType(d time.Duration, errType string) {
 	if ns < 0 {
 		ns = 0 // a clock step must not poison sums and buckets
 	}
-	l.count.Add(1)
-	if !ok {
-		l.errors.Add(1)
-	}
 	for {
 		cur := l.minNs.Load()
 		if ns >= cur || l.minNs.CompareAndSwap(cur, ns) {
@@ -124,6 +119,20 @@ func (l *latencyStats) errType(name string) *errStats {
 	}
 	l.other.CompareAndSwap(nil, &errStats{})
 	return l.other.Load()
+}
+
+// counts returns how many operations were recorded and how many of them
+// failed; one in flight may be counted or not. It allocates nothing.
+func (l *latencyStats) counts() (count, errors uint64) {
+	if p := l.errs.m.Load(); p != nil {
+		for _, e := range *p {
+			errors += e.exp.count()
+		}
+	}
+	if e := l.other.Load(); e != nil {
+		errors += e.exp.count()
+	}
+	return l.okExp.count() + errors, errors
 }
 
 // eachErrType calls fn for every error type seen, in name order.
@@ -195,11 +204,8 @@ func (a *latencyAgg) percentiles() (total, recent Percentiles) {
 // summarizeInto is summarize that also merges the counts into agg.
 func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, started time.Time, scratch *histCounts, agg *latencyAgg) LatencySummary {
 	l.recent.rotate(now, window)
-	s := LatencySummary{
-		Count:  l.count.Load(),
-		Errors: l.errors.Load(),
-		Sum:    time.Duration(l.okExp.sum()),
-	}
+	s := LatencySummary{Sum: time.Duration(l.okExp.sum())}
+	s.Count, s.Errors = l.counts()
 	if s.Count == 0 {
 		return s
 	}

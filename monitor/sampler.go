@@ -102,7 +102,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	snap.Queries = m.queries.summarize(now, window, m.started, &s.scratch)
 	snap.Tools = make(map[string]ToolSnapshot, m.tools.len()+1)
 	readTool := func(name string, t *toolStats) {
-		if t.count.Load() == 0 {
+		if n, _ := t.counts(); n == 0 {
 			return
 		}
 		ts := ToolSnapshot{LatencySummary: t.summarizeInto(now, window, m.started, &s.scratch, &s.agg)}
@@ -122,7 +122,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	snap.Custom = m.readCustom(now, &s.scratch)
 	snap.Methods = make(map[string]LatencySummary, m.methods.len())
 	m.methods.each(func(name string, l *latencyStats) {
-		if l.count.Load() > 0 {
+		if n, _ := l.counts(); n > 0 {
 			snap.Methods[name] = l.summarize(now, window, m.started, &s.scratch)
 		}
 	})
