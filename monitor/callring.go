@@ -3,35 +3,46 @@ package monitor
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultCallRing is how many recent calls a monitor keeps.
 const DefaultCallRing = 10_000
 
 // callRing keeps the most recent calls, and fans each one out to its
-// subscribers.
+// subscribers. Each slot has a lock of its own and calls are numbered by
+// an atomic counter, so that recorders on different cores do not queue on
+// one lock.
 type callRing struct {
-	mu   sync.Mutex
-	buf  []Call // a ring; nil keeps none
-	last uint64 // ID of the newest call; calls are numbered from 1
-	subs Fanout[Call]
+	slots []callSlot // a ring; nil keeps none
+	last  atomic.Uint64
+	subs  Fanout[Call]
+}
+
+type callSlot struct {
+	mu sync.Mutex
+	c  Call // c.ID is 0 until the slot is first written
 }
 
 func (r *callRing) init(size int) {
 	if size > 0 {
-		r.buf = make([]Call, size)
+		r.slots = make([]callSlot, size)
 	}
 }
 
 // add numbers c, keeps it and publishes it.
 func (r *callRing) add(c *Call) uint64 {
-	r.mu.Lock()
-	r.last++
-	c.ID = r.last
-	if n := uint64(len(r.buf)); n > 0 {
-		r.buf[(c.ID-1)%n] = *c
+	c.ID = r.last.Add(1)
+	if n := uint64(len(r.slots)); n > 0 {
+		s := &r.slots[(c.ID-1)%n]
+		s.mu.Lock()
+		// A recorder that stalled a whole lap must not overwrite a newer
+		// call.
+		if s.c.ID < c.ID {
+			s.c = *c
+		}
+		s.mu.Unlock()
 	}
-	r.mu.Unlock()
 	r.subs.Publish(*c)
 	return c.ID
 }
@@ -39,42 +50,37 @@ func (r *callRing) add(c *Call) uint64 {
 // RecentCalls returns up to n of the calls kept, newest first, starting
 // below the call numbered before (0: from the newest), so that a reader
 // pages back with the ID of the last call it got. It returns fewer when the
-// ring holds no older ones: the ring keeps Options.CallRing calls. Safe
-// for concurrent use; it copies under a lock the recorders share, so read
-// in pages of hundreds, not the whole ring at once.
+// ring holds no older ones (it keeps Options.CallRing calls), and skips a
+// call whose recorder has numbered but not yet stored it. Safe for
+// concurrent use.
 func (m *Monitor) RecentCalls(before uint64, n int) []Call {
 	r := &m.calls
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	size := uint64(len(r.buf))
+	size := uint64(len(r.slots))
 	if size == 0 || n <= 0 {
 		return nil
 	}
-	newest := r.last
+	newest := r.last.Load()
 	if before != 0 && before-1 < newest {
 		newest = before - 1
 	}
-	var oldest uint64 = 1 // the oldest ID still in the ring
-	if r.last > size {
-		oldest = r.last - size + 1
-	}
-	if newest < oldest {
-		return nil
-	}
-	count := min(uint64(n), newest-oldest+1)
-	out := make([]Call, 0, count)
-	for id := newest; id >= oldest && uint64(len(out)) < count; id-- {
-		out = append(out, r.buf[(id-1)%size])
+	var out []Call
+	for id := newest; id >= 1 && id+size > newest && len(out) < n; id-- {
+		s := &r.slots[(id-1)%size]
+		s.mu.Lock()
+		c := s.c
+		s.mu.Unlock()
+		switch {
+		case c.ID == id:
+			out = append(out, c)
+		case c.ID > id:
+			return out // overwritten: the older ones are gone too
+		}
 	}
 	return out
 }
 
 // LastCallID is the ID of the newest call recorded, 0 before the first.
-func (m *Monitor) LastCallID() uint64 {
-	m.calls.mu.Lock()
-	defer m.calls.mu.Unlock()
-	return m.calls.last
-}
+func (m *Monitor) LastCallID() uint64 { return m.calls.last.Load() }
 
 // SubscribeCalls returns a channel that receives every call recorded from
 // now on, until ctx ends, when it is closed. A reader that falls more than
