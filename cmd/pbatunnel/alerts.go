@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
@@ -105,9 +106,9 @@ func runAlertsCheck(_ context.Context, args []string, stdout, stderr io.Writer) 
 
 // buildAlerts makes a monitor that samples nothing, configured with a's
 // rules and handlers, for the commands that inspect or exercise them.
-func buildAlerts(a *config.Alerts, logger *slog.Logger) (*monitor.Monitor, []config.Runner, error) {
+func buildAlerts(a *config.Alerts, logger *slog.Logger) (*monitor.Monitor, []app.Runner, error) {
 	m := monitor.New(a.MonitorOptions(monitor.Options{DisableSystem: true, Logger: logger}))
-	runners, err := a.Apply(m, logger)
+	runners, err := app.ApplyAlerts(a, m, logger)
 	return m, runners, err
 }
 

@@ -26,7 +26,7 @@ type App struct {
 
 	s       *config.Settings
 	logger  *slog.Logger
-	runners []config.Runner
+	runners []Runner
 	dash    *dashboard.Server
 	running sync.WaitGroup
 }
@@ -49,7 +49,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 // them or replace them, and before Start, so that the first sample is
 // judged and notified like every other.
 func (a *App) Configure() error {
-	runners, err := a.s.Alerts.Apply(a.Monitor, a.logger)
+	runners, err := ApplyAlerts(&a.s.Alerts, a.Monitor, a.logger)
 	if err != nil {
 		return fmt.Errorf("configuring alerts: %w", err)
 	}
@@ -127,15 +127,15 @@ func (a *App) Stop() {
 	}
 }
 
-// runnerFunc adapts a function to config.Runner.
+// runnerFunc adapts a function to Runner.
 type runnerFunc func(ctx context.Context) error
 
 func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
 
 // exporters returns the report exporters --export-url and --export-file ask
 // for; their failures are logged.
-func (a *App) exporters() []config.Runner {
-	var out []config.Runner
+func (a *App) exporters() []Runner {
+	var out []Runner
 	if u := a.s.ExportURL; u != "" {
 		h := &export.HTTP{URL: u, OnError: func(err error) {
 			a.logger.Warn("exporting the report failed", "error", err)

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/url"
 	"slices"
@@ -102,13 +100,6 @@ type Alertmanager struct {
 	ResendInterval *Duration `yaml:"resend_interval"`
 }
 
-// A Runner is a loop a configured handler needs running alongside the
-// monitor, such as the Alertmanager notifier's re-push of firing alerts.
-// Run returns when ctx ends.
-type Runner interface {
-	Run(ctx context.Context) error
-}
-
 // defaultRules reports whether the built-in rules are wanted.
 func (a *Alerts) defaultRules() bool { return a.DefaultRules == nil || *a.DefaultRules }
 
@@ -116,8 +107,8 @@ func (a *Alerts) defaultRules() bool { return a.DefaultRules == nil || *a.Defaul
 func (a *Alerts) logEnabled() bool { return a.Log == nil || *a.Log }
 
 // MonitorOptions returns o with the fields the alerts section governs set:
-// NoDefaultRules, AlertHistory and AlertQueue. Create the monitor Apply
-// configures with it.
+// NoDefaultRules, AlertHistory and AlertQueue. Create the monitor the plan
+// (Plan) is carried out on with it.
 func (a *Alerts) MonitorOptions(o monitor.Options) monitor.Options {
 	o.NoDefaultRules = !a.defaultRules()
 	if a.History != nil {
@@ -129,53 +120,44 @@ func (a *Alerts) MonitorOptions(o monitor.Options) monitor.Options {
 	return o
 }
 
-// Apply configures m, created with MonitorOptions, as the section says: it
-// sets the built-in rules' levels, removes the disabled ones, adds the
-// rules, and registers the handlers, log first, then the webhooks in order,
-// then the Alertmanager. Notifications are logged to logger. It returns
-// the loops the handlers need; run each with the context m runs with.
-//
-// Nothing is changed unless the section is valid. Apply is meant to be
-// called once, before m starts.
-func (a *Alerts) Apply(m *monitor.Monitor, logger *slog.Logger) ([]Runner, error) {
+// An AlertPlan is what the alerts section asks of a monitor, as data:
+// the built-in rules to drop and the levels of the others, the rules to
+// add, and the handlers to notify, log first, then the webhooks in order,
+// then the Alertmanager. internal/app carries it out.
+type AlertPlan struct {
+	Remove       []string                     // built-in rules disabled
+	Levels       map[string]monitor.Threshold // built-in rules' levels changed
+	Rules        []monitor.Rule               // rules added or replacing built-in ones
+	Log          bool                         // notify the log
+	Webhooks     []Webhook
+	Alertmanager *Alertmanager // nil for none
+	ExternalURL  string        // the dashboard's address, linked from notifications
+}
+
+// Plan checks the section and returns what it asks. An invalid section is
+// an error naming every bad key, and no plan.
+func (a *Alerts) Plan() (*AlertPlan, error) {
 	if errs := a.validate(); len(errs) > 0 {
 		a.nameRules(errs)
 		return nil, joinFieldErrors(errs)
 	}
-	levels := map[string]monitor.Threshold{}
+	p := &AlertPlan{Levels: map[string]monitor.Threshold{}, Log: a.logEnabled(), Webhooks: a.Webhooks,
+		Alertmanager: a.Alertmanager, ExternalURL: a.ExternalURL}
 	for _, name := range slices.Sorted(maps.Keys(a.Thresholds)) {
 		t := a.Thresholds[name]
 		if t.Disabled {
-			m.RemoveRule(name)
+			p.Remove = append(p.Remove, name)
 			continue
 		}
 		r, _ := t.rule(name)
 		if t.Warning != nil || t.Critical != nil {
-			levels[name] = monitor.Threshold{Warning: *r.Warning, Critical: *r.Critical}
+			p.Levels[name] = monitor.Threshold{Warning: *r.Warning, Critical: *r.Critical}
 		}
 	}
-	if err := m.SetThresholds(levels); err != nil {
-		return nil, fmt.Errorf("alerts.thresholds: %w", err)
+	for _, r := range a.Rules {
+		p.Rules = append(p.Rules, r.monitorRule())
 	}
-	for i, r := range a.Rules {
-		if err := m.AddRule(r.monitorRule()); err != nil {
-			return nil, fmt.Errorf("alerts.rules[%d]: %w", i, err)
-		}
-	}
-
-	if a.logEnabled() {
-		m.OnAlert(alert.LogHandler{Logger: logger})
-	}
-	for _, w := range a.Webhooks {
-		m.OnAlert(w.handler(a.ExternalURL))
-	}
-	var runners []Runner
-	if am := a.Alertmanager; am != nil {
-		h := am.handler(a.ExternalURL, logger)
-		m.OnAlert(h)
-		runners = append(runners, h)
-	}
-	return runners, nil
+	return p, nil
 }
 
 // monitorRule converts r.
@@ -237,54 +219,6 @@ func builtinNames() []string {
 		names = append(names, r.Name)
 	}
 	return names
-}
-
-func (w *Webhook) handler(externalURL string) *alert.Webhook {
-	h := &alert.Webhook{
-		URL:         w.URL,
-		Retries:     retries(w.Retries),
-		Receiver:    w.Receiver,
-		ExternalURL: externalURL,
-		Headers:     w.Headers,
-	}
-	if w.Timeout != nil {
-		h.Timeout = time.Duration(*w.Timeout)
-	}
-	if w.Backoff != nil {
-		h.Backoff = time.Duration(*w.Backoff)
-	}
-	return h
-}
-
-func (am *Alertmanager) handler(externalURL string, logger *slog.Logger) *alert.Alertmanager {
-	h := &alert.Alertmanager{
-		URL:         am.URL,
-		Retries:     retries(am.Retries),
-		ExternalURL: externalURL,
-		Logger:      logger,
-	}
-	if am.Timeout != nil {
-		h.Timeout = time.Duration(*am.Timeout)
-	}
-	if am.Backoff != nil {
-		h.Backoff = time.Duration(*am.Backoff)
-	}
-	if am.ResendInterval != nil {
-		h.ResendInterval = time.Duration(*am.ResendInterval)
-	}
-	return h
-}
-
-// retries maps the file's count, where 0 means none, to the alert
-// package's, where 0 means the default and a negative count none.
-func retries(n *int) int {
-	switch {
-	case n == nil:
-		return 0
-	case *n == 0:
-		return -1
-	}
-	return *n
 }
 
 // validate reports every problem in the section, with keys under
