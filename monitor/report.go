@@ -167,9 +167,11 @@ type MonitoringInfo struct {
 	RetentionMaxSamples       int     `json:"retention_max_samples"`
 	RetentionMaxAgeHours      float64 `json:"retention_max_age_hours"`
 	TrendWindowMinutes        float64 `json:"trend_window_minutes"`
-	// Live is set when the report is of the counters up to now (Live)
-	// rather than of the latest sample.
-	Live                bool    `json:"live,omitempty"`
+	// Live says which of the two reports this is: true for the counters
+	// up to the moment it was asked for (a report of Monitor.Live), false
+	// for the report of the latest sample, which every reader of that
+	// sample shares. Always written, so a reader need not know the rule.
+	Live                bool    `json:"live"`
 	RecentWindowMinutes float64 `json:"recent_window_minutes"`
 }
 

@@ -106,3 +106,46 @@ func TestReportText(t *testing.T) {
 		}
 	}
 }
+
+// A report says which of the two it is, in its JSON and its text: the
+// report of the latest sample, which every sampled reader shares, or a
+// live one (performance_report, Monitor.Live), which counts calls the
+// latest sample has not seen.
+func TestReportSaysWhichItIs(t *testing.T) {
+	m, clock := newTestMonitor(Options{})
+	m.Sample(t.Context())
+	clock.Advance(10 * time.Second)
+	m.RecordToolUsage("enhanced_memory", 20*time.Millisecond, true)
+	tests := []struct {
+		name   string
+		report *PerformanceReport
+		live   bool
+		calls  uint64 // enhanced_memory's, as the report counts them
+	}{
+		{"latest sample", m.Report(), false, 0},
+		{"live", m.ReportOf(m.Live(t.Context())), true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				MonitoringInfo map[string]any `json:"monitoring_info"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if live, ok := doc.MonitoringInfo["live"]; !ok || live != tt.live {
+				t.Errorf("monitoring_info.live = %v (present %v), want %v written out", live, ok, tt.live)
+			}
+			if got := tt.report.ToolMetrics["enhanced_memory"].CallCount; got != tt.calls {
+				t.Errorf("enhanced_memory counted %d times, want %d", got, tt.calls)
+			}
+			if said := strings.Contains(tt.report.Text(), "\nlive: "); said != tt.live {
+				t.Errorf("text says live: %v, want %v:\n%s", said, tt.live, tt.report.Text())
+			}
+		})
+	}
+}

@@ -24,6 +24,11 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 	mi := r.MonitoringInfo
 	p("last update %s, monitoring for %.1f min, %d samples retained (every %gs)\n",
 		mi.LastUpdate, mi.MonitoringDurationMinutes, mi.MetricsCount, mi.IntervalSeconds)
+	if mi.Live {
+		// As the JSON's monitoring_info.live says: the text must not pass
+		// for a sample's report either.
+		p("live: counts and latencies up to the last update; host figures and trends of sample %d\n", mi.SamplesTaken)
+	}
 
 	ov := r.SystemOverview
 	p("\nOverview (rates over the last %.0fs)\n", ov.RateWindowSeconds)
