@@ -116,7 +116,9 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 		Description: "How this server is doing, measured: CPU and memory, tool call counts, latency percentiles and error rates, " +
 			"method counts, " +
 			"cache hit rate, store query times, trends and firing alerts. Use section to get one part; figures that cannot be " +
-			"measured are null with the reason under 'unavailable'.",
+			"measured are null with the reason under 'unavailable'. Live: counts, latencies and store figures include every " +
+			"call finished before this one (monitoring_info.live is true); host figures, trends and alerts are those of the " +
+			"latest sample, taken every monitoring interval.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
 	}, func(ctx context.Context, _ *mcp.CallToolRequest, in ReportInput) (*mcp.CallToolResult, any, error) {
 		section := strings.ToLower(strings.TrimSpace(in.Section))
@@ -130,7 +132,7 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 			if section != "all" {
 				return nil, nil, fmt.Errorf("format text is only available for section all; use format json for section %q", section)
 			}
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: report(ctx, m).Text()}}}, nil, nil
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: liveReport(ctx, m).Text()}}}, nil, nil
 		default:
 			return nil, nil, fmt.Errorf("unknown format %q: use json or text", in.Format)
 		}
@@ -138,7 +140,7 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 		if !ok {
 			return nil, nil, fmt.Errorf("unknown section %q: use one of %s", in.Section, sectionNames())
 		}
-		out, err := sectionJSON(m, report(ctx, m), sec)
+		out, err := sectionJSON(m, liveReport(ctx, m), sec)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -146,10 +148,11 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 	})
 }
 
-// report is the monitor's report of the counters up to now (a live
+// liveReport is the monitor's report of the counters up to now (a live
 // snapshot over the latest sample), so that an agent sees the calls it just
-// made; before the first sample, the plain report that says so.
-func report(ctx context.Context, m *monitor.Monitor) *monitor.PerformanceReport {
+// made, where the dashboard's sampled readers would show them only after
+// the next sample; before the first sample, the plain report that says so.
+func liveReport(ctx context.Context, m *monitor.Monitor) *monitor.PerformanceReport {
 	if s := m.Live(ctx); s != nil {
 		return m.ReportOf(s)
 	}

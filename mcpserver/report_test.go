@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -58,4 +59,50 @@ func TestPerformanceReportSections(t *testing.T) {
 
 func containsAll(s string, parts ...string) bool {
 	return !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(s, p) })
+}
+
+// performance_report is live, and says so: the call an agent just made is
+// in it although no sample has been taken since, the report carries
+// monitoring_info.live, and the tool's description tells an agent before
+// it asks.
+func TestPerformanceReportIsLive(t *testing.T) {
+	e := newEnv(t)
+	e.m.Sample(t.Context())
+	e.call(t, "enhanced_memory", map[string]any{"operation": "store", "content": "x"})
+
+	got := structured(t, e.call(t, mcpserver.ToolPerformanceReport, map[string]any{}))
+	var r struct {
+		ToolMetrics map[string]struct {
+			CallCount uint64 `json:"call_count"`
+		} `json:"tool_metrics"`
+		MonitoringInfo struct {
+			Live *bool `json:"live"`
+		} `json:"monitoring_info"`
+	}
+	b, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.ToolMetrics["enhanced_memory"].CallCount; n != 1 {
+		t.Errorf("enhanced_memory call_count %d, want the call just made", n)
+	}
+	if r.MonitoringInfo.Live == nil || !*r.MonitoringInfo.Live {
+		t.Errorf("monitoring_info.live %v, want true", r.MonitoringInfo.Live)
+	}
+	if txt := text(e.call(t, mcpserver.ToolPerformanceReport, map[string]any{"format": "text"})); !strings.Contains(txt, "\nlive: ") {
+		t.Errorf("text report does not say it is live:\n%s", txt)
+	}
+
+	tools, err := e.client.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name == mcpserver.ToolPerformanceReport && !containsAll(tool.Description, "Live", "monitoring_info.live", "latest sample") {
+			t.Errorf("description %q does not say what is live and what is of the latest sample", tool.Description)
+		}
+	}
 }
