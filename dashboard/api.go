@@ -11,7 +11,8 @@ import (
 )
 
 // api serves the JSON routes. Every read works from the latest snapshot and
-// the history, never from the recording hot path.
+// the history, never from the recording hot path; the report's forms come
+// from one cached report (reportCache), so that they agree.
 type api struct {
 	m      *monitor.Monitor
 	opts   Options
@@ -30,11 +31,11 @@ func (a *api) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	switch f {
 	case "", "json":
-		writeRaw(w, http.StatusOK, a.report.get(nil).json)
+		writeRaw(w, http.StatusOK, a.report.latest().json)
 	case "text":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = a.m.Report().WriteText(w)
+		_, _ = w.Write(a.report.latest().text())
 	case "prometheus":
 		a.prom.ServeHTTP(w, r)
 	default:
@@ -57,7 +58,7 @@ func (a *api) tools(w http.ResponseWriter, r *http.Request) {
 	if !checkParams(w, r) {
 		return
 	}
-	writeRaw(w, http.StatusOK, a.report.get(nil).tools)
+	writeRaw(w, http.StatusOK, a.report.latest().tools)
 }
 
 // alertsResponse is GET /api/alerts.

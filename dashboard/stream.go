@@ -46,7 +46,7 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
 			if b.events.Len() == 0 {
 				continue // nobody to tell: build no report
 			}
-			b.events.Publish(sampleEvent(b.report.get(s)))
+			b.events.Publish(sampleEvent(b.report.of(s)))
 		case a, ok := <-alerts:
 			if !ok {
 				return
@@ -93,7 +93,7 @@ func (b *broadcaster) serve(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
 		return
 	}
-	if r := b.report.get(nil); r.seq != 0 {
+	if r := b.report.latest(); r.seq != 0 {
 		if write(sampleEvent(r)) != nil {
 			return
 		}
