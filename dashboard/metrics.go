@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,13 +11,21 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// collector exposes the monitor in the Prometheus exposition format. MCP
-// metrics follow the OpenTelemetry MCP semantic conventions
+// liveCollector exposes the monitor in the Prometheus exposition format.
+// MCP metrics follow the OpenTelemetry MCP semantic conventions
 // (mcp.server.operation.duration with mcp.method.name, gen_ai.tool.name and
 // error.type, dots becoming underscores); the rest are pbatunnel_* series.
 // A figure that is unavailable is left out, never exported as 0.
-type collector struct {
-	m *monitor.Monitor
+//
+// It is live, the one reader of the dashboard that is (see the package
+// comment): counts, latencies, custom metrics and application gauges are
+// as of the scrape, as Prometheus expects of a counter, read from
+// Monitor.Live; what only a sample measures (host, container and process
+// figures, the sampler's own cost) is of the latest sample.
+type liveCollector struct {
+	// ctx bounds the live reads: Collect is given no context of its own.
+	ctx context.Context
+	m   *monitor.Monitor
 	// upper are the histogram bounds in seconds: the OpenTelemetry MCP
 	// boundaries and finer ones below 10 ms, at which the monitor counts
 	// exactly (monitor.DurationBounds).
@@ -39,8 +48,8 @@ type collector struct {
 	droppedNames *prometheus.Desc
 }
 
-func newCollector(m *monitor.Monitor) *collector {
-	c := &collector{m: m}
+func newLiveCollector(ctx context.Context, m *monitor.Monitor) *liveCollector {
+	c := &liveCollector{ctx: ctx, m: m}
 	for _, b := range monitor.DurationBounds() {
 		c.upper = append(c.upper, b.Seconds())
 	}
@@ -64,7 +73,7 @@ func newCollector(m *monitor.Monitor) *collector {
 	return c
 }
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.opDuration, c.cacheLookups, c.queries, c.queryTime,
 		c.custCounter, c.custGauge, c.appGauge, c.monCPU, c.monMem, c.samples, c.alertsFiring, c.notifDropped, c.notifFailed, c.droppedNames} {
 		ch <- d
@@ -72,9 +81,10 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	c.host.describe(ch)
 }
 
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	// Tool latencies come live from the counters, so a scrape sees calls
-	// made since the last sample too.
+func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
+	// Request latencies come from the hot histograms, per error type and
+	// with count, sum and buckets of one moment, which a snapshot does not
+	// keep; they are live too.
 	for _, h := range c.m.ToolHistograms() {
 		buckets := make(map[float64]uint64, len(c.upper))
 		for i, u := range c.upper {
@@ -82,9 +92,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstHistogram(c.opDuration, h.Count, h.Sum.Seconds(), buckets, h.Method, h.Tool, h.ErrorType)
 	}
-	s := c.m.Latest()
+	s := c.m.Live(c.ctx)
 	if s == nil {
-		return
+		return // before the first sample
 	}
 	gauge := func(d *prometheus.Desc, r monitor.Reading, labels ...string) {
 		if r.OK {
@@ -127,11 +137,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // prometheusHandler serves the exposition format from a registry of its
-// own, with the Go runtime and process collectors beside the monitor's.
-func prometheusHandler(m *monitor.Monitor) (http.Handler, error) {
+// own, with the Go runtime and process collectors beside the monitor's,
+// reading live until ctx ends.
+func prometheusHandler(ctx context.Context, m *monitor.Monitor) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		newCollector(m),
+		newLiveCollector(ctx, m),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

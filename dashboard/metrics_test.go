@@ -3,9 +3,11 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +132,54 @@ func TestPrometheusExposition(t *testing.T) {
 	}
 }
 
+// /metrics is live: every counter the monitor keeps counts up to the
+// scrape, not to the latest sample, as Prometheus expects of a counter;
+// the samples taken are those of the latest sample.
+func TestPrometheusIsLive(t *testing.T) {
+	m, base := startTest(t, Options{}) // two samples
+	m.RecordCacheLookup(true)
+	m.ObserveQuery(2*time.Millisecond, nil)
+	m.ObserveQuery(time.Millisecond, errors.New("locked"))
+	m.Counter("jobs").Add(3)
+	m.Gauge("queue").Set(7)
+
+	_, body := get(t, base+"/metrics")
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		family, label, value string // the series, by one label
+		want                 float64
+	}{
+		{"pbatunnel_cache_lookups_total", "result", "hit", 1},
+		{"pbatunnel_store_queries_total", "result", "ok", 1},
+		{"pbatunnel_store_queries_total", "result", "error", 1},
+		{"pbatunnel_store_query_duration_seconds_total", "", "", 0.003},
+		{"pbatunnel_custom_counter_total", "name", "jobs", 3},
+		{"pbatunnel_custom_gauge", "name", "queue", 7},
+		{"pbatunnel_monitor_samples_total", "", "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.family+"/"+tt.value, func(t *testing.T) {
+			for _, mt := range fams[tt.family].GetMetric() {
+				if tt.label != "" && !slices.ContainsFunc(mt.GetLabel(), func(l *dto.LabelPair) bool {
+					return l.GetName() == tt.label && l.GetValue() == tt.value
+				}) {
+					continue
+				}
+				got := mt.GetCounter().GetValue() + mt.GetGauge().GetValue()
+				if abs(got-tt.want) > 1e-9 {
+					t.Errorf("%v, want %v", got, tt.want)
+				}
+				return
+			}
+			t.Errorf("no series %s{%s=%q} in the scrape", tt.family, tt.label, tt.value)
+		})
+	}
+}
+
 func abs(x float64) float64 {
 	if x < 0 {
 		return -x
@@ -144,7 +194,7 @@ func abs(x float64) float64 {
 // process collector already exports is repeated.
 func TestPrometheusHostCounters(t *testing.T) {
 	m := monitor.New(monitor.Options{})
-	h, err := prometheusHandler(m)
+	h, err := prometheusHandler(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}

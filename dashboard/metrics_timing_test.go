@@ -20,7 +20,7 @@ func BenchmarkPrometheusHandler(b *testing.B) {
 		}
 	}
 	m.Sample(b.Context())
-	h, err := prometheusHandler(m)
+	h, err := prometheusHandler(b.Context(), m)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,8 +1,32 @@
 // Package dashboard serves the monitor over HTTP: the live web page, the
 // JSON API, a Server-Sent Events stream and the Prometheus endpoint.
 //
-// Every read is served from the monitor's latest snapshot and history: a
-// request never blocks the sampler or the recording hot path.
+// What "now" means is one rule for every route, with one exception that
+// says so:
+//
+//   - Sampled, the rule: /api/metrics (JSON and text), /api/tools, the
+//     stream's sample events, /api/health and /api/history are of the
+//     latest sample. The report's forms are cut from one report built once
+//     per sample (reportCache), so for one sample they agree to the call,
+//     and a call recorded since shows in all of them at the next sample
+//     together. The report's monitoring_info.live is false. While the
+//     report of a sample that just landed is being built, a request gets
+//     the previous one rather than wait; the stream waits, so that it
+//     sends every sample as itself.
+//   - Live, the exception: /metrics (and /api/metrics?format=prometheus),
+//     because Prometheus takes a counter to count up to the scrape. It
+//     reads Monitor.Live and the hot histograms (liveCollector): counts,
+//     latencies, custom metrics and application gauges as of the scrape;
+//     host, container and process figures and the sampler's cost, which
+//     only a sample measures, of the latest sample. MCP's performance_report is live on the same terms,
+//     so that an agent sees the call it just made.
+//
+// Alert state changes only when a sample is judged, so /api/alerts and the
+// stream's alert events are of the latest sample by construction; the
+// notifiers' delivery counts are read as they stand. The probes /livez and
+// /readyz judge the moment of the request: the latest sample's age, and
+// checks run for it. No read blocks the recording hot path; a live read
+// and a sample take turns.
 package dashboard
 
 import (
@@ -31,7 +55,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	if err != nil {
 		return nil, fmt.Errorf("allowed hosts: %w", err)
 	}
-	prom, err := prometheusHandler(m)
+	prom, err := prometheusHandler(ctx, m)
 	if err != nil {
 		return nil, fmt.Errorf("registering prometheus collectors: %w", err)
 	}

@@ -242,45 +242,7 @@ func TestPortInUse(t *testing.T) {
 
 func TestStream(t *testing.T) {
 	m, base := startTest(t, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/stream", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
-		t.Fatalf("content type %q", ct)
-	}
-	events := make(chan [2]string)
-	go func() {
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(nil, 1<<20)
-		var name string
-		for sc.Scan() {
-			line := sc.Text()
-			if v, ok := strings.CutPrefix(line, "event: "); ok {
-				name = v
-			}
-			if v, ok := strings.CutPrefix(line, "data: "); ok {
-				select {
-				case events <- [2]string{name, v}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	next := func() [2]string {
-		select {
-		case e := <-events:
-			return e
-		case <-ctx.Done():
-			t.Fatal("no event")
-		}
-		return [2]string{}
-	}
+	next := openStream(t, base)
 	// A new client gets the latest sample at once.
 	e := next()
 	if e[0] != "sample" || !strings.Contains(e[1], `"system_overview"`) {
@@ -344,5 +306,51 @@ func TestStalledBodyIsCutOnRefusedRequestsToo(t *testing.T) {
 		if err != nil {
 			t.Errorf("Host %s: the connection is still held: %v (read %q)", host, err, b)
 		}
+	}
+}
+
+// openStream connects to /api/stream and returns a function that gives the
+// next event as its name and data, failing the test when none comes.
+func openStream(t *testing.T, base string) (next func() [2]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/stream", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	events := make(chan [2]string)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		var name string
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				name = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				select {
+				case events <- [2]string{name, v}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return func() [2]string {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-ctx.Done():
+			t.Fatal("no event")
+		}
+		return [2]string{}
 	}
 }
