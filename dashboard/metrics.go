@@ -85,7 +85,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	// Request latencies come from the hot histograms, per error type and
 	// with count, sum and buckets of one moment, which a snapshot does not
 	// keep; they are live too.
-	for _, h := range c.m.ToolHistograms() {
+	for _, h := range c.m.LiveToolHistograms() {
 		buckets := make(map[float64]uint64, len(c.upper))
 		for i, u := range c.upper {
 			buckets[u] = h.Buckets[i]

@@ -18,12 +18,12 @@ type HistogramExport struct {
 	Buckets []uint64
 }
 
-// ToolHistograms returns the latency histograms of every tool and of every
+// LiveToolHistograms returns the latency histograms of every tool and of every
 // MCP method but tools/call (whose calls the tools' histograms already
 // hold), successes and each error type apart. It reads the live counters,
 // not the latest sample, so a scrape sees every call completed before it.
 // Safe for concurrent use; recording never waits for it.
-func (m *Monitor) ToolHistograms() []HistogramExport {
+func (m *Monitor) LiveToolHistograms() []HistogramExport {
 	var out []HistogramExport
 	var counts [boundBuckets]uint64
 	read := func(method, tool, errType string, h *boundHist) {

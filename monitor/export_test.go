@@ -73,7 +73,7 @@ func TestToolHistogramsExact(t *testing.T) {
 	m.RecordToolCall("t", 2*time.Second, "tool_error")
 	m.RecordToolCall("t", 500*ms, "-32001")
 	got := map[string]HistogramExport{}
-	for _, h := range m.ToolHistograms() {
+	for _, h := range m.LiveToolHistograms() {
 		got[h.Tool+"/"+h.ErrorType] = h
 	}
 	bounds := DurationBounds()
@@ -99,7 +99,7 @@ func TestToolHistogramsExact(t *testing.T) {
 		t.Errorf("summary %+v", s.LatencySummary)
 	}
 	// A second read sees the same: reading moves nothing out of the counts.
-	for _, h := range m.ToolHistograms() {
+	for _, h := range m.LiveToolHistograms() {
 		if h.Tool == "t" && h.ErrorType == "" && (h.Count != 5 || h.Buckets[4] != 3) {
 			t.Errorf("second read: %+v", h)
 		}
@@ -148,13 +148,13 @@ func TestToolHistogramsConsistentUnderWrites(t *testing.T) {
 			running = false
 		default:
 		}
-		for _, h := range m.ToolHistograms() {
+		for _, h := range m.LiveToolHistograms() {
 			if !check(h) {
 				return
 			}
 		}
 	}
-	hs := m.ToolHistograms()
+	hs := m.LiveToolHistograms()
 	if len(hs) != 1 || hs[0].Count != 2*perWriter || hs[0].Buckets[atFast] != perWriter {
 		t.Errorf("after the writers: %+v", hs)
 	}
@@ -182,7 +182,7 @@ func TestMethodsRecordedAndExported(t *testing.T) {
 		t.Errorf("method series: %v %v", r, ok)
 	}
 	seen := map[string]bool{}
-	for _, h := range m.ToolHistograms() {
+	for _, h := range m.LiveToolHistograms() {
 		seen[h.Method+"|"+h.Tool+"|"+h.ErrorType] = true
 	}
 	for _, want := range []string{"tools/call|enhanced_memory|", "initialize||", "resources/read||-32002"} {

@@ -22,7 +22,9 @@ type gaugeFunc struct {
 }
 
 // RegisterGauge registers an application gauge: fn is called once per
-// sample, from the sampler goroutine, and must return quickly. When it
+// sample and by every live reading (Live: a /metrics scrape,
+// performance_report), one call at a time but from different goroutines,
+// so it must return quickly. When it
 // returns an error the gauge is reported unavailable with that error, never
 // as 0. Registering a name again replaces its function.
 func (m *Monitor) RegisterGauge(name string, fn func() (float64, error)) error {
