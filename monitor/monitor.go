@@ -25,8 +25,11 @@ var ErrStarted = errors.New("monitor already started")
 // A Monitor collects metrics. Create one with New; the zero value is not
 // usable. All methods are safe for concurrent use.
 type Monitor struct {
-	opts  Options
-	clock coarseClock
+	opts Options // set by New, never changed: readers take it without a lock
+	// interval is the sampling interval, Options.Interval until Start is
+	// given another; atomic because readers may ask while Start sets it.
+	interval atomic.Int64
+	clock    coarseClock
 
 	tools            registry[toolStats]
 	otherTool        atomic.Pointer[toolStats]
@@ -71,6 +74,7 @@ func New(opts Options) *Monitor {
 	coarse := opts.now == nil
 	opts = opts.withDefaults()
 	m := &Monitor{opts: opts, queries: newLatencyStats()}
+	m.interval.Store(int64(opts.Interval))
 	m.clock.now, m.clock.coarse, m.clock.resolution = opts.now, coarse, clockResolution
 	m.tools.limit = opts.MaxTools
 	m.gauges.limit = opts.MaxTools
@@ -102,8 +106,17 @@ func New(opts Options) *Monitor {
 	return m
 }
 
-// Options returns the effective options, defaults filled in.
-func (m *Monitor) Options() Options { return m.opts }
+// Options returns the effective options, defaults filled in, with the
+// interval Start was given.
+func (m *Monitor) Options() Options {
+	o := m.opts
+	o.Interval = m.Interval()
+	return o
+}
+
+// Interval is the time between samples: Options.Interval, or what Start
+// was given. Safe for concurrent use.
+func (m *Monitor) Interval() time.Duration { return time.Duration(m.interval.Load()) }
 
 // Start takes a first sample at once, a second one a second later (so that
 // rates are known quickly), and then one every interval until ctx ends or
@@ -114,7 +127,7 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 		return fmt.Errorf("monitor: negative interval %v", interval)
 	}
 	if interval == 0 {
-		interval = m.opts.Interval
+		interval = m.Interval()
 	}
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
@@ -124,7 +137,7 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	m.cancel = cancel
 	m.done = make(chan struct{})
-	m.opts.Interval = interval
+	m.interval.Store(int64(interval))
 	var wg sync.WaitGroup
 	// Handler queues first, so that alerts of the first sample are queued
 	// rather than delivered inline: a dead webhook must not delay Start.

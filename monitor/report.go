@@ -193,7 +193,7 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 		Application:   map[string]Reading{},
 		MonitoringInfo: MonitoringInfo{
 			MetricsCount:         n,
-			IntervalSeconds:      o.Interval.Seconds(),
+			IntervalSeconds:      m.Interval().Seconds(),
 			RetentionMaxSamples:  o.MaxSamples,
 			RetentionMaxAgeHours: o.MaxAge.Hours(),
 			TrendWindowMinutes:   o.TrendWindow.Minutes(),

@@ -79,7 +79,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 		Seq:      s.seq,
 		Time:     now,
 		Started:  now,
-		Interval: m.opts.Interval,
+		Interval: m.Interval(),
 		Live:     live,
 	}
 	if prev != nil {
