@@ -1,5 +1,10 @@
 package codeanalysis
 
+// Over 500 lines, one concept: the JavaScript/TypeScript front end of the
+// lexical analysis — its structure (functions, classes, methods, arrow
+// functions, parameters) read from one token stream. Its parts share the
+// token cursor and are read together.
+
 import (
 	"fmt"
 	"strings"

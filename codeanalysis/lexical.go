@@ -1,5 +1,9 @@
 package codeanalysis
 
+// Over 500 lines, one concept: the language-neutral part of the lexical
+// analysis (functions, loops, taint of values, the findings every lexical
+// language shares) that python.go and javascript.go feed.
+
 import (
 	"fmt"
 	"sort"

@@ -1,5 +1,9 @@
 package memory
 
+// Over 500 lines, one concept: an enhanced_memory entry — its type and
+// the statements that store, read, update and delete it, which share the
+// row scanning, the cache and the change counter.
+
 import (
 	"context"
 	"database/sql"

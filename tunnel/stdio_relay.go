@@ -1,0 +1,341 @@
+package tunnel
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// codeUpstreamExit is the JSON-RPC error code of the responses the tunnel
+// writes for requests the server can no longer answer: -32000 is the first
+// of the range JSON-RPC leaves to implementations.
+const codeUpstreamExit = -32000
+
+// relayClient relays the client's lines to the running child until the
+// client closes its side or ctx ends.
+func (p *Stdio) relayClient(ctx context.Context) {
+	lr := newLineReader(p.opts.Stdin, p.opts.MaxLineSize)
+	var (
+		msgs []message
+		ls   longScanner
+		w    *bufio.Writer // the child's stdin, while a long line holds it
+		gen  uint64        // that child's
+		skip bool          // the rest of a long line goes nowhere
+	)
+	for {
+		pc, err := lr.next()
+		switch {
+		case pc.long: // its last piece may be empty, at end of input
+			if pc.first {
+				p.meters.oversized.Inc()
+				skip = false
+				var lerr error
+				if w, gen, lerr = p.up.lock(ctx); lerr != nil {
+					return
+				}
+			}
+			// A piece is read before it is written, so that a request
+			// it ends is pending before the child can answer it.
+			now := time.Now()
+			p.readLong(&ls, pc, func(m *message) {
+				if skip && m.kind() == kindRequest {
+					p.unsent(m, now)
+					return
+				}
+				p.clientMessage(m, nil, now, gen)
+			})
+			if !skip {
+				_, _ = w.Write(pc.data)
+				if werr := w.Flush(); werr != nil {
+					// The child is gone: let its exit be handled now,
+					// not when the client ends the line.
+					skip = true
+					p.up.unlock()
+				}
+			}
+			if pc.last && !skip {
+				p.up.unlock()
+			}
+		case len(pc.data) == 0:
+		default:
+			var lerr error
+			if msgs, lerr = p.fromClient(ctx, pc.data, msgs, lr.more()); lerr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				p.log.Info("the client closed its input; closing the upstream MCP server's")
+			} else {
+				p.log.Warn("reading the client's input failed; closing the upstream MCP server's", "error", err)
+			}
+			p.up.closeInput()
+			p.mu.Lock()
+			if p.proc == nil {
+				p.wakeLocked() // no child to wait for: Run ends
+			}
+			p.mu.Unlock()
+			return
+		}
+	}
+}
+
+// fromClient interprets and relays one line of the client's; more says
+// another is waiting. It returns an error only when ctx ended while the
+// line waited for a child.
+func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, more bool) ([]message, error) {
+	now := time.Now()
+	msgs, err := decode(line, msgs)
+	if err != nil && !isBlank(line) {
+		p.meters.malformed.Inc()
+	}
+	w, gen, err := p.up.lock(ctx)
+	if err != nil {
+		return msgs, err
+	}
+	defer p.up.unlock()
+	whole := line // the line is one message, which a replay may need
+	if len(msgs) != 1 {
+		whole = nil
+	}
+	drop := false
+	for i := range msgs {
+		drop = p.clientMessage(&msgs[i], whole, now, gen) || drop
+	}
+	if !drop {
+		_, _ = w.Write(line)
+	}
+	if !more {
+		_ = w.Flush() // a failed write means the child exited: down answers the requests
+	}
+	return msgs, nil
+}
+
+// methodCancelled is the notification by which either side cancels a
+// request it sent.
+const methodCancelled = "notifications/cancelled"
+
+// clientMessage does the bookkeeping for one message of the client's, about
+// to be written to child gen. whole is the line when the message is all of
+// it, nil otherwise: an initialize request and notifications/initialized
+// are kept from it for a replay, and only a whole line can be dropped. It
+// reports whether the line is to be dropped: it answers a request that its
+// child can no longer take.
+func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool) {
+	switch m.kind() {
+	case kindRequest:
+		c := call{method: m.Method, start: now, gen: gen}
+		if m.Method == monitor.MethodToolsCall {
+			c.tool = m.toolName()
+		}
+		if m.Method == "initialize" && whole != nil {
+			c.line = bytes.Clone(whole)
+		}
+		if m.idCut || !p.c2s.add(m.ID, c) {
+			p.meters.untracked.Inc()
+		}
+	case kindNotification:
+		p.meters.clientNotes.Inc()
+		switch m.Method {
+		case "notifications/initialized":
+			if whole != nil {
+				p.replay.mu.Lock()
+				p.replay.initialized = bytes.Clone(whole)
+				p.replay.mu.Unlock()
+			}
+		case methodCancelled:
+			// The request is over for the client, which will not
+			// read an answer to it: it is recorded now, and neither
+			// the server's late answer nor the server's exit will
+			// answer it again.
+			if c, ok := p.c2s.cancel(m.cancelID); ok {
+				p.meters.record(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := p.s2c.take(m.ID)
+		switch {
+		case !ok:
+			p.meters.unmatched.Inc()
+		case c.stale || c.cancelled:
+			// An answer to a child that has exited, which the new
+			// child did not ask and may use the same id for another
+			// request; or to a request the server cancelled.
+			if whole != nil {
+				p.meters.dropped.Inc()
+				return true
+			}
+		default:
+			p.meters.recordFromServer(&c, now.Sub(c.start), m.errorType())
+		}
+	}
+	return false
+}
+
+// relayServer relays the child's lines to the client until the child's
+// output ends.
+func (p *Stdio) relayServer(ch *child) {
+	lr := newLineReader(ch.stdout, p.opts.MaxLineSize)
+	var (
+		msgs    []message
+		ls      longScanner
+		holding bool // the client's output, for a long line
+		drop    bool // the long line goes nowhere
+	)
+	for {
+		pc, err := lr.next()
+		switch {
+		case pc.long:
+			if pc.first {
+				p.meters.oversized.Inc()
+				// Until the child has answered the replayed initialize,
+				// a long line may be that answer, which the client must
+				// not see and which cannot be held until it is known.
+				if drop = ch.replaying; drop {
+					p.meters.dropped.Inc()
+				} else {
+					p.out.lock()
+					holding = true
+				}
+			}
+			now := time.Now()
+			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, false) })
+			if !drop {
+				_ = p.out.writeLocked(pc.data)
+			}
+			if pc.last && holding {
+				p.out.unlock()
+				holding = false
+			}
+		case len(pc.data) == 0:
+		default:
+			msgs = p.fromServer(ch, pc.data, msgs, lr.more())
+		}
+		if err != nil {
+			if holding {
+				p.out.unlock()
+			}
+			return
+		}
+	}
+}
+
+// readLong reads a piece of a line too long to hold, handing the messages
+// it ends to emit; at the line's end it counts a line that is no JSON-RPC
+// message.
+func (p *Stdio) readLong(ls *longScanner, pc piece, emit func(*message)) {
+	if pc.first {
+		ls.reset()
+	}
+	ls.feed(pc.data, emit)
+	if pc.last {
+		if err := ls.finish(emit); err != nil && !errors.Is(err, errBlank) {
+			p.meters.malformed.Inc()
+		}
+	}
+}
+
+// unsent answers a request of the client's whose line the child exited
+// while it was being written: no child has it whole, and none will.
+func (p *Stdio) unsent(m *message, now time.Time) {
+	c := call{method: m.Method, start: now}
+	if m.Method == monitor.MethodToolsCall {
+		c.tool = m.toolName()
+	}
+	p.meters.record(&c, 0, ErrorTypeUpstreamExit)
+	if m.idCut {
+		return // no id to answer with
+	}
+	if err := p.out.own(errorResponse(m.ID, codeUpstreamExit, "upstream MCP server exited")); err != nil {
+		p.log.Warn("answering a request after the upstream MCP server exited failed", "error", err)
+	}
+}
+
+// fromServer interprets and relays one line of the child's; more says
+// another is waiting.
+func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []message {
+	now := time.Now()
+	msgs, err := decode(line, msgs)
+	if err != nil && !isBlank(line) {
+		p.meters.malformed.Inc()
+	}
+	drop := false
+	for i := range msgs {
+		drop = p.serverMessage(ch, &msgs[i], now, len(msgs) == 1) || drop
+	}
+	if drop {
+		line = nil
+	}
+	_ = p.out.line(line, more) // a client that stopped reading has gone; its end of input ends the run
+	return msgs
+}
+
+// serverMessage does the bookkeeping for one message of child ch's, about
+// to be written to the client; alone says it is all of its line, which
+// only then can be dropped. It reports whether the line is to be dropped:
+// it answers the tunnel's replayed initialize, or a request the client
+// cancelled.
+func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) (drop bool) {
+	switch m.kind() {
+	case kindRequest:
+		if m.idCut || !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
+			p.meters.untracked.Inc()
+		}
+	case kindNotification:
+		p.meters.serverNotes.Inc()
+		if m.Method == methodCancelled {
+			if c, ok := p.s2c.cancel(m.cancelID); ok {
+				p.meters.recordFromServer(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := p.c2s.take(m.ID)
+		switch {
+		case !ok:
+			p.meters.unmatched.Inc()
+		case c.cancelled:
+			// The server answered although the client had cancelled:
+			// the answer raced the cancellation, or the server ignores
+			// it. The client has given up on the id and would see an
+			// answer to an unknown request.
+			if alone {
+				p.meters.dropped.Inc()
+				return true
+			}
+		case c.replay:
+			if c.method == "initialize" {
+				p.initialized(m, &c)
+			}
+			p.replayed(ch, m)
+			return alone
+		default:
+			if c.method == "initialize" {
+				p.initialized(m, &c)
+			}
+			p.meters.record(&c, now.Sub(c.start), m.errorType())
+		}
+	}
+	return false
+}
+
+// initialized notes the server's initialize result and keeps the client's
+// request for a replay once it has succeeded.
+func (p *Stdio) initialized(m *message, c *call) {
+	if !m.hasResult {
+		return
+	}
+	if c.line != nil {
+		p.replay.mu.Lock()
+		p.replay.init, p.replay.id = c.line, bytes.Clone(m.ID)
+		p.replay.mu.Unlock()
+	}
+	impl, version := m.serverInfoOf(), m.protocolVersionOf()
+	p.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
+	p.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
+		"protocol_version", version)
+}
