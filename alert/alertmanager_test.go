@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -373,7 +374,7 @@ func TestAlertmanagerRun(t *testing.T) {
 
 func TestAlertmanagerRunLogsFailures(t *testing.T) {
 	rc := newReceiver(t, statuses(http.StatusBadGateway))
-	var logs syncBuffer
+	var logs testenv.Buffer
 	am := &Alertmanager{
 		URL: "http://user:pw@" + strings.TrimPrefix(rc.srv.URL, "http://"), Client: rc.srv.Client(), Retries: -1,
 		ResendInterval: 10 * time.Millisecond,

@@ -1,8 +1,6 @@
 package alert
 
 import (
-	"bytes"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,22 +68,4 @@ func wantLabels(sev string) map[string]string {
 		ls["instance"] = h
 	}
 	return ls
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

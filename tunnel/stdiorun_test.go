@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
@@ -23,30 +23,6 @@ import (
 // generous for a loaded machine running the race detector; a healthy run
 // takes milliseconds.
 const waitLimit = 30 * time.Second
-
-// syncBuffer is a bytes.Buffer for several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
 
 func newMonitor() *monitor.Monitor {
 	return monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true})
@@ -68,11 +44,11 @@ type stdioRun struct {
 	cancel context.CancelFunc
 
 	in     *io.PipeWriter
-	sent   bytes.Buffer // every byte the client wrote
-	got    syncBuffer   // every byte the client read
+	sent   bytes.Buffer   // every byte the client wrote
+	got    testenv.Buffer // every byte the client read
 	lines  chan []byte
-	stderr syncBuffer // the child's stderr
-	logs   syncBuffer // the tunnel's log
+	stderr testenv.Buffer // the child's stderr
+	logs   testenv.Buffer // the tunnel's log
 	result chan runResult
 	res    *runResult
 	seen   [][]byte // lines read while waiting for another

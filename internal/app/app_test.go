@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,25 +16,8 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
-
-// syncBuffer is a log sink safe for the app's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAppRunsAndStopsInOrder puts a whole monitoring half together, as
 // serve and proxy do, and takes it down: samples are logged, the exporter
@@ -46,7 +28,7 @@ func TestAppRunsAndStopsInOrder(t *testing.T) {
 	s.Addr = "127.0.0.1:0"
 	s.Interval = 100 * time.Millisecond
 	s.ExportFile = filepath.Join(t.TempDir(), "report.json")
-	var log syncBuffer
+	var log testenv.Buffer
 	logger := slog.New(slog.NewTextHandler(&log, nil))
 
 	a := app.New(&s, logger)

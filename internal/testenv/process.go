@@ -26,22 +26,31 @@ func FreePort(t testing.TB) int {
 // Addr returns "127.0.0.1:port".
 func Addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
-// lockedBuffer collects a process's output from its copying goroutines.
-type lockedBuffer struct {
+// Buffer is a bytes.Buffer that several goroutines may write and a test
+// read at once: a process's output from its copying goroutines, a
+// logger's lines.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *Buffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Bytes returns a copy of what was written.
+func (l *Buffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
 
 // WaitHTTP polls url until it answers 200 or timeout passes.

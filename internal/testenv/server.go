@@ -31,7 +31,7 @@ func StartServer(t testing.TB, path string, args func(addr string) []string, rea
 	t.Helper()
 	for try := 1; ; try++ {
 		addr := Addr(FreePort(t))
-		out := &lockedBuffer{}
+		out := &Buffer{}
 		cmd := exec.Command(path, args(addr)...)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
