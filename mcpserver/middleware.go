@@ -77,16 +77,21 @@ func errorMessage(res mcp.Result, err error) string {
 }
 
 // ErrorType classifies a request's outcome: "" for success, "tool_error"
-// for a tool result with isError, the JSON-RPC code of a protocol error,
-// "cancelled" when the request's context ended, else "error".
+// for a tool result with isError, "cancelled" when the request's context
+// ended, else the JSON-RPC code the client is answered with (a plain error
+// gets the one ErrorCodes gives it).
 func ErrorType(res mcp.Result, err error) string {
 	if err != nil {
 		var we *jsonrpc.Error
 		switch {
-		case errors.As(err, &we):
+		case errors.As(err, &we) && we.Code != 0:
 			return strconv.FormatInt(we.Code, 10)
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return monitor.ErrorTypeCancelled
+		case errors.As(withCode(err), &we):
+			// The code ErrorCodes will answer with, so that the figures
+			// name the error the client got.
+			return strconv.FormatInt(we.Code, 10)
 		}
 		return monitor.ErrorTypeDefault
 	}

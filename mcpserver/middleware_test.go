@@ -2,11 +2,15 @@ package mcpserver_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -53,5 +57,23 @@ func TestEveryRequestIsACall(t *testing.T) {
 	}
 	if _, ok := e.m.Report().ToolMetrics["no_such_tool"]; ok {
 		t.Error("an unknown tool got metrics of its own")
+	}
+}
+
+// TestErrorTypeIsTheCodeOnTheWire checks that the error type recorded is
+// the code the client gets, plain errors included.
+func TestErrorTypeIsTheCodeOnTheWire(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("boom"), "-32603"},
+		{&jsonrpc.Error{Code: -32602, Message: "bad"}, "-32602"},
+		{context.Canceled, monitor.ErrorTypeCancelled},
+		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), monitor.ErrorTypeCancelled},
+	} {
+		if got := mcpserver.ErrorType(nil, tt.err); got != tt.want {
+			t.Errorf("ErrorType(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }
