@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TestRecordCallCountsAsTheRecordersDid records the same calls through
@@ -181,5 +182,17 @@ func TestRecordCallConcurrently(t *testing.T) {
 	<-done
 	if m.LastCallID() != 2000 {
 		t.Errorf("LastCallID = %d, want 2000", m.LastCallID())
+	}
+}
+
+// TestCallRingCountsInSelfOverhead keeps the monitor's own memory figure
+// honest: the ring's slots are part of it.
+func TestCallRingCountsInSelfOverhead(t *testing.T) {
+	with := New(Options{DisableSystem: true, CallRing: 1000})
+	without := New(Options{DisableSystem: true, CallRing: -1})
+	a := with.Sample(t.Context()).Overhead.MemoryBytes
+	b := without.Sample(t.Context()).Overhead.MemoryBytes
+	if want := int64(1000 * unsafe.Sizeof(callSlot{})); a-b < want {
+		t.Errorf("a ring of 1000 adds %d bytes to the monitor's memory figure, want at least %d", a-b, want)
 	}
 }

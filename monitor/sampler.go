@@ -267,7 +267,7 @@ func (s *Snapshot) sizeBytes() int64 {
 }
 
 // liveBytes is the memory of the recording side: one latency structure per
-// tool, query set and timer, and the custom values.
+// tool, query set and timer, the custom values and the ring of calls.
 func (m *Monitor) liveBytes() int64 {
 	lat := int64(unsafe.Sizeof(toolStats{}))
 	n := int64(unsafe.Sizeof(*m))
@@ -275,5 +275,8 @@ func (m *Monitor) liveBytes() int64 {
 	n += int64(unsafe.Sizeof(Counter{})) * int64(m.counters.len())
 	n += int64(unsafe.Sizeof(Gauge{})) * int64(m.values.len())
 	n += int64(unsafe.Sizeof(sampler{}))
+	// The ring of recent calls: its slots, not the strings they share with
+	// the recorders.
+	n += int64(unsafe.Sizeof(callSlot{})) * int64(len(m.calls.slots))
 	return n
 }
