@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -34,16 +35,16 @@ func (f *upstreamHeaderFlag) Set(s string) error {
 		if line == "" {
 			continue
 		}
-		name, raw, ok := strings.Cut(line, ":")
-		if !ok {
-			return errors.New("want 'Name: value'")
+		name, raw, err := httpheader.ParseField(line)
+		if err != nil {
+			return err
 		}
-		// The name first, so that a refused header is refused whatever its
-		// value would have been.
+		// The name first, so that a header the tunnel writes itself is
+		// refused whatever its value would have been.
 		if err := tunnel.CheckHeader(http.Header{name: nil}); err != nil {
 			return err
 		}
-		value, err := expandEnv(strings.TrimSpace(raw), f.lookupEnv)
+		value, err := expandEnv(raw, f.lookupEnv)
 		if err != nil {
 			return fmt.Errorf("the value of header %s: %w", name, err)
 		}
