@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 func exampleAlert() monitor.Alert {
@@ -20,7 +21,7 @@ func exampleAlert() monitor.Alert {
 	return monitor.Alert{
 		Rule: "memory_usage", Metric: "system.memory_percent",
 		Level: monitor.LevelCritical, Previous: monitor.LevelWarning, Transition: monitor.TransitionEscalated,
-		Value: monitor.Measured(93.2), Threshold: 90, Direction: monitor.Above,
+		Value: metric.Measured(93.2), Threshold: 90, Direction: monitor.Above,
 		Message:  "memory usage 93.20% is above the critical threshold 90%",
 		Advice:   "look at the largest caches first",
 		StartsAt: at, At: at.Add(time.Minute),

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // The expected values were computed with Alertmanager's own code
@@ -76,18 +77,18 @@ func TestLabels(t *testing.T) {
 func TestAnnotations(t *testing.T) {
 	unavailable := firingAlert()
 	unavailable.Level = monitor.LevelInfo
-	unavailable.Value = monitor.Unavailable("gauge failed: permission denied")
+	unavailable.Value = metric.Unavailable("gauge failed: permission denied")
 	unavailable.Advice = ""
 	unavailable.Message = ""
 
 	below := firingAlert()
 	below.Rule, below.Metric, below.Direction = "cache_hit_rate", "cache.hit_rate_percent", monitor.Below
-	below.Value, below.Threshold = monitor.Measured(0.0042), 50
+	below.Value, below.Threshold = metric.Measured(0.0042), 50
 	below.Advice = ""
 
 	resolvedBelow := resolvedAlert()
 	resolvedBelow.Direction = monitor.Below
-	resolvedBelow.Value, resolvedBelow.Threshold = monitor.Measured(55), 52.5
+	resolvedBelow.Value, resolvedBelow.Threshold = metric.Measured(55), 52.5
 	resolvedBelow.Advice = ""
 
 	tests := []struct {

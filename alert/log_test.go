@@ -11,11 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 func TestLogHandler(t *testing.T) {
 	unavailable := firingAlert()
-	unavailable.Level, unavailable.Value, unavailable.Advice = monitor.LevelInfo, monitor.Unavailable("cgroup unreadable"), ""
+	unavailable.Level, unavailable.Value, unavailable.Advice = monitor.LevelInfo, metric.Unavailable("cgroup unreadable"), ""
 	synthetic := firingAlert()
 	synthetic.Level, synthetic.Synthetic, synthetic.Message = monitor.LevelCritical, true, ""
 

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind: a Run
@@ -27,7 +28,7 @@ func firingAlert() monitor.Alert {
 		Metric:     "system.memory_percent",
 		Level:      monitor.LevelWarning,
 		Transition: monitor.TransitionFiring,
-		Value:      monitor.Measured(83.456),
+		Value:      metric.Measured(83.456),
 		Threshold:  80,
 		Direction:  monitor.Above,
 		Message:    "memory usage 83.46% is above the warning threshold 80%",
@@ -40,7 +41,7 @@ func firingAlert() monitor.Alert {
 func escalatedAlert() monitor.Alert {
 	a := firingAlert()
 	a.Level, a.Previous, a.Transition = monitor.LevelCritical, monitor.LevelWarning, monitor.TransitionEscalated
-	a.Value, a.Threshold = monitor.Measured(93.2), 90
+	a.Value, a.Threshold = metric.Measured(93.2), 90
 	a.Message = "memory usage 93.20% is above the critical threshold 90%"
 	a.At = t0.Add(time.Minute)
 	return a
@@ -49,7 +50,7 @@ func escalatedAlert() monitor.Alert {
 func resolvedAlert() monitor.Alert {
 	a := firingAlert()
 	a.Level, a.Previous, a.Transition = monitor.LevelInfo, monitor.LevelCritical, monitor.TransitionResolved
-	a.Value, a.Threshold = monitor.Measured(70), 76
+	a.Value, a.Threshold = metric.Measured(70), 76
 	a.Message = "memory usage 70.00% is back below 76%"
 	a.At = t0.Add(5 * time.Minute)
 	a.EndsAt = a.At

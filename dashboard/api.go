@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // api serves the JSON routes. Every read works from the latest snapshot and
@@ -162,7 +163,7 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, s := range snaps {
 		res.Times[i] = float64(s.Time.UnixMilli()) / 1000
-		s.EachSeries(func(name string, v monitor.Reading) {
+		s.EachSeries(func(name string, v metric.Reading) {
 			k, ok := want[name]
 			if !ok {
 				return

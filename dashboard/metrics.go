@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // liveCollector exposes the monitor in the Prometheus exposition format.
@@ -96,7 +97,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	if s == nil {
 		return // before the first sample
 	}
-	gauge := func(d *prometheus.Desc, r monitor.Reading, labels ...string) {
+	gauge := func(d *prometheus.Desc, r metric.Reading, labels ...string) {
 		if r.OK {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.Value, labels...)
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // hostSeries are the host, container and process figures of the latest
@@ -56,7 +57,7 @@ func (h *hostSeries) describe(ch chan<- *prometheus.Desc) {
 // collect sends the figures of sys that were measured; the others are left
 // out, never sent as 0.
 func (h *hostSeries) collect(ch chan<- prometheus.Metric, sys *monitor.SystemStats) {
-	gauge := func(d *prometheus.Desc, r monitor.Reading, labels ...string) {
+	gauge := func(d *prometheus.Desc, r metric.Reading, labels ...string) {
 		if r.OK {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.Value, labels...)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // registerGauges makes the store's counts the monitor's gauges, as serve
@@ -45,10 +46,10 @@ func TestGauges(t *testing.T) {
 		}
 
 		snap := m.Sample(bg)
-		if r := snap.Gauge(monitor.GaugeMemoryEntries); r != monitor.Measured(5) {
+		if r := snap.Gauge(monitor.GaugeMemoryEntries); r != metric.Measured(5) {
 			t.Errorf("entries gauge = %+v, want 5", r)
 		}
-		if r := snap.Gauge(monitor.GaugeRelationships); r != monitor.Measured(3) {
+		if r := snap.Gauge(monitor.GaugeRelationships); r != metric.Measured(3) {
 			t.Errorf("relationships gauge = %+v, want 3", r)
 		}
 		if snap.Queries.Count <= before.Queries.Count || snap.Queries.Errors != 0 {
@@ -82,10 +83,10 @@ func TestGaugesCountOtherWriters(t *testing.T) {
 	d := mustStore(t, other, memory.NewEntry{Content: "d"})
 	mustRelate(t, other, d, mustStore(t, other, memory.NewEntry{Content: "e"}), "x")
 	snap := m.Sample(bg)
-	if r := snap.Gauge(monitor.GaugeMemoryEntries); r != monitor.Measured(2) {
+	if r := snap.Gauge(monitor.GaugeMemoryEntries); r != metric.Measured(2) {
 		t.Errorf("entries gauge = %+v, want 2", r)
 	}
-	if r := snap.Gauge(monitor.GaugeRelationships); r != monitor.Measured(1) {
+	if r := snap.Gauge(monitor.GaugeRelationships); r != metric.Measured(1) {
 		t.Errorf("relationships gauge = %+v, want 1", r)
 	}
 }

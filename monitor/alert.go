@@ -3,6 +3,8 @@ package monitor
 import (
 	"context"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Level is an alert's severity.
@@ -55,7 +57,7 @@ type Alert struct {
 	Transition Transition `json:"transition"`
 	// Value is the figure that caused the transition; unavailable for
 	// alerts about a metric that cannot be measured.
-	Value Reading `json:"value"`
+	Value metric.Reading `json:"value"`
 	// Threshold is the level crossed (for resolved: the clear level), and
 	// Direction says which way ("above" or "below").
 	Threshold float64   `json:"threshold"`

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // TestProcessCPURule drives the built-in process_cpu rule with this
@@ -35,8 +37,8 @@ func TestProcessCPURule(t *testing.T) {
 		for range st.samples {
 			clock.Advance(10 * time.Second)
 			snap := &Snapshot{Time: clock.Now(), System: &SystemStats{
-				CPUPercent: Measured(99),
-				Process:    ProcessStats{CPUPercent: Measured(st.process)},
+				CPUPercent: metric.Measured(99),
+				Process:    ProcessStats{CPUPercent: metric.Measured(st.process)},
 			}}
 			for _, a := range m.alerts.evaluate(snap) {
 				if a.Rule == RuleProcessCPU {

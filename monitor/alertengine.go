@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // DefaultAlertHistory is how many transitions the alert history keeps.
@@ -132,9 +134,9 @@ func (e *alertEngine) evaluate(s *Snapshot) []Alert {
 	if len(e.rules) == 0 {
 		return nil
 	}
-	values := make(map[string]Reading, 128)
+	values := make(map[string]metric.Reading, 128)
 	var names []string
-	s.EachSeries(func(name string, r Reading) {
+	s.EachSeries(func(name string, r metric.Reading) {
 		values[name] = r
 		names = append(names, name)
 	})
@@ -145,7 +147,7 @@ func (e *alertEngine) evaluate(s *Snapshot) []Alert {
 			gv := values[g.Metric]
 			active = gv.OK && gv.Value >= g.AtLeast
 		}
-		step := func(series string, v Reading) {
+		step := func(series string, v metric.Reading) {
 			key := r.Name + "|" + series
 			st := e.states[key]
 			if st == nil {
@@ -157,7 +159,7 @@ func (e *alertEngine) evaluate(s *Snapshot) []Alert {
 		if !strings.Contains(r.Metric, "*") {
 			v, ok := values[r.Metric]
 			if !ok {
-				v = NoData("no such series yet")
+				v = metric.NoData("no such series yet")
 			}
 			step(r.Metric, v)
 			continue
@@ -249,7 +251,7 @@ func (m *Monitor) TestAlert(ctx context.Context, level Level) []HandlerResult {
 	now := m.opts.now()
 	a := Alert{
 		Rule: "pbatunnel_test", Metric: "synthetic", Level: level, Transition: TransitionFiring,
-		Value: Measured(1), Threshold: 0, Direction: Above, StartsAt: now, At: now, Synthetic: true,
+		Value: metric.Measured(1), Threshold: 0, Direction: Above, StartsAt: now, At: now, Synthetic: true,
 		Message: fmt.Sprintf("test %s alert from pbatunnel: if you can read this, alerts reach you", level),
 		Advice:  "Nothing to do: this alert was sent on purpose to test delivery.",
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // State of an alert instance as lists show it.
@@ -31,7 +33,7 @@ type alertState struct {
 	pendCrit time.Time // same for critical
 	clearing time.Time // when the value first came back; zero if not
 	notified time.Time // last notification, for repeat
-	value    Reading
+	value    metric.Reading
 
 	unavailable string // reason of the informational alert raised, "" if none
 	unavailAt   time.Time
@@ -93,7 +95,7 @@ func (st *alertState) target(v float64) Level {
 
 // step feeds one sample's value at now; active is false when the rule's
 // guard does not hold. It returns the notifications due.
-func (st *alertState) step(now time.Time, v Reading, active bool) []Alert {
+func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert {
 	var out []Alert
 	r := st.rule
 	st.value = v
@@ -262,14 +264,14 @@ func (st *alertState) status() AlertStatus {
 
 // AlertStatus is one rule on one series as it stands.
 type AlertStatus struct {
-	Rule      string    `json:"rule"`
-	Metric    string    `json:"metric"`
-	State     string    `json:"state"` // inactive, pending or firing
-	Level     Level     `json:"level,omitempty"`
-	Since     time.Time `json:"since,omitzero"`
-	Value     Reading   `json:"value"`
-	Threshold float64   `json:"threshold"`
-	Direction Direction `json:"direction"`
+	Rule      string         `json:"rule"`
+	Metric    string         `json:"metric"`
+	State     string         `json:"state"` // inactive, pending or firing
+	Level     Level          `json:"level,omitempty"`
+	Since     time.Time      `json:"since,omitzero"`
+	Value     metric.Reading `json:"value"`
+	Threshold float64        `json:"threshold"`
+	Direction Direction      `json:"direction"`
 	// Unavailable is why the metric cannot be measured, when it cannot.
 	Unavailable string `json:"unavailable,omitempty"`
 }

@@ -5,19 +5,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // step is one sample fed to a state machine: a value (or a missing one),
 // and whether the rule's guard holds.
 type step struct {
-	v      Reading
+	v      metric.Reading
 	active bool
 }
 
-func val(v float64) step      { return step{Measured(v), true} }
-func idle() step              { return step{NoData("no calls in the window"), true} }
-func fault(why string) step   { return step{Unavailable("%s", why), true} }
-func guarded(v float64) step  { return step{Measured(v), false} }
+func val(v float64) step      { return step{metric.Measured(v), true} }
+func idle() step              { return step{metric.NoData("no calls in the window"), true} }
+func fault(why string) step   { return step{metric.Unavailable("%s", why), true} }
+func guarded(v float64) step  { return step{metric.Measured(v), false} }
 func (s step) String() string { return fmt.Sprintf("%v/%v", s.v, s.active) }
 func transitions(as []Alert) string {
 	var parts []string
@@ -118,14 +120,14 @@ func TestAlertContents(t *testing.T) {
 	r := Rule{Name: "memory_usage", Metric: SeriesMemoryUsage, Warning: Ptr(80), Critical: Ptr(90), Advice: "look for leaks"}.normalized()
 	st := &alertState{rule: &r, series: r.Metric}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	fire := st.step(t0, Measured(92.5), true)[0]
+	fire := st.step(t0, metric.Measured(92.5), true)[0]
 	if fire.Threshold != 90 || fire.Value.Value != 92.5 || !fire.StartsAt.Equal(t0) || fire.Advice != "look for leaks" {
 		t.Errorf("firing alert %+v", fire)
 	}
 	if want := "critical memory_usage: memory_usage_percent is 92.5, above the critical threshold 90"; fire.Message != want {
 		t.Errorf("message %q, want %q", fire.Message, want)
 	}
-	res := st.step(t0.Add(time.Minute), Measured(50), true)[0]
+	res := st.step(t0.Add(time.Minute), metric.Measured(50), true)[0]
 	if res.Transition != TransitionResolved || res.Level != LevelInfo || res.Previous != LevelCritical ||
 		!res.StartsAt.Equal(t0) || !res.EndsAt.Equal(t0.Add(time.Minute)) || res.Threshold != 85.5 {
 		t.Errorf("resolved alert %+v", res)

@@ -3,6 +3,8 @@ package monitor
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Names of the application gauges the guide's overview shows. The code that
@@ -43,8 +45,8 @@ func (m *Monitor) RegisterGauge(name string, fn func() (float64, error)) error {
 
 // readGauges calls every registered gauge function. A panicking gauge is
 // reported unavailable rather than taking the sampler down.
-func (m *Monitor) readGauges() map[string]Reading {
-	out := make(map[string]Reading, m.gauges.len())
+func (m *Monitor) readGauges() map[string]metric.Reading {
+	out := make(map[string]metric.Reading, m.gauges.len())
 	m.gauges.each(func(name string, g *gaugeFunc) {
 		m.gauges.mu.Lock()
 		fn := g.fn
@@ -54,15 +56,15 @@ func (m *Monitor) readGauges() map[string]Reading {
 	return out
 }
 
-func callGauge(fn func() (float64, error)) (r Reading) {
+func callGauge(fn func() (float64, error)) (r metric.Reading) {
 	defer func() {
 		if p := recover(); p != nil {
-			r = Unavailable("gauge panicked: %v", p)
+			r = metric.Unavailable("gauge panicked: %v", p)
 		}
 	}()
 	v, err := fn()
 	if err != nil {
-		return Unavailable("%v", err)
+		return metric.Unavailable("%v", err)
 	}
-	return Measured(v)
+	return metric.Measured(v)
 }

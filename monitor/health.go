@@ -3,6 +3,8 @@ package monitor
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Health statuses.
@@ -54,7 +56,7 @@ func (m *Monitor) Health() Health {
 		h.Status = HealthWarning
 	}
 	s := m.Latest()
-	pct := func(r Reading) string {
+	pct := func(r metric.Reading) string {
 		if r.OK {
 			return fmt.Sprintf("%.1f%%", r.Value)
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Report statuses.
@@ -35,11 +37,11 @@ type PerformanceReport struct {
 	Performance   *PerformanceMetrics    `json:"performance"`
 	System        *SystemStats           `json:"system"`
 	// Processes are the watched processes (a tunnel\'s MCP server), by name.
-	Processes      map[string]ProcessStats `json:"processes,omitempty"`
-	Application    map[string]Reading      `json:"application"`
-	CustomMetrics  *CustomReport           `json:"custom_metrics"`
-	SelfOverhead   *SelfOverhead           `json:"self_overhead"`
-	MonitoringInfo MonitoringInfo          `json:"monitoring_info"`
+	Processes      map[string]ProcessStats   `json:"processes,omitempty"`
+	Application    map[string]metric.Reading `json:"application"`
+	CustomMetrics  *CustomReport             `json:"custom_metrics"`
+	SelfOverhead   *SelfOverhead             `json:"self_overhead"`
+	MonitoringInfo MonitoringInfo            `json:"monitoring_info"`
 }
 
 // Overview is the guide's system_overview: the six cards of the dashboard
@@ -73,8 +75,8 @@ type ToolReport struct {
 	// ErrorTypes counts failures by kind: "tool_error" for results with
 	// isError, a JSON-RPC code for protocol errors.
 	ErrorTypes       map[string]uint64 `json:"error_types,omitempty"`
-	CallsPerSecond   Reading           `json:"calls_per_second"`
-	ErrorRatePercent Reading           `json:"error_rate_percent"`
+	CallsPerSecond   metric.Reading    `json:"calls_per_second"`
+	ErrorRatePercent metric.Reading    `json:"error_rate_percent"`
 	Recent           PercentileReport  `json:"recent"`
 	SinceStart       PercentileReport  `json:"since_start"`
 }
@@ -94,16 +96,16 @@ type PercentileReport struct {
 // PerformanceMetrics holds the performance metrics in full: throughput, error and
 // cache hit rates over both windows, and store query latency.
 type PerformanceMetrics struct {
-	IntervalSeconds     float64  `json:"interval_seconds"`
-	MinuteSpanSeconds   float64  `json:"minute_span_seconds"`
-	ThroughputPerSecond Windowed `json:"throughput_operations_per_second"`
-	ErrorRatePercent    Windowed `json:"error_rate_percent"`
-	CacheHitRatePercent Windowed `json:"cache_hit_rate_percent"`
-	CacheHitRateTotal   Reading  `json:"cache_hit_rate_percent_since_start"`
-	CacheHits           uint64   `json:"cache_hits"`
-	CacheMisses         uint64   `json:"cache_misses"`
-	TotalCalls          uint64   `json:"total_calls"`
-	TotalErrors         uint64   `json:"total_errors"`
+	IntervalSeconds     float64        `json:"interval_seconds"`
+	MinuteSpanSeconds   float64        `json:"minute_span_seconds"`
+	ThroughputPerSecond Windowed       `json:"throughput_operations_per_second"`
+	ErrorRatePercent    Windowed       `json:"error_rate_percent"`
+	CacheHitRatePercent Windowed       `json:"cache_hit_rate_percent"`
+	CacheHitRateTotal   metric.Reading `json:"cache_hit_rate_percent_since_start"`
+	CacheHits           uint64         `json:"cache_hits"`
+	CacheMisses         uint64         `json:"cache_misses"`
+	TotalCalls          uint64         `json:"total_calls"`
+	TotalErrors         uint64         `json:"total_errors"`
 	// ToolLatency is all tool calls together.
 	ToolLatency ToolLatencyReport `json:"tool_latency"`
 	Queries     QueryReport       `json:"queries"`
@@ -119,11 +121,11 @@ type ToolLatencyReport struct {
 type QueryReport struct {
 	Count            uint64           `json:"count"`
 	Errors           uint64           `json:"errors"`
-	AverageMs        Reading          `json:"average_ms"`
+	AverageMs        metric.Reading   `json:"average_ms"`
 	AverageMsWindow  Windowed         `json:"average_ms_windowed"`
 	ErrorRatePercent Windowed         `json:"error_rate_percent"`
-	MinMs            Reading          `json:"min_ms"`
-	MaxMs            Reading          `json:"max_ms"`
+	MinMs            metric.Reading   `json:"min_ms"`
+	MaxMs            metric.Reading   `json:"max_ms"`
 	Recent           PercentileReport `json:"recent"`
 	SinceStart       PercentileReport `json:"since_start"`
 }
@@ -140,20 +142,20 @@ type TimerReport struct {
 	Count      uint64            `json:"count"`
 	Errors     uint64            `json:"errors"`
 	ErrorTypes map[string]uint64 `json:"error_types,omitempty"`
-	AverageMs  Reading           `json:"average_ms"`
+	AverageMs  metric.Reading    `json:"average_ms"`
 	Recent     PercentileReport  `json:"recent"`
 	SinceStart PercentileReport  `json:"since_start"`
 }
 
 // SelfOverhead is what monitoring costs.
 type SelfOverhead struct {
-	SampleCPUMs        Reading `json:"sample_cpu_ms"`
-	SampleWallMs       float64 `json:"sample_wall_ms"`
-	CPUPercentOfCore   Reading `json:"cpu_percent_of_one_core"`
-	TotalCPUSeconds    float64 `json:"total_cpu_seconds"`
-	MemoryBytes        int64   `json:"memory_bytes"`
-	HistorySamples     int     `json:"history_samples"`
-	DroppedMetricNames uint64  `json:"dropped_metric_names"`
+	SampleCPUMs        metric.Reading `json:"sample_cpu_ms"`
+	SampleWallMs       float64        `json:"sample_wall_ms"`
+	CPUPercentOfCore   metric.Reading `json:"cpu_percent_of_one_core"`
+	TotalCPUSeconds    float64        `json:"total_cpu_seconds"`
+	MemoryBytes        int64          `json:"memory_bytes"`
+	HistorySamples     int            `json:"history_samples"`
+	DroppedMetricNames uint64         `json:"dropped_metric_names"`
 }
 
 // MonitoringInfo says what the report covers.
@@ -190,7 +192,7 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 		Trends:        map[string]Trend{},
 		ToolMetrics:   map[string]ToolReport{},
 		MethodMetrics: map[string]TimerReport{},
-		Application:   map[string]Reading{},
+		Application:   map[string]metric.Reading{},
 		MonitoringInfo: MonitoringInfo{
 			MetricsCount:         n,
 			IntervalSeconds:      m.Interval().Seconds(),
@@ -248,7 +250,7 @@ func overviewOf(s *Snapshot) *Overview {
 	if s.System != nil {
 		ov.MemoryUsageSource = s.System.MemorySource
 	}
-	set := func(dst **float64, key string, r Reading) {
+	set := func(dst **float64, key string, r metric.Reading) {
 		if r.OK {
 			v := round(r.Value, 3)
 			*dst = &v
@@ -329,22 +331,22 @@ func performanceOf(s *Snapshot) *PerformanceMetrics {
 		AverageMs:        avgReading(q),
 		AverageMsWindow:  w(s.Rates.QueryAverage),
 		ErrorRatePercent: w(s.Rates.QueryErrorRate),
-		MinMs:            NoData("no queries yet"),
-		MaxMs:            NoData("no queries yet"),
+		MinMs:            metric.NoData("no queries yet"),
+		MaxMs:            metric.NoData("no queries yet"),
 		Recent:           percentileReportOf(q.Recent, s.Time),
 		SinceStart:       percentileReportOf(q.SinceStart, s.Time),
 	}
 	if q.Count > 0 {
-		p.Queries.MinMs, p.Queries.MaxMs = Measured(round(ms(q.Min), 3)), Measured(round(ms(q.Max), 3))
+		p.Queries.MinMs, p.Queries.MaxMs = metric.Measured(round(ms(q.Min), 3)), metric.Measured(round(ms(q.Max), 3))
 	}
 	return p
 }
 
-func avgReading(l LatencySummary) Reading {
+func avgReading(l LatencySummary) metric.Reading {
 	if a, ok := l.Average(); ok {
-		return Measured(round(ms(a), 3))
+		return metric.Measured(round(ms(a), 3))
 	}
-	return NoData("none recorded yet")
+	return metric.NoData("none recorded yet")
 }
 
 func customReportOf(s *Snapshot) *CustomReport {
@@ -375,7 +377,7 @@ func round(v float64, places int) float64 {
 	return math.Round(v*p) / p
 }
 
-func roundReading(r Reading, places int) Reading {
+func roundReading(r metric.Reading, places int) metric.Reading {
 	if r.OK {
 		r.Value = round(r.Value, places)
 	}

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"time"
 	"unsafe"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // sampler turns the live counters into Snapshots. It is owned by
@@ -143,18 +145,18 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	if cpu1, err := threadCPU(); cpuErr == nil && err == nil {
 		d := cpu1 - cpu0
 		s.cpuTotal += d
-		o.SampleCPU = Measured(ms(d))
+		o.SampleCPU = metric.Measured(ms(d))
 		o.TotalCPU = s.cpuTotal
 		if prev != nil && snap.Elapsed > 0 && prev.Overhead.SampleCPU.OK {
-			o.CPUPercent = Measured(100 * float64(d) / float64(snap.Elapsed))
+			o.CPUPercent = metric.Measured(100 * float64(d) / float64(snap.Elapsed))
 		} else {
-			o.CPUPercent = NoData("needs two samples")
+			o.CPUPercent = metric.NoData("needs two samples")
 		}
 	} else {
 		if cpuErr == nil {
 			cpuErr = err
 		}
-		o.SampleCPU = Unavailable("%v", cpuErr)
+		o.SampleCPU = metric.Unavailable("%v", cpuErr)
 		o.CPUPercent = o.SampleCPU
 	}
 	snap.approxBytes = snap.sizeBytes()
@@ -168,7 +170,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 // about a minute old.
 func (s *sampler) rates(snap, prev *Snapshot) {
 	if prev == nil {
-		none := NoData("first sample: rates need two")
+		none := metric.NoData("first sample: rates need two")
 		w := Windowed{none, none}
 		snap.Rates = Rates{Throughput: w, ErrorRate: w, CacheHitRate: w, QueryAverage: w, QueryErrorRate: w, Concurrency: w}
 		for name, t := range snap.Tools {
@@ -181,36 +183,36 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 	r := &snap.Rates
 	r.IntervalSpan = snap.Time.Sub(prev.Time)
 	r.MinuteSpan = snap.Time.Sub(base.Time)
-	both := func(f func(old *Snapshot, span time.Duration) Reading) Windowed {
+	both := func(f func(old *Snapshot, span time.Duration) metric.Reading) Windowed {
 		return Windowed{LastInterval: f(prev, r.IntervalSpan), LastMinute: f(base, r.MinuteSpan)}
 	}
-	r.Concurrency = both(func(old *Snapshot, span time.Duration) Reading {
+	r.Concurrency = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		if span <= 0 {
-			return NoData("no time between samples")
+			return metric.NoData("no time between samples")
 		}
-		return Measured(float64(snap.CallTime-old.CallTime) / float64(span))
+		return metric.Measured(float64(snap.CallTime-old.CallTime) / float64(span))
 	})
 	r.CallsInMinute = snap.Calls - base.Calls
 	r.CacheLookupsInMinute = snap.CacheHits + snap.CacheMisses - base.CacheHits - base.CacheMisses
 	r.QueriesInMinute = snap.Queries.Count - base.Queries.Count
-	r.Throughput = both(func(old *Snapshot, span time.Duration) Reading {
+	r.Throughput = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		return perSecond(snap.Calls-old.Calls, span)
 	})
-	r.ErrorRate = both(func(old *Snapshot, span time.Duration) Reading {
+	r.ErrorRate = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		return percent(snap.Errors-old.Errors, snap.Calls-old.Calls, "no tool calls")
 	})
-	r.CacheHitRate = both(func(old *Snapshot, span time.Duration) Reading {
+	r.CacheHitRate = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		hits := snap.CacheHits - old.CacheHits
 		return percent(hits, hits+snap.CacheMisses-old.CacheMisses, "no cache lookups")
 	})
-	r.QueryAverage = both(func(old *Snapshot, span time.Duration) Reading {
+	r.QueryAverage = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		n := snap.Queries.Count - old.Queries.Count
 		if n == 0 {
-			return NoData("no queries in the window")
+			return metric.NoData("no queries in the window")
 		}
-		return Measured(ms(snap.Queries.Sum-old.Queries.Sum) / float64(n))
+		return metric.Measured(ms(snap.Queries.Sum-old.Queries.Sum) / float64(n))
 	})
-	r.QueryErrorRate = both(func(old *Snapshot, span time.Duration) Reading {
+	r.QueryErrorRate = both(func(old *Snapshot, span time.Duration) metric.Reading {
 		return percent(snap.Queries.Errors-old.Queries.Errors, snap.Queries.Count-old.Queries.Count, "no queries")
 	})
 	for name, t := range snap.Tools {
@@ -222,18 +224,18 @@ func (s *sampler) rates(snap, prev *Snapshot) {
 	}
 }
 
-func perSecond(n uint64, span time.Duration) Reading {
+func perSecond(n uint64, span time.Duration) metric.Reading {
 	if span <= 0 {
-		return NoData("no time between samples")
+		return metric.NoData("no time between samples")
 	}
-	return Measured(float64(n) / span.Seconds())
+	return metric.Measured(float64(n) / span.Seconds())
 }
 
-func percent(part, whole uint64, none string) Reading {
+func percent(part, whole uint64, none string) metric.Reading {
 	if whole == 0 {
-		return NoData("%s in the window", none)
+		return metric.NoData("%s in the window", none)
 	}
-	return Measured(100 * float64(part) / float64(whole))
+	return metric.Measured(100 * float64(part) / float64(whole))
 }
 
 // sizeBytes is the memory a retained snapshot holds, from the sizes of its
@@ -244,7 +246,7 @@ func (s *Snapshot) sizeBytes() int64 {
 	if s.System != nil {
 		n += int64(unsafe.Sizeof(*s.System))
 	}
-	readingBytes := int64(unsafe.Sizeof(Reading{}))
+	readingBytes := int64(unsafe.Sizeof(metric.Reading{}))
 	for k, g := range s.Gauges {
 		n += int64(len(k)+len(g.Reason)) + readingBytes + mapEntry
 	}

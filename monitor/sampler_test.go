@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 func approxEq(a, b float64) bool { return math.Abs(a-b) < 1e-9*math.Max(1, math.Abs(b)) }
@@ -39,7 +41,7 @@ func TestRatesOverIntervalAndMinute(t *testing.T) {
 	}
 	checks := []struct {
 		name string
-		got  Reading
+		got  metric.Reading
 		want float64
 	}{
 		{"throughput last interval", r.Throughput.LastInterval, 6.0 / 10},
@@ -63,7 +65,7 @@ func TestRatesOverIntervalAndMinute(t *testing.T) {
 	if got := s.Rates.Throughput.LastInterval; !got.OK || got.Value != 0 {
 		t.Errorf("idle throughput %v, want 0", got)
 	}
-	for name, got := range map[string]Reading{
+	for name, got := range map[string]metric.Reading{
 		"error rate": s.Rates.ErrorRate.LastInterval, "cache": s.Rates.CacheHitRate.LastInterval, "query": s.Rates.QueryAverage.LastInterval,
 	} {
 		if got.OK || got.Reason == "" {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Series names. Every numeric figure of a snapshot has a stable name: trends
@@ -38,7 +40,7 @@ const (
 // EachSeries calls fn for every named figure of the snapshot, measured or
 // not. The order is stable: overview first, then system, performance,
 // tools, custom metrics and the monitor's own cost.
-func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
+func (s *Snapshot) EachSeries(fn func(name string, r metric.Reading)) {
 	fn(SeriesMemoryUsage, s.MemoryPercent())
 	fn(SeriesCPUUsage, s.CPUPercent())
 	fn(SeriesCacheHitRate, s.Rates.CacheHitRate.LastMinute)
@@ -80,20 +82,20 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 		fn(n.threads, p.Threads)
 	}
 
-	fn(SeriesCallsInMinute, Measured(float64(s.Rates.CallsInMinute)))
-	fn(SeriesCacheLookupsInMinute, Measured(float64(s.Rates.CacheLookupsInMinute)))
-	fn(SeriesQueriesInMinute, Measured(float64(s.Rates.QueriesInMinute)))
+	fn(SeriesCallsInMinute, metric.Measured(float64(s.Rates.CallsInMinute)))
+	fn(SeriesCacheLookupsInMinute, metric.Measured(float64(s.Rates.CacheLookupsInMinute)))
+	fn(SeriesQueriesInMinute, metric.Measured(float64(s.Rates.QueriesInMinute)))
 	fn(SeriesConcurrency, s.Rates.Concurrency.LastMinute)
 	fn("throughput_last_interval", s.Rates.Throughput.LastInterval)
 	fn("error_rate_last_interval_percent", s.Rates.ErrorRate.LastInterval)
 	fn("cache_hit_rate_last_interval_percent", s.Rates.CacheHitRate.LastInterval)
 	fn("query_error_rate_percent", s.Rates.QueryErrorRate.LastMinute)
 	latencySeries("query", s.Queries, fn)
-	pct := func(d time.Duration) Reading {
+	pct := func(d time.Duration) metric.Reading {
 		if s.ToolLatencyRecent.Count == 0 {
 			return noToolCallsRecent
 		}
-		return Measured(ms(d))
+		return metric.Measured(ms(d))
 	}
 	fn(SeriesToolP50, pct(s.ToolLatencyRecent.P50))
 	fn(SeriesToolP95, pct(s.ToolLatencyRecent.P95))
@@ -102,10 +104,10 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 	for _, name := range sortedKeys(s.Tools) {
 		t := s.Tools[name]
 		n := toolNames.get(name)
-		fn(n.callCount, Measured(float64(t.Count)))
-		fn(n.errorCount, Measured(float64(t.Errors)))
+		fn(n.callCount, metric.Measured(float64(t.Count)))
+		fn(n.errorCount, metric.Measured(float64(t.Errors)))
 		fn(n.callsPerSecond, t.CallsPerSecond)
-		fn(n.callsLastMinute, Measured(float64(t.CallsInMinute)))
+		fn(n.callsLastMinute, metric.Measured(float64(t.CallsInMinute)))
 		fn(n.errorRate, t.ErrorRate)
 		latencySeriesNamed(n, t.LatencySummary, fn)
 	}
@@ -113,16 +115,16 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 	for _, name := range sortedKeys(s.Methods) {
 		l := s.Methods[name]
 		n := methodNames.get(name)
-		fn(n.callCount, Measured(float64(l.Count)))
-		fn(n.errorCount, Measured(float64(l.Errors)))
+		fn(n.callCount, metric.Measured(float64(l.Count)))
+		fn(n.errorCount, metric.Measured(float64(l.Errors)))
 		latencySeriesNamed(n, l, fn)
 	}
 
 	for _, name := range sortedKeys(s.Custom.Counters) {
-		fn(customNames.get(name).bare, Measured(s.Custom.Counters[name]))
+		fn(customNames.get(name).bare, metric.Measured(s.Custom.Counters[name]))
 	}
 	for _, name := range sortedKeys(s.Custom.Gauges) {
-		fn(customNames.get(name).bare, Measured(s.Custom.Gauges[name]))
+		fn(customNames.get(name).bare, metric.Measured(s.Custom.Gauges[name]))
 	}
 	for _, name := range sortedKeys(s.Custom.Timers) {
 		latencySeriesNamed(customNames.get(name), s.Custom.Timers[name], fn)
@@ -130,19 +132,19 @@ func (s *Snapshot) EachSeries(fn func(name string, r Reading)) {
 
 	fn(SeriesMonitorCPU, s.Overhead.CPUPercent)
 	fn(SeriesMonitorSampleT, s.Overhead.SampleCPU)
-	fn(SeriesMonitorMemory, Measured(float64(s.Overhead.MemoryBytes)))
+	fn(SeriesMonitorMemory, metric.Measured(float64(s.Overhead.MemoryBytes)))
 }
 
 // latencySeries names the average (since start) and the recent-window
 // percentiles of a latency summary, in milliseconds.
-func latencySeries(prefix string, l LatencySummary, fn func(string, Reading)) {
+func latencySeries(prefix string, l LatencySummary, fn func(string, metric.Reading)) {
 	latencySeriesNamed(plainNames.get(prefix), l, fn)
 }
 
-func latencySeriesNamed(n *seriesNames, l LatencySummary, fn func(string, Reading)) {
+func latencySeriesNamed(n *seriesNames, l LatencySummary, fn func(string, metric.Reading)) {
 	avg := noCallsYet
 	if a, ok := l.Average(); ok {
-		avg = Measured(ms(a))
+		avg = metric.Measured(ms(a))
 	}
 	fn(n.average, avg)
 	if l.Recent.Count == 0 {
@@ -151,17 +153,17 @@ func latencySeriesNamed(n *seriesNames, l LatencySummary, fn func(string, Readin
 		fn(n.p99, noCallsRecent)
 		return
 	}
-	fn(n.p50, Measured(ms(l.Recent.P50)))
-	fn(n.p95, Measured(ms(l.Recent.P95)))
-	fn(n.p99, Measured(ms(l.Recent.P99)))
+	fn(n.p50, metric.Measured(ms(l.Recent.P50)))
+	fn(n.p95, metric.Measured(ms(l.Recent.P95)))
+	fn(n.p99, metric.Measured(ms(l.Recent.P99)))
 }
 
 // Readings for figures with nothing to measure, built once: EachSeries runs
 // for every retained snapshot on every report.
 var (
-	noCallsYet        = NoData("no calls yet")
-	noCallsRecent     = NoData("no calls in the recent window")
-	noToolCallsRecent = NoData("no tool calls in the recent window")
+	noCallsYet        = metric.NoData("no calls yet")
+	noCallsRecent     = metric.NoData("no calls in the recent window")
+	noToolCallsRecent = metric.NoData("no tool calls in the recent window")
 )
 
 // seriesNames are the series names under one prefix ("tool.<name>",
@@ -229,8 +231,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // Series returns the named series of the snapshot; ok is false when the
 // snapshot has no series of that name.
-func (s *Snapshot) Series(name string) (r Reading, ok bool) {
-	s.EachSeries(func(n string, v Reading) {
+func (s *Snapshot) Series(name string) (r metric.Reading, ok bool) {
+	s.EachSeries(func(n string, v metric.Reading) {
 		if !ok && n == name {
 			r, ok = v, true
 		}
@@ -251,7 +253,7 @@ var (
 	fixedSeries = func() map[string]bool {
 		s := &Snapshot{System: &SystemStats{}}
 		names := map[string]bool{}
-		s.EachSeries(func(name string, _ Reading) { names[name] = true })
+		s.EachSeries(func(name string, _ metric.Reading) { names[name] = true })
 		return names
 	}()
 )

@@ -3,6 +3,8 @@ package monitor
 import (
 	"log/slog"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // A Snapshot is everything the monitor knew at one sample. It is immutable
@@ -23,7 +25,7 @@ type Snapshot struct {
 	// Processes are the processes watched with WatchProcess, by name.
 	Processes map[string]ProcessStats
 	// Gauges are the application gauges registered with RegisterGauge.
-	Gauges map[string]Reading
+	Gauges map[string]metric.Reading
 	// CacheHits and CacheMisses count lookups reported by the cache.
 	CacheHits, CacheMisses uint64
 	// Queries are the store queries reported through ObserveQuery.
@@ -75,20 +77,20 @@ type Rates struct {
 
 // Windowed is one figure over the last interval and over the last minute.
 type Windowed struct {
-	LastInterval Reading `json:"last_interval"`
-	LastMinute   Reading `json:"last_minute"`
+	LastInterval metric.Reading `json:"last_interval"`
+	LastMinute   metric.Reading `json:"last_minute"`
 }
 
 // Overhead is what monitoring itself costs.
 type Overhead struct {
 	// SampleCPU is the CPU time taken by this sample's collection, measured
 	// on the sampler's own thread.
-	SampleCPU Reading // milliseconds
+	SampleCPU metric.Reading // milliseconds
 	// SampleWall is the wall time this sample took.
 	SampleWall time.Duration
 	// CPUPercent is the sampler's CPU time over the last interval as a share
 	// of one core.
-	CPUPercent Reading
+	CPUPercent metric.Reading
 	// TotalCPU is the sampler's CPU time since start.
 	TotalCPU time.Duration
 	// HistorySamples is the number of retained snapshots and MemoryBytes
@@ -105,8 +107,8 @@ type ToolSnapshot struct {
 	LastUsed time.Time
 	// CallsPerSecond, ErrorRate (percent) and CallsInMinute are over the
 	// last minute.
-	CallsPerSecond Reading
-	ErrorRate      Reading
+	CallsPerSecond metric.Reading
+	ErrorRate      metric.Reading
 	CallsInMinute  uint64
 }
 
@@ -120,7 +122,7 @@ func (t ToolSnapshot) SuccessRate() float64 {
 
 // MemoryPercent is the memory figure of the overview: the container's when
 // a limit is set, else the host's.
-func (s *Snapshot) MemoryPercent() Reading {
+func (s *Snapshot) MemoryPercent() metric.Reading {
 	if s.System == nil {
 		return systemDisabled
 	}
@@ -128,7 +130,7 @@ func (s *Snapshot) MemoryPercent() Reading {
 }
 
 // CPUPercent is the host CPU figure of the overview.
-func (s *Snapshot) CPUPercent() Reading {
+func (s *Snapshot) CPUPercent() metric.Reading {
 	if s.System == nil {
 		return systemDisabled
 	}
@@ -137,7 +139,7 @@ func (s *Snapshot) CPUPercent() Reading {
 
 // Gauge returns the named application gauge, unavailable when no code has
 // registered it.
-func (s *Snapshot) Gauge(name string) Reading {
+func (s *Snapshot) Gauge(name string) metric.Reading {
 	if r, ok := s.Gauges[name]; ok {
 		return r
 	}
@@ -149,20 +151,20 @@ func (s *Snapshot) Gauge(name string) Reading {
 	case GaugeActiveConnections:
 		return noSourceConnections
 	}
-	return Unavailable("no source registered for %s", name)
+	return metric.Unavailable("no source registered for %s", name)
 }
 
 var (
-	systemDisabled        = NoData("system collection is disabled")
-	noSourceEntries       = Unavailable("no source registered for %s", GaugeMemoryEntries)
-	noSourceRelationships = Unavailable("no source registered for %s", GaugeRelationships)
-	noSourceConnections   = Unavailable("no source registered for %s", GaugeActiveConnections)
+	systemDisabled        = metric.NoData("system collection is disabled")
+	noSourceEntries       = metric.Unavailable("no source registered for %s", GaugeMemoryEntries)
+	noSourceRelationships = metric.Unavailable("no source registered for %s", GaugeRelationships)
+	noSourceConnections   = metric.Unavailable("no source registered for %s", GaugeActiveConnections)
 )
 
 // LogAttrs are the attributes of the one log line per sample: the overview
 // figures, with unavailable ones shown as their reason.
 func (s *Snapshot) LogAttrs() []slog.Attr {
-	r := func(key string, v Reading) slog.Attr {
+	r := func(key string, v metric.Reading) slog.Attr {
 		if v.OK {
 			return slog.Float64(key, round2(v.Value))
 		}

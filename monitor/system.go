@@ -1,36 +1,38 @@
 package monitor
 
+import "github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
+
 // SystemStats is one reading of the host, its container limits and this
 // process. Rates (per second) are differences of cumulative counters between
 // two readings, so the first reading after start has none.
 type SystemStats struct {
 	// CPUPercent is the busy share of all host CPUs, 0–100.
-	CPUPercent Reading `json:"cpu_percent"`
+	CPUPercent metric.Reading `json:"cpu_percent"`
 	// ContainerCPUPercent is this cgroup's CPU use as a share of its quota
 	// (cgroup v2 cpu.max or v1 cfs quota), 0–100; unavailable without a quota.
-	ContainerCPUPercent Reading `json:"container_cpu_percent"`
+	ContainerCPUPercent metric.Reading `json:"container_cpu_percent"`
 
 	// MemoryPercent is the figure alerts and the overview use: the container's
 	// when a cgroup memory limit is set, else the host's. MemorySource says which.
-	MemoryPercent Reading `json:"memory_percent"`
-	MemorySource  string  `json:"memory_source"` // "cgroup v2", "cgroup v1" or "host"
+	MemoryPercent metric.Reading `json:"memory_percent"`
+	MemorySource  string         `json:"memory_source"` // "cgroup v2", "cgroup v1" or "host"
 	// HostMemoryPercent is used memory as a share of host RAM, 0–100.
-	HostMemoryPercent Reading `json:"host_memory_percent"`
+	HostMemoryPercent metric.Reading `json:"host_memory_percent"`
 	// ContainerMemoryPercent is the cgroup's working set (usage minus
 	// inactive file cache) as a share of its limit.
-	ContainerMemoryPercent    Reading `json:"container_memory_percent"`
-	ContainerMemoryLimitBytes Reading `json:"container_memory_limit_bytes"`
+	ContainerMemoryPercent    metric.Reading `json:"container_memory_percent"`
+	ContainerMemoryLimitBytes metric.Reading `json:"container_memory_limit_bytes"`
 
 	// Disk I/O over whole physical block devices (loop, ram, zram, device
 	// mapper and md devices and partitions are skipped so nothing is counted twice).
-	DiskReadBytesPerSec  Reading `json:"disk_read_bytes_per_sec"`
-	DiskWriteBytesPerSec Reading `json:"disk_write_bytes_per_sec"`
-	DiskReadOpsPerSec    Reading `json:"disk_read_ops_per_sec"`
-	DiskWriteOpsPerSec   Reading `json:"disk_write_ops_per_sec"`
+	DiskReadBytesPerSec  metric.Reading `json:"disk_read_bytes_per_sec"`
+	DiskWriteBytesPerSec metric.Reading `json:"disk_write_bytes_per_sec"`
+	DiskReadOpsPerSec    metric.Reading `json:"disk_read_ops_per_sec"`
+	DiskWriteOpsPerSec   metric.Reading `json:"disk_write_ops_per_sec"`
 
 	// Network over all interfaces but loopback.
-	NetRxBytesPerSec Reading `json:"net_rx_bytes_per_sec"`
-	NetTxBytesPerSec Reading `json:"net_tx_bytes_per_sec"`
+	NetRxBytesPerSec metric.Reading `json:"net_rx_bytes_per_sec"`
+	NetTxBytesPerSec metric.Reading `json:"net_tx_bytes_per_sec"`
 
 	Process ProcessStats `json:"process"`
 
@@ -90,10 +92,10 @@ type ProcessStats struct {
 	PID int32 `json:"pid"`
 	// CPUPercent is CPU time over wall time, as a share of one core (as top
 	// shows it), so a busy process on 4 cores can reach 400.
-	CPUPercent Reading `json:"cpu_percent"`
-	RSSBytes   Reading `json:"rss_bytes"`
-	OpenFDs    Reading `json:"open_fds"`
-	Threads    Reading `json:"threads"`
+	CPUPercent metric.Reading `json:"cpu_percent"`
+	RSSBytes   metric.Reading `json:"rss_bytes"`
+	OpenFDs    metric.Reading `json:"open_fds"`
+	Threads    metric.Reading `json:"threads"`
 	// Goroutines is set only for this process.
-	Goroutines Reading `json:"goroutines"`
+	Goroutines metric.Reading `json:"goroutines"`
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/common"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/mem"
@@ -83,7 +84,7 @@ func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStat
 	if vm, err := mem.VirtualMemoryWithContext(gctx); err != nil {
 		s.HostMemoryPercent = errReading("host memory", err)
 	} else {
-		s.HostMemoryPercent = Measured(vm.UsedPercent)
+		s.HostMemoryPercent = metric.Measured(vm.UsedPercent)
 		hostTotal = vm.Total
 	}
 	c.cgroupMemory(&s, hostTotal)
@@ -97,14 +98,14 @@ func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStat
 
 // hostCPU is the busy share of all CPUs since the previous reading. It
 // also sets the CPU seconds in tot.
-func (c *systemCollector) hostCPU(ctx context.Context, tot *HostTotals) Reading {
+func (c *systemCollector) hostCPU(ctx context.Context, tot *HostTotals) metric.Reading {
 	times, err := cpu.TimesWithContext(ctx, false)
 	if err != nil {
 		return errReading("CPU times", err)
 	}
 	if len(times) == 0 {
 		// gopsutil reports an unreadable /proc/stat as no rows, not an error.
-		return Unavailable("CPU times unreadable (%s)", filepath.Join(c.opts.ProcRoot, "stat"))
+		return metric.Unavailable("CPU times unreadable (%s)", filepath.Join(c.opts.ProcRoot, "stat"))
 	}
 	cur := times[0]
 	modes := [...]float64{cur.User, cur.Nice, cur.System, cur.Idle, cur.Iowait, cur.Irq, cur.Softirq, cur.Steal}
@@ -117,14 +118,14 @@ func (c *systemCollector) hostCPU(ctx context.Context, tot *HostTotals) Reading 
 	prev, had := c.cpuPrev, c.cpuHave
 	c.cpuPrev, c.cpuHave = cur, true
 	if !had {
-		return NoData("needs two samples")
+		return metric.NoData("needs two samples")
 	}
 	total0, busy0 := cpuBusy(prev)
 	total1, busy1 := cpuBusy(cur)
 	if total1 <= total0 {
-		return NoData("no CPU time elapsed since the last sample")
+		return metric.NoData("no CPU time elapsed since the last sample")
 	}
-	return Measured(clampPercent((busy1 - busy0) / (total1 - total0) * 100))
+	return metric.Measured(clampPercent((busy1 - busy0) / (total1 - total0) * 100))
 }
 
 // cpuBusy returns all and busy CPU seconds. Linux already counts guest time

@@ -7,18 +7,20 @@ import (
 	"io/fs"
 	"path/filepath"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // cgroupCPU is the cgroup's CPU use since the previous reading as a share of
 // its quota: Δusage / (Δwall × quota/period) × 100. It also sets the
 // cgroup's CPU seconds and quota in tot.
-func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) Reading {
+func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) metric.Reading {
 	cg := &c.cgroup
 	switch {
 	case cg.version == 0:
-		return Unavailable("%s", cg.reason)
+		return metric.Unavailable("%s", cg.reason)
 	case cg.cpuDir == "" || (cg.version == 1 && cg.cpuacctDir == ""):
-		return Unavailable("%s", cg.cpuReason)
+		return metric.Unavailable("%s", cg.cpuReason)
 	}
 	// The usage is a total worth exporting with or without a quota.
 	usage, usageErr := c.cpuUsageNs()
@@ -34,7 +36,7 @@ func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) Reading {
 		if err != nil {
 			return errReading("cgroup CPU quota", err)
 		}
-		return Unavailable("no cgroup CPU quota set")
+		return metric.Unavailable("no cgroup CPU quota set")
 	}
 	tot.ContainerCPUQuotaCores = cores
 	if usageErr != nil {
@@ -44,15 +46,15 @@ func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) Reading {
 	cg.cpuPrevNs, cg.cpuPrevAt, cg.cpuHave = usage, now, true
 	switch dt := now.Sub(prevAt); {
 	case !had:
-		return NoData("needs two samples")
+		return metric.NoData("needs two samples")
 	case dt <= 0:
-		return NoData("no time elapsed since the last sample")
+		return metric.NoData("no time elapsed since the last sample")
 	case usage < prevNs:
-		return Unavailable("cgroup CPU usage went backwards (cgroup recreated?)")
+		return metric.Unavailable("cgroup CPU usage went backwards (cgroup recreated?)")
 	default:
 		// Clamped because usage and wall time are not read at the same
 		// instant, so a fully throttled cgroup can read a little over 100.
-		return Measured(clampPercent(float64(usage-prevNs) / (float64(dt) * cores) * 100))
+		return metric.Measured(clampPercent(float64(usage-prevNs) / (float64(dt) * cores) * 100))
 	}
 }
 

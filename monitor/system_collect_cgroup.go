@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // v1NoLimit: cgroup v1 reports "no limit" as a huge page-aligned number
@@ -142,7 +144,7 @@ func exists(path string) bool {
 // the container's when a limit applies, else the host's. hostTotal is host
 // RAM in bytes, 0 when unknown.
 func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
-	useHost := func(why Reading) {
+	useHost := func(why metric.Reading) {
 		s.ContainerMemoryPercent = why
 		s.ContainerMemoryLimitBytes = why
 		s.MemoryPercent = s.HostMemoryPercent
@@ -150,11 +152,11 @@ func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
 	}
 	cg := &c.cgroup
 	if cg.version == 0 {
-		useHost(Unavailable("%s", cg.reason))
+		useHost(metric.Unavailable("%s", cg.reason))
 		return
 	}
 	if cg.memDir == "" {
-		useHost(Unavailable("%s", cg.memReason))
+		useHost(metric.Unavailable("%s", cg.memReason))
 		return
 	}
 
@@ -164,15 +166,15 @@ func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
 		return
 	}
 	if noLimit {
-		useHost(Unavailable("no cgroup memory limit set"))
+		useHost(metric.Unavailable("no cgroup memory limit set"))
 		return
 	}
 	if limit == 0 {
-		useHost(Unavailable("cgroup memory limit reads 0"))
+		useHost(metric.Unavailable("cgroup memory limit reads 0"))
 		return
 	}
 	if hostTotal > 0 && limit >= hostTotal {
-		useHost(Unavailable("cgroup memory limit %s is not below host RAM %s, so no effective limit",
+		useHost(metric.Unavailable("cgroup memory limit %s is not below host RAM %s, so no effective limit",
 			fmtBytes(limit), fmtBytes(hostTotal)))
 		return
 	}
@@ -181,7 +183,7 @@ func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
 	// matters, so a failed read leaves MemoryPercent unavailable rather than
 	// quietly showing the (irrelevant) host figure.
 	s.MemorySource = cg.source()
-	s.ContainerMemoryLimitBytes = Measured(float64(limit))
+	s.ContainerMemoryLimitBytes = metric.Measured(float64(limit))
 	s.ContainerMemoryPercent = c.cgroupWorkingSet(limit)
 	s.MemoryPercent = s.ContainerMemoryPercent
 }
@@ -216,7 +218,7 @@ func (c *systemCollector) memoryLimit() (limit uint64, noLimit bool, err error) 
 // cgroupWorkingSet is usage minus inactive file cache, as a percentage of
 // limit. Inactive cache is reclaimed before the OOM killer acts, so counting
 // it would make a healthy container look full.
-func (c *systemCollector) cgroupWorkingSet(limit uint64) Reading {
+func (c *systemCollector) cgroupWorkingSet(limit uint64) metric.Reading {
 	cg := &c.cgroup
 	usageFile, statFile, inactiveKey := "memory.current", "memory.stat", "inactive_file"
 	if cg.version == 1 {
@@ -238,5 +240,5 @@ func (c *systemCollector) cgroupWorkingSet(limit uint64) Reading {
 	if usage > inactive {
 		ws = usage - inactive
 	}
-	return Measured(float64(ws) / float64(limit) * 100)
+	return metric.Measured(float64(ws) / float64(limit) * 100)
 }

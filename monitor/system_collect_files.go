@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // pseudoFileReader reads small /proc, /sys and cgroup files into one reused
@@ -101,8 +103,8 @@ func parseUintBytes(b []byte) (uint64, bool) {
 
 // errReading is the unavailable reading for a failed read: what was being
 // read and a short form of why.
-func errReading(what string, err error) Reading {
-	return Unavailable("%s: %s", what, shortErr(err))
+func errReading(what string, err error) metric.Reading {
+	return metric.Unavailable("%s: %s", what, shortErr(err))
 }
 
 // shortErr drops the operation from path errors ("open /x: denied" becomes

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/disk"
 	psnet "github.com/shirou/gopsutil/v4/net"
 )
@@ -41,7 +42,7 @@ func (r *rateCounters) add(name string, v [4]uint64) { r.cur[name] = v }
 // none (an unavailable Reading; rates are valid only when why.OK), and the
 // totals, valid either way. A reading that failed should not be finished,
 // so the next one is differenced against the last good one.
-func (r *rateCounters) finish(now time.Time) (rates [4]float64, totals [4]uint64, why Reading) {
+func (r *rateCounters) finish(now time.Time) (rates [4]float64, totals [4]uint64, why metric.Reading) {
 	prev, prevAt, primed := r.prev, r.prevAt, r.primed
 	r.prev, r.cur, r.prevAt, r.primed = r.cur, prev, now, true
 	cur := r.prev
@@ -51,7 +52,7 @@ func (r *rateCounters) finish(now time.Time) (rates [4]float64, totals [4]uint64
 				r.totals[i] += v[i]
 			}
 		}
-		return rates, r.totals, NoData("needs two samples")
+		return rates, r.totals, metric.NoData("needs two samples")
 	}
 	var sum [4]uint64
 	backwards := ""
@@ -74,16 +75,16 @@ func (r *rateCounters) finish(now time.Time) (rates [4]float64, totals [4]uint64
 		r.totals[i] += sum[i]
 	}
 	if backwards != "" {
-		return rates, r.totals, Unavailable("counters of %s went backwards (reset?)", backwards)
+		return rates, r.totals, metric.Unavailable("counters of %s went backwards (reset?)", backwards)
 	}
 	dt := now.Sub(prevAt).Seconds()
 	if dt <= 0 {
-		return rates, r.totals, NoData("no time elapsed since the last sample")
+		return rates, r.totals, metric.NoData("no time elapsed since the last sample")
 	}
 	for i := range sum {
 		rates[i] = float64(sum[i]) / dt
 	}
-	return rates, r.totals, Reading{OK: true}
+	return rates, r.totals, metric.Reading{OK: true}
 }
 
 // monotonic keeps one cumulative figure read from the system (CPU seconds)
@@ -140,7 +141,7 @@ func physicalDisks(sysRoot string) ([]string, error) {
 }
 
 func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *SystemStats) {
-	set := func(r Reading) {
+	set := func(r metric.Reading) {
 		s.DiskReadBytesPerSec, s.DiskWriteBytesPerSec = r, r
 		s.DiskReadOpsPerSec, s.DiskWriteOpsPerSec = r, r
 	}
@@ -159,7 +160,7 @@ func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *Syste
 		}
 		if len(d.devices) == 0 {
 			// Asking gopsutil for no names would mean all of them.
-			set(Unavailable("no physical block devices under %s", filepath.Join(c.opts.SysRoot, "block")))
+			set(metric.Unavailable("no physical block devices under %s", filepath.Join(c.opts.SysRoot, "block")))
 			return
 		}
 	}
@@ -180,10 +181,10 @@ func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *Syste
 		set(why)
 		return
 	}
-	s.DiskReadBytesPerSec = Measured(r[0])
-	s.DiskWriteBytesPerSec = Measured(r[1])
-	s.DiskReadOpsPerSec = Measured(r[2])
-	s.DiskWriteOpsPerSec = Measured(r[3])
+	s.DiskReadBytesPerSec = metric.Measured(r[0])
+	s.DiskWriteBytesPerSec = metric.Measured(r[1])
+	s.DiskReadOpsPerSec = metric.Measured(r[2])
+	s.DiskWriteOpsPerSec = metric.Measured(r[3])
 }
 
 // netState counts traffic over every interface but loopback.
@@ -236,5 +237,5 @@ func (c *systemCollector) netRates(ctx context.Context, now time.Time, s *System
 		s.NetRxBytesPerSec, s.NetTxBytesPerSec = why, why
 		return
 	}
-	s.NetRxBytesPerSec, s.NetTxBytesPerSec = Measured(r[0]), Measured(r[1])
+	s.NetRxBytesPerSec, s.NetTxBytesPerSec = metric.Measured(r[0]), metric.Measured(r[1])
 }

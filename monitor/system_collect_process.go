@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/process"
 )
@@ -71,7 +72,7 @@ func (p *processCollector) collect(ctx context.Context, now time.Time) ProcessSt
 		st.CPUPercent = errReading("process CPU time", err)
 		// Whatever the failed read did not get to is unavailable for the
 		// same reason, never a zero.
-		for _, r := range []*Reading{&st.RSSBytes, &st.OpenFDs, &st.Threads} {
+		for _, r := range []*metric.Reading{&st.RSSBytes, &st.OpenFDs, &st.Threads} {
 			if !r.OK && r.Reason == "" {
 				*r = st.CPUPercent
 			}
@@ -80,32 +81,32 @@ func (p *processCollector) collect(ctx context.Context, now time.Time) ProcessSt
 		st.CPUPercent = p.cpuPercent(cpuSec, now)
 	}
 	if p.self {
-		st.Goroutines = Measured(float64(runtime.NumGoroutine()))
+		st.Goroutines = metric.Measured(float64(runtime.NumGoroutine()))
 	} else {
-		st.Goroutines = Unavailable("goroutines are counted only for this process")
+		st.Goroutines = metric.Unavailable("goroutines are counted only for this process")
 	}
 	return st
 }
 
 // cpuPercent is CPU time over wall time since the previous reading, as a
 // share of one core.
-func (p *processCollector) cpuPercent(cpuSec float64, now time.Time) Reading {
+func (p *processCollector) cpuPercent(cpuSec float64, now time.Time) metric.Reading {
 	prev, at, had := p.cpuPrev, p.cpuAt, p.cpuHave
 	p.cpuPrev, p.cpuAt, p.cpuHave = cpuSec, now, true
 	switch dt := now.Sub(at).Seconds(); {
 	case !had:
-		return NoData("needs two samples")
+		return metric.NoData("needs two samples")
 	case dt <= 0:
-		return NoData("no time elapsed since the last sample")
+		return metric.NoData("no time elapsed since the last sample")
 	case cpuSec < prev:
-		return Unavailable("process CPU time went backwards")
+		return metric.Unavailable("process CPU time went backwards")
 	default:
-		return Measured((cpuSec - prev) / dt * 100)
+		return metric.Measured((cpuSec - prev) / dt * 100)
 	}
 }
 
 func (p *processCollector) exited() ProcessStats {
-	r := Unavailable("process %d has exited", p.pid)
+	r := metric.Unavailable("process %d has exited", p.pid)
 	return ProcessStats{PID: p.pid, CPUPercent: r, RSSBytes: r, OpenFDs: r, Threads: r, Goroutines: r}
 }
 
@@ -139,8 +140,8 @@ func (p *processCollector) readLinux(st *ProcessStats) (float64, error) {
 	if ps.state == 'Z' || ps.state == 'X' || ps.startTime != p.startTime {
 		return 0, errExited
 	}
-	st.RSSBytes = Measured(float64(ps.rssPages) * float64(os.Getpagesize()))
-	st.Threads = Measured(float64(ps.threads))
+	st.RSSBytes = metric.Measured(float64(ps.rssPages) * float64(os.Getpagesize()))
+	st.Threads = metric.Measured(float64(ps.threads))
 	st.OpenFDs = countFDs(p.fdPath)
 	return float64(ps.utime+ps.stime) / cpu.ClocksPerSec, nil
 }
@@ -148,13 +149,13 @@ func (p *processCollector) readLinux(st *ProcessStats) (float64, error) {
 // countFDs counts a process's open files. Since Linux 6.2 the size of
 // /proc/<pid>/fd is that count, which saves listing the directory; older
 // kernels report 0 and the directory is listed.
-func countFDs(dir string) Reading {
+func countFDs(dir string) metric.Reading {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return errReading("open files", err)
 	}
 	if fi.Size() > 0 {
-		return Measured(float64(fi.Size()))
+		return metric.Measured(float64(fi.Size()))
 	}
 	f, err := os.Open(dir)
 	if err != nil {
@@ -165,7 +166,7 @@ func countFDs(dir string) Reading {
 	if err != nil {
 		return errReading("open files", err)
 	}
-	return Measured(float64(len(names)))
+	return metric.Measured(float64(len(names)))
 }
 
 // procStat is what we use of /proc/<pid>/stat.
@@ -256,17 +257,17 @@ func (p *processCollector) readGopsutil(ctx context.Context, st *ProcessStats) (
 	if mi, err := p.handle.MemoryInfoWithContext(ctx); err != nil {
 		st.RSSBytes = errReading("process memory", err)
 	} else {
-		st.RSSBytes = Measured(float64(mi.RSS))
+		st.RSSBytes = metric.Measured(float64(mi.RSS))
 	}
 	if n, err := p.handle.NumFDsWithContext(ctx); err != nil {
 		st.OpenFDs = errReading("open files", err)
 	} else {
-		st.OpenFDs = Measured(float64(n))
+		st.OpenFDs = metric.Measured(float64(n))
 	}
 	if n, err := p.handle.NumThreadsWithContext(ctx); err != nil {
 		st.Threads = errReading("threads", err)
 	} else {
-		st.Threads = Measured(float64(n))
+		st.Threads = metric.Measured(float64(n))
 	}
 	t, err := p.handle.TimesWithContext(ctx)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // fixtureOptions points a collector at a fixture tree with proc/ and cgroup/.
@@ -47,7 +49,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
 // checkReading fails unless r is measured as want (want >= 0), or is
 // unavailable with a reason containing reason (want < 0).
-func checkReading(t *testing.T, name string, r Reading, want float64, reason string) {
+func checkReading(t *testing.T, name string, r metric.Reading, want float64, reason string) {
 	t.Helper()
 	if want >= 0 {
 		if !r.OK || !near(r.Value, want) {
@@ -338,8 +340,8 @@ func TestParseProcStat(t *testing.T) {
 func TestFirstCollectHasNoRates(t *testing.T) {
 	c := newSystemCollector(systemOptions{})
 	first := c.collect(context.Background(), time.Now())
-	rates := func(s SystemStats) map[string]Reading {
-		return map[string]Reading{
+	rates := func(s SystemStats) map[string]metric.Reading {
+		return map[string]metric.Reading{
 			"CPUPercent":           s.CPUPercent,
 			"DiskReadBytesPerSec":  s.DiskReadBytesPerSec,
 			"DiskWriteBytesPerSec": s.DiskWriteBytesPerSec,
@@ -392,7 +394,7 @@ func TestRealMachine(t *testing.T) {
 	if !p.RSSBytes.OK || p.RSSBytes.Value <= 0 {
 		t.Errorf("RSSBytes = %v, want measured > 0", p.RSSBytes)
 	}
-	for name, r := range map[string]Reading{"OpenFDs": p.OpenFDs, "Threads": p.Threads, "Goroutines": p.Goroutines} {
+	for name, r := range map[string]metric.Reading{"OpenFDs": p.OpenFDs, "Threads": p.Threads, "Goroutines": p.Goroutines} {
 		if !r.OK || r.Value < 1 {
 			t.Errorf("%s = %v, want measured ≥ 1", name, r)
 		}
@@ -424,7 +426,7 @@ func TestProcessCollectorExited(t *testing.T) {
 		if s.PID != pid {
 			t.Errorf("PID = %d, want %d", s.PID, pid)
 		}
-		for name, r := range map[string]Reading{
+		for name, r := range map[string]metric.Reading{
 			"CPUPercent": s.CPUPercent, "RSSBytes": s.RSSBytes, "OpenFDs": s.OpenFDs,
 			"Threads": s.Threads, "Goroutines": s.Goroutines,
 		} {

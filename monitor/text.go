@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // WriteText renders the report as plain text for a terminal or a log: the
@@ -147,7 +149,7 @@ func (r *PerformanceReport) Text() string {
 }
 
 // withUnit renders a measured value with its unit, or "n/a (reason)".
-func withUnit(r Reading, unit string) string {
+func withUnit(r metric.Reading, unit string) string {
 	if !r.OK {
 		return "n/a (" + r.Reason + ")"
 	}
@@ -157,21 +159,21 @@ func withUnit(r Reading, unit string) string {
 	return fmt.Sprintf("%.2f %s", r.Value, unit)
 }
 
-func count(r Reading) string {
+func count(r metric.Reading) string {
 	if !r.OK {
 		return "n/a (" + r.Reason + ")"
 	}
 	return fmt.Sprintf("%.0f", r.Value)
 }
 
-func bytesOf(r Reading) string {
+func bytesOf(r metric.Reading) string {
 	if !r.OK {
 		return "n/a (" + r.Reason + ")"
 	}
 	return humanBytes(r.Value)
 }
 
-func byteRate(r Reading) string {
+func byteRate(r metric.Reading) string {
 	if !r.OK {
 		return "n/a (" + r.Reason + ")"
 	}

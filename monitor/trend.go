@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"math"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // Trend directions.
@@ -100,7 +102,7 @@ func Trends(snaps []*Snapshot) map[string]Trend {
 	for _, s := range snaps {
 		x := s.Time.Sub(snaps[0].Time).Minutes()
 		i := 0
-		s.EachSeries(func(name string, r Reading) {
+		s.EachSeries(func(name string, r metric.Reading) {
 			var a *trendAcc
 			if i < len(order) && order[i] == name {
 				a = slots[i]

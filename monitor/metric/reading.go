@@ -1,4 +1,8 @@
-package monitor
+// Package metric holds the Reading: one measured number, or the reason it
+// could not be measured. Every figure the monitor, its host collectors and
+// its readers pass around is one, so that a value never stands in for one
+// that was not measured.
+package metric
 
 import (
 	"encoding/json"
