@@ -3,7 +3,7 @@ package dashboard
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -56,7 +56,7 @@ func (h *hostSeries) describe(ch chan<- *prometheus.Desc) {
 
 // collect sends the figures of sys that were measured; the others are left
 // out, never sent as 0.
-func (h *hostSeries) collect(ch chan<- prometheus.Metric, sys *monitor.SystemStats) {
+func (h *hostSeries) collect(ch chan<- prometheus.Metric, sys *host.Stats) {
 	gauge := func(d *prometheus.Desc, r metric.Reading, labels ...string) {
 		if r.OK {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.Value, labels...)

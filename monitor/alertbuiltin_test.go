@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -36,9 +37,9 @@ func TestProcessCPURule(t *testing.T) {
 		var got []string
 		for range st.samples {
 			clock.Advance(10 * time.Second)
-			snap := &Snapshot{Time: clock.Now(), System: &SystemStats{
+			snap := &Snapshot{Time: clock.Now(), System: &host.Stats{
 				CPUPercent: metric.Measured(99),
-				Process:    ProcessStats{CPUPercent: metric.Measured(st.process)},
+				Process:    host.ProcessStats{CPUPercent: metric.Measured(st.process)},
 			}}
 			for _, a := range m.alerts.evaluate(snap) {
 				if a.Rule == RuleProcessCPU {

@@ -1,8 +1,11 @@
 package monitor
 
 import (
+	"context"
 	"log/slog"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 )
 
 // Defaults used when an Options field is zero.
@@ -14,6 +17,13 @@ const (
 	DefaultTrendWindow  = 15 * time.Minute
 	DefaultMaxTools     = 256
 )
+
+// A HostCollector reads the host, its container and this process once per
+// sample. The sampler is its only caller, one sample at a time, so an
+// implementation may keep the previous reading to compute rates against.
+type HostCollector interface {
+	Collect(ctx context.Context, now time.Time) host.Stats
+}
 
 // Options configure a Monitor. The zero value is a good default for every
 // field.
@@ -37,6 +47,9 @@ type Options struct {
 	// DisableSystem turns off host and process collection (for tests and for
 	// embedding where another agent already watches the host).
 	DisableSystem bool
+	// Host reads the host, its container and this process on every
+	// sample. Default: host.New with the real /proc and /sys.
+	Host HostCollector
 	// NoDefaultRules starts the monitor without the built-in alert rules
 	// (DefaultRules).
 	NoDefaultRules bool

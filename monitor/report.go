@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -35,13 +36,13 @@ type PerformanceReport struct {
 	// MethodMetrics are the MCP requests by method (tools/call included).
 	MethodMetrics map[string]TimerReport `json:"method_metrics"`
 	Performance   *PerformanceMetrics    `json:"performance"`
-	System        *SystemStats           `json:"system"`
+	System        *host.Stats            `json:"system"`
 	// Processes are the watched processes (a tunnel\'s MCP server), by name.
-	Processes      map[string]ProcessStats   `json:"processes,omitempty"`
-	Application    map[string]metric.Reading `json:"application"`
-	CustomMetrics  *CustomReport             `json:"custom_metrics"`
-	SelfOverhead   *SelfOverhead             `json:"self_overhead"`
-	MonitoringInfo MonitoringInfo            `json:"monitoring_info"`
+	Processes      map[string]host.ProcessStats `json:"processes,omitempty"`
+	Application    map[string]metric.Reading    `json:"application"`
+	CustomMetrics  *CustomReport                `json:"custom_metrics"`
+	SelfOverhead   *SelfOverhead                `json:"self_overhead"`
+	MonitoringInfo MonitoringInfo               `json:"monitoring_info"`
 }
 
 // Overview is the guide's system_overview: the six cards of the dashboard

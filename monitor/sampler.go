@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -13,7 +14,7 @@ import (
 // Monitor.sampleMu: one sample at a time.
 type sampler struct {
 	m        *Monitor
-	sys      *systemCollector
+	sys      HostCollector // nil when Options.DisableSystem is set
 	scratch  histCounts
 	agg      latencyAgg
 	seq      uint64
@@ -24,7 +25,10 @@ type sampler struct {
 func newSampler(m *Monitor) *sampler {
 	s := &sampler{m: m, cpuOK: true}
 	if !m.opts.DisableSystem {
-		s.sys = newSystemCollector(systemOptions{})
+		s.sys = m.opts.Host
+		if s.sys == nil {
+			s.sys = host.New(host.Options{})
+		}
 	}
 	return s
 }
@@ -92,7 +96,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	case live:
 		snap.System, snap.Processes = prev.System, prev.Processes
 	case s.sys != nil:
-		sys := s.sys.collect(ctx, now)
+		sys := s.sys.Collect(ctx, now)
 		snap.System = &sys
 	}
 	if !live {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -251,7 +252,7 @@ var (
 		"call_count": true, "error_count": true, "average_response_time_ms": true, "p50_ms": true, "p95_ms": true, "p99_ms": true,
 	}
 	fixedSeries = func() map[string]bool {
-		s := &Snapshot{System: &SystemStats{}}
+		s := &Snapshot{System: &host.Stats{}}
 		names := map[string]bool{}
 		s.EachSeries(func(name string, _ metric.Reading) { names[name] = true })
 		return names

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -21,9 +22,9 @@ type Snapshot struct {
 	Live bool
 
 	// System is nil when Options.DisableSystem is set.
-	System *SystemStats
+	System *host.Stats
 	// Processes are the processes watched with WatchProcess, by name.
-	Processes map[string]ProcessStats
+	Processes map[string]host.ProcessStats
 	// Gauges are the application gauges registered with RegisterGauge.
 	Gauges map[string]metric.Reading
 	// CacheHits and CacheMisses count lookups reported by the cache.

@@ -5,13 +5,15 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 )
 
 // watched are processes besides this one that the sampler reads, such as
 // the MCP server a tunnel runs as its child.
 type watched struct {
 	mu    sync.Mutex
-	procs map[string]*processCollector
+	procs map[string]*host.Process
 }
 
 // WatchProcess has every sample read the CPU, memory, threads and open
@@ -22,9 +24,9 @@ func (m *Monitor) WatchProcess(name string, pid int) {
 	m.watched.mu.Lock()
 	defer m.watched.mu.Unlock()
 	if m.watched.procs == nil {
-		m.watched.procs = map[string]*processCollector{}
+		m.watched.procs = map[string]*host.Process{}
 	}
-	m.watched.procs[name] = newProcessCollector(int32(pid))
+	m.watched.procs[name] = host.NewProcess(int32(pid))
 }
 
 // UnwatchProcess stops reading the named process.
@@ -36,13 +38,13 @@ func (m *Monitor) UnwatchProcess(name string) {
 
 // collectWatched reads every watched process. The collectors are used by
 // the sampler only (under sampleMu); the lock guards the map.
-func (w *watched) collect(ctx context.Context, now time.Time) map[string]ProcessStats {
+func (w *watched) collect(ctx context.Context, now time.Time) map[string]host.ProcessStats {
 	w.mu.Lock()
 	names := make([]string, 0, len(w.procs))
 	for n := range w.procs {
 		names = append(names, n)
 	}
-	procs := make([]*processCollector, len(names))
+	procs := make([]*host.Process, len(names))
 	sort.Strings(names)
 	for i, n := range names {
 		procs[i] = w.procs[n]
@@ -51,9 +53,9 @@ func (w *watched) collect(ctx context.Context, now time.Time) map[string]Process
 	if len(names) == 0 {
 		return nil
 	}
-	out := make(map[string]ProcessStats, len(names))
+	out := make(map[string]host.ProcessStats, len(names))
 	for i, n := range names {
-		out[n] = procs[i].collect(ctx, now)
+		out[n] = procs[i].Collect(ctx, now)
 	}
 	return out
 }

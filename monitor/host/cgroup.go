@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ type cgroupState struct {
 	cpuPrevNs uint64
 	cpuPrevAt time.Time
 	cpuHave   bool
-	cpuTotal  monotonic // CPU seconds, for HostTotals
+	cpuTotal  monotonic // CPU seconds, for Totals
 }
 
 func (c *cgroupState) source() string {
@@ -143,7 +143,7 @@ func exists(path string) bool {
 // cgroupMemory fills the container memory readings and picks MemoryPercent:
 // the container's when a limit applies, else the host's. hostTotal is host
 // RAM in bytes, 0 when unknown.
-func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
+func (c *Collector) cgroupMemory(s *Stats, hostTotal uint64) {
 	useHost := func(why metric.Reading) {
 		s.ContainerMemoryPercent = why
 		s.ContainerMemoryLimitBytes = why
@@ -190,7 +190,7 @@ func (c *systemCollector) cgroupMemory(s *SystemStats, hostTotal uint64) {
 
 // memoryLimit reads the cgroup's memory limit; noLimit reports that none is
 // set.
-func (c *systemCollector) memoryLimit() (limit uint64, noLimit bool, err error) {
+func (c *Collector) memoryLimit() (limit uint64, noLimit bool, err error) {
 	cg := &c.cgroup
 	if cg.version == 1 {
 		limit, err = c.files.readUint(filepath.Join(cg.memDir, "memory.limit_in_bytes"))
@@ -218,7 +218,7 @@ func (c *systemCollector) memoryLimit() (limit uint64, noLimit bool, err error) 
 // cgroupWorkingSet is usage minus inactive file cache, as a percentage of
 // limit. Inactive cache is reclaimed before the OOM killer acts, so counting
 // it would make a healthy container look full.
-func (c *systemCollector) cgroupWorkingSet(limit uint64) metric.Reading {
+func (c *Collector) cgroupWorkingSet(limit uint64) metric.Reading {
 	cg := &c.cgroup
 	usageFile, statFile, inactiveKey := "memory.current", "memory.stat", "inactive_file"
 	if cg.version == 1 {

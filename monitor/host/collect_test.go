@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 )
 
 // fixtureOptions points a collector at a fixture tree with proc/ and cgroup/.
-func fixtureOptions(dir string) systemOptions {
-	return systemOptions{
+func fixtureOptions(dir string) Options {
+	return Options{
 		ProcRoot:   filepath.Join(dir, "proc"),
 		SysRoot:    filepath.Join(dir, "sys"),
 		CgroupRoot: filepath.Join(dir, "cgroup"),
@@ -92,8 +92,8 @@ func TestCgroupMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			c := newSystemCollector(fixtureOptions(filepath.Join("testdata", "cgroup", tt.fixture)))
-			s := c.collect(context.Background(), time.Now())
+			c := New(fixtureOptions(filepath.Join("testdata", "cgroup", tt.fixture)))
+			s := c.Collect(context.Background(), time.Now())
 			checkReading(t, "HostMemoryPercent", s.HostMemoryPercent, hostPct, "")
 			if s.MemorySource != tt.source {
 				t.Errorf("MemorySource = %q, want %q", s.MemorySource, tt.source)
@@ -137,13 +137,13 @@ func TestCgroupCPU(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyFixture(t, filepath.Join("cgroup", tt.fixture))
-			c := newSystemCollector(fixtureOptions(dir))
+			c := New(fixtureOptions(dir))
 			t0 := time.Now()
-			first := c.collect(context.Background(), t0)
+			first := c.Collect(context.Background(), t0)
 			checkReading(t, "first ContainerCPUPercent", first.ContainerCPUPercent, -1, tt.first)
 
 			writeFile(t, filepath.Join(dir, "cgroup", tt.file), tt.next)
-			s := c.collect(context.Background(), t0.Add(2*time.Second))
+			s := c.Collect(context.Background(), t0.Add(2*time.Second))
 			checkReading(t, "ContainerCPUPercent", s.ContainerCPUPercent, tt.want, tt.reason)
 			if tot := s.Totals; !tot.ContainerCPUOK || !near(tot.ContainerCPUSeconds, tt.total) || tot.ContainerCPUQuotaCores != tt.quota {
 				t.Errorf("container CPU total %v s (ok %v), quota %v cores; want %v s, %v cores",
@@ -164,7 +164,7 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 		t.Skip("device filtering reads Linux sysfs")
 	}
 	proc := t.TempDir()
-	opts := systemOptions{ProcRoot: proc, SysRoot: filepath.Join("testdata", "io", "sys")}
+	opts := Options{ProcRoot: proc, SysRoot: filepath.Join("testdata", "io", "sys")}
 	all := []string{"vda", "sda", "sda1", "nvme0n1", "loop0", "dm-0", "zram0", "md0", "ram0"}
 	physical := map[string]bool{"vda": true, "sda": true, "nvme0n1": true}
 	write := func(step uint64) {
@@ -192,7 +192,7 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 
 	// checkTotals checks the totals over the physical disks: reads, bytes
 	// read, writes, bytes written.
-	checkTotals := func(s SystemStats, r, rb, w, wb uint64) {
+	checkTotals := func(s Stats, r, rb, w, wb uint64) {
 		t.Helper()
 		tot := s.Totals
 		if !tot.DiskOK || tot.DiskReads != r || tot.DiskReadBytes != rb || tot.DiskWrites != w || tot.DiskWrittenBytes != wb {
@@ -203,17 +203,17 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 	// (1+2+4) million reads, writes and sectors each.
 	const base = 7_000_000
 
-	c := newSystemCollector(opts)
+	c := New(opts)
 	t0 := time.Now()
 	write(0)
-	s := c.collect(context.Background(), t0)
+	s := c.Collect(context.Background(), t0)
 	checkReading(t, "first DiskReadBytesPerSec", s.DiskReadBytesPerSec, -1, "needs two samples")
 	checkTotals(s, base, base*512, base, base*512)
 
 	// 10 more reads of 8 sectors and 20 more writes of 16 sectors per
 	// physical disk, over 2 s.
 	write(10)
-	s = c.collect(context.Background(), t0.Add(2*time.Second))
+	s = c.Collect(context.Background(), t0.Add(2*time.Second))
 	checkReading(t, "DiskReadOpsPerSec", s.DiskReadOpsPerSec, 3*10/2.0, "")
 	checkReading(t, "DiskWriteOpsPerSec", s.DiskWriteOpsPerSec, 3*20/2.0, "")
 	checkReading(t, "DiskReadBytesPerSec", s.DiskReadBytesPerSec, 3*80*512/2.0, "")
@@ -223,12 +223,12 @@ func TestDiskCountsOnlyPhysicalDevices(t *testing.T) {
 	// A reset counter makes that interval unavailable, not negative, and
 	// the totals stay where they were.
 	write(5)
-	s = c.collect(context.Background(), t0.Add(4*time.Second))
+	s = c.Collect(context.Background(), t0.Add(4*time.Second))
 	checkReading(t, "DiskReadBytesPerSec after reset", s.DiskReadBytesPerSec, -1, "went backwards")
 	checkTotals(s, base+30, (base+240)*512, base+60, (base+480)*512)
 	// From there they grow by the increases again.
 	write(6)
-	s = c.collect(context.Background(), t0.Add(6*time.Second))
+	s = c.Collect(context.Background(), t0.Add(6*time.Second))
 	checkTotals(s, base+33, (base+264)*512, base+66, (base+528)*512)
 }
 
@@ -245,13 +245,13 @@ func TestNetSkipsLoopback(t *testing.T) {
  wlan0: %d 1 0 0 0 0 0 0 %d 1 0 0 0 0 0 0
 `, 1e6*n, 1e6*n, 100*n, 10*n, 300*n, 30*n))
 	}
-	c := newSystemCollector(systemOptions{ProcRoot: proc, SysRoot: t.TempDir()})
+	c := New(Options{ProcRoot: proc, SysRoot: t.TempDir()})
 	t0 := time.Now()
 	write(1)
-	s := c.collect(context.Background(), t0)
+	s := c.Collect(context.Background(), t0)
 	checkReading(t, "first NetRxBytesPerSec", s.NetRxBytesPerSec, -1, "needs two samples")
 	write(3) // eth0 + wlan0 gain 800 B in and 80 B out over 4 s
-	s = c.collect(context.Background(), t0.Add(4*time.Second))
+	s = c.Collect(context.Background(), t0.Add(4*time.Second))
 	checkReading(t, "NetRxBytesPerSec", s.NetRxBytesPerSec, 200, "")
 	checkReading(t, "NetTxBytesPerSec", s.NetTxBytesPerSec, 20, "")
 	if tot := s.Totals; !tot.NetOK || tot.NetReceiveBytes != 1200 || tot.NetTransmitBytes != 120 {
@@ -271,17 +271,17 @@ func TestHostCPUSeconds(t *testing.T) {
 	write := func(ticks string) {
 		writeFile(t, filepath.Join(proc, "stat"), "cpu  "+ticks+"\ncpu0 "+ticks+"\n")
 	}
-	c := newSystemCollector(systemOptions{ProcRoot: proc, SysRoot: t.TempDir()})
+	c := New(Options{ProcRoot: proc, SysRoot: t.TempDir()})
 	t0 := time.Now()
 	write("1000 100 500 8000 200 10 20 30 40 5")
-	s := c.collect(context.Background(), t0)
+	s := c.Collect(context.Background(), t0)
 	want := CPUSeconds{User: 10, Nice: 1, System: 5, Idle: 80, Iowait: 2, Irq: 0.1, Softirq: 0.2, Steal: 0.3}
 	if !s.Totals.HostCPUOK || s.Totals.HostCPU != want {
 		t.Errorf("first CPU seconds %+v (ok %v), want %+v", s.Totals.HostCPU, s.Totals.HostCPUOK, want)
 	}
 	// 3 s busy (user 2, system 1) and 1 s idle: 75 %.
 	write("1200 100 600 8100 200 10 20 30 40 5")
-	s = c.collect(context.Background(), t0.Add(time.Second))
+	s = c.Collect(context.Background(), t0.Add(time.Second))
 	checkReading(t, "CPUPercent", s.CPUPercent, 75, "")
 	if got := s.Totals.HostCPU; !near(got.User, 12) || !near(got.System, 6) || !near(got.Idle, 81) {
 		t.Errorf("CPU seconds %+v, want user 12, system 6, idle 81", got)
@@ -289,7 +289,7 @@ func TestHostCPUSeconds(t *testing.T) {
 	// Idle stepping back (as it can when a CPU goes offline) leaves its
 	// total where it was.
 	write("1300 100 600 7000 200 10 20 30 40 5")
-	s = c.collect(context.Background(), t0.Add(2*time.Second))
+	s = c.Collect(context.Background(), t0.Add(2*time.Second))
 	if got := s.Totals.HostCPU; !near(got.User, 13) || !near(got.Idle, 81) {
 		t.Errorf("after idle stepped back: %+v, want user 13, idle still 81", got)
 	}
@@ -338,9 +338,9 @@ func TestParseProcStat(t *testing.T) {
 }
 
 func TestFirstCollectHasNoRates(t *testing.T) {
-	c := newSystemCollector(systemOptions{})
-	first := c.collect(context.Background(), time.Now())
-	rates := func(s SystemStats) map[string]metric.Reading {
+	c := New(Options{})
+	first := c.Collect(context.Background(), time.Now())
+	rates := func(s Stats) map[string]metric.Reading {
 		return map[string]metric.Reading{
 			"CPUPercent":           s.CPUPercent,
 			"DiskReadBytesPerSec":  s.DiskReadBytesPerSec,
@@ -360,7 +360,7 @@ func TestFirstCollectHasNoRates(t *testing.T) {
 	}
 
 	time.Sleep(200 * time.Millisecond) // long enough for CPU ticks to pass
-	second := c.collect(context.Background(), time.Now())
+	second := c.Collect(context.Background(), time.Now())
 	for name, r := range rates(second) {
 		if noDisks && strings.HasPrefix(name, "Disk") {
 			t.Logf("%s: %v (this machine has no physical disk)", name, r)
@@ -373,10 +373,10 @@ func TestFirstCollectHasNoRates(t *testing.T) {
 }
 
 func TestRealMachine(t *testing.T) {
-	c := newSystemCollector(systemOptions{})
-	c.collect(context.Background(), time.Now())
+	c := New(Options{})
+	c.Collect(context.Background(), time.Now())
 	time.Sleep(200 * time.Millisecond)
-	s := c.collect(context.Background(), time.Now())
+	s := c.Collect(context.Background(), time.Now())
 
 	if r := s.CPUPercent; !r.OK || r.Value < 0 || r.Value > 100 {
 		t.Errorf("CPUPercent = %v, want measured in [0, 100]", r)
@@ -413,16 +413,16 @@ func TestProcessCollectorExited(t *testing.T) {
 		t.Skipf("cannot start a child: %v", err)
 	}
 	pid := int32(cmd.Process.Pid)
-	p := newProcessCollector(pid)
+	p := NewProcess(pid)
 	// A first reading while it may still run must not matter either way.
-	p.collect(context.Background(), time.Now())
+	p.Collect(context.Background(), time.Now())
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}
 
 	want := fmt.Sprintf("process %d has exited", pid)
 	for i := range 2 { // and it stays gone
-		s := p.collect(context.Background(), time.Now())
+		s := p.Collect(context.Background(), time.Now())
 		if s.PID != pid {
 			t.Errorf("PID = %d, want %d", s.PID, pid)
 		}
@@ -444,10 +444,10 @@ func TestProcessCollectorOtherProcess(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
-	p := newProcessCollector(int32(cmd.Process.Pid))
-	p.collect(context.Background(), time.Now())
+	p := NewProcess(int32(cmd.Process.Pid))
+	p.Collect(context.Background(), time.Now())
 	time.Sleep(50 * time.Millisecond)
-	s := p.collect(context.Background(), time.Now())
+	s := p.Collect(context.Background(), time.Now())
 	if !s.RSSBytes.OK || s.RSSBytes.Value <= 0 {
 		t.Errorf("RSSBytes = %v, want measured > 0", s.RSSBytes)
 	}
@@ -456,41 +456,5 @@ func TestProcessCollectorOtherProcess(t *testing.T) {
 	}
 	if s.Goroutines.OK {
 		t.Errorf("Goroutines = %v for another process, want unavailable", s.Goroutines)
-	}
-}
-
-func TestWatchProcess(t *testing.T) {
-	cmd := exec.Command("sleep", "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	m := New(Options{DisableSystem: true})
-	m.WatchProcess("upstream", cmd.Process.Pid)
-	m.Sample(t.Context())
-	// Right after the fork the child may not have its own pages yet (RSS
-	// reads 0 until exec completes): sample until it does.
-	var s *Snapshot
-	var p ProcessStats
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		s = m.Sample(t.Context())
-		p = s.Processes["upstream"]
-		if p.RSSBytes.OK && p.RSSBytes.Value > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if p.PID != int32(cmd.Process.Pid) || !p.RSSBytes.OK || p.RSSBytes.Value <= 0 || !p.CPUPercent.OK {
-		t.Errorf("watched process: %+v", p)
-	}
-	if r, ok := s.Series("process.upstream.rss_bytes"); !ok || !r.OK {
-		t.Errorf("series: %v %v", r, ok)
-	}
-	if !KnownSeries("process.upstream.cpu_percent") {
-		t.Error("process series unknown to rules")
-	}
-	m.UnwatchProcess("upstream")
-	if s := m.Sample(t.Context()); len(s.Processes) != 0 {
-		t.Errorf("unwatched process still read: %v", s.Processes)
 	}
 }

@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // cgroupCPU is the cgroup's CPU use since the previous reading as a share of
 // its quota: Δusage / (Δwall × quota/period) × 100. It also sets the
 // cgroup's CPU seconds and quota in tot.
-func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) metric.Reading {
+func (c *Collector) cgroupCPU(now time.Time, tot *Totals) metric.Reading {
 	cg := &c.cgroup
 	switch {
 	case cg.version == 0:
@@ -60,7 +60,7 @@ func (c *systemCollector) cgroupCPU(now time.Time, tot *HostTotals) metric.Readi
 
 // cpuQuota returns the cgroup's CPU quota in cores (quota/period), 0 when no
 // quota is set.
-func (c *systemCollector) cpuQuota() (float64, error) {
+func (c *Collector) cpuQuota() (float64, error) {
 	cg := &c.cgroup
 	if cg.version == 2 {
 		// "max 100000" or "50000 100000"; the root cgroup has no cpu.max.
@@ -106,7 +106,7 @@ func (c *systemCollector) cpuQuota() (float64, error) {
 }
 
 // cpuUsageNs is the cgroup's cumulative CPU time in nanoseconds.
-func (c *systemCollector) cpuUsageNs() (uint64, error) {
+func (c *Collector) cpuUsageNs() (uint64, error) {
 	cg := &c.cgroup
 	if cg.version == 2 {
 		us, err := c.files.readKey(filepath.Join(cg.cpuDir, "cpu.stat"), "usage_usec")

@@ -1,11 +1,11 @@
-package monitor
+package host
 
 import "github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 
-// SystemStats is one reading of the host, its container limits and this
+// Stats is one reading of the host, its container limits and this
 // process. Rates (per second) are differences of cumulative counters between
 // two readings, so the first reading after start has none.
-type SystemStats struct {
+type Stats struct {
 	// CPUPercent is the busy share of all host CPUs, 0–100.
 	CPUPercent metric.Reading `json:"cpu_percent"`
 	// ContainerCPUPercent is this cgroup's CPU use as a share of its quota
@@ -39,17 +39,17 @@ type SystemStats struct {
 	// Totals are the cumulative counters the rates above are computed
 	// from, for exporters whose users compute rates themselves
 	// (Prometheus' rate()). The JSON report leaves them out: it has the rates.
-	Totals HostTotals `json:"-"`
+	Totals Totals `json:"-"`
 }
 
-// HostTotals are cumulative figures that only grow while the monitor runs.
+// Totals are cumulative figures that only grow while the monitor runs.
 // Each starts at the system's own counter (since boot, for the disks and
 // interfaces present at the first reading) and then adds every increase
 // the system reports, device by device, so a device that appears or
 // vanishes, or a counter that steps back, never makes a total go down. The
 // *OK fields say which were read in this sample; a total that was not is
 // to be left out, never taken as 0.
-type HostTotals struct {
+type Totals struct {
 	// Over whole physical disks, as DiskReadBytesPerSec and the others.
 	DiskReadBytes, DiskWrittenBytes, DiskReads, DiskWrites uint64
 	// Over every interface but loopback.

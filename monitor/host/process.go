@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"context"
@@ -11,23 +11,24 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // errExited marks a process that is gone (or whose PID now belongs to
 // another process).
 var errExited = errors.New("process has exited")
 
-// processCollector reads ProcessStats for one PID: this process, or the MCP
-// server the tunnel runs. Like systemCollector it belongs to one goroutine.
+// Process reads ProcessStats for one PID: this process, or the MCP
+// server the tunnel runs. Like Collector it belongs to one goroutine.
 //
 // On Linux one read of /proc/<pid>/stat gives CPU times, threads and RSS
 // (gopsutil would read stat, statm and status for the same), and the open
 // file count comes from a stat of /proc/<pid>/fd. Elsewhere it uses a
 // gopsutil handle, kept across samples.
-type processCollector struct {
+type Process struct {
 	pid      int32
 	self     bool   // pid is this process: Goroutines is reported
 	procRoot string // "/proc" unless a test says otherwise
@@ -47,11 +48,11 @@ type processCollector struct {
 	cpuHave bool
 }
 
-func newProcessCollector(pid int32) *processCollector {
-	return &processCollector{pid: pid, self: int(pid) == os.Getpid(), procRoot: "/proc"}
+func NewProcess(pid int32) *Process {
+	return &Process{pid: pid, self: int(pid) == os.Getpid(), procRoot: "/proc"}
 }
 
-func (p *processCollector) collect(ctx context.Context, now time.Time) ProcessStats {
+func (p *Process) Collect(ctx context.Context, now time.Time) ProcessStats {
 	if p.gone {
 		return p.exited()
 	}
@@ -90,7 +91,7 @@ func (p *processCollector) collect(ctx context.Context, now time.Time) ProcessSt
 
 // cpuPercent is CPU time over wall time since the previous reading, as a
 // share of one core.
-func (p *processCollector) cpuPercent(cpuSec float64, now time.Time) metric.Reading {
+func (p *Process) cpuPercent(cpuSec float64, now time.Time) metric.Reading {
 	prev, at, had := p.cpuPrev, p.cpuAt, p.cpuHave
 	p.cpuPrev, p.cpuAt, p.cpuHave = cpuSec, now, true
 	switch dt := now.Sub(at).Seconds(); {
@@ -105,14 +106,14 @@ func (p *processCollector) cpuPercent(cpuSec float64, now time.Time) metric.Read
 	}
 }
 
-func (p *processCollector) exited() ProcessStats {
+func (p *Process) exited() ProcessStats {
 	r := metric.Unavailable("process %d has exited", p.pid)
 	return ProcessStats{PID: p.pid, CPUPercent: r, RSSBytes: r, OpenFDs: r, Threads: r, Goroutines: r}
 }
 
 // readLinux fills RSS, threads and open files from /proc and returns the
 // process's CPU seconds so far.
-func (p *processCollector) readLinux(st *ProcessStats) (float64, error) {
+func (p *Process) readLinux(st *ProcessStats) (float64, error) {
 	if p.statPath == "" {
 		dir := filepath.Join(p.procRoot, strconv.Itoa(int(p.pid)))
 		p.statPath, p.fdPath = filepath.Join(dir, "stat"), filepath.Join(dir, "fd")
@@ -237,7 +238,7 @@ func parseProcStat(b []byte) (procStat, error) {
 }
 
 // readGopsutil is readLinux for other systems, through gopsutil.
-func (p *processCollector) readGopsutil(ctx context.Context, st *ProcessStats) (float64, error) {
+func (p *Process) readGopsutil(ctx context.Context, st *ProcessStats) (float64, error) {
 	if p.handle == nil {
 		h, err := process.NewProcessWithContext(ctx, p.pid)
 		if errors.Is(err, process.ErrorProcessNotRunning) {

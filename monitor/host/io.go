@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/disk"
 	psnet "github.com/shirou/gopsutil/v4/net"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // rateCounters turns named cumulative counters (per disk, per interface)
@@ -23,7 +24,7 @@ type rateCounters struct {
 	prevAt    time.Time
 	primed    bool
 	// totals start at the first reading's sum and then add every name's
-	// increase (see HostTotals).
+	// increase (see Totals).
 	totals [4]uint64
 }
 
@@ -140,7 +141,7 @@ func physicalDisks(sysRoot string) ([]string, error) {
 	return names, nil
 }
 
-func (c *systemCollector) diskRates(ctx context.Context, now time.Time, s *SystemStats) {
+func (c *Collector) diskRates(ctx context.Context, now time.Time, s *Stats) {
 	set := func(r metric.Reading) {
 		s.DiskReadBytesPerSec, s.DiskWriteBytesPerSec = r, r
 		s.DiskReadOpsPerSec, s.DiskWriteOpsPerSec = r, r
@@ -214,7 +215,7 @@ func (n *netState) isLoopback(name string) bool {
 	return lb
 }
 
-func (c *systemCollector) netRates(ctx context.Context, now time.Time, s *SystemStats) {
+func (c *Collector) netRates(ctx context.Context, now time.Time, s *Stats) {
 	n := &c.net
 	stats, err := psnet.IOCountersWithContext(ctx, true)
 	if err != nil {

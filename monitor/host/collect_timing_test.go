@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 // sample a second, ns/op is the collector's CPU cost per second: 1 % of a
 // core is 10 ms, and it should stay far below that.
 func BenchmarkSystemCollect(b *testing.B) {
-	c := newSystemCollector(systemOptions{})
+	c := New(Options{})
 	ctx := context.Background()
-	c.collect(ctx, time.Now()) // prime the rates, so each op is a full sample
+	c.Collect(ctx, time.Now()) // prime the rates, so each op is a full sample
 	b.ReportAllocs()
 	for b.Loop() {
-		s := c.collect(ctx, time.Now())
+		s := c.Collect(ctx, time.Now())
 		if !s.HostMemoryPercent.OK {
 			b.Fatalf("host memory unavailable: %s", s.HostMemoryPercent.Reason)
 		}

@@ -1,4 +1,4 @@
-package monitor
+package host
 
 import (
 	"context"
@@ -6,15 +6,16 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/shirou/gopsutil/v4/common"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/mem"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // systemOptions locate the kernel's pseudo-filesystems. The zero value means
 // the real ones; tests point them at fixture trees under testdata.
-type systemOptions struct {
+type Options struct {
 	ProcRoot string // default "/proc"
 	SysRoot  string // default "/sys"
 	// CgroupRoot is where the cgroup hierarchy is mounted. Default
@@ -22,7 +23,7 @@ type systemOptions struct {
 	CgroupRoot string
 }
 
-func (o systemOptions) withDefaults() systemOptions {
+func (o Options) withDefaults() Options {
 	if o.ProcRoot == "" {
 		o.ProcRoot = "/proc"
 	}
@@ -35,13 +36,13 @@ func (o systemOptions) withDefaults() systemOptions {
 	return o
 }
 
-// systemCollector reads SystemStats. It is owned by the sampler goroutine and
+// Collector reads Stats. It is owned by the sampler goroutine and
 // not safe for concurrent use.
 //
 // Rates are differences against the collector's own previous reading, never
 // against state shared with other callers (as cpu.Percent(0, …) would).
-type systemCollector struct {
-	opts systemOptions
+type Collector struct {
+	opts Options
 	// env is handed to gopsutil through the context, so it reads the same
 	// roots as our own file reads without touching the process environment.
 	env   common.EnvMap
@@ -54,18 +55,18 @@ type systemCollector struct {
 	cgroup cgroupState
 	disk   diskState
 	net    netState
-	proc   *processCollector
+	proc   *Process
 }
 
-func newSystemCollector(opts systemOptions) *systemCollector {
+func New(opts Options) *Collector {
 	opts = opts.withDefaults()
-	c := &systemCollector{
+	c := &Collector{
 		opts: opts,
 		env: common.EnvMap{
 			common.HostProcEnvKey: opts.ProcRoot,
 			common.HostSysEnvKey:  opts.SysRoot,
 		},
-		proc: newProcessCollector(int32(os.Getpid())),
+		proc: NewProcess(int32(os.Getpid())),
 	}
 	c.proc.procRoot = opts.ProcRoot
 	c.cgroup = detectCgroup(opts.ProcRoot, opts.CgroupRoot)
@@ -75,9 +76,9 @@ func newSystemCollector(opts systemOptions) *systemCollector {
 // collect takes one reading. now is the wall time the rates are computed
 // against; pass time.Now() (its monotonic reading makes the intervals immune
 // to clock steps).
-func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStats {
+func (c *Collector) Collect(ctx context.Context, now time.Time) Stats {
 	gctx := context.WithValue(ctx, common.EnvKey, c.env)
-	var s SystemStats
+	var s Stats
 	s.CPUPercent = c.hostCPU(gctx, &s.Totals)
 
 	var hostTotal uint64 // 0 when unknown
@@ -92,13 +93,13 @@ func (c *systemCollector) collect(ctx context.Context, now time.Time) SystemStat
 
 	c.diskRates(gctx, now, &s)
 	c.netRates(gctx, now, &s)
-	s.Process = c.proc.collect(ctx, now)
+	s.Process = c.proc.Collect(ctx, now)
 	return s
 }
 
 // hostCPU is the busy share of all CPUs since the previous reading. It
 // also sets the CPU seconds in tot.
-func (c *systemCollector) hostCPU(ctx context.Context, tot *HostTotals) metric.Reading {
+func (c *Collector) hostCPU(ctx context.Context, tot *Totals) metric.Reading {
 	times, err := cpu.TimesWithContext(ctx, false)
 	if err != nil {
 		return errReading("CPU times", err)
