@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
 // A Runner is a loop something needs running alongside the monitor, such
@@ -44,7 +44,7 @@ func ApplyAlerts(a *config.Alerts, m *monitor.Monitor, logger *slog.Logger) ([]R
 		}
 	}
 	if p.Log {
-		m.OnAlert(alert.LogHandler{Logger: logger})
+		m.OnAlert(notify.LogHandler{Logger: logger})
 	}
 	for i := range p.Webhooks {
 		m.OnAlert(webhookHandler(&p.Webhooks[i], p.ExternalURL))
@@ -58,8 +58,8 @@ func ApplyAlerts(a *config.Alerts, m *monitor.Monitor, logger *slog.Logger) ([]R
 	return runners, nil
 }
 
-func webhookHandler(w *config.Webhook, externalURL string) *alert.Webhook {
-	h := &alert.Webhook{
+func webhookHandler(w *config.Webhook, externalURL string) *notify.Webhook {
+	h := &notify.Webhook{
 		URL:         w.URL,
 		Retries:     retries(w.Retries),
 		Receiver:    w.Receiver,
@@ -75,8 +75,8 @@ func webhookHandler(w *config.Webhook, externalURL string) *alert.Webhook {
 	return h
 }
 
-func alertmanagerHandler(am *config.Alertmanager, externalURL string, logger *slog.Logger) *alert.Alertmanager {
-	h := &alert.Alertmanager{
+func alertmanagerHandler(am *config.Alertmanager, externalURL string, logger *slog.Logger) *notify.Alertmanager {
+	h := &notify.Alertmanager{
 		URL:         am.URL,
 		Retries:     retries(am.Retries),
 		ExternalURL: externalURL,

@@ -260,11 +260,11 @@ func TestRetriesMapping(t *testing.T) {
 	}{{nil, 0}, {ptr(0), -1}, {ptr(1), 1}, {ptr(5), 5}} {
 		w := config.Webhook{URL: "https://hooks.example.com/", Retries: tt.in}
 		if got := webhookHandler(&w, "").Retries; got != tt.want {
-			t.Errorf("retries %v: alert.Webhook.Retries = %d, want %d", tt.in, got, tt.want)
+			t.Errorf("retries %v: notify.Webhook.Retries = %d, want %d", tt.in, got, tt.want)
 		}
 		am := config.Alertmanager{URL: "http://127.0.0.1:9093", Retries: tt.in}
 		if got := alertmanagerHandler(&am, "", nil).Retries; got != tt.want {
-			t.Errorf("retries %v: alert.Alertmanager.Retries = %d, want %d", tt.in, got, tt.want)
+			t.Errorf("retries %v: notify.Alertmanager.Retries = %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
 // Alerts is the config file's alerts section: which rules the monitor
@@ -81,7 +81,7 @@ type Webhook struct {
 	URL     string    `yaml:"url"`
 	Timeout *Duration `yaml:"timeout"`
 	// Retries after a temporary failure; 0 means none, absent means
-	// alert.DefaultRetries.
+	// notify.DefaultRetries.
 	Retries *int      `yaml:"retries"`
 	Backoff *Duration `yaml:"backoff"`
 	// Receiver is the payload's "receiver" field.
@@ -301,7 +301,7 @@ func (a *Alerts) validate() []*FieldError {
 		if err := checkHTTPURL(w.URL); err != nil {
 			field(unit+".url", err)
 		} else {
-			field(unit+".url", (&alert.Webhook{URL: w.URL}).Validate()) // redacted by package alert
+			field(unit+".url", (&notify.Webhook{URL: w.URL}).Validate()) // redacted by package alert
 		}
 		checkDelivery(field, unit, w.Timeout, w.Retries, w.Backoff)
 		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
@@ -313,7 +313,7 @@ func (a *Alerts) validate() []*FieldError {
 		const unit = "alertmanager"
 		if err := checkHTTPURL(am.URL); err != nil {
 			field(unit+".url", err)
-		} else if err := (&alert.Alertmanager{URL: am.URL}).Validate(); err != nil {
+		} else if err := (&notify.Alertmanager{URL: am.URL}).Validate(); err != nil {
 			field(unit+".url", err)
 		} else if u, _ := url.Parse(am.URL); strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v2/alerts") {
 			field(unit+".url", errors.New("give Alertmanager's base URL, such as http://127.0.0.1:9093: "+

@@ -1,4 +1,4 @@
-// Package alert delivers the monitor's alert notifications: to a log
+// Package notify delivers the monitor's alert notifications: to a log
 // ([LogHandler]), to any receiver that understands Alertmanager's webhook
 // payload ([Webhook]), and to a real Alertmanager through its API
 // ([Alertmanager]).
@@ -12,4 +12,4 @@
 // The webhook and the Alertmanager notifier describe an alert with the same
 // labels and annotations (see [Labels] and [Annotations]), so an alert has
 // the same identity, and the same fingerprint, whichever way it travels.
-package alert
+package notify

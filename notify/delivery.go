@@ -1,4 +1,4 @@
-package alert
+package notify
 
 import "github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 

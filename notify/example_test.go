@@ -1,4 +1,4 @@
-package alert_test
+package notify_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
+	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
 func exampleAlert() monitor.Alert {
@@ -38,7 +38,7 @@ func ExampleLogHandler() {
 			return a
 		},
 	}))
-	h := alert.LogHandler{Logger: logger}
+	h := notify.LogHandler{Logger: logger}
 	h.HandleAlert(context.Background(), exampleAlert())
 	// Output:
 	// level=ERROR msg="memory usage 93.20% is above the critical threshold 90%" rule=memory_usage metric=system.memory_percent severity=critical previous_severity=warning transition=escalated value=93.2 threshold=90 direction=above advice="look at the largest caches first" starts_at=2026-03-14T15:09:26.000Z
@@ -68,7 +68,7 @@ func ExampleWebhook() {
 	}))
 	defer srv.Close()
 
-	w := &alert.Webhook{
+	w := &notify.Webhook{
 		URL:     srv.URL + "/alerts",
 		Client:  srv.Client(),
 		Headers: map[string]string{"Authorization": "Bearer t0ken"},

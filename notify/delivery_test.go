@@ -1,4 +1,4 @@
-package alert_test
+package notify_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
 // receiver is a webhook endpoint whose behaviour the test switches: it
@@ -93,7 +93,7 @@ func TestWebhookFailsThenSlowThenRecovers(t *testing.T) {
 	}
 	// Patient enough to outlast the failing phase: retries with a short
 	// doubling backoff.
-	m.OnAlert(&alert.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 20, Backoff: 20 * time.Millisecond})
+	m.OnAlert(&notify.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 20, Backoff: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := m.Start(ctx, time.Hour); err != nil {
