@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // api serves the JSON routes. Every read works from the latest snapshot and
@@ -50,7 +52,7 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) {
 	if !checkParams(w, r) {
 		return
 	}
-	h := a.m.Health()
+	h := report.HealthOf(a.m.Latest(), a.opts.Alerts.Active())
 	writeJSON(w, h.HTTPStatus(), h)
 }
 
@@ -66,27 +68,34 @@ func (a *api) tools(w http.ResponseWriter, r *http.Request) {
 type alertsResponse struct {
 	// Active are the pending and firing alerts, most severe first, and
 	// rules whose metric cannot be measured.
-	Active []monitor.AlertStatus `json:"active"`
+	Active []alert.Status `json:"active"`
 	// History is the retained transitions, newest first.
-	History  []monitor.Alert        `json:"history"`
-	Handlers []monitor.HandlerStats `json:"handlers"`
-	Rules    int                    `json:"rules"`
+	History  []alert.Alert        `json:"history"`
+	Handlers []alert.HandlerStats `json:"handlers"`
+	Rules    int                  `json:"rules"`
 }
 
 func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
 	if !checkParams(w, r) {
 		return
 	}
-	h := a.m.AlertHistory()
+	e := a.opts.Alerts
+	h := e.History()
 	slices.Reverse(h)
 	res := alertsResponse{
-		Active:   a.m.Alerts(),
+		Active:   e.Active(),
 		History:  h,
-		Handlers: a.m.AlertHandlerStats(),
-		Rules:    len(a.m.Rules()),
+		Handlers: e.HandlerStats(),
+		Rules:    len(e.Rules()),
+	}
+	if res.Active == nil {
+		res.Active = []alert.Status{}
+	}
+	if res.History == nil {
+		res.History = []alert.Alert{}
 	}
 	if res.Handlers == nil {
-		res.Handlers = []monitor.HandlerStats{}
+		res.Handlers = []alert.HandlerStats{}
 	}
 	writeJSON(w, http.StatusOK, res)
 }
@@ -194,11 +203,11 @@ func (a *api) seriesExists(latest *monitor.Snapshot, name string) bool {
 
 // configResponse is GET /api/config.
 type configResponse struct {
-	Monitor    monitorConfig                `json:"monitor"`
-	Thresholds map[string]monitor.Threshold `json:"thresholds"`
-	Rules      []monitor.Rule               `json:"rules"`
-	Handlers   []string                     `json:"alert_handlers"`
-	Dashboard  dashboardConfig              `json:"dashboard"`
+	Monitor    monitorConfig              `json:"monitor"`
+	Thresholds map[string]alert.Threshold `json:"thresholds"`
+	Rules      []alert.Rule               `json:"rules"`
+	Handlers   []string                   `json:"alert_handlers"`
+	Dashboard  dashboardConfig            `json:"dashboard"`
 	// Config is the effective configuration file content, secrets redacted.
 	Config any `json:"config,omitempty"`
 }
@@ -223,7 +232,7 @@ func (a *api) config(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := a.m.Options()
-	rules := a.m.Rules()
+	rules := a.opts.Alerts.Rules()
 	res := configResponse{
 		Monitor: monitorConfig{
 			IntervalSeconds:       o.Interval.Seconds(),
@@ -233,7 +242,7 @@ func (a *api) config(w http.ResponseWriter, r *http.Request) {
 			TrendWindowSeconds:    o.TrendWindow.Seconds(),
 			PercentileRelativeErr: monitor.PercentileRelativeError,
 		},
-		Thresholds: monitor.ThresholdsOf(rules),
+		Thresholds: alert.ThresholdsOf(rules),
 		Rules:      rules,
 		Handlers:   []string{},
 		Dashboard: dashboardConfig{
@@ -242,7 +251,7 @@ func (a *api) config(w http.ResponseWriter, r *http.Request) {
 			PollIntervalSeconds: a.opts.PollInterval.Seconds(),
 		},
 	}
-	for _, h := range a.m.AlertHandlerStats() {
+	for _, h := range a.opts.Alerts.HandlerStats() {
 		res.Handlers = append(res.Handlers, h.Name)
 	}
 	if a.opts.Config != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
@@ -29,6 +30,7 @@ const hostile = `<img src=x onerror=alert(1)>`
 // browserEnv is a monitor with a few tools, served by a real dashboard.
 type browserEnv struct {
 	m    *monitor.Monitor
+	e    *alert.Engine
 	ctx  context.Context
 	base string
 }
@@ -37,6 +39,7 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := monitor.New(monitor.Options{DisableSystem: false})
+	e := alert.New(m, alert.Options{})
 	calls := []struct {
 		tool string
 		n    int
@@ -55,13 +58,13 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	}
 	// A low memory warning level, so that the memory card shows a state
 	// other than ok.
-	if err := m.SetThresholds(map[string]monitor.Threshold{"memory_usage": {Warning: 0.001, Critical: 99.99}}); err != nil {
+	if err := e.SetThresholds(map[string]alert.Threshold{"memory_usage": {Warning: 0.001, Critical: 99.99}}); err != nil {
 		t.Fatal(err)
 	}
 	// CPU usage needs two samples.
 	m.Sample(ctx)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second})
+	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 			t.Errorf("server: %v", err)
 		}
 	})
-	return &browserEnv{m: m, ctx: ctx, base: "http://" + s.Addr()}
+	return &browserEnv{m: m, e: e, ctx: ctx, base: "http://" + s.Addr()}
 }
 
 // JavaScript expressions used by several subtests.
@@ -323,9 +326,9 @@ func testAlerts(t *testing.T, b *browser, env *browserEnv) {
 	tb.wait("the rule count", `/^\d+ rules?$/.test(document.querySelector('#rules-count').textContent)`)
 
 	advice := `<b>drain</b> the queue`
-	err := env.m.AddRule(monitor.Rule{
+	err := env.e.AddRule(alert.Rule{
 		Name: "queue_depth_high", Metric: "custom.queue_depth",
-		Warning: monitor.Ptr(1), Critical: monitor.Ptr(1000), Advice: advice,
+		Warning: alert.Ptr(1), Critical: alert.Ptr(1000), Advice: advice,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -371,7 +374,7 @@ func testPerformance(t *testing.T, b *browser, env *browserEnv) {
 func testAuth(t *testing.T, b *browser, env *browserEnv) {
 	const token = "s3cret-t0ken"
 	ctx, cancel := context.WithCancel(env.ctx)
-	s, err := dashboard.Start(ctx, env.m, dashboard.Options{Addr: "127.0.0.1:0", AuthToken: token})
+	s, err := dashboard.Start(ctx, env.m, dashboard.Options{Addr: "127.0.0.1:0", AuthToken: token, Alerts: env.e})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,7 +567,7 @@ func (g *streamGate) open() {
 // meantime, and go live again once the stream is back.
 func testReconnect(t *testing.T, b *browser, env *browserEnv) {
 	ctx, cancel := context.WithCancel(env.ctx)
-	h, err := dashboard.Handler(ctx, env.m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second})
+	h, err := dashboard.Handler(ctx, env.m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: env.e})
 	if err != nil {
 		t.Fatal(err)
 	}

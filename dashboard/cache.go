@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // reportCache keeps the report of the latest sample, encoded. A report is a
@@ -70,7 +71,7 @@ func (c *reportCache) get(s *monitor.Snapshot, mayLag bool) *cachedReport {
 		return r
 	}
 	c.builds.Add(1)
-	rep := c.m.ReportOf(s)
+	rep := report.For(c.m, s)
 	r := &cachedReport{seq: seq}
 	var err error
 	if r.json, err = json.Marshal(rep); err != nil {

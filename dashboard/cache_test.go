@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // Every form of the report comes from the one report built per sample: the
@@ -38,7 +39,7 @@ func TestReportBuiltOncePerSample(t *testing.T) {
 				t.Fatalf("sample %d, after %s: %d reports built, want %d", sample, target, n, sample)
 			}
 			var want bytes.Buffer
-			if err := m.Report().WriteText(&want); err != nil {
+			if err := report.Latest(m).WriteText(&want); err != nil {
 				t.Fatal(err)
 			}
 			if target == "/api/metrics?format=text" && !bytes.Equal(body, want.Bytes()) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // BenchmarkMetricsText is one GET /api/metrics?format=text with 10 tools
@@ -33,7 +34,7 @@ func BenchmarkMetricsText(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			w := httptest.NewRecorder()
-			_ = m.Report().WriteText(w)
+			_ = report.Latest(m).WriteText(w)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
@@ -25,8 +26,9 @@ import (
 // figures, the sampler's own cost) is of the latest sample.
 type liveCollector struct {
 	// ctx bounds the live reads: Collect is given no context of its own.
-	ctx context.Context
-	m   *monitor.Monitor
+	ctx    context.Context
+	m      *monitor.Monitor
+	alerts *alert.Engine // nil: no rules
 	// upper are the histogram bounds in seconds: the OpenTelemetry MCP
 	// boundaries and finer ones below 10 ms, at which the monitor counts
 	// exactly (monitor.DurationBounds).
@@ -49,8 +51,8 @@ type liveCollector struct {
 	droppedNames *prometheus.Desc
 }
 
-func newLiveCollector(ctx context.Context, m *monitor.Monitor) *liveCollector {
-	c := &liveCollector{ctx: ctx, m: m}
+func newLiveCollector(ctx context.Context, m *monitor.Monitor, e *alert.Engine) *liveCollector {
+	c := &liveCollector{ctx: ctx, m: m, alerts: e}
 	for _, b := range monitor.DurationBounds() {
 		c.upper = append(c.upper, b.Seconds())
 	}
@@ -126,12 +128,12 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.monMem, prometheus.GaugeValue, float64(s.Overhead.MemoryBytes))
 	counter(c.samples, float64(s.Seq))
 	counter(c.droppedNames, float64(s.DroppedNames))
-	for _, a := range c.m.Alerts() {
-		if a.State == monitor.StateFiring {
+	for _, a := range c.alerts.Active() {
+		if a.State == alert.StateFiring {
 			ch <- prometheus.MustNewConstMetric(c.alertsFiring, prometheus.GaugeValue, 1, a.Rule, a.Metric, string(a.Level))
 		}
 	}
-	for _, h := range c.m.AlertHandlerStats() {
+	for _, h := range c.alerts.HandlerStats() {
 		counter(c.notifDropped, float64(h.Dropped), h.Name)
 		counter(c.notifFailed, float64(h.Failed), h.Name)
 	}
@@ -140,10 +142,10 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 // prometheusHandler serves the exposition format from a registry of its
 // own, with the Go runtime and process collectors beside the monitor's,
 // reading live until ctx ends.
-func prometheusHandler(ctx context.Context, m *monitor.Monitor) (http.Handler, error) {
+func prometheusHandler(ctx context.Context, m *monitor.Monitor, e *alert.Engine) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		newLiveCollector(ctx, m),
+		newLiveCollector(ctx, m, e),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -194,7 +194,7 @@ func abs(x float64) float64 {
 // process collector already exports is repeated.
 func TestPrometheusHostCounters(t *testing.T) {
 	m := monitor.New(monitor.Options{})
-	h, err := prometheusHandler(context.Background(), m)
+	h, err := prometheusHandler(context.Background(), m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

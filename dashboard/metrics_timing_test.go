@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkPrometheusHandler(b *testing.B) {
 		}
 	}
 	m.Sample(b.Context())
-	h, err := prometheusHandler(b.Context(), m)
+	h, err := prometheusHandler(b.Context(), m, alert.New(m, alert.Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 )
 
 // Defaults used when an Options field is zero.
@@ -37,6 +39,11 @@ type Options struct {
 	// Config returns the effective configuration for /api/config, secrets
 	// already redacted. Nil shows the monitor's own settings only.
 	Config func() any
+	// Alerts is the engine judging the monitor, whose rules, alerts and
+	// handlers /api/alerts, /api/config, /metrics and the stream show and
+	// /api/health is judged by. Nil: no rules, and health from the
+	// figures alone.
+	Alerts *alert.Engine
 	// Mount adds handlers to the same listener, by ServeMux pattern (for
 	// example the MCP endpoint at "/mcp").
 	Mount map[string]http.Handler

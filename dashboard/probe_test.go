@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // serveMonitor serves m on a free loopback port until the test ends.
@@ -75,10 +77,11 @@ func TestLivez(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true, Interval: tt.interval})
+			m := monitor.New(monitor.Options{DisableSystem: true, Interval: tt.interval})
+			tt.opts.Alerts = alert.New(m, alert.Options{NoDefaultRules: true})
 			if tt.critical {
 				m.Gauge("load").Set(100)
-				if err := m.AddRule(monitor.Rule{Name: "load", Metric: "custom.load", Critical: monitor.Ptr(50)}); err != nil {
+				if err := tt.opts.Alerts.AddRule(alert.Rule{Name: "load", Metric: "custom.load", Critical: alert.Ptr(50)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -105,7 +108,7 @@ func TestLivez(t *testing.T) {
 			if (live.LastSample != "") != (tt.samples > 0) {
 				t.Errorf("/livez: last_sample %q after %d samples", live.LastSample, tt.samples)
 			}
-			var health monitor.Health
+			var health report.Health
 			if got := getJSON(t, base+"/api/health", &health); got != tt.wantHealth {
 				t.Errorf("/api/health: status %d, want %d: %+v", got, tt.wantHealth, health)
 			}

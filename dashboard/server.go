@@ -55,14 +55,14 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	if err != nil {
 		return nil, fmt.Errorf("allowed hosts: %w", err)
 	}
-	prom, err := prometheusHandler(ctx, m)
+	prom, err := prometheusHandler(ctx, m, opts.Alerts)
 	if err != nil {
 		return nil, fmt.Errorf("registering prometheus collectors: %w", err)
 	}
 	cache := &reportCache{m: m}
 	a := &api{m: m, opts: opts, prom: prom, report: cache}
 	b := &broadcaster{report: cache}
-	go b.run(ctx, m)
+	go b.run(ctx, m, opts.Alerts)
 
 	data := http.NewServeMux()
 	get := func(pattern string, h http.HandlerFunc) { data.Handle(pattern, methods(h, http.MethodGet)) }

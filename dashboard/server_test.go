@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -18,8 +19,19 @@ import (
 // loopback port.
 func startTest(t *testing.T, opts Options) (*monitor.Monitor, string) {
 	t.Helper()
+	m, _, base := startTestAlerts(t, opts)
+	return m, base
+}
+
+// startTestAlerts is startTest with the alert engine judging the monitor,
+// with the built-in rules as in serve, unless opts brings its own.
+func startTestAlerts(t *testing.T, opts Options) (*monitor.Monitor, *alert.Engine, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := monitor.New(monitor.Options{DisableSystem: true})
+	if opts.Alerts == nil {
+		opts.Alerts = alert.New(m, alert.Options{})
+	}
 	m.Sample(ctx)
 	m.RecordToolUsage("enhanced_memory", 23*time.Millisecond, true)
 	m.RecordToolUsage("code_analysis", 150*time.Millisecond, false)
@@ -37,7 +49,7 @@ func startTest(t *testing.T, opts Options) (*monitor.Monitor, string) {
 			t.Errorf("server: %v", err)
 		}
 	})
-	return m, "http://" + s.Addr()
+	return m, opts.Alerts, "http://" + s.Addr()
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
@@ -241,7 +253,7 @@ func TestPortInUse(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	m, base := startTest(t, Options{})
+	m, alerts, base := startTestAlerts(t, Options{})
 	next := openStream(t, base)
 	// A new client gets the latest sample at once.
 	e := next()
@@ -269,7 +281,7 @@ func TestStream(t *testing.T) {
 		}
 	}
 	// An alert transition arrives as an alert event.
-	if err := m.AddRule(monitor.Rule{Name: "q", Metric: "custom.q", Warning: monitor.Ptr(1)}); err != nil {
+	if err := alerts.AddRule(alert.Rule{Name: "q", Metric: "custom.q", Warning: alert.Ptr(1)}); err != nil {
 		t.Fatal(err)
 	}
 	m.Gauge("q").Set(5)
@@ -280,8 +292,8 @@ func TestStream(t *testing.T) {
 			break
 		}
 	}
-	var a monitor.Alert
-	if err := json.Unmarshal([]byte(e[1]), &a); err != nil || a.Rule != "q" || a.Transition != monitor.TransitionFiring {
+	var a alert.Alert
+	if err := json.Unmarshal([]byte(e[1]), &a); err != nil || a.Rule != "q" || a.Transition != alert.TransitionFiring {
 		t.Fatalf("alert event %s (%v)", e[1], err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -34,9 +35,12 @@ type broadcaster struct {
 	events monitor.Fanout[event]
 }
 
-func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor) {
+func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor, e *alert.Engine) {
 	samples := m.Subscribe(ctx, 4)
-	alerts := m.SubscribeAlerts(ctx, 64)
+	var alerts <-chan alert.Alert // nil, never ready, without an engine
+	if e != nil {
+		alerts = e.Subscribe(ctx, 64)
+	}
 	for {
 		select {
 		case s, ok := <-samples:

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // A File rewrites a JSON file with the report after every sample. Readers
@@ -36,7 +37,7 @@ func (f *File) Run(ctx context.Context, m *monitor.Monitor) error {
 func (f *File) run(m *monitor.Monitor, snaps <-chan *monitor.Snapshot) error {
 	for s := range snaps {
 		f.stats.seen(s.Seq)
-		if err := f.write(m.ReportOf(s)); err != nil {
+		if err := f.write(report.For(m, s)); err != nil {
 			f.stats.fail(err)
 			if f.OnError != nil {
 				f.OnError(err)
@@ -48,7 +49,7 @@ func (f *File) run(m *monitor.Monitor, snaps <-chan *monitor.Snapshot) error {
 	return nil
 }
 
-func (f *File) write(r *monitor.PerformanceReport) error {
+func (f *File) write(r *report.Report) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("export file: encoding report: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // DefaultQueue is how many reports may wait for a slow endpoint before the
@@ -71,7 +72,7 @@ func (h *HTTP) Run(ctx context.Context, m *monitor.Monitor) error {
 func (h *HTTP) run(ctx context.Context, m *monitor.Monitor, p httppost.Poster, snaps <-chan *monitor.Snapshot) error {
 	for s := range snaps {
 		h.stats.seen(s.Seq)
-		body, err := json.Marshal(m.ReportOf(s))
+		body, err := json.Marshal(report.For(m, s))
 		if err == nil {
 			err = p.Post(ctx, body)
 		}

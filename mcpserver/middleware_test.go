@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // TestEveryRequestIsACall checks the calls the middleware records: one per
@@ -55,7 +56,7 @@ func TestEveryRequestIsACall(t *testing.T) {
 	if !unknown.UnknownTool || unknown.Tool != "no_such_tool" || unknown.OK() || !strings.Contains(unknown.Error, "no_such_tool") {
 		t.Errorf("the unknown tool: %+v", unknown)
 	}
-	if _, ok := e.m.Report().ToolMetrics["no_such_tool"]; ok {
+	if _, ok := report.Latest(e.m).ToolMetrics["no_such_tool"]; ok {
 		t.Error("an unknown tool got metrics of its own")
 	}
 }

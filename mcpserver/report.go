@@ -10,7 +10,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 )
 
 // ToolPerformanceReport is the tool that returns the monitor's report.
@@ -20,7 +22,14 @@ const ToolPerformanceReport = "performance_report"
 // alone, as a JSON object.
 type reportSection struct {
 	name string
-	part func(m *monitor.Monitor, r *monitor.PerformanceReport) any
+	part func(src source, r *report.Report) any
+}
+
+// source is what the report tool reads: the monitor, and the engine
+// judging it (nil: no rules).
+type source struct {
+	m      *monitor.Monitor
+	alerts *alert.Engine
 }
 
 // reportSections are the sections by their short names, then by the
@@ -29,46 +38,52 @@ type reportSection struct {
 // for the part it saw. A key returns that key; where a short name returns
 // the same part, the key is an alias of it (sectionAliases).
 var reportSections = []reportSection{
-	{"all", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any { return r }},
-	{"overview", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"all", func(_ source, r *report.Report) any { return r }},
+	{"overview", func(_ source, r *report.Report) any {
 		return map[string]any{"status": r.Status, "message": r.Message, "system_overview": r.SystemOverview, "monitoring_info": r.MonitoringInfo}
 	}},
-	{"tools", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"tools", func(_ source, r *report.Report) any {
 		return map[string]any{"tool_metrics": r.ToolMetrics}
 	}},
-	{"methods", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"methods", func(_ source, r *report.Report) any {
 		return map[string]any{"method_metrics": r.MethodMetrics}
 	}},
-	{"performance", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"performance", func(_ source, r *report.Report) any {
 		return map[string]any{"performance": r.Performance}
 	}},
-	{"system", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"system", func(_ source, r *report.Report) any {
 		return map[string]any{"system": r.System, "application": r.Application}
 	}},
-	{"trends", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any { return map[string]any{"trends": r.Trends} }},
-	{"custom", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"trends", func(_ source, r *report.Report) any { return map[string]any{"trends": r.Trends} }},
+	{"custom", func(_ source, r *report.Report) any {
 		return map[string]any{"custom_metrics": r.CustomMetrics}
 	}},
-	{"overhead", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"overhead", func(_ source, r *report.Report) any {
 		return map[string]any{"self_overhead": r.SelfOverhead}
 	}},
-	{"alerts", func(m *monitor.Monitor, _ *monitor.PerformanceReport) any {
-		return map[string]any{"active": m.Alerts(), "recent": lastAlerts(m.AlertHistory(), 20)}
+	{"alerts", func(src source, _ *report.Report) any {
+		active := src.alerts.Active()
+		if active == nil {
+			active = []alert.Status{}
+		}
+		return map[string]any{"active": active, "recent": lastAlerts(src.alerts.History(), 20)}
 	}},
-	{"health", func(m *monitor.Monitor, _ *monitor.PerformanceReport) any { return m.Health() }},
+	{"health", func(src source, _ *report.Report) any {
+		return report.HealthOf(src.m.Latest(), src.alerts.Active())
+	}},
 
 	// With the status and message, which say why it is null before the
 	// first sample.
-	{"system_overview", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"system_overview", func(_ source, r *report.Report) any {
 		return map[string]any{"status": r.Status, "message": r.Message, "system_overview": r.SystemOverview}
 	}},
-	{"application", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"application", func(_ source, r *report.Report) any {
 		return map[string]any{"application": r.Application}
 	}},
-	{"processes", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"processes", func(_ source, r *report.Report) any {
 		return map[string]any{"processes": r.Processes}
 	}},
-	{"monitoring_info", func(_ *monitor.Monitor, r *monitor.PerformanceReport) any {
+	{"monitoring_info", func(_ source, r *report.Report) any {
 		return map[string]any{"monitoring_info": r.MonitoringInfo}
 	}},
 }
@@ -109,7 +124,8 @@ type ReportInput struct {
 	Format  string `json:"format,omitempty" jsonschema:"json (default: structured data) or text (a plain-text report, only with section all)"`
 }
 
-func addReportTool(s *mcp.Server, m *monitor.Monitor) {
+func addReportTool(s *mcp.Server, src source) {
+	m := src.m
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  ToolPerformanceReport,
 		Title: "Performance report",
@@ -140,7 +156,7 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 		if !ok {
 			return nil, nil, fmt.Errorf("unknown section %q: use one of %s", in.Section, sectionNames())
 		}
-		out, err := sectionJSON(m, liveReport(ctx, m), sec)
+		out, err := sectionJSON(src, liveReport(ctx, m), sec)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -152,16 +168,16 @@ func addReportTool(s *mcp.Server, m *monitor.Monitor) {
 // snapshot over the latest sample), so that an agent sees the calls it just
 // made, where the dashboard's sampled readers would show them only after
 // the next sample; before the first sample, the plain report that says so.
-func liveReport(ctx context.Context, m *monitor.Monitor) *monitor.PerformanceReport {
+func liveReport(ctx context.Context, m *monitor.Monitor) *report.Report {
 	if s := m.Live(ctx); s != nil {
-		return m.ReportOf(s)
+		return report.For(m, s)
 	}
-	return m.Report()
+	return report.Latest(m)
 }
 
 // sectionJSON returns one section of r as a JSON object.
-func sectionJSON(m *monitor.Monitor, r *monitor.PerformanceReport, sec reportSection) (map[string]any, error) {
-	v := sec.part(m, r)
+func sectionJSON(src source, r *report.Report, sec reportSection) (map[string]any, error) {
+	v := sec.part(src, r)
 	// Structured content must be an object; round-trip through JSON so the
 	// result holds exactly what the HTTP API would send.
 	b, err := json.Marshal(v)
@@ -175,7 +191,7 @@ func sectionJSON(m *monitor.Monitor, r *monitor.PerformanceReport, sec reportSec
 	return out, nil
 }
 
-func lastAlerts(h []monitor.Alert, n int) []monitor.Alert {
+func lastAlerts(h []alert.Alert, n int) []alert.Alert {
 	if len(h) > n {
 		h = h[len(h)-n:]
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -21,7 +22,10 @@ const Name = "pbatunnel"
 // Analyzer leaves its tool out. Memory is any implementation of the
 // store; the tools use nothing else of it.
 type Options struct {
-	Monitor  *monitor.Monitor
+	Monitor *monitor.Monitor
+	// Alerts is the engine judging Monitor, whose alerts and health
+	// performance_report shows. Nil: no rules.
+	Alerts   *alert.Engine
 	Memory   memory.Store
 	Analyzer *codeanalysis.Analyzer
 	// Version is reported to clients; default "devel".
@@ -56,7 +60,7 @@ func New(opts Options) *mcp.Server {
 	if opts.Analyzer != nil {
 		add(ToolCodeAnalysis, func(s *mcp.Server) { addCodeAnalysisTool(s, opts.Analyzer) })
 	}
-	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, opts.Monitor) })
+	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, source{opts.Monitor, opts.Alerts}) })
 	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {

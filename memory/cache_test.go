@@ -10,7 +10,7 @@ import (
 )
 
 func newMonitor() *monitor.Monitor {
-	return monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true})
+	return monitor.New(monitor.Options{DisableSystem: true})
 }
 
 func cacheStats(tb testing.TB, s memory.Store) memory.CacheStats {

@@ -32,18 +32,18 @@ func TestRecordCallCountsAsTheRecordersDid(t *testing.T) {
 	}
 	viaCall.Sample(t.Context())
 	viaParts.Sample(t.Context())
-	a, b := viaCall.Report(), viaParts.Report()
-	for name, want := range b.MethodMetrics {
-		got := a.MethodMetrics[name]
+	a, b := viaCall.Latest(), viaParts.Latest()
+	for name, want := range b.Methods {
+		got := a.Methods[name]
 		if got.Count != want.Count || got.Errors != want.Errors || len(got.ErrorTypes) != len(want.ErrorTypes) {
 			t.Errorf("method %s: %+v, want %+v", name, got, want)
 		}
 	}
-	if len(a.ToolMetrics) != 1 {
-		t.Errorf("tools %v: an unknown tool made a tool of its own, or search is missing", a.ToolMetrics)
+	if len(a.Tools) != 1 {
+		t.Errorf("tools %v: an unknown tool made a tool of its own, or search is missing", a.Tools)
 	}
-	got, want := a.ToolMetrics["search"], b.ToolMetrics["search"]
-	if got.CallCount != want.CallCount || got.ErrorCount != want.ErrorCount || got.SuccessRate != want.SuccessRate {
+	got, want := a.Tools["search"], b.Tools["search"]
+	if got.Count != want.Count || got.Errors != want.Errors || got.SuccessRate() != want.SuccessRate() {
 		t.Errorf("tool search: %+v, want %+v", got, want)
 	}
 }

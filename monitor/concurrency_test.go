@@ -43,7 +43,7 @@ func TestConcurrentRecordingAndReading(t *testing.T) {
 				}
 				clock.Advance(time.Second)
 				m.Sample(context.Background())
-				_ = m.Report().Text()
+				_ = m.Live(context.Background())
 				_ = m.History()
 			}
 		}()

@@ -32,10 +32,6 @@ func RecordToolUsage(name string, d time.Duration, ok bool) {
 	Default().RecordToolUsage(name, d, ok)
 }
 
-// Report returns the default monitor's report (the guide's
-// get_performance_report).
-func Report() *PerformanceReport { return Default().Report() }
-
 // TrackCustomMetric sets a custom gauge on the default monitor (the guide's
 // track_custom_metric).
 func TrackCustomMetric(name string, value float64) {

@@ -9,23 +9,23 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// The guide's quick start: record tool usage, then read the report.
-func ExampleMonitor_Report() {
+// The guide's quick start: record tool usage, take a sample, read it.
+// Package report turns a sample into the guide's report.
+func ExampleMonitor_Sample() {
 	m := monitor.New(monitor.Options{DisableSystem: true})
 	m.RecordToolUsage("enhanced_memory", 45*time.Millisecond, true)
 	m.RecordToolUsage("code_analysis", 1200*time.Millisecond, false)
-	m.Sample(context.Background()) // Start samples on a timer; here by hand
+	s := m.Sample(context.Background()) // Start samples on a timer; here by hand
 
-	r := m.Report()
-	em := r.ToolMetrics["enhanced_memory"]
-	ca := r.ToolMetrics["code_analysis"]
-	fmt.Printf("enhanced_memory: %d call, %.1f ms, %.0f%% success\n", em.CallCount, em.AverageResponseTime, em.SuccessRate)
-	fmt.Printf("code_analysis: %d call, %d error\n", ca.CallCount, ca.ErrorCount)
-	fmt.Println("cpu:", r.SystemOverview.Unavailable["cpu_usage_percent"])
+	em, ca := s.Tools["enhanced_memory"], s.Tools["code_analysis"]
+	avg, _ := em.Average()
+	fmt.Printf("enhanced_memory: %d call, %v, %.0f%% success\n", em.Count, avg, em.SuccessRate())
+	fmt.Printf("code_analysis: %d call, %d error\n", ca.Count, ca.Errors)
+	fmt.Println("cpu:", s.CPUPercent())
 	// Output:
-	// enhanced_memory: 1 call, 45.0 ms, 100% success
+	// enhanced_memory: 1 call, 45ms, 100% success
 	// code_analysis: 1 call, 1 error
-	// cpu: system collection is disabled
+	// cpu: n/a (system collection is disabled)
 }
 
 // An application gauge is read on every sample; when it fails, the report

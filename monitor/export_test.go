@@ -193,7 +193,7 @@ func TestMethodsRecordedAndExported(t *testing.T) {
 	if seen["tools/call||"] || seen["tools/call||tool_error"] {
 		t.Error("tools/call exported as a method as well as per tool")
 	}
-	if r := m.Report().MethodMetrics["initialize"]; r.Count != 1 {
-		t.Errorf("report method_metrics: %+v", r)
+	if r := m.Latest().Methods["initialize"]; r.Count != 1 {
+		t.Errorf("snapshot methods: %+v", r)
 	}
 }

@@ -15,7 +15,7 @@ func TestIntervalReadWhileStarting(t *testing.T) {
 		defer close(done)
 		for range 100 {
 			_ = m.Options()
-			_ = m.ReportOf(nil)
+			_ = m.Interval()
 		}
 	}()
 	if err := m.Start(t.Context(), time.Minute); err != nil {
@@ -26,7 +26,7 @@ func TestIntervalReadWhileStarting(t *testing.T) {
 	if got := m.Options().Interval; got != time.Minute {
 		t.Errorf("interval after Start = %v, want 1m", got)
 	}
-	if got := m.Report().MonitoringInfo.IntervalSeconds; got != 60 {
-		t.Errorf("report interval = %v s, want 60", got)
+	if got := m.Latest().Interval; got != time.Minute {
+		t.Errorf("snapshot interval = %v, want 1m", got)
 	}
 }

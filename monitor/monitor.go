@@ -53,13 +53,12 @@ type Monitor struct {
 	sampleMu sync.Mutex // one sample at a time
 	sampler  *sampler   // owned under sampleMu
 
-	calls     callRing
-	history   history
-	latest    atomic.Pointer[Snapshot]
-	subs      Fanout[*Snapshot]
-	alertSubs Fanout[Alert]
-	alerts    alertEngine
-	dispatch  dispatcher
+	calls    callRing
+	history  history
+	latest   atomic.Pointer[Snapshot]
+	subs     Fanout[*Snapshot]
+	judgesMu sync.Mutex
+	judges   []func(context.Context, *Snapshot)
 
 	runMu  sync.Mutex
 	cancel context.CancelFunc
@@ -71,11 +70,11 @@ type Monitor struct {
 func New(opts Options) *Monitor {
 	// An injected clock (tests) is read on every call, so that timestamps
 	// are exact; the real one is read coarsely.
-	coarse := opts.now == nil
+	coarse := opts.Now == nil
 	opts = opts.withDefaults()
 	m := &Monitor{opts: opts, queries: newLatencyStats()}
 	m.interval.Store(int64(opts.Interval))
-	m.clock.now, m.clock.coarse, m.clock.resolution = opts.now, coarse, clockResolution
+	m.clock.now, m.clock.coarse, m.clock.resolution = opts.Now, coarse, clockResolution
 	m.tools.limit = opts.MaxTools
 	m.gauges.limit = opts.MaxTools
 	m.counters.limit = opts.MaxTools
@@ -87,22 +86,10 @@ func New(opts Options) *Monitor {
 	other := &toolStats{}
 	other.init()
 	m.otherTool.Store(other)
-	m.started = opts.now()
+	m.started = opts.Now()
 	m.history.init(opts.MaxSamples, opts.MaxAge)
 	m.calls.init(opts.CallRing)
 	m.sampler = newSampler(m)
-	m.alerts.init(opts.AlertHistory)
-	m.dispatch.queue = opts.AlertQueue
-	m.dispatch.onError = func(name string, err error) {
-		opts.Logger.Warn("alert handler failed", "handler", name, "err", err)
-	}
-	if !opts.NoDefaultRules {
-		for _, r := range DefaultRules() {
-			if err := m.AddRule(r); err != nil {
-				panic("monitor: invalid built-in rule: " + err.Error())
-			}
-		}
-	}
 	return m
 }
 
@@ -139,9 +126,6 @@ func (m *Monitor) Start(ctx context.Context, interval time.Duration) error {
 	m.done = make(chan struct{})
 	m.interval.Store(int64(interval))
 	var wg sync.WaitGroup
-	// Handler queues first, so that alerts of the first sample are queued
-	// rather than delivered inline: a dead webhook must not delay Start.
-	m.dispatch.run(ctx, &wg)
 	m.Sample(ctx)
 	wg.Add(1)
 	go func() { defer wg.Done(); m.loop(ctx, interval) }()

@@ -50,20 +50,15 @@ type Options struct {
 	// Host reads the host, its container and this process on every
 	// sample. Default: host.New with the real /proc and /sys.
 	Host HostCollector
-	// NoDefaultRules starts the monitor without the built-in alert rules
-	// (DefaultRules).
-	NoDefaultRules bool
-	// AlertHistory bounds the number of alert transitions kept. Default 500.
-	AlertHistory int
-	// AlertQueue bounds each alert handler's queue. Default 256.
-	AlertQueue int
 	// CallRing is how many recent calls (RecordCall) are kept for readers
 	// that ask for them later. Default 10 000; a negative value keeps none.
 	CallRing int
 	// Logger receives the monitor's own warnings. Default slog.Default().
 	Logger *slog.Logger
-	// now is the clock; tests replace it.
-	now func() time.Time
+	// Now is the clock. Default time.Now, read coarsely on the recording
+	// path (see clock.go); a clock given here is read on every call, so
+	// that tests and simulations get exact times.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -85,20 +80,14 @@ func (o Options) withDefaults() Options {
 	if o.MaxTools <= 0 {
 		o.MaxTools = DefaultMaxTools
 	}
-	if o.AlertHistory <= 0 {
-		o.AlertHistory = DefaultAlertHistory
-	}
-	if o.AlertQueue <= 0 {
-		o.AlertQueue = DefaultAlertQueue
-	}
 	if o.CallRing == 0 {
 		o.CallRing = DefaultCallRing
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.now == nil {
-		o.now = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }

@@ -43,14 +43,32 @@ func (m *Monitor) Sample(ctx context.Context) *Snapshot {
 	snap := m.sampler.sample(ctx, false)
 	m.history.add(snap)
 	m.latest.Store(snap)
-	alerts := m.alerts.evaluate(snap)
-	m.subs.Publish(snap)
-	for _, a := range alerts {
-		m.alertSubs.Publish(a)
+	for _, judge := range m.sampleJudges() {
+		judge(ctx, snap)
 	}
-	m.dispatch.send(ctx, alerts)
+	m.subs.Publish(snap)
 	return snap
 }
+
+// OnSample has judge called with every sample Sample takes, in the
+// sampler's goroutine, after the sample is stored and before it is
+// published: a subscriber that receives a sample finds the state the judge
+// made of it (the alert engine is one). A judge must be quick; it delays
+// the next sample, never a recording.
+func (m *Monitor) OnSample(judge func(ctx context.Context, s *Snapshot)) {
+	m.judgesMu.Lock()
+	defer m.judgesMu.Unlock()
+	m.judges = append(m.judges, judge)
+}
+
+func (m *Monitor) sampleJudges() []func(context.Context, *Snapshot) {
+	m.judgesMu.Lock()
+	defer m.judgesMu.Unlock()
+	return m.judges
+}
+
+// Now is the monitor's clock: Options.Now, or time.Now.
+func (m *Monitor) Now() time.Time { return m.opts.Now() }
 
 // Live returns a snapshot of the counters as they are now, on top of the
 // latest sample's host figures: tool calls, methods, queries, cache and
@@ -76,7 +94,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 	wall0 := time.Now()
 
 	m := s.m
-	now := m.opts.now()
+	now := m.opts.Now()
 	prev := m.latest.Load()
 	if !live {
 		s.seq++

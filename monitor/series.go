@@ -259,6 +259,13 @@ var (
 	}()
 )
 
+// HasSeries reports whether name is a series of this monitor: one every
+// monitor has (KnownSeries) or one of its registered application gauges.
+// Alert rules are checked against it.
+func (m *Monitor) HasSeries(name string) bool {
+	return KnownSeries(name) || m.gauges.get(name) != nil
+}
+
 // KnownSeries reports whether name is a series every monitor can have, or
 // a pattern ('*' for any tool or custom metric name) of such series. The
 // names of application gauges beyond the three of the overview are known

@@ -121,6 +121,16 @@ func (t ToolSnapshot) SuccessRate() float64 {
 	return 100 * float64(t.Count-t.Errors) / float64(t.Count)
 }
 
+// CacheHitRateSinceStart is cache hits as a percentage of all lookups
+// since the monitor started.
+func (s *Snapshot) CacheHitRateSinceStart() metric.Reading {
+	return percent(s.CacheHits, s.CacheHits+s.CacheMisses, "no cache lookups")
+}
+
+// TimeFormat is how pbatunnel writes times for people and its JSON: RFC
+// 3339 in UTC with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // MemoryPercent is the memory figure of the overview: the container's when
 // a limit is set, else the host's.
 func (s *Snapshot) MemoryPercent() metric.Reading {

@@ -8,10 +8,3 @@ import "context"
 func (m *Monitor) Subscribe(ctx context.Context, buf int) <-chan *Snapshot {
 	return m.subs.Subscribe(ctx, buf)
 }
-
-// SubscribeAlerts returns a channel that receives every alert notification
-// until ctx ends, when it is closed; like Subscribe, a reader more than buf
-// behind loses the oldest.
-func (m *Monitor) SubscribeAlerts(ctx context.Context, buf int) <-chan Alert {
-	return m.alertSubs.Subscribe(ctx, buf)
-}

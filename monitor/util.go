@@ -3,6 +3,8 @@ package monitor
 import (
 	"cmp"
 	"slices"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
@@ -14,4 +16,4 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	return keys
 }
 
-func round2(v float64) float64 { return round(v, 2) }
+func round2(v float64) float64 { return metric.Round(v, 2) }

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // DefaultResendInterval is how often Alertmanager.Run re-pushes the alerts
@@ -68,7 +68,7 @@ type tracked struct {
 	n   notice
 }
 
-var _ monitor.NamedHandler = (*Alertmanager)(nil)
+var _ alert.NamedHandler = (*Alertmanager)(nil)
 
 // Validate reports whether URL is an absolute http or https URL.
 func (am *Alertmanager) Validate() error {
@@ -118,7 +118,7 @@ func (am *Alertmanager) unlock() { <-am.sem }
 // HandleAlert records a as firing or resolved and pushes it, retrying
 // temporary failures, until Alertmanager accepted it, refused it for good,
 // or ctx ended.
-func (am *Alertmanager) HandleAlert(ctx context.Context, a monitor.Alert) error {
+func (am *Alertmanager) HandleAlert(ctx context.Context, a alert.Alert) error {
 	d, err := am.delivery()
 	if err != nil {
 		return fmt.Errorf("posting to alertmanager: %w", err)

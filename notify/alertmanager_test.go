@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // activeSeverities returns the severities of the alert instances am
@@ -95,7 +95,7 @@ func TestAlertmanagerPush(t *testing.T) {
 		endsAt   time.Time // zero: firing, endsAt about now + 4×resend
 	}
 	steps := []struct {
-		a          monitor.Alert
+		a          alert.Alert
 		want       []wantPush
 		wantActive []string
 	}{
@@ -162,7 +162,7 @@ func TestAlertmanagerResolvesLostSeverity(t *testing.T) {
 		t.Fatal(err)
 	}
 	critical := escalatedAlert()
-	critical.Previous, critical.Transition = "", monitor.TransitionRepeat
+	critical.Previous, critical.Transition = "", alert.TransitionRepeat
 	if err := am.HandleAlert(context.Background(), critical); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestAlertmanagerSyntheticNotTracked(t *testing.T) {
 		t.Fatal(err)
 	}
 	test := firingAlert()
-	test.Synthetic, test.Level = true, monitor.LevelCritical
+	test.Synthetic, test.Level = true, alert.LevelCritical
 	if err := am.HandleAlert(context.Background(), test); err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestAlertmanagerRun(t *testing.T) {
 	cpu.Rule, cpu.StartsAt, cpu.At = "cpu_usage", time.Now(), time.Now()
 	mem := firingAlert()
 	mem.StartsAt, mem.At = time.Now(), time.Now()
-	for _, a := range []monitor.Alert{cpu, mem} {
+	for _, a := range []alert.Alert{cpu, mem} {
 		if err := am.HandleAlert(context.Background(), a); err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +327,7 @@ func TestAlertmanagerRun(t *testing.T) {
 	// successful re-push, then stops sending it.
 	setFailing(true)
 	res := resolvedAlert()
-	res.Previous, res.StartsAt, res.At, res.EndsAt = monitor.LevelWarning, mem.StartsAt, time.Now(), time.Now()
+	res.Previous, res.StartsAt, res.At, res.EndsAt = alert.LevelWarning, mem.StartsAt, time.Now(), time.Now()
 	if err := am.HandleAlert(context.Background(), res); err == nil {
 		t.Fatal("HandleAlert succeeded against a failing Alertmanager")
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
@@ -86,16 +87,18 @@ func TestWebhookFailsThenSlowThenRecovers(t *testing.T) {
 	defer srv.Close()
 
 	const queue = 8
-	m := monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true, AlertQueue: queue})
+	m := monitor.New(monitor.Options{DisableSystem: true})
+	e := alert.New(m, alert.Options{NoDefaultRules: true, Queue: queue})
 	flip := m.Gauge("flip")
-	if err := m.AddRule(monitor.Rule{Name: "flip", Metric: "custom.flip", Warning: monitor.Ptr(0.5)}); err != nil {
+	if err := e.AddRule(alert.Rule{Name: "flip", Metric: "custom.flip", Warning: alert.Ptr(0.5)}); err != nil {
 		t.Fatal(err)
 	}
 	// Patient enough to outlast the failing phase: retries with a short
 	// doubling backoff.
-	m.OnAlert(&notify.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 20, Backoff: 20 * time.Millisecond})
+	e.OnAlert(&notify.Webhook{URL: srv.URL, Timeout: 5 * time.Second, Retries: 20, Backoff: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	defer func() { cancel(); e.Wait() }()
+	e.Start(ctx)
 	if err := m.Start(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +132,11 @@ func TestWebhookFailsThenSlowThenRecovers(t *testing.T) {
 	}
 	waitFor(t, "a slow answer", func() bool { return rc.slow.Load() >= 1 })
 	rc.mode.Store("ok")
-	waitFor(t, "6 notifications", func() bool { return m.AlertHandlerStats()[0].Delivered == 6 })
+	waitFor(t, "6 notifications", func() bool { return e.HandlerStats()[0].Delivered == 6 })
 	if rc.count() != 6 {
 		t.Fatalf("receiver accepted %d, want 6", rc.count())
 	}
-	st := m.AlertHandlerStats()[0]
+	st := e.HandlerStats()[0]
 	if st.Delivered != 6 || st.Dropped != 0 || st.Failed != 0 {
 		t.Fatalf("after recovery: %+v", st)
 	}
@@ -142,21 +145,21 @@ func TestWebhookFailsThenSlowThenRecovers(t *testing.T) {
 	// the rest are dropped and counted.
 	rc.mode.Store("block")
 	sample()
-	waitFor(t, "the webhook to be in flight", func() bool { return m.AlertHandlerStats()[0].Queued == 0 })
+	waitFor(t, "the webhook to be in flight", func() bool { return e.HandlerStats()[0].Queued == 0 })
 	for range queue + 5 {
 		sample()
 	}
-	st = m.AlertHandlerStats()[0]
+	st = e.HandlerStats()[0]
 	if st.Dropped != 5 || st.Queued != queue {
 		t.Fatalf("while blocked: %+v, want 5 dropped and %d queued", st, queue)
 	}
 	close(rc.unblock)
 	rc.mode.Store("ok")
-	waitFor(t, "the queue to drain", func() bool { return m.AlertHandlerStats()[0].Delivered == 6+1+queue })
+	waitFor(t, "the queue to drain", func() bool { return e.HandlerStats()[0].Delivered == 6+1+queue })
 	if rc.count() != 6+1+queue {
 		t.Errorf("receiver accepted %d, want %d", rc.count(), 6+1+queue)
 	}
-	if st := m.AlertHandlerStats()[0]; st.Delivered != 6+1+queue || st.Dropped != 5 {
+	if st := e.HandlerStats()[0]; st.Delivered != 6+1+queue || st.Dropped != 5 {
 		t.Errorf("at the end: %+v", st)
 	}
 }

@@ -3,8 +3,8 @@
 // payload ([Webhook]), and to a real Alertmanager through its API
 // ([Alertmanager]).
 //
-// Every notifier implements [monitor.NamedHandler]; register it with
-// [monitor.Monitor.OnAlert]. The monitor calls each handler from a
+// Every notifier implements [alert.NamedHandler]; register it with
+// [alert.Engine.OnAlert]. The engine calls each handler from a
 // goroutine of its own through a bounded queue, so a notifier may block: it
 // is where timeouts, retries and backoff happen, and each returns promptly
 // when its context is cancelled.

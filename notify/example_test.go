@@ -11,17 +11,17 @@ import (
 	"os"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
-func exampleAlert() monitor.Alert {
+func exampleAlert() alert.Alert {
 	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-	return monitor.Alert{
+	return alert.Alert{
 		Rule: "memory_usage", Metric: "system.memory_percent",
-		Level: monitor.LevelCritical, Previous: monitor.LevelWarning, Transition: monitor.TransitionEscalated,
-		Value: metric.Measured(93.2), Threshold: 90, Direction: monitor.Above,
+		Level: alert.LevelCritical, Previous: alert.LevelWarning, Transition: alert.TransitionEscalated,
+		Value: metric.Measured(93.2), Threshold: 90, Direction: alert.Above,
 		Message:  "memory usage 93.20% is above the critical threshold 90%",
 		Advice:   "look at the largest caches first",
 		StartsAt: at, At: at.Add(time.Minute),

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 )
 
 // Source is the value of the "source" label on every alert this package
@@ -36,18 +36,18 @@ var hostname = sync.OnceValue(func() string {
 // keeps a test from merging with a real alert. Empty values are left out.
 //
 // The map is new on every call.
-func Labels(a monitor.Alert) map[string]string {
+func Labels(a alert.Alert) map[string]string {
 	return labelsAt(a, severity(a))
 }
 
-func severity(a monitor.Alert) monitor.Level {
-	if a.Transition == monitor.TransitionResolved && a.Previous != monitor.LevelNone {
+func severity(a alert.Alert) alert.Level {
+	if a.Transition == alert.TransitionResolved && a.Previous != alert.LevelNone {
 		return a.Previous
 	}
 	return a.Level
 }
 
-func labelsAt(a monitor.Alert, sev monitor.Level) map[string]string {
+func labelsAt(a alert.Alert, sev alert.Level) map[string]string {
 	ls := make(map[string]string, 6)
 	set := func(name, value string) {
 		if value != "" {
@@ -71,7 +71,7 @@ func labelsAt(a monitor.Alert, sev monitor.Level) map[string]string {
 // and the transition) and, when the rule gives one, advice.
 //
 // The map is new on every call.
-func Annotations(a monitor.Alert) map[string]string {
+func Annotations(a alert.Alert) map[string]string {
 	summary := a.Message
 	if summary == "" {
 		summary = fmt.Sprintf("%s %s on %s", a.Rule, a.Transition, a.Metric)
@@ -88,10 +88,10 @@ func Annotations(a monitor.Alert) map[string]string {
 
 // describe says in one line what the figures were, e.g. "value 93.2 is
 // above the critical threshold 90; transition: escalated from warning".
-func describe(a monitor.Alert) string {
+func describe(a alert.Alert) string {
 	dir := a.Direction
 	if dir == "" {
-		dir = monitor.Above
+		dir = alert.Above
 	}
 	th := formatNumber(a.Threshold)
 	var b strings.Builder
@@ -102,17 +102,17 @@ func describe(a monitor.Alert) string {
 			reason = "no reason given"
 		}
 		fmt.Fprintf(&b, "value unavailable (%s); threshold %s, alerting %s it", reason, th, dir)
-	case a.Transition == monitor.TransitionResolved:
-		back := monitor.Below
-		if dir == monitor.Below {
-			back = monitor.Above
+	case a.Transition == alert.TransitionResolved:
+		back := alert.Below
+		if dir == alert.Below {
+			back = alert.Above
 		}
 		fmt.Fprintf(&b, "value %s is back %s the clear level %s", formatNumber(a.Value.Value), back, th)
 	default:
 		fmt.Fprintf(&b, "value %s is %s the %s threshold %s", formatNumber(a.Value.Value), dir, a.Level, th)
 	}
 	fmt.Fprintf(&b, "; transition: %s", a.Transition)
-	if a.Previous != monitor.LevelNone && a.Previous != a.Level {
+	if a.Previous != alert.LevelNone && a.Previous != a.Level {
 		fmt.Fprintf(&b, " from %s", a.Previous)
 	}
 	return b.String()
@@ -167,7 +167,7 @@ func (n notice) resolved() bool { return !n.endsAt.IsZero() }
 // escalation resolves the warning instance and fires the critical one, and
 // a de-escalation does the reverse. Anything else is one instance, firing
 // or resolved.
-func notices(a monitor.Alert, now time.Time) []notice {
+func notices(a alert.Alert, now time.Time) []notice {
 	at := a.At
 	if at.IsZero() {
 		at = now
@@ -177,7 +177,7 @@ func notices(a monitor.Alert, now time.Time) []notice {
 		startsAt = at
 	}
 	annotations := Annotations(a)
-	mk := func(sev monitor.Level, endsAt time.Time) notice {
+	mk := func(sev alert.Level, endsAt time.Time) notice {
 		ls := labelsAt(a, sev)
 		if !endsAt.IsZero() && endsAt.Before(startsAt) {
 			endsAt = startsAt // Alertmanager refuses an end before the start
@@ -190,7 +190,7 @@ func notices(a monitor.Alert, now time.Time) []notice {
 			endsAt:      endsAt.UTC(),
 		}
 	}
-	if a.Transition == monitor.TransitionResolved {
+	if a.Transition == alert.TransitionResolved {
 		endsAt := a.EndsAt
 		if endsAt.IsZero() {
 			endsAt = at
@@ -198,7 +198,7 @@ func notices(a monitor.Alert, now time.Time) []notice {
 		return []notice{mk(severity(a), endsAt)}
 	}
 	var out []notice
-	if a.Previous != monitor.LevelNone && a.Previous != a.Level {
+	if a.Previous != alert.LevelNone && a.Previous != a.Level {
 		out = append(out, mk(a.Previous, at))
 	}
 	return append(out, mk(a.Level, time.Time{}))

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -54,7 +54,7 @@ func TestLabels(t *testing.T) {
 
 	tests := []struct {
 		name string
-		a    monitor.Alert
+		a    alert.Alert
 		want map[string]string
 	}{
 		{"firing", firingAlert(), wantLabels("warning")},
@@ -76,24 +76,24 @@ func TestLabels(t *testing.T) {
 
 func TestAnnotations(t *testing.T) {
 	unavailable := firingAlert()
-	unavailable.Level = monitor.LevelInfo
+	unavailable.Level = alert.LevelInfo
 	unavailable.Value = metric.Unavailable("gauge failed: permission denied")
 	unavailable.Advice = ""
 	unavailable.Message = ""
 
 	below := firingAlert()
-	below.Rule, below.Metric, below.Direction = "cache_hit_rate", "cache.hit_rate_percent", monitor.Below
+	below.Rule, below.Metric, below.Direction = "cache_hit_rate", "cache.hit_rate_percent", alert.Below
 	below.Value, below.Threshold = metric.Measured(0.0042), 50
 	below.Advice = ""
 
 	resolvedBelow := resolvedAlert()
-	resolvedBelow.Direction = monitor.Below
+	resolvedBelow.Direction = alert.Below
 	resolvedBelow.Value, resolvedBelow.Threshold = metric.Measured(55), 52.5
 	resolvedBelow.Advice = ""
 
 	tests := []struct {
 		name string
-		a    monitor.Alert
+		a    alert.Alert
 		want map[string]string
 	}{
 		{"firing", firingAlert(), map[string]string{
@@ -168,7 +168,7 @@ func TestNotices(t *testing.T) {
 
 	tests := []struct {
 		name string
-		a    monitor.Alert
+		a    alert.Alert
 		want []want
 	}{
 		{"firing", firingAlert(), []want{{"warning", t0, time.Time{}}}},

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 )
 
 // A LogHandler writes each notification as one structured log line: at
@@ -24,24 +24,24 @@ type LogHandler struct {
 	Logger *slog.Logger // nil means slog.Default()
 }
 
-var _ monitor.NamedHandler = LogHandler{}
+var _ alert.NamedHandler = LogHandler{}
 
 // Name returns "log".
 func (LogHandler) Name() string { return "log" }
 
 // HandleAlert logs a. It never fails: a log line that cannot be written is
 // the logger's problem, and retrying would not help.
-func (h LogHandler) HandleAlert(ctx context.Context, a monitor.Alert) error {
+func (h LogHandler) HandleAlert(ctx context.Context, a alert.Alert) error {
 	logger := h.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	level := slog.LevelInfo
-	if a.Transition != monitor.TransitionResolved {
+	if a.Transition != alert.TransitionResolved {
 		switch a.Level {
-		case monitor.LevelCritical:
+		case alert.LevelCritical:
 			level = slog.LevelError
-		case monitor.LevelWarning:
+		case alert.LevelWarning:
 			level = slog.LevelWarn
 		}
 	}
@@ -54,7 +54,7 @@ func (h LogHandler) HandleAlert(ctx context.Context, a monitor.Alert) error {
 		slog.String("metric", a.Metric),
 		slog.String("severity", string(a.Level)),
 	)
-	if a.Previous != monitor.LevelNone {
+	if a.Previous != alert.LevelNone {
 		attrs = append(attrs, slog.String("previous_severity", string(a.Previous)))
 	}
 	attrs = append(attrs, slog.String("transition", string(a.Transition)))

@@ -10,20 +10,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 func TestLogHandler(t *testing.T) {
 	unavailable := firingAlert()
-	unavailable.Level, unavailable.Value, unavailable.Advice = monitor.LevelInfo, metric.Unavailable("cgroup unreadable"), ""
+	unavailable.Level, unavailable.Value, unavailable.Advice = alert.LevelInfo, metric.Unavailable("cgroup unreadable"), ""
 	synthetic := firingAlert()
-	synthetic.Level, synthetic.Synthetic, synthetic.Message = monitor.LevelCritical, true, ""
+	synthetic.Level, synthetic.Synthetic, synthetic.Message = alert.LevelCritical, true, ""
 
 	const starts = "2026-03-14T15:09:26.535897932Z"
 	tests := []struct {
 		name string
-		a    monitor.Alert
+		a    alert.Alert
 		want map[string]any
 	}{
 		{"warning", firingAlert(), map[string]any{
@@ -134,7 +134,7 @@ func TestLogHandlerDisabledLevel(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError}))
 	h := LogHandler{Logger: logger}
-	for _, a := range []monitor.Alert{firingAlert(), resolvedAlert()} {
+	for _, a := range []alert.Alert{firingAlert(), resolvedAlert()} {
 		if err := h.HandleAlert(context.Background(), a); err != nil {
 			t.Fatal(err)
 		}

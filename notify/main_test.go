@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -22,15 +22,15 @@ var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
 // The life of one alert: it fires as a warning, escalates to critical,
 // then resolves.
-func firingAlert() monitor.Alert {
-	return monitor.Alert{
+func firingAlert() alert.Alert {
+	return alert.Alert{
 		Rule:       "memory_usage",
 		Metric:     "system.memory_percent",
-		Level:      monitor.LevelWarning,
-		Transition: monitor.TransitionFiring,
+		Level:      alert.LevelWarning,
+		Transition: alert.TransitionFiring,
 		Value:      metric.Measured(83.456),
 		Threshold:  80,
-		Direction:  monitor.Above,
+		Direction:  alert.Above,
 		Message:    "memory usage 83.46% is above the warning threshold 80%",
 		Advice:     "look at the largest caches first",
 		StartsAt:   t0,
@@ -38,18 +38,18 @@ func firingAlert() monitor.Alert {
 	}
 }
 
-func escalatedAlert() monitor.Alert {
+func escalatedAlert() alert.Alert {
 	a := firingAlert()
-	a.Level, a.Previous, a.Transition = monitor.LevelCritical, monitor.LevelWarning, monitor.TransitionEscalated
+	a.Level, a.Previous, a.Transition = alert.LevelCritical, alert.LevelWarning, alert.TransitionEscalated
 	a.Value, a.Threshold = metric.Measured(93.2), 90
 	a.Message = "memory usage 93.20% is above the critical threshold 90%"
 	a.At = t0.Add(time.Minute)
 	return a
 }
 
-func resolvedAlert() monitor.Alert {
+func resolvedAlert() alert.Alert {
 	a := firingAlert()
-	a.Level, a.Previous, a.Transition = monitor.LevelInfo, monitor.LevelCritical, monitor.TransitionResolved
+	a.Level, a.Previous, a.Transition = alert.LevelInfo, alert.LevelCritical, alert.TransitionResolved
 	a.Value, a.Threshold = metric.Measured(70), 76
 	a.Message = "memory usage 70.00% is back below 76%"
 	a.At = t0.Add(5 * time.Minute)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // A Webhook posts each notification to a URL as JSON in the shape of
@@ -50,7 +50,7 @@ type Webhook struct {
 	Headers map[string]string
 }
 
-var _ monitor.NamedHandler = (*Webhook)(nil)
+var _ alert.NamedHandler = (*Webhook)(nil)
 
 // Validate reports whether URL is an absolute http or https URL.
 func (w *Webhook) Validate() error {
@@ -76,7 +76,7 @@ func redactedOrInvalid(raw string) string {
 
 // HandleAlert posts a, retrying temporary failures, and returns when the
 // receiver accepted it, failed for good, or ctx ended.
-func (w *Webhook) HandleAlert(ctx context.Context, a monitor.Alert) error {
+func (w *Webhook) HandleAlert(ctx context.Context, a alert.Alert) error {
 	u, err := httppost.ParseURL(w.URL)
 	if err != nil {
 		return fmt.Errorf("posting webhook: %w", err)
@@ -122,7 +122,7 @@ const (
 	statusResolved = "resolved"
 )
 
-func (w *Webhook) message(a monitor.Alert, now time.Time) webhookMessage {
+func (w *Webhook) message(a alert.Alert, now time.Time) webhookMessage {
 	ns := notices(a, now)
 	receiver := w.Receiver
 	if receiver == "" {

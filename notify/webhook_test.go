@@ -17,8 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // A receiver is a fake webhook endpoint that records every request and
@@ -90,7 +90,7 @@ func TestWebhookPayload(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		a          monitor.Alert
+		a          alert.Alert
 		wantStatus string
 		wantAlerts []wantAlert
 	}{
@@ -218,7 +218,7 @@ func TestWebhookReceiverDefaults(t *testing.T) {
 		t.Errorf("receiver %q, want ops", got)
 	}
 	// Maps are {} rather than null even when empty, as Alertmanager sends.
-	b, err := json.Marshal((&Webhook{}).message(monitor.Alert{Transition: monitor.TransitionFiring}, t0))
+	b, err := json.Marshal((&Webhook{}).message(alert.Alert{Transition: alert.TransitionFiring}, t0))
 	if err != nil {
 		t.Fatal(err)
 	}

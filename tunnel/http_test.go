@@ -16,7 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -290,6 +292,10 @@ func TestHTTPUnreachableServer(t *testing.T) {
 	if res.StatusCode != http.StatusBadGateway || !strings.Contains(string(b), "upstream MCP server unreachable") {
 		t.Errorf("got %s %s, want 502 with a JSON-RPC error", res.Status, b)
 	}
+	alerts := alert.New(m, alert.Options{NoDefaultRules: true})
+	if err := alerts.AddRule(tunnel.UpstreamDownRule()); err != nil {
+		t.Fatal(err)
+	}
 	s := m.Sample(t.Context())
 	if got := s.Methods["initialize"]; got.Count != 1 || got.ErrorTypes[tunnel.ErrorTypeUpstreamError] != 1 {
 		t.Errorf("initialize = %+v, want one %s", got, tunnel.ErrorTypeUpstreamError)
@@ -297,7 +303,7 @@ func TestHTTPUnreachableServer(t *testing.T) {
 	if got := s.Gauge(tunnel.GaugeUpstreamUp); !got.OK || got.Value != 0 {
 		t.Errorf("gauge %s = %+v, want 0", tunnel.GaugeUpstreamUp, got)
 	}
-	if h := m.Health(); h.Status != monitor.HealthCritical {
+	if h := report.HealthOf(s, alerts.Active()); h.Status != report.HealthCritical {
 		t.Errorf("health = %s, want critical", h.Status)
 	}
 }

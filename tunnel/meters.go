@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -55,10 +56,7 @@ const (
 	upYes
 )
 
-// newMeters registers the gauge and its rule on m. The rule goes in after
-// the gauge because rules on application gauges are accepted only once
-// the gauge is registered; a rule of the same name already present (from a
-// config file, say) is kept.
+// newMeters registers the tunnel's counters and its upstream gauge on m.
 func newMeters(m *monitor.Monitor, transport string) (*meters, error) {
 	if m == nil {
 		return nil, errors.New("tunnel: a monitor is required")
@@ -78,25 +76,24 @@ func newMeters(m *monitor.Monitor, transport string) (*meters, error) {
 	if err := m.RegisterGauge(GaugeUpstreamUp, mt.readUp); err != nil {
 		return nil, err
 	}
-	for _, r := range m.Rules() {
-		if r.Name == RuleUpstreamDown {
-			return mt, nil
-		}
-	}
-	err := m.AddRule(monitor.Rule{
+	return mt, nil
+}
+
+// UpstreamDownRule is the alert rule on GaugeUpstreamUp: critical while
+// the upstream server is down. Add it to the engine judging the tunnel's
+// monitor once the tunnel exists (rules on an application gauge are
+// accepted only once the gauge is registered).
+func UpstreamDownRule() alert.Rule {
+	return alert.Rule{
 		Name:      RuleUpstreamDown,
 		Metric:    GaugeUpstreamUp,
-		Direction: monitor.Below,
-		Critical:  monitor.Ptr(1),
+		Direction: alert.Below,
+		Critical:  alert.Ptr(1),
 		// Back at 1 the alert clears; the default hysteresis would ask
 		// for 1.05, which a 0-or-1 gauge never reaches.
-		ClearCritical: monitor.Ptr(1),
+		ClearCritical: alert.Ptr(1),
 		Advice:        "the MCP server behind pbatunnel proxy is not running or not answering; its stderr and the proxy's log say why",
-	})
-	if err != nil {
-		return nil, err
 	}
-	return mt, nil
 }
 
 func (mt *meters) readUp() (float64, error) {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/report"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
 )
@@ -152,6 +154,10 @@ func TestStdioCrashAnswersRequestsInFlight(t *testing.T) {
 		t.Errorf("Run = %d, %v; want the child's status %d", res.status, res.err, tunneltest.ExitCodeCrash)
 	}
 
+	alerts := alert.New(r.m, alert.Options{NoDefaultRules: true})
+	if err := alerts.AddRule(tunnel.UpstreamDownRule()); err != nil {
+		t.Fatal(err)
+	}
 	s := r.m.Sample(t.Context())
 	for _, tool := range []string{"slow", "crash"} {
 		got := s.Tools[tool]
@@ -162,8 +168,8 @@ func TestStdioCrashAnswersRequestsInFlight(t *testing.T) {
 	if got := s.Gauge(tunnel.GaugeUpstreamUp); !got.OK || got.Value != 0 {
 		t.Errorf("gauge %s = %+v, want 0", tunnel.GaugeUpstreamUp, got)
 	}
-	h := r.m.Health()
-	if h.Status != monitor.HealthCritical || len(h.Issues) != 1 || !strings.Contains(h.Issues[0], tunnel.RuleUpstreamDown) {
+	h := report.HealthOf(s, alerts.Active())
+	if h.Status != report.HealthCritical || len(h.Issues) != 1 || !strings.Contains(h.Issues[0], tunnel.RuleUpstreamDown) {
 		t.Errorf("health = %s %q, want critical from %s", h.Status, h.Issues, tunnel.RuleUpstreamDown)
 	}
 	if info := r.p.Info(); info.Up || info.LastExit != "exit status 3" {

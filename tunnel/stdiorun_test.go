@@ -25,7 +25,7 @@ import (
 const waitLimit = 30 * time.Second
 
 func newMonitor() *monitor.Monitor {
-	return monitor.New(monitor.Options{DisableSystem: true, NoDefaultRules: true})
+	return monitor.New(monitor.Options{DisableSystem: true})
 }
 
 type runResult struct {

@@ -24,14 +24,14 @@ var timedRuns = []timedRun{
 // (bench/overhead, CPU measured on the sampler's own thread and for the
 // whole process), and the memory of a full default history.
 func overheadRow(ctx context.Context, e *env) ([]line, error) {
-	r, err := e.goBench(ctx, "Sample|SystemCollect", e.benchFlags("", 3, "-benchmem"), "monitor")
+	r, err := e.goBench(ctx, "Sample|SystemCollect", e.benchFlags("", 3, "-benchmem"), "monitor", "monitor/host")
 	if err != nil {
 		return nil, err
 	}
 	lines := []line{
 		{what: "one sample, 20 tools, with host collection (`BenchmarkSample`)", figure: r.m("monitor", "BenchmarkSample/system=true", "ns/op").scaled(1e-3, "µs"), commands: []string{r.command}},
 		{what: "one sample, 20 tools, no host collection", figure: r.m("monitor", "BenchmarkSample/system=false", "ns/op").scaled(1e-3, "µs"), commands: []string{r.command}},
-		{what: "host collection alone (`BenchmarkSystemCollect`)", figure: r.m("monitor", "BenchmarkSystemCollect", "ns/op").scaled(1e-3, "µs"), commands: []string{r.command}},
+		{what: "host collection alone (`BenchmarkSystemCollect`)", figure: r.m("monitor/host", "BenchmarkSystemCollect", "ns/op").scaled(1e-3, "µs"), commands: []string{r.command}},
 	}
 	if err := r.check(); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -87,11 +88,11 @@ func runAlertsCheck(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if err == nil {
 		// Apply catches nothing Load has not, but counting what it
 		// registers is the surest way to say what serve would run.
-		var m *monitor.Monitor
-		m, _, err = buildAlerts(&f.Alerts, slog.New(slog.DiscardHandler))
+		var e *alert.Engine
+		e, _, err = buildAlerts(&f.Alerts, slog.New(slog.DiscardHandler))
 		if err == nil {
 			_, err = fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", path,
-				plural(len(m.Rules()), "rule"), plural(len(m.AlertHandlerStats()), "handler"))
+				plural(len(e.Rules()), "rule"), plural(len(e.HandlerStats()), "handler"))
 			return err
 		}
 	}
@@ -104,12 +105,15 @@ func runAlertsCheck(_ context.Context, args []string, stdout, stderr io.Writer) 
 	return errReported
 }
 
-// buildAlerts makes a monitor that samples nothing, configured with a's
-// rules and handlers, for the commands that inspect or exercise them.
-func buildAlerts(a *config.Alerts, logger *slog.Logger) (*monitor.Monitor, []app.Runner, error) {
-	m := monitor.New(a.MonitorOptions(monitor.Options{DisableSystem: true, Logger: logger}))
-	runners, err := app.ApplyAlerts(a, m, logger)
-	return m, runners, err
+// buildAlerts makes an alert engine on a monitor that samples nothing,
+// configured with a's rules and handlers, for the commands that inspect or
+// exercise them.
+func buildAlerts(a *config.Alerts, logger *slog.Logger) (*alert.Engine, []app.Runner, error) {
+	o := a.EngineOptions()
+	o.Logger = logger
+	e := alert.New(monitor.New(monitor.Options{DisableSystem: true, Logger: logger}), o)
+	runners, err := app.ApplyAlerts(a, e, logger)
+	return e, runners, err
 }
 
 func plural(n int, noun string) string {
@@ -120,13 +124,13 @@ func plural(n int, noun string) string {
 }
 
 // levelValue is a flag.Value accepting the levels a test alert may have.
-type levelValue monitor.Level
+type levelValue alert.Level
 
 func (v *levelValue) String() string { return string(*v) }
 
 func (v *levelValue) Set(s string) error {
-	switch l := monitor.Level(s); l {
-	case monitor.LevelInfo, monitor.LevelWarning, monitor.LevelCritical:
+	switch l := alert.Level(s); l {
+	case alert.LevelInfo, alert.LevelWarning, alert.LevelCritical:
 		*v = levelValue(l)
 		return nil
 	}
@@ -140,7 +144,7 @@ type alertsTestFlags struct {
 }
 
 func newAlertsTestFlags(out io.Writer) (*flag.FlagSet, *alertsTestFlags) {
-	f := &alertsTestFlags{level: levelValue(monitor.LevelWarning), timeout: defaultTestTimeout}
+	f := &alertsTestFlags{level: levelValue(alert.LevelWarning), timeout: defaultTestTimeout}
 	fs := flag.NewFlagSet("pbatunnel alerts test", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&f.config, "config", "", "YAML config `file` naming the handlers (default $PBATUNNEL_CONFIG; none: the log only)")
@@ -178,18 +182,18 @@ func runAlertsTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		alerts = file.Alerts
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	m, _, err := buildAlerts(&alerts, logger)
+	e, _, err := buildAlerts(&alerts, logger)
 	if err != nil {
 		return fmt.Errorf("configuring alerts: %w", err)
 	}
-	handlers := m.AlertHandlerStats()
+	handlers := e.HandlerStats()
 	if len(handlers) == 0 {
 		return errors.New("no alert handlers configured: alerts.log is false and there are no alerts.webhooks or alerts.alertmanager")
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	results := m.TestAlert(ctx, monitor.Level(f.level))
+	results := e.Test(ctx, alert.Level(f.level))
 	failed := 0
 	for _, r := range results {
 		if r.Err != nil {

@@ -180,6 +180,9 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		}
 		info = stdio.Info
 	}
+	if err := a.Alerts.AddRule(tunnel.UpstreamDownRule()); err != nil {
+		return 0, err
+	}
 	if err := a.Configure(); err != nil {
 		return 0, err
 	}

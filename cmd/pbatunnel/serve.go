@@ -97,7 +97,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
 	}
-	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Memory: store, Analyzer: analyzer, Version: version()})
+	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Memory: store, Analyzer: analyzer, Version: version()})
 	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
 		SessionTimeout: s.SessionTimeout,
 		MaxSessions:    s.MaxSessions,
@@ -135,7 +135,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		slog.Duration("interval", s.Interval),
 		slog.String("data_dir", s.DataDir),
 		slog.String("config_file", s.ConfigFile),
-		slog.Int("alert_rules", len(m.Rules())),
+		slog.Int("alert_rules", len(a.Alerts.Rules())),
 		slog.Int("alert_handlers", len(a.HandlerNames())),
 		slog.String("alert_handler_names", strings.Join(a.HandlerNames(), ", ")),
 	)

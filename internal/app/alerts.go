@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/notify"
 )
 
@@ -18,41 +18,41 @@ type Runner interface {
 	Run(ctx context.Context) error
 }
 
-// ApplyAlerts configures m, created with a.MonitorOptions, as the alerts
+// ApplyAlerts configures e, created with a.EngineOptions, as the alerts
 // section says (config.Alerts.Plan): it removes the disabled built-in
 // rules, sets the others' levels, adds the rules, and registers the
 // handlers, log first, then the webhooks in order, then the Alertmanager,
 // logging notifications to logger. It returns the loops the handlers need;
-// run each with the context m runs with.
+// run each with the context the monitor runs with.
 //
 // Nothing is changed unless the section is valid. Meant to be called once,
-// before m starts.
-func ApplyAlerts(a *config.Alerts, m *monitor.Monitor, logger *slog.Logger) ([]Runner, error) {
+// before the monitor starts.
+func ApplyAlerts(a *config.Alerts, e *alert.Engine, logger *slog.Logger) ([]Runner, error) {
 	p, err := a.Plan()
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range p.Remove {
-		m.RemoveRule(name)
+		e.RemoveRule(name)
 	}
-	if err := m.SetThresholds(p.Levels); err != nil {
+	if err := e.SetThresholds(p.Levels); err != nil {
 		return nil, fmt.Errorf("alerts.thresholds: %w", err)
 	}
 	for i, r := range p.Rules {
-		if err := m.AddRule(r); err != nil {
+		if err := e.AddRule(r); err != nil {
 			return nil, fmt.Errorf("alerts.rules[%d]: %w", i, err)
 		}
 	}
 	if p.Log {
-		m.OnAlert(notify.LogHandler{Logger: logger})
+		e.OnAlert(notify.LogHandler{Logger: logger})
 	}
 	for i := range p.Webhooks {
-		m.OnAlert(webhookHandler(&p.Webhooks[i], p.ExternalURL))
+		e.OnAlert(webhookHandler(&p.Webhooks[i], p.ExternalURL))
 	}
 	var runners []Runner
 	if am := p.Alertmanager; am != nil {
 		h := alertmanagerHandler(am, p.ExternalURL, logger)
-		m.OnAlert(h)
+		e.OnAlert(h)
 		runners = append(runners, h)
 	}
 	return runners, nil

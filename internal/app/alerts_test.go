@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
@@ -89,51 +90,50 @@ func TestApplyAlertsFullConfig(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	a := &f.Alerts
-	m := monitor.New(a.MonitorOptions(monitor.Options{DisableSystem: true}))
+	opts := a.EngineOptions()
+	if opts.NoDefaultRules || opts.History != 100 || opts.Queue != 16 {
+		t.Errorf("options NoDefaultRules=%v History=%d Queue=%d, want false 100 16",
+			opts.NoDefaultRules, opts.History, opts.Queue)
+	}
+	m := alert.New(monitor.New(monitor.Options{DisableSystem: true}), opts)
 	runners, err := ApplyAlerts(a, m, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 
-	opts := m.Options()
-	if opts.NoDefaultRules || opts.AlertHistory != 100 || opts.AlertQueue != 16 {
-		t.Errorf("options NoDefaultRules=%v AlertHistory=%d AlertQueue=%d, want false 100 16",
-			opts.NoDefaultRules, opts.AlertHistory, opts.AlertQueue)
-	}
-
-	builtin := map[string]monitor.Rule{}
-	for _, r := range monitor.DefaultRules() {
+	builtin := map[string]alert.Rule{}
+	for _, r := range alert.DefaultRules() {
 		builtin[r.Name] = r
 	}
-	memory := builtin[monitor.RuleMemoryUsage]
-	memory.Warning, memory.Critical = monitor.Ptr(70), monitor.Ptr(85)
-	cache := builtin[monitor.RuleCacheHitRate]
-	cache.Critical = monitor.Ptr(20) // the warning stays at 50
-	want := []monitor.Rule{
+	memory := builtin[alert.RuleMemoryUsage]
+	memory.Warning, memory.Critical = alert.Ptr(70), alert.Ptr(85)
+	cache := builtin[alert.RuleCacheHitRate]
+	cache.Critical = alert.Ptr(20) // the warning stays at 50
+	want := []alert.Rule{
 		memory,
-		builtin[monitor.RuleCPUUsage],
-		builtin[monitor.RuleProcessCPU],
+		builtin[alert.RuleCPUUsage],
+		builtin[alert.RuleProcessCPU],
 		cache,
-		builtin[monitor.RuleQueryResponseTime],
+		builtin[alert.RuleQueryResponseTime],
 		// error_rate is replaced by the rule of that name; throughput is off.
 		{
-			Name: "slow_memory_tool", Metric: "tool.enhanced_memory.p95_ms", Direction: monitor.Above,
-			Warning: monitor.Ptr(250), Critical: monitor.Ptr(1000),
-			ClearWarning: monitor.Ptr(200), ClearCritical: monitor.Ptr(800),
+			Name: "slow_memory_tool", Metric: "tool.enhanced_memory.p95_ms", Direction: alert.Above,
+			Warning: alert.Ptr(250), Critical: alert.Ptr(1000),
+			ClearWarning: alert.Ptr(200), ClearCritical: alert.Ptr(800),
 			For: time.Minute, KeepFiringFor: 30 * time.Second, Repeat: 10 * time.Minute,
-			OnlyIf: &monitor.Guard{Metric: "tool.enhanced_memory.calls_last_minute", AtLeast: 10},
+			OnlyIf: &alert.Guard{Metric: "tool.enhanced_memory.calls_last_minute", AtLeast: 10},
 			Advice: "Look at the store.",
 		},
-		{Name: "tool.*.error_rate_percent", Metric: "tool.*.error_rate_percent", Direction: monitor.Above, Warning: monitor.Ptr(5)},
-		{Name: "error_rate", Metric: "error_rate_percent", Direction: monitor.Above, Warning: monitor.Ptr(2), Critical: monitor.Ptr(4)},
+		{Name: "tool.*.error_rate_percent", Metric: "tool.*.error_rate_percent", Direction: alert.Above, Warning: alert.Ptr(5)},
+		{Name: "error_rate", Metric: "error_rate_percent", Direction: alert.Above, Warning: alert.Ptr(2), Critical: alert.Ptr(4)},
 	}
-	byName := cmpopts.SortSlices(func(a, b monitor.Rule) bool { return a.Name < b.Name })
+	byName := cmpopts.SortSlices(func(a, b alert.Rule) bool { return a.Name < b.Name })
 	if diff := cmp.Diff(want, m.Rules(), byName); diff != "" {
 		t.Errorf("Rules mismatch (-want +got):\n%s", diff)
 	}
 
 	var names []string
-	for _, h := range m.AlertHandlerStats() {
+	for _, h := range m.HandlerStats() {
 		names = append(names, h.Name)
 	}
 	wantNames := []string{
@@ -189,7 +189,7 @@ func TestApplyAlertsVariants(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			m := monitor.New(f.Alerts.MonitorOptions(monitor.Options{DisableSystem: true}))
+			m := alert.New(monitor.New(monitor.Options{DisableSystem: true}), f.Alerts.EngineOptions())
 			runners, err := ApplyAlerts(&f.Alerts, m, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
@@ -198,7 +198,7 @@ func TestApplyAlertsVariants(t *testing.T) {
 			for _, r := range m.Rules() {
 				rules = append(rules, r.Name)
 			}
-			for _, h := range m.AlertHandlerStats() {
+			for _, h := range m.HandlerStats() {
 				handlers = append(handlers, h.Name)
 			}
 			if diff := cmp.Diff(tt.rules, rules, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
@@ -216,7 +216,7 @@ func TestApplyAlertsVariants(t *testing.T) {
 
 func disableAll() string {
 	var b strings.Builder
-	for _, r := range monitor.DefaultRules() {
+	for _, r := range alert.DefaultRules() {
 		b.WriteString("    " + r.Name + ": {disabled: true}\n")
 	}
 	return b.String()
@@ -226,14 +226,14 @@ func disableAll() string {
 // built in code, naming the rule, and leaves the monitor alone.
 func TestApplyAlertsInvalidChangesNothing(t *testing.T) {
 	a := &config.Alerts{
-		Thresholds: map[string]config.Threshold{monitor.RuleMemoryUsage: {Warning: monitor.Ptr(50), Critical: monitor.Ptr(60)}},
+		Thresholds: map[string]config.Threshold{alert.RuleMemoryUsage: {Warning: alert.Ptr(50), Critical: alert.Ptr(60)}},
 		Rules: []config.Rule{
-			{Name: "ok", Metric: "goroutines", Warning: monitor.Ptr(1)},
-			{Name: "bad", Metric: "goroutines", Warning: monitor.Ptr(5), Critical: monitor.Ptr(1)},
+			{Name: "ok", Metric: "goroutines", Warning: alert.Ptr(1)},
+			{Name: "bad", Metric: "goroutines", Warning: alert.Ptr(5), Critical: alert.Ptr(1)},
 		},
 		Webhooks: []config.Webhook{{URL: "https://hooks.example.com/x"}},
 	}
-	m := monitor.New(monitor.Options{DisableSystem: true})
+	m := alert.New(monitor.New(monitor.Options{DisableSystem: true}), alert.Options{})
 	before := m.Rules()
 	_, err := ApplyAlerts(a, m, nil)
 	if got, want := errText(err), "alerts.rules[1] (bad).warning: 5 is beyond critical 1 for direction above"; got != want {
@@ -246,7 +246,7 @@ func TestApplyAlertsInvalidChangesNothing(t *testing.T) {
 	if diff := cmp.Diff(before, m.Rules()); diff != "" {
 		t.Errorf("rules changed (-before +after):\n%s", diff)
 	}
-	if h := m.AlertHandlerStats(); len(h) != 0 {
+	if h := m.HandlerStats(); len(h) != 0 {
 		t.Errorf("handlers registered: %+v", h)
 	}
 }
@@ -273,7 +273,7 @@ func TestRetriesMapping(t *testing.T) {
 // Alertmanager's loop and ends with its context.
 func TestApplyAlertsThenRun(t *testing.T) {
 	a := &config.Alerts{Alertmanager: &config.Alertmanager{URL: "http://127.0.0.1:9093", ResendInterval: dur(time.Hour)}}
-	m := monitor.New(monitor.Options{DisableSystem: true})
+	m := alert.New(monitor.New(monitor.Options{DisableSystem: true}), alert.Options{})
 	runners, err := ApplyAlerts(a, m, slog.New(slog.DiscardHandler))
 	if err != nil || len(runners) != 1 {
 		t.Fatalf("Apply = %d runners, %v; want 1, nil", len(runners), err)

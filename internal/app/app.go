@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
@@ -18,11 +19,13 @@ import (
 )
 
 // An App is the monitoring half of a command. Build it with New, let the
-// command register its own gauges and rules on Monitor, then Configure,
+// command register its own gauges on Monitor and rules on Alerts, then Configure,
 // StartDashboard, Start, and at the end Stop.
 type App struct {
 	// Monitor is the monitor the command records into.
 	Monitor *monitor.Monitor
+	// Alerts judges the monitor's samples by the rules.
+	Alerts *alert.Engine
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -31,17 +34,19 @@ type App struct {
 	running sync.WaitGroup
 }
 
-// New builds the monitor from s. Nothing runs yet.
+// New builds the monitor and its alert engine from s. Nothing runs yet.
 func New(s *config.Settings, logger *slog.Logger) *App {
-	m := monitor.New(s.Alerts.MonitorOptions(monitor.Options{
+	m := monitor.New(monitor.Options{
 		Interval:     s.Interval,
 		MaxSamples:   s.MaxSamples,
 		MaxAge:       s.MaxAge,
 		RecentWindow: s.RecentWindow,
 		TrendWindow:  s.TrendWindow,
 		Logger:       logger,
-	}))
-	return &App{Monitor: m, s: s, logger: logger}
+	})
+	ao := s.Alerts.EngineOptions()
+	ao.Logger = logger
+	return &App{Monitor: m, Alerts: alert.New(m, ao), s: s, logger: logger}
 }
 
 // Configure applies the config file's alert rules and notifiers. It comes
@@ -49,7 +54,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 // them or replace them, and before Start, so that the first sample is
 // judged and notified like every other.
 func (a *App) Configure() error {
-	runners, err := ApplyAlerts(&a.s.Alerts, a.Monitor, a.logger)
+	runners, err := ApplyAlerts(&a.s.Alerts, a.Alerts, a.logger)
 	if err != nil {
 		return fmt.Errorf("configuring alerts: %w", err)
 	}
@@ -61,7 +66,7 @@ func (a *App) Configure() error {
 // are redacted by the handlers.
 func (a *App) HandlerNames() []string {
 	var names []string
-	for _, h := range a.Monitor.AlertHandlerStats() {
+	for _, h := range a.Alerts.HandlerStats() {
 		names = append(names, h.Name)
 	}
 	return names
@@ -78,6 +83,7 @@ func (a *App) StartDashboard(ctx context.Context, opts dashboard.Options) (strin
 	opts.AllowedHosts = a.s.AllowedHosts
 	opts.PollInterval = a.s.PollInterval
 	opts.Logger = a.logger
+	opts.Alerts = a.Alerts
 	dash, err := dashboard.Start(ctx, a.Monitor, opts)
 	if err != nil {
 		return "", err
@@ -96,6 +102,10 @@ func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
 	// Subscribed before the monitor starts: the first sample is taken at
 	// once and would otherwise be published before anyone listens.
 	samples := a.Monitor.Subscribe(ctx, 8)
+	// The handlers' queues before the first sample, so that its alerts are
+	// queued rather than delivered inline: a dead webhook must not delay
+	// the start.
+	a.Alerts.Start(ctx)
 	if err := a.Monitor.Start(ctx, a.s.Interval); err != nil {
 		return fmt.Errorf("starting monitor: %w", err)
 	}
@@ -115,10 +125,11 @@ func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
 }
 
 // Stop waits for what Start and StartDashboard began, in order: sampling,
-// then the loops, then the dashboard's shutdown. The context they were
-// given must have ended, or be about to.
+// then the alert handlers and the loops, then the dashboard's shutdown. The
+// context they were given must have ended, or be about to.
 func (a *App) Stop() {
 	a.Monitor.Stop()
+	a.Alerts.Wait()
 	a.running.Wait()
 	if a.dash != nil {
 		if err := a.dash.Wait(); err != nil {

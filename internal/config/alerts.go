@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpheader"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/notify"
@@ -20,11 +21,11 @@ import (
 // docs/ALERTS.md explains every key.
 type Alerts struct {
 	// DefaultRules, when false, starts the monitor without the built-in
-	// rules (monitor.DefaultRules). Nil means true.
+	// rules (alert.DefaultRules). Nil means true.
 	DefaultRules *bool `yaml:"default_rules"`
-	// History bounds the alert transitions kept (monitor.Options.AlertHistory).
+	// History bounds the alert transitions kept (alert.Options.History).
 	History *int `yaml:"history"`
-	// Queue bounds each handler's queue (monitor.Options.AlertQueue).
+	// Queue bounds each handler's queue (alert.Options.Queue).
 	Queue *int `yaml:"queue"`
 	// Log, when false, turns off the log handler. Nil means true.
 	Log *bool `yaml:"log"`
@@ -51,7 +52,7 @@ type Threshold struct {
 	Disabled bool     `yaml:"disabled"`
 }
 
-// Rule is an alert rule as written in the config file; see monitor.Rule
+// Rule is an alert rule as written in the config file; see alert.Rule
 // for the meaning of each field.
 type Rule struct {
 	Name          string   `yaml:"name"`
@@ -106,16 +107,16 @@ func (a *Alerts) defaultRules() bool { return a.DefaultRules == nil || *a.Defaul
 // logEnabled reports whether the log handler is wanted.
 func (a *Alerts) logEnabled() bool { return a.Log == nil || *a.Log }
 
-// MonitorOptions returns o with the fields the alerts section governs set:
-// NoDefaultRules, AlertHistory and AlertQueue. Create the monitor the plan
-// (Plan) is carried out on with it.
-func (a *Alerts) MonitorOptions(o monitor.Options) monitor.Options {
-	o.NoDefaultRules = !a.defaultRules()
+// EngineOptions are the options of the alert engine the section governs:
+// NoDefaultRules, History and Queue. Create the engine the plan (Plan) is
+// carried out on with them.
+func (a *Alerts) EngineOptions() alert.Options {
+	o := alert.Options{NoDefaultRules: !a.defaultRules()}
 	if a.History != nil {
-		o.AlertHistory = *a.History
+		o.History = *a.History
 	}
 	if a.Queue != nil {
-		o.AlertQueue = *a.Queue
+		o.Queue = *a.Queue
 	}
 	return o
 }
@@ -125,10 +126,10 @@ func (a *Alerts) MonitorOptions(o monitor.Options) monitor.Options {
 // add, and the handlers to notify, log first, then the webhooks in order,
 // then the Alertmanager. internal/app carries it out.
 type AlertPlan struct {
-	Remove       []string                     // built-in rules disabled
-	Levels       map[string]monitor.Threshold // built-in rules' levels changed
-	Rules        []monitor.Rule               // rules added or replacing built-in ones
-	Log          bool                         // notify the log
+	Remove       []string                   // built-in rules disabled
+	Levels       map[string]alert.Threshold // built-in rules' levels changed
+	Rules        []alert.Rule               // rules added or replacing built-in ones
+	Log          bool                       // notify the log
 	Webhooks     []Webhook
 	Alertmanager *Alertmanager // nil for none
 	ExternalURL  string        // the dashboard's address, linked from notifications
@@ -141,7 +142,7 @@ func (a *Alerts) Plan() (*AlertPlan, error) {
 		a.nameRules(errs)
 		return nil, joinFieldErrors(errs)
 	}
-	p := &AlertPlan{Levels: map[string]monitor.Threshold{}, Log: a.logEnabled(), Webhooks: a.Webhooks,
+	p := &AlertPlan{Levels: map[string]alert.Threshold{}, Log: a.logEnabled(), Webhooks: a.Webhooks,
 		Alertmanager: a.Alertmanager, ExternalURL: a.ExternalURL}
 	for _, name := range slices.Sorted(maps.Keys(a.Thresholds)) {
 		t := a.Thresholds[name]
@@ -151,7 +152,7 @@ func (a *Alerts) Plan() (*AlertPlan, error) {
 		}
 		r, _ := t.rule(name)
 		if t.Warning != nil || t.Critical != nil {
-			p.Levels[name] = monitor.Threshold{Warning: *r.Warning, Critical: *r.Critical}
+			p.Levels[name] = alert.Threshold{Warning: *r.Warning, Critical: *r.Critical}
 		}
 	}
 	for _, r := range a.Rules {
@@ -161,11 +162,11 @@ func (a *Alerts) Plan() (*AlertPlan, error) {
 }
 
 // monitorRule converts r.
-func (r *Rule) monitorRule() monitor.Rule {
-	mr := monitor.Rule{
+func (r *Rule) monitorRule() alert.Rule {
+	mr := alert.Rule{
 		Name:          r.Name,
 		Metric:        r.Metric,
-		Direction:     monitor.Direction(r.Direction),
+		Direction:     alert.Direction(r.Direction),
 		Warning:       r.Warning,
 		Critical:      r.Critical,
 		ClearWarning:  r.ClearWarning,
@@ -176,7 +177,7 @@ func (r *Rule) monitorRule() monitor.Rule {
 		Advice:        r.Advice,
 	}
 	if g := r.OnlyIf; g != nil {
-		mr.OnlyIf = &monitor.Guard{Metric: g.Metric}
+		mr.OnlyIf = &alert.Guard{Metric: g.Metric}
 		if g.AtLeast != nil {
 			mr.OnlyIf.AtLeast = *g.AtLeast
 		}
@@ -194,8 +195,8 @@ func (r *Rule) name() string {
 
 // rule returns the built-in rule called name with t's levels; ok is false
 // when there is no such built-in.
-func (t Threshold) rule(name string) (r monitor.Rule, ok bool) {
-	for _, b := range monitor.DefaultRules() {
+func (t Threshold) rule(name string) (r alert.Rule, ok bool) {
+	for _, b := range alert.DefaultRules() {
 		if b.Name == name {
 			r, ok = b, true
 			break
@@ -215,7 +216,7 @@ func (t Threshold) rule(name string) (r monitor.Rule, ok bool) {
 
 func builtinNames() []string {
 	var names []string
-	for _, r := range monitor.DefaultRules() {
+	for _, r := range alert.DefaultRules() {
 		names = append(names, r.Name)
 	}
 	return names
@@ -301,7 +302,7 @@ func (a *Alerts) validate() []*FieldError {
 		if err := checkHTTPURL(w.URL); err != nil {
 			field(unit+".url", err)
 		} else {
-			field(unit+".url", (&notify.Webhook{URL: w.URL}).Validate()) // redacted by package alert
+			field(unit+".url", (&notify.Webhook{URL: w.URL}).Validate()) // redacted by package notify
 		}
 		checkDelivery(field, unit, w.Timeout, w.Retries, w.Backoff)
 		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
@@ -329,17 +330,17 @@ func (a *Alerts) validate() []*FieldError {
 // at the first; to report them all at once, as the rest of the file is, the
 // offending field is set aside and r checked again, as long as setting it
 // aside cannot make a later complaint spurious.
-func ruleErrors(r monitor.Rule) []*monitor.RuleError {
-	var out []*monitor.RuleError
+func ruleErrors(r alert.Rule) []*alert.RuleError {
+	var out []*alert.RuleError
 	seen := map[string]bool{}
 	for {
-		var re *monitor.RuleError
+		var re *alert.RuleError
 		err := r.Validate()
 		if err == nil {
 			return out
 		}
 		if !errors.As(err, &re) {
-			return append(out, &monitor.RuleError{Rule: r.Name, Field: "name", Msg: err.Error()})
+			return append(out, &alert.RuleError{Rule: r.Name, Field: "name", Msg: err.Error()})
 		}
 		if seen[re.Field] {
 			return out // setting it aside did not help; the first message stands

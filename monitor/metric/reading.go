@@ -95,3 +95,10 @@ func (r Reading) String() string {
 	}
 	return "n/a (" + r.Reason + ")"
 }
+
+// Round rounds v to the given number of decimal places, for figures shown
+// to people: the JSON report and the log.
+func Round(v float64, places int) float64 {
+	p := math.Pow10(places)
+	return math.Round(v*p) / p
+}

@@ -1,21 +1,24 @@
-package monitor
+package report
 
 import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
 // WriteText renders the report as plain text for a terminal or a log: the
 // overview, tools, performance, system, application and custom metrics, the
 // monitor's cost, and the trends that are not stable.
-func (r *PerformanceReport) WriteText(w io.Writer) error {
+func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	p("pbatunnel performance report\n")
@@ -52,9 +55,9 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 	row("Memory usage ("+ov.MemoryUsageSource+")", "memory_usage_percent", ov.MemoryUsagePercent, " %")
 	row("CPU usage", "cpu_usage_percent", ov.CPUUsagePercent, " %")
 	row("Cache hit rate", "cache_hit_rate_percent", ov.CacheHitRatePercent, " %")
-	countRow("Memory entries", GaugeMemoryEntries, ov.MemoryEntriesCount)
-	countRow("Relationships", GaugeRelationships, ov.RelationshipCount)
-	countRow("Active connections", GaugeActiveConnections, ov.ActiveConnections)
+	countRow("Memory entries", monitor.GaugeMemoryEntries, ov.MemoryEntriesCount)
+	countRow("Relationships", monitor.GaugeRelationships, ov.RelationshipCount)
+	countRow("Active connections", monitor.GaugeActiveConnections, ov.ActiveConnections)
 	row("Avg query time", "average_query_time_ms", ov.AverageQueryTimeMs, " ms")
 	row("Error rate", "error_rate_percent", ov.ErrorRatePercent, " %")
 	row("Throughput", "throughput_operations_per_second", ov.ThroughputOperationsPerSecond, " ops/s")
@@ -64,7 +67,7 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 		p("  no tool calls recorded yet\n")
 	} else {
 		p("  %-24s %8s %7s %9s %9s %9s %9s  %s\n", "tool", "calls", "errors", "success%", "avg ms", "p95 ms", "p99 ms", "last used")
-		for _, name := range sortedKeys(r.ToolMetrics) {
+		for _, name := range slices.Sorted(maps.Keys(r.ToolMetrics)) {
 			t := r.ToolMetrics[name]
 			p("  %-24s %8d %7d %9.1f %9.2f %9s %9s  %s\n", trunc(name, 24), t.CallCount, t.ErrorCount,
 				t.SuccessRate, t.AverageResponseTime, optMs(t.Recent.P95), optMs(t.Recent.P99), t.LastUsed)
@@ -91,13 +94,13 @@ func (r *PerformanceReport) WriteText(w io.Writer) error {
 
 	if c := r.CustomMetrics; c != nil && len(c.Counters)+len(c.Gauges)+len(c.Timers) > 0 {
 		p("\nCustom metrics\n")
-		for _, k := range sortedKeys(c.Counters) {
+		for _, k := range slices.Sorted(maps.Keys(c.Counters)) {
 			p("  %-24s %s (counter)\n", k, plain(c.Counters[k]))
 		}
-		for _, k := range sortedKeys(c.Gauges) {
+		for _, k := range slices.Sorted(maps.Keys(c.Gauges)) {
 			p("  %-24s %s (gauge)\n", k, plain(c.Gauges[k]))
 		}
-		for _, k := range sortedKeys(c.Timers) {
+		for _, k := range slices.Sorted(maps.Keys(c.Timers)) {
 			t := c.Timers[k]
 			p("  %-24s %d timed, avg %s ms, p95 %s ms\n", k, t.Count, t.AverageMs, optMs(t.Recent.P95))
 		}
@@ -142,7 +145,7 @@ func trunc(s string, n int) string {
 }
 
 // Text returns WriteText's rendering as a string.
-func (r *PerformanceReport) Text() string {
+func (r *Report) Text() string {
 	var b strings.Builder
 	_ = r.WriteText(&b) // a strings.Builder does not fail
 	return b.String()

@@ -1,4 +1,4 @@
-package monitor
+package alert
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -30,15 +31,15 @@ func transitions(as []Alert) string {
 }
 
 func TestAlertStateMachine(t *testing.T) {
-	memory := Rule{Name: "memory_usage", Metric: SeriesMemoryUsage, Warning: Ptr(80), Critical: Ptr(90)}
+	memory := Rule{Name: "memory_usage", Metric: monitor.SeriesMemoryUsage, Warning: Ptr(80), Critical: Ptr(90)}
 	withFor := memory
 	withFor.For = 30 * time.Second
 	keep := memory
 	keep.KeepFiringFor = 20 * time.Second
 	repeat := memory
 	repeat.Repeat = 30 * time.Second
-	hit := Rule{Name: "cache_hit_rate", Metric: SeriesCacheHitRate, Direction: Below, Warning: Ptr(50), Critical: Ptr(30)}
-	critOnly := Rule{Name: "errors", Metric: SeriesErrorRate, Critical: Ptr(10)}
+	hit := Rule{Name: "cache_hit_rate", Metric: monitor.SeriesCacheHitRate, Direction: Below, Warning: Ptr(50), Critical: Ptr(30)}
+	critOnly := Rule{Name: "errors", Metric: monitor.SeriesErrorRate, Critical: Ptr(10)}
 	custom := memory
 	custom.ClearWarning = Ptr(60)
 
@@ -104,7 +105,7 @@ func TestAlertStateMachine(t *testing.T) {
 			if err := r.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			st := &alertState{rule: &r, series: r.Metric}
+			st := &state{rule: &r, series: r.Metric}
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			for i, s := range tt.steps {
 				got := transitions(st.step(t0.Add(time.Duration(i)*10*time.Second), s.v, s.active))
@@ -117,8 +118,8 @@ func TestAlertStateMachine(t *testing.T) {
 }
 
 func TestAlertContents(t *testing.T) {
-	r := Rule{Name: "memory_usage", Metric: SeriesMemoryUsage, Warning: Ptr(80), Critical: Ptr(90), Advice: "look for leaks"}.normalized()
-	st := &alertState{rule: &r, series: r.Metric}
+	r := Rule{Name: "memory_usage", Metric: monitor.SeriesMemoryUsage, Warning: Ptr(80), Critical: Ptr(90), Advice: "look for leaks"}.normalized()
+	st := &state{rule: &r, series: r.Metric}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	fire := st.step(t0, metric.Measured(92.5), true)[0]
 	if fire.Threshold != 90 || fire.Value.Value != 92.5 || !fire.StartsAt.Equal(t0) || fire.Advice != "look for leaks" {
@@ -143,22 +144,22 @@ func TestRuleValidate(t *testing.T) {
 		rule  Rule
 		field string // "" = valid
 	}{
-		{"valid", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), Critical: Ptr(85)}, ""},
+		{"valid", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), Critical: Ptr(85)}, ""},
 		{"valid pattern", Rule{Metric: "tool.*.p95_ms", Critical: Ptr(1000)}, ""},
 		{"valid custom", Rule{Metric: "custom.queue_depth", Warning: Ptr(100)}, ""},
 		{"no metric", Rule{Warning: Ptr(1)}, "metric"},
 		{"unknown metric", Rule{Metric: "cpu_usage", Warning: Ptr(1)}, "metric"},
 		{"unknown tool figure", Rule{Metric: "tool.x.p42_ms", Warning: Ptr(1)}, "metric"},
-		{"no thresholds", Rule{Metric: SeriesCPUUsage}, "warning"},
-		{"warning beyond critical above", Rule{Metric: SeriesCPUUsage, Warning: Ptr(90), Critical: Ptr(80)}, "warning"},
-		{"warning beyond critical below", Rule{Metric: SeriesCacheHitRate, Direction: Below, Warning: Ptr(30), Critical: Ptr(50)}, "warning"},
-		{"bad direction", Rule{Metric: SeriesCPUUsage, Direction: "sideways", Warning: Ptr(1)}, "direction"},
-		{"clear beyond warning", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), ClearWarning: Ptr(75)}, "clear_warning"},
-		{"clear without level", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), ClearCritical: Ptr(75)}, "clear_critical"},
-		{"negative for", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), For: -time.Second}, "for"},
-		{"negative repeat", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), Repeat: -time.Second}, "repeat"},
-		{"guard unknown", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), OnlyIf: &Guard{Metric: "nope"}}, "only_if.metric"},
-		{"guard pattern", Rule{Metric: SeriesCPUUsage, Warning: Ptr(70), OnlyIf: &Guard{Metric: "tool.*.call_count"}}, "only_if.metric"},
+		{"no thresholds", Rule{Metric: monitor.SeriesCPUUsage}, "warning"},
+		{"warning beyond critical above", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(90), Critical: Ptr(80)}, "warning"},
+		{"warning beyond critical below", Rule{Metric: monitor.SeriesCacheHitRate, Direction: Below, Warning: Ptr(30), Critical: Ptr(50)}, "warning"},
+		{"bad direction", Rule{Metric: monitor.SeriesCPUUsage, Direction: "sideways", Warning: Ptr(1)}, "direction"},
+		{"clear beyond warning", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), ClearWarning: Ptr(75)}, "clear_warning"},
+		{"clear without level", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), ClearCritical: Ptr(75)}, "clear_critical"},
+		{"negative for", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), For: -time.Second}, "for"},
+		{"negative repeat", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), Repeat: -time.Second}, "repeat"},
+		{"guard unknown", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), OnlyIf: &Guard{Metric: "nope"}}, "only_if.metric"},
+		{"guard pattern", Rule{Metric: monitor.SeriesCPUUsage, Warning: Ptr(70), OnlyIf: &Guard{Metric: "tool.*.call_count"}}, "only_if.metric"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

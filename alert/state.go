@@ -1,4 +1,4 @@
-package monitor
+package alert
 
 import (
 	"fmt"
@@ -16,14 +16,14 @@ const (
 	StateFiring   = "firing"
 )
 
-// alertState is the state machine of one rule on one series:
+// state is the state machine of one rule on one series:
 //
 //	inactive ──condition──▶ pending ──held for `for`──▶ firing(warning|critical)
 //	firing ──worse, held for `for`──▶ escalated; ──better──▶ deescalated
 //	firing ──back past the clear level for keep_firing_for──▶ resolved (inactive)
 //
 // It is a plain value driven by step; the engine serialises access.
-type alertState struct {
+type state struct {
 	rule   *Rule
 	series string
 
@@ -76,7 +76,7 @@ func (r *Rule) threshold(l Level) float64 {
 
 // target is the level v calls for given the current level: a level already
 // firing holds until v is back past its clear level.
-func (st *alertState) target(v float64) Level {
+func (st *state) target(v float64) Level {
 	r := st.rule
 	crit := r.Critical != nil && (r.beyond(v, *r.Critical) ||
 		st.level == LevelCritical && r.beyond(v, r.clearLevel(LevelCritical)))
@@ -84,7 +84,7 @@ func (st *alertState) target(v float64) Level {
 		return LevelCritical
 	}
 	warn := r.Warning != nil && (r.beyond(v, *r.Warning) ||
-		st.level.rank() >= LevelWarning.rank() && r.beyond(v, r.clearLevel(LevelWarning)))
+		st.level.Rank() >= LevelWarning.Rank() && r.beyond(v, r.clearLevel(LevelWarning)))
 	if warn {
 		return LevelWarning
 	}
@@ -95,7 +95,7 @@ func (st *alertState) target(v float64) Level {
 
 // step feeds one sample's value at now; active is false when the rule's
 // guard does not hold. It returns the notifications due.
-func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert {
+func (st *state) step(now time.Time, v metric.Reading, active bool) []Alert {
 	var out []Alert
 	r := st.rule
 	st.value = v
@@ -117,7 +117,7 @@ func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert
 	if v.OK && active {
 		target = st.target(v.Value)
 	}
-	if target.rank() >= LevelWarning.rank() {
+	if target.Rank() >= LevelWarning.Rank() {
 		if st.pendWarn.IsZero() {
 			st.pendWarn = now
 		}
@@ -141,10 +141,10 @@ func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert
 
 	next := st.level
 	switch {
-	case eligible.rank() > st.level.rank():
+	case eligible.Rank() > st.level.Rank():
 		next = eligible
 		st.clearing = time.Time{}
-	case target.rank() < st.level.rank():
+	case target.Rank() < st.level.Rank():
 		if st.clearing.IsZero() {
 			st.clearing = now
 		}
@@ -166,7 +166,7 @@ func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert
 			st.since = now
 		case next == LevelNone:
 			tr = TransitionResolved
-		case next.rank() > prev.rank():
+		case next.Rank() > prev.Rank():
 			tr = TransitionEscalated
 		default:
 			tr = TransitionDeescalated
@@ -184,7 +184,7 @@ func (st *alertState) step(now time.Time, v metric.Reading, active bool) []Alert
 }
 
 // alert builds the notification of a transition.
-func (st *alertState) alert(now time.Time, tr Transition, prev Level, active bool) Alert {
+func (st *state) alert(now time.Time, tr Transition, prev Level, active bool) Alert {
 	r := st.rule
 	a := Alert{
 		Rule: r.Name, Metric: st.series, Level: st.level, Transition: tr,
@@ -196,7 +196,7 @@ func (st *alertState) alert(now time.Time, tr Transition, prev Level, active boo
 	}
 	val := "no data"
 	if st.value.OK {
-		val = strconv.FormatFloat(round(st.value.Value, 3), 'f', -1, 64)
+		val = strconv.FormatFloat(math.Round(st.value.Value*1000)/1000, 'f', -1, 64)
 	}
 	switch tr {
 	case TransitionResolved:
@@ -222,7 +222,7 @@ func (st *alertState) alert(now time.Time, tr Transition, prev Level, active boo
 // unavailableAlert is the informational alert about a metric the rule
 // cannot read. Its rule name is the rule's with ":unavailable", so it is an
 // instance apart from the threshold alert.
-func (st *alertState) unavailableAlert(now time.Time, tr Transition) Alert {
+func (st *state) unavailableAlert(now time.Time, tr Transition) Alert {
 	a := Alert{
 		Rule: st.rule.Name + ":unavailable", Metric: st.series, Level: LevelInfo, Transition: tr,
 		Value: st.value, Direction: st.rule.Direction, StartsAt: st.unavailAt, At: now,
@@ -244,8 +244,8 @@ func opposite(d Direction) Direction {
 }
 
 // status describes the instance for alert lists.
-func (st *alertState) status() AlertStatus {
-	s := AlertStatus{Rule: st.rule.Name, Metric: st.series, Value: st.value, Direction: st.rule.Direction, Unavailable: st.unavailable}
+func (st *state) status() Status {
+	s := Status{Rule: st.rule.Name, Metric: st.series, Value: st.value, Direction: st.rule.Direction, Unavailable: st.unavailable}
 	switch {
 	case st.level != LevelNone:
 		s.State, s.Level, s.Since = StateFiring, st.level, st.since
@@ -263,7 +263,7 @@ func (st *alertState) status() AlertStatus {
 }
 
 // AlertStatus is one rule on one series as it stands.
-type AlertStatus struct {
+type Status struct {
 	Rule      string         `json:"rule"`
 	Metric    string         `json:"metric"`
 	State     string         `json:"state"` // inactive, pending or firing

@@ -1,8 +1,10 @@
-package monitor
+package alert
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // Names of the built-in rules, the keys of SetThresholds and of the config
@@ -61,41 +63,41 @@ const (
 func DefaultRules() []Rule {
 	return []Rule{
 		{
-			Name: RuleMemoryUsage, Metric: SeriesMemoryUsage, Direction: Above,
+			Name: RuleMemoryUsage, Metric: monitor.SeriesMemoryUsage, Direction: Above,
 			Warning: Ptr(80), Critical: Ptr(90), For: time.Minute,
 			Advice: "High memory use: look for leaks in long-running processes, review how often memory is cleaned up, and add memory if it stays above 80 %.",
 		},
 		{
-			Name: RuleCPUUsage, Metric: SeriesCPUUsage, Direction: Above,
+			Name: RuleCPUUsage, Metric: monitor.SeriesCPUUsage, Direction: Above,
 			Warning: Ptr(70), Critical: Ptr(85), For: time.Minute,
 			Advice: "High CPU use: find the busiest tools on the Tools tab, check the process's share of it, and look for other work on the host.",
 		},
 		{
-			Name: RuleProcessCPU, Metric: SeriesProcessCPU, Direction: Above,
+			Name: RuleProcessCPU, Metric: monitor.SeriesProcessCPU, Direction: Above,
 			Warning: Ptr(processCPUWarning), Critical: Ptr(processCPUCritical), For: processCPUFor,
 			Advice: "pbatunnel itself keeps a core busy: find the busiest tools on the Tools tab and the clients calling them, and look at large code_analysis requests or imports.",
 		},
 		{
-			Name: RuleCacheHitRate, Metric: SeriesCacheHitRate, Direction: Below,
+			Name: RuleCacheHitRate, Metric: monitor.SeriesCacheHitRate, Direction: Below,
 			Warning: Ptr(50), Critical: Ptr(30),
-			OnlyIf: &Guard{Metric: SeriesCacheLookupsInMinute, AtLeast: minLookupsForHitRate},
+			OnlyIf: &Guard{Metric: monitor.SeriesCacheLookupsInMinute, AtLeast: minLookupsForHitRate},
 			Advice: "Low cache hit rate: review the cache's TTL, make the cache larger if memory allows, and look at query patterns that bypass it.",
 		},
 		{
-			Name: RuleQueryResponseTime, Metric: SeriesQueryTime, Direction: Above,
+			Name: RuleQueryResponseTime, Metric: monitor.SeriesQueryTime, Direction: Above,
 			Warning: Ptr(500), Critical: Ptr(2000),
 			Advice: "Slow queries: check the store's indexes, find the slow queries in the logs, and rewrite or batch them.",
 		},
 		{
-			Name: RuleErrorRate, Metric: SeriesErrorRate, Direction: Above,
+			Name: RuleErrorRate, Metric: monitor.SeriesErrorRate, Direction: Above,
 			Warning: Ptr(5), Critical: Ptr(10),
-			OnlyIf: &Guard{Metric: SeriesCallsInMinute, AtLeast: minCallsForErrorRate},
+			OnlyIf: &Guard{Metric: monitor.SeriesCallsInMinute, AtLeast: minCallsForErrorRate},
 			Advice: "Tool calls are failing: see which tools fail on the Tools tab and read their error results and the server log.",
 		},
 		{
-			Name: RuleThroughput, Metric: SeriesThroughput, Direction: Below,
+			Name: RuleThroughput, Metric: monitor.SeriesThroughput, Direction: Below,
 			Warning: Ptr(10), Critical: Ptr(5), For: time.Minute,
-			OnlyIf: &Guard{Metric: SeriesConcurrency, AtLeast: busyConcurrencyForSpeed},
+			OnlyIf: &Guard{Metric: monitor.SeriesConcurrency, AtLeast: busyConcurrencyForSpeed},
 			Advice: "Low throughput while busy: check the host for CPU, memory or disk limits, review concurrent connection limits, and tune the database connection pool.",
 		},
 	}

@@ -1,9 +1,11 @@
-package monitor
+package report
 
 import (
 	"fmt"
 	"net/http"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -34,28 +36,28 @@ func (h Health) HTTPStatus() int {
 	return http.StatusOK
 }
 
-// Health returns the health as of the latest sample, judged by the
-// configured rules' firing alerts. Informational alerts do not degrade it.
-func (m *Monitor) Health() Health {
+// HealthOf is the health as of snapshot s (nil: no sample yet), judged by
+// the alerts active (alert.Engine.Active; nil when no engine judges the
+// monitor). Informational alerts do not degrade it.
+func HealthOf(s *monitor.Snapshot, active []alert.Status) Health {
 	h := Health{Status: HealthHealthy, Issues: []string{}}
-	worst := LevelNone
-	for _, a := range m.Alerts() {
-		if a.State != StateFiring || a.Level.rank() < LevelWarning.rank() {
+	worst := alert.LevelNone
+	for _, a := range active {
+		if a.State != alert.StateFiring || a.Level.Rank() < alert.LevelWarning.Rank() {
 			continue
 		}
-		if a.Level.rank() > worst.rank() {
+		if a.Level.Rank() > worst.Rank() {
 			worst = a.Level
 		}
 		h.Issues = append(h.Issues, fmt.Sprintf("%s %s: %s is %s, %s the %s threshold %v",
 			a.Level, a.Rule, a.Metric, a.Value, a.Direction, a.Level, a.Threshold))
 	}
 	switch worst {
-	case LevelCritical:
+	case alert.LevelCritical:
 		h.Status = HealthCritical
-	case LevelWarning:
+	case alert.LevelWarning:
 		h.Status = HealthWarning
 	}
-	s := m.Latest()
 	pct := func(r metric.Reading) string {
 		if r.OK {
 			return fmt.Sprintf("%.1f%%", r.Value)
@@ -67,7 +69,7 @@ func (m *Monitor) Health() Health {
 		h.MetricsSummary = map[string]string{"memory_usage": none, "cpu_usage": none, "cache_hit_rate": none, "error_rate": none}
 		return h
 	}
-	h.LastUpdate = s.Time.UTC().Format(TimeFormat)
+	h.LastUpdate = s.Time.UTC().Format(monitor.TimeFormat)
 	h.MetricsSummary = map[string]string{
 		"memory_usage":   pct(s.MemoryPercent()),
 		"cpu_usage":      pct(s.CPUPercent()),

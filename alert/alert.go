@@ -1,4 +1,4 @@
-package monitor
+package alert
 
 import (
 	"context"
@@ -19,7 +19,8 @@ const (
 	LevelCritical Level = "critical"
 )
 
-func (l Level) rank() int {
+// Rank orders levels: 0 for none, then info, warning and critical.
+func (l Level) Rank() int {
 	switch l {
 	case LevelInfo:
 		return 1
@@ -83,18 +84,18 @@ func (a Alert) Fingerprint() string { return a.Rule + "|" + a.Metric }
 // handler delays only itself; when its queue is full, notifications to it
 // are dropped and counted (see AlertHandlerStats). An error is counted and
 // logged.
-type AlertHandler interface {
+type Handler interface {
 	HandleAlert(ctx context.Context, a Alert) error
 }
 
 // AlertHandlerFunc adapts a function to AlertHandler.
-type AlertHandlerFunc func(ctx context.Context, a Alert) error
+type HandlerFunc func(ctx context.Context, a Alert) error
 
 // HandleAlert calls f.
-func (f AlertHandlerFunc) HandleAlert(ctx context.Context, a Alert) error { return f(ctx, a) }
+func (f HandlerFunc) HandleAlert(ctx context.Context, a Alert) error { return f(ctx, a) }
 
 // A NamedHandler has a name to show in handler statistics and test results.
 type NamedHandler interface {
-	AlertHandler
+	Handler
 	Name() string
 }

@@ -1,10 +1,10 @@
-package monitor
+package alert
 
 import (
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
@@ -15,7 +15,7 @@ import (
 // stays pending and is forgotten, and a core held for longer fires, then
 // escalates, and makes the health critical.
 func TestProcessCPURule(t *testing.T) {
-	m, clock := newTestMonitor(Options{})
+	m, clock := newRig(Options{})
 	steps := []struct {
 		name    string
 		process float64 // percent of one core
@@ -37,11 +37,11 @@ func TestProcessCPURule(t *testing.T) {
 		var got []string
 		for range st.samples {
 			clock.Advance(10 * time.Second)
-			snap := &Snapshot{Time: clock.Now(), System: &host.Stats{
+			snap := &monitor.Snapshot{Time: clock.Now(), System: &host.Stats{
 				CPUPercent: metric.Measured(99),
 				Process:    host.ProcessStats{CPUPercent: metric.Measured(st.process)},
 			}}
-			for _, a := range m.alerts.evaluate(snap) {
+			for _, a := range m.evaluate(snap) {
 				if a.Rule == RuleProcessCPU {
 					got = append(got, string(a.Transition)+":"+string(a.Level))
 				}
@@ -50,8 +50,8 @@ func TestProcessCPURule(t *testing.T) {
 		if !equal(got, st.notify) {
 			t.Errorf("%s: notified %q, want %q", st.name, got, st.notify)
 		}
-		var status AlertStatus
-		for _, a := range m.Alerts() {
+		var status Status
+		for _, a := range m.Active() {
 			if a.Rule == RuleProcessCPU {
 				status = a
 			}
@@ -59,24 +59,16 @@ func TestProcessCPURule(t *testing.T) {
 		if status.State != st.state || (st.state != "" && status.Level != st.level) {
 			t.Errorf("%s: process_cpu is %q %q, want %q %q", st.name, status.State, status.Level, st.state, st.level)
 		}
-		if st.state != "" && status.Metric != SeriesProcessCPU {
-			t.Errorf("%s: the alert watches %q, want %q", st.name, status.Metric, SeriesProcessCPU)
+		if st.state != "" && status.Metric != monitor.SeriesProcessCPU {
+			t.Errorf("%s: the alert watches %q, want %q", st.name, status.Metric, monitor.SeriesProcessCPU)
 		}
-	}
-	h := m.Health()
-	found := false
-	for _, issue := range h.Issues {
-		found = found || strings.HasPrefix(issue, "critical process_cpu: process_cpu_percent is 99")
-	}
-	if h.Status != HealthCritical || !found {
-		t.Errorf("health %+v, want critical with a process_cpu issue", h)
 	}
 }
 
 // TestProcessCPUThresholds checks that process_cpu is a built-in rule like
 // the guide's: its levels can be set by name.
 func TestProcessCPUThresholds(t *testing.T) {
-	m, _ := newTestMonitor(Options{})
+	m, _ := newRig(Options{})
 	if got := ThresholdsOf(m.Rules())[RuleProcessCPU]; got != (Threshold{processCPUWarning, processCPUCritical}) {
 		t.Errorf("default process_cpu levels %+v", got)
 	}

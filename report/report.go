@@ -1,10 +1,11 @@
-package monitor
+package report
 
 import (
 	"encoding/json"
-	"math"
+	"sort"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/host"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
@@ -15,10 +16,6 @@ const (
 	StatusNoData = "no_data"
 )
 
-// TimeFormat is how the report writes times: RFC 3339 in UTC with
-// milliseconds.
-const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
-
 // A PerformanceReport is the monitor's account of itself, built from the latest
 // snapshot and the history. It marshals to the JSON of the guide's
 // /api/metrics (every key it names), plus trends, percentiles, I/O rates,
@@ -27,7 +24,7 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 // A figure that could not be measured is null in SystemOverview, with the
 // reason under system_overview.unavailable, and {"unavailable": reason}
 // elsewhere; it is never a stand-in number.
-type PerformanceReport struct {
+type Report struct {
 	Status         string                `json:"status"`
 	Message        string                `json:"message,omitempty"`
 	SystemOverview *Overview             `json:"system_overview"`
@@ -97,16 +94,16 @@ type PercentileReport struct {
 // PerformanceMetrics holds the performance metrics in full: throughput, error and
 // cache hit rates over both windows, and store query latency.
 type PerformanceMetrics struct {
-	IntervalSeconds     float64        `json:"interval_seconds"`
-	MinuteSpanSeconds   float64        `json:"minute_span_seconds"`
-	ThroughputPerSecond Windowed       `json:"throughput_operations_per_second"`
-	ErrorRatePercent    Windowed       `json:"error_rate_percent"`
-	CacheHitRatePercent Windowed       `json:"cache_hit_rate_percent"`
-	CacheHitRateTotal   metric.Reading `json:"cache_hit_rate_percent_since_start"`
-	CacheHits           uint64         `json:"cache_hits"`
-	CacheMisses         uint64         `json:"cache_misses"`
-	TotalCalls          uint64         `json:"total_calls"`
-	TotalErrors         uint64         `json:"total_errors"`
+	IntervalSeconds     float64          `json:"interval_seconds"`
+	MinuteSpanSeconds   float64          `json:"minute_span_seconds"`
+	ThroughputPerSecond monitor.Windowed `json:"throughput_operations_per_second"`
+	ErrorRatePercent    monitor.Windowed `json:"error_rate_percent"`
+	CacheHitRatePercent monitor.Windowed `json:"cache_hit_rate_percent"`
+	CacheHitRateTotal   metric.Reading   `json:"cache_hit_rate_percent_since_start"`
+	CacheHits           uint64           `json:"cache_hits"`
+	CacheMisses         uint64           `json:"cache_misses"`
+	TotalCalls          uint64           `json:"total_calls"`
+	TotalErrors         uint64           `json:"total_errors"`
 	// ToolLatency is all tool calls together.
 	ToolLatency ToolLatencyReport `json:"tool_latency"`
 	Queries     QueryReport       `json:"queries"`
@@ -123,8 +120,8 @@ type QueryReport struct {
 	Count            uint64           `json:"count"`
 	Errors           uint64           `json:"errors"`
 	AverageMs        metric.Reading   `json:"average_ms"`
-	AverageMsWindow  Windowed         `json:"average_ms_windowed"`
-	ErrorRatePercent Windowed         `json:"error_rate_percent"`
+	AverageMsWindow  monitor.Windowed `json:"average_ms_windowed"`
+	ErrorRatePercent monitor.Windowed `json:"error_rate_percent"`
 	MinMs            metric.Reading   `json:"min_ms"`
 	MaxMs            metric.Reading   `json:"max_ms"`
 	Recent           PercentileReport `json:"recent"`
@@ -178,25 +175,31 @@ type MonitoringInfo struct {
 	RecentWindowMinutes float64 `json:"recent_window_minutes"`
 }
 
-// Report builds the report from the latest snapshot and the history. Before
-// the first sample it says so and carries no figures. Safe for concurrent
-// use; it never blocks recording or sampling.
-func (m *Monitor) Report() *PerformanceReport {
-	return m.ReportOf(m.Latest())
-}
+// Latest is the report of m's latest sample.
+func Latest(m *monitor.Monitor) *Report { return For(m, m.Latest()) }
 
-// ReportOf builds the report as of snapshot s (nil: no data yet).
-func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
-	n, _ := m.history.stats()
-	o := m.opts
-	r := &PerformanceReport{
+// For is the report of snapshot s of m, with m's history and settings.
+func For(m *monitor.Monitor, s *monitor.Snapshot) *Report { return Of(s, m.History(), m.Options()) }
+
+// OfDefault is the report of the process-wide monitor, monitor.Default:
+// the guide's get_performance_report.
+func OfDefault() *Report { return Latest(monitor.Default()) }
+
+// Of builds the report of snapshot s (nil: no sample taken yet, which the
+// report says, with no figures), its trends from the retained snapshots
+// (oldest first, as Monitor.History returns them; those outside the trend
+// window before s are left out) and its settings from o. It is a pure
+// function of its arguments: the same snapshot gives the same report, so
+// readers may build it once per sample and share it.
+func Of(s *monitor.Snapshot, retained []*monitor.Snapshot, o monitor.Options) *Report {
+	r := &Report{
 		Trends:        map[string]Trend{},
 		ToolMetrics:   map[string]ToolReport{},
 		MethodMetrics: map[string]TimerReport{},
 		Application:   map[string]metric.Reading{},
 		MonitoringInfo: MonitoringInfo{
-			MetricsCount:         n,
-			IntervalSeconds:      m.Interval().Seconds(),
+			MetricsCount:         len(retained),
+			IntervalSeconds:      o.Interval.Seconds(),
 			RetentionMaxSamples:  o.MaxSamples,
 			RetentionMaxAgeHours: o.MaxAge.Hours(),
 			TrendWindowMinutes:   o.TrendWindow.Minutes(),
@@ -213,11 +216,11 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	mi.SamplesTaken = s.Seq
 	mi.Live = s.Live
 	mi.MonitoringDurationMinutes = round(s.Time.Sub(s.Started).Minutes(), 3)
-	mi.LastUpdate = s.Time.UTC().Format(TimeFormat)
-	mi.StartedAt = s.Started.UTC().Format(TimeFormat)
+	mi.LastUpdate = s.Time.UTC().Format(monitor.TimeFormat)
+	mi.StartedAt = s.Started.UTC().Format(monitor.TimeFormat)
 
 	r.SystemOverview = overviewOf(s)
-	r.Trends = Trends(m.history.since(s.Time.Add(-o.TrendWindow)))
+	r.Trends = Trends(window(retained, s.Time.Add(-o.TrendWindow), s.Time))
 	for name, t := range s.Tools {
 		r.ToolMetrics[name] = toolReportOf(t, s.Time)
 	}
@@ -243,7 +246,18 @@ func (m *Monitor) ReportOf(s *Snapshot) *PerformanceReport {
 	return r
 }
 
-func overviewOf(s *Snapshot) *Overview {
+// window returns the snapshots taken from from to to, both included, of
+// snaps, which are oldest first.
+func window(snaps []*monitor.Snapshot, from, to time.Time) []*monitor.Snapshot {
+	i := sort.Search(len(snaps), func(i int) bool { return !snaps[i].Time.Before(from) })
+	j := sort.Search(len(snaps), func(i int) bool { return snaps[i].Time.After(to) })
+	if j < i {
+		return nil
+	}
+	return snaps[i:j]
+}
+
+func overviewOf(s *monitor.Snapshot) *Overview {
 	ov := &Overview{
 		MemoryUsageSource: "host",
 		RateWindowSeconds: round(s.Rates.MinuteSpan.Seconds(), 3),
@@ -264,17 +278,17 @@ func overviewOf(s *Snapshot) *Overview {
 	}
 	set(&ov.MemoryUsagePercent, "memory_usage_percent", s.MemoryPercent())
 	set(&ov.CPUUsagePercent, "cpu_usage_percent", s.CPUPercent())
-	set(&ov.MemoryEntriesCount, GaugeMemoryEntries, s.Gauge(GaugeMemoryEntries))
-	set(&ov.RelationshipCount, GaugeRelationships, s.Gauge(GaugeRelationships))
+	set(&ov.MemoryEntriesCount, monitor.GaugeMemoryEntries, s.Gauge(monitor.GaugeMemoryEntries))
+	set(&ov.RelationshipCount, monitor.GaugeRelationships, s.Gauge(monitor.GaugeRelationships))
 	set(&ov.CacheHitRatePercent, "cache_hit_rate_percent", s.Rates.CacheHitRate.LastMinute)
 	set(&ov.AverageQueryTimeMs, "average_query_time_ms", s.Rates.QueryAverage.LastMinute)
-	set(&ov.ActiveConnections, GaugeActiveConnections, s.Gauge(GaugeActiveConnections))
+	set(&ov.ActiveConnections, monitor.GaugeActiveConnections, s.Gauge(monitor.GaugeActiveConnections))
 	set(&ov.ErrorRatePercent, "error_rate_percent", s.Rates.ErrorRate.LastMinute)
 	set(&ov.ThroughputOperationsPerSecond, "throughput_operations_per_second", s.Rates.Throughput.LastMinute)
 	return ov
 }
 
-func toolReportOf(t ToolSnapshot, now time.Time) ToolReport {
+func toolReportOf(t monitor.ToolSnapshot, now time.Time) ToolReport {
 	avg, _ := t.Average()
 	tr := ToolReport{
 		CallCount:           t.Count,
@@ -290,12 +304,12 @@ func toolReportOf(t ToolSnapshot, now time.Time) ToolReport {
 		SinceStart:          percentileReportOf(t.SinceStart, now),
 	}
 	if !t.LastUsed.IsZero() {
-		tr.LastUsed = t.LastUsed.UTC().Format(TimeFormat)
+		tr.LastUsed = t.LastUsed.UTC().Format(monitor.TimeFormat)
 	}
 	return tr
 }
 
-func percentileReportOf(p Percentiles, now time.Time) PercentileReport {
+func percentileReportOf(p monitor.Percentiles, now time.Time) PercentileReport {
 	pr := PercentileReport{Count: p.Count, WindowSeconds: round(now.Sub(p.Since).Seconds(), 3)}
 	if p.Count == 0 {
 		return pr
@@ -305,9 +319,9 @@ func percentileReportOf(p Percentiles, now time.Time) PercentileReport {
 	return pr
 }
 
-func performanceOf(s *Snapshot) *PerformanceMetrics {
-	w := func(x Windowed) Windowed {
-		return Windowed{roundReading(x.LastInterval, 3), roundReading(x.LastMinute, 3)}
+func performanceOf(s *monitor.Snapshot) *PerformanceMetrics {
+	w := func(x monitor.Windowed) monitor.Windowed {
+		return monitor.Windowed{LastInterval: roundReading(x.LastInterval, 3), LastMinute: roundReading(x.LastMinute, 3)}
 	}
 	p := &PerformanceMetrics{
 		IntervalSeconds:     round(s.Rates.IntervalSpan.Seconds(), 3),
@@ -315,7 +329,7 @@ func performanceOf(s *Snapshot) *PerformanceMetrics {
 		ThroughputPerSecond: w(s.Rates.Throughput),
 		ErrorRatePercent:    w(s.Rates.ErrorRate),
 		CacheHitRatePercent: w(s.Rates.CacheHitRate),
-		CacheHitRateTotal:   roundReading(percent(s.CacheHits, s.CacheHits+s.CacheMisses, "no cache lookups"), 3),
+		CacheHitRateTotal:   roundReading(s.CacheHitRateSinceStart(), 3),
 		CacheHits:           s.CacheHits,
 		CacheMisses:         s.CacheMisses,
 		TotalCalls:          s.Calls,
@@ -343,14 +357,14 @@ func performanceOf(s *Snapshot) *PerformanceMetrics {
 	return p
 }
 
-func avgReading(l LatencySummary) metric.Reading {
+func avgReading(l monitor.LatencySummary) metric.Reading {
 	if a, ok := l.Average(); ok {
 		return metric.Measured(round(ms(a), 3))
 	}
 	return metric.NoData("none recorded yet")
 }
 
-func customReportOf(s *Snapshot) *CustomReport {
+func customReportOf(s *monitor.Snapshot) *CustomReport {
 	c := &CustomReport{
 		Counters: s.Custom.Counters,
 		Gauges:   s.Custom.Gauges,
@@ -362,7 +376,7 @@ func customReportOf(s *Snapshot) *CustomReport {
 	return c
 }
 
-func timerReportOf(t LatencySummary, now time.Time) TimerReport {
+func timerReportOf(t monitor.LatencySummary, now time.Time) TimerReport {
 	return TimerReport{
 		Count:      t.Count,
 		Errors:     t.Errors,
@@ -373,10 +387,9 @@ func timerReportOf(t LatencySummary, now time.Time) TimerReport {
 	}
 }
 
-func round(v float64, places int) float64 {
-	p := math.Pow10(places)
-	return math.Round(v*p) / p
-}
+func round(v float64, places int) float64 { return metric.Round(v, places) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func roundReading(r metric.Reading, places int) metric.Reading {
 	if r.OK {
@@ -386,4 +399,4 @@ func roundReading(r metric.Reading, places int) metric.Reading {
 }
 
 // JSON returns the report as indented JSON.
-func (r *PerformanceReport) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
+func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }

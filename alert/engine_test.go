@@ -1,12 +1,13 @@
-package monitor
+package alert
 
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // recorder is an AlertHandler that keeps what it gets.
@@ -34,7 +35,7 @@ func (r *recorder) got() []string {
 
 func TestAlertEngineEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	m, clock := newTestMonitor(Options{NoDefaultRules: true})
+	m, clock := newRig(Options{NoDefaultRules: true})
 	depth := m.Gauge("queue_depth")
 	if err := m.AddRule(Rule{Name: "queue", Metric: "custom.queue_depth", Warning: Ptr(100), Critical: Ptr(500), Advice: "add workers"}); err != nil {
 		t.Fatal(err)
@@ -46,11 +47,7 @@ func TestAlertEngineEndToEnd(t *testing.T) {
 		depth.Set(v)
 		m.Sample(ctx)
 		if v == 600 {
-			h := m.Health()
-			if h.Status != HealthCritical || h.HTTPStatus() != http.StatusServiceUnavailable || len(h.Issues) != 1 {
-				t.Errorf("health while critical: %+v (HTTP %d)", h, h.HTTPStatus())
-			}
-			if as := m.Alerts(); len(as) != 1 || as[0].State != StateFiring || as[0].Level != LevelCritical {
+			if as := m.Active(); len(as) != 1 || as[0].State != StateFiring || as[0].Level != LevelCritical {
 				t.Errorf("alerts while critical: %+v", as)
 			}
 		}
@@ -64,13 +61,13 @@ func TestAlertEngineEndToEnd(t *testing.T) {
 	if got := rec.got(); !equal(got, want) {
 		t.Errorf("handler got %q, want %q", got, want)
 	}
-	if h := m.AlertHistory(); len(h) != 3 || h[0].Advice != "add workers" {
+	if h := m.Engine.History(); len(h) != 3 || h[0].Advice != "add workers" {
 		t.Errorf("history %+v", h)
 	}
-	if h := m.Health(); h.Status != HealthHealthy || h.HTTPStatus() != http.StatusOK || len(h.Issues) != 0 {
-		t.Errorf("health after resolve: %+v", h)
+	if as := m.Active(); len(as) != 0 {
+		t.Errorf("alerts after resolve: %+v", as)
 	}
-	if st := m.AlertHandlerStats(); len(st) != 1 || st[0].Delivered != 3 {
+	if st := m.HandlerStats(); len(st) != 1 || st[0].Delivered != 3 {
 		t.Errorf("handler stats %+v", st)
 	}
 }
@@ -89,7 +86,7 @@ func equal(a, b []string) bool {
 
 func TestPatternRulePerTool(t *testing.T) {
 	ctx := context.Background()
-	m, clock := newTestMonitor(Options{NoDefaultRules: true})
+	m, clock := newRig(Options{NoDefaultRules: true})
 	if err := m.AddRule(Rule{Name: "tool_errors", Metric: "tool.*.error_rate_percent", Warning: Ptr(20)}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +109,7 @@ func TestPatternRulePerTool(t *testing.T) {
 // rules: quiet periods never alert, a busy slow server does.
 func TestIdleServerIsNotSlow(t *testing.T) {
 	ctx := context.Background()
-	m, clock := newTestMonitor(Options{})
+	m, clock := newRig(Options{})
 	rec := &recorder{}
 	m.OnAlert(rec)
 	tick := func(calls int, d time.Duration, failures int) {
@@ -156,7 +153,7 @@ func TestIdleServerIsNotSlow(t *testing.T) {
 }
 
 func TestSetThresholds(t *testing.T) {
-	m, _ := newTestMonitor(Options{})
+	m, _ := newRig(Options{})
 	if err := m.SetThresholds(map[string]Threshold{RuleMemoryUsage: {Warning: 60, Critical: 70}}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,14 +187,15 @@ func TestSetThresholds(t *testing.T) {
 // blocks: sampling goes on, the handler's queue fills to its bound, and the
 // rest are dropped and counted.
 func TestSlowHandlerDoesNotBlockSampling(t *testing.T) {
-	m := New(Options{DisableSystem: true, NoDefaultRules: true, AlertQueue: 2})
+	m := monitor.New(monitor.Options{DisableSystem: true})
+	e := New(m, Options{NoDefaultRules: true, Queue: 2})
 	flip := m.Gauge("flip")
-	if err := m.AddRule(Rule{Metric: "custom.flip", Warning: Ptr(0.5)}); err != nil {
+	if err := e.AddRule(Rule{Metric: "custom.flip", Warning: Ptr(0.5)}); err != nil {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})
 	inHand := make(chan struct{}, 10)
-	blocked := AlertHandlerFunc(func(ctx context.Context, a Alert) error {
+	blocked := HandlerFunc(func(ctx context.Context, a Alert) error {
 		inHand <- struct{}{}
 		select {
 		case <-release:
@@ -206,10 +204,11 @@ func TestSlowHandlerDoesNotBlockSampling(t *testing.T) {
 		return nil
 	})
 	fast := &recorder{}
-	m.OnAlert(blocked)
-	m.OnAlert(fast)
+	e.OnAlert(blocked)
+	e.OnAlert(fast)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	e.Start(ctx)
 	if err := m.Start(ctx, time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -230,11 +229,13 @@ func TestSlowHandlerDoesNotBlockSampling(t *testing.T) {
 			<-inHand // the blocked handler has taken the first one
 		}
 	}
-	st := m.AlertHandlerStats()
+	st := e.HandlerStats()
 	// The blocked handler holds one in hand and two queued; six dropped.
 	if st[0].Dropped != 6 || st[0].Queued != 2 || st[1].Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	close(release)
 	m.Stop()
+	cancel()
+	e.Wait()
 }

@@ -1,8 +1,9 @@
-package monitor
+package report
 
 import (
 	"math"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor/metric"
 )
 
@@ -91,7 +92,7 @@ func (a *trendAcc) trend() Trend {
 
 // Trends computes a Trend for every series measured at least once in the
 // snapshots (oldest first).
-func Trends(snaps []*Snapshot) map[string]Trend {
+func Trends(snaps []*monitor.Snapshot) map[string]Trend {
 	accs := make(map[string]*trendAcc)
 	// Consecutive snapshots list their series in the same order, so the
 	// accumulator of the i-th series of the last snapshot is usually the

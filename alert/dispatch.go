@@ -1,4 +1,4 @@
-package monitor
+package alert
 
 import (
 	"context"
@@ -7,28 +7,28 @@ import (
 	"sync/atomic"
 )
 
-// DefaultAlertQueue is how many notifications wait for a handler before
+// DefaultQueue is how many notifications wait for a handler before
 // new ones to it are dropped.
-const DefaultAlertQueue = 256
+const DefaultQueue = 256
 
-// dispatcher delivers notifications to the handlers. While the monitor runs
+// dispatcher delivers notifications to the handlers. While the engine runs
 // (Start), each handler has a goroutine and a bounded queue of its own, so a
 // dead webhook delays nothing but itself and never the sampler or the tool
 // calls; when the queue is full the notification is dropped and counted.
-// When the monitor is driven by hand (Sample without Start), handlers are
-// called inline.
+// When it does not run (a monitor driven by hand, Sample without Start),
+// handlers are called inline.
 type dispatcher struct {
 	mu      sync.Mutex
 	list    []*handlerEntry
 	runCtx  context.Context // nil unless running
-	wg      *sync.WaitGroup
+	wg      sync.WaitGroup
 	queue   int
 	onError func(name string, err error)
 }
 
 type handlerEntry struct {
 	name      string
-	h         AlertHandler
+	h         Handler
 	ch        chan Alert
 	delivered atomic.Uint64
 	failed    atomic.Uint64
@@ -37,18 +37,18 @@ type handlerEntry struct {
 }
 
 // OnAlert adds a handler for alert notifications (the guide's
-// set_alert_handler; several are allowed). Safe for concurrent use.
-func (m *Monitor) OnAlert(h AlertHandler) {
-	d := &m.dispatch
+// set_alert_handler; several are allowed).
+func (e *Engine) OnAlert(h Handler) {
+	d := &e.dispatch
 	name := fmt.Sprintf("handler %d", len(d.handlers())+1)
 	if n, ok := h.(NamedHandler); ok {
 		name = n.Name()
 	}
-	e := &handlerEntry{name: name, h: h, ch: make(chan Alert, d.queue)}
+	he := &handlerEntry{name: name, h: h, ch: make(chan Alert, d.queue)}
 	d.mu.Lock()
-	d.list = append(d.list, e)
+	d.list = append(d.list, he)
 	if d.runCtx != nil {
-		d.startLocked(e)
+		d.startLocked(he)
 	}
 	d.mu.Unlock()
 }
@@ -59,28 +59,31 @@ func (d *dispatcher) handlers() []*handlerEntry {
 	return append([]*handlerEntry(nil), d.list...)
 }
 
-// run starts the workers; they end with ctx, and wg counts them.
-func (d *dispatcher) run(ctx context.Context, wg *sync.WaitGroup) {
+// run starts the workers; they end with ctx.
+func (d *dispatcher) run(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.runCtx, d.wg = ctx, wg
+	d.runCtx = ctx
 	for _, e := range d.list {
 		d.startLocked(e)
 	}
 	context.AfterFunc(ctx, func() {
 		d.mu.Lock()
 		if d.runCtx == ctx { // not already replaced by a later run
-			d.runCtx, d.wg = nil, nil
+			d.runCtx = nil
 		}
 		d.mu.Unlock()
 	})
 }
 
+// wait waits for the workers of every run to end.
+func (d *dispatcher) wait() { d.wg.Wait() }
+
 func (d *dispatcher) startLocked(e *handlerEntry) {
-	ctx, wg := d.runCtx, d.wg
-	wg.Add(1)
+	ctx := d.runCtx
+	d.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer d.wg.Done()
 		for {
 			select {
 			case <-ctx.Done():
@@ -148,15 +151,18 @@ type HandlerStats struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
-// AlertHandlerStats returns delivery figures for every handler.
-func (m *Monitor) AlertHandlerStats() []HandlerStats {
+// HandlerStats returns delivery figures for every handler.
+func (e *Engine) HandlerStats() []HandlerStats {
+	if e == nil {
+		return nil
+	}
 	var out []HandlerStats
-	for _, e := range m.dispatch.handlers() {
+	for _, h := range e.dispatch.handlers() {
 		s := HandlerStats{
-			Name: e.name, Delivered: e.delivered.Load(), Failed: e.failed.Load(),
-			Dropped: e.dropped.Load(), Queued: len(e.ch),
+			Name: h.name, Delivered: h.delivered.Load(), Failed: h.failed.Load(),
+			Dropped: h.dropped.Load(), Queued: len(h.ch),
 		}
-		if p := e.lastErr.Load(); p != nil {
+		if p := h.lastErr.Load(); p != nil {
 			s.LastError = *p
 		}
 		out = append(out, s)

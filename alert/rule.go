@@ -1,4 +1,4 @@
-package monitor
+package alert
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // Direction says which side of a threshold is bad.
@@ -111,7 +113,7 @@ func (r Rule) normalized() Rule {
 // Validate checks the rule against the series every monitor has.
 // Monitor.AddRule also accepts the names of registered application gauges.
 // Errors are *RuleError naming the field.
-func (r Rule) Validate() error { return r.validate(KnownSeries) }
+func (r Rule) Validate() error { return r.validate(monitor.KnownSeries) }
 
 func (r Rule) validate(known func(string) bool) error {
 	r = r.normalized()

@@ -1,10 +1,12 @@
-package monitor
+package report
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 func TestTrendOfKnownSeries(t *testing.T) {
@@ -45,15 +47,15 @@ func TestTrendOfKnownSeries(t *testing.T) {
 }
 
 func TestTrendsOverSnapshots(t *testing.T) {
-	m, clock := newTestMonitor(Options{})
+	m, clock := newTestMonitor(monitor.Options{})
 	entries := 100.0
-	_ = m.RegisterGauge(GaugeMemoryEntries, func() (float64, error) { return entries, nil })
+	_ = m.RegisterGauge(monitor.GaugeMemoryEntries, func() (float64, error) { return entries, nil })
 	for range 10 {
 		m.Sample(t.Context())
 		clock.Advance(30 * time.Second)
 		entries += 10
 	}
-	tr := m.Report().Trends[GaugeMemoryEntries]
+	tr := Latest(m).Trends[monitor.GaugeMemoryEntries]
 	if tr.Direction != TrendIncreasing || math.Abs(tr.SlopePerMinute-20) > 1e-9 || tr.Min != 100 || tr.Max != 190 || tr.Avg != 145 {
 		t.Errorf("trend %+v, want increasing at 20/min over 100..190", tr)
 	}

@@ -1,16 +1,18 @@
-package monitor
+package report
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 func TestReportBeforeFirstSample(t *testing.T) {
-	m, _ := newTestMonitor(Options{})
+	m, _ := newTestMonitor(monitor.Options{})
 	m.RecordToolUsage("enhanced_memory", time.Millisecond, true)
-	r := m.Report()
+	r := Latest(m)
 	if r.Status != StatusNoData || !strings.Contains(r.Message, "no sample taken yet") {
 		t.Errorf("status %q message %q", r.Status, r.Message)
 	}
@@ -25,14 +27,14 @@ func TestReportBeforeFirstSample(t *testing.T) {
 // TestReportJSONKeys checks every key DESIGN.md §2 promises for
 // /api/metrics?format=json.
 func TestReportJSONKeys(t *testing.T) {
-	m, clock := newTestMonitor(Options{})
+	m, clock := newTestMonitor(monitor.Options{})
 	m.Sample(t.Context())
 	clock.Advance(30 * time.Second)
 	m.RecordToolUsage("enhanced_memory", 23500*time.Microsecond, true)
 	m.RecordToolUsage("code_analysis", 156700*time.Microsecond, false)
 	m.Sample(t.Context())
 
-	b, err := m.Report().JSON()
+	b, err := Latest(m).JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,19 +87,19 @@ func TestReportJSONKeys(t *testing.T) {
 }
 
 func TestReportText(t *testing.T) {
-	m, clock := newTestMonitor(Options{})
+	m, clock := newTestMonitor(monitor.Options{})
 	m.Sample(t.Context())
 	clock.Advance(10 * time.Second)
 	m.RecordToolUsage("enhanced_memory", 20*time.Millisecond, true)
 	m.ObserveQuery(3*time.Millisecond, nil)
-	for name, v := range map[string]float64{GaugeMemoryEntries: 2051, GaugeRelationships: 12, GaugeActiveConnections: 0} {
+	for name, v := range map[string]float64{monitor.GaugeMemoryEntries: 2051, monitor.GaugeRelationships: 12, monitor.GaugeActiveConnections: 0} {
 		if err := m.RegisterGauge(name, func() (float64, error) { return v, nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m.Counter("requests").Add(1234567)
 	m.Sample(t.Context())
-	txt := m.Report().Text()
+	txt := Latest(m).Text()
 	for _, want := range []string{"enhanced_memory", "Throughput", "0.10 ops/s", "queries           1", "n/a (system collection is disabled)",
 		// Counts are integers.
 		"Memory entries         2051\n", "Relationships          12\n", "Active connections     0\n", "requests                 1234567 (counter)"} {
@@ -112,18 +114,18 @@ func TestReportText(t *testing.T) {
 // live one (performance_report, Monitor.Live), which counts calls the
 // latest sample has not seen.
 func TestReportSaysWhichItIs(t *testing.T) {
-	m, clock := newTestMonitor(Options{})
+	m, clock := newTestMonitor(monitor.Options{})
 	m.Sample(t.Context())
 	clock.Advance(10 * time.Second)
 	m.RecordToolUsage("enhanced_memory", 20*time.Millisecond, true)
 	tests := []struct {
 		name   string
-		report *PerformanceReport
+		report *Report
 		live   bool
 		calls  uint64 // enhanced_memory's, as the report counts them
 	}{
-		{"latest sample", m.Report(), false, 0},
-		{"live", m.ReportOf(m.Live(t.Context())), true, 1},
+		{"latest sample", Latest(m), false, 0},
+		{"live", Of(m.Live(t.Context()), m.History(), m.Options()), true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
