@@ -26,9 +26,11 @@ type framing struct {
 
 	next []byte // the rest of the line being handed to the SDK
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced when pending shrinks or the framing closes
-	pending   map[jsonrpc.ID]int
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when pending shrinks or the framing closes
+	// pending are the requests read and not yet answered or cancelled.
+	// A set: a request reusing the id of one in flight is refused (admit).
+	pending   map[jsonrpc.ID]struct{}
 	cancelled map[jsonrpc.ID]bool
 	closed    bool
 	sum       StdioSummary
@@ -73,7 +75,7 @@ func newFraming(ctx context.Context, o StdioOptions) *framing {
 		in:        bufio.NewReaderSize(o.In, 64<<10),
 		o:         o,
 		changed:   make(chan struct{}),
-		pending:   map[jsonrpc.ID]int{},
+		pending:   map[jsonrpc.ID]struct{}{},
 		cancelled: map[jsonrpc.ID]bool{},
 	}
 	f.out = &answers{w: o.Out, f: f}
@@ -168,9 +170,7 @@ func (f *framing) drain() {
 		case <-timeout.C:
 			f.mu.Lock()
 			f.sum.DrainTimedOut = true
-			for _, n := range f.pending {
-				f.sum.Unanswered += n
-			}
+			f.sum.Unanswered += len(f.pending)
 			f.mu.Unlock()
 			return
 		case <-f.ctx.Done():
@@ -184,9 +184,7 @@ func (f *framing) summary() StdioSummary {
 	defer f.mu.Unlock()
 	s := f.sum
 	if !s.DrainTimedOut {
-		for _, n := range f.pending {
-			s.Unanswered += n
-		}
+		s.Unanswered += len(f.pending)
 	}
 	return s
 }
@@ -348,7 +346,12 @@ func (f *framing) refuse(id jsonrpc.ID, code int64, message string) {
 func (f *framing) inFlight(id jsonrpc.ID) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.pending[id] > 0
+	return f.inFlightLocked(id)
+}
+
+func (f *framing) inFlightLocked(id jsonrpc.ID) bool {
+	_, ok := f.pending[id]
+	return ok
 }
 
 // register notes a request the SDK will answer, or a cancellation that
@@ -362,7 +365,7 @@ func (f *framing) register(m jsonrpc.Message) {
 	defer f.mu.Unlock()
 	if req.IsCall() {
 		f.sum.Requests++
-		f.pending[req.ID]++
+		f.pending[req.ID] = struct{}{}
 		// A request that reuses the id of a cancelled one is answered.
 		delete(f.cancelled, req.ID)
 		if req.Method == "initialize" && !f.initialized {
@@ -385,21 +388,19 @@ func (f *framing) register(m jsonrpc.Message) {
 	if json.Unmarshal(req.Params, &p) != nil {
 		return
 	}
-	if id, err := jsonrpc.MakeID(p.RequestID); err == nil && f.pending[id] > 0 {
+	if id, err := jsonrpc.MakeID(p.RequestID); err == nil && f.inFlightLocked(id) {
 		// The client expects no answer to a request it cancelled.
 		f.answered(id)
 		f.cancelled[id] = true
 	}
 }
 
-// answered removes one request with id from pending. Callers hold f.mu.
+// answered removes the request with id from pending. Callers hold f.mu.
 func (f *framing) answered(id jsonrpc.ID) {
-	if f.pending[id] == 0 {
+	if !f.inFlightLocked(id) {
 		return
 	}
-	if f.pending[id]--; f.pending[id] == 0 {
-		delete(f.pending, id)
-	}
+	delete(f.pending, id)
 	if !f.closed {
 		close(f.changed)
 		f.changed = make(chan struct{})
