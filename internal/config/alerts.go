@@ -156,13 +156,13 @@ func (a *Alerts) Plan() (*AlertPlan, error) {
 		}
 	}
 	for _, r := range a.Rules {
-		p.Rules = append(p.Rules, r.monitorRule())
+		p.Rules = append(p.Rules, r.alertRule())
 	}
 	return p, nil
 }
 
 // monitorRule converts r.
-func (r *Rule) monitorRule() alert.Rule {
+func (r *Rule) alertRule() alert.Rule {
 	mr := alert.Rule{
 		Name:          r.Name,
 		Metric:        r.Metric,
@@ -265,7 +265,7 @@ func (a *Alerts) validate() []*FieldError {
 	first := map[string]int{} // rule name → index of the first rule with it
 	for i, r := range a.Rules {
 		unit := fmt.Sprintf("rules[%d]", i)
-		for _, re := range ruleErrors(r.monitorRule()) {
+		for _, re := range ruleErrors(r.alertRule()) {
 			add(unit+"."+re.Field, unit, errors.New(re.Msg))
 		}
 		if g := r.OnlyIf; g != nil && g.AtLeast == nil {
