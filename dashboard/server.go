@@ -68,6 +68,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	get := func(pattern string, h http.HandlerFunc) { data.Handle(pattern, methods(h, http.MethodGet)) }
 	get("/api/metrics", a.metrics)
 	get("/api/tools", a.tools)
+	get("/api/calls", a.calls)
 	get("/api/alerts", a.alerts)
 	get("/api/history", a.history)
 	get("/api/config", a.config)

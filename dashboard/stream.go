@@ -26,8 +26,18 @@ type event struct {
 	data []byte
 }
 
+// callsEvery is how often the stream sends the calls recorded since it
+// last did, and callsPerEvent how many of them at most: a browser cannot
+// show thousands of rows a second, and the page's log is a view, not the
+// record (GET /api/calls pages through every call kept).
+const (
+	callsEvery    = 250 * time.Millisecond
+	callsPerEvent = 200
+)
+
 // broadcaster turns each snapshot into one "sample" event (the report, as
-// /api/metrics returns it) and each alert transition into an "alert" event,
+// /api/metrics returns it), each alert transition into an "alert" event
+// and the calls recorded since the last tick into one "calls" event,
 // encoding each once and fanning it out with non-blocking sends: a slow
 // browser never stalls the monitor or the other clients.
 type broadcaster struct {
@@ -41,8 +51,26 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor, e *alert.Engi
 	if e != nil {
 		alerts = e.Subscribe(ctx, 64)
 	}
+	// The calls are read from the monitor's ring on a tick rather than
+	// subscribed to, so that a call costs the recorder nothing more for
+	// being watched.
+	tick := time.NewTicker(callsEvery)
+	defer tick.Stop()
+	sent := m.LastCallID()
 	for {
 		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if b.events.Len() == 0 {
+				sent = m.LastCallID() // nobody to tell: a new client starts from now
+				continue
+			}
+			var ev event
+			ev, sent = callsEvent(m, sent)
+			if ev.data != nil {
+				b.events.Publish(ev)
+			}
 		case s, ok := <-samples:
 			if !ok {
 				return
@@ -62,6 +90,45 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor, e *alert.Engi
 			b.events.Publish(event{name: "alert", data: data})
 		}
 	}
+}
+
+// callsStreamed is the data of a "calls" event: the calls recorded since
+// the previous one, newest first, and how many more there were that the
+// event leaves out (the page says so, and /api/calls has them).
+type callsStreamed struct {
+	Calls   []callJSON `json:"calls"`
+	Skipped uint64     `json:"skipped"`
+}
+
+// callsEvent encodes the calls after the one numbered sent, and returns the
+// number of the newest it sent; no data when there are none. A call
+// numbered but not yet stored by its recorder is picked up next time if
+// it is the newest.
+func callsEvent(m *monitor.Monitor, sent uint64) (event, uint64) {
+	last := m.LastCallID()
+	if last <= sent {
+		return event{}, sent
+	}
+	var d callsStreamed
+	for c := range m.CallsBefore(last + 1) {
+		if c.ID <= sent {
+			break
+		}
+		if len(d.Calls) == callsPerEvent {
+			d.Skipped = c.ID - sent // this one and every older one not sent
+			break
+		}
+		d.Calls = append(d.Calls, callOf(&c))
+	}
+	if len(d.Calls) == 0 {
+		return event{}, sent
+	}
+	newest := d.Calls[0].ID
+	data, err := json.Marshal(d)
+	if err != nil {
+		return event{}, newest
+	}
+	return event{name: "calls", data: data}, newest
 }
 
 func sampleEvent(r *cachedReport) event {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"iter"
 	"sync"
 	"sync/atomic"
 )
@@ -54,29 +55,51 @@ func (r *callRing) add(c *Call) uint64 {
 // call whose recorder has numbered but not yet stored it. Safe for
 // concurrent use.
 func (m *Monitor) RecentCalls(before uint64, n int) []Call {
-	r := &m.calls
-	size := uint64(len(r.slots))
-	if size == 0 || n <= 0 {
+	if n <= 0 {
 		return nil
 	}
-	newest := r.last.Load()
-	if before != 0 && before-1 < newest {
-		newest = before - 1
-	}
 	var out []Call
-	for id := newest; id >= 1 && id+size > newest && len(out) < n; id-- {
-		s := &r.slots[(id-1)%size]
-		s.mu.Lock()
-		c := s.c
-		s.mu.Unlock()
-		switch {
-		case c.ID == id:
-			out = append(out, c)
-		case c.ID > id:
-			return out // overwritten: the older ones are gone too
+	for c := range m.CallsBefore(before) {
+		out = append(out, c)
+		if len(out) == n {
+			break
 		}
 	}
 	return out
+}
+
+// CallsBefore yields the calls kept, newest first, starting below the call
+// numbered before (0: from the newest), for readers that filter as they go
+// and stop when they have enough. Like RecentCalls it skips a call not yet
+// stored, and ends where the ring has been overwritten. Each slot is
+// locked only while its call is copied, never while the caller looks at
+// it. Safe for concurrent use.
+func (m *Monitor) CallsBefore(before uint64) iter.Seq[Call] {
+	return func(yield func(Call) bool) {
+		r := &m.calls
+		size := uint64(len(r.slots))
+		if size == 0 {
+			return
+		}
+		newest := r.last.Load()
+		if before != 0 && before-1 < newest {
+			newest = before - 1
+		}
+		for id := newest; id >= 1 && id+size > newest; id-- {
+			s := &r.slots[(id-1)%size]
+			s.mu.Lock()
+			c := s.c
+			s.mu.Unlock()
+			switch {
+			case c.ID == id:
+				if !yield(c) {
+					return
+				}
+			case c.ID > id:
+				return // overwritten: the older ones are gone too
+			}
+		}
+	}
 }
 
 // LastCallID is the ID of the newest call recorded, 0 before the first.

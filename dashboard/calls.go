@@ -1,0 +1,203 @@
+package dashboard
+
+import (
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Limits of GET /api/calls.
+const (
+	defaultCallsLimit = 100
+	maxCallsLimit     = 1000
+)
+
+// OutcomeOK is the outcome of a call that succeeded; a failed call's
+// outcome is its error type (tool_error, cancelled, a JSON-RPC code, one
+// of the tunnel's). OutcomeFailed, as a filter, matches every failure.
+const (
+	OutcomeOK     = "ok"
+	OutcomeFailed = "failed"
+)
+
+// callJSON is one call as /api/calls and the stream write it. A figure
+// the recorder did not measure (a size, the tokens) is null, never 0.
+type callJSON struct {
+	ID             uint64     `json:"id"`
+	Time           string     `json:"time"`
+	SessionID      string     `json:"session_id"`
+	Client         clientJSON `json:"client"`
+	Transport      string     `json:"transport"`
+	Method         string     `json:"method"`
+	Tool           string     `json:"tool"`
+	FromServer     bool       `json:"from_server,omitempty"`
+	DurationMs     float64    `json:"duration_ms"`
+	Outcome        string     `json:"outcome"`
+	Error          string     `json:"error"`
+	RequestBytes   *int64     `json:"request_bytes"`
+	ResponseBytes  *int64     `json:"response_bytes"`
+	ResponseTokens *int64     `json:"response_tokens"`
+}
+
+type clientJSON struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+func callOf(c *monitor.Call) callJSON {
+	measured := func(n int64) *int64 {
+		if n <= 0 {
+			return nil
+		}
+		return &n
+	}
+	return callJSON{
+		ID:             c.ID,
+		Time:           c.Start.UTC().Format(monitor.TimeFormat),
+		SessionID:      c.Session,
+		Client:         clientJSON{Name: c.Client.Name, Version: c.Client.Version},
+		Transport:      c.Transport,
+		Method:         c.Method,
+		Tool:           c.Tool,
+		FromServer:     c.FromServer,
+		DurationMs:     math.Round(float64(c.Duration)/float64(time.Microsecond)) / 1000,
+		Outcome:        outcome(c),
+		Error:          c.Error,
+		RequestBytes:   measured(c.RequestBytes),
+		ResponseBytes:  measured(c.ResponseBytes),
+		ResponseTokens: measured(c.ResponseTokens),
+	}
+}
+
+func outcome(c *monitor.Call) string {
+	if c.OK() {
+		return OutcomeOK
+	}
+	return c.ErrorType
+}
+
+// callsResponse is GET /api/calls.
+type callsResponse struct {
+	Calls []callJSON `json:"calls"`
+	// NextCursor is the cursor of the next (older) page, null on the
+	// last one.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// callFilter is the query of /api/calls.
+type callFilter struct {
+	tool, method, session, client string
+	outcome                       string
+	minDuration                   time.Duration
+	q                             string // lower case
+	limit                         int
+	before                        uint64 // the cursor: 0 from the newest
+}
+
+// parseCallFilter reads the query, or says what is wrong with it.
+func parseCallFilter(q url.Values) (callFilter, string) {
+	f := callFilter{limit: defaultCallsLimit}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return f, k + " is given " + strconv.Itoa(len(vs)) + " times; give it once"
+		}
+	}
+	f.tool, f.method, f.session, f.client = q.Get("tool"), q.Get("method"), q.Get("session"), q.Get("client")
+	f.outcome = q.Get("outcome")
+	f.q = strings.ToLower(q.Get("q"))
+	if v := q.Get("min_ms"); v != "" {
+		ms, err := strconv.ParseFloat(v, 64)
+		if err != nil || ms < 0 || math.IsInf(ms, 0) || math.IsNaN(ms) {
+			return f, "min_ms must be a number of milliseconds, 0 or more; got " + strconv.Quote(v)
+		}
+		f.minDuration = time.Duration(ms * float64(time.Millisecond))
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCallsLimit {
+			return f, "limit must be a whole number from 1 to " + strconv.Itoa(maxCallsLimit) + "; got " + strconv.Quote(v)
+		}
+		f.limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return f, "cursor must be the next_cursor of a previous page; got " + strconv.Quote(v)
+		}
+		f.before = n
+	}
+	return f, ""
+}
+
+// match reports whether c passes every filter given.
+func (f *callFilter) match(c *monitor.Call) bool {
+	switch {
+	case f.tool != "" && c.Tool != f.tool,
+		f.method != "" && c.Method != f.method,
+		f.session != "" && c.Session != f.session,
+		f.client != "" && c.Client.Name != f.client,
+		c.Duration < f.minDuration:
+		return false
+	}
+	switch f.outcome {
+	case "":
+	case OutcomeFailed:
+		if c.OK() {
+			return false
+		}
+	default:
+		if outcome(c) != f.outcome {
+			return false
+		}
+	}
+	return f.q == "" || containsFold(c.Tool, f.q) || containsFold(c.Error, f.q)
+}
+
+// containsFold reports whether s contains the lower-case text sub, case
+// folded, without allocating for ASCII s.
+func containsFold(s, sub string) bool {
+	if len(sub) > len(s) {
+		return false
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// calls serves GET /api/calls: the recent calls, newest first, filtered
+// and paged. It reads the monitor's ring of recent calls (Options.CallRing
+// of them) as it stands: a call shows as soon as it is recorded.
+func (a *api) calls(w http.ResponseWriter, r *http.Request) {
+	if !checkParams(w, r, "tool", "method", "session", "client", "outcome", "min_ms", "q", "limit", "cursor") {
+		return
+	}
+	f, bad := parseCallFilter(r.URL.Query())
+	if bad != "" {
+		writeError(w, http.StatusBadRequest, bad)
+		return
+	}
+	res := callsResponse{Calls: make([]callJSON, 0, min(f.limit, 64))}
+	var last uint64
+	for c := range a.m.CallsBefore(f.before) {
+		if !f.match(&c) {
+			continue
+		}
+		if len(res.Calls) == f.limit {
+			// One more matches: there is an older page.
+			cur := strconv.FormatUint(last, 10)
+			res.NextCursor = &cur
+			break
+		}
+		res.Calls = append(res.Calls, callOf(&c))
+		last = c.ID
+	}
+	writeJSON(w, http.StatusOK, res)
+}
