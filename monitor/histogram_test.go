@@ -117,3 +117,42 @@ func TestRecentWindowForgetsOldObservations(t *testing.T) {
 		t.Errorf("after an idle hour the recent window holds %d calls", s.Recent.Count)
 	}
 }
+
+// TestDurationsPercentiles checks Durations against the exact
+// nearest-rank percentiles of the same data, and that merging two halves
+// gives what adding everything to one does.
+func TestDurationsPercentiles(t *testing.T) {
+	var all, a, b Durations
+	if _, ok := all.Percentile(0.5); ok {
+		t.Error("empty Durations has a percentile")
+	}
+	var xs []time.Duration
+	for i := range 1000 {
+		d := time.Duration(i*i%9973+1) * time.Microsecond
+		xs = append(xs, d)
+		all.Add(d)
+		if i%2 == 0 {
+			a.Add(d)
+		} else {
+			b.Add(d)
+		}
+	}
+	a.Merge(&b)
+	slices.Sort(xs)
+	for _, q := range []float64{0.01, 0.5, 0.95, 0.99, 1} {
+		exact := xs[int(math.Ceil(q*float64(len(xs))))-1]
+		got, ok := all.Percentile(q)
+		if !ok || math.Abs(float64(got-exact)) > PercentileRelativeError*float64(exact) {
+			t.Errorf("p%v = %v, exact %v: beyond %.2f %%", q*100, got, exact, 100*PercentileRelativeError)
+		}
+		if merged, _ := a.Percentile(q); merged != got {
+			t.Errorf("p%v of merged halves = %v, of all = %v", q*100, merged, got)
+		}
+	}
+	if all.Count() != 1000 || a.Count() != 1000 {
+		t.Errorf("counts %d, %d", all.Count(), a.Count())
+	}
+	if p, _ := all.Percentile(1); p != xs[len(xs)-1] {
+		t.Errorf("max %v, want exactly %v", p, xs[len(xs)-1])
+	}
+}
