@@ -44,6 +44,9 @@ type Call struct {
 	Session string
 	// Client is the client's name and version from its initialize.
 	Client ClientInfo
+	// Protocol is the MCP protocol version the session agreed on, set on
+	// the initialize call that agreed it (the others leave it empty).
+	Protocol string
 	// Transport is TransportStdio or TransportHTTP.
 	Transport string
 	// ErrorType is "" for a success, else the short, stable kind of
