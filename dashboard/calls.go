@@ -50,15 +50,9 @@ type clientJSON struct {
 }
 
 func callOf(c *monitor.Call) callJSON {
-	measured := func(n int64) *int64 {
-		if n <= 0 {
-			return nil
-		}
-		return &n
-	}
 	return callJSON{
 		ID:             c.ID,
-		Time:           c.Start.UTC().Format(monitor.TimeFormat),
+		Time:           stamp(c.Start),
 		SessionID:      c.Session,
 		Client:         clientJSON{Name: c.Client.Name, Version: c.Client.Version},
 		Transport:      c.Transport,

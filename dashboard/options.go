@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
 // Defaults used when an Options field is zero.
@@ -44,6 +45,9 @@ type Options struct {
 	// /api/health is judged by. Nil: no rules, and health from the
 	// figures alone.
 	Alerts *alert.Engine
+	// Sessions follows the sessions and clients that /api/sessions shows.
+	// Nil: it shows none.
+	Sessions *sessions.Tracker
 	// Mount adds handlers to the same listener, by ServeMux pattern (for
 	// example the MCP endpoint at "/mcp").
 	Mount map[string]http.Handler

@@ -27,6 +27,9 @@ func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
 				c.UnknownTool = isTool != nil && !isTool(c.Tool)
 			}
 			describeSession(&c, req)
+			if r, ok := res.(*mcp.InitializeResult); ok && r != nil {
+				c.Protocol = r.ProtocolVersion
+			}
 			c.Error = errorMessage(res, err)
 			m.RecordCall(c)
 			return res, err

@@ -32,6 +32,9 @@ type Options struct {
 	Version string
 	// Logger receives the SDK's own log; nil keeps it quiet.
 	Logger *slog.Logger
+	// OnSessionEnd, when set, is called with the transport and id of each
+	// session that initialized, once it has ended ("" is stdio's id).
+	OnSessionEnd func(transport, id string)
 }
 
 // New returns the MCP server with its tools and the metrics middleware, and
@@ -61,6 +64,9 @@ func New(opts Options) *mcp.Server {
 		add(ToolCodeAnalysis, func(s *mcp.Server) { addCodeAnalysisTool(s, opts.Analyzer) })
 	}
 	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, source{opts.Monitor, opts.Alerts}) })
+	if opts.OnSessionEnd != nil {
+		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
+	}
 	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {

@@ -114,7 +114,8 @@ type Session struct {
 
 // ToolCount is one tool's calls in a session.
 type ToolCount struct {
-	Calls, Errors uint64
+	Calls  uint64 `json:"calls"`
+	Errors uint64 `json:"errors"`
 }
 
 func (s *session) view() Session {

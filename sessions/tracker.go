@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ const (
 	// are counted under OtherTool.
 	maxToolsPerSession = 64
 )
+
+// methodDiscover is the stateless discovery of SEP-2575.
+const methodDiscover = "server/discover"
 
 // OtherTool holds the calls of a session's tools beyond the first 64.
 const OtherTool = "_other"
@@ -155,13 +159,21 @@ func (t *Tracker) readLocked(last uint64) {
 	t.seen = next - 1
 }
 
-// add counts one call into its session.
+// add counts one call into its session. Notifications are not calls of a
+// session (nothing answers them); server/discover is the stateless probe a
+// client may send before it opens a session (SEP-2575), and opens none.
 func (t *Tracker) add(c *monitor.Call) {
+	if strings.HasPrefix(c.Method, "notifications/") {
+		return
+	}
 	k := key{c.Transport, c.Session}
 	if _, ok := t.gone[k]; ok {
 		return // a late call of a session its transport ended
 	}
 	s := t.live[k]
+	if s == nil && c.Method == methodDiscover {
+		return
+	}
 	if s == nil {
 		if len(t.live) >= t.opts.MaxLive {
 			t.evictLocked()

@@ -55,6 +55,10 @@ func TestSessionsFromCalls(t *testing.T) {
 		Duration: time.Millisecond, ErrorType: "-32602"}))
 	record(m, clock, http(monitor.Call{Method: "initialize", Session: "s2", Client: cursor, Protocol: "2025-06-18", Duration: 2 * time.Millisecond}))
 	record(m, clock, monitor.Call{Method: "tools/list", Transport: monitor.TransportStdio, Client: claude, Duration: time.Millisecond})
+	// Neither a notification nor a stateless discovery is a call of a
+	// session, nor opens one.
+	record(m, clock, http(monitor.Call{Method: "notifications/initialized", Session: "s2", Client: cursor}))
+	record(m, clock, http(monitor.Call{Method: "server/discover", Session: "probe"}))
 
 	got := byID(tr.Sessions())
 	if len(got) != 3 {

@@ -21,6 +21,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
 // newServeFlags returns serve's flag set bound to a Settings holding the
@@ -97,7 +98,8 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
 	}
-	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Memory: store, Analyzer: analyzer, Version: version()})
+	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Memory: store,
+		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }, Analyzer: analyzer, Version: version()})
 	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
 		SessionTimeout: s.SessionTimeout,
 		MaxSessions:    s.MaxSessions,

@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
 // An App is the monitoring half of a command. Build it with New, let the
@@ -26,6 +27,8 @@ type App struct {
 	Monitor *monitor.Monitor
 	// Alerts judges the monitor's samples by the rules.
 	Alerts *alert.Engine
+	// Sessions follows the MCP sessions and clients behind the calls.
+	Sessions *sessions.Tracker
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -46,7 +49,8 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 	})
 	ao := s.Alerts.EngineOptions()
 	ao.Logger = logger
-	return &App{Monitor: m, Alerts: alert.New(m, ao), s: s, logger: logger}
+	tracker := sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions})
+	return &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, s: s, logger: logger}
 }
 
 // Configure applies the config file's alert rules and notifiers. It comes
@@ -84,6 +88,7 @@ func (a *App) StartDashboard(ctx context.Context, opts dashboard.Options) (strin
 	opts.PollInterval = a.s.PollInterval
 	opts.Logger = a.logger
 	opts.Alerts = a.Alerts
+	opts.Sessions = a.Sessions
 	dash, err := dashboard.Start(ctx, a.Monitor, opts)
 	if err != nil {
 		return "", err
@@ -114,7 +119,8 @@ func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
 			a.logger.LogAttrs(ctx, sampleLevel, "sample", snap.LogAttrs()...)
 		}
 	})
-	for _, r := range append(a.runners, a.exporters()...) {
+	runners := append(append([]Runner{a.Sessions}, a.runners...), a.exporters()...)
+	for _, r := range runners {
 		a.running.Go(func() {
 			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
 				a.logger.LogAttrs(ctx, slog.LevelError, "background loop ended", slog.Any("error", err))

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// getJSONURL GETs url and decodes its JSON answer into v.
+func getJSONURL(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestServeCallsAndSessions connects two real MCP clients with distinct
+// names to serve over Streamable HTTP: /api/calls shows each request with
+// its client and session as it happens, /api/sessions shows both
+// sessions with their protocol version, and a client that closes its
+// session shows as ended.
+func TestServeCallsAndSessions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mcpURL := startServe(t)
+	base := strings.TrimSuffix(mcpURL, "/mcp")
+	connect := func(name string) *mcp.ClientSession {
+		c := mcp.NewClient(&mcp.Implementation{Name: name, Version: "9.1"}, nil)
+		cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	alpha, beta := connect("alpha-agent"), connect("beta-agent")
+	defer beta.Close()
+	call := func(cs *mcp.ClientSession, args map[string]any) {
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "enhanced_memory", Arguments: args}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call(alpha, map[string]any{"operation": "store", "content": "first note"})
+	call(alpha, map[string]any{"operation": "nope"}) // a tool error
+	call(beta, map[string]any{"operation": "store", "content": "second note"})
+
+	// No sample needed: the log is as of the request.
+	var calls struct {
+		Calls []struct {
+			SessionID string `json:"session_id"`
+			Client    struct {
+				Name, Version string
+			} `json:"client"`
+			Transport, Method, Tool, Outcome, Error string
+		} `json:"calls"`
+	}
+	getJSONURL(t, base+"/api/calls?method=tools/call", &calls)
+	if len(calls.Calls) != 3 {
+		t.Fatalf("tools/call rows %+v, want 3", calls.Calls)
+	}
+	last, mid := calls.Calls[0], calls.Calls[1]
+	if last.Client.Name != "beta-agent" || last.Client.Version != "9.1" || last.Transport != "http" || last.Tool != "enhanced_memory" || last.Outcome != "ok" || last.SessionID == "" {
+		t.Errorf("newest call %+v", last)
+	}
+	if mid.Client.Name != "alpha-agent" || mid.Outcome != "tool_error" || mid.Error == "" || mid.SessionID == last.SessionID {
+		t.Errorf("alpha's failed call %+v", mid)
+	}
+	getJSONURL(t, base+"/api/calls?client=alpha-agent&outcome=failed", &calls)
+	if len(calls.Calls) != 1 {
+		t.Errorf("alpha's failures: %+v", calls.Calls)
+	}
+
+	type session struct {
+		ID              string                `json:"id"`
+		Client          struct{ Name string } `json:"client"`
+		ProtocolVersion string                `json:"protocol_version"`
+		Ended           *string               `json:"ended"`
+		Calls, Errors   int
+		Tools           map[string]struct{ Calls, Errors int } `json:"tools"`
+	}
+	var ss struct {
+		Sessions []session `json:"sessions"`
+		Clients  []struct {
+			Name     string `json:"name"`
+			Sessions int    `json:"sessions"`
+		} `json:"clients"`
+	}
+	getJSONURL(t, base+"/api/sessions", &ss)
+	by := map[string]session{}
+	for _, s := range ss.Sessions {
+		by[s.Client.Name] = s
+	}
+	a := by["alpha-agent"]
+	// initialize, notifications are not requests; tools/list is not asked:
+	// initialize and two tools/call.
+	if a.ID != mid.SessionID || a.ProtocolVersion == "" || a.Ended != nil || a.Calls != 3 || a.Errors != 1 ||
+		a.Tools["enhanced_memory"].Calls != 2 || a.Tools["enhanced_memory"].Errors != 1 {
+		t.Errorf("alpha's session %+v", a)
+	}
+	if len(ss.Clients) != 2 {
+		t.Errorf("clients %+v, want alpha-agent and beta-agent", ss.Clients)
+	}
+
+	// Closing the client deletes its session: it shows as ended.
+	if err := alpha.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSONURL(t, base+"/api/sessions", &ss)
+		ended := false
+		for _, s := range ss.Sessions {
+			ended = ended || s.Client.Name == "alpha-agent" && s.Ended != nil
+		}
+		if ended {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alpha's session never ended: %+v", ss.Sessions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
