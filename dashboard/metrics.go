@@ -35,6 +35,7 @@ type liveCollector struct {
 	upper []float64
 
 	opDuration   *prometheus.Desc
+	respTokens   *prometheus.Desc
 	host         hostSeries
 	cacheLookups *prometheus.Desc
 	queries      *prometheus.Desc
@@ -56,6 +57,9 @@ func newLiveCollector(ctx context.Context, m *monitor.Monitor, e *alert.Engine) 
 	for _, b := range monitor.DurationBounds() {
 		c.upper = append(c.upper, b.Seconds())
 	}
+	c.respTokens = prometheus.NewDesc("mcp_tool_response_tokens",
+		"Model tokens (o200k_base) of the text of tool results, by tool: what each tool costs an agent's context.",
+		[]string{"gen_ai_tool_name"}, nil)
 	c.opDuration = prometheus.NewDesc("mcp_server_operation_duration_seconds",
 		"Duration of MCP requests handled by the server (OpenTelemetry mcp.server.operation.duration).",
 		[]string{"mcp_method_name", "gen_ai_tool_name", "error_type"}, nil)
@@ -77,7 +81,7 @@ func newLiveCollector(ctx context.Context, m *monitor.Monitor, e *alert.Engine) 
 }
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opDuration, c.cacheLookups, c.queries, c.queryTime,
+	for _, d := range []*prometheus.Desc{c.opDuration, c.respTokens, c.cacheLookups, c.queries, c.queryTime,
 		c.custCounter, c.custGauge, c.appGauge, c.monCPU, c.monMem, c.samples, c.alertsFiring, c.notifDropped, c.notifFailed, c.droppedNames} {
 		ch <- d
 	}
@@ -94,6 +98,16 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 			buckets[u] = h.Buckets[i]
 		}
 		ch <- prometheus.MustNewConstHistogram(c.opDuration, h.Count, h.Sum.Seconds(), buckets, h.Method, h.Tool, h.ErrorType)
+	}
+	for _, h := range c.m.LiveTokenHistograms() {
+		buckets := make(map[float64]uint64, len(monitor.TokenBounds))
+		var n uint64
+		for i, u := range monitor.TokenBounds {
+			n += h.Counts[i]
+			buckets[u] = n // cumulative, as Prometheus counts
+		}
+		n += h.Counts[len(monitor.TokenBounds)]
+		ch <- prometheus.MustNewConstHistogram(c.respTokens, n, float64(h.Sum), buckets, h.Tool)
 	}
 	s := c.m.Live(c.ctx)
 	if s == nil {

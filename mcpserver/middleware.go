@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
 // Metrics returns receiving middleware that records every request into m
@@ -17,6 +18,12 @@ import (
 // tool). isTool, when not nil, says which tool names exist, so that calls
 // to unknown tools count against the method but do not invent tools.
 func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
+	return metrics(m, isTool, nil)
+}
+
+// metrics is Metrics that also offers each tool result to counter, which
+// counts its tokens off the call's path.
+func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
@@ -31,7 +38,10 @@ func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
 				c.Protocol = r.ProtocolVersion
 			}
 			c.Error = errorMessage(res, err)
-			m.RecordCall(c)
+			id := m.RecordCall(c)
+			if r, ok := res.(*mcp.CallToolResult); ok && counter != nil && !c.UnknownTool {
+				counter.OfferResult(id, c.Tool, r)
+			}
 			return res, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
 // Implementation name reported to clients in the initialize result.
@@ -32,6 +33,8 @@ type Options struct {
 	Version string
 	// Logger receives the SDK's own log; nil keeps it quiet.
 	Logger *slog.Logger
+	// Tokens, when set, counts the tokens of every tool result.
+	Tokens *tokens.Counter
 	// OnSessionEnd, when set, is called with the transport and id of each
 	// session that initialized, once it has ended ("" is stdio's id).
 	OnSessionEnd func(transport, id string)
@@ -67,7 +70,7 @@ func New(opts Options) *mcp.Server {
 	if opts.OnSessionEnd != nil {
 		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
 	}
-	srv.AddReceivingMiddleware(Metrics(opts.Monitor, func(name string) bool { return tools[name] }))
+	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0

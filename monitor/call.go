@@ -87,6 +87,11 @@ func (m *Monitor) RecordCall(c Call) uint64 {
 	m.RecordMethod(c.Method, c.Duration, c.ErrorType)
 	if c.Method == MethodToolsCall && !c.UnknownTool {
 		m.RecordToolCall(c.Tool, c.Duration, c.ErrorType)
+		if c.ResponseBytes > 0 {
+			if t := m.tools.get(c.Tool); t != nil {
+				t.responses.addBytes(c.ResponseBytes)
+			}
+		}
 	}
 	if len(c.Error) > maxCallError {
 		c.Error = cutError(c.Error)

@@ -130,6 +130,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 			return
 		}
 		ts := ToolSnapshot{LatencySummary: t.summarizeInto(now, window, m.started, &s.scratch, &s.agg)}
+		ts.Responses = t.responses.summarize(&s.scratch)
 		if lu := t.lastUsed.Load(); lu != 0 {
 			ts.LastUsed = time.Unix(0, lu)
 		}

@@ -111,6 +111,8 @@ type ToolSnapshot struct {
 	CallsPerSecond metric.Reading
 	ErrorRate      metric.Reading
 	CallsInMinute  uint64
+	// Responses is what the tool's responses cost, in bytes and tokens.
+	Responses ResponseSummary
 }
 
 // SuccessRate returns successful calls as a percentage of all calls.

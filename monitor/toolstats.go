@@ -16,7 +16,8 @@ const maxToolName = 128
 // toolStats is the live state of one tool.
 type toolStats struct {
 	latencyStats
-	lastUsed atomic.Int64 // unix ns, coarse
+	lastUsed  atomic.Int64 // unix ns, coarse
+	responses responseStats
 }
 
 // RecordToolUsage records one call of the named tool that took d and

@@ -72,11 +72,17 @@ type ToolReport struct {
 	LastUsed            string  `json:"last_used"`
 	// ErrorTypes counts failures by kind: "tool_error" for results with
 	// isError, a JSON-RPC code for protocol errors.
-	ErrorTypes       map[string]uint64 `json:"error_types,omitempty"`
-	CallsPerSecond   metric.Reading    `json:"calls_per_second"`
-	ErrorRatePercent metric.Reading    `json:"error_rate_percent"`
-	Recent           PercentileReport  `json:"recent"`
-	SinceStart       PercentileReport  `json:"since_start"`
+	ErrorTypes     map[string]uint64 `json:"error_types,omitempty"`
+	CallsPerSecond metric.Reading    `json:"calls_per_second"`
+	// ResponseBytesAvg, ResponseTokensAvg and ResponseTokensP95 are what
+	// the tool's responses cost an agent: their mean size on the wire and
+	// in model tokens (o200k_base), over the responses measured.
+	ResponseBytesAvg  metric.Reading   `json:"response_bytes_avg"`
+	ResponseTokensAvg metric.Reading   `json:"response_tokens_avg"`
+	ResponseTokensP95 metric.Reading   `json:"response_tokens_p95"`
+	ErrorRatePercent  metric.Reading   `json:"error_rate_percent"`
+	Recent            PercentileReport `json:"recent"`
+	SinceStart        PercentileReport `json:"since_start"`
 }
 
 // PercentileReport is a set of percentiles in milliseconds, each within
@@ -299,6 +305,9 @@ func toolReportOf(t monitor.ToolSnapshot, now time.Time) ToolReport {
 		MaxResponseTime:     round(ms(t.Max), 3),
 		ErrorTypes:          t.ErrorTypes,
 		CallsPerSecond:      roundReading(t.CallsPerSecond, 3),
+		ResponseBytesAvg:    roundReading(t.Responses.BytesAvg, 1),
+		ResponseTokensAvg:   roundReading(t.Responses.TokensAvg, 1),
+		ResponseTokensP95:   roundReading(t.Responses.TokensP95, 0),
 		ErrorRatePercent:    roundReading(t.ErrorRate, 3),
 		Recent:              percentileReportOf(t.Recent, now),
 		SinceStart:          percentileReportOf(t.SinceStart, now),

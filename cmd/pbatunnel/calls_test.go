@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,6 +114,36 @@ func TestServeCallsAndSessions(t *testing.T) {
 		t.Errorf("clients %+v, want alpha-agent and beta-agent", ss.Clients)
 	}
 
+	// The result's tokens and size join the call once counted, off the
+	// call's path; /metrics has them by tool.
+	var counted struct {
+		Calls []struct {
+			ResponseBytes  *int64 `json:"response_bytes"`
+			ResponseTokens *int64 `json:"response_tokens"`
+		} `json:"calls"`
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		getJSONURL(t, base+"/api/calls?client=beta-agent&method=tools/call", &counted)
+		if c := counted.Calls[0]; c.ResponseTokens != nil {
+			if *c.ResponseTokens <= 0 || c.ResponseBytes == nil || *c.ResponseBytes <= 0 {
+				t.Errorf("counted call: tokens %v bytes %v", *c.ResponseTokens, c.ResponseBytes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tool result's tokens were never counted")
+		}
+	}
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `mcp_tool_response_tokens_count{gen_ai_tool_name="enhanced_memory"} 3`) {
+		t.Errorf("/metrics has no token histogram of the 3 results:\n%s", grepLines(string(body), "mcp_tool_response_tokens"))
+	}
+
 	// Closing the client deletes its session: it shows as ended.
 	if err := alpha.Close(); err != nil {
 		t.Fatal(err)
@@ -132,4 +163,15 @@ func TestServeCallsAndSessions(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
+	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
 // An App is the monitoring half of a command. Build it with New, let the
@@ -29,6 +30,8 @@ type App struct {
 	Alerts *alert.Engine
 	// Sessions follows the MCP sessions and clients behind the calls.
 	Sessions *sessions.Tracker
+	// Tokens counts the model tokens of tool results, off the calls' path.
+	Tokens *tokens.Counter
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -50,7 +53,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 	ao := s.Alerts.EngineOptions()
 	ao.Logger = logger
 	tracker := sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions})
-	return &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, s: s, logger: logger}
+	return &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), s: s, logger: logger}
 }
 
 // Configure applies the config file's alert rules and notifiers. It comes
@@ -119,7 +122,7 @@ func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
 			a.logger.LogAttrs(ctx, sampleLevel, "sample", snap.LogAttrs()...)
 		}
 	})
-	runners := append(append([]Runner{a.Sessions}, a.runners...), a.exporters()...)
+	runners := append(append([]Runner{a.Sessions, a.Tokens}, a.runners...), a.exporters()...)
 	for _, r := range runners {
 		a.running.Go(func() {
 			if err := r.Run(ctx); err != nil && ctx.Err() == nil {

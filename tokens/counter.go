@@ -1,0 +1,212 @@
+package tokens
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tiktoken-go/tokenizer/codec"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultQueue   = 1024
+	DefaultMaxText = 4 << 20
+)
+
+// Options configure a Counter. The zero value is a good default for every
+// field.
+type Options struct {
+	// Queue bounds the results waiting to be counted; past it, results
+	// are dropped (Stats.Dropped). Default 1024.
+	Queue int
+	// MaxText bounds the text of one result that is counted, in bytes:
+	// a larger one is not counted (Stats.TooLarge), so that one huge
+	// result cannot hold the counter for seconds. Default 4 MiB.
+	MaxText int
+}
+
+// Stats say how the counting goes.
+type Stats struct {
+	// Counted responses, and the tokens they had.
+	Counted, Tokens uint64
+	// Dropped: offered while the queue was full. TooLarge: beyond
+	// Options.MaxText. Failed: not a result that could be read.
+	Dropped, TooLarge, Failed uint64
+}
+
+// A Counter counts the tokens of the results offered to it, on its own
+// goroutine (Run), and records them with Monitor.RecordResponse. Offering
+// never blocks. Safe for concurrent use.
+type Counter struct {
+	m     *monitor.Monitor
+	opts  Options
+	queue chan job
+
+	counted, tokens, dropped, tooLarge, failed atomic.Uint64
+	// enc is loaded on first use: the vocabulary takes a few hundred
+	// milliseconds and tens of megabytes to build.
+	enc *codec.Codec
+}
+
+// job is one result to count: a typed result (the server's own) or a
+// response message's bytes (the tunnel's, copied into a pooled buffer).
+type job struct {
+	callID uint64
+	tool   string
+	res    *mcp.CallToolResult
+	raw    *[]byte
+	// sizeResult asks for the result's size as JSON, which the recorder
+	// of a typed result does not know.
+	sizeResult bool
+}
+
+var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// New returns a counter recording into m. It counts nothing until Run.
+func New(m *monitor.Monitor, opts Options) *Counter {
+	if opts.Queue <= 0 {
+		opts.Queue = DefaultQueue
+	}
+	if opts.MaxText <= 0 {
+		opts.MaxText = DefaultMaxText
+	}
+	return &Counter{m: m, opts: opts, queue: make(chan job, opts.Queue)}
+}
+
+// OfferResult queues the result of the tools/call recorded as callID, to
+// count its tokens and its size as JSON. It reports false when the queue
+// was full and the result is not counted. The result must not change
+// afterwards (a server's results do not, once returned).
+func (c *Counter) OfferResult(callID uint64, tool string, res *mcp.CallToolResult) bool {
+	if c == nil || res == nil {
+		return false
+	}
+	return c.offer(job{callID: callID, tool: tool, res: res, sizeResult: true})
+}
+
+// OfferRaw queues the response message (JSON-RPC, as raw bytes) of the
+// tools/call recorded as callID, to count its tokens; its size the
+// recorder knew. line is copied: the caller may reuse it at once.
+func (c *Counter) OfferRaw(callID uint64, tool string, line []byte) bool {
+	if c == nil {
+		return false
+	}
+	if len(c.queue) == cap(c.queue) {
+		c.dropped.Add(1) // full: do not even copy
+		return false
+	}
+	buf := rawPool.Get().(*[]byte)
+	*buf = append((*buf)[:0], line...)
+	if !c.offer(job{callID: callID, tool: tool, raw: buf}) {
+		rawPool.Put(buf)
+		return false
+	}
+	return true
+}
+
+func (c *Counter) offer(j job) bool {
+	select {
+	case c.queue <- j:
+		return true
+	default:
+		c.dropped.Add(1)
+		return false
+	}
+}
+
+// Run counts the queued results until ctx ends, then returns nil. Run it
+// once.
+func (c *Counter) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case j := <-c.queue:
+			c.count(j)
+		}
+	}
+}
+
+// Drain counts what is queued now, on the caller's goroutine (tests, and
+// a counter driven without Run).
+func (c *Counter) Drain() {
+	for {
+		select {
+		case j := <-c.queue:
+			c.count(j)
+		default:
+			return
+		}
+	}
+}
+
+func (c *Counter) count(j job) {
+	var (
+		text string
+		size int64
+		err  error
+	)
+	if j.raw != nil {
+		text, err = rawText(*j.raw)
+		rawPool.Put(j.raw)
+	} else {
+		text, err = resultText(j.res)
+		if j.sizeResult {
+			if b, merr := json.Marshal(j.res); merr == nil {
+				size = int64(len(b))
+			}
+		}
+	}
+	if err != nil {
+		c.failed.Add(1)
+		c.m.RecordResponse(j.callID, j.tool, size, 0)
+		return
+	}
+	if len(text) > c.opts.MaxText {
+		c.tooLarge.Add(1)
+		c.m.RecordResponse(j.callID, j.tool, size, 0)
+		return
+	}
+	n, err := c.Count(text)
+	if err != nil {
+		c.failed.Add(1)
+		c.m.RecordResponse(j.callID, j.tool, size, 0)
+		return
+	}
+	c.counted.Add(1)
+	c.tokens.Add(uint64(n))
+	c.m.RecordResponse(j.callID, j.tool, size, int64(n))
+}
+
+// Count returns the o200k_base tokens of text. An empty text has none.
+// Only Run's goroutine (or one caller at a time) may call it.
+func (c *Counter) Count(text string) (int, error) {
+	if text == "" {
+		return 0, nil
+	}
+	if c.enc == nil {
+		c.enc = codec.NewO200kBase()
+	}
+	n, err := c.enc.Count(text)
+	if err != nil {
+		return 0, fmt.Errorf("counting tokens: %w", err)
+	}
+	return n, nil
+}
+
+// Stats returns how the counting goes.
+func (c *Counter) Stats() Stats {
+	if c == nil {
+		return Stats{}
+	}
+	return Stats{
+		Counted: c.counted.Load(), Tokens: c.tokens.Load(),
+		Dropped: c.dropped.Load(), TooLarge: c.tooLarge.Load(), Failed: c.failed.Load(),
+	}
+}
