@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -194,4 +196,61 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		last = c.ID
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// callDetail is GET /api/calls/{id}: the call, and its payload when
+// capture is on and the payload is still kept.
+type callDetail struct {
+	callJSON
+	// Capture is "on" or "off"; Payload is null when capture is off or
+	// the payload has been dropped to keep within the store's budget.
+	Capture string       `json:"capture"`
+	Payload *payloadJSON `json:"payload"`
+}
+
+type payloadJSON struct {
+	Arguments partJSON `json:"arguments"`
+	Result    partJSON `json:"result"`
+}
+
+// partJSON is a payload's arguments or result: the redacted value as JSON
+// when kept whole; when cut, its start as text; when not kept, why.
+type partJSON struct {
+	Value     json.RawMessage `json:"value,omitempty"`
+	Text      string          `json:"text,omitempty"`
+	Bytes     int             `json:"bytes"`
+	Truncated bool            `json:"truncated"`
+	Omitted   string          `json:"omitted,omitempty"`
+}
+
+func partOf(p capture.Part) partJSON {
+	return partJSON{Value: p.JSON, Text: p.Text, Bytes: p.Bytes, Truncated: p.Truncated, Omitted: p.Omitted}
+}
+
+// call serves GET /api/calls/{id}.
+func (a *api) call(w http.ResponseWriter, r *http.Request) {
+	if !checkParams(w, r) {
+		return
+	}
+	v := r.PathValue("id")
+	id, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || id == 0 {
+		writeError(w, http.StatusBadRequest, "a call id is a whole number from 1, as /api/calls gives it; got "+strconv.Quote(v))
+		return
+	}
+	for c := range a.m.CallsBefore(id + 1) {
+		if c.ID != id {
+			break
+		}
+		d := callDetail{callJSON: callOf(&c), Capture: "off"}
+		if a.opts.Payloads.Enabled() {
+			d.Capture = "on"
+			if p, ok := a.opts.Payloads.Get(id); ok {
+				d.Payload = &payloadJSON{Arguments: partOf(p.Arguments), Result: partOf(p.Result)}
+			}
+		}
+		writeJSON(w, http.StatusOK, d)
+		return
+	}
+	writeError(w, http.StatusNotFound, "no call "+v+" is kept: the monitor keeps the most recent ones only")
 }

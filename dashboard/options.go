@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// Sessions follows the sessions and clients that /api/sessions shows.
 	// Nil: it shows none.
 	Sessions *sessions.Tracker
+	// Payloads are the calls' captured arguments and results that
+	// /api/calls/{id} shows. Nil: capture is off, and it says so.
+	Payloads *capture.Store
 	// Mount adds handlers to the same listener, by ServeMux pattern (for
 	// example the MCP endpoint at "/mcp").
 	Mount map[string]http.Handler

@@ -69,6 +69,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	get("/api/metrics", a.metrics)
 	get("/api/tools", a.tools)
 	get("/api/calls", a.calls)
+	get("/api/calls/{id}", a.call)
 	get("/api/sessions", a.sessions)
 	get("/api/alerts", a.alerts)
 	get("/api/history", a.history)

@@ -2,13 +2,16 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
@@ -18,12 +21,13 @@ import (
 // tool). isTool, when not nil, says which tool names exist, so that calls
 // to unknown tools count against the method but do not invent tools.
 func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
-	return metrics(m, isTool, nil)
+	return metrics(m, isTool, nil, nil)
 }
 
 // metrics is Metrics that also offers each tool result to counter, which
-// counts its tokens off the call's path.
-func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter) mcp.Middleware {
+// counts its tokens off the call's path, and keeps each request's
+// parameters and result in payloads (nil: capture is off).
+func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter, payloads *capture.Store) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
@@ -41,6 +45,9 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 			id := m.RecordCall(c)
 			if r, ok := res.(*mcp.CallToolResult); ok && counter != nil && !c.UnknownTool {
 				counter.OfferResult(id, c.Tool, r)
+			}
+			if payloads != nil && !strings.HasPrefix(method, "notifications/") {
+				keepPayload(payloads, id, req, res, err)
 			}
 			return res, err
 		}
@@ -112,4 +119,28 @@ func ErrorType(res mcp.Result, err error) string {
 		return monitor.ErrorTypeTool
 	}
 	return ""
+}
+
+// keepPayload keeps a request's parameters (for tools/call, its arguments)
+// and its result, or the error it was answered with. Capture is opt-in,
+// so the encoding it costs is paid only when asked for.
+func keepPayload(p *capture.Store, id uint64, req mcp.Request, res mcp.Result, err error) {
+	var args []byte
+	if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
+		args = r.Params.Arguments
+	} else if params := req.GetParams(); params != nil {
+		args, _ = json.Marshal(params)
+	}
+	var out []byte
+	if err != nil {
+		code, msg := int64(0), err.Error()
+		var we *jsonrpc.Error
+		if errors.As(withCode(err), &we) {
+			code, msg = we.Code, we.Message
+		}
+		out, _ = json.Marshal(map[string]any{"error": map[string]any{"code": code, "message": msg}})
+	} else if res != nil {
+		out, _ = json.Marshal(res)
+	}
+	p.Keep(id, args, out)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -35,6 +36,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Tokens, when set, counts the tokens of every tool result.
 	Tokens *tokens.Counter
+	// Payloads, when set, keeps each request's parameters and result
+	// (capture is opt-in: serve --capture-payloads).
+	Payloads *capture.Store
 	// OnSessionEnd, when set, is called with the transport and id of each
 	// session that initialized, once it has ended ("" is stdio's id).
 	OnSessionEnd func(transport, id string)
@@ -70,7 +74,7 @@ func New(opts Options) *mcp.Server {
 	if opts.OnSessionEnd != nil {
 		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
 	}
-	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens))
+	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens, opts.Payloads))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0

@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 // getJSONURL GETs url and decodes its JSON answer into v.
@@ -174,4 +178,148 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestServeCapturePayloads calls a tool with a secret in its arguments
+// through serve --capture-payloads: the call's detail has its arguments
+// and result, with the secret redacted, and no monitoring surface, log or
+// export ever carries the secret. Without the flag nothing is kept.
+func TestServeCapturePayloads(t *testing.T) {
+	const secret = "sk-SECRET-4242"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	exportFile := t.TempDir() + "/report.json"
+	cmd := binaryCommand(ctx, t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json",
+		"--log-level", "debug", "--interval", "100ms", "--export-file", exportFile, "--capture-payloads", "--capture-max-bytes", "4096")
+	var logs testenv.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l map[string]any
+			if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == "starting" {
+				base, _ = l["dashboard"].(string)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no start line: %s", logs.String())
+		}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "capture-test", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "enhanced_memory", Arguments: map[string]any{
+		"operation": "store", "content": "deploy notes",
+		"metadata": map[string]any{"api_key": secret, "Authorization": "Bearer " + secret, "team": "infra"},
+	}})
+	if err != nil || res.IsError {
+		t.Fatalf("store: %v %+v", err, res)
+	}
+
+	var list struct {
+		Calls []struct {
+			ID uint64 `json:"id"`
+		} `json:"calls"`
+	}
+	getJSONURL(t, base+"/api/calls?method=tools/call", &list)
+	if len(list.Calls) != 1 {
+		t.Fatalf("calls %+v", list.Calls)
+	}
+	raw := getBody(t, fmt.Sprintf("%s/api/calls/%d", base, list.Calls[0].ID))
+	var detail struct {
+		Capture string `json:"capture"`
+		Payload *struct {
+			Arguments struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"arguments"`
+			Result struct {
+				Value json.RawMessage `json:"value"`
+				Bytes int             `json:"bytes"`
+			} `json:"result"`
+		} `json:"payload"`
+	}
+	if err := json.Unmarshal(raw, &detail); err != nil || detail.Capture != "on" || detail.Payload == nil {
+		t.Fatalf("detail %s (%v)", raw, err)
+	}
+	args := string(detail.Payload.Arguments.Value)
+	if !strings.Contains(args, `"api_key":"[redacted]"`) || !strings.Contains(args, `"Authorization":"[redacted]"`) ||
+		!strings.Contains(args, `"team":"infra"`) || !strings.Contains(args, `"content":"deploy notes"`) {
+		t.Errorf("arguments %s: want the secrets redacted and the rest kept", args)
+	}
+	if detail.Payload.Result.Bytes == 0 || !strings.Contains(string(detail.Payload.Result.Value), "content") {
+		t.Errorf("result %s", detail.Payload.Result.Value)
+	}
+
+	// Wait for a sample and an export to have taken the call in, then
+	// look everywhere.
+	time.Sleep(500 * time.Millisecond)
+	for _, route := range []string{"/api/calls", "/api/sessions", "/api/metrics", "/api/metrics?format=text", "/api/tools", "/metrics", "/api/config",
+		fmt.Sprintf("/api/calls/%d", list.Calls[0].ID)} {
+		if body := getBody(t, base+route); strings.Contains(string(body), secret) {
+			t.Errorf("%s carries the secret", route)
+		}
+	}
+	if b, err := os.ReadFile(exportFile); err != nil || strings.Contains(string(b), secret) {
+		t.Errorf("export file: %v, or it carries the secret", err)
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Error("the log carries the secret")
+	}
+}
+
+// TestServeCapturesNothingByDefault: without --capture-payloads a call's
+// detail says capture is off and has no payload.
+func TestServeCapturesNothingByDefault(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mcpURL := startServe(t)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "enhanced_memory", Arguments: map[string]any{"operation": "stats"}}); err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(mcpURL, "/mcp")
+	var list struct {
+		Calls []struct {
+			ID uint64 `json:"id"`
+		} `json:"calls"`
+	}
+	getJSONURL(t, base+"/api/calls?method=tools/call", &list)
+	body := string(getBody(t, fmt.Sprintf("%s/api/calls/%d", base, list.Calls[0].ID)))
+	if !strings.Contains(body, `"capture":"off"`) || !strings.Contains(body, `"payload":null`) {
+		t.Errorf("detail without capture: %s", body)
+	}
+	res, err := http.Get(base + "/api/calls/999999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown call: %s, want 404", res.Status)
+	}
+}
+
+// getBody GETs url and returns its body, failing unless it is 200.
+func getBody(t *testing.T, url string) []byte {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v %s", url, res.Status, err, b)
+	}
+	return b
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
@@ -32,6 +33,9 @@ type App struct {
 	Sessions *sessions.Tracker
 	// Tokens counts the model tokens of tool results, off the calls' path.
 	Tokens *tokens.Counter
+	// Payloads keeps the calls' arguments and results; nil unless the
+	// settings ask for capture.
+	Payloads *capture.Store
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -53,7 +57,11 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 	ao := s.Alerts.EngineOptions()
 	ao.Logger = logger
 	tracker := sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions})
-	return &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), s: s, logger: logger}
+	a := &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), s: s, logger: logger}
+	if s.CapturePayloads {
+		a.Payloads = capture.New(capture.Options{MaxBytes: s.CaptureMaxBytes, RedactKeys: s.EffectiveRedactKeys()})
+	}
+	return a
 }
 
 // Configure applies the config file's alert rules and notifiers. It comes
@@ -92,6 +100,7 @@ func (a *App) StartDashboard(ctx context.Context, opts dashboard.Options) (strin
 	opts.Logger = a.logger
 	opts.Alerts = a.Alerts
 	opts.Sessions = a.Sessions
+	opts.Payloads = a.Payloads
 	dash, err := dashboard.Start(ctx, a.Monitor, opts)
 	if err != nil {
 		return "", err

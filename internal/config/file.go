@@ -51,6 +51,13 @@ type File struct {
 	SessionTimeout *Duration `yaml:"session_timeout"`
 	// MaxSessions caps the live Streamable HTTP sessions.
 	MaxSessions *int `yaml:"max_sessions"`
+	// CapturePayloads keeps each call's arguments and result, redacted
+	// (--capture-payloads).
+	CapturePayloads *bool `yaml:"capture_payloads"`
+	// CaptureMaxBytes bounds what is kept of each (--capture-max-bytes).
+	CaptureMaxBytes *int `yaml:"capture_max_bytes"`
+	// RedactKeys name the keys whose values are redacted (--redact-key).
+	RedactKeys []string `yaml:"redact_keys"`
 	// Alerts configures alert rules and notifications.
 	Alerts Alerts `yaml:"alerts"`
 }
@@ -266,6 +273,14 @@ func (f *File) validate() []*FieldError {
 		check(fmt.Sprintf("allowed_hosts[%d]", i), httpguard.CheckHost(h))
 	}
 	check("session_timeout", positive(f.SessionTimeout))
+	if n := f.CaptureMaxBytes; n != nil && *n < 1 {
+		check("capture_max_bytes", fmt.Errorf("must be at least 1, got %d", *n))
+	}
+	for i, k := range f.RedactKeys {
+		if strings.TrimSpace(k) == "" {
+			check(fmt.Sprintf("redact_keys[%d]", i), errors.New("must not be empty"))
+		}
+	}
 	if n := f.MaxSessions; n != nil && *n < 1 {
 		check("max_sessions", fmt.Errorf("must be at least 1, got %d", *n))
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
 )
 
@@ -82,19 +83,27 @@ type Settings struct {
 	// AllowRoots are the directories code_analysis may read; none means
 	// the working directory.
 	AllowRoots []string
+
+	// CapturePayloads keeps each call's arguments and result, redacted and
+	// cut to CaptureMaxBytes; RedactKeys name the keys whose values are
+	// redacted (nil: capture.DefaultRedactKeys).
+	CapturePayloads bool
+	CaptureMaxBytes int
+	RedactKeys      []string
 }
 
 // Defaults returns the settings used when nothing else is given. DataDir is
 // left empty: Resolve derives it from the environment.
 func Defaults() Settings {
 	return Settings{
-		Addr:           DefaultAddr,
-		Interval:       DefaultInterval,
-		LogFormat:      DefaultLogFormat,
-		LogLevel:       slog.LevelInfo,
-		PollInterval:   DefaultPollInterval,
-		SessionTimeout: DefaultSessionTimeout,
-		MaxSessions:    DefaultMaxSessions,
+		Addr:            DefaultAddr,
+		Interval:        DefaultInterval,
+		LogFormat:       DefaultLogFormat,
+		LogLevel:        slog.LevelInfo,
+		PollInterval:    DefaultPollInterval,
+		SessionTimeout:  DefaultSessionTimeout,
+		MaxSessions:     DefaultMaxSessions,
+		CaptureMaxBytes: capture.DefaultMaxBytes,
 	}
 }
 
@@ -119,6 +128,11 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
 	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
 	fs.BoolVar(&s.Stdio, "stdio", s.Stdio, "serve MCP on stdin/stdout, for clients that launch their servers; the dashboard still starts if its port is free")
+	fs.BoolVar(&s.CapturePayloads, "capture-payloads", s.CapturePayloads,
+		"keep each call's arguments and result (redacted, cut to --capture-max-bytes) for the call log; off by default")
+	fs.Var((*positiveInt)(&s.CaptureMaxBytes), "capture-max-bytes", "with --capture-payloads, the most `bytes` kept of a call's arguments, and of its result")
+	fs.Var((*keysValue)(&s.RedactKeys), "redact-key",
+		"`key` name whose values captured payloads redact (repeatable; comma-separated in the environment; replaces the default list: "+strings.Join(capture.DefaultRedactKeys, ", ")+")")
 	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory, unless it is /, your home directory or above it: then none)")
 }
 
@@ -140,6 +154,9 @@ func (s *Settings) Public() map[string]any {
 		"allowed_hosts":         s.AllowedHosts,
 		"session_timeout":       s.SessionTimeout.String(),
 		"max_sessions":          s.MaxSessions,
+		"capture_payloads":      s.CapturePayloads,
+		"capture_max_bytes":     s.CaptureMaxBytes,
+		"redact_keys":           s.EffectiveRedactKeys(),
 	}
 	if s.AuthToken != "" {
 		out["auth_token"] = "(set)"
@@ -247,6 +264,15 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	if f.MaxSessions != nil && !given["max-sessions"] {
 		s.MaxSessions = *f.MaxSessions
 	}
+	if f.CapturePayloads != nil && !given["capture-payloads"] {
+		s.CapturePayloads = *f.CapturePayloads
+	}
+	if f.CaptureMaxBytes != nil && !given["capture-max-bytes"] {
+		s.CaptureMaxBytes = *f.CaptureMaxBytes
+	}
+	if f.RedactKeys != nil && !given["redact-key"] {
+		s.RedactKeys = f.RedactKeys
+	}
 	s.Alerts = f.Alerts
 }
 
@@ -260,4 +286,13 @@ func defaultDataDir(lookupEnv func(string) (string, bool)) (string, error) {
 		return filepath.Join(home, ".local", "share", "pbatunnel"), nil
 	}
 	return "", fmt.Errorf("no data directory: set --data-dir, %s or HOME", EnvVar("data-dir"))
+}
+
+// EffectiveRedactKeys are the keys captured payloads redact: RedactKeys,
+// or the default list.
+func (s *Settings) EffectiveRedactKeys() []string {
+	if s.RedactKeys == nil {
+		return capture.DefaultRedactKeys
+	}
+	return s.RedactKeys
 }

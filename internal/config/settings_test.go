@@ -112,9 +112,13 @@ trend_window: 20m
 allowed_hosts: [file.example.com]
 session_timeout: 5m
 max_sessions: 50
+capture_payloads: true
+capture_max_bytes: 1000
+redact_keys: [ssn]
 `)
-	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999", "--max-sessions", "7"},
-		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug", "PBATUNNEL_ALLOWED_HOST": "a.example.com, b.example.com:8443"})
+	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999", "--max-sessions", "7", "--capture-max-bytes", "500"},
+		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug", "PBATUNNEL_ALLOWED_HOST": "a.example.com, b.example.com:8443",
+			"PBATUNNEL_REDACT_KEY": "pin, ssn"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +139,11 @@ max_sessions: 50
 		AllowedHosts:   []string{"a.example.com", "b.example.com:8443"},
 		SessionTimeout: 5 * time.Minute,
 		MaxSessions:    7,
+		// Capture from the file, its bound from the flag, the keys from
+		// the environment.
+		CapturePayloads: true,
+		CaptureMaxBytes: 500,
+		RedactKeys:      []string{"pin", "ssn"},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Resolve mismatch (-want +got):\n%s", diff)

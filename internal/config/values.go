@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -175,5 +176,23 @@ func (v *tokenValue) Set(s string) error {
 		}
 	}
 	*v = tokenValue(s)
+	return nil
+}
+
+// keysValue is a repeatable list of key names; a comma separates several
+// in one value, as the environment gives them.
+type keysValue []string
+
+func (v *keysValue) String() string { return strings.Join(*v, ",") }
+
+func (v *keysValue) Set(s string) error {
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			*v = append(*v, k)
+		}
+	}
+	if len(*v) == 0 {
+		return errors.New("want a key name")
+	}
 	return nil
 }
