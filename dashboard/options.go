@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
@@ -49,6 +50,8 @@ type Options struct {
 	// Sessions follows the sessions and clients that /api/sessions shows.
 	// Nil: it shows none.
 	Sessions *sessions.Tracker
+	// Catalog is the tool catalogue /api/catalog shows. Nil: it shows none.
+	Catalog *catalog.Catalog
 	// Payloads are the calls' captured arguments and results that
 	// /api/calls/{id} shows. Nil: capture is off, and it says so.
 	Payloads *capture.Store

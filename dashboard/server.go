@@ -71,6 +71,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	get("/api/calls", a.calls)
 	get("/api/calls/{id}", a.call)
 	get("/api/sessions", a.sessions)
+	get("/api/catalog", a.catalog)
 	get("/api/alerts", a.alerts)
 	get("/api/history", a.history)
 	get("/api/config", a.config)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -36,6 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Tokens, when set, counts the tokens of every tool result.
 	Tokens *tokens.Counter
+	// Catalog, when set, is given the server's tool list at start and at
+	// every tools/list, for what the catalogue costs a model's context.
+	Catalog *catalog.Catalog
 	// Payloads, when set, keeps each request's parameters and result
 	// (capture is opt-in: serve --capture-payloads).
 	Payloads *capture.Store
@@ -71,6 +75,14 @@ func New(opts Options) *mcp.Server {
 		add(ToolCodeAnalysis, func(s *mcp.Server) { addCodeAnalysisTool(s, opts.Analyzer) })
 	}
 	add(ToolPerformanceReport, func(s *mcp.Server) { addReportTool(s, source{opts.Monitor, opts.Alerts}) })
+	if opts.Catalog != nil {
+		// Listed before the middleware goes in, so that this listing is
+		// not counted as a client's call.
+		if err := listOwnTools(srv, opts.Catalog); err != nil && opts.Logger != nil {
+			opts.Logger.Warn("listing the tool catalogue", "err", err)
+		}
+		srv.AddReceivingMiddleware(catalogUpdates(opts.Catalog))
+	}
 	if opts.OnSessionEnd != nil {
 		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
 	}

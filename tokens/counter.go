@@ -49,9 +49,31 @@ type Counter struct {
 	queue chan job
 
 	counted, tokens, dropped, tooLarge, failed atomic.Uint64
-	// enc is loaded on first use: the vocabulary takes a few hundred
-	// milliseconds and tens of megabytes to build.
-	enc *codec.Codec
+}
+
+// The vocabulary is loaded on first use, once for the process: it takes
+// a few hundred milliseconds and tens of megabytes to build. The codec is
+// used by one goroutine at a time.
+var (
+	encOnce sync.Once
+	encMu   sync.Mutex
+	enc     *codec.Codec
+)
+
+// Count returns the o200k_base tokens of text. An empty text has none.
+// Safe for concurrent use; counts are taken one at a time.
+func Count(text string) (int, error) {
+	if text == "" {
+		return 0, nil
+	}
+	encOnce.Do(func() { enc = codec.NewO200kBase() })
+	encMu.Lock()
+	defer encMu.Unlock()
+	n, err := enc.Count(text)
+	if err != nil {
+		return 0, fmt.Errorf("counting tokens: %w", err)
+	}
+	return n, nil
 }
 
 // job is one result to count: a typed result (the server's own) or a
@@ -173,7 +195,7 @@ func (c *Counter) count(j job) {
 		c.m.RecordResponse(j.callID, j.tool, size, 0)
 		return
 	}
-	n, err := c.Count(text)
+	n, err := Count(text)
 	if err != nil {
 		c.failed.Add(1)
 		c.m.RecordResponse(j.callID, j.tool, size, 0)
@@ -182,22 +204,6 @@ func (c *Counter) count(j job) {
 	c.counted.Add(1)
 	c.tokens.Add(uint64(n))
 	c.m.RecordResponse(j.callID, j.tool, size, int64(n))
-}
-
-// Count returns the o200k_base tokens of text. An empty text has none.
-// Only Run's goroutine (or one caller at a time) may call it.
-func (c *Counter) Count(text string) (int, error) {
-	if text == "" {
-		return 0, nil
-	}
-	if c.enc == nil {
-		c.enc = codec.NewO200kBase()
-	}
-	n, err := c.enc.Count(text)
-	if err != nil {
-		return 0, fmt.Errorf("counting tokens: %w", err)
-	}
-	return n, nil
 }
 
 // Stats returns how the counting goes.

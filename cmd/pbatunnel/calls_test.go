@@ -323,3 +323,50 @@ func getBody(t *testing.T, url string) []byte {
 	}
 	return b
 }
+
+// TestServeCatalog reads what serve's own tool catalogue costs: every
+// tool, called or not, with the tokens of its definition, before any
+// client has listed them.
+func TestServeCatalog(t *testing.T) {
+	base := strings.TrimSuffix(startServe(t), "/mcp")
+	var cat struct {
+		Tools []struct {
+			Name   string `json:"name"`
+			Tokens int    `json:"tokens"`
+			Calls  int    `json:"calls"`
+		} `json:"tools"`
+		ToolsListTokens int     `json:"tools_list_tokens"`
+		Listed          *string `json:"listed"`
+	}
+	getJSONURL(t, base+"/api/catalog?sort=tokens", &cat)
+	names := map[string]bool{}
+	sum := 0
+	for i, tool := range cat.Tools {
+		names[tool.Name] = true
+		sum += tool.Tokens
+		if tool.Tokens <= 0 {
+			t.Errorf("%s: %d tokens", tool.Name, tool.Tokens)
+		}
+		if i > 0 && tool.Tokens > cat.Tools[i-1].Tokens {
+			t.Errorf("sort=tokens: %s (%d) after %s (%d)", tool.Name, tool.Tokens, cat.Tools[i-1].Name, cat.Tools[i-1].Tokens)
+		}
+	}
+	for _, want := range []string{"enhanced_memory", "code_analysis", "performance_report", "search_nodes"} {
+		if !names[want] {
+			t.Errorf("catalogue %v lacks %s", names, want)
+		}
+	}
+	// The list is tokenized whole, so tokens may merge across the joins
+	// between definitions: close to their sum, not exactly it.
+	if cat.Listed == nil || float64(cat.ToolsListTokens) < 0.95*float64(sum) || float64(cat.ToolsListTokens) > 1.05*float64(sum) {
+		t.Errorf("list tokens %d for tools of %d in all; listed %v", cat.ToolsListTokens, sum, cat.Listed)
+	}
+	res, err := http.Get(base + "/api/catalog?sort=size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("sort=size: %s, want 400", res.Status)
+	}
+}

@@ -98,7 +98,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
 	}
-	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Tokens: a.Tokens, Payloads: a.Payloads, Memory: store,
+	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Memory: store,
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }, Analyzer: analyzer, Version: version()})
 	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
 		SessionTimeout: s.SessionTimeout,

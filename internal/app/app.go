@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
@@ -36,6 +37,8 @@ type App struct {
 	// Payloads keeps the calls' arguments and results; nil unless the
 	// settings ask for capture.
 	Payloads *capture.Store
+	// Catalog is the tool catalogue the MCP side offers.
+	Catalog *catalog.Catalog
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -57,7 +60,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 	ao := s.Alerts.EngineOptions()
 	ao.Logger = logger
 	tracker := sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions})
-	a := &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), s: s, logger: logger}
+	a := &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), Catalog: &catalog.Catalog{}, s: s, logger: logger}
 	if s.CapturePayloads {
 		a.Payloads = capture.New(capture.Options{MaxBytes: s.CaptureMaxBytes, RedactKeys: s.EffectiveRedactKeys()})
 	}
@@ -101,6 +104,7 @@ func (a *App) StartDashboard(ctx context.Context, opts dashboard.Options) (strin
 	opts.Alerts = a.Alerts
 	opts.Sessions = a.Sessions
 	opts.Payloads = a.Payloads
+	opts.Catalog = a.Catalog
 	dash, err := dashboard.Start(ctx, a.Monitor, opts)
 	if err != nil {
 		return "", err

@@ -1,0 +1,74 @@
+package dashboard
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+)
+
+// catalogResponse is GET /api/catalog.
+type catalogResponse struct {
+	Tools []catalogTool `json:"tools"`
+	// ToolsListTokens is what the whole list costs a model's context, in
+	// every conversation that offers the tools.
+	ToolsListTokens int `json:"tools_list_tokens"`
+	// Listed is when the list was last seen; null before any was.
+	Listed *string `json:"listed"`
+}
+
+type catalogTool struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Tokens      int    `json:"tokens"`
+	// Calls are the tool's calls as of the latest sample.
+	Calls uint64 `json:"calls"`
+}
+
+// catalog serves GET /api/catalog?sort=name|tokens|calls: every tool
+// offered, called or not, with the tokens its definition costs.
+func (a *api) catalog(w http.ResponseWriter, r *http.Request) {
+	if !checkParams(w, r, "sort") {
+		return
+	}
+	order, ok := singleParam(w, r.URL.Query(), "sort")
+	if !ok {
+		return
+	}
+	switch order {
+	case "", "name", "tokens", "calls":
+	default:
+		writeError(w, http.StatusBadRequest, "sort must be name, tokens or calls; got "+order)
+		return
+	}
+	res := catalogResponse{Tools: []catalogTool{}}
+	if c := a.opts.Catalog; c != nil {
+		tools, total, listed, err := c.Tools()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "reading the tool catalogue: "+err.Error())
+			return
+		}
+		snap := a.m.Latest()
+		for _, t := range tools {
+			ct := catalogTool{Name: t.Name, Description: t.Description, Tokens: t.Tokens}
+			if snap != nil {
+				ct.Calls = snap.Tools[t.Name].Count
+			}
+			res.Tools = append(res.Tools, ct)
+		}
+		res.ToolsListTokens = total
+		if !listed.IsZero() {
+			s := stamp(listed)
+			res.Listed = &s
+		}
+	}
+	slices.SortFunc(res.Tools, func(x, y catalogTool) int {
+		switch order {
+		case "tokens":
+			return cmp.Or(cmp.Compare(y.Tokens, x.Tokens), cmp.Compare(x.Name, y.Name))
+		case "calls":
+			return cmp.Or(cmp.Compare(y.Calls, x.Calls), cmp.Compare(x.Name, y.Name))
+		}
+		return cmp.Compare(x.Name, y.Name)
+	})
+	writeJSON(w, http.StatusOK, res)
+}
