@@ -43,6 +43,21 @@ func main() {
 		}
 		m.Sample(ctx)
 	}
+	// A full ring of recent calls, for /api/calls: every method, clients,
+	// sessions, sizes and failures, as a busy server keeps them.
+	clients := []monitor.ClientInfo{{Name: "claude-code", Version: "2.1.0"}, {Name: "cursor", Version: "1.7"}, {Name: "codex", Version: "0.9"}}
+	for i := range monitor.DefaultCallRing {
+		c := monitor.Call{Start: time.Now(), Duration: time.Duration(i%997) * 10 * time.Microsecond, Method: monitor.MethodToolsCall,
+			Tool: names[i%len(names)], Session: "session-" + strconv.Itoa(i%40), Client: clients[i%len(clients)],
+			Transport: monitor.TransportHTTP, RequestBytes: int64(100 + i%300), ResponseBytes: int64(1000 + i%5000), ResponseTokens: int64(200 + i%900)}
+		if i%11 == 0 {
+			c.ErrorType, c.Error = monitor.ErrorTypeTool, "no entity named entity_"+strconv.Itoa(i)
+		}
+		if i%7 == 0 {
+			c.Method, c.Tool = "resources/read", ""
+		}
+		m.RecordCall(c)
+	}
 	if err := m.Start(ctx, time.Second); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

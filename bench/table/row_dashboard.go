@@ -22,6 +22,7 @@ type route struct {
 var routes = []route{
 	{"/api/metrics", "`/api/metrics` (target ≥ 10 000 req/s, p99 < 5 ms)", 15 * time.Second},
 	{"/api/health", "`/api/health`", 10 * time.Second},
+	{"/api/calls?limit=100", "`/api/calls?limit=100`, full ring of 10 000 calls (target p99 < 5 ms)", 10 * time.Second},
 	{"/metrics", "`/metrics`, Prometheus text", 10 * time.Second},
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,9 @@ func serveStatic(ctx context.Context, file string, stdout io.Writer) error {
 	mux := http.NewServeMux()
 	for path, r := range routes {
 		length := strconv.Itoa(len(r.Body))
+		// A route's query (/api/calls?limit=100) is answered whatever the
+		// query: the anchor serves bytes, it does not read requests.
+		path, _, _ = strings.Cut(path, "?")
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", r.ContentType)
 			w.Header().Set("Content-Length", length)
