@@ -103,13 +103,21 @@ func New(m *monitor.Monitor, opts Options) *Counter {
 
 // OfferResult queues the result of the tools/call recorded as callID, to
 // count its tokens and its size as JSON. It reports false when the queue
-// was full and the result is not counted. The result must not change
-// afterwards (a server's results do not, once returned).
+// was full and the result is not counted.
+//
+// The counter keeps a shallow copy: the go-sdk sets the result's _meta
+// after the handler returns, so the result itself is not the counter's to
+// read later; its content and structured content are not changed.
 func (c *Counter) OfferResult(callID uint64, tool string, res *mcp.CallToolResult) bool {
 	if c == nil || res == nil {
 		return false
 	}
-	return c.offer(job{callID: callID, tool: tool, res: res, sizeResult: true})
+	if len(c.queue) == cap(c.queue) {
+		c.dropped.Add(1) // full: do not even copy
+		return false
+	}
+	cp := *res
+	return c.offer(job{callID: callID, tool: tool, res: &cp, sizeResult: true})
 }
 
 // OfferRaw queues the response message (JSON-RPC, as raw bytes) of the
