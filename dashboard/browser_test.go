@@ -21,18 +21,22 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
 // hostile is a tool name that runs script if the page ever renders data as
 // markup.
 const hostile = `<img src=x onerror=alert(1)>`
 
-// browserEnv is a monitor with a few tools, served by a real dashboard.
+// browserEnv is a monitor with a few tools and the MCP calls that made
+// them (envCalls: two clients, three sessions, every kind of outcome),
+// served by a real dashboard that follows their sessions.
 type browserEnv struct {
-	m    *monitor.Monitor
-	e    *alert.Engine
-	ctx  context.Context
-	base string
+	m        *monitor.Monitor
+	e        *alert.Engine
+	sessions *sessions.Tracker
+	ctx      context.Context
+	base     string
 }
 
 func startBrowserEnv(t *testing.T) *browserEnv {
@@ -40,22 +44,11 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := monitor.New(monitor.Options{DisableSystem: false})
 	e := alert.New(m, alert.Options{})
-	calls := []struct {
-		tool string
-		n    int
-		d    time.Duration
-		ok   func(i int) bool
-	}{
-		{"enhanced_memory", 5, 20 * time.Millisecond, func(int) bool { return true }},
-		{"code_analysis", 3, 150 * time.Millisecond, func(i int) bool { return i != 0 }},
-		{"flaky_tool", 2, 40 * time.Millisecond, func(int) bool { return false }},
-		{hostile, 1, time.Millisecond, func(int) bool { return true }},
-	}
-	for _, c := range calls {
-		for i := range c.n {
-			m.RecordToolUsage(c.tool, c.d+time.Duration(i)*time.Millisecond, c.ok(i))
-		}
-	}
+	// The tracker counts the calls recorded after it is made.
+	tracker := sessions.New(m, sessions.Options{})
+	// The tools, by calls: enhanced_memory 5, code_analysis 3 (1 failed),
+	// flaky_tool 2 (both failed), the hostile name 1.
+	recordEnvCalls(m, tracker)
 	// A low memory warning level, so that the memory card shows a state
 	// other than ok.
 	if err := e.SetThresholds(map[string]alert.Threshold{"memory_usage": {Warning: 0.001, Critical: 99.99}}); err != nil {
@@ -64,7 +57,7 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	// CPU usage needs two samples.
 	m.Sample(ctx)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e})
+	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e, Sessions: tracker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +67,7 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 			t.Errorf("server: %v", err)
 		}
 	})
-	return &browserEnv{m: m, e: e, ctx: ctx, base: "http://" + s.Addr()}
+	return &browserEnv{m: m, e: e, sessions: tracker, ctx: ctx, base: "http://" + s.Addr()}
 }
 
 // JavaScript expressions used by several subtests.
@@ -116,6 +109,13 @@ func TestBrowser(t *testing.T) {
 	t.Run("Live", func(t *testing.T) { testLive(t, b, env) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, b, env) })
 	t.Run("Performance", func(t *testing.T) { testPerformance(t, b, env) })
+	t.Run("Calls", func(t *testing.T) { testCalls(t, b, env) })
+	t.Run("CallsLive", func(t *testing.T) { testCallsLive(t, b, env) })
+	t.Run("CallsFilters", func(t *testing.T) { testCallsFilters(t, b, env) })
+	t.Run("CallsPause", func(t *testing.T) { testCallsPause(t, b, env) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, b, env) })
+	t.Run("CallsBurst", func(t *testing.T) { testCallsBurst(t, b) })
+	t.Run("CallsPayload", func(t *testing.T) { testCallsPayload(t, b) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, b, env) })
 	t.Run("Upstream", func(t *testing.T) { testUpstream(t, b, env) })
 	t.Run("Phone", func(t *testing.T) { testLayout(t, b, env, phone, "phone") })
@@ -462,12 +462,14 @@ func testLayout(t *testing.T, b *browser, env *browserEnv, v view, name string) 
 	tb := b.open(t, env.base+"/", v)
 	tb.wait("the cards", jsCardsLoaded)
 	tb.wait("the charts", jsChartsDrawn)
-	for _, tabName := range []string{"overview", "tools", "performance", "alerts"} {
+	for _, tabName := range []string{"overview", "tools", "calls", "performance", "alerts"} {
 		tb.click("#tab-" + tabName)
 		tb.wait(tabName+" shown", fmt.Sprintf(`!document.querySelector('#panel-%s').hidden`, tabName))
 		switch tabName {
 		case "tools":
 			tb.wait("the tools", jsToolRows+`.length === 4`)
+		case "calls":
+			tb.wait("the calls and sessions", jsCallsShown)
 		case "performance":
 			tb.wait("the trends", `document.querySelectorAll('#trends tbody tr').length > 0`)
 		case "alerts":
@@ -478,6 +480,9 @@ func testLayout(t *testing.T, b *browser, env *browserEnv, v view, name string) 
 			t.Errorf("%s tab overflows sideways at %dx%d: %s", tabName, v.width, v.height, w)
 		}
 		tb.screenshot(name + "-" + tabName)
+		if tabName == "calls" && v.mobile {
+			testPhoneCalls(t, tb, name)
+		}
 	}
 }
 
@@ -503,9 +508,14 @@ func testDark(t *testing.T, b *browser, env *browserEnv) {
 		t.Errorf("dark scheme: chart axis luminance %.2f, too dark to read", axis)
 	}
 	tb.screenshot("overview-dark")
-	for _, tabName := range []string{"tools", "performance", "alerts"} {
+	for _, tabName := range []string{"tools", "calls", "performance", "alerts"} {
 		tb.click("#tab-" + tabName)
 		tb.wait(tabName+" shown", fmt.Sprintf(`!document.querySelector('#panel-%s').hidden`, tabName))
+		if tabName == "calls" {
+			tb.wait("the calls and sessions", jsCallsShown)
+			// The outcomes' colours stay apart from the surface they sit on.
+			testOutcomeContrast(t, tb)
+		}
 		tb.screenshot(tabName + "-dark")
 	}
 }

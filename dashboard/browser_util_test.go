@@ -136,6 +136,54 @@ func (b *browser) newTab(t *testing.T, v view) *tab {
 	return tb
 }
 
+// watchMarkup makes every page the tab opens from now on record, from
+// before its own scripts run, each element that would only exist if the
+// page had rendered server text as markup (img, iframe, object, embed, a
+// script that is not the page's own) in window.__markup, and every call
+// of window.alert in window.__alerts. The page's CSP would stop an inline
+// handler from running; these catch the markup itself.
+func (tb *tab) watchMarkup() {
+	tb.t.Helper()
+	const script = `(() => {
+		window.__markup = [];
+		window.__alerts = 0;
+		window.alert = () => { window.__alerts++; };
+		const bad = (n) => n.nodeType === 1 && (n.matches('img, iframe, object, embed') ||
+			(n.tagName === 'SCRIPT' && !(n.src || '').includes('/static/')));
+		new MutationObserver((records) => {
+			for (const r of records) {
+				for (const n of r.addedNodes) {
+					if (n.nodeType !== 1) continue;
+					for (const e of [n, ...n.querySelectorAll('*')]) if (bad(e)) window.__markup.push(e.outerHTML);
+				}
+			}
+		}).observe(document, { childList: true, subtree: true });
+	})()`
+	err := chromedp.Do(tb.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
+	if err != nil {
+		tb.t.Fatalf("watching the page's markup: %v", err)
+	}
+}
+
+// markupSeen is what watchMarkup recorded: elements made from text, and
+// window.alert calls.
+func (tb *tab) markupSeen() (elements []string, alerts int) {
+	tb.t.Helper()
+	type seen struct {
+		Watching bool
+		Markup   []string
+		Alerts   int
+	}
+	s := eval[seen](tb, `({Watching: Array.isArray(window.__markup), Markup: window.__markup, Alerts: window.__alerts})`)
+	if !s.Watching {
+		tb.t.Fatal("the page's markup is not watched: call watchMarkup before navigating")
+	}
+	return s.Markup, s.Alerts
+}
+
 func (tb *tab) navigate(url string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(url)); err != nil {

@@ -1,8 +1,9 @@
-// The dashboard page: four tabs over the JSON API, kept current by the live
-// stream (see live.js). No framework: the page is small enough that direct
+// The dashboard page: five tabs over the JSON API, kept current by the live
+// stream (see live.js); the Calls tab is calls.js. No framework: the page is small enough that direct
 // DOM updates are the simplest thing that is fast.
 
 import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
+import { initCalls, onCalls, onLive, onSample, showCalls } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
 import { Live } from './live.js';
 import {
@@ -65,7 +66,7 @@ const TOOL_COLS = [
 ];
 
 const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
-const TABS = ['overview', 'tools', 'performance', 'alerts'];
+const TABS = ['overview', 'tools', 'calls', 'performance', 'alerts'];
 
 const state = {
   config: null,
@@ -142,6 +143,9 @@ function showStatus({ mode, pollSeconds }) {
   // polled, so the charts reload their window to close the gap.
   const was = box.dataset.mode;
   if (mode === 'live' && (was === 'reconnecting' || was === 'offline')) loadHistory().catch(failed);
+  // The calls log reads what the stream did not bring: those recorded while
+  // it was down, or before it first spoke.
+  if (mode === 'live' && was !== 'live') onLive();
   box.dataset.mode = mode;
   const text = {
     connecting: 'Connecting…',
@@ -217,6 +221,7 @@ function handleReport(r) {
     }, () => {});
   }
   if (state.tab === 'performance') renderPerformance();
+  onSample();
   appendLive(r);
   refreshAlerts();
   tick();
@@ -651,6 +656,7 @@ function showTab(name) {
     btn.tabIndex = on ? 0 : -1;
     $(`#panel-${t}`).hidden = !on;
   }
+  showCalls(name === 'calls');
   if (name === 'performance') renderPerformance();
 }
 
@@ -726,6 +732,7 @@ async function start() {
     pollSeconds: state.pollSeconds,
     onReport: handleReport,
     onAlert: () => refreshAlerts(),
+    onCalls,
     onStatus: showStatus,
     onAuth: showAuth,
   });
@@ -803,6 +810,7 @@ buildCards();
 buildCharts();
 buildToolsHead();
 bind();
+initCalls({ failed });
 showTab(location.hash.slice(1));
 setInterval(tick, 1000);
 start();

@@ -58,12 +58,14 @@ export class SSEParser {
 // Live keeps the page fed. Callbacks:
 //   onReport(report)  a report, from the stream or from a poll
 //   onAlert(alert)    an alert transition
+//   onCalls(calls)    the calls recorded since the last such event:
+//                     {calls: [...newest first], skipped}
 //   onStatus(status)  {mode: connecting|live|reconnecting|offline, pollSeconds}
 //   onAuth()          a request was answered 401; Live has stopped
 export class Live {
-  constructor({ pollSeconds, onReport, onAlert, onStatus, onAuth }) {
+  constructor({ pollSeconds, onReport, onAlert, onCalls, onStatus, onAuth }) {
     this.pollMs = Math.max(1, pollSeconds || 30) * 1000;
-    this.cb = { onReport, onAlert, onStatus, onAuth };
+    this.cb = { onReport, onAlert, onCalls, onStatus, onAuth };
     this.stopped = true;
     this.attempt = 0;
     this.retryMs = 3000;
@@ -140,6 +142,8 @@ export class Live {
       this.cb.onReport(v);
     } else if (type === 'alert') {
       this.cb.onAlert(v);
+    } else if (type === 'calls' && this.cb.onCalls) {
+      this.cb.onCalls(v);
     }
   }
 
