@@ -88,10 +88,15 @@ type HTTP struct {
 	// countLarge counts a body or event too large to interpret; made
 	// once, not per response.
 	countLarge func()
-	// s2c holds the server's requests to the client, keyed by session and
-	// id, until the client POSTs the answer.
-	s2c pendingTable
+	// corr matches the requests: each POST's own, kept in its exchange,
+	// and the server's requests to the client, by session and id, until
+	// the client POSTs the answer.
+	corr *correlator[httpCall]
 }
+
+// httpCall is what the HTTP tunnel keeps with a request beyond what every
+// transport keeps: nothing, the session being common to both.
+type httpCall struct{}
 
 // NewHTTP returns a tunnel to the MCP endpoint at endpoint (an http or
 // https URL), timing requests into m. Like NewStdio, it registers the gauge
@@ -148,7 +153,9 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		meters:   mt,
 		log:      opts.Logger,
 		h1:       h1,
+		corr:     newCorrelator[httpCall](mt),
 	}
+	h.corr.initialized = h.initialized
 	h.countLarge = mt.oversized.Inc
 	h.proxy = &httputil.ReverseProxy{
 		Rewrite:   h.rewrite,
@@ -176,12 +183,12 @@ func (h *HTTP) Info() Info { return h.info.get() }
 // exchange is one HTTP request to the endpoint and its response.
 type exchange struct {
 	start   time.Time
-	session string  // Mcp-Session-Id, from the request or the response
-	calls   callSet // the POST's requests awaiting their response
-	batch   bool    // the POST's body is a batch
-	status  int     // the server's HTTP status, 0 without one
-	stream  bool    // the response is an event stream
-	failed  error   // the server could not be reached
+	session string            // Mcp-Session-Id, from the request or the response
+	calls   callSet[httpCall] // the POST's requests awaiting their response
+	batch   bool              // the POST's body is a batch
+	status  int               // the server's HTTP status, 0 without one
+	stream  bool              // the response is an event stream
+	failed  error             // the server could not be reached
 }
 
 type exchangeKey struct{}
@@ -221,7 +228,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
-		h.s2c.drain(func(c call) bool { return c.session == ex.session })
+		h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session })
 	}
 }
 
@@ -324,24 +331,9 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 		return
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
+	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls}
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			c := call{method: m.Method, start: ex.start}
-			if m.Method == monitor.MethodToolsCall {
-				c.tool = m.toolName()
-			}
-			ex.calls.add(m.ID, c)
-		case kindNotification:
-			h.meters.clientNotes.Inc()
-		case kindResponse:
-			if c, ok := h.s2c.take(sessionKey(ex.session, m.ID)); ok {
-				h.meters.recordFromServer(&c, ex.start.Sub(c.start), m.errorType())
-			} else {
-				h.meters.unmatched.Inc()
-			}
-		}
+		h.corr.fromClient(&msgs[i], &hp) // a body is relayed whole: nothing in it is dropped
 	}
 }
 
@@ -352,27 +344,9 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	if !ok {
 		return
 	}
+	hp := hop[httpCall]{now: now, session: ex.session, requests: &ex.calls}
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			c := call{method: m.Method, start: now, session: ex.session}
-			if !h.s2c.add(sessionKey(ex.session, m.ID), c) {
-				h.meters.untracked.Inc()
-			}
-		case kindNotification:
-			h.meters.serverNotes.Inc()
-		case kindResponse:
-			c, ok := ex.calls.take(m.ID)
-			if !ok {
-				h.meters.unmatched.Inc()
-				continue
-			}
-			if c.method == "initialize" && m.hasResult {
-				h.initialized(m)
-			}
-			h.meters.record(&c, now.Sub(c.start), m.errorType())
-		}
+		h.corr.fromServer(&msgs[i], &hp)
 	}
 }
 
@@ -392,23 +366,14 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 		errType = errorTypeHTTP(ex.status)
 	}
 	now := time.Now()
-	ex.calls.each(func(_ string, c *call) { h.meters.record(c, now.Sub(c.start), errType) })
+	ex.calls.each(func(_ string, c *call[httpCall]) { h.corr.record(c, now.Sub(c.start), errType) })
 }
 
-func (h *HTTP) initialized(m *message) {
+func (h *HTTP) initialized(m *message, _ *call[httpCall]) {
 	impl, version := m.serverInfoOf(), m.protocolVersionOf()
 	h.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
 	h.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
 		"protocol_version", version)
-}
-
-// sessionKey keys the server's requests: ids are unique within a session
-// only.
-func sessionKey(session string, id []byte) []byte {
-	k := make([]byte, 0, len(session)+1+len(id))
-	k = append(k, session...)
-	k = append(k, 0)
-	return append(k, id...)
 }
 
 // writeRPCError answers with a JSON-RPC error response; id nil is null.
@@ -436,7 +401,7 @@ func writeCallErrors(w http.ResponseWriter, status int, ex *exchange, code int, 
 	if ex.batch {
 		body = append(body, '[')
 	}
-	ex.calls.each(func(id string, _ *call) {
+	ex.calls.each(func(id string, _ *call[httpCall]) {
 		if len(body) > 1 {
 			body = append(body, ',')
 		}

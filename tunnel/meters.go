@@ -3,7 +3,6 @@ package tunnel
 import (
 	"errors"
 	"sync/atomic"
-	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
@@ -83,7 +82,17 @@ func newMeters(m *monitor.Monitor, transport string) (*meters, error) {
 			return mt, nil
 		}
 	}
-	err := m.AddRule(monitor.Rule{
+	if err := m.AddRule(upstreamRule()); err != nil {
+		return nil, err
+	}
+	return mt, nil
+}
+
+// upstreamRule is the alert rule upstream_down on GaugeUpstreamUp. It is
+// built here and added in newMeters alone, so that the place it is
+// registered can change without touching the rest.
+func upstreamRule() monitor.Rule {
+	return monitor.Rule{
 		Name:      RuleUpstreamDown,
 		Metric:    GaugeUpstreamUp,
 		Direction: monitor.Below,
@@ -92,11 +101,7 @@ func newMeters(m *monitor.Monitor, transport string) (*meters, error) {
 		// for 1.05, which a 0-or-1 gauge never reaches.
 		ClearCritical: monitor.Ptr(1),
 		Advice:        "the MCP server behind pbatunnel proxy is not running or not answering; its stderr and the proxy's log say why",
-	})
-	if err != nil {
-		return nil, err
 	}
-	return mt, nil
 }
 
 func (mt *meters) readUp() (float64, error) {
@@ -114,30 +119,5 @@ func (mt *meters) setUp(up bool) {
 		mt.up.Store(upYes)
 	} else {
 		mt.up.Store(upNo)
-	}
-}
-
-// record times one request/response pair as a monitor.Call: per method,
-// and per tool for tools/call.
-func (mt *meters) record(c *call, d time.Duration, errType string) {
-	mt.m.RecordCall(mt.callOf(c, d, errType))
-}
-
-// recordFromServer records a request the server sent to the client.
-func (mt *meters) recordFromServer(c *call, d time.Duration, errType string) {
-	mc := mt.callOf(c, d, errType)
-	mc.FromServer = true
-	mt.m.RecordCall(mc)
-}
-
-func (mt *meters) callOf(c *call, d time.Duration, errType string) monitor.Call {
-	return monitor.Call{
-		Start:     c.start,
-		Duration:  d,
-		Method:    c.method,
-		Tool:      c.tool,
-		Session:   c.session,
-		Transport: mt.transport,
-		ErrorType: errType,
 	}
 }
