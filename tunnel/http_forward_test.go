@@ -23,9 +23,10 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
-// The tests here cover how the tunnel sends POSTs to a plain-HTTP server
-// on its own connections, and the requests that take the ReverseProxy
-// instead.
+// The tests here cover how the tunnel forwards requests to the server and
+// relays its responses: connections kept and re-dialled, a server that
+// drops a request, event streams, interim responses, trailers, hop-by-hop
+// headers, and requests of every size, with a query, or over TLS.
 
 const toolCall = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{}}}`
 
@@ -226,9 +227,8 @@ func TestHTTPServerDroppingRequestAnswersItsIDs(t *testing.T) {
 		{name: "batch", body: "[" + toolCall + "," + note + "," + ping + "]", batch: true, wantIDs: []string{"3", `"p-1"`}},
 		{name: "batch of one", body: "[" + ping + "]", batch: true, wantIDs: []string{`"p-1"`}},
 		{name: "notification has no id", body: note, wantIDs: []string{"null"}},
-		// A query sends the POST through the ReverseProxy.
-		{name: "request through the ReverseProxy", query: "?k=v", body: ping, wantIDs: []string{`"p-1"`}},
-		{name: "batch through the ReverseProxy", query: "?k=v", body: "[" + toolCall + "," + ping + "]", batch: true, wantIDs: []string{"3", `"p-1"`}},
+		{name: "request with a query", query: "?k=v", body: ping, wantIDs: []string{`"p-1"`}},
+		{name: "batch with a query", query: "?k=v", body: "[" + toolCall + "," + ping + "]", batch: true, wantIDs: []string{"3", `"p-1"`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, proxy.URL+"/mcp"+tt.query, strings.NewReader(tt.body))
@@ -445,9 +445,9 @@ func TestHTTPClientLeavingCancelsServerRequest(t *testing.T) {
 	}
 }
 
-// The requests below go through the ReverseProxy and http.Transport: the
-// tunnel's own connections are for small POSTs to plain-HTTP servers.
-func TestHTTPOtherPOSTsUseTransport(t *testing.T) {
+// A large body, a query and TLS reach the server as the client sent them,
+// and are measured.
+func TestHTTPForwardsLargeBodiesQueriesAndTLS(t *testing.T) {
 	type seen struct {
 		query string
 		size  int
