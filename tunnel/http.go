@@ -178,9 +178,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// ReverseProxy panics with http.ErrAbortHandler when the client goes
 	// away mid-stream; the requests of the exchange are settled anyway.
 	defer h.settle(r.Context(), ex)
-	fw := newFlushWriter(w)
-	defer fw.stop()
-	h.proxy.ServeHTTP(fw, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
 		h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session })

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
-	"time"
 )
 
 // Forwarding. Every request, measured or not, goes to the server through
@@ -14,13 +13,17 @@ import (
 // Why the ReverseProxy rather than a handler of the tunnel's own on the
 // Transport: it is the one path that already does all a proxy must (1xx
 // responses, trailers, hop-by-hop headers, protocol upgrades, Expect,
-// streamed bodies both ways, an abort when the client leaves), and the
-// cost it adds over a bare RoundTrip, a clone of the request and of its
-// headers and a trace for the 1xx, is a few microseconds of the round
-// trip's hundreds on loopback, where the Transport's hand-offs between
-// its goroutines and the sockets' system calls dominate (docs/BENCHMARKS.md
-// §7 has the figures). A second, hand-written path for the endpoint's
-// POSTs would have to repeat all of the above to save part of that.
+// streamed bodies both ways, an abort when the client leaves), and what it
+// does beyond the RoundTrip is cheap against the RoundTrip itself.
+// Profiled with go-sdk client and server in one process (16 clients), its
+// own work (cloning the request, removing hop-by-hop headers, copying the
+// response's headers) is about 1 % of the CPU, while the Transport's
+// goroutines, the sockets' system calls and the scheduler's wake-ups take
+// several times that; a handler of the tunnel's own would use the same
+// Transport, could save at most the 1 %, and would have to repeat all of
+// the above. Holding back the headers of an event stream until its first
+// event, to save the separate write the ReverseProxy makes of them, was
+// tried and gained nothing measurable (docs/BENCHMARKS.md §7).
 
 // newTransport is the default Transport: http.DefaultTransport's timeouts
 // for dialing (30 s), TLS handshakes (10 s), idle connections (90 s) and
@@ -150,77 +153,3 @@ var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
 func (copyBuffers) Get() []byte  { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
 func (copyBuffers) Put(b []byte) { copyBufferPool.Put((*[32 << 10]byte)(b[:32<<10])) }
-
-// headerFlushDelay is how long the headers of an endpoint's response may
-// wait for the first bytes of its body, so that both go out in one write.
-// The ReverseProxy flushes the headers of an event stream at once, by
-// themselves, from a goroutine of their own: one more write to the client,
-// and one more wake-up of the client, for every POST a go-sdk server
-// answers with a stream. Bodies that come within the delay carry the
-// headers; a stream that stays silent longer (a GET stream, a slow tool)
-// gets its headers after it, which no client can tell from the server's
-// own pace.
-const headerFlushDelay = time.Millisecond
-
-// flushWriter is the ResponseWriter the ReverseProxy writes an endpoint's
-// response to: a flush before any of the body has been written waits
-// headerFlushDelay for the body (see there); every other flush is passed
-// on at once, so no event is held back.
-type flushWriter struct {
-	http.ResponseWriter
-	rc *http.ResponseController
-
-	// mu orders the delayed flush, which runs in a goroutine of its own,
-	// with the ReverseProxy's writes and flushes.
-	mu    sync.Mutex
-	wrote bool        // some of the body has been written
-	timer *time.Timer // the delayed flush of the headers, once asked for
-	done  bool        // the handler is returning: w is no longer to be used
-}
-
-func newFlushWriter(w http.ResponseWriter) *flushWriter {
-	return &flushWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
-}
-
-func (f *flushWriter) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.wrote = f.wrote || len(p) > 0
-	return f.ResponseWriter.Write(p)
-}
-
-// FlushError is what http.ResponseController.Flush calls.
-func (f *flushWriter) FlushError() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.wrote {
-		if f.timer == nil {
-			f.timer = time.AfterFunc(headerFlushDelay, f.delayedFlush)
-		}
-		return nil
-	}
-	return f.rc.Flush()
-}
-
-func (f *flushWriter) delayedFlush() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.done && !f.wrote {
-		_ = f.rc.Flush() // a client that left is noticed by the proxy's own write
-	}
-}
-
-// stop ends the delayed flush; the handler calls it before it returns, as
-// a ResponseWriter may not be used after that.
-func (f *flushWriter) stop() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.done = true
-	if f.timer != nil {
-		f.timer.Stop()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the client's connection, for
-// the ReverseProxy's protocol upgrades and deadlines.
-func (f *flushWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
