@@ -111,7 +111,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		return nil, fmt.Errorf("tunnel: %w", err)
 	}
 	if opts.Transport == nil {
-		opts.Transport = newTransport()
+		opts.Transport = newTransport(checksIdle(u))
 	}
 	path := u.EscapedPath()
 	if path == "" {

@@ -2,9 +2,12 @@ package tunnel
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"sync"
+	"time"
 )
 
 // Forwarding. Every request, measured or not, goes to the server through
@@ -29,8 +32,11 @@ import (
 // for dialing (30 s), TLS handshakes (10 s), idle connections (90 s) and
 // Expect (1 s), its proxy from the environment, and HTTP/2 when the server
 // is https and offers it; no timeout on a response, since a tool call or
-// an event stream may rightly take minutes. Changed:
-func newTransport() *http.Transport {
+// an event stream may rightly take minutes. checkIdle wraps the
+// connections in idleCheckedConn: for a plain-http server reached
+// directly, since under TLS or HTTP/2 the server may rightly send bytes
+// between responses. Changed:
+func newTransport(checkIdle bool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// The tunnel must read the responses as they pass: it asks for no
 	// compression (see rewrite), and the Transport must not ask for gzip
@@ -40,7 +46,21 @@ func newTransport() *http.Transport {
 	// in flight at once: the default of two idle connections per host
 	// would close, and open anew, most connections of a busy client.
 	t.MaxIdleConnsPerHost = t.MaxIdleConns
+	if checkIdle {
+		t.DialContext = dialIdleChecked(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
+	}
 	return t
+}
+
+// checksIdle reports whether connections to the server u can be checked
+// (newTransport): plain http, and no proxy from the environment, which
+// could be reached over TLS.
+func checksIdle(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	return err == nil && p == nil
 }
 
 // newReverseProxy is the tunnel's ReverseProxy on transport.

@@ -22,7 +22,7 @@ func TestDefaultTransport(t *testing.T) {
 	up.StartTLS()
 	defer up.Close()
 
-	tr := newTransport()
+	tr := newTransport(false)
 	defer tr.CloseIdleConnections()
 	roots := x509.NewCertPool()
 	roots.AddCert(up.Certificate())
