@@ -1,20 +1,20 @@
 package tunnel
 
-// callSet holds the requests of one POST awaiting their response, by raw
-// id. A POST nearly always carries one request: it is kept without a map,
-// which would cost two allocations per request; a batch's others go in
-// the map. Not safe for concurrent use: an exchange is read and written
+// callSet holds the requests of one HTTP POST awaiting their response, by
+// raw id. A POST nearly always carries one request: it is kept without a
+// map, which would cost two allocations per request; a batch's others go
+// in the map. Not safe for concurrent use: an exchange is read and written
 // by its handler's goroutine only.
-type callSet struct {
-	first   call
+type callSet[T any] struct {
+	first   call[T]
 	firstID string
 	hasOne  bool
-	more    map[string]call
+	more    map[string]call[T]
 }
 
 // add records c under id, replacing a request of the same id as a map
-// would.
-func (s *callSet) add(id []byte, c call) {
+// would. It always has room: a POST's requests are bounded by its body.
+func (s *callSet[T]) add(id []byte, c call[T]) bool {
 	switch {
 	case s.hasOne && s.firstID == string(id):
 		s.first = c
@@ -22,17 +22,18 @@ func (s *callSet) add(id []byte, c call) {
 		s.first, s.firstID, s.hasOne = c, string(id), true
 	default:
 		if s.more == nil {
-			s.more = map[string]call{}
+			s.more = map[string]call[T]{}
 		}
 		s.more[string(id)] = c
 	}
+	return true
 }
 
 // take removes and returns the request with the given id.
-func (s *callSet) take(id []byte) (call, bool) {
+func (s *callSet[T]) take(id []byte) (call[T], bool) {
 	if s.hasOne && s.firstID == string(id) {
 		c := s.first
-		s.first, s.firstID, s.hasOne = call{}, "", false
+		s.first, s.firstID, s.hasOne = call[T]{}, "", false
 		return c, true
 	}
 	c, ok := s.more[string(id)]
@@ -42,7 +43,7 @@ func (s *callSet) take(id []byte) (call, bool) {
 	return c, ok
 }
 
-func (s *callSet) len() int {
+func (s *callSet[T]) len() int {
 	n := len(s.more)
 	if s.hasOne {
 		n++
@@ -51,7 +52,7 @@ func (s *callSet) len() int {
 }
 
 // each calls fn for every request left, with its raw id.
-func (s *callSet) each(fn func(id string, c *call)) {
+func (s *callSet[T]) each(fn func(id string, c *call[T])) {
 	if s.hasOne {
 		fn(s.firstID, &s.first)
 	}

@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -27,9 +26,8 @@ const (
 // HTTPOptions configure an HTTP tunnel. The zero value is a good default.
 type HTTPOptions struct {
 	// Transport makes the requests to the server. Default: a clone of
-	// http.DefaultTransport, and, for an http:// server reached without a
-	// proxy, the tunnel's own HTTP/1.1 connections for the endpoint's
-	// POSTs (see HTTP). A Transport set here makes every request.
+	// http.DefaultTransport tuned for one busy upstream (see
+	// newTransport).
 	Transport http.RoundTripper
 	// MaxBodySize bounds a request body (larger ones are refused with 413
 	// and a JSON-RPC error) and the part of a response body or event that
@@ -63,16 +61,8 @@ type HTTPOptions struct {
 // endpoint, Accept-Encoding; the headers of HTTPOptions.Header replace the
 // client's on every request, whichever way it goes.
 // A request's time runs from the arrival of its POST to the passing of its
-// response. Safe for concurrent use.
-//
-// With the default Transport and an http:// server, a POST to the
-// endpoint of up to 64 KiB, without a query or an Expect or Upgrade
-// header, goes on the tunnel's own kept-alive HTTP/1.1 connections: the
-// handler writes the request and reads the response itself, which saves
-// the hand-offs between goroutines that http.Transport makes per request.
-// The bytes sent and the errors given are those of http.Transport; a POST
-// is sent again only if none of it reached the server. Every other request
-// goes through httputil.ReverseProxy and the Transport.
+// response. Every request goes through one httputil.ReverseProxy on the
+// Transport (see http_forward.go). Safe for concurrent use.
 type HTTP struct {
 	target   *url.URL // the server's origin
 	endpoint string   // the MCP endpoint's path
@@ -82,16 +72,18 @@ type HTTP struct {
 	log      *slog.Logger
 	info     infoState
 	proxy    *httputil.ReverseProxy
-	// h1 sends the endpoint's POSTs when the server is plain HTTP and the
-	// Transport is the tunnel's own (post); nil otherwise.
-	h1 *h1Client
 	// countLarge counts a body or event too large to interpret; made
 	// once, not per response.
 	countLarge func()
-	// s2c holds the server's requests to the client, keyed by session and
-	// id, until the client POSTs the answer.
-	s2c pendingTable
+	// corr matches the requests: each POST's own, kept in its exchange,
+	// and the server's requests to the client, by session and id, until
+	// the client POSTs the answer.
+	corr *correlator[httpCall]
 }
+
+// httpCall is what the HTTP tunnel keeps with a request beyond what every
+// transport keeps: nothing, the session being common to both.
+type httpCall struct{}
 
 // NewHTTP returns a tunnel to the MCP endpoint at endpoint (an http or
 // https URL), timing requests into m. Like NewStdio, it registers the gauge
@@ -118,23 +110,8 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 	if err := CheckHeader(opts.Header); err != nil {
 		return nil, fmt.Errorf("tunnel: %w", err)
 	}
-	var h1 *h1Client
 	if opts.Transport == nil {
-		if u.Scheme == "http" && h1Supported && !viaProxy(u) {
-			// The path is the endpoint's, as the ReverseProxy sends it;
-			// the query, if any, is the client's. An endpoint that
-			// Request.Write refuses is left to the Transport, which will
-			// refuse it too.
-			h1, _ = newH1Client(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath})
-		}
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// The tunnel must read the responses; see rewrite.
-		t.DisableCompression = true
-		// Every client request goes to this one host: keeping only the
-		// default two idle connections would open a new one for most
-		// requests of a busy client.
-		t.MaxIdleConnsPerHost = t.MaxIdleConns
-		opts.Transport = t
+		opts.Transport = newTransport(checksIdle(u))
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -147,23 +124,11 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		header:   canonicalHeader(opts.Header),
 		meters:   mt,
 		log:      opts.Logger,
-		h1:       h1,
+		corr:     newCorrelator[httpCall](mt),
 	}
+	h.corr.initialized = h.initialized
 	h.countLarge = mt.oversized.Inc
-	h.proxy = &httputil.ReverseProxy{
-		Rewrite:   h.rewrite,
-		Transport: opts.Transport,
-		// Zero: ReverseProxy flushes every write of an event stream, or of
-		// a body of unknown length, at once by itself (its flushInterval),
-		// so no event is held back; a JSON body of known length goes out
-		// whole, without the timer and early header write that -1 costs
-		// on every response.
-		FlushInterval:  0,
-		ModifyResponse: h.modifyResponse,
-		ErrorHandler:   h.reverseProxyError,
-		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
-		BufferPool:     copyBuffers{},
-	}
+	h.proxy = h.newReverseProxy(opts.Transport)
 	shown := *u
 	shown.User, shown.RawQuery, shown.Fragment = nil, "", ""
 	h.info.update(func(i *Info) { i.Transport, i.URL = "http", shown.String() })
@@ -176,12 +141,12 @@ func (h *HTTP) Info() Info { return h.info.get() }
 // exchange is one HTTP request to the endpoint and its response.
 type exchange struct {
 	start   time.Time
-	session string  // Mcp-Session-Id, from the request or the response
-	calls   callSet // the POST's requests awaiting their response
-	batch   bool    // the POST's body is a batch
-	status  int     // the server's HTTP status, 0 without one
-	stream  bool    // the response is an event stream
-	failed  error   // the server could not be reached
+	session string            // Mcp-Session-Id, from the request or the response
+	calls   callSet[httpCall] // the POST's requests awaiting their response
+	batch   bool              // the POST's body is a batch
+	status  int               // the server's HTTP status, 0 without one
+	stream  bool              // the response is an event stream
+	failed  error             // the server could not be reached
 }
 
 type exchangeKey struct{}
@@ -206,11 +171,6 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.fromClient(ex, body)
-		if h.lean(r, len(body)) {
-			defer h.settle(r.Context(), ex)
-			h.post(w, r, ex, body)
-			return
-		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -221,33 +181,8 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
-		h.s2c.drain(func(c call) bool { return c.session == ex.session })
+		h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session })
 	}
-}
-
-// rewrite sends the request to the server, headers untouched but
-// Accept-Encoding, removed on the endpoint so that responses come
-// uncompressed and can be read as they pass, and those of
-// HTTPOptions.Header, set.
-func (h *HTTP) rewrite(pr *httputil.ProxyRequest) {
-	pr.SetURL(h.target) // the server's own Host too, as a direct client sends it
-	if pr.In.URL.EscapedPath() == h.endpoint {
-		pr.Out.Header.Del("Accept-Encoding")
-	}
-	setHeader(pr.Out.Header, h.header)
-	if pr.In.GetBody != nil {
-		// A body the Transport knows to be in memory goes out in one write
-		// with the headers; the ReverseProxy's wrapping of it would make
-		// two.
-		pr.Out.Body, _ = pr.In.GetBody()
-	}
-}
-
-func (h *HTTP) modifyResponse(res *http.Response) error {
-	if ex, _ := res.Request.Context().Value(exchangeKey{}).(*exchange); ex != nil {
-		h.tap(ex, res)
-	}
-	return nil
 }
 
 // tap notes the server's answer to an exchange and sets its body to be
@@ -266,25 +201,6 @@ func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	case "application/json":
 		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
 	}
-}
-
-// reverseProxyError is the ReverseProxy's ErrorHandler.
-func (h *HTTP) reverseProxyError(w http.ResponseWriter, r *http.Request, err error) {
-	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
-	h.proxyError(w, r, ex, err)
-}
-
-// proxyError answers a request the server could not be asked, with the
-// JSON-RPC error a client can show. ex is nil off the endpoint.
-func (h *HTTP) proxyError(w http.ResponseWriter, r *http.Request, ex *exchange, err error) {
-	if ex != nil {
-		ex.failed = err
-	}
-	if r.Context().Err() != nil {
-		return // the client went away: no one to answer
-	}
-	h.setUp(false, err)
-	writeCallErrors(w, http.StatusBadGateway, ex, codeUpstreamExit, "upstream MCP server unreachable: "+err.Error())
 }
 
 // setUp records whether the server answers, logging changes only: a down
@@ -324,24 +240,9 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 		return
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
+	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls}
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			c := call{method: m.Method, start: ex.start}
-			if m.Method == monitor.MethodToolsCall {
-				c.tool = m.toolName()
-			}
-			ex.calls.add(m.ID, c)
-		case kindNotification:
-			h.meters.clientNotes.Inc()
-		case kindResponse:
-			if c, ok := h.s2c.take(sessionKey(ex.session, m.ID)); ok {
-				h.meters.recordFromServer(&c, ex.start.Sub(c.start), m.errorType())
-			} else {
-				h.meters.unmatched.Inc()
-			}
-		}
+		h.corr.fromClient(&msgs[i], &hp) // a body is relayed whole: nothing in it is dropped
 	}
 }
 
@@ -352,27 +253,9 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	if !ok {
 		return
 	}
+	hp := hop[httpCall]{now: now, session: ex.session, requests: &ex.calls}
 	for i := range msgs {
-		m := &msgs[i]
-		switch m.kind() {
-		case kindRequest:
-			c := call{method: m.Method, start: now, session: ex.session}
-			if !h.s2c.add(sessionKey(ex.session, m.ID), c) {
-				h.meters.untracked.Inc()
-			}
-		case kindNotification:
-			h.meters.serverNotes.Inc()
-		case kindResponse:
-			c, ok := ex.calls.take(m.ID)
-			if !ok {
-				h.meters.unmatched.Inc()
-				continue
-			}
-			if c.method == "initialize" && m.hasResult {
-				h.initialized(m)
-			}
-			h.meters.record(&c, now.Sub(c.start), m.errorType())
-		}
+		h.corr.fromServer(&msgs[i], &hp)
 	}
 }
 
@@ -392,81 +275,12 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 		errType = errorTypeHTTP(ex.status)
 	}
 	now := time.Now()
-	ex.calls.each(func(_ string, c *call) { h.meters.record(c, now.Sub(c.start), errType) })
+	ex.calls.each(func(_ string, c *call[httpCall]) { h.corr.record(c, now.Sub(c.start), errType) })
 }
 
-func (h *HTTP) initialized(m *message) {
+func (h *HTTP) initialized(m *message, _ *call[httpCall]) {
 	impl, version := m.serverInfoOf(), m.protocolVersionOf()
 	h.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
 	h.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
 		"protocol_version", version)
-}
-
-// sessionKey keys the server's requests: ids are unique within a session
-// only.
-func sessionKey(session string, id []byte) []byte {
-	k := make([]byte, 0, len(session)+1+len(id))
-	k = append(k, session...)
-	k = append(k, 0)
-	return append(k, id...)
-}
-
-// writeRPCError answers with a JSON-RPC error response; id nil is null.
-func writeRPCError(w http.ResponseWriter, status int, id []byte, code int, msg string) {
-	if id == nil {
-		id = jsonNull
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(errorResponse(id, code, msg))
-}
-
-// writeCallErrors answers the requests of ex, which will get no response
-// from the server, with JSON-RPC errors carrying their ids, so that the
-// client can tell which of its requests failed: one response for a single
-// request, an array of one per request for a batch. Without requests (ex
-// nil, or a POST of notifications only) there is no id to give, and the
-// error has id null.
-func writeCallErrors(w http.ResponseWriter, status int, ex *exchange, code int, msg string) {
-	if ex == nil || ex.calls.len() == 0 {
-		writeRPCError(w, status, nil, code, msg)
-		return
-	}
-	var body []byte
-	if ex.batch {
-		body = append(body, '[')
-	}
-	ex.calls.each(func(id string, _ *call) {
-		if len(body) > 1 {
-			body = append(body, ',')
-		}
-		body = appendErrorResponse(body, []byte(id), code, msg)
-	})
-	if ex.batch {
-		body = append(body, ']')
-	}
-	body = append(body, '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// copyBuffers reuses the proxy's copy buffers: without a pool, it makes
-// and clears 32 KiB for every response.
-type copyBuffers struct{}
-
-var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
-
-func (copyBuffers) Get() []byte  { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
-func (copyBuffers) Put(b []byte) { copyBufferPool.Put((*[32 << 10]byte)(b[:32<<10])) }
-
-// errUnaskedUpgrade is a server's switch of protocols no one asked for.
-var errUnaskedUpgrade = errors.New("server switched protocols unasked")
-
-// viaProxy reports whether the Transport would reach u through an HTTP
-// proxy named in the environment: h1Client does not, so it is used only
-// when the server is reached directly.
-func viaProxy(u *url.URL) bool {
-	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
-	return err != nil || p != nil
 }

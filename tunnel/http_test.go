@@ -357,3 +357,68 @@ func TestHTTPForwardsHeadersBothWays(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// A large body, a query and TLS reach the server as the client sent them,
+// and are measured.
+func TestHTTPForwardsLargeBodiesQueriesAndTLS(t *testing.T) {
+	type seen struct {
+		query string
+		size  int
+	}
+	var mu sync.Mutex
+	var got []seen
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, seen{r.URL.RawQuery, len(b)})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, toolAnswer)
+	})
+	large := `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"pad":"` +
+		strings.Repeat("p", 100<<10) + `"}}}`
+
+	for _, tt := range []struct {
+		name, query, body string
+		tls               bool
+	}{
+		{name: "large body", body: large},
+		{name: "query", query: "key=v", body: toolCall},
+		{name: "https", tls: true, body: toolCall},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got = nil
+			var up *httptest.Server
+			opts := tunnel.HTTPOptions{}
+			if tt.tls {
+				up = httptest.NewTLSServer(handler)
+				opts.Transport = up.Client().Transport
+			} else {
+				up = httptest.NewServer(handler)
+			}
+			defer up.Close()
+			m := newMonitor()
+			_, proxy := startHTTPTunnel(t, m, up.URL+"/mcp", opts)
+			url := proxy.URL + "/mcp"
+			if tt.query != "" {
+				url += "?" + tt.query
+			}
+			res, err := http.Post(url, "application/json", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			http.DefaultClient.CloseIdleConnections()
+			if string(b) != toolAnswer {
+				t.Errorf("got %s", b)
+			}
+			if len(got) != 1 || got[0] != (seen{tt.query, len(tt.body)}) {
+				t.Errorf("upstream saw %+v, want query %q and %d bytes", got, tt.query, len(tt.body))
+			}
+			if s := m.Sample(t.Context()).Methods["tools/call"]; s.Count != 1 || s.Errors != 0 {
+				t.Errorf("tools/call = %+v", s)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package tunnel
 import (
 	"errors"
 	"sync/atomic"
-	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -111,30 +110,5 @@ func (mt *meters) setUp(up bool) {
 		mt.up.Store(upYes)
 	} else {
 		mt.up.Store(upNo)
-	}
-}
-
-// record times one request/response pair as a monitor.Call: per method,
-// and per tool for tools/call.
-func (mt *meters) record(c *call, d time.Duration, errType string) {
-	mt.m.RecordCall(mt.callOf(c, d, errType))
-}
-
-// recordFromServer records a request the server sent to the client.
-func (mt *meters) recordFromServer(c *call, d time.Duration, errType string) {
-	mc := mt.callOf(c, d, errType)
-	mc.FromServer = true
-	mt.m.RecordCall(mc)
-}
-
-func (mt *meters) callOf(c *call, d time.Duration, errType string) monitor.Call {
-	return monitor.Call{
-		Start:     c.start,
-		Duration:  d,
-		Method:    c.method,
-		Tool:      c.tool,
-		Session:   c.session,
-		Transport: mt.transport,
-		ErrorType: errType,
 	}
 }

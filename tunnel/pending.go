@@ -5,35 +5,45 @@ import (
 	"time"
 )
 
-// A call is a request awaiting its response.
-type call struct {
+// A call is a request awaiting its response. T is what the transport keeps
+// with it beyond what every transport needs (stdioCall for stdio, nothing
+// for HTTP).
+type call[T any] struct {
 	method string
 	tool   string // params.name, for tools/call
 	start  time.Time
-	// gen is the child the request went to or came from (stdio).
-	gen uint64
-	// line is kept for the client's initialize only, to replay it to a
-	// restarted child once it has succeeded.
-	line []byte
-	// replay marks the tunnel's own replay of initialize, whose response
-	// the client must not see.
-	replay bool
-	// session is the MCP session of a server's request (HTTP).
+	// session is the MCP session the request belongs to, recorded with
+	// it: an HTTP server's requests carry their Mcp-Session-Id.
 	session string
-	// stale marks a request of a child that has exited (stdio).
-	stale bool
-	// cancelled marks a request its sender cancelled (stdio): it has been
-	// recorded, and is kept only to recognise a late answer to it.
-	cancelled bool
+	state   callState
+	at      T
 }
+
+// callState is where a pending request stands.
+type callState uint8
+
+const (
+	// waiting: its answer is to be relayed and timed.
+	waiting callState = iota
+	// cancelled: its sender cancelled it. It has been recorded, and is
+	// kept only to recognise a late answer, which no one reads.
+	cancelled
+	// orphaned: the server that sent it is gone (a stdio child that
+	// exited). It has been recorded; an answer to it goes nowhere, since
+	// the next server may use its id for another request.
+	orphaned
+	// replaying: the tunnel's own replay of initialize to a restarted
+	// stdio child. Its answer is the tunnel's, not the client's.
+	replaying
+)
 
 // pendingTable holds the requests of one direction awaiting a response,
 // keyed by the raw bytes of their id: a client that sent 1 is answered
 // with 1, and "1" is another request. Safe for concurrent use; the lock is
 // held for a map operation only.
-type pendingTable struct {
+type pendingTable[T any] struct {
 	mu sync.Mutex
-	m  map[string]call
+	m  map[string]call[T]
 	// cancelled holds the ids of the last keepCancelled requests
 	// cancelled, oldest at next once full, so that each leaves the
 	// table at the latest when keepCancelled others have been cancelled
@@ -51,11 +61,11 @@ const keepCancelled = 1024
 
 // add records a request; it reports false when the table is full and the
 // request will not be timed.
-func (t *pendingTable) add(id []byte, c call) bool {
+func (t *pendingTable[T]) add(id []byte, c call[T]) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
-		t.m = map[string]call{}
+		t.m = map[string]call[T]{}
 	}
 	if len(t.m) >= maxPending {
 		return false
@@ -65,7 +75,7 @@ func (t *pendingTable) add(id []byte, c call) bool {
 }
 
 // take removes and returns the request with the given id.
-func (t *pendingTable) take(id []byte) (call, bool) {
+func (t *pendingTable[T]) take(id []byte) (call[T], bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c, ok := t.m[string(id)]
@@ -76,23 +86,24 @@ func (t *pendingTable) take(id []byte) (call, bool) {
 }
 
 // cancel marks the request with the given id cancelled, and returns it,
-// unless it is gone, stale, cancelled already, or the tunnel's own replay
-// (which the client cannot cancel: it does not know of it).
-func (t *pendingTable) cancel(id []byte) (call, bool) {
+// unless it is gone or no longer waiting: orphaned, cancelled already, or
+// the tunnel's own replay (which the client cannot cancel: it does not
+// know of it).
+func (t *pendingTable[T]) cancel(id []byte) (call[T], bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c, ok := t.m[string(id)]
-	if !ok || c.stale || c.cancelled || c.replay {
-		return call{}, false
+	if !ok || c.state != waiting {
+		return call[T]{}, false
 	}
-	c.cancelled = true
+	c.state = cancelled
 	t.m[string(id)] = c
 	if len(t.cancelled) < keepCancelled {
 		t.cancelled = append(t.cancelled, string(id))
 		return c, true
 	}
 	// The oldest leaves, unless its id has been answered or reused since.
-	if old, ok := t.m[t.cancelled[t.next]]; ok && old.cancelled {
+	if old, ok := t.m[t.cancelled[t.next]]; ok && old.state == cancelled {
 		delete(t.m, t.cancelled[t.next])
 	}
 	t.cancelled[t.next] = string(id)
@@ -100,13 +111,13 @@ func (t *pendingTable) cancel(id []byte) (call, bool) {
 	return c, true
 }
 
-// drain removes and returns every request for which keep is true.
-func (t *pendingTable) drain(keep func(call) bool) map[string]call {
+// drain removes and returns every request for which match is true.
+func (t *pendingTable[T]) drain(match func(call[T]) bool) map[string]call[T] {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := map[string]call{}
+	out := map[string]call[T]{}
 	for id, c := range t.m {
-		if keep(c) {
+		if match(c) {
 			out[id] = c
 			delete(t.m, id)
 		}
@@ -114,15 +125,16 @@ func (t *pendingTable) drain(keep func(call) bool) map[string]call {
 	return out
 }
 
-// markStale marks the requests of child gen stale, calling fn for each;
-// cancelled ones have been recorded already and are left as they are.
-func (t *pendingTable) markStale(gen uint64, fn func(call)) {
+// orphan marks the waiting requests for which match is true orphaned,
+// calling fn for each first; the others have been recorded already, or
+// are the tunnel's own, and are left as they are.
+func (t *pendingTable[T]) orphan(match func(call[T]) bool, fn func(call[T])) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for id, c := range t.m {
-		if c.gen == gen && !c.stale && !c.cancelled {
+		if c.state == waiting && match(c) {
 			fn(c)
-			c.stale = true
+			c.state = orphaned
 			t.m[id] = c
 		}
 	}

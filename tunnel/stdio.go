@@ -127,10 +127,10 @@ type Stdio struct {
 	log    *slog.Logger
 	info   infoState
 
-	out      *lineWriter
-	up       *upstream
-	c2s, s2c pendingTable
-	replay   replayLines
+	out    *lineWriter
+	up     *upstream
+	corr   *correlator[stdioCall]
+	replay replayLines
 
 	mu       sync.Mutex
 	proc     *os.Process // the running child, nil between children
@@ -179,9 +179,12 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 		log:    opts.Logger,
 		out:    newLineWriter(opts.Stdout),
 		up:     newUpstream(),
+		corr:   newCorrelator[stdioCall](mt),
 		wake:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
+	p.corr.cancellation = true
+	p.corr.initialized = p.initialized
 	p.info.update(func(i *Info) { i.Transport, i.Command = "stdio", cmd.Path })
 	return p, nil
 }

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"io"
 	"time"
-
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // codeUpstreamExit is the JSON-RPC error code of the responses the tunnel
@@ -116,9 +114,14 @@ func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, mor
 	return msgs, nil
 }
 
-// methodCancelled is the notification by which either side cancels a
-// request it sent.
-const methodCancelled = "notifications/cancelled"
+// stdioCall is what the stdio tunnel keeps with a request.
+type stdioCall struct {
+	// gen is the child the request went to or came from.
+	gen uint64
+	// line is kept for the client's initialize only, to replay it to a
+	// restarted child once it has succeeded.
+	line []byte
+}
 
 // clientMessage does the bookkeeping for one message of the client's, about
 // to be written to child gen. whole is the line when the message is all of
@@ -127,54 +130,22 @@ const methodCancelled = "notifications/cancelled"
 // reports whether the line is to be dropped: it answers a request that its
 // child can no longer take.
 func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool) {
-	switch m.kind() {
-	case kindRequest:
-		c := call{method: m.Method, start: now, gen: gen}
-		if m.Method == monitor.MethodToolsCall {
-			c.tool = m.toolName()
-		}
-		if m.Method == "initialize" && whole != nil {
-			c.line = bytes.Clone(whole)
-		}
-		if m.idCut || !p.c2s.add(m.ID, c) {
-			p.meters.untracked.Inc()
-		}
-	case kindNotification:
-		p.meters.clientNotes.Inc()
+	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil}
+	if whole != nil {
 		switch m.Method {
+		case "initialize":
+			if m.kind() == kindRequest {
+				h.at.line = bytes.Clone(whole)
+			}
 		case "notifications/initialized":
-			if whole != nil {
+			if m.kind() == kindNotification {
 				p.replay.mu.Lock()
 				p.replay.initialized = bytes.Clone(whole)
 				p.replay.mu.Unlock()
 			}
-		case methodCancelled:
-			// The request is over for the client, which will not
-			// read an answer to it: it is recorded now, and neither
-			// the server's late answer nor the server's exit will
-			// answer it again.
-			if c, ok := p.c2s.cancel(m.cancelID); ok {
-				p.meters.record(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
-			}
-		}
-	case kindResponse:
-		c, ok := p.s2c.take(m.ID)
-		switch {
-		case !ok:
-			p.meters.unmatched.Inc()
-		case c.stale || c.cancelled:
-			// An answer to a child that has exited, which the new
-			// child did not ask and may use the same id for another
-			// request; or to a request the server cancelled.
-			if whole != nil {
-				p.meters.dropped.Inc()
-				return true
-			}
-		default:
-			p.meters.recordFromServer(&c, now.Sub(c.start), m.errorType())
 		}
 	}
-	return false
+	return p.corr.fromClient(m, &h) == dropLine
 }
 
 // relayServer relays the child's lines to the client until the child's
@@ -243,11 +214,8 @@ func (p *Stdio) readLong(ls *longScanner, pc piece, emit func(*message)) {
 // unsent answers a request of the client's whose line the child exited
 // while it was being written: no child has it whole, and none will.
 func (p *Stdio) unsent(m *message, now time.Time) {
-	c := call{method: m.Method, start: now}
-	if m.Method == monitor.MethodToolsCall {
-		c.tool = m.toolName()
-	}
-	p.meters.record(&c, 0, ErrorTypeUpstreamExit)
+	c := p.corr.newCall(m, now, stdioCall{})
+	p.corr.record(&c, 0, ErrorTypeUpstreamExit)
 	if m.idCut {
 		return // no id to answer with
 	}
@@ -281,57 +249,23 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 // it answers the tunnel's replayed initialize, or a request the client
 // cancelled.
 func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) (drop bool) {
-	switch m.kind() {
-	case kindRequest:
-		if m.idCut || !p.s2c.add(m.ID, call{method: m.Method, start: now, gen: ch.gen}) {
-			p.meters.untracked.Inc()
-		}
-	case kindNotification:
-		p.meters.serverNotes.Inc()
-		if m.Method == methodCancelled {
-			if c, ok := p.s2c.cancel(m.cancelID); ok {
-				p.meters.recordFromServer(&c, now.Sub(c.start), monitor.ErrorTypeCancelled)
-			}
-		}
-	case kindResponse:
-		c, ok := p.c2s.take(m.ID)
-		switch {
-		case !ok:
-			p.meters.unmatched.Inc()
-		case c.cancelled:
-			// The server answered although the client had cancelled:
-			// the answer raced the cancellation, or the server ignores
-			// it. The client has given up on the id and would see an
-			// answer to an unknown request.
-			if alone {
-				p.meters.dropped.Inc()
-				return true
-			}
-		case c.replay:
-			if c.method == "initialize" {
-				p.initialized(m, &c)
-			}
-			p.replayed(ch, m)
-			return alone
-		default:
-			if c.method == "initialize" {
-				p.initialized(m, &c)
-			}
-			p.meters.record(&c, now.Sub(c.start), m.errorType())
-		}
+	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone}
+	switch p.corr.fromServer(m, &h) {
+	case dropLine:
+		return true
+	case replayAnswered:
+		p.replayed(ch, m)
+		return alone
 	}
 	return false
 }
 
 // initialized notes the server's initialize result and keeps the client's
 // request for a replay once it has succeeded.
-func (p *Stdio) initialized(m *message, c *call) {
-	if !m.hasResult {
-		return
-	}
-	if c.line != nil {
+func (p *Stdio) initialized(m *message, c *call[stdioCall]) {
+	if c.at.line != nil {
 		p.replay.mu.Lock()
-		p.replay.init, p.replay.id = c.line, bytes.Clone(m.ID)
+		p.replay.init, p.replay.id = c.at.line, bytes.Clone(m.ID)
 		p.replay.mu.Unlock()
 	}
 	impl, version := m.serverInfoOf(), m.protocolVersionOf()

@@ -144,7 +144,7 @@ func (p *Stdio) open(ch *child) {
 		p.up.setUp(ch.stdin, ch.gen)
 		return
 	}
-	p.c2s.add(id, call{method: "initialize", start: time.Now(), gen: ch.gen, replay: true})
+	p.corr.c2s.add(id, call[stdioCall]{method: "initialize", start: time.Now(), state: replaying, at: stdioCall{gen: ch.gen}})
 	ch.initialized, ch.replaying = initialized, true
 	proc := ch.cmd.Process
 	ch.replayTimer = time.AfterFunc(replayTimeout, func() {
@@ -223,19 +223,19 @@ func (p *Stdio) down(ctx context.Context, ch *child, status int, desc string) {
 	now := time.Now()
 	msg := "upstream MCP server exited: " + desc
 	failed := 0
-	for id, c := range p.c2s.drain(func(call) bool { return true }) {
-		if c.replay || c.cancelled {
+	for id, c := range p.corr.c2s.drain(func(call[stdioCall]) bool { return true }) {
+		if c.state != waiting {
 			continue // the tunnel's own, or recorded when cancelled and not to be answered
 		}
-		p.meters.record(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
+		p.corr.record(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
 		if err := p.out.own(errorResponse([]byte(id), codeUpstreamExit, msg)); err != nil {
 			p.log.Warn("answering a request after the upstream MCP server exited failed", "error", err)
 		}
 		failed++
 	}
 	// The child's own requests to the client can no longer be answered.
-	p.s2c.markStale(ch.gen, func(c call) {
-		p.meters.recordFromServer(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
+	p.corr.s2c.orphan(func(c call[stdioCall]) bool { return c.at.gen == ch.gen }, func(c call[stdioCall]) {
+		p.corr.recordFromServer(&c, now.Sub(c.start), ErrorTypeUpstreamExit)
 	})
 
 	level := slog.LevelError

@@ -1,0 +1,215 @@
+package tunnel
+
+import (
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// A correlator matches requests to their responses in both directions,
+// for either transport: it classifies each message the tunnel relays,
+// keeps the requests awaiting an answer, counts what it cannot match, and
+// records every request once, as a monitor.Call, when it is answered or
+// given up on. T is what the transport keeps with a request (see call).
+//
+// The transports differ in where a message's requests wait and what
+// happens around them; they tell the correlator through a hop per message
+// and the few fields below, and act on the verdict it returns.
+type correlator[T any] struct {
+	meters *meters
+	// c2s holds the client's requests where one table serves the whole
+	// tunnel (stdio). An HTTP tunnel keeps each POST's requests with the
+	// POST instead, since only its response answers them (hop.requests).
+	c2s pendingTable[T]
+	// s2c holds the server's requests to the client, keyed by session
+	// and id (serverKey).
+	s2c pendingTable[T]
+	// cancellation makes a notifications/cancelled end the request it
+	// names (stdio, where both directions share one table each; over
+	// HTTP the notification is relayed and counted only).
+	cancellation bool
+	// initialized is called with the server's successful answer to an
+	// initialize request, the client's or the tunnel's replay of it.
+	initialized func(m *message, c *call[T])
+}
+
+// requestTable is where the client's requests wait: the correlator's c2s,
+// or an HTTP POST's callSet.
+type requestTable[T any] interface {
+	add(id []byte, c call[T]) bool
+	take(id []byte) (call[T], bool)
+}
+
+// A hop is what the transport knows of one message on its way.
+type hop[T any] struct {
+	now time.Time // when the message was read; a request's start
+	// session scopes the server's request ids (HTTP's Mcp-Session-Id;
+	// "" over stdio, where ids are unique for the whole tunnel).
+	session string
+	// requests is the table of the client's requests this message adds
+	// to or answers.
+	requests requestTable[T]
+	// at is kept with a request this message makes.
+	at T
+	// alone says the message is all of its line, which can then be
+	// dropped.
+	alone bool
+}
+
+// A verdict tells the transport what to do with a message's line.
+type verdict uint8
+
+const (
+	// pass: relay it.
+	pass verdict = iota
+	// dropLine: drop it. It answers a request no one waits for any
+	// more, and is alone on its line (counted in CounterDropped).
+	dropLine
+	// replayAnswered: it is the server's answer to the tunnel's own
+	// replay of initialize. Its line, when it is alone there, is not the
+	// client's to see; the transport lets the client's lines through to
+	// the server again.
+	replayAnswered
+)
+
+// methodCancelled is the notification by which either side cancels a
+// request it sent.
+const methodCancelled = "notifications/cancelled"
+
+func newCorrelator[T any](mt *meters) *correlator[T] {
+	return &correlator[T]{meters: mt}
+}
+
+// fromClient does the bookkeeping for one message of the client's, about
+// to go to the server.
+func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
+	switch m.kind() {
+	case kindRequest:
+		c := co.newCall(m, h.now, h.at)
+		if m.idCut || !h.requests.add(m.ID, c) {
+			co.meters.untracked.Inc()
+		}
+	case kindNotification:
+		co.meters.clientNotes.Inc()
+		if co.cancellation && m.Method == methodCancelled {
+			// The request is over for the client, which will not read an
+			// answer to it: it is recorded now, and neither the server's
+			// late answer nor the server's exit will answer it again.
+			if c, ok := co.c2s.cancel(m.cancelID); ok {
+				co.record(&c, h.now.Sub(c.start), monitor.ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := co.s2c.take(serverKey(h.session, m.ID))
+		switch {
+		case !ok:
+			co.meters.unmatched.Inc()
+		case c.state != waiting:
+			// An answer to a server that has gone, whose successor did not
+			// ask and may use the same id for another request; or to a
+			// request the server cancelled.
+			if h.alone {
+				co.meters.dropped.Inc()
+				return dropLine
+			}
+		default:
+			co.recordFromServer(&c, h.now.Sub(c.start), m.errorType())
+		}
+	}
+	return pass
+}
+
+// fromServer does the bookkeeping for one message of the server's, about
+// to go to the client.
+func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
+	switch m.kind() {
+	case kindRequest:
+		c := call[T]{method: m.Method, start: h.now, session: h.session, at: h.at}
+		if m.idCut || !co.s2c.add(serverKey(h.session, m.ID), c) {
+			co.meters.untracked.Inc()
+		}
+	case kindNotification:
+		co.meters.serverNotes.Inc()
+		if co.cancellation && m.Method == methodCancelled {
+			if c, ok := co.s2c.cancel(serverKey(h.session, m.cancelID)); ok {
+				co.recordFromServer(&c, h.now.Sub(c.start), monitor.ErrorTypeCancelled)
+			}
+		}
+	case kindResponse:
+		c, ok := h.requests.take(m.ID)
+		switch {
+		case !ok:
+			co.meters.unmatched.Inc()
+		case c.state == cancelled:
+			// The server answered although the client had cancelled: the
+			// answer raced the cancellation, or the server ignores it. The
+			// client has given up on the id and would see an answer to an
+			// unknown request.
+			if h.alone {
+				co.meters.dropped.Inc()
+				return dropLine
+			}
+		case c.state == replaying:
+			co.noteInitialize(m, &c)
+			return replayAnswered
+		default:
+			co.noteInitialize(m, &c)
+			co.record(&c, h.now.Sub(c.start), m.errorType())
+		}
+	}
+	return pass
+}
+
+// noteInitialize hands a successful answer to initialize to the
+// transport.
+func (co *correlator[T]) noteInitialize(m *message, c *call[T]) {
+	if c.method == "initialize" && m.hasResult && co.initialized != nil {
+		co.initialized(m, c)
+	}
+}
+
+// newCall is the client's request m, made at start.
+func (co *correlator[T]) newCall(m *message, start time.Time, at T) call[T] {
+	c := call[T]{method: m.Method, start: start, at: at}
+	if m.Method == monitor.MethodToolsCall {
+		c.tool = m.toolName()
+	}
+	return c
+}
+
+// record times a request of the client's as a monitor.Call: per method,
+// and per tool for tools/call.
+func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
+	co.meters.m.RecordCall(co.callOf(c, d, errType))
+}
+
+// recordFromServer records a request the server sent to the client.
+func (co *correlator[T]) recordFromServer(c *call[T], d time.Duration, errType string) {
+	mc := co.callOf(c, d, errType)
+	mc.FromServer = true
+	co.meters.m.RecordCall(mc)
+}
+
+func (co *correlator[T]) callOf(c *call[T], d time.Duration, errType string) monitor.Call {
+	return monitor.Call{
+		Start:     c.start,
+		Duration:  d,
+		Method:    c.method,
+		Tool:      c.tool,
+		Session:   c.session,
+		Transport: co.meters.transport,
+		ErrorType: errType,
+	}
+}
+
+// serverKey keys the server's requests: ids are unique within a session
+// only. Without a session the id is the key.
+func serverKey(session string, id []byte) []byte {
+	if session == "" {
+		return id
+	}
+	k := make([]byte, 0, len(session)+1+len(id))
+	k = append(k, session...)
+	k = append(k, 0)
+	return append(k, id...)
+}

@@ -1,0 +1,98 @@
+package tunnel
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// msg decodes one message for the correlator.
+func msg(t *testing.T, line string) *message {
+	t.Helper()
+	msgs, err := decode([]byte(line), nil)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("decode(%s) = %v, %v", line, msgs, err)
+	}
+	return &msgs[0]
+}
+
+func newTestCorrelator(t *testing.T) (*correlator[struct{}], *monitor.Monitor) {
+	t.Helper()
+	m := monitor.New(monitor.Options{DisableSystem: true})
+	mt, err := newMeters(m, monitor.TransportStdio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newCorrelator[struct{}](mt), m
+}
+
+// The verdicts the transports act on: an answer no one waits for is
+// dropped only when it is alone on its line, and the answer to the
+// tunnel's own replay is handed back, never recorded.
+func TestCorrelatorVerdicts(t *testing.T) {
+	co, m := newTestCorrelator(t)
+	co.cancellation = true
+	var inits int
+	co.initialized = func(*message, *call[struct{}]) { inits++ }
+	h := hop[struct{}]{now: time.Now(), requests: &co.c2s, alone: true}
+
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`), &h)
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`), &h)
+	if v := co.fromServer(msg(t, `{"jsonrpc":"2.0","id":1,"result":{}}`), &h); v != dropLine {
+		t.Errorf("late answer to a cancelled request, alone: verdict %d, want dropLine", v)
+	}
+
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","id":2,"method":"ping"}`), &h)
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}`), &h)
+	notAlone := h
+	notAlone.alone = false
+	if v := co.fromServer(msg(t, `{"jsonrpc":"2.0","id":2,"result":{}}`), &notAlone); v != pass {
+		t.Errorf("late answer in a batch: verdict %d, want pass", v)
+	}
+
+	co.c2s.add([]byte("0"), call[struct{}]{method: "initialize", start: time.Now(), state: replaying})
+	if v := co.fromServer(msg(t, `{"jsonrpc":"2.0","id":0,"result":{"serverInfo":{"name":"s","version":"1"}}}`), &h); v != replayAnswered {
+		t.Errorf("answer to the replay: verdict %d, want replayAnswered", v)
+	}
+	if inits != 1 {
+		t.Errorf("initialized called %d times, want 1", inits)
+	}
+
+	co.fromServer(msg(t, `{"jsonrpc":"2.0","id":"s1","method":"roots/list"}`), &h)
+	co.s2c.orphan(func(call[struct{}]) bool { return true }, func(call[struct{}]) {})
+	if v := co.fromClient(msg(t, `{"jsonrpc":"2.0","id":"s1","result":{}}`), &h); v != dropLine {
+		t.Errorf("answer to a gone server's request: verdict %d, want dropLine", v)
+	}
+
+	// Recorded: the two cancelled requests and nothing else.
+	got := m.RecentCalls(0, 10)
+	if len(got) != 2 {
+		t.Fatalf("recorded %+v, want the two cancellations", got)
+	}
+	for _, c := range got {
+		if c.ErrorType != monitor.ErrorTypeCancelled {
+			t.Errorf("recorded %+v, want error type %s", c, monitor.ErrorTypeCancelled)
+		}
+	}
+}
+
+// The server's request ids are unique within a session only: an answer
+// matches the request of its own session.
+func TestCorrelatorKeysServerRequestsBySession(t *testing.T) {
+	co, m := newTestCorrelator(t)
+	var calls callSet[struct{}]
+	a := hop[struct{}]{now: time.Now(), session: "a", requests: &calls}
+	b := a
+	b.session = "b"
+	co.fromServer(msg(t, `{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage"}`), &a)
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","id":1,"result":{}}`), &b)
+	if got := m.RecentCalls(0, 10); len(got) != 0 {
+		t.Fatalf("session b's answer matched session a's request: %+v", got)
+	}
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","id":1,"result":{}}`), &a)
+	got := m.RecentCalls(0, 10)
+	if len(got) != 1 || !got[0].FromServer || got[0].Session != "a" || got[0].Method != "sampling/createMessage" {
+		t.Fatalf("recorded %+v, want session a's sampling/createMessage from the server", got)
+	}
+}
