@@ -31,6 +31,10 @@ type correlator[T any] struct {
 	// initialized is called with the server's successful answer to an
 	// initialize request, the client's or the tunnel's replay of it.
 	initialized func(m *message, c *call[T])
+	// obs are fed the calls' details; clients remembers who each session
+	// is, from its initialize.
+	obs     Observers
+	clients clients
 }
 
 // requestTable is where the client's requests wait: the correlator's c2s,
@@ -54,6 +58,10 @@ type hop[T any] struct {
 	// alone says the message is all of its line, which can then be
 	// dropped.
 	alone bool
+	// raw is the message's bytes when it is the whole of its line or
+	// body, nil otherwise (a batch, a line too long to hold): sizes,
+	// clients, tokens and payloads are read from it.
+	raw []byte
 }
 
 // A verdict tells the transport what to do with a message's line.
@@ -76,8 +84,8 @@ const (
 // request it sent.
 const methodCancelled = "notifications/cancelled"
 
-func newCorrelator[T any](mt *meters) *correlator[T] {
-	return &correlator[T]{meters: mt}
+func newCorrelator[T any](mt *meters, obs Observers) *correlator[T] {
+	return &correlator[T]{meters: mt, obs: obs}
 }
 
 // fromClient does the bookkeeping for one message of the client's, about
@@ -85,7 +93,7 @@ func newCorrelator[T any](mt *meters) *correlator[T] {
 func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 	switch m.kind() {
 	case kindRequest:
-		c := co.newCall(m, h.now, h.at)
+		c := co.newCall(m, h)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()
 		}
@@ -154,10 +162,28 @@ func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
 			return replayAnswered
 		default:
 			co.noteInitialize(m, &c)
-			co.record(&c, h.now.Sub(c.start), m.errorType())
+			co.answered(m, h, &c)
 		}
 	}
 	return pass
+}
+
+// answered records a request of the client's that the server answered
+// with m, and hands it to the observers.
+func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
+	if c.session == "" {
+		c.session = h.session // an HTTP initialize learns its session from the answer
+	}
+	if c.method == "initialize" && m.hasResult && c.req.client != (monitor.ClientInfo{}) {
+		co.clients.set(c.session, c.req.client)
+	}
+	mc := co.callOf(c, h.now.Sub(c.start), m.errorType())
+	mc.ResponseBytes = int64(len(h.raw))
+	if c.method == "initialize" {
+		mc.Protocol = m.protocolVersionOf()
+	}
+	id := co.meters.m.RecordCall(mc)
+	co.obs.observe(id, &mc, &c.req, h.raw, h.now)
 }
 
 // noteInitialize hands a successful answer to initialize to the
@@ -168,19 +194,33 @@ func (co *correlator[T]) noteInitialize(m *message, c *call[T]) {
 	}
 }
 
-// newCall is the client's request m, made at start.
-func (co *correlator[T]) newCall(m *message, start time.Time, at T) call[T] {
-	c := call[T]{method: m.Method, start: start, at: at}
+// newCall is the client's request m, on its hop h.
+func (co *correlator[T]) newCall(m *message, h *hop[T]) call[T] {
+	c := call[T]{method: m.Method, start: h.now, at: h.at, session: h.session}
 	if m.Method == monitor.MethodToolsCall {
 		c.tool = m.toolName()
+	}
+	if raw := h.raw; raw != nil {
+		c.req.bytes = int64(len(raw))
+		switch m.Method {
+		case "initialize":
+			c.req.client = initializeParams(raw)
+		case "tools/list":
+			c.req.laterPage = co.obs.Catalog != nil && hasCursor(raw)
+		}
+		if co.obs.Payloads != nil {
+			c.req.args = requestParams(m.Method, raw)
+		}
 	}
 	return c
 }
 
-// record times a request of the client's as a monitor.Call: per method,
-// and per tool for tools/call.
+// record times a request of the client's that got no answer as a
+// monitor.Call: per method, and per tool for tools/call.
 func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
-	co.meters.m.RecordCall(co.callOf(c, d, errType))
+	mc := co.callOf(c, d, errType)
+	id := co.meters.m.RecordCall(mc)
+	co.obs.observe(id, &mc, &c.req, nil, time.Time{})
 }
 
 // recordFromServer records a request the server sent to the client.
@@ -192,13 +232,15 @@ func (co *correlator[T]) recordFromServer(c *call[T], d time.Duration, errType s
 
 func (co *correlator[T]) callOf(c *call[T], d time.Duration, errType string) monitor.Call {
 	return monitor.Call{
-		Start:     c.start,
-		Duration:  d,
-		Method:    c.method,
-		Tool:      c.tool,
-		Session:   c.session,
-		Transport: co.meters.transport,
-		ErrorType: errType,
+		Start:        c.start,
+		Duration:     d,
+		Method:       c.method,
+		Tool:         c.tool,
+		Session:      c.session,
+		Client:       co.clients.get(c.session),
+		Transport:    co.meters.transport,
+		ErrorType:    errType,
+		RequestBytes: c.req.bytes,
 	}
 }
 

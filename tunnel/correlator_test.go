@@ -24,7 +24,7 @@ func newTestCorrelator(t *testing.T) (*correlator[struct{}], *monitor.Monitor) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newCorrelator[struct{}](mt), m
+	return newCorrelator[struct{}](mt, Observers{}), m
 }
 
 // The verdicts the transports act on: an answer no one waits for is
@@ -94,5 +94,44 @@ func TestCorrelatorKeysServerRequestsBySession(t *testing.T) {
 	got := m.RecentCalls(0, 10)
 	if len(got) != 1 || !got[0].FromServer || got[0].Session != "a" || got[0].Method != "sampling/createMessage" {
 		t.Fatalf("recorded %+v, want session a's sampling/createMessage from the server", got)
+	}
+}
+
+// Over stdio, the one client's initialize names every call after it, and
+// each call carries the sizes of its request and answer when they are
+// whole lines; a batch's elements carry none, rather than a share.
+func TestCorrelatorCallDetails(t *testing.T) {
+	co, m := newTestCorrelator(t)
+	line := func(s string) []byte { return []byte(s + "\n") }
+	send := func(req, res string) {
+		h := hop[struct{}]{now: time.Now(), requests: &co.c2s, alone: true, raw: line(req)}
+		co.fromClient(msg(t, req), &h)
+		h.raw = line(res)
+		co.fromServer(msg(t, res), &h)
+	}
+	initReq := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"stdio-agent","version":"7"}}}`
+	initRes := `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","serverInfo":{"name":"s","version":"1"}}}`
+	send(initReq, initRes)
+	callReq := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
+	callRes := `{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"hi"}]}}`
+	send(callReq, callRes)
+	batch := hop[struct{}]{now: time.Now(), requests: &co.c2s, alone: false}
+	co.fromClient(msg(t, `{"jsonrpc":"2.0","id":3,"method":"ping"}`), &batch)
+	co.fromServer(msg(t, `{"jsonrpc":"2.0","id":3,"result":{}}`), &batch)
+
+	got := m.RecentCalls(0, 10)
+	if len(got) != 3 {
+		t.Fatalf("recorded %+v", got)
+	}
+	ping, call, init := got[0], got[1], got[2]
+	want := monitor.ClientInfo{Name: "stdio-agent", Version: "7"}
+	if init.Client != want || init.Protocol != "2025-06-18" || init.RequestBytes != int64(len(initReq)+1) || init.ResponseBytes != int64(len(initRes)+1) {
+		t.Errorf("initialize %+v: want the client, the agreed version and both line sizes", init)
+	}
+	if call.Client != want || call.Tool != "echo" || call.RequestBytes != int64(len(callReq)+1) || call.ResponseBytes != int64(len(callRes)+1) || call.Protocol != "" {
+		t.Errorf("tools/call %+v", call)
+	}
+	if ping.Client != want || ping.RequestBytes != 0 || ping.ResponseBytes != 0 {
+		t.Errorf("batched ping %+v: the client, and no sizes", ping)
 	}
 }

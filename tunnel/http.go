@@ -41,6 +41,8 @@ type HTTPOptions struct {
 	Header http.Header
 	// Logger receives the tunnel's own messages. Default slog.Default().
 	Logger *slog.Logger
+	// Observers are fed the calls' details.
+	Observers Observers
 }
 
 // An HTTP tunnel is a reverse proxy for an MCP server's Streamable HTTP
@@ -124,7 +126,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		header:   canonicalHeader(opts.Header),
 		meters:   mt,
 		log:      opts.Logger,
-		corr:     newCorrelator[httpCall](mt),
+		corr:     newCorrelator[httpCall](mt, opts.Observers),
 	}
 	h.corr.initialized = h.initialized
 	h.countLarge = mt.oversized.Inc
@@ -182,6 +184,10 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
 		h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session })
+		h.corr.clients.forget(ex.session)
+		if end := h.corr.obs.OnSessionEnd; end != nil {
+			end(monitor.TransportHTTP, ex.session)
+		}
 	}
 }
 
@@ -241,6 +247,9 @@ func (h *HTTP) fromClient(ex *exchange, body []byte) {
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
 	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls}
+	if len(msgs) == 1 {
+		hp.raw = body
+	}
 	for i := range msgs {
 		h.corr.fromClient(&msgs[i], &hp) // a body is relayed whole: nothing in it is dropped
 	}
@@ -254,6 +263,9 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 		return
 	}
 	hp := hop[httpCall]{now: now, session: ex.session, requests: &ex.calls}
+	if len(msgs) == 1 {
+		hp.raw = data
+	}
 	for i := range msgs {
 		h.corr.fromServer(&msgs[i], &hp)
 	}

@@ -99,13 +99,13 @@ const (
 	nRoles
 )
 
-// capture keeps up to maxLongField bytes of a value.
-type capture struct {
+// fieldBytes keeps up to maxLongField bytes of a value.
+type fieldBytes struct {
 	buf []byte
 	cut bool
 }
 
-func (c *capture) add(b []byte) {
+func (c *fieldBytes) add(b []byte) {
 	if room := maxLongField - len(c.buf); len(b) > room {
 		b, c.cut = b[:room], true
 	}
@@ -146,7 +146,7 @@ type longScanner struct {
 
 	cur      role // the value being captured, roleNone when none
 	capDepth int  // the depth at its start
-	caps     [nRoles]capture
+	caps     [nRoles]fieldBytes
 }
 
 // reset readies the scanner for a new line, keeping its buffers.

@@ -251,7 +251,7 @@ func (l *longScanner) captured() {
 
 // stringContents returns what is between a captured string's quotes, as
 // scanner.str does, cut before an escape that the cut split.
-func stringContents(c *capture) (raw []byte, esc bool) {
+func stringContents(c *fieldBytes) (raw []byte, esc bool) {
 	if !c.cut {
 		raw = c.buf[1 : len(c.buf)-1]
 	} else {

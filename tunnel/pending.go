@@ -17,6 +17,8 @@ type call[T any] struct {
 	session string
 	state   callState
 	at      T
+	// req is what the call log keeps of a client's request.
+	req reqExtra
 }
 
 // callState is where a pending request stands.

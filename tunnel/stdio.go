@@ -76,6 +76,8 @@ type StdioOptions struct {
 	StopTimeout time.Duration
 	// Logger receives the tunnel's own messages. Default slog.Default().
 	Logger *slog.Logger
+	// Observers are fed the calls' details.
+	Observers Observers
 }
 
 func (o StdioOptions) withDefaults() StdioOptions {
@@ -179,7 +181,7 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 		log:    opts.Logger,
 		out:    newLineWriter(opts.Stdout),
 		up:     newUpstream(),
-		corr:   newCorrelator[stdioCall](mt),
+		corr:   newCorrelator[stdioCall](mt, opts.Observers),
 		wake:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -249,6 +251,11 @@ func (p *Stdio) Start(ctx context.Context) error {
 		defer close(p.done)
 		defer cancel()
 		p.status = p.loop(ctx, ch)
+		// The one client's session ends with the tunnel, once every
+		// request it sent has been answered or given up on.
+		if end := p.opts.Observers.OnSessionEnd; end != nil {
+			end(monitor.TransportStdio, "")
+		}
 	}()
 	return nil
 }

@@ -130,7 +130,7 @@ type stdioCall struct {
 // reports whether the line is to be dropped: it answers a request that its
 // child can no longer take.
 func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool) {
-	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil}
+	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil, raw: whole}
 	if whole != nil {
 		switch m.Method {
 		case "initialize":
@@ -175,7 +175,7 @@ func (p *Stdio) relayServer(ch *child) {
 				}
 			}
 			now := time.Now()
-			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, false) })
+			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, nil) })
 			if !drop {
 				_ = p.out.writeLocked(pc.data)
 			}
@@ -214,7 +214,7 @@ func (p *Stdio) readLong(ls *longScanner, pc piece, emit func(*message)) {
 // unsent answers a request of the client's whose line the child exited
 // while it was being written: no child has it whole, and none will.
 func (p *Stdio) unsent(m *message, now time.Time) {
-	c := p.corr.newCall(m, now, stdioCall{})
+	c := p.corr.newCall(m, &hop[stdioCall]{now: now})
 	p.corr.record(&c, 0, ErrorTypeUpstreamExit)
 	if m.idCut {
 		return // no id to answer with
@@ -233,8 +233,12 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 		p.meters.malformed.Inc()
 	}
 	drop := false
+	var whole []byte // the line when it is one message
+	if len(msgs) == 1 {
+		whole = line
+	}
 	for i := range msgs {
-		drop = p.serverMessage(ch, &msgs[i], now, len(msgs) == 1) || drop
+		drop = p.serverMessage(ch, &msgs[i], now, whole) || drop
 	}
 	if drop {
 		line = nil
@@ -244,12 +248,13 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 }
 
 // serverMessage does the bookkeeping for one message of child ch's, about
-// to be written to the client; alone says it is all of its line, which
-// only then can be dropped. It reports whether the line is to be dropped:
+// to be written to the client; whole is its line when it is all of it
+// (which only then can be dropped), else nil. It reports whether the line is to be dropped:
 // it answers the tunnel's replayed initialize, or a request the client
 // cancelled.
-func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, alone bool) (drop bool) {
-	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone}
+func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, whole []byte) (drop bool) {
+	alone := whole != nil
+	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole}
 	switch p.corr.fromServer(m, &h) {
 	case dropLine:
 		return true

@@ -16,22 +16,6 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
-// getJSONURL GETs url and decodes its JSON answer into v.
-func getJSONURL(t *testing.T, url string, v any) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, res.Status)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-}
-
 // TestServeCallsAndSessions connects two real MCP clients with distinct
 // names to serve over Streamable HTTP: /api/calls shows each request with
 // its client and session as it happens, /api/sessions shows both
@@ -71,7 +55,7 @@ func TestServeCallsAndSessions(t *testing.T) {
 			Transport, Method, Tool, Outcome, Error string
 		} `json:"calls"`
 	}
-	getJSONURL(t, base+"/api/calls?method=tools/call", &calls)
+	getJSON(t, base+"/api/calls?method=tools/call", &calls)
 	if len(calls.Calls) != 3 {
 		t.Fatalf("tools/call rows %+v, want 3", calls.Calls)
 	}
@@ -82,7 +66,7 @@ func TestServeCallsAndSessions(t *testing.T) {
 	if mid.Client.Name != "alpha-agent" || mid.Outcome != "tool_error" || mid.Error == "" || mid.SessionID == last.SessionID {
 		t.Errorf("alpha's failed call %+v", mid)
 	}
-	getJSONURL(t, base+"/api/calls?client=alpha-agent&outcome=failed", &calls)
+	getJSON(t, base+"/api/calls?client=alpha-agent&outcome=failed", &calls)
 	if len(calls.Calls) != 1 {
 		t.Errorf("alpha's failures: %+v", calls.Calls)
 	}
@@ -102,7 +86,7 @@ func TestServeCallsAndSessions(t *testing.T) {
 			Sessions int    `json:"sessions"`
 		} `json:"clients"`
 	}
-	getJSONURL(t, base+"/api/sessions", &ss)
+	getJSON(t, base+"/api/sessions", &ss)
 	by := map[string]session{}
 	for _, s := range ss.Sessions {
 		by[s.Client.Name] = s
@@ -127,7 +111,7 @@ func TestServeCallsAndSessions(t *testing.T) {
 		} `json:"calls"`
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		getJSONURL(t, base+"/api/calls?client=beta-agent&method=tools/call", &counted)
+		getJSON(t, base+"/api/calls?client=beta-agent&method=tools/call", &counted)
 		if c := counted.Calls[0]; c.ResponseTokens != nil {
 			if *c.ResponseTokens <= 0 || c.ResponseBytes == nil || *c.ResponseBytes <= 0 {
 				t.Errorf("counted call: tokens %v bytes %v", *c.ResponseTokens, c.ResponseBytes)
@@ -154,7 +138,7 @@ func TestServeCallsAndSessions(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		getJSONURL(t, base+"/api/sessions", &ss)
+		getJSON(t, base+"/api/sessions", &ss)
 		ended := false
 		for _, s := range ss.Sessions {
 			ended = ended || s.Client.Name == "alpha-agent" && s.Ended != nil
@@ -228,7 +212,7 @@ func TestServeCapturePayloads(t *testing.T) {
 			ID uint64 `json:"id"`
 		} `json:"calls"`
 	}
-	getJSONURL(t, base+"/api/calls?method=tools/call", &list)
+	getJSON(t, base+"/api/calls?method=tools/call", &list)
 	if len(list.Calls) != 1 {
 		t.Fatalf("calls %+v", list.Calls)
 	}
@@ -294,7 +278,7 @@ func TestServeCapturesNothingByDefault(t *testing.T) {
 			ID uint64 `json:"id"`
 		} `json:"calls"`
 	}
-	getJSONURL(t, base+"/api/calls?method=tools/call", &list)
+	getJSON(t, base+"/api/calls?method=tools/call", &list)
 	body := string(getBody(t, fmt.Sprintf("%s/api/calls/%d", base, list.Calls[0].ID)))
 	if !strings.Contains(body, `"capture":"off"`) || !strings.Contains(body, `"payload":null`) {
 		t.Errorf("detail without capture: %s", body)
@@ -338,7 +322,7 @@ func TestServeCatalog(t *testing.T) {
 		ToolsListTokens int     `json:"tools_list_tokens"`
 		Listed          *string `json:"listed"`
 	}
-	getJSONURL(t, base+"/api/catalog?sort=tokens", &cat)
+	getJSON(t, base+"/api/catalog?sort=tokens", &cat)
 	names := map[string]bool{}
 	sum := 0
 	for i, tool := range cat.Tools {

@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
+	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -148,6 +149,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 
 	a := app.New(s, logger)
 	m := a.Monitor
+	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog,
+		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }}
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
 	var (
@@ -157,7 +160,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		err   error
 	)
 	if pf.upstream != "" {
-		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger})
+		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger, Observers: obs})
 		if err != nil {
 			return 0, &usageError{err: err}
 		}
@@ -174,6 +177,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			Restart:     pf.restart,
 			MaxRestarts: pf.maxRestarts,
 			Logger:      logger,
+			Observers:   obs,
 		})
 		if err != nil {
 			return 0, err

@@ -1,0 +1,167 @@
+package tunnel
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
+)
+
+// Observers are what a tunnel feeds beside the monitor, from the messages
+// it relays. Each is optional: nil is off.
+type Observers struct {
+	// Tokens counts the tokens of the tool results, off the relay's path.
+	Tokens *tokens.Counter
+	// Payloads keeps each request's parameters and its result, redacted
+	// (capture is opt-in: proxy --capture-payloads).
+	Payloads *capture.Store
+	// Catalog is given the upstream's tool list from the tools/list
+	// results that pass.
+	Catalog *catalog.Catalog
+	// OnSessionEnd is told when a session ends: an HTTP session the
+	// client deleted ("http", its id), or the stdio client gone ("stdio",
+	// "").
+	OnSessionEnd func(transport, id string)
+}
+
+// maxClients bounds the sessions whose client the tunnel remembers.
+const maxClients = 4096
+
+// clients are the clients of the sessions that initialized through the
+// tunnel, by session id ("" over stdio). Safe for concurrent use.
+type clients struct {
+	mu sync.Mutex
+	m  map[string]monitor.ClientInfo
+}
+
+func (cs *clients) set(session string, c monitor.ClientInfo) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.m == nil {
+		cs.m = map[string]monitor.ClientInfo{}
+	}
+	if _, ok := cs.m[session]; !ok && len(cs.m) >= maxClients {
+		for k := range cs.m { // any one: the map's order is as good as any
+			delete(cs.m, k)
+			break
+		}
+	}
+	cs.m[session] = c
+}
+
+func (cs *clients) get(session string) monitor.ClientInfo {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.m[session]
+}
+
+func (cs *clients) forget(session string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.m, session)
+}
+
+// initializeParams reads the client's name and version from an initialize
+// request.
+func initializeParams(raw []byte) monitor.ClientInfo {
+	var r struct {
+		Params struct {
+			ClientInfo struct {
+				Name    string `json:"name"`
+				Version string `json:"version"`
+			} `json:"clientInfo"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return monitor.ClientInfo{}
+	}
+	return monitor.ClientInfo{Name: r.Params.ClientInfo.Name, Version: r.Params.ClientInfo.Version}
+}
+
+// requestParams returns what capture keeps of a request: a tools/call's
+// arguments, another request's parameters. The bytes are a copy.
+func requestParams(method string, raw []byte) []byte {
+	var r struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(raw, &r) != nil || len(r.Params) == 0 {
+		return nil
+	}
+	if method == monitor.MethodToolsCall {
+		var p struct {
+			Arguments json.RawMessage `json:"arguments"`
+		}
+		if json.Unmarshal(r.Params, &p) != nil {
+			return nil
+		}
+		return p.Arguments
+	}
+	return r.Params
+}
+
+// hasCursor reports whether a tools/list request asks for a later page.
+func hasCursor(raw []byte) bool {
+	var r struct {
+		Params struct {
+			Cursor string `json:"cursor"`
+		} `json:"params"`
+	}
+	return json.Unmarshal(raw, &r) == nil && r.Params.Cursor != ""
+}
+
+// responseBody returns a response's result, or its error as
+// {"error": …}, raw.
+func responseBody(raw []byte) (result, errObj json.RawMessage) {
+	var r struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return nil, nil
+	}
+	return r.Result, r.Error
+}
+
+// observe hands a recorded client request's response to the observers.
+func (o *Observers) observe(id uint64, c *monitor.Call, req *reqExtra, raw []byte, now time.Time) {
+	if raw == nil {
+		if o.Payloads != nil {
+			o.Payloads.Keep(id, req.args, nil)
+		}
+		return
+	}
+	// A protocol error has no result to count; a tool error has one.
+	if o.Tokens != nil && c.Method == monitor.MethodToolsCall && (c.ErrorType == "" || c.ErrorType == monitor.ErrorTypeTool) {
+		o.Tokens.OfferRaw(id, c.Tool, raw)
+	}
+	if o.Payloads == nil && (o.Catalog == nil || c.Method != "tools/list") {
+		return
+	}
+	result, errObj := responseBody(raw)
+	if o.Payloads != nil {
+		out := []byte(result)
+		if errObj != nil {
+			out, _ = json.Marshal(map[string]json.RawMessage{"error": errObj})
+		}
+		o.Payloads.Keep(id, req.args, out)
+	}
+	if o.Catalog != nil && c.Method == "tools/list" && len(result) > 0 {
+		_ = o.Catalog.SetJSON(result, !req.laterPage, now)
+	}
+}
+
+// reqExtra is what the tunnel learns of a client's request beyond what
+// the counters need, for the call log: filled from the request's bytes
+// when it is the whole of its line or body.
+type reqExtra struct {
+	bytes  int64
+	client monitor.ClientInfo // an initialize's clientInfo
+	// args are what capture keeps of the request (a copy), when on.
+	args []byte
+	// laterPage marks a tools/list asking for a page after the first.
+	laterPage bool
+}
