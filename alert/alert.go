@@ -79,16 +79,16 @@ type Alert struct {
 // transitions.
 func (a Alert) Fingerprint() string { return a.Rule + "|" + a.Metric }
 
-// An AlertHandler receives alert notifications. The monitor calls each
-// handler from a goroutine of its own, through a bounded queue, so a slow
-// handler delays only itself; when its queue is full, notifications to it
-// are dropped and counted (see AlertHandlerStats). An error is counted and
+// A Handler receives alert notifications. The engine calls each handler
+// from a goroutine of its own, through a bounded queue, so a slow handler
+// delays only itself; when its queue is full, notifications to it are
+// dropped and counted (see Engine.HandlerStats). An error is counted and
 // logged.
 type Handler interface {
 	HandleAlert(ctx context.Context, a Alert) error
 }
 
-// AlertHandlerFunc adapts a function to AlertHandler.
+// HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, a Alert) error
 
 // HandleAlert calls f.

@@ -10,7 +10,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
-// recorder is an AlertHandler that keeps what it gets.
+// recorder is a Handler that keeps what it gets.
 type recorder struct {
 	mu     sync.Mutex
 	alerts []Alert

@@ -262,7 +262,7 @@ func (st *state) status() Status {
 	return s
 }
 
-// AlertStatus is one rule on one series as it stands.
+// Status is one rule on one series as it stands.
 type Status struct {
 	Rule      string         `json:"rule"`
 	Metric    string         `json:"metric"`
