@@ -180,22 +180,39 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, bad)
 		return
 	}
-	res := callsResponse{Calls: make([]callJSON, 0, min(f.limit, 64))}
+	// Written by hand into a pooled buffer, as callsResponse encodes.
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := append((*bp)[:0], `{"calls":[`...)
 	var last uint64
+	n := 0
+	more := false
 	for c := range a.m.CallsBefore(f.before) {
 		if !f.match(&c) {
 			continue
 		}
-		if len(res.Calls) == f.limit {
-			// One more matches: there is an older page.
-			cur := strconv.FormatUint(last, 10)
-			res.NextCursor = &cur
+		if n == f.limit {
+			more = true // one more matches: there is an older page
 			break
 		}
-		res.Calls = append(res.Calls, callOf(&c))
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = appendCall(b, &c)
 		last = c.ID
+		n++
 	}
-	writeJSON(w, http.StatusOK, res)
+	b = append(b, `],"next_cursor":`...)
+	if more {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, last, 10)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, "}\n"...)
+	*bp = b
+	writeRaw(w, http.StatusOK, b)
 }
 
 // callDetail is GET /api/calls/{id}: the call, and its payload when

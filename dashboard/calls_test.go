@@ -250,3 +250,26 @@ func TestStreamCalls(t *testing.T) {
 		t.Errorf("burst: %d sent + %d skipped, newest %d; want %d in all, newest %d", sent, skipped, newest, callsPerEvent+50, 9+callsPerEvent+50)
 	}
 }
+
+// TestAppendCallMatchesEncodingJSON checks the hand-written encoder of
+// /api/calls against encoding/json on the same calls, hostile text,
+// invalid UTF-8 and every optional field included.
+func TestAppendCallMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 12, 6, 10, 0, 0, 123456789, time.FixedZone("x", 3600))
+	for _, c := range []monitor.Call{
+		{ID: 1, Start: at, Method: "initialize"},
+		{ID: 2, Start: at, Duration: 1234567 * time.Nanosecond, Method: "tools/call", Tool: `<img src=x onerror="alert(1)">`,
+			Session: "s\x00\x1f\"\\", Client: monitor.ClientInfo{Name: "é\u2028\u2029", Version: "\xff\xfe"}, Transport: "http",
+			ErrorType: "-32602", Error: "line\nbreak\ttab\r&amp;", RequestBytes: 12, ResponseBytes: 34, ResponseTokens: 56, FromServer: true},
+		{ID: 3, Start: at, Duration: 5 * time.Hour, Method: "ping", ErrorType: monitor.ErrorTypeCancelled},
+		{ID: 4, Start: at, Duration: 499 * time.Nanosecond, Method: "x"},
+	} {
+		want, err := json.Marshal(callOf(&c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendCall(nil, &c); string(got) != string(want) {
+			t.Errorf("call %d:\n got %s\nwant %s", c.ID, got, want)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package dashboard
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// appendCall appends call c as JSON, byte for byte what encoding/json
+// writes for callOf(c) (TestAppendCallMatchesEncodingJSON), without
+// reflection or allocation: a page of /api/calls is a hundred of them,
+// and the reflective encoder was most of its cost.
+func appendCall(b []byte, c *monitor.Call) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendUint(b, c.ID, 10)
+	b = append(b, `,"time":"`...)
+	b = c.Start.UTC().AppendFormat(b, monitor.TimeFormat)
+	b = append(b, `","session_id":`...)
+	b = appendString(b, c.Session)
+	b = append(b, `,"client":{"name":`...)
+	b = appendString(b, c.Client.Name)
+	b = append(b, `,"version":`...)
+	b = appendString(b, c.Client.Version)
+	b = append(b, `},"transport":`...)
+	b = appendString(b, c.Transport)
+	b = append(b, `,"method":`...)
+	b = appendString(b, c.Method)
+	b = append(b, `,"tool":`...)
+	b = appendString(b, c.Tool)
+	if c.FromServer {
+		b = append(b, `,"from_server":true`...)
+	}
+	b = append(b, `,"duration_ms":`...)
+	b = appendFloat(b, durationMs(c.Duration))
+	b = append(b, `,"outcome":`...)
+	b = appendString(b, outcome(c))
+	b = append(b, `,"error":`...)
+	b = appendString(b, c.Error)
+	b = append(b, `,"request_bytes":`...)
+	b = appendMeasured(b, c.RequestBytes)
+	b = append(b, `,"response_bytes":`...)
+	b = appendMeasured(b, c.ResponseBytes)
+	b = append(b, `,"response_tokens":`...)
+	b = appendMeasured(b, c.ResponseTokens)
+	return append(b, '}')
+}
+
+// durationMs is a duration in milliseconds, to the microsecond.
+func durationMs(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
+}
+
+func appendMeasured(b []byte, n int64) []byte {
+	if n <= 0 {
+		return append(b, "null"...)
+	}
+	return strconv.AppendInt(b, n, 10)
+}
+
+// appendFloat writes f as encoding/json does.
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string, escaped as encoding/json
+// escapes it by default: quotes, backslashes, control characters, the
+// HTML-sensitive <, > and &, U+2028 and U+2029, and invalid UTF-8 as
+// U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// bufPool holds the buffers pages of calls are written into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
