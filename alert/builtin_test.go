@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func TestProcessCPURule(t *testing.T) {
 				}
 			}
 		}
-		if !equal(got, st.notify) {
+		if !slices.Equal(got, st.notify) {
 			t.Errorf("%s: notified %q, want %q", st.name, got, st.notify)
 		}
 		var status Status

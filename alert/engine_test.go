@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestAlertEngineEndToEnd(t *testing.T) {
 		"queue custom.queue_depth escalated:critical",
 		"queue custom.queue_depth resolved:info",
 	}
-	if got := rec.got(); !equal(got, want) {
+	if got := rec.got(); !slices.Equal(got, want) {
 		t.Errorf("handler got %q, want %q", got, want)
 	}
 	if h := m.Engine.History(); len(h) != 3 || h[0].Advice != "add workers" {
@@ -70,18 +71,6 @@ func TestAlertEngineEndToEnd(t *testing.T) {
 	if st := m.HandlerStats(); len(st) != 1 || st[0].Delivered != 3 {
 		t.Errorf("handler stats %+v", st)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPatternRulePerTool(t *testing.T) {
@@ -100,7 +89,7 @@ func TestPatternRulePerTool(t *testing.T) {
 	}
 	m.Sample(ctx)
 	want := []string{"tool_errors tool.code_analysis.error_rate_percent firing:warning"}
-	if got := rec.got(); !equal(got, want) {
+	if got := rec.got(); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -140,7 +129,7 @@ func TestIdleServerIsNotSlow(t *testing.T) {
 		"error_rate error_rate_percent firing:critical",
 		"throughput throughput_operations_per_second firing:critical",
 	}
-	if !equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("busy slow server: got %q, want %q", got, want)
 	}
 	// Load stops: both resolve.

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +79,7 @@ func TestCallRing(t *testing.T) {
 		{99, 1, []uint64{5}}, // beyond the newest: from the newest
 		{0, 0, nil},
 	} {
-		if got := ids(m.RecentCalls(tt.before, tt.n)); !equalIDs(got, tt.want) {
+		if got := ids(m.RecentCalls(tt.before, tt.n)); !slices.Equal(got, tt.want) {
 			t.Errorf("RecentCalls(%d, %d) = %v, want %v", tt.before, tt.n, got, tt.want)
 		}
 	}
@@ -90,18 +91,6 @@ func TestCallRing(t *testing.T) {
 	if got := none.RecentCalls(0, 10); got != nil {
 		t.Errorf("a monitor that keeps no calls gave %v", got)
 	}
-}
-
-func equalIDs(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRecordCallCutsLongErrors(t *testing.T) {
