@@ -3,9 +3,10 @@ package memory
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 // MustOpen opens a store on a new file in a temporary directory, with
@@ -34,27 +35,10 @@ func MustOpenOptions(tb testing.TB, opts Options) *SQLite {
 	return s
 }
 
-// FakeClock is a settable clock.
-type FakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewFakeClock returns a clock at a fixed time with milliseconds in it.
-func NewFakeClock() *FakeClock {
-	return &FakeClock{t: time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)}
-}
-
-func (c *FakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *FakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// NewFakeClock returns a settable clock at a fixed time with milliseconds
+// in it.
+func NewFakeClock() *testenv.Clock {
+	return testenv.NewClockAt(time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC))
 }
 
 // WithClock returns opts with the store's clock replaced.

@@ -14,9 +14,10 @@ type Clock struct {
 }
 
 // NewClock returns a clock at 2026-11-26 12:00 UTC.
-func NewClock() *Clock {
-	return &Clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-}
+func NewClock() *Clock { return NewClockAt(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) }
+
+// NewClockAt returns a clock at t.
+func NewClockAt(t time.Time) *Clock { return &Clock{t: t} }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
