@@ -44,7 +44,7 @@ type Options struct {
 	// (capture is opt-in: serve --capture-payloads).
 	Payloads *capture.Store
 	// OnSessionEnd, when set, is called with the transport and id of each
-	// session that initialized, once it has ended ("" is stdio's id).
+	// session, once it has ended ("" is stdio's id).
 	OnSessionEnd func(transport, id string)
 }
 

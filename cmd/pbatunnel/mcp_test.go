@@ -62,6 +62,46 @@ func TestServeStdio(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil || rep.ToolMetrics["enhanced_memory"].CallCount != 1 {
 		t.Errorf("report lacks the store call (%v): %s", err, b)
 	}
+	// The call log names the stdio client and its transport, and its one
+	// session is live until stdin closes.
+	var dash string
+	startLog, _ := os.ReadFile(stderr.Name())
+	for _, line := range strings.Split(string(startLog), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == "starting" {
+			dash, _ = l["dashboard"].(string)
+		}
+	}
+	if dash == "" {
+		t.Fatalf("no dashboard in the start line:\n%s", startLog)
+	}
+	var calls struct {
+		Calls []struct {
+			Client    struct{ Name string }
+			Transport string `json:"transport"`
+			SessionID string `json:"session_id"`
+			Tool      string `json:"tool"`
+		} `json:"calls"`
+	}
+	getJSON(t, dash+"/api/calls?client=stdio-test&method=tools/call", &calls)
+	if len(calls.Calls) != 3 || calls.Calls[0].Transport != "stdio" || calls.Calls[0].SessionID != "" || calls.Calls[2].Tool != "enhanced_memory" {
+		t.Errorf("stdio calls %+v: want the 3 tool calls of stdio-test over stdio, without a session id", calls.Calls)
+	}
+	var ss struct {
+		Sessions []struct {
+			Transport string  `json:"transport"`
+			Ended     *string `json:"ended"`
+			Calls     int     `json:"calls"`
+			Client    struct{ Name string }
+		} `json:"sessions"`
+	}
+	getJSON(t, dash+"/api/sessions", &ss)
+	// The go-sdk client speaks the stateless protocol over stdio: a
+	// server/discover, then its calls; no initialize.
+	if len(ss.Sessions) != 1 || ss.Sessions[0].Transport != "stdio" || ss.Sessions[0].Client.Name != "stdio-test" || ss.Sessions[0].Ended != nil || ss.Sessions[0].Calls != 3 {
+		t.Errorf("stdio sessions %+v: want one live session of stdio-test with its 3 tool calls", ss.Sessions)
+	}
+
 	// Closing the client closes stdin: the server exits cleanly.
 	if err := cs.Close(); err != nil {
 		t.Errorf("close: %v", err)
