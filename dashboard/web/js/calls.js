@@ -7,7 +7,7 @@
 // Every string from the server is set as text (see util.js).
 
 import { AuthError, getJSON } from './api.js';
-import { $, $$, absTime, breakable, el, fmt, isNum, setText, timeCell } from './util.js';
+import { $, $$, absTime, breakable, bytesText, el, fmt, isNum, setText, timeCell } from './util.js';
 
 const PAGE = 100; // calls per /api/calls request
 const MAX_ROWS = 500; // rows the live log keeps; the oldest go first
@@ -103,13 +103,7 @@ const outcomeChip = (o) => el('span', { className: 'outcome', title: outcomeTitl
 // never 0.
 const orNone = (v, f) => (isNum(v) ? f(v) : NONE);
 
-function bytes(v) {
-  if (!isNum(v)) return NONE;
-  if (v < 1024) return `${fmt.count(v)} B`;
-  if (v < 1024 * 1024) return `${fixed1(v / 1024)} KiB`;
-  return `${fixed1(v / 1048576)} MiB`;
-}
-const fixed1 = (v) => (v < 10 ? v.toFixed(1) : fmt.count(v));
+const bytes = bytesText;
 
 // bytesCell shows a size briefly, exactly on hover.
 const bytesCell = (v, what) => el('td', {

@@ -102,6 +102,16 @@ function trimmed(digits) {
 }
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 
+// bytesText shows a size in human units: B, KiB, MiB; "—" when it was
+// not measured.
+export function bytesText(v) {
+  if (!isNum(v)) return '—';
+  if (v < 1024) return `${fmt.count(v)} B`;
+  if (v < 1024 * 1024) return `${fixed1(v / 1024)} KiB`;
+  return `${fixed1(v / 1048576)} MiB`;
+}
+const fixed1 = (v) => (v < 10 ? v.toFixed(1) : fmt.count(v));
+
 export const UNITS = { percent: '%', ms: 'ms', rate: 'ops/s', count: '' };
 
 // relTime says how long ago t (ms since the epoch) was, briefly.
