@@ -58,12 +58,18 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 	i := 0
 	record := func(c call) {
 		i++
-		m.RecordCall(monitor.Call{
+		id := m.RecordCall(monitor.Call{
 			Start: t0.Add(time.Duration(i) * time.Second), Duration: time.Duration(c.ms)*time.Millisecond + 250*time.Microsecond,
 			Method: c.method, Tool: c.tool, FromServer: c.server, Session: c.session, Client: c.client, Protocol: c.proto,
 			Transport: monitor.TransportHTTP, ErrorType: c.errType, Error: c.err,
 			RequestBytes: c.in, ResponseBytes: c.out, ResponseTokens: c.tokens,
 		})
+		// Token counts reach a tool's figures as the counter delivers them,
+		// after the call; its size is already in them (RecordCall), so 0
+		// bytes here.
+		if c.tool != "" && c.tokens > 0 {
+			m.RecordResponse(id, c.tool, 0, c.tokens)
+		}
 	}
 	const tc = monitor.MethodToolsCall
 	for _, c := range []call{

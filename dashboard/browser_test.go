@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
@@ -27,6 +28,26 @@ import (
 // hostile is a tool name that runs script if the page ever renders data as
 // markup.
 const hostile = `<img src=x onerror=alert(1)>`
+
+// hostileDesc is the hostile tool's description in the catalogue.
+const hostileDesc = `<script>alert(4)</script><b>bold</b> & "quoted"`
+
+// neverCalled is a tool the catalogue offers that no call used.
+const neverCalled = "read_graph"
+
+// envToolsList is the tools/list result the environment's catalogue holds:
+// the tools called, one never called, and the hostile one.
+var envToolsList = `{"tools": [
+	{"name": "enhanced_memory", "description": "Store, search and relate memories in the knowledge graph, with metadata and relationships between entries. Search takes a query in plain words and returns the closest entries first, each with its score, its tags and the entries it relates to; relate links two entries by a named relationship.",
+	 "inputSchema": {"type": "object", "properties": {"operation": {"type": "string", "enum": ["store", "search", "relate", "delete"]},
+	   "value": {"type": "string"}, "metadata": {"type": "object"}}, "required": ["operation"]}},
+	{"name": "code_analysis", "description": "Analyse a source file.",
+	 "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}}},
+	{"name": "flaky_tool", "description": "Fails.", "inputSchema": {"type": "object"}},
+	{"name": ` + strconv.Quote(hostile) + `, "description": ` + strconv.Quote(hostileDesc) + `, "inputSchema": {"type": "object"}},
+	{"name": "read_graph", "description": "Read the whole knowledge graph: every entity and relation.",
+	 "inputSchema": {"type": "object", "properties": {}}}
+]}`
 
 // browserEnv is a monitor with a few tools and the MCP calls that made
 // them (envCalls: two clients, three sessions, every kind of outcome),
@@ -57,7 +78,11 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	// CPU usage needs two samples.
 	m.Sample(ctx)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e, Sessions: tracker})
+	cat := &catalog.Catalog{}
+	if err := cat.SetJSON([]byte(envToolsList), true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e, Sessions: tracker, Catalog: cat})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +103,10 @@ const (
 	jsLive        = `document.querySelector('#status-text').textContent === 'Live'`
 	jsToolRows    = `[...document.querySelectorAll('#tools-table tbody tr')].map(tr => tr.dataset.tool)`
 	jsNoOverflow  = `document.documentElement.scrollWidth <= window.innerWidth`
+	// jsStoreCardsShown counts the store's cards (always n/a under the
+	// tunnel) that take room on the page.
+	jsStoreCardsShown = `['cache_hit_rate_percent', 'memory_entries_count', 'average_query_time_ms']
+		.filter(k => document.querySelector('#card-' + k).getClientRects().length > 0).length`
 )
 
 // toolCalls is a tool's call count as /api/tools reports it.
@@ -106,6 +135,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("Overview", func(t *testing.T) { testOverview(t, b, env) })
 	t.Run("Tools", func(t *testing.T) { testTools(t, b, env) })
+	t.Run("ToolsCost", func(t *testing.T) { testToolsCost(t, b, env) })
 	t.Run("Live", func(t *testing.T) { testLive(t, b, env) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, b, env) })
 	t.Run("Performance", func(t *testing.T) { testPerformance(t, b, env) })
@@ -204,6 +234,10 @@ func testOverview(t *testing.T, b *browser, env *browserEnv) {
 	if st := cards[5].State; st != "ok" && st != "na" {
 		t.Errorf("throughput card state = %s on an idle server, want ok", st)
 	}
+	// Not a proxy: the store's cards are shown.
+	if got := eval[int](tb, jsStoreCardsShown); got != 3 {
+		t.Errorf("%d of the store's 3 cards shown by serve, want 3", got)
+	}
 	tb.screenshot("overview-light")
 
 	// Another time window reloads the charts from /api/history.
@@ -233,26 +267,26 @@ func parseShown(s string) (v, tol float64, err error) {
 
 func testTools(t *testing.T, b *browser, env *browserEnv) {
 	tb := b.open(t, env.base+"/#tools", desktop)
-	tb.wait("four tools", jsToolRows+`.length === 4`)
+	tb.wait("five tools", jsToolRows+`.length === 5`)
 
 	// The hostile name is text, in the table and nowhere as markup.
 	tb.wait("the hostile name as text", fmt.Sprintf(
-		`[...document.querySelectorAll('#tools-table td.name')].some(td => td.textContent === %s)`, jsString(hostile)))
+		`[...document.querySelectorAll('#tools-table td.name .tool')].some(n => n.textContent === %s)`, jsString(hostile)))
 	if n := eval[int](tb, `document.querySelectorAll('img').length`); n != 0 {
 		t.Errorf("the page has %d <img> elements; a tool name was rendered as markup", n)
 	}
 
-	// Default order: most calls first.
-	byCalls := []string{"enhanced_memory", "code_analysis", "flaky_tool", hostile}
+	// Default order: most calls first, the tool never called last.
+	byCalls := []string{"enhanced_memory", "code_analysis", "flaky_tool", hostile, neverCalled}
 	tb.wait("rows by calls", fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify(%s)`, jsToolRows, jsArray(byCalls)))
 	if got := eval[string](tb, `document.querySelector('th[data-col="calls"]').getAttribute('aria-sort')`); got != "descending" {
 		t.Errorf("calls column aria-sort = %q, want descending", got)
 	}
-	byName := []string{hostile, "code_analysis", "enhanced_memory", "flaky_tool"}
+	byName := []string{hostile, "code_analysis", "enhanced_memory", "flaky_tool", neverCalled}
 	tb.click(`th[data-col="name"] button`)
 	tb.wait("rows by name", fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify(%s)`, jsToolRows, jsArray(byName)))
 	tb.click(`th[data-col="name"] button`)
-	reversed := []string{"flaky_tool", "enhanced_memory", "code_analysis", hostile}
+	reversed := []string{neverCalled, "flaky_tool", "enhanced_memory", "code_analysis", hostile}
 	tb.wait("rows by name, descending", fmt.Sprintf(`JSON.stringify(%s) === JSON.stringify(%s)`, jsToolRows, jsArray(reversed)))
 	if got := eval[string](tb, `document.querySelector('th[data-col="name"]').getAttribute('aria-sort')`); got != "descending" {
 		t.Errorf("name column aria-sort = %q after two clicks, want descending", got)
@@ -450,6 +484,19 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	if n := eval[int](tb, `document.querySelectorAll('#upstream b').length`); n != 0 {
 		t.Error("the server's name was rendered as HTML")
 	}
+	// Under the tunnel there is no store: its cards, always n/a, are not
+	// shown; the others are.
+	tb.wait("the proxy's cards", `document.querySelectorAll('.card .num').length === 6 &&
+		[...document.querySelectorAll('.card')].filter(c => c.getClientRects().length > 0).map(c => c.dataset.key).join() ===
+		'memory_usage_percent,cpu_usage_percent,throughput_operations_per_second'`)
+	if got := eval[int](tb, jsStoreCardsShown); got != 0 {
+		t.Errorf("%d of the store's cards shown by the proxy, want 0", got)
+	}
+	tb.screenshot("overview-proxy")
+	// No tools/list has passed: the Tools tab says so instead of a cost.
+	tb.click("#tab-tools")
+	tb.wait("the note on the tools' cost", `!document.querySelector('#tools-cost').hidden &&
+		document.querySelector('#tools-cost').textContent.startsWith('No tools/list has been seen yet')`)
 	up.Store(false)
 	m.Sample(ctx)
 	tb.wait("the upstream down", `(() => { const u = document.querySelector('#upstream');
@@ -467,7 +514,7 @@ func testLayout(t *testing.T, b *browser, env *browserEnv, v view, name string) 
 		tb.wait(tabName+" shown", fmt.Sprintf(`!document.querySelector('#panel-%s').hidden`, tabName))
 		switch tabName {
 		case "tools":
-			tb.wait("the tools", jsToolRows+`.length === 4`)
+			tb.wait("the tools", jsToolRows+`.length === 5`)
 		case "calls":
 			tb.wait("the calls and sessions", jsCallsShown)
 		case "performance":

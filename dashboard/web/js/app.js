@@ -7,7 +7,7 @@ import { initCalls, onCalls, onLive, onSample, showCalls } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
 import { Live } from './live.js';
 import {
-  $, $$, UNITS, absTime, breakable, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
+  $, $$, UNITS, absTime, breakable, bytesText, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
 } from './util.js';
 
 // The six cards of the guide's Overview tab, keyed by system_overview field.
@@ -46,24 +46,76 @@ const LIVE = {
   'tools.p95_ms': (r) => r.performance && r.performance.tool_latency.recent.p95_ms,
   'tools.p99_ms': (r) => r.performance && r.performance.tool_latency.recent.p99_ms,
 };
+// The cards of the store behind "pbatunnel serve": under "pbatunnel proxy"
+// there is none, they could only ever say n/a, so they are not shown.
+const STORE_CARDS = ['cache_hit_rate_percent', 'memory_entries_count', 'average_query_time_ms'];
+
 const OVERVIEW_METRICS = CHARTS.flatMap((c) => c.series.map((s) => s[0]));
 
 const TOOL_FIGURES = [['p50_ms', 'p50'], ['p95_ms', 'p95'], ['p99_ms', 'p99']];
 const toolMetrics = (name) => TOOL_FIGURES.map(([f]) => `tool.${name}.${f}`);
 
-// Tools table columns. get returns the sort key; cell the shown text.
+// The Tools table lists every tool offered (the catalogue, /api/catalog)
+// and every tool called (the report's tool_metrics). A row is
+// { name, t: its tool_metrics or null, c: its catalogue entry or null }.
+// Each column's get returns the sort key, null when there is none (those
+// rows sort last, in either direction); cell the content shown; tip, when
+// given, the cell's title.
 const NA = 'n/a';
+const NONE = '—';
 const pct = (t) => t.since_start || {};
+const NEVER = 'never called';
+
+// callCol is a column of the call figures: "—" for a tool never called.
+const callCol = (key, label, get, show, props) => ({
+  key, label, ...props,
+  get: (r) => (r.t ? get(r.t) : null),
+  cell: (r) => (r.t ? show(r.t) : NONE),
+  tip: (r) => (r.t ? '' : NEVER),
+});
+
+// costCol is a column of what a tool's responses cost, a report Reading:
+// "—" with the reason in the title when there is no figure.
+const costCol = (key, label, field, show, what) => ({
+  key, label, title: what,
+  get: (r) => (r.t ? reading(r.t[field]).value : null),
+  cell: (r) => {
+    const v = r.t ? reading(r.t[field]).value : null;
+    return v === null ? NONE : show(v);
+  },
+  tip: (r) => {
+    if (!r.t) return NEVER;
+    const rd = reading(r.t[field]);
+    return rd.value === null ? `not available: ${rd.reason}` : '';
+  },
+});
+
 const TOOL_COLS = [
-  { key: 'name', label: 'Tool', text: true, get: (n) => n, cell: (n) => breakable(n) },
-  { key: 'calls', label: 'Calls', get: (n, t) => t.call_count, cell: (n, t) => fmt.count(t.call_count) },
-  { key: 'avg', label: 'Avg (ms)', get: (n, t) => t.average_response_time, cell: (n, t) => fmt.ms(t.average_response_time) },
-  { key: 'p95', label: 'p95 (ms)', get: (n, t) => pct(t).p95_ms, cell: (n, t) => (isNum(pct(t).p95_ms) ? fmt.ms(pct(t).p95_ms) : NA) },
-  { key: 'p99', label: 'p99 (ms)', get: (n, t) => pct(t).p99_ms, cell: (n, t) => (isNum(pct(t).p99_ms) ? fmt.ms(pct(t).p99_ms) : NA) },
-  { key: 'success', label: 'Success (%)', get: (n, t) => t.success_rate, cell: (n, t) => fmt.percent(t.success_rate) },
-  { key: 'errors', label: 'Errors', get: (n, t) => t.error_count, cell: (n, t) => fmt.count(t.error_count) },
-  { key: 'last', label: 'Last used', get: (n, t) => Date.parse(t.last_used) || 0, cell: null },
+  { key: 'name', label: 'Tool', text: true, get: (r) => r.name, cell: null },
+  callCol('calls', 'Calls', (t) => t.call_count, (t) => fmt.count(t.call_count)),
+  callCol('avg', 'Avg (ms)', (t) => t.average_response_time, (t) => fmt.ms(t.average_response_time)),
+  callCol('p95', 'p95 (ms)', (t) => pct(t).p95_ms, (t) => (isNum(pct(t).p95_ms) ? fmt.ms(pct(t).p95_ms) : NA)),
+  callCol('p99', 'p99 (ms)', (t) => pct(t).p99_ms, (t) => (isNum(pct(t).p99_ms) ? fmt.ms(pct(t).p99_ms) : NA)),
+  callCol('success', 'Success (%)', (t) => t.success_rate, (t) => fmt.percent(t.success_rate)),
+  callCol('errors', 'Errors', (t) => t.error_count, (t) => fmt.count(t.error_count)),
+  { key: 'last', label: 'Last used', get: (r) => (r.t ? Date.parse(r.t.last_used) || 0 : null), cell: null },
+  {
+    key: 'def', label: 'Definition (tokens)',
+    title: 'tokens of the tool\'s definition (name, description, input schema), in every conversation that offers the tools',
+    get: (r) => (r.c ? r.c.tokens : null),
+    cell: (r) => (r.c ? fmt.count(r.c.tokens) : NONE),
+    tip: (r) => (r.c ? '' : 'not in the tools/list seen'),
+  },
+  costCol('rtok', 'Response avg (tokens)', 'response_tokens_avg', fmt.count,
+    'mean model tokens of the tool\'s responses: what a call adds to the context'),
+  costCol('rp95', 'Response p95 (tokens)', 'response_tokens_p95', fmt.count,
+    '95th percentile of the model tokens of the tool\'s responses'),
+  costCol('rbytes', 'Response avg size', 'response_bytes_avg', bytesText,
+    'mean size of the tool\'s responses as JSON'),
 ];
+
+// The "Heaviest first" order: by what a call adds to the context.
+const HEAVIEST = { key: 'rtok', dir: -1 };
 
 const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
 const TABS = ['overview', 'tools', 'calls', 'performance', 'alerts'];
@@ -78,6 +130,7 @@ const state = {
   window: '15m',
   tab: 'overview',
   sort: { key: 'calls', dir: -1 },
+  catalog: null, // /api/catalog
   tool: null, // selected tool name
   alerts: null,
   live: null,
@@ -130,7 +183,7 @@ function buildToolsHead() {
       else state.sort = { key: col.key, dir: col.text ? 1 : -1 };
       renderTools();
     });
-    row.append(el('th', { scope: 'col', className: col.text ? '' : 'num', dataset: { col: col.key } }, btn));
+    row.append(el('th', { scope: 'col', className: col.text ? '' : 'num', title: col.title, dataset: { col: col.key } }, btn));
   }
   $('#tools-table thead').replaceChildren(row);
 }
@@ -212,6 +265,7 @@ function handleReport(r) {
   renderCards();
   renderTools();
   renderUpstream();
+  refreshCatalog();
   // Under the tunnel, the upstream's name arrives with its initialize
   // result and its state can change at any sample: read it again.
   if (state.upstream) {
@@ -233,6 +287,7 @@ function handleReport(r) {
 function renderUpstream() {
   const node = $('#upstream');
   const u = state.upstream;
+  for (const key of STORE_CARDS) $(`#card-${key}`).hidden = Boolean(u);
   if (!u) {
     node.hidden = true;
     return;
@@ -417,38 +472,111 @@ function renderCards() {
 
 // ---------------------------------------------------------------- tools
 
-function renderTools() {
+let catalogBusy = false;
+let catalogAgain = false;
+
+// refreshCatalog fetches /api/catalog (its calls change with every sample,
+// its list with every tools/list), coalescing calls made while a request
+// is in flight into one more.
+async function refreshCatalog() {
+  if (catalogBusy) {
+    catalogAgain = true;
+    return;
+  }
+  catalogBusy = true;
+  const gen = state.generation;
+  try {
+    const c = await getJSON('/api/catalog');
+    if (gen === state.generation) {
+      state.catalog = c;
+      renderTools();
+    }
+  } catch (e) {
+    failed(e);
+  } finally {
+    catalogBusy = false;
+    if (catalogAgain) {
+      catalogAgain = false;
+      refreshCatalog();
+    }
+  }
+}
+
+// toolRows merges the catalogue with the tools called.
+function toolRows() {
   const tm = (state.report && state.report.tool_metrics) || {};
+  const rows = new Map();
+  for (const c of (state.catalog && state.catalog.tools) || []) rows.set(c.name, { name: c.name, t: null, c });
+  for (const [name, t] of Object.entries(tm)) {
+    const r = rows.get(name);
+    if (r) r.t = t;
+    else rows.set(name, { name, t, c: null });
+  }
+  return Array.from(rows.values());
+}
+
+function renderCost() {
+  const node = $('#tools-cost');
+  const cat = state.catalog;
+  node.hidden = !cat;
+  if (!cat) return;
+  if (cat.listed == null) {
+    setText(node, 'No tools/list has been seen yet, so what the tool definitions cost is not known.');
+    node.title = '';
+    return;
+  }
+  setText(node, `Tool definitions cost ${fmt.count(cat.tools_list_tokens)} tokens in every conversation (the tools/list result, o200k_base)`);
+  node.title = `listed ${absTime(Date.parse(cat.listed))}`;
+}
+
+function nameCell(r) {
+  const desc = r.c && r.c.description;
+  return el('td', { className: 'name' },
+    el('span', { className: 'tool' }, breakable(r.name)),
+    desc ? el('small', { className: 'desc', title: desc }, desc) : null);
+}
+
+function renderTools() {
+  renderCost();
   const col = TOOL_COLS.find((c) => c.key === state.sort.key) || TOOL_COLS[1];
-  const rows = Object.entries(tm);
+  const rows = toolRows();
   const dir = state.sort.dir;
-  rows.sort(([an, at], [bn, bt]) => {
-    const a = col.get(an, at);
-    const b = col.get(bn, bt);
+  rows.sort((ra, rb) => {
+    const a = col.get(ra);
+    const b = col.get(rb);
     let d;
-    if (col.text) d = String(a).localeCompare(String(b));
-    else d = (isNum(a) ? a : -Infinity) - (isNum(b) ? b : -Infinity);
-    if (d === 0 || Number.isNaN(d)) d = an < bn ? -1 : an > bn ? 1 : 0;
-    return d * dir;
+    if (col.text) d = String(a).localeCompare(String(b)) * dir;
+    // A figure there is not (never called, not measured) goes last.
+    else if (!isNum(a) || !isNum(b)) d = isNum(a) ? -1 : isNum(b) ? 1 : 0;
+    else d = (a - b) * dir;
+    if (d === 0) d = ra.name < rb.name ? -1 : ra.name > rb.name ? 1 : 0;
+    return d;
   });
   for (const th of $$('#tools-table th')) {
     th.setAttribute('aria-sort', th.dataset.col === col.key ? (dir > 0 ? 'ascending' : 'descending') : 'none');
   }
+  $('#tools-heaviest').setAttribute('aria-pressed', String(col.key === HEAVIEST.key && dir === HEAVIEST.dir));
   const body = $('#tools-table tbody');
   // Rows are rebuilt on every sample; keep keyboard focus on the same tool.
   const focused = body.contains(document.activeElement) ? document.activeElement.closest('tr') : null;
   const focusedTool = focused ? focused.dataset.tool : null;
-  body.replaceChildren(...rows.map(([name, t]) => {
+  body.replaceChildren(...rows.map((r) => {
+    const { name, t } = r;
     const tr = el('tr', { tabIndex: 0, className: name === state.tool ? 'selected' : '', attrs: { 'aria-selected': String(name === state.tool) } });
     tr.dataset.tool = name;
     for (const c of TOOL_COLS) {
-      if (c.key === 'last') {
-        tr.append(timeCell('td', t.last_used));
+      if (c.key === 'name') {
+        tr.append(nameCell(r));
         continue;
       }
-      const td = el('td', { className: c.text ? 'name' : 'num' }, c.cell(name, t));
-      if (c.key === 'errors' && t.error_count > 0) td.classList.add('bad');
-      if (c.key === 'success' && t.success_rate < 100) td.classList.add(t.success_rate < 90 ? 'bad' : 'meh');
+      if (c.key === 'last') {
+        tr.append(t ? timeCell('td', t.last_used) : el('td', { className: 'none', title: NEVER }, NONE));
+        continue;
+      }
+      const tip = c.tip ? c.tip(r) : '';
+      const td = el('td', { className: tip ? 'num none' : 'num', title: tip || null }, c.cell(r));
+      if (t && c.key === 'errors' && t.error_count > 0) td.classList.add('bad');
+      if (t && c.key === 'success' && t.success_rate < 100) td.classList.add(t.success_rate < 90 ? 'bad' : 'meh');
       tr.append(td);
     }
     return tr;
@@ -459,7 +587,7 @@ function renderTools() {
   }
   $('#tools-empty').hidden = rows.length > 0;
   $('#tools-count').textContent = rows.length === 1 ? '1 tool' : `${rows.length} tools`;
-  if (state.tool != null && !tm[state.tool]) selectTool(null);
+  if (state.tool != null && !rows.some((r) => r.name === state.tool)) selectTool(null);
 }
 
 function selectTool(name) {
@@ -728,6 +856,7 @@ async function start() {
   // live connection starts at once.
   loadHistory().catch(failed);
   refreshAlerts();
+  refreshCatalog();
   state.live = new Live({
     pollSeconds: state.pollSeconds,
     onReport: handleReport,
@@ -791,6 +920,10 @@ function bind() {
     selectTool(tr.dataset.tool);
   });
   $('#tool-close').addEventListener('click', () => selectTool(null));
+  $('#tools-heaviest').addEventListener('click', () => {
+    state.sort = { ...HEAVIEST };
+    renderTools();
+  });
 
   $('#trend-filter').addEventListener('input', renderPerformance);
   $('#raw-format').addEventListener('change', refreshRaw);
