@@ -28,6 +28,9 @@ type correlator[T any] struct {
 	// names (stdio, where both directions share one table each; over
 	// HTTP the notification is relayed and counted only).
 	cancellation bool
+	// notices, when set (HTTP), keep the client's cancellations for the
+	// exchange of the request they name, which records it (cancelNotices).
+	notices *cancelNotices
 	// initialized is called with the server's successful answer to an
 	// initialize request, the client's or the tunnel's replay of it.
 	initialized func(m *message, c *call[T])
@@ -107,6 +110,9 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 				co.record(&c, h.now.Sub(c.start), monitor.ErrorTypeCancelled)
 			}
 		}
+		if co.notices != nil && m.Method == methodCancelled && len(m.cancelID) > 0 {
+			co.notices.put(serverKey(h.session, m.cancelID), h.now)
+		}
 	case kindResponse:
 		c, ok := co.s2c.take(serverKey(h.session, m.ID))
 		switch {
@@ -161,11 +167,35 @@ func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
 			co.noteInitialize(m, &c)
 			return replayAnswered
 		default:
+			if at, ok := co.cancelledAt(h.session, m.ID); ok {
+				co.record(&c, at.Sub(c.start), monitor.ErrorTypeCancelled)
+				break
+			}
 			co.noteInitialize(m, &c)
 			co.answered(m, h, &c)
 		}
 	}
 	return pass
+}
+
+// cancelledAt reports when the client cancelled its request id of
+// session, if it did and the cancellation is waiting (HTTP).
+func (co *correlator[T]) cancelledAt(session string, id []byte) (time.Time, bool) {
+	if co.notices == nil {
+		return time.Time{}, false
+	}
+	return co.notices.take(serverKey(session, id))
+}
+
+// settle records a request of the client's that got no answer, with
+// errType, unless the client had cancelled it: then as cancelled, as of
+// its notice.
+func (co *correlator[T]) settle(session, id string, c *call[T], now time.Time, errType string) {
+	if at, ok := co.cancelledAt(session, []byte(id)); ok {
+		co.record(c, at.Sub(c.start), monitor.ErrorTypeCancelled)
+		return
+	}
+	co.record(c, now.Sub(c.start), errType)
 }
 
 // answered records a request of the client's that the server answered

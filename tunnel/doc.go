@@ -44,6 +44,13 @@
 // of the line. The last 1024 cancelled ids of each direction are kept for
 // this; an answer that comes later still is relayed.
 //
+// Over HTTP the client's notifications/cancelled comes in a POST of its
+// own, while the request it names lives with its POST: the request is
+// recorded as cancelled, as of the notice, once, when its answer comes or
+// its response ends, whatever the answer. Bodies and streams are relayed
+// whole, so an answer that comes anyway reaches the client, which drops
+// it as an answer to an id it no longer waits for.
+//
 // # Malformed and long lines
 //
 // A line that is not a JSON-RPC message (not JSON, or JSON that is neither

@@ -129,6 +129,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		corr:     newCorrelator[httpCall](mt, opts.Observers),
 	}
 	h.corr.initialized = h.initialized
+	h.corr.notices = &cancelNotices{}
 	h.countLarge = mt.oversized.Inc
 	h.proxy = h.newReverseProxy(opts.Transport)
 	shown := *u
@@ -287,7 +288,7 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 		errType = errorTypeHTTP(ex.status)
 	}
 	now := time.Now()
-	ex.calls.each(func(_ string, c *call[httpCall]) { h.corr.record(c, now.Sub(c.start), errType) })
+	ex.calls.each(func(id string, c *call[httpCall]) { h.corr.settle(ex.session, id, c, now, errType) })
 }
 
 func (h *HTTP) initialized(m *message, _ *call[httpCall]) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -420,5 +421,79 @@ func TestHTTPForwardsLargeBodiesQueriesAndTLS(t *testing.T) {
 				t.Errorf("tools/call = %+v", s)
 			}
 		})
+	}
+}
+
+// TestHTTPCancelledRequestIsRecordedOnce: over HTTP the client's
+// notifications/cancelled comes in a POST of its own; the request it names
+// is recorded once, as cancelled as of the notice, even when the server,
+// ignoring the cancellation, answers it afterwards, and a request whose
+// response ends unanswered after a cancellation is recorded as cancelled
+// too.
+func TestHTTPCancelledRequestIsRecordedOnce(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case strings.Contains(string(body), `"notifications/cancelled"`):
+			w.WriteHeader(http.StatusAccepted)
+		case strings.Contains(string(body), `"id":1`): // answers anyway, once released
+			<-release
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`)
+		case strings.Contains(string(body), `"id":2`): // never answers
+			<-release
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	defer up.Close()
+	m := newMonitor()
+	_, proxy := startHTTPTunnel(t, m, up.URL+"/mcp", tunnel.HTTPOptions{})
+	post := func(body string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, proxy.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", "S1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		_, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		return res
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}`)
+	}()
+	done2 := make(chan struct{})
+	go func() {
+		defer close(done2)
+		post(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"stuck"}}`)
+	}()
+	time.Sleep(50 * time.Millisecond) // both requests are with the server
+	post(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}`)
+	post(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}`)
+	cancelledAt := time.Now()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	<-done
+	<-done2
+	calls := m.RecentCalls(0, 10)
+	byTool := map[string][]monitor.Call{}
+	for _, c := range calls {
+		byTool[c.Tool] = append(byTool[c.Tool], c)
+	}
+	for _, tool := range []string{"slow", "stuck"} {
+		got := byTool[tool]
+		if len(got) != 1 || got[0].ErrorType != monitor.ErrorTypeCancelled {
+			t.Errorf("%s: recorded %+v, want once, as cancelled", tool, got)
+			continue
+		}
+		if end := got[0].Start.Add(got[0].Duration); end.After(cancelledAt.Add(20 * time.Millisecond)) {
+			t.Errorf("%s: timed until %v, after the cancellation at %v", tool, end, cancelledAt)
+		}
 	}
 }
