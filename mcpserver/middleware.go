@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 			describeSession(&c, req)
 			if r, ok := res.(*mcp.InitializeResult); ok && r != nil {
 				c.Protocol = r.ProtocolVersion
+			} else if v, ok := metaOf(req.GetParams())[mcp.MetaKeyProtocolVersion].(string); ok {
+				// A client of the stateless protocol names its version in
+				// every request's _meta, having sent no initialize.
+				c.Protocol = v
 			}
 			c.Error = errorMessage(res, err)
 			id := m.RecordCall(c)
@@ -143,4 +148,17 @@ func keepPayload(p *capture.Store, id uint64, req mcp.Request, res mcp.Result, e
 		out, _ = json.Marshal(res)
 	}
 	p.Keep(id, args, out)
+}
+
+// metaOf returns the _meta of params, nil when there are none: params may
+// be a nil pointer of its type (a request without params), on which the
+// promoted GetMeta would dereference nil.
+func metaOf(p mcp.Params) map[string]any {
+	if p == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil
+	}
+	return p.GetMeta()
 }

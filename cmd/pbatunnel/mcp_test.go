@@ -90,6 +90,7 @@ func TestServeStdio(t *testing.T) {
 	var ss struct {
 		Sessions []struct {
 			Transport string  `json:"transport"`
+			Protocol  string  `json:"protocol_version"`
 			Ended     *string `json:"ended"`
 			Calls     int     `json:"calls"`
 			Client    struct{ Name string }
@@ -98,8 +99,8 @@ func TestServeStdio(t *testing.T) {
 	getJSON(t, dash+"/api/sessions", &ss)
 	// The go-sdk client speaks the stateless protocol over stdio: a
 	// server/discover, then its calls; no initialize.
-	if len(ss.Sessions) != 1 || ss.Sessions[0].Transport != "stdio" || ss.Sessions[0].Client.Name != "stdio-test" || ss.Sessions[0].Ended != nil || ss.Sessions[0].Calls != 3 {
-		t.Errorf("stdio sessions %+v: want one live session of stdio-test with its 3 tool calls", ss.Sessions)
+	if len(ss.Sessions) != 1 || ss.Sessions[0].Transport != "stdio" || ss.Sessions[0].Client.Name != "stdio-test" || ss.Sessions[0].Ended != nil || ss.Sessions[0].Calls != 3 || ss.Sessions[0].Protocol == "" {
+		t.Errorf("stdio sessions %+v: want one live session of stdio-test with its 3 tool calls and its protocol version", ss.Sessions)
 	}
 
 	// Closing the client closes stdin: the server exits cleanly.
