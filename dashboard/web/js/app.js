@@ -5,6 +5,7 @@
 import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
 import { initCalls, onCalls, onLive, onSample, showCalls } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
+import { cardLevel, idleOf, RANK } from './levels.js';
 import { Live } from './live.js';
 import {
   $, $$, UNITS, absTime, breakable, bytesText, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
@@ -21,18 +22,68 @@ const CARDS = [
 ];
 
 // The Overview charts. A chart with one series is drawn against that
-// series' alert rule, if one is configured.
+// series' alert rule, if one is configured. what says what one point of
+// the chart is, from the windows of the configuration and the report
+// (w: {minute, recent}, see chartWindows).
 const CHARTS = [
-  { id: 'cpu', title: 'CPU usage', kind: 'percent', fixed: [0, 100], series: [['cpu_usage_percent', 'CPU']] },
-  { id: 'memory', title: 'Memory usage', kind: 'percent', fixed: [0, 100], series: [['memory_usage_percent', 'memory']] },
-  { id: 'throughput', title: 'Throughput', kind: 'rate', series: [['throughput_operations_per_second', 'throughput']] },
+  { id: 'cpu', title: 'CPU usage', kind: 'percent', fixed: [0, 100], series: [['cpu_usage_percent', 'CPU']],
+    what: () => 'host, at each sample (since the one before)' },
+  { id: 'memory', title: 'Memory usage', kind: 'percent', fixed: [0, 100], series: [['memory_usage_percent', 'memory']],
+    what: () => 'at each sample' },
+  { id: 'throughput', title: 'Throughput', kind: 'rate', series: [['throughput_operations_per_second', 'throughput']],
+    what: (w) => `tool calls per second, per sample, over the last ${w.minute}` },
   {
-    id: 'latency', title: 'Tool latency', kind: 'ms',
+    id: 'latency', title: 'Tool latency', kind: 'ms', log: true,
     series: [['tools.p50_ms', 'p50'], ['tools.p95_ms', 'p95'], ['tools.p99_ms', 'p99']],
+    what: (w) => `all tools, per sample, over the recent window (${w.recent})`,
   },
-  { id: 'errors', title: 'Error rate', kind: 'percent', max: 100, series: [['error_rate_percent', 'errors']] },
-  { id: 'cache', title: 'Cache hit rate', kind: 'percent', fixed: [0, 100], series: [['cache_hit_rate_percent', 'hit rate']] },
+  { id: 'errors', title: 'Error rate', kind: 'percent', max: 100, series: [['error_rate_percent', 'errors']],
+    what: (w) => `failed tool calls, per sample, over the last ${w.minute}` },
+  { id: 'cache', title: 'Cache hit rate', kind: 'percent', fixed: [0, 100], series: [['cache_hit_rate_percent', 'hit rate']],
+    what: (w) => `per sample, over the last ${w.minute}` },
 ];
+
+// spanText says a span of seconds in the largest whole unit.
+function spanText(sec) {
+  if (!isNum(sec) || sec <= 0) return '';
+  if (sec % 3600 === 0) return sec === 3600 ? 'hour' : `${sec / 3600} h`;
+  if (sec % 60 === 0) return sec === 60 ? 'minute' : `${sec / 60} min`;
+  return `${fmt.any(sec)} s`;
+}
+
+// chartWindows are the spans the Overview's points cover: the rates'
+// minute (rate_window_seconds, shorter while the monitor is younger than
+// a minute) and the latency percentiles' recent window
+// (monitor.recent_window_seconds, or the report's recent_window_minutes).
+function chartWindows() {
+  const r = state.report;
+  const ov = r && r.system_overview;
+  const mi = (r && r.monitoring_info) || {};
+  const rate = ov && isNum(ov.rate_window_seconds) && ov.rate_window_seconds > 0 ? ov.rate_window_seconds : 60;
+  const cfg = state.config && state.config.monitor;
+  let recent = cfg && isNum(cfg.recent_window_seconds) ? cfg.recent_window_seconds : null;
+  if (recent === null && isNum(mi.recent_window_minutes)) recent = mi.recent_window_minutes * 60;
+  const recentText = spanText(Math.round(recent));
+  return {
+    minute: Math.abs(rate - 60) < 0.5 ? 'minute' : rate >= 1 ? `${Math.round(rate)} s` : `${fmt.any(rate)} s`,
+    recent: recentText === 'minute' ? '1 min' : recentText === 'hour' ? '1 h' : recentText || 'recent window',
+  };
+}
+
+function renderCaptions() {
+  const w = chartWindows();
+  for (const c of CHARTS) setText($(`#chart-${c.id} .chart-what`), c.what(w));
+}
+
+const LOG_KEY = 'pbatunnel.latencyLog';
+
+function savedLog() {
+  try {
+    return sessionStorage.getItem(LOG_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
 
 // How each charted series is read from a report, so that a live sample
 // extends the charts without another request.
@@ -160,8 +211,30 @@ function buildCharts() {
   grid.replaceChildren();
   for (const c of CHARTS) {
     const plot = el('div', { className: 'plot' });
+    const log = c.log ? savedLog() : false;
+    let toggle = null;
+    if (c.log) {
+      toggle = el('button', {
+        type: 'button', className: 'scale-toggle', id: `chart-${c.id}-log`,
+        title: 'logarithmic y axis: small and large latencies both readable',
+        attrs: { 'aria-pressed': String(log) },
+      }, 'log scale');
+      toggle.addEventListener('click', () => {
+        const on = toggle.getAttribute('aria-pressed') !== 'true';
+        toggle.setAttribute('aria-pressed', String(on));
+        try {
+          if (on) sessionStorage.setItem(LOG_KEY, '1');
+          else sessionStorage.removeItem(LOG_KEY);
+        } catch {
+          // No storage: the choice lasts until the page is left.
+        }
+        state.charts.get(c.id).setLog(on);
+      });
+    }
     grid.append(el('section', { className: 'panel chart', id: `chart-${c.id}` },
-      el('header', null, el('h3', null, `${c.title} (${UNITS[c.kind]})`), el('span', { className: 'chart-note' })),
+      el('header', null, el('h3', null, `${c.title} (${UNITS[c.kind]})`), el('span', { className: 'chart-note' }),
+        c.id === 'throughput' ? el('span', { className: 'chart-idle' }) : null, toggle),
+      el('p', { className: 'chart-what' }),
       plot));
     state.charts.set(c.id, new TimeChart(plot, {
       series: c.series.map(([, label]) => ({ label })),
@@ -170,8 +243,10 @@ function buildCharts() {
       fixed: c.fixed || null,
       max: c.max,
       rule: null,
+      log,
     }));
   }
+  renderCaptions();
 }
 
 function buildToolsHead() {
@@ -239,10 +314,24 @@ function applyConfig(cfg) {
   }
   const poll = cfg.dashboard && cfg.dashboard.poll_interval_seconds;
   state.pollSeconds = isNum(poll) && poll > 0 ? poll : 30;
+  applyChartRules();
+  renderCaptions();
+}
+
+// applyChartRules draws each one-series chart against its rule; but an
+// idle server's throughput is not judged (the rule is guarded by
+// average_concurrency), so its chart shows no warning bands then.
+function applyChartRules() {
+  const idle = idleOf(state.report);
   for (const c of CHARTS) {
-    const rule = c.series.length === 1 ? state.rules.get(c.series[0][0]) || null : null;
-    state.charts.get(c.id).setRule(rule);
+    let rule = c.series.length === 1 ? state.rules.get(c.series[0][0]) || null : null;
+    if (idle && c.series[0][0] === 'throughput_operations_per_second') rule = null;
+    const chart = state.charts.get(c.id);
+    if (chart.spec.rule !== rule) chart.setRule(rule);
   }
+  const box = $('#chart-throughput');
+  box.dataset.idle = String(Boolean(idle));
+  setText($('.chart-idle', box), idle ? `no traffic: ${idle}` : '');
 }
 
 // handleReport shows a report from any source; a report already shown
@@ -262,6 +351,8 @@ function handleReport(r) {
   if (!fresh) return;
   state.lastUpdate = mi.last_update;
   state.receivedAt = Date.now();
+  applyChartRules();
+  renderCaptions();
   renderCards();
   renderTools();
   renderUpstream();
@@ -385,16 +476,6 @@ function drawOverview() {
 
 // ---------------------------------------------------------------- overview
 
-function levelOf(rule, v) {
-  if (!rule || !isNum(v)) return '';
-  const beyond = (lv) => isNum(lv) && (rule.direction === 'below' ? v < lv : v > lv);
-  if (beyond(rule.critical)) return 'critical';
-  if (beyond(rule.warning)) return 'warning';
-  return 'ok';
-}
-
-const RANK = { '': 0, ok: 1, info: 1, warning: 2, critical: 3 };
-
 // engineLevel is the highest level the alert engine holds for a series
 // (pending or firing, with firing only when asked), from /api/alerts.
 function engineLevel(metric, firingOnly) {
@@ -407,18 +488,10 @@ function engineLevel(metric, firingOnly) {
   return lv;
 }
 
-// cardLevel is a card's state. Thresholds decide it, and a firing alert
-// raises it. A rule that applies only under a condition (only_if, such as
-// throughput judged only while the server is busy) depends on a series the
-// page does not have, so there the alert engine's verdict stands alone: an
-// idle server is not painted as failing.
-function cardLevel(key, v) {
-  const rule = state.rules.get(key);
-  if (!rule || !isNum(v)) return '';
-  if (rule.only_if) return engineLevel(key, false) || 'ok';
-  const lv = levelOf(rule, v);
-  const fl = engineLevel(key, true);
-  return RANK[fl] > RANK[lv] ? fl : lv;
+function cardLevelOf(key, v) {
+  return cardLevel({
+    key, rule: state.rules.get(key), value: v, engine: (firingOnly) => engineLevel(key, firingOnly), idle: idleOf(state.report),
+  });
 }
 
 function limitsText(rule, unit) {
@@ -441,19 +514,20 @@ function renderCards() {
   const ov = state.report && state.report.system_overview;
   if (!ov) return;
   const why = ov.unavailable || {};
-  const win = isNum(ov.rate_window_seconds) ? `last ${Math.round(ov.rate_window_seconds)} s` : 'last minute';
+  const win = `last ${chartWindows().minute}`;
   for (const c of CARDS) {
     const card = $(`#card-${c.key}`);
     const v = ov[c.key];
     const rule = state.rules.get(c.key);
-    const level = cardLevel(c.key, v);
+    const level = cardLevelOf(c.key, v);
     const na = !isNum(v);
     card.dataset.state = na ? 'na' : level || 'none';
     setText($('.num', card), na ? 'n/a' : fmt[c.kind](v));
     $('.unit', card).hidden = na;
-    setText($('.chip', card), na ? 'n/a' : level);
+    setText($('.chip', card), na ? 'n/a' : level === 'idle' ? 'no traffic' : level);
     let note = '';
     if (na) note = why[c.key] || 'not measured';
+    else if (level === 'idle') note = `no traffic, ${win}`;
     else if (c.key === 'memory_usage_percent') note = `of ${ov.memory_usage_source || 'host'} memory`;
     else if (c.key === 'memory_entries_count') {
       note = isNum(ov.relationship_count) ? `${fmt.count(ov.relationship_count)} relationships` : '';

@@ -38,10 +38,21 @@ function timeLabel(t, incr) {
   return dhm.format(d);
 }
 
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+// decadeLabel labels a log axis' tick: the powers of ten only, as the
+// ticks between them are too close to read.
+function decadeLabel(v) {
+  if (!(v > 0)) return '';
+  const e = Math.log10(v);
+  return Math.abs(e - Math.round(e)) < 1e-9 ? compact.format(v) : '';
+}
+
 // A TimeChart shows one or more series against time.
 //
 // spec: {series: [{label}], format(v) -> string, unit, fixed: [min, max]
-// or null, rule: {direction, warning, critical} or null}.
+// or null, rule: {direction, warning, critical} or null, log: a
+// logarithmic y axis}.
 export class TimeChart {
   constructor(container, spec) {
     this.container = container;
@@ -67,8 +78,22 @@ export class TimeChart {
     this.data = data;
     // The point count is visible to tests and to anyone inspecting the page.
     this.container.dataset.points = String(data[0].length);
-    if (this.u) this.u.setData(data);
+    if (this.u) this.u.setData(this.shown());
     else if (this.container.clientWidth > 0) this.create();
+  }
+
+  // setLog switches the y axis between linear and logarithmic.
+  setLog(on) {
+    if (Boolean(this.spec.log) === on) return;
+    this.spec.log = on;
+    this.rebuild();
+  }
+
+  // shown is the data as drawn: on a log axis a value of 0 or less has no
+  // place, so it is a gap rather than a point at minus infinity.
+  shown() {
+    if (!this.spec.log || !this.data) return this.data;
+    return this.data.map((col, i) => (i === 0 ? col : col.map((v) => (v != null && v > 0 ? v : null))));
   }
 
   fit() {
@@ -114,11 +139,13 @@ export class TimeChart {
       legend: { live: true },
       scales: {
         x: { time: true },
-        y: { range: (u, min, max) => this.range(min, max) },
+        y: spec.log
+          ? { distr: 3, log: 10, range: (u, min, max) => this.logRange(min, max) }
+          : { range: (u, min, max) => this.range(min, max) },
       },
       axes: [
         { ...axis, size: 32, space: 72, values: (u, splits, ax, space, incr) => splits.map((t) => timeLabel(t, incr)) },
-        { ...axis, size: 50 },
+        spec.log ? { ...axis, size: 50, values: (u, splits) => splits.map(decadeLabel) } : { ...axis, size: 50 },
       ],
       series: [
         { value: (u, v) => (v == null ? '–' : new Date(v * 1000).toLocaleTimeString()) },
@@ -133,7 +160,21 @@ export class TimeChart {
       ],
       hooks: { drawClear: [(u) => this.drawLevels(u, p)] },
     };
-    this.u = new uPlot(opts, this.data, this.container);
+    this.u = new uPlot(opts, this.shown(), this.container);
+    // The scale in use, for tests and for anyone inspecting the page.
+    this.container.dataset.distr = String(this.u.scales.y.distr);
+  }
+
+  // logRange spans whole decades around the data (values above 0 only),
+  // and one decade when there is none.
+  logRange(min, max) {
+    let lo = Number.isFinite(min) && min > 0 ? min : null;
+    let hi = Number.isFinite(max) && max > 0 ? max : null;
+    if (lo === null || hi === null) return [1, 10];
+    lo = 10 ** Math.floor(Math.log10(lo));
+    hi = 10 ** Math.ceil(Math.log10(hi));
+    if (hi <= lo) hi = lo * 10;
+    return [lo, hi];
   }
 
   // range fixes percentages to 0–100 and otherwise starts at 0 and leaves
