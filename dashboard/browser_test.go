@@ -394,6 +394,28 @@ func testPerformance(t *testing.T, b *browser, env *browserEnv) {
 		jsString("tool."+hostile+".call_count")))
 	tb.wait("a trend direction", `[...document.querySelectorAll('#trends tbody td.trend')].some(td => /(increasing|decreasing|stable)$/.test(td.textContent))`)
 	tb.wait("the JSON report", `JSON.parse(document.querySelector('#report-json').textContent).system_overview !== undefined`)
+	// The key series are small charts with their trend arrows, drawn.
+	keySeries := []string{"cpu_usage_percent", "memory_usage_percent", "throughput_operations_per_second", "error_rate_percent", "tools.p95_ms"}
+	tb.wait("the trend charts", fmt.Sprintf(`JSON.stringify([...document.querySelectorAll('#trend-charts .trend-chart')].map(c => c.dataset.series)) === %s &&
+		[...document.querySelectorAll('#trend-charts .trend-chart')].every(c => c.querySelector('canvas') && c.querySelector('.trend .arrow'))`,
+		jsString(`["`+strings.Join(keySeries, `","`)+`"]`)))
+	if n := eval[int](tb, fmt.Sprintf(`[...document.querySelectorAll('#trends tbody td.name')].filter(td => %s.includes(td.textContent)).length`, jsArray(keySeries))); n != 0 {
+		t.Errorf("%d key series are in the trend table too", n)
+	}
+	// The rest: largest move first, those without a slope last.
+	changes := eval[[]string](tb, `[...document.querySelectorAll('#trends tbody tr')].map(tr => tr.dataset.change)`)
+	last := math.Inf(1)
+	for i, c := range changes {
+		if c == "" {
+			last = -1
+			continue
+		}
+		v, err := strconv.ParseFloat(c, 64)
+		if err != nil || last < 0 || math.Abs(v) > last {
+			t.Fatalf("trend table row %d moved %s after %v: not sorted by |change| (%v)", i, c, last, changes)
+		}
+		last = math.Abs(v)
+	}
 	tb.wait("the Prometheus metrics", `document.querySelector('#raw').textContent.includes('# HELP')`)
 	if n := eval[int](tb, `document.querySelectorAll('img').length`); n != 0 {
 		t.Errorf("the page has %d <img> elements", n)

@@ -365,9 +365,10 @@ function handleReport(r) {
       renderUpstream();
     }, () => {});
   }
-  if (state.tab === 'performance') renderPerformance();
   onSample();
   appendLive(r);
+  // After appendLive: the trend charts draw the sample just added.
+  if (state.tab === 'performance') renderPerformance();
   refreshAlerts();
   tick();
 }
@@ -415,6 +416,7 @@ async function loadHistory() {
   // The report shown may be newer than the history's last point.
   if (state.report && state.report.status === 'ok') appendOverview(state.report);
   drawOverview();
+  if (state.tab === 'performance' && state.report && state.report.status === 'ok') renderTrendCharts(state.report.trends || {});
   await loadToolHistory();
 }
 
@@ -693,18 +695,86 @@ function selectTool(name) {
 
 const ARROWS = { increasing: '↑', decreasing: '↓', stable: '→', insufficient_data: '·' };
 
+// The key series, each drawn small over the selected window beside its
+// trend; the rest are a table.
+const KEY_TRENDS = [
+  ['cpu_usage_percent', 'CPU usage', 'percent'],
+  ['memory_usage_percent', 'Memory usage', 'percent'],
+  ['throughput_operations_per_second', 'Throughput', 'rate'],
+  ['error_rate_percent', 'Error rate', 'percent'],
+  ['tools.p95_ms', 'Tool latency p95', 'ms'],
+];
+const trendCharts = new Map(); // series -> TimeChart
+
+// trendChange is how much a series moved over its trend window: the trend
+// line's rise or fall there as a share (%) of the series' average, so that
+// series of any unit compare; null without a slope.
+function trendChange(t) {
+  if (!isNum(t.slope_per_minute) || !isNum(t.window_minutes)) return null;
+  const move = t.slope_per_minute * t.window_minutes;
+  const scale = Math.max(Math.abs(t.avg || 0), Math.abs(t.max || 0), Math.abs(t.min || 0));
+  if (scale === 0) return move === 0 ? 0 : null;
+  return (100 * move) / scale;
+}
+
+const directionText = (t) => [
+  el('span', { className: 'arrow', attrs: { 'aria-hidden': 'true' } }, ARROWS[t.direction] || '?'), ' ',
+  (t.direction || 'unknown').replace('_', ' '),
+];
+
+function buildTrendCharts() {
+  $('#trend-charts').replaceChildren(...KEY_TRENDS.map(([m, title, kind]) => {
+    const plot = el('div', { className: 'plot' });
+    const box = el('section', { className: 'trend-chart', dataset: { series: m } },
+      el('header', null,
+        el('h3', null, `${title} (${UNITS[kind]})`),
+        el('span', { className: 'trend' })),
+      el('p', { className: 'trend-figures' }),
+      plot);
+    trendCharts.set(m, new TimeChart(plot, {
+      series: [{ label: title }], format: fmt[kind], unit: UNITS[kind], fixed: null, rule: null, height: 110,
+    }));
+    return box;
+  }));
+}
+
+function renderTrendCharts(trends) {
+  for (const [m, , kind] of KEY_TRENDS) {
+    const box = $(`#trend-charts [data-series="${m}"]`);
+    const t = trends[m];
+    const arrow = $('.trend', box);
+    arrow.className = `trend ${t ? t.direction : 'insufficient_data'}`;
+    arrow.replaceChildren(...directionText(t || { direction: 'insufficient_data' }));
+    if (!t) arrow.lastChild.textContent = 'no trend';
+    const ch = t ? trendChange(t) : null;
+    setText($('.trend-figures', box), t
+      ? `${isNum(ch) ? `${ch > 0 ? '+' : ''}${fmt.any(ch)} % over ${fmt.any(t.window_minutes)} min · ` : ''}`
+        + `min ${fmt[kind](t.min)} · avg ${fmt[kind](t.avg)} · max ${fmt[kind](t.max)}`
+      : 'not measured');
+    if (state.overview) trendCharts.get(m).setData(state.overview.columns([m]));
+  }
+}
+
 function renderPerformance() {
   const r = state.report;
   if (!r) return;
+  const all = r.trends || {};
+  renderTrendCharts(all);
+  const key = new Set(KEY_TRENDS.map(([m]) => m));
   const filter = $('#trend-filter').value.trim().toLowerCase();
-  const trends = Object.entries(r.trends || {})
-    .filter(([name]) => !filter || name.toLowerCase().includes(filter))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  $('#trends tbody').replaceChildren(...trends.map(([name, t]) => el('tr', null,
+  // Largest move first; series without a slope last, by name.
+  const trends = Object.entries(all)
+    .filter(([name]) => !key.has(name) && (!filter || name.toLowerCase().includes(filter)))
+    .map(([name, t]) => [name, t, trendChange(t)])
+    .sort(([a, , ca], [b, , cb]) => {
+      if (isNum(ca) && isNum(cb) && Math.abs(ca) !== Math.abs(cb)) return Math.abs(cb) - Math.abs(ca);
+      if (isNum(ca) !== isNum(cb)) return isNum(ca) ? -1 : 1;
+      return a < b ? -1 : a > b ? 1 : 0;
+    });
+  $('#trends tbody').replaceChildren(...trends.map(([name, t, ch]) => el('tr', { dataset: { change: isNum(ch) ? String(ch) : '' } },
     el('td', { className: 'name' }, breakable(name)),
-    el('td', { className: `trend ${t.direction}` },
-      el('span', { className: 'arrow', attrs: { 'aria-hidden': 'true' } }, ARROWS[t.direction] || '?'), ' ',
-      t.direction.replace('_', ' ')),
+    el('td', { className: `trend ${t.direction}` }, ...directionText(t)),
+    el('td', { className: 'num' }, isNum(ch) ? `${ch > 0 ? '+' : ''}${fmt.any(ch)} %` : NA),
     el('td', { className: 'num' }, isNum(t.slope_per_minute) ? fmt.any(t.slope_per_minute) : NA),
     el('td', { className: 'num' }, fmt.any(t.min)),
     el('td', { className: 'num' }, fmt.any(t.avg)),
@@ -1006,6 +1076,7 @@ function bind() {
   // Charts take their colours from CSS; redraw them when the scheme flips.
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     for (const c of state.charts.values()) c.rebuild();
+    for (const c of trendCharts.values()) c.rebuild();
     if (state.toolChart) state.toolChart.rebuild();
   });
 
@@ -1015,6 +1086,7 @@ function bind() {
 
 buildCards();
 buildCharts();
+buildTrendCharts();
 buildToolsHead();
 bind();
 initCalls({ failed });

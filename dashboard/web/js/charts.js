@@ -52,7 +52,7 @@ function decadeLabel(v) {
 //
 // spec: {series: [{label}], format(v) -> string, unit, fixed: [min, max]
 // or null, rule: {direction, warning, critical} or null, log: a
-// logarithmic y axis}.
+// logarithmic y axis, height: in pixels, 190 unless given}.
 export class TimeChart {
   constructor(container, spec) {
     this.container = container;
@@ -103,7 +103,7 @@ export class TimeChart {
       if (this.data) this.create();
       return;
     }
-    if (w !== this.u.width) this.u.setSize({ width: w, height: HEIGHT });
+    if (w !== this.u.width) this.u.setSize({ width: w, height: this.spec.height || HEIGHT });
   }
 
   // rebuild recreates the chart, for example after the colour scheme changed.
@@ -130,7 +130,7 @@ export class TimeChart {
     };
     const opts = {
       width: this.container.clientWidth,
-      height: HEIGHT,
+      height: spec.height || HEIGHT,
       pxAlign: 0,
       // Room on the right for the last time label, which hangs past the
       // plot's edge.
