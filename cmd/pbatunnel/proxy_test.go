@@ -507,11 +507,38 @@ func TestProxyRealClientAndServer(t *testing.T) {
 			Upstream tunnel.Info `json:"upstream"`
 		} `json:"config"`
 	}
+	type row struct {
+		Client         struct{ Name, Version string }
+		Transport      string `json:"transport"`
+		Tool           string `json:"tool"`
+		RequestBytes   *int64 `json:"request_bytes"`
+		ResponseBytes  *int64 `json:"response_bytes"`
+		ResponseTokens *int64 `json:"response_tokens"`
+	}
+	var readGraph row
 	got := memorySession(t, proxied, func() {
 		base := "http://" + addr
 		report = awaitReport(t, base, func(r metricsReport) bool { return r.ToolMetrics["read_graph"].CallCount == 1 })
 		getJSON(t, base+"/api/config", &cfg)
+		// The call log names the stdio client from its initialize, with
+		// both sizes, and the result's tokens once counted.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var calls struct{ Calls []row }
+			getJSON(t, base+"/api/calls?tool=read_graph", &calls)
+			if len(calls.Calls) == 1 && calls.Calls[0].ResponseTokens != nil {
+				readGraph = calls.Calls[0]
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("read_graph never showed with its tokens: %+v", calls.Calls)
+				break
+			}
+		}
 	})
+	if c := readGraph; c.Client.Name != "proxy-test" || c.Client.Version != "0.1" || c.Transport != "stdio" ||
+		c.RequestBytes == nil || c.ResponseBytes == nil || c.ResponseTokens == nil || *c.ResponseTokens <= 0 {
+		t.Errorf("read_graph in the call log: %+v", c)
+	}
 	if t.Failed() {
 		t.Logf("proxy stderr:\n%s", stderr.String())
 	}
