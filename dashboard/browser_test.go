@@ -103,6 +103,8 @@ const (
 	jsLive        = `document.querySelector('#status-text').textContent === 'Live'`
 	jsToolRows    = `[...document.querySelectorAll('#tools-table tbody tr')].map(tr => tr.dataset.tool)`
 	jsNoOverflow  = `document.documentElement.scrollWidth <= window.innerWidth`
+	// jsChartIDs are the Overview's charts, in order.
+	jsChartIDs = `[...document.querySelectorAll('#charts .chart')].map(c => c.id).join()`
 	// jsStoreCardsShown counts the store's cards (always n/a under the
 	// tunnel) that take room on the page.
 	jsStoreCardsShown = `['cache_hit_rate_percent', 'memory_entries_count', 'average_query_time_ms']
@@ -237,9 +239,16 @@ func testOverview(t *testing.T, b *browser, env *browserEnv) {
 	}
 	// The captions say what a point is, with the default recent window.
 	checkCaptions(t, tb, env.base, "5 min")
-	// Not a proxy: the store's cards are shown.
+	// Not a proxy: the store's cards are shown, and so is the cache's
+	// chart; there is no upstream process to chart, nor a sessions line.
 	if got := eval[int](tb, jsStoreCardsShown); got != 3 {
 		t.Errorf("%d of the store's 3 cards shown by serve, want 3", got)
+	}
+	if got, want := eval[string](tb, jsChartIDs), "chart-cpu,chart-memory,chart-throughput,chart-latency,chart-errors,chart-cache"; got != want {
+		t.Errorf("serve's charts are %s, want %s", got, want)
+	}
+	if !eval[bool](tb, `document.querySelector('#sessions-summary').hidden`) {
+		t.Error("serve shows the proxy's sessions line")
 	}
 	tb.screenshot("overview-light")
 
@@ -495,9 +504,17 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 		}}
 	}
 	ctx, cancel := context.WithCancel(env.ctx)
+	// Three sessions through the tunnel: two live, of two clients, and
+	// one ended.
+	tracker := sessions.New(m, sessions.Options{})
+	recordLive(m, sessAlpha, claude, "initialize", "")
+	recordLive(m, sessBeta, claude, "initialize", "")
+	recordLive(m, sessGamma, cursor, "initialize", "")
+	recordLive(m, sessGamma, cursor, monitor.MethodToolsCall, "search")
 	m.Sample(ctx)
+	tracker.End(monitor.TransportHTTP, sessBeta, sessions.EndClosed)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Config: upstream})
+	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Config: upstream, Sessions: tracker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,6 +534,34 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	if got := eval[int](tb, jsStoreCardsShown); got != 0 {
 		t.Errorf("%d of the store's cards shown by the proxy, want 0", got)
 	}
+	// What matters for an upstream: calls/s, errors, tool latency, and its
+	// process's CPU and memory, drawn from /api/history; not the cache's
+	// hit rate, always n/a without a store.
+	tb.wait("the proxy's charts", jsChartIDs+` === 'chart-cpu,chart-memory,chart-throughput,chart-latency,chart-errors,chart-upstream-cpu,chart-upstream-rss' &&
+		document.querySelectorAll('#charts canvas').length === 7`)
+	var h struct {
+		Times []float64 `json:"times"`
+	}
+	getJSON(t, "http://"+s.Addr()+"/api/history?metric=process.upstream.rss_bytes&since=15m", &h)
+	if len(h.Times) == 0 {
+		t.Fatal("/api/history has no point of process.upstream.rss_bytes")
+	}
+	for _, id := range []string{"upstream-cpu", "upstream-rss"} {
+		tb.wait("the "+id+" chart's points", fmt.Sprintf(`Number(document.querySelector('#chart-%s .plot').dataset.points) >= %d &&
+			document.querySelector('#chart-%s .chart-note').textContent === ''`, id, len(h.Times), id))
+		if got := chartCaption(tb, id); !strings.Contains(got, "at each sample") {
+			t.Errorf("%s caption %q, want it to say \"at each sample\"", id, got)
+		}
+	}
+	if got := eval[string](tb, `document.querySelector('#chart-upstream-rss h3').textContent`); got != "Upstream memory (RSS) (MiB)" {
+		t.Errorf("the RSS chart is titled %q, want it in MiB", got)
+	}
+	if eval[bool](tb, `document.querySelector('#chart-cache') !== null`) {
+		t.Error("the proxy shows the cache hit rate chart")
+	}
+	// The sessions line counts the live sessions and names their clients.
+	tb.wait("the sessions line", `(() => { const n = document.querySelector('#sessions-summary');
+		return !n.hidden && n.textContent === '2 live sessions · clients: claude-code, cursor'; })()`)
 	tb.screenshot("overview-proxy")
 	// No tools/list has passed: the Tools tab says so instead of a cost.
 	tb.click("#tab-tools")

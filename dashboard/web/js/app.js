@@ -39,9 +39,20 @@ const CHARTS = [
   },
   { id: 'errors', title: 'Error rate', kind: 'percent', max: 100, series: [['error_rate_percent', 'errors']],
     what: (w) => `failed tool calls, per sample, over the last ${w.minute}` },
+  // The store's hit rate: "pbatunnel proxy" has no store, it is always n/a there.
   { id: 'cache', title: 'Cache hit rate', kind: 'percent', fixed: [0, 100], series: [['cache_hit_rate_percent', 'hit rate']],
-    what: (w) => `per sample, over the last ${w.minute}` },
+    mode: 'serve', what: (w) => `per sample, over the last ${w.minute}` },
+  // Under "pbatunnel proxy": the process of the MCP server behind it.
+  { id: 'upstream-cpu', title: 'Upstream CPU', kind: 'percent', series: [['process.upstream.cpu_percent', 'CPU']],
+    mode: 'proxy', what: () => 'the upstream process, share of one core, at each sample (since the one before)' },
+  { id: 'upstream-rss', title: 'Upstream memory (RSS)', kind: 'mib', series: [['process.upstream.rss_bytes', 'RSS']],
+    mode: 'proxy', scale: 1 / 1048576, what: () => 'the upstream process\'s resident memory, at each sample' },
 ];
+
+// The charts of the Overview in the current mode: "proxy" when
+// /api/config names an upstream, else "serve".
+const chartMode = () => (state.upstream ? 'proxy' : 'serve');
+const shownCharts = () => CHARTS.filter((c) => !c.mode || c.mode === chartMode());
 
 // spanText says a span of seconds in the largest whole unit.
 function spanText(sec) {
@@ -72,7 +83,7 @@ function chartWindows() {
 
 function renderCaptions() {
   const w = chartWindows();
-  for (const c of CHARTS) setText($(`#chart-${c.id} .chart-what`), c.what(w));
+  for (const c of shownCharts()) setText($(`#chart-${c.id} .chart-what`), c.what(w));
 }
 
 const LOG_KEY = 'pbatunnel.latencyLog';
@@ -96,12 +107,15 @@ const LIVE = {
   'tools.p50_ms': (r) => r.performance && r.performance.tool_latency.recent.p50_ms,
   'tools.p95_ms': (r) => r.performance && r.performance.tool_latency.recent.p95_ms,
   'tools.p99_ms': (r) => r.performance && r.performance.tool_latency.recent.p99_ms,
+  'process.upstream.cpu_percent': (r) => reading(r.processes && r.processes.upstream && r.processes.upstream.cpu_percent).value,
+  'process.upstream.rss_bytes': (r) => reading(r.processes && r.processes.upstream && r.processes.upstream.rss_bytes).value,
 };
 // The cards of the store behind "pbatunnel serve": under "pbatunnel proxy"
 // there is none, they could only ever say n/a, so they are not shown.
 const STORE_CARDS = ['cache_hit_rate_percent', 'memory_entries_count', 'average_query_time_ms'];
 
-const OVERVIEW_METRICS = CHARTS.flatMap((c) => c.series.map((s) => s[0]));
+// The series the Overview's charts draw in the current mode.
+const overviewMetrics = () => shownCharts().flatMap((c) => c.series.map((s) => s[0]));
 
 const TOOL_FIGURES = [['p50_ms', 'p50'], ['p95_ms', 'p95'], ['p99_ms', 'p99']];
 const toolMetrics = (name) => TOOL_FIGURES.map(([f]) => `tool.${name}.${f}`);
@@ -192,6 +206,7 @@ const state = {
   toolChart: null,
   generation: 0, // bumped on every (re)start, so stale responses are ignored
   historySeq: 0,
+  chartMode: '', // the mode the Overview's charts were built for
   rawAt: 0,
 };
 
@@ -209,7 +224,10 @@ function buildCards() {
 function buildCharts() {
   const grid = $('#charts');
   grid.replaceChildren();
-  for (const c of CHARTS) {
+  for (const ch of state.charts.values()) ch.destroy();
+  state.charts = new Map();
+  state.chartMode = chartMode();
+  for (const c of shownCharts()) {
     const plot = el('div', { className: 'plot' });
     const log = c.log ? savedLog() : false;
     let toggle = null;
@@ -307,6 +325,11 @@ function applyConfig(cfg) {
   state.config = cfg;
   state.upstream = (cfg.config && cfg.config.upstream) || null;
   renderUpstream();
+  // The proxy's charts differ from serve's: draw the mode's set.
+  if (state.chartMode !== chartMode()) {
+    buildCharts();
+    if (state.overview) loadHistory().catch(failed);
+  }
   state.rules = new Map();
   for (const r of cfg.rules || []) {
     if (!r.metric || r.metric.includes('*') || state.rules.has(r.metric)) continue;
@@ -323,7 +346,7 @@ function applyConfig(cfg) {
 // average_concurrency), so its chart shows no warning bands then.
 function applyChartRules() {
   const idle = idleOf(state.report);
-  for (const c of CHARTS) {
+  for (const c of shownCharts()) {
     let rule = c.series.length === 1 ? state.rules.get(c.series[0][0]) || null : null;
     if (idle && c.series[0][0] === 'throughput_operations_per_second') rule = null;
     const chart = state.charts.get(c.id);
@@ -360,6 +383,7 @@ function handleReport(r) {
   // Under the tunnel, the upstream's name arrives with its initialize
   // result and its state can change at any sample: read it again.
   if (state.upstream) {
+    refreshSessionsLine();
     getJSON('/api/config').then((cfg) => {
       state.upstream = (cfg.config && cfg.config.upstream) || null;
       renderUpstream();
@@ -400,6 +424,38 @@ function renderUpstream() {
   node.hidden = false;
 }
 
+let sessionsLineBusy = false;
+
+// refreshSessionsLine says, under "pbatunnel proxy", how many sessions are
+// live and which clients hold them, from /api/sessions; one request at a
+// time.
+async function refreshSessionsLine() {
+  const node = $('#sessions-summary');
+  if (!state.upstream) {
+    node.hidden = true;
+    return;
+  }
+  if (sessionsLineBusy) return;
+  sessionsLineBusy = true;
+  const gen = state.generation;
+  try {
+    const d = await getJSON('/api/sessions');
+    if (gen !== state.generation) return;
+    const live = (d.sessions || []).filter((x) => !x.ended).length;
+    const clients = (d.clients || []).filter((c) => c.live_sessions > 0)
+      .map((c) => (c.live_sessions > 1 ? `${c.name} (${fmt.count(c.live_sessions)})` : c.name));
+    node.dataset.live = String(live);
+    setText(node, live === 0
+      ? 'No live session.'
+      : `${fmt.count(live)} live session${live === 1 ? '' : 's'} · clients: ${clients.join(', ')}`);
+    node.hidden = false;
+  } catch (e) {
+    failed(e);
+  } finally {
+    sessionsLineBusy = false;
+  }
+}
+
 async function loadHistory() {
   // Only the latest request may draw: a slow answer for the previous
   // window must not replace the one for the window now selected.
@@ -407,11 +463,12 @@ async function loadHistory() {
   const gen = state.generation;
   const span = parseSpan(state.window);
   const q = new URLSearchParams();
-  for (const m of OVERVIEW_METRICS) q.append('metric', m);
+  const metrics = overviewMetrics();
+  for (const m of metrics) q.append('metric', m);
   q.set('since', state.window);
   const h = await getJSON(`/api/history?${q}`);
   if (gen !== state.generation || seq !== state.historySeq) return;
-  state.overview = new SeriesStore(OVERVIEW_METRICS, span);
+  state.overview = new SeriesStore(metrics, span);
   state.overview.load(h);
   // The report shown may be newer than the history's last point.
   if (state.report && state.report.status === 'ok') appendOverview(state.report);
@@ -439,7 +496,7 @@ async function loadToolHistory() {
 const reportTime = (r) => Date.parse(r.monitoring_info.last_update) / 1000;
 
 function appendOverview(r) {
-  const values = OVERVIEW_METRICS.map((m) => {
+  const values = state.overview.metrics.map((m) => {
     const v = LIVE[m](r);
     return isNum(v) ? v : null;
   });
@@ -462,9 +519,12 @@ function appendLive(r) {
 
 function drawOverview() {
   const ov = state.report && state.report.system_overview;
-  for (const c of CHARTS) {
+  for (const c of shownCharts()) {
     const metrics = c.series.map((s) => s[0]);
-    state.charts.get(c.id).setData(state.overview.columns(metrics));
+    const chart = state.charts.get(c.id);
+    if (!chart || metrics.some((m) => !state.overview.metrics.includes(m))) continue;
+    const cols = state.overview.columns(metrics);
+    chart.setData(c.scale ? [cols[0], ...cols.slice(1).map((col) => col.map((v) => (v == null ? v : v * c.scale)))] : cols);
     // Say why a series has no line rather than leave an empty box.
     const reasons = metrics.map((m) => {
       const col = state.overview.cols[state.overview.metrics.indexOf(m)];
@@ -1001,6 +1061,7 @@ async function start() {
   loadHistory().catch(failed);
   refreshAlerts();
   refreshCatalog();
+  refreshSessionsLine();
   state.live = new Live({
     pollSeconds: state.pollSeconds,
     onReport: handleReport,

@@ -81,6 +81,7 @@ export const fmt = {
   count: (v) => fixed(Math.round(v), 0),
   ms: (v) => fixed(v, Math.abs(v) < 10 ? 2 : Math.abs(v) < 1000 ? 1 : 0),
   rate: (v) => fixed(v, Math.abs(v) < 10 ? 2 : 1),
+  mib: (v) => fixed(v, Math.abs(v) < 10 ? 2 : 1),
   // any is for series of unknown kind, such as the trend table's: as many
   // decimals as matter at that magnitude, and no trailing zeros.
   any: (v) => {
@@ -112,7 +113,7 @@ export function bytesText(v) {
 }
 const fixed1 = (v) => (v < 10 ? v.toFixed(1) : fmt.count(v));
 
-export const UNITS = { percent: '%', ms: 'ms', rate: 'ops/s', count: '' };
+export const UNITS = { percent: '%', ms: 'ms', rate: 'ops/s', count: '', mib: 'MiB' };
 
 // relTime says how long ago t (ms since the epoch) was, briefly.
 export function relTime(t, now = Date.now()) {
