@@ -148,6 +148,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, b, env) })
 	t.Run("CallsBurst", func(t *testing.T) { testCallsBurst(t, b) })
 	t.Run("CallsPayload", func(t *testing.T) { testCallsPayload(t, b) })
+	t.Run("TunnelHostile", func(t *testing.T) { testTunnelHostile(t, b) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, b, env) })
 	t.Run("Upstream", func(t *testing.T) { testUpstream(t, b, env) })
 	t.Run("Phone", func(t *testing.T) { testLayout(t, b, env, phone, "phone") })
