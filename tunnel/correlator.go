@@ -209,6 +209,9 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	}
 	mc := co.callOf(c, h.now.Sub(c.start), m.errorType())
 	mc.ResponseBytes = int64(len(h.raw))
+	if mc.ErrorType != "" && h.raw != nil {
+		mc.Error = failureText(h.raw)
+	}
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}

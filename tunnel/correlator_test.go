@@ -135,3 +135,34 @@ func TestCorrelatorCallDetails(t *testing.T) {
 		t.Errorf("batched ping %+v: the client, and no sizes", ping)
 	}
 }
+
+// A failed answer's message goes with the call: a JSON-RPC error's, or
+// the first text of a tool result with isError.
+func TestCorrelatorFailureText(t *testing.T) {
+	co, m := newTestCorrelator(t)
+	send := func(req, res string) {
+		h := hop[struct{}]{now: time.Now(), requests: &co.c2s, alone: true, raw: []byte(req)}
+		co.fromClient(msg(t, req), &h)
+		h.raw = []byte(res)
+		co.fromServer(msg(t, res), &h)
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}`,
+		`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"unknown tool: a"}}`)
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"b"}}`,
+		`{"jsonrpc":"2.0","id":2,"result":{"isError":true,"content":[{"type":"image","data":""},{"type":"text","text":"<b>no</b> such entity"}]}}`)
+	send(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"c"}}`,
+		`{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"fine"}]}}`)
+	got := map[string]monitor.Call{}
+	for _, c := range m.RecentCalls(0, 10) {
+		got[c.Tool] = c
+	}
+	if c := got["a"]; c.ErrorType != "-32602" || c.Error != "unknown tool: a" {
+		t.Errorf("protocol error: %q %q", c.ErrorType, c.Error)
+	}
+	if c := got["b"]; c.ErrorType != monitor.ErrorTypeTool || c.Error != "<b>no</b> such entity" {
+		t.Errorf("tool error: %q %q", c.ErrorType, c.Error)
+	}
+	if c := got["c"]; c.ErrorType != "" || c.Error != "" {
+		t.Errorf("success: %q %q", c.ErrorType, c.Error)
+	}
+}

@@ -165,3 +165,34 @@ type reqExtra struct {
 	// laterPage marks a tools/list asking for a page after the first.
 	laterPage bool
 }
+
+// failureText is what a failed answer says: a JSON-RPC error's message,
+// or the first text of a tool result with isError. Read only for
+// failures, so that an answer's bytes are not parsed twice otherwise.
+func failureText(raw []byte) string {
+	var r struct {
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+		Result *struct {
+			Content []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"content"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(raw, &r) != nil {
+		return ""
+	}
+	if r.Error != nil {
+		return r.Error.Message
+	}
+	if r.Result != nil {
+		for _, c := range r.Result.Content {
+			if c.Type == "text" {
+				return c.Text
+			}
+		}
+	}
+	return ""
+}
