@@ -620,17 +620,7 @@ func testCallsBurst(t *testing.T, b *browser) {
 	m := monitor.New(monitor.Options{DisableSystem: true})
 	tracker := sessions.New(m, sessions.Options{})
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Sessions: tracker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + s.Addr()
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{Sessions: tracker})
 	burst := monitor.ClientInfo{Name: "burst", Version: "1"}
 	record := func(n int) (last uint64) {
 		for range n {
@@ -744,16 +734,7 @@ func testCallsPayload(t *testing.T, b *browser) {
 	m := monitor.New(monitor.Options{DisableSystem: true})
 	store := capture.New(capture.Options{MaxBytes: 200})
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Payloads: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{Payloads: store})
 	const secret = "sk-do-not-show-123"
 	kept := recordLive(m, sessAlpha, claude, monitor.MethodToolsCall, "search_nodes")
 	store.Keep(kept, []byte(`{"query":`+jsString(hostile)+`,"api_key":"`+secret+`"}`), []byte(`{"content":[{"type":"text","text":"found 1"}]}`))
@@ -763,7 +744,7 @@ func testCallsPayload(t *testing.T, b *browser) {
 
 	tb := b.newTab(t, desktop)
 	tb.watchMarkup()
-	tb.navigate("http://" + s.Addr() + "/#calls")
+	tb.navigate(base + "/#calls")
 	tb.wait("the calls", fmt.Sprintf(`%s.length === 3`, jsCallRows))
 
 	const jsParts = `[...document.querySelectorAll('#call-detail-payload .part')].map(p => p.textContent)`

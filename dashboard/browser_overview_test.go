@@ -35,17 +35,8 @@ func startQuietEnv(t *testing.T) *quietEnv {
 	m.Sample(ctx)
 	clock.Advance(time.Second)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	return &quietEnv{m: m, clock: clock, ctx: ctx, base: "http://" + s.Addr()}
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{PollInterval: time.Second, Alerts: e})
+	return &quietEnv{m: m, clock: clock, ctx: ctx, base: base}
 }
 
 const (

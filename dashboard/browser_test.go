@@ -82,17 +82,8 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	if err := cat.SetJSON([]byte(envToolsList), true, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", PollInterval: time.Second, Alerts: e, Sessions: tracker, Catalog: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	return &browserEnv{m: m, e: e, sessions: tracker, ctx: ctx, base: "http://" + s.Addr()}
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{PollInterval: time.Second, Alerts: e, Sessions: tracker, Catalog: cat})
+	return &browserEnv{m: m, e: e, sessions: tracker, ctx: ctx, base: base}
 }
 
 // JavaScript expressions used by several subtests.
@@ -443,17 +434,7 @@ func testPerformance(t *testing.T, b *browser, env *browserEnv) {
 func testAuth(t *testing.T, b *browser, env *browserEnv) {
 	const token = "s3cret-t0ken"
 	ctx, cancel := context.WithCancel(env.ctx)
-	s, err := dashboard.Start(ctx, env.m, dashboard.Options{Addr: "127.0.0.1:0", AuthToken: token, Alerts: env.e})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + s.Addr()
+	base := serveDashboard(t, ctx, cancel, env.m, dashboard.Options{AuthToken: token, Alerts: env.e})
 
 	tb := b.newTab(t, desktop)
 	// Every request before the token is known is refused, and the browser
@@ -515,12 +496,8 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	m.Sample(ctx)
 	tracker.End(monitor.TransportHTTP, sessBeta, sessions.EndClosed)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Config: upstream, Sessions: tracker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = s.Wait() })
-	tb := b.open(t, "http://"+s.Addr()+"/", desktop)
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{Config: upstream, Sessions: tracker})
+	tb := b.open(t, base+"/", desktop)
 	tb.wait("the upstream line", `(() => { const u = document.querySelector('#upstream');
 		return !u.hidden && u.textContent.startsWith('upstream: <b>fake</b>-server 1.2.3 · up') &&
 		u.textContent.includes('RSS ') && u.textContent.includes(' MiB'); })()`)
@@ -543,7 +520,7 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	var h struct {
 		Times []float64 `json:"times"`
 	}
-	getJSON(t, "http://"+s.Addr()+"/api/history?metric=process.upstream.rss_bytes&since=15m", &h)
+	getJSON(t, base+"/api/history?metric=process.upstream.rss_bytes&since=15m", &h)
 	if len(h.Times) == 0 {
 		t.Fatal("/api/history has no point of process.upstream.rss_bytes")
 	}

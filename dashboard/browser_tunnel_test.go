@@ -101,17 +101,7 @@ func testTunnelHostile(t *testing.T, b *browser) {
 	front := httptest.NewServer(h)
 	t.Cleanup(front.Close)
 	m.Sample(ctx)
-	s, err := dashboard.Start(ctx, m, dashboard.Options{Addr: "127.0.0.1:0", Payloads: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := s.Wait(); err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + s.Addr()
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{Payloads: store})
 
 	session := postMCP(t, front.URL+"/mcp", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",
 		"capabilities":{},"clientInfo":{"name":"hostile-client","version":"1"}}}`)

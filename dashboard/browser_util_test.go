@@ -18,7 +18,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // waitTimeout bounds every wait on the page. It is generous because the
@@ -354,4 +356,23 @@ func getJSON(t *testing.T, url string, v any, header ...string) {
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+}
+
+// serveDashboard serves a dashboard over m on a free loopback port until
+// the test ends, then cancels ctx (the server's, made by the caller, who
+// may use it first) and waits for the server; it returns the base URL.
+func serveDashboard(t *testing.T, ctx context.Context, cancel context.CancelFunc, m *monitor.Monitor, opts dashboard.Options) string {
+	t.Helper()
+	opts.Addr = "127.0.0.1:0"
+	s, err := dashboard.Start(ctx, m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := s.Wait(); err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	return "http://" + s.Addr()
 }

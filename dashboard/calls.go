@@ -77,14 +77,6 @@ func outcome(c *monitor.Call) string {
 	return c.ErrorType
 }
 
-// callsResponse is GET /api/calls.
-type callsResponse struct {
-	Calls []callJSON `json:"calls"`
-	// NextCursor is the cursor of the next (older) page, null on the
-	// last one.
-	NextCursor *string `json:"next_cursor"`
-}
-
 // callFilter is the query of /api/calls.
 type callFilter struct {
 	tool, method, session, client string
@@ -180,7 +172,8 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, bad)
 		return
 	}
-	// Written by hand into a pooled buffer, as callsResponse encodes.
+	// {"calls": [appendCall…], "next_cursor": "id" or null}, written by
+	// hand into a pooled buffer (docs/API.md has the shape).
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	b := append((*bp)[:0], `{"calls":[`...)

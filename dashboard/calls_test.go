@@ -53,6 +53,20 @@ func callsFixture(t *testing.T) (*monitor.Monitor, string) {
 	return m, "http://" + s.Addr()
 }
 
+// callsStreamed is the data of a "calls" event.
+type callsStreamed struct {
+	Calls   []callJSON `json:"calls"`
+	Skipped uint64     `json:"skipped"`
+}
+
+// callsResponse is what GET /api/calls answers.
+type callsResponse struct {
+	Calls []callJSON `json:"calls"`
+	// NextCursor is the cursor of the next (older) page, null on the
+	// last one.
+	NextCursor *string `json:"next_cursor"`
+}
+
 func getCalls(t *testing.T, base, query string) callsResponse {
 	t.Helper()
 	var res callsResponse

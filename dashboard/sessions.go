@@ -62,14 +62,12 @@ func measured(n int64) *int64 {
 
 func stamp(t time.Time) string { return t.UTC().Format(monitor.TimeFormat) }
 
-func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 func sessionOf(s *sessions.Session) sessionJSON {
 	v := sessionJSON{
 		ID: s.ID, Client: clientJSON{Name: s.Client.Name, Version: s.Client.Version},
 		Transport: s.Transport, ProtocolVersion: s.Protocol,
 		Started: stamp(s.Started), LastSeen: stamp(s.LastSeen), EndReason: s.EndReason,
-		Calls: s.Calls, Errors: s.Errors, P50Ms: msOf(s.P50), P95Ms: msOf(s.P95),
+		Calls: s.Calls, Errors: s.Errors, P50Ms: durationMs(s.P50), P95Ms: durationMs(s.P95),
 		RequestBytes: measured(s.RequestBytes), ResponseBytes: measured(s.ResponseBytes),
 		ResponseTokens: measured(s.ResponseTokens), Tools: s.Tools,
 	}
@@ -86,7 +84,7 @@ func sessionOf(s *sessions.Session) sessionJSON {
 func clientSumOf(c *sessions.Client) clientSumJSON {
 	v := clientSumJSON{
 		Name: c.Name, Versions: c.Versions, Sessions: c.Sessions, LiveSessions: c.LiveSessions,
-		Calls: c.Calls, Errors: c.Errors, P50Ms: msOf(c.P50), P95Ms: msOf(c.P95), LastSeen: stamp(c.LastSeen),
+		Calls: c.Calls, Errors: c.Errors, P50Ms: durationMs(c.P50), P95Ms: durationMs(c.P95), LastSeen: stamp(c.LastSeen),
 		RequestBytes: measured(c.RequestBytes), ResponseBytes: measured(c.ResponseBytes),
 		ResponseTokens: measured(c.ResponseTokens),
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
@@ -92,42 +93,42 @@ func (b *broadcaster) run(ctx context.Context, m *monitor.Monitor, e *alert.Engi
 	}
 }
 
-// callsStreamed is the data of a "calls" event: the calls recorded since
-// the previous one, newest first, and how many more there were that the
-// event leaves out (the page says so, and /api/calls has them).
-type callsStreamed struct {
-	Calls   []callJSON `json:"calls"`
-	Skipped uint64     `json:"skipped"`
-}
-
-// callsEvent encodes the calls after the one numbered sent, and returns the
-// number of the newest it sent; no data when there are none. A call
-// numbered but not yet stored by its recorder is picked up next time if
-// it is the newest.
+// callsEvent encodes the calls after the one numbered sent as the data of
+// a "calls" event, {"calls": [...newest first], "skipped": N}, N counting
+// the older ones it leaves out (the page says so, and /api/calls has
+// them); it returns the number of the newest it sent, and no data when
+// there are none. A call numbered but not yet stored by its recorder is
+// picked up next time if it is the newest.
 func callsEvent(m *monitor.Monitor, sent uint64) (event, uint64) {
 	last := m.LastCallID()
 	if last <= sent {
 		return event{}, sent
 	}
-	var d callsStreamed
+	data := []byte(`{"calls":[`)
+	var newest, skipped uint64
+	n := 0
 	for c := range m.CallsBefore(last + 1) {
 		if c.ID <= sent {
 			break
 		}
-		if len(d.Calls) == callsPerEvent {
-			d.Skipped = c.ID - sent // this one and every older one not sent
+		if n == callsPerEvent {
+			skipped = c.ID - sent // this one and every older one not sent
 			break
 		}
-		d.Calls = append(d.Calls, callOf(&c))
+		if n == 0 {
+			newest = c.ID
+		} else {
+			data = append(data, ',')
+		}
+		data = appendCall(data, &c)
+		n++
 	}
-	if len(d.Calls) == 0 {
+	if n == 0 {
 		return event{}, sent
 	}
-	newest := d.Calls[0].ID
-	data, err := json.Marshal(d)
-	if err != nil {
-		return event{}, newest
-	}
+	data = append(data, `],"skipped":`...)
+	data = strconv.AppendUint(data, skipped, 10)
+	data = append(data, '}')
 	return event{name: "calls", data: data}, newest
 }
 

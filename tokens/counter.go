@@ -83,9 +83,6 @@ type job struct {
 	tool   string
 	res    *mcp.CallToolResult
 	raw    *[]byte
-	// sizeResult asks for the result's size as JSON, which the recorder
-	// of a typed result does not know.
-	sizeResult bool
 }
 
 var rawPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -117,7 +114,7 @@ func (c *Counter) OfferResult(callID uint64, tool string, res *mcp.CallToolResul
 		return false
 	}
 	cp := *res
-	return c.offer(job{callID: callID, tool: tool, res: &cp, sizeResult: true})
+	return c.offer(job{callID: callID, tool: tool, res: &cp})
 }
 
 // OfferRaw queues the response message (JSON-RPC, as raw bytes) of the
@@ -186,11 +183,11 @@ func (c *Counter) count(j job) {
 		text, err = rawText(*j.raw)
 		rawPool.Put(j.raw)
 	} else {
+		// A typed result's recorder did not know its size; a raw
+		// message's did.
 		text, err = resultText(j.res)
-		if j.sizeResult {
-			if b, merr := json.Marshal(j.res); merr == nil {
-				size = int64(len(b))
-			}
+		if b, merr := json.Marshal(j.res); merr == nil {
+			size = int64(len(b))
 		}
 	}
 	if err != nil {
