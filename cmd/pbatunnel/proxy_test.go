@@ -518,7 +518,11 @@ func TestProxyRealClientAndServer(t *testing.T) {
 	var readGraph row
 	got := memorySession(t, proxied, func() {
 		base := "http://" + addr
-		report = awaitReport(t, base, func(r metricsReport) bool { return r.ToolMetrics["read_graph"].CallCount == 1 })
+		// The last call (the unknown tool) ends the session's calls; a
+		// sample taken before it was recorded would count only seven.
+		report = awaitReport(t, base, func(r metricsReport) bool {
+			return r.ToolMetrics["read_graph"].CallCount == 1 && r.MethodMetrics["tools/call"].Count == 8
+		})
 		getJSON(t, base+"/api/config", &cfg)
 		// The call log names the stdio client from its initialize, with
 		// both sizes, and the result's tokens once counted.
