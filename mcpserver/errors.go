@@ -79,17 +79,34 @@ func ErrorCodes() mcp.Middleware {
 // it does not export, which a wrapper cannot pass on; IOTransport uses it
 // only to refuse JSON-RPC batches from 2025-06-18 on, so wrap a transport
 // whose batches are refused before it, as ServeStdio's framing does.
-type codedTransport struct{ mcp.Transport }
+//
+// Over stdio it also hands the framing each request as it is read, to be
+// measured (framing.measure).
+type codedTransport struct {
+	mcp.Transport
+	f *framing // nil: not stdio
+}
 
 func (t codedTransport) Connect(ctx context.Context) (mcp.Connection, error) {
 	c, err := t.Transport.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return codedConn{c}, nil
+	return codedConn{c, t.f}, nil
 }
 
-type codedConn struct{ mcp.Connection }
+type codedConn struct {
+	mcp.Connection
+	f *framing
+}
+
+func (c codedConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	msg, err := c.Connection.Read(ctx)
+	if req, ok := msg.(*jsonrpc.Request); ok && c.f != nil {
+		c.f.measure(req)
+	}
+	return msg, err
+}
 
 func (c codedConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {

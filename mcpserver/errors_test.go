@@ -112,7 +112,7 @@ func TestErrorCodesOnTheWire(t *testing.T) {
 		// What the SDK refuses before any middleware runs: only the
 		// transport sees those answers.
 		name: "before initialization",
-		wrap: func(t mcp.Transport) mcp.Transport { return codedTransport{t} },
+		wrap: func(t mcp.Transport) mcp.Transport { return codedTransport{Transport: t} },
 		steps: []step{
 			{`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, jsonrpc.CodeInvalidRequest},
 			{`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_graph"}}`, jsonrpc.CodeInvalidRequest},

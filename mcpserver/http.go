@@ -68,7 +68,7 @@ func HTTPHandler(srv *mcp.Server, opts *HTTPOptions) (http.Handler, error) {
 	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{SessionTimeout: o.SessionTimeout, DisableLocalhostProtection: true})
-	return guard.Handler(&sessionCap{next: h, srv: srv, max: o.MaxSessions}), nil
+	return guard.Handler(&sessionCap{next: sized{h}, srv: srv, max: o.MaxSessions}), nil
 }
 
 // sessionCap refuses requests that would start a session beyond max.

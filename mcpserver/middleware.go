@@ -47,7 +47,25 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 				c.Protocol = v
 			}
 			c.Error = errorMessage(res, err)
+			var ex *exchange
+			if !strings.HasPrefix(method, "notifications/") {
+				// A notification's POST may be over before it is
+				// handled: only requests are measured.
+				ex = exchangeOf(req)
+			}
+			if ex != nil {
+				c.RequestBytes = ex.request.Load()
+			}
 			id := m.RecordCall(c)
+			if ex != nil {
+				// The response is written once this returns; its size
+				// joins the call then.
+				tool := c.Tool
+				if c.UnknownTool {
+					tool = ""
+				}
+				ex.bind(m, id, tool)
+			}
 			if r, ok := res.(*mcp.CallToolResult); ok && counter != nil && !c.UnknownTool {
 				counter.OfferResult(id, c.Tool, r)
 			}

@@ -118,6 +118,7 @@ func ServeStdio(ctx context.Context, srv *mcp.Server, opts *StdioOptions) (Stdio
 	f := newFraming(ctx, o)
 	// The SDK's own limit is set above ours so that it never refuses what
 	// the framing passed.
-	err := srv.Run(ctx, codedTransport{&mcp.IOTransport{Reader: f, Writer: f.out, MaxLineLength: o.MaxLineSize + 1024}})
+	err := srv.Run(ctx, codedTransport{&mcp.IOTransport{Reader: f, Writer: f.out, MaxLineLength: o.MaxLineSize + 1024}, f})
+	f.forgetExchanges()
 	return f.summary(), err
 }

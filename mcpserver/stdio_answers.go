@@ -24,11 +24,13 @@ func (a *answers) Write(p []byte) (int, error) {
 		// MCP: the receiver of a cancellation does not answer the request;
 		// a client that has forgotten the id would report the answer as
 		// one to an unknown request.
+		a.f.responded(ids[0].id, 0)
 		return len(p), nil
 	}
 	n, err := a.write(p)
 	for _, r := range ids {
 		a.answered(r)
+		a.f.responded(r.id, len(r.raw))
 	}
 	return n, err
 }

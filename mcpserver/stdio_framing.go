@@ -32,6 +32,10 @@ type framing struct {
 	// A set: a request reusing the id of one in flight is refused (admit).
 	pending   map[jsonrpc.ID]struct{}
 	cancelled map[jsonrpc.ID]bool
+	// sizes are the sizes of the requests read and not yet handed to the
+	// SDK; exchanges, those handed on (see measure).
+	sizes     map[jsonrpc.ID]int64
+	exchanges map[jsonrpc.ID]stdioExchange
 	closed    bool
 	sum       StdioSummary
 	// asked is the protocol version the client's initialize asked for,
@@ -77,6 +81,8 @@ func newFraming(ctx context.Context, o StdioOptions) *framing {
 		changed:   make(chan struct{}),
 		pending:   map[jsonrpc.ID]struct{}{},
 		cancelled: map[jsonrpc.ID]bool{},
+		sizes:     map[jsonrpc.ID]int64{},
+		exchanges: map[jsonrpc.ID]stdioExchange{},
 	}
 	f.out = &answers{w: o.Out, f: f}
 	return f
@@ -204,7 +210,7 @@ func (f *framing) admit(line []byte) bool {
 			f.refuseMessage(bad)
 			return false
 		}
-		f.register(m)
+		f.register(m, len(line))
 		return true
 	}
 	var batch []json.RawMessage
@@ -240,8 +246,8 @@ func (f *framing) admit(line []byte) bool {
 		}
 		msgs[i] = m
 	}
-	for _, m := range msgs {
-		f.register(m)
+	for i, m := range msgs {
+		f.register(m, len(batch[i]))
 	}
 	return true
 }
@@ -354,9 +360,9 @@ func (f *framing) inFlightLocked(id jsonrpc.ID) bool {
 	return ok
 }
 
-// register notes a request the SDK will answer, or a cancellation that
-// means it need not be waited for.
-func (f *framing) register(m jsonrpc.Message) {
+// register notes a request the SDK will answer, and its size, or a
+// cancellation that means it need not be waited for.
+func (f *framing) register(m jsonrpc.Message, size int) {
 	req, ok := m.(*jsonrpc.Request)
 	if !ok {
 		return
@@ -366,6 +372,7 @@ func (f *framing) register(m jsonrpc.Message) {
 	if req.IsCall() {
 		f.sum.Requests++
 		f.pending[req.ID] = struct{}{}
+		f.sizes[req.ID] = int64(size)
 		// A request that reuses the id of a cancelled one is answered.
 		delete(f.cancelled, req.ID)
 		if req.Method == "initialize" && !f.initialized {

@@ -2,7 +2,6 @@ package tokens
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -99,8 +98,8 @@ func New(m *monitor.Monitor, opts Options) *Counter {
 }
 
 // OfferResult queues the result of the tools/call recorded as callID, to
-// count its tokens and its size as JSON. It reports false when the queue
-// was full and the result is not counted.
+// count its tokens (its size is the transport's to measure). It reports
+// false when the queue was full and the result is not counted.
 //
 // The counter keeps a shallow copy: the go-sdk sets the result's _meta
 // after the handler returns, so the result itself is not the counter's to
@@ -176,39 +175,30 @@ func (c *Counter) Drain() {
 func (c *Counter) count(j job) {
 	var (
 		text string
-		size int64
 		err  error
 	)
 	if j.raw != nil {
 		text, err = rawText(*j.raw)
 		rawPool.Put(j.raw)
 	} else {
-		// A typed result's recorder did not know its size; a raw
-		// message's did.
 		text, err = resultText(j.res)
-		if b, merr := json.Marshal(j.res); merr == nil {
-			size = int64(len(b))
-		}
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		c.failed.Add(1)
-		c.m.RecordResponse(j.callID, j.tool, size, 0)
 		return
-	}
-	if len(text) > c.opts.MaxText {
+	case len(text) > c.opts.MaxText:
 		c.tooLarge.Add(1)
-		c.m.RecordResponse(j.callID, j.tool, size, 0)
 		return
 	}
 	n, err := Count(text)
 	if err != nil {
 		c.failed.Add(1)
-		c.m.RecordResponse(j.callID, j.tool, size, 0)
 		return
 	}
 	c.counted.Add(1)
 	c.tokens.Add(uint64(n))
-	c.m.RecordResponse(j.callID, j.tool, size, int64(n))
+	c.m.RecordResponse(j.callID, j.tool, 0, int64(n))
 }
 
 // Stats returns how the counting goes.

@@ -204,7 +204,7 @@ func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	switch ct {
 	case "text/event-stream":
 		ex.stream = true
-		res.Body = &sseTap{body: res.Body, max: h.maxBody, onEvent: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
+		res.Body = newSSETap(res.Body, h.maxBody, func(data []byte) { h.fromServer(ex, data) }, func(int) { h.countLarge() })
 	case "application/json":
 		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
 	}

@@ -26,12 +26,7 @@ func TestSSETap(t *testing.T) {
 		if oneByte {
 			body = iotest.OneByteReader(body)
 		}
-		tap := &sseTap{
-			body:    io.NopCloser(body),
-			max:     50,
-			onEvent: func(data []byte) { events = append(events, string(data)) },
-			onLarge: func() { large++ },
-		}
+		tap := newSSETap(io.NopCloser(body), 50, func(data []byte) { events = append(events, string(data)) }, func(int) { large++ })
 		out, err := io.ReadAll(tap)
 		if err != nil {
 			t.Fatal(err)

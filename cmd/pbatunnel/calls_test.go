@@ -122,6 +122,24 @@ func TestServeCallsAndSessions(t *testing.T) {
 			t.Fatal("the tool result's tokens were never counted")
 		}
 	}
+	// Every request of a session has both sizes, as measured on the wire;
+	// a notification has none.
+	var sized struct {
+		Calls []struct {
+			Method        string
+			RequestBytes  *int64 `json:"request_bytes"`
+			ResponseBytes *int64 `json:"response_bytes"`
+		} `json:"calls"`
+	}
+	getJSON(t, base+"/api/calls?client=alpha-agent", &sized)
+	for _, c := range sized.Calls {
+		if strings.HasPrefix(c.Method, "notifications/") {
+			continue // not a request: nothing answers it
+		}
+		if c.RequestBytes == nil || *c.RequestBytes <= 0 || c.ResponseBytes == nil || *c.ResponseBytes <= 0 {
+			t.Errorf("alpha's %s: request_bytes %v, response_bytes %v; want both measured", c.Method, c.RequestBytes, c.ResponseBytes)
+		}
+	}
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
