@@ -53,6 +53,7 @@ func (p *Stdio) relayClient(ctx context.Context) {
 					// The child is gone: let its exit be handled now,
 					// not when the client ends the line.
 					skip = true
+					p.up.downLocked()
 					p.up.unlock()
 				}
 			}
@@ -109,7 +110,10 @@ func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, mor
 		_, _ = w.Write(line)
 	}
 	if !more {
-		_ = w.Flush() // a failed write means the child exited: down answers the requests
+		if w.Flush() != nil {
+			// The child exited: down answers the requests.
+			p.up.downLocked()
+		}
 	}
 	return msgs, nil
 }

@@ -123,6 +123,14 @@ func (u *upstream) setUp(w io.WriteCloser, gen uint64) {
 func (u *upstream) setDown() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.downLocked()
+}
+
+// downLocked is setDown for a caller holding the lock, whose write to the
+// child failed: the child is gone, and the lines after it must wait for
+// the next one rather than follow into a pipe nobody reads, before the
+// child's exit has been seen.
+func (u *upstream) downLocked() {
 	if u.w != nil {
 		u.w, u.bw = nil, nil
 		u.ready = make(chan struct{})
