@@ -39,32 +39,32 @@ type countedBody struct {
 	io.ReadCloser
 	ex      *exchange
 	started bool  // a byte other than white space was read
-	n       int64 // bytes from the first one that is not white space
-	space   int64 // white space after the last byte that is not
+	n       int64 // bytes from the first that is not white space to the last
+	space   int64 // white space read after the last byte that is not
 }
 
 func (b *countedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	for _, c := range p[:n] {
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			if b.started {
-				b.space++
-			}
-		case !b.started:
+	chunk := p[:n]
+	if !b.started {
+		chunk = bytes.TrimLeft(chunk, jsonSpace)
+		if len(chunk) > 0 {
 			b.started = true
-			b.n = 1
-			if c == '[' {
-				b.ex.batch.Store(true)
-			}
-		default:
-			b.n += b.space + 1
-			b.space = 0
+			b.ex.batch.Store(chunk[0] == '[')
 		}
+	}
+	if core := bytes.TrimRight(chunk, jsonSpace); len(core) > 0 {
+		b.n += b.space + int64(len(core))
+		b.space = int64(len(chunk) - len(core))
+	} else {
+		b.space += int64(len(chunk))
 	}
 	b.ex.request.Store(b.n)
 	return n, err
 }
+
+// jsonSpace is the white space JSON allows around a value.
+const jsonSpace = " \t\r\n"
 
 // sizedWriter measures the response message in what the SDK writes: the
 // JSON body, or the last event of the stream, which the server sends once

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -110,6 +111,90 @@ func (a *answers) answered(r sentResponse) {
 // keys only as far as needed: the SDK writes "id" before "result" or
 // "error", so the large result is not scanned.
 func responseID(raw []byte) (jsonrpc.ID, bool) {
+	if id, isResp, ok := responseHead(raw); ok {
+		return id, isResp
+	}
+	return decodeResponseID(raw)
+}
+
+// responseHead reads the message's head as the SDK writes it,
+// {"jsonrpc":"2.0","id":7,"result":…, without a decoder: ok is false
+// when the head holds anything else (escapes, an id that is not a plain
+// integer or string, a key order of another writer's), for
+// decodeResponseID to read.
+func responseHead(raw []byte) (id jsonrpc.ID, isResp, ok bool) {
+	b := bytes.TrimLeft(raw, jsonSpace)
+	if len(b) == 0 || b[0] != '{' {
+		return jsonrpc.ID{}, false, false
+	}
+	b = b[1:]
+	haveID := false
+	for range 3 {
+		key, rest, kok := plainString(bytes.TrimLeft(b, jsonSpace))
+		rest = bytes.TrimLeft(rest, jsonSpace)
+		if !kok || len(rest) == 0 || rest[0] != ':' {
+			return jsonrpc.ID{}, false, false
+		}
+		rest = bytes.TrimLeft(rest[1:], jsonSpace)
+		switch string(key) {
+		case "method":
+			return jsonrpc.ID{}, false, true
+		case "result", "error":
+			return id, haveID, haveID
+		case "jsonrpc":
+			if _, rest, kok = plainString(rest); !kok {
+				return jsonrpc.ID{}, false, false
+			}
+		case "id":
+			var v any
+			end := 0
+			for end < len(rest) && (rest[end] == '-' || rest[end] >= '0' && rest[end] <= '9') {
+				end++
+			}
+			if end > 0 {
+				n, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+				if err != nil || n > 1<<53 || n < -(1<<53) {
+					return jsonrpc.ID{}, false, false
+				}
+				v, rest = float64(n), rest[end:]
+			} else {
+				var s []byte
+				if s, rest, kok = plainString(rest); !kok {
+					return jsonrpc.ID{}, false, false
+				}
+				v = string(s)
+			}
+			var err error
+			if id, err = jsonrpc.MakeID(v); err != nil {
+				return jsonrpc.ID{}, false, false
+			}
+			haveID = true
+		default:
+			return jsonrpc.ID{}, false, false
+		}
+		b = bytes.TrimLeft(rest, jsonSpace)
+		if len(b) == 0 || b[0] != ',' {
+			return jsonrpc.ID{}, false, false
+		}
+		b = b[1:]
+	}
+	return jsonrpc.ID{}, false, false
+}
+
+// plainString reads a JSON string without escapes at the start of b.
+func plainString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, b, false
+	}
+	end := bytes.IndexByte(b[1:], '"')
+	if end < 0 || bytes.IndexByte(b[1:1+end], '\\') >= 0 {
+		return nil, b, false
+	}
+	return b[1 : 1+end], b[2+end:], true
+}
+
+// decodeResponseID is responseID for any key order and any JSON.
+func decodeResponseID(raw []byte) (jsonrpc.ID, bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {

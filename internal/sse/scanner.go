@@ -25,13 +25,16 @@ type Scanner struct {
 	lineOver bool
 	cr       bool // the last byte was '\r', whose '\n' may follow
 	data     []byte
-	dataLen  int // the event's data size, counted past Max
+	borrowed []byte // the event's data, in place in the bytes being scanned
+	dataLen  int    // the event's data size, counted past Max
 	hasData  bool
 	dataOver bool
 }
 
 // Scan reads b, the next bytes of the stream. SSE ends a line with
-// "\r\n", "\n" or "\r"; an empty line ends an event.
+// "\r\n", "\n" or "\r"; an empty line ends an event. An event whose
+// lines all lie in one b is read in place; only what is left over at the
+// end of b is copied.
 func (s *Scanner) Scan(b []byte) {
 	for len(b) > 0 {
 		if s.cr {
@@ -41,16 +44,42 @@ func (s *Scanner) Scan(b []byte) {
 				continue
 			}
 		}
-		i := bytes.IndexAny(b, "\r\n")
+		i := lineEnd(b)
 		if i < 0 {
 			s.appendLine(b)
-			return
+			break
 		}
-		s.appendLine(b[:i])
+		if s.lineLen == 0 {
+			s.endLine(b[:i], i, i > s.Max, true) // the whole line is in b
+		} else {
+			s.appendLine(b[:i])
+			line, n, over := s.line, s.lineLen, s.lineOver
+			s.line, s.lineLen, s.lineOver = s.line[:0], 0, false
+			s.endLine(line, n, over, false)
+		}
 		s.cr = b[i] == '\r'
-		s.endLine()
 		b = b[i+1:]
 	}
+	if s.borrowed != nil {
+		// The event goes on past b, which is the caller's.
+		s.data = append(s.data[:0], s.borrowed...)
+		s.borrowed = nil
+	}
+}
+
+// lineEnd returns the index of the first '\r' or '\n' in b, or -1.
+func lineEnd(b []byte) int {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		i = len(b)
+	}
+	if j := bytes.IndexByte(b[:i], '\r'); j >= 0 {
+		return j
+	}
+	if i == len(b) {
+		return -1
+	}
+	return i
 }
 
 func (s *Scanner) appendLine(b []byte) {
@@ -66,10 +95,11 @@ func (s *Scanner) appendLine(b []byte) {
 	s.line = append(s.line, b...)
 }
 
-func (s *Scanner) endLine() {
-	line, n, over := s.line, s.lineLen, s.lineOver
-	s.line, s.lineLen, s.lineOver = s.line[:0], 0, false
-	if len(line) == 0 && !over {
+// endLine takes a line, n bytes long, which over says was longer than
+// Max (and of which line then holds the start only). A line in place in
+// the caller's bytes may be borrowed until Scan returns.
+func (s *Scanner) endLine(line []byte, n int, over, inPlace bool) {
+	if n == 0 {
 		s.dispatch()
 		return
 	}
@@ -92,9 +122,17 @@ func (s *Scanner) endLine() {
 	}
 	s.dataLen += valueLen
 	s.hasData = true
-	if over || s.dataOver || len(s.data)+len(value)+1 > s.Max {
-		s.dataOver = true
+	if over || s.dataOver || s.dataLen > s.Max {
+		s.dataOver, s.borrowed = true, nil
 		return
+	}
+	if first && inPlace {
+		s.borrowed = value
+		return
+	}
+	if s.borrowed != nil {
+		s.data = append(s.data[:0], s.borrowed...)
+		s.borrowed = nil
 	}
 	if !first {
 		s.data = append(s.data, '\n')
@@ -108,10 +146,12 @@ func (s *Scanner) dispatch() {
 		if s.OnLarge != nil {
 			s.OnLarge(s.dataLen)
 		}
+	case s.borrowed != nil:
+		s.OnEvent(s.borrowed)
 	case s.hasData:
 		s.OnEvent(s.data)
 	}
-	s.data, s.dataLen, s.hasData, s.dataOver = s.data[:0], 0, false, false
+	s.data, s.borrowed, s.dataLen, s.hasData, s.dataOver = s.data[:0], nil, 0, false, false
 	if cap(s.data) > keepBuffer {
 		s.data = nil
 	}
