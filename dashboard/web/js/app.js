@@ -8,7 +8,7 @@ import { SeriesStore, TimeChart } from './charts.js';
 import { cardLevel, idleOf, RANK } from './levels.js';
 import { Live } from './live.js';
 import {
-  $, $$, UNITS, absTime, breakable, bytesText, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
+  $, $$, UNITS, absTime, breakable, bytesText, durationText, el, fmt, isNum, parseSpan, reading, refreshRelTimes, relTime, setText, timeCell,
 } from './util.js';
 
 // The six cards of the guide's Overview tab, keyed by system_overview field.
@@ -808,7 +808,7 @@ function renderTrendCharts(trends) {
     if (!t) arrow.lastChild.textContent = 'no trend';
     const ch = t ? trendChange(t) : null;
     setText($('.trend-figures', box), t
-      ? `${isNum(ch) ? `${ch > 0 ? '+' : ''}${fmt.any(ch)} % over ${fmt.any(t.window_minutes)} min · ` : ''}`
+      ? `${isNum(ch) ? `${ch > 0 ? '+' : ''}${fmt.any(ch)} % over ${durationText(t.window_minutes * 60000)} · ` : ''}`
         + `min ${fmt[kind](t.min)} · avg ${fmt[kind](t.avg)} · max ${fmt[kind](t.max)}`
       : 'not measured');
     if (state.overview) trendCharts.get(m).setData(state.overview.columns([m]));

@@ -7,7 +7,7 @@
 // Every string from the server is set as text (see util.js).
 
 import { AuthError, getJSON } from './api.js';
-import { $, $$, absTime, breakable, bytesText, el, fmt, isNum, setText, timeCell } from './util.js';
+import { $, $$, absTime, breakable, bytesText, durationText, el, fmt, isNum, setText, timeCell } from './util.js';
 
 const PAGE = 100; // calls per /api/calls request
 const MAX_ROWS = 500; // rows the live log keeps; the oldest go first
@@ -110,17 +110,6 @@ const bytesCell = (v, what) => el('td', {
   className: isNum(v) ? 'num' : 'num none',
   title: isNum(v) ? `${what}: ${fmt.count(v)} bytes` : `${what}: not measured`,
 }, bytes(v));
-
-function span(ms) {
-  if (!isNum(ms) || ms < 0) return NONE;
-  const s = Math.round(ms / 1000);
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m % 60} min`;
-}
 
 const clientText = (c) => (c && (c.name || c.version) ? [c.name || '(no name)', c.version].filter(Boolean).join(' ') : NONE);
 const shortId = (id) => (id.length > 10 ? `${id.slice(0, 8)}…` : id);
@@ -581,7 +570,7 @@ function fillSession(tr, s) {
     el('td', null, s.protocol_version || NONE),
     timeCell('td', s.started),
     el('td', { className: 'num', title: ended ? 'from its first request to its end' : 'from its first request to the end of its latest' },
-      span(endT - Date.parse(s.started))),
+      durationText(endT - Date.parse(s.started))),
     el('td', { className: 'num' }, fmt.count(s.calls)),
     el('td', { className: `num${s.errors > 0 ? ' bad' : ''}` }, fmt.count(s.errors)),
     msCell(s.p50_ms, 'p50 over the session\'s calls (ms)'),

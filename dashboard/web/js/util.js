@@ -115,6 +115,19 @@ const fixed1 = (v) => (v < 10 ? v.toFixed(1) : fmt.count(v));
 
 export const UNITS = { percent: '%', ms: 'ms', rate: 'ops/s', count: '', mib: 'MiB' };
 
+// durationText says a length of time (ms) in its two largest units:
+// "850 ms", "29 s", "3 min 5 s", "2 h 10 min"; "—" when unknown.
+export function durationText(ms) {
+  if (!isNum(ms) || ms < 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m % 60} min`;
+}
+
 // relTime says how long ago t (ms since the epoch) was, briefly.
 export function relTime(t, now = Date.now()) {
   const s = Math.round((now - t) / 1000);
