@@ -1,0 +1,277 @@
+package telemetry
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Attribute names of the OpenTelemetry semantic conventions for MCP (and
+// the general ones they use).
+const (
+	AttrMethod           = "mcp.method.name"
+	AttrSession          = "mcp.session.id"
+	AttrProtocol         = "mcp.protocol.version"
+	AttrResourceURI      = "mcp.resource.uri"
+	AttrRequestID        = "jsonrpc.request.id"
+	AttrToolName         = "gen_ai.tool.name"
+	AttrPromptName       = "gen_ai.prompt.name"
+	AttrOperation        = "gen_ai.operation.name"
+	AttrToolArguments    = "gen_ai.tool.call.arguments"
+	AttrToolResult       = "gen_ai.tool.call.result"
+	AttrErrorType        = "error.type"
+	AttrStatusCode       = "rpc.response.status_code"
+	AttrNetworkTransport = "network.transport"
+	AttrNetworkProtocol  = "network.protocol.name"
+	AttrClientAddress    = "client.address"
+	AttrClientPort       = "client.port"
+	AttrServerAddress    = "server.address"
+	AttrServerPort       = "server.port"
+)
+
+// Metric names of the conventions, histograms in seconds.
+const (
+	MetricServerOperation = "mcp.server.operation.duration"
+	MetricClientOperation = "mcp.client.operation.duration"
+	MetricServerSession   = "mcp.server.session.duration"
+	MetricClientSession   = "mcp.client.session.duration"
+)
+
+// Buckets are the histograms' bounds in seconds: the conventions' own,
+// with finer ones below 10 ms, where most tool calls of a local server
+// fall, as /metrics has them.
+var Buckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+	0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300}
+
+// Kind says which side of a request a span or a metric is of.
+type Kind int
+
+const (
+	Server Kind = iota // the request as received
+	Client             // the request as sent on
+)
+
+func (t *Telemetry) instruments(m metric.Meter) error {
+	for i, name := range [2]string{MetricServerOperation, MetricClientOperation} {
+		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(Buckets...),
+			metric.WithDescription("Duration of an MCP request, from its arrival to its response, or from sending it to its response."))
+		if err != nil {
+			return err
+		}
+		t.ops[i] = h
+	}
+	for i, name := range [2]string{MetricServerSession, MetricClientSession} {
+		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(Buckets...),
+			metric.WithDescription("Duration of an MCP session, from its first request to its end."))
+		if err != nil {
+			return err
+		}
+		t.session[i] = h
+	}
+	return nil
+}
+
+// Transports, as network.transport names them.
+const (
+	TransportPipe = "pipe" // stdio
+	TransportTCP  = "tcp"  // HTTP
+)
+
+// A Request describes an MCP request a span is made of.
+type Request struct {
+	Kind   Kind
+	Method string
+	// Target is the tool of tools/call or the prompt of prompts/get, and
+	// names the span; URI is the resource of resources/read.
+	Target, URI string
+	// Start is when the request arrived (Server) or was sent (Client).
+	Start time.Time
+	// ID is the JSON-RPC id as it was sent (a string's quotes removed).
+	ID        string
+	Session   string
+	Protocol  string
+	Transport string // TransportPipe or TransportTCP
+	// Peer is the other side's host:port: the client's on a Server
+	// span, the server's on a Client span.
+	Peer string
+	// Arguments are the tool's arguments, kept only when payloads are
+	// captured (Options.CapturePayloads).
+	Arguments string
+}
+
+// spanName is "{mcp.method.name} {target}", or the method alone.
+func spanName(method, target string) string {
+	if target == "" {
+		return method
+	}
+	return method + " " + target
+}
+
+// An Op is one request being timed: its span (when tracing) and its
+// duration metric. A nil Op does nothing.
+type Op struct {
+	t     *Telemetry
+	span  trace.Span
+	kind  Kind
+	start time.Time
+	// metric attributes
+	method, target, targetKey, transport, protocol string
+}
+
+// Start begins the span of r, a child of the span context in ctx (see
+// Extract), and returns ctx with it.
+func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op) {
+	if t == nil {
+		return ctx, nil
+	}
+	op := &Op{t: t, kind: r.Kind, start: r.Start, method: r.Method, target: r.Target, transport: r.Transport, protocol: r.Protocol}
+	switch r.Method {
+	case "tools/call":
+		op.targetKey = AttrToolName
+	case "prompts/get":
+		op.targetKey = AttrPromptName
+	}
+	if t.tracer == nil {
+		return ctx, op
+	}
+	kind := trace.SpanKindServer
+	if r.Kind == Client {
+		kind = trace.SpanKindClient
+	}
+	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs = append(attrs, attribute.String(AttrMethod, r.Method))
+	if op.targetKey != "" && r.Target != "" {
+		attrs = append(attrs, attribute.String(op.targetKey, r.Target))
+	}
+	if r.Method == "tools/call" {
+		attrs = append(attrs, attribute.String(AttrOperation, "execute_tool"))
+	}
+	if r.URI != "" {
+		attrs = append(attrs, attribute.String(AttrResourceURI, r.URI))
+	}
+	if r.ID != "" {
+		attrs = append(attrs, attribute.String(AttrRequestID, r.ID))
+	}
+	if r.Session != "" {
+		attrs = append(attrs, attribute.String(AttrSession, r.Session))
+	}
+	if r.Protocol != "" {
+		attrs = append(attrs, attribute.String(AttrProtocol, r.Protocol))
+	}
+	if r.Transport != "" {
+		attrs = append(attrs, attribute.String(AttrNetworkTransport, r.Transport))
+		if r.Transport == TransportTCP {
+			attrs = append(attrs, attribute.String(AttrNetworkProtocol, "http"))
+		}
+	}
+	if host, port, err := net.SplitHostPort(r.Peer); err == nil {
+		addrKey, portKey := AttrClientAddress, AttrClientPort
+		if r.Kind == Client {
+			addrKey, portKey = AttrServerAddress, AttrServerPort
+		}
+		attrs = append(attrs, attribute.String(addrKey, host))
+		if p, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, attribute.Int(portKey, p))
+		}
+	}
+	if t.opts.CapturePayloads && r.Arguments != "" {
+		attrs = append(attrs, attribute.String(AttrToolArguments, r.Arguments))
+	}
+	ctx, op.span = t.tracer.Start(ctx, spanName(r.Method, r.Target),
+		trace.WithSpanKind(kind), trace.WithTimestamp(r.Start), trace.WithAttributes(attrs...))
+	return ctx, op
+}
+
+// SpanContext is the op's span context; invalid when not traced or not
+// sampled.
+func (o *Op) SpanContext() trace.SpanContext {
+	if o == nil || o.span == nil {
+		return trace.SpanContext{}
+	}
+	return o.span.SpanContext()
+}
+
+// An Outcome is how a request ended.
+type Outcome struct {
+	End time.Time
+	// ErrorType is "" for a success, else the call log's outcome: a
+	// JSON-RPC code ("-32602"), "tool_error", "cancelled"…
+	ErrorType string
+	// Message is the failure's text, for the span's status.
+	Message string
+	// Protocol, when the request's answer agreed on one (initialize).
+	Protocol string
+	// Result is the tool's result, kept only when payloads are captured.
+	Result string
+}
+
+// End ends the op's span and records its duration.
+func (o *Op) End(ctx context.Context, out Outcome) {
+	if o == nil {
+		return
+	}
+	if out.Protocol != "" {
+		o.protocol = out.Protocol
+	}
+	if o.span != nil {
+		if out.Protocol != "" {
+			o.span.SetAttributes(attribute.String(AttrProtocol, out.Protocol))
+		}
+		if out.ErrorType != "" {
+			o.span.SetAttributes(attribute.String(AttrErrorType, out.ErrorType))
+			if isCode(out.ErrorType) {
+				o.span.SetAttributes(attribute.String(AttrStatusCode, out.ErrorType))
+			}
+			o.span.SetStatus(codes.Error, out.Message)
+		}
+		if o.t.opts.CapturePayloads && out.Result != "" {
+			o.span.SetAttributes(attribute.String(AttrToolResult, out.Result))
+		}
+		o.span.End(trace.WithTimestamp(out.End))
+	}
+	if o.t.metrics {
+		attrs := make([]attribute.KeyValue, 0, 6)
+		attrs = append(attrs, attribute.String(AttrMethod, o.method))
+		if o.targetKey != "" && o.target != "" {
+			attrs = append(attrs, attribute.String(o.targetKey, o.target))
+		}
+		if out.ErrorType != "" {
+			attrs = append(attrs, attribute.String(AttrErrorType, out.ErrorType))
+		}
+		if o.transport != "" {
+			attrs = append(attrs, attribute.String(AttrNetworkTransport, o.transport))
+		}
+		if o.protocol != "" {
+			attrs = append(attrs, attribute.String(AttrProtocol, o.protocol))
+		}
+		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributes(attrs...))
+	}
+}
+
+// isCode reports whether an error type is a JSON-RPC error code.
+func isCode(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
+}
+
+// SessionEnded records the duration of a session that ended. Session ids
+// are never metric attributes: they would make a series per session.
+func (t *Telemetry) SessionEnded(ctx context.Context, kind Kind, d time.Duration, transport, protocol string) {
+	if t == nil || !t.metrics {
+		return
+	}
+	attrs := make([]attribute.KeyValue, 0, 2)
+	if transport != "" {
+		attrs = append(attrs, attribute.String(AttrNetworkTransport, transport))
+	}
+	if protocol != "" {
+		attrs = append(attrs, attribute.String(AttrProtocol, protocol))
+	}
+	t.session[kind].Record(ctx, seconds(d), metric.WithAttributes(attrs...))
+}

@@ -1,0 +1,174 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Defaults of the batching, as the OpenTelemetry specification gives them
+// for OTEL_BSP_*.
+const (
+	defaultQueueSize     = 2048
+	defaultBatchSize     = 512
+	defaultScheduleDelay = 5 * time.Second
+	defaultExportTimeout = 30 * time.Second
+)
+
+// batching configures a batcher.
+type batching struct {
+	QueueSize     int
+	BatchSize     int
+	ScheduleDelay time.Duration
+	ExportTimeout time.Duration
+}
+
+// batcher is a span processor with a bounded queue, as the SDK's batch
+// processor, whose losses it counts: a span that finds the queue full is
+// dropped, never waited for, and a batch the exporter refuses is lost.
+// The SDK's own processor counts its drops only behind an experimental
+// switch, and a page that says "no spans lost" must know.
+type batcher struct {
+	exp sdktrace.SpanExporter
+	cfg batching
+
+	queue chan sdktrace.ReadOnlySpan
+	flush chan chan struct{}
+	done  chan struct{}
+	stop  sync.Once
+	wg    sync.WaitGroup
+
+	exported, dropped, failed atomic.Uint64
+	lastErr                   atomic.Pointer[string]
+}
+
+func newBatcher(exp sdktrace.SpanExporter, cfg batching) *batcher {
+	b := &batcher{
+		exp:   exp,
+		cfg:   cfg,
+		queue: make(chan sdktrace.ReadOnlySpan, cfg.QueueSize),
+		flush: make(chan chan struct{}),
+		done:  make(chan struct{}),
+	}
+	b.wg.Add(1)
+	go b.run()
+	return b
+}
+
+func (b *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+// OnEnd queues a sampled span, or drops it when the queue is full.
+func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
+	if !s.SpanContext().IsSampled() {
+		return
+	}
+	select {
+	case <-b.done:
+		b.dropped.Add(1)
+		return
+	default:
+	}
+	select {
+	case b.queue <- s:
+	default:
+		b.dropped.Add(1)
+	}
+}
+
+func (b *batcher) run() {
+	defer b.wg.Done()
+	batch := make([]sdktrace.ReadOnlySpan, 0, b.cfg.BatchSize)
+	timer := time.NewTimer(b.cfg.ScheduleDelay)
+	defer timer.Stop()
+	send := func() {
+		if len(batch) > 0 {
+			b.export(batch)
+			clear(batch)
+			batch = batch[:0]
+		}
+	}
+	for {
+		select {
+		case s := <-b.queue:
+			batch = append(batch, s)
+			if len(batch) >= b.cfg.BatchSize {
+				send()
+			}
+		case <-timer.C:
+			send()
+			timer.Reset(b.cfg.ScheduleDelay)
+		case ack := <-b.flush:
+			b.drainInto(&batch, send)
+			send()
+			close(ack)
+		case <-b.done:
+			b.drainInto(&batch, send)
+			send()
+			return
+		}
+	}
+}
+
+// drainInto takes what is queued now into batches.
+func (b *batcher) drainInto(batch *[]sdktrace.ReadOnlySpan, send func()) {
+	for {
+		select {
+		case s := <-b.queue:
+			*batch = append(*batch, s)
+			if len(*batch) >= b.cfg.BatchSize {
+				send()
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (b *batcher) export(spans []sdktrace.ReadOnlySpan) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ExportTimeout)
+	defer cancel()
+	if err := b.exp.ExportSpans(ctx, spans); err != nil {
+		b.failed.Add(uint64(len(spans)))
+		msg := err.Error()
+		b.lastErr.Store(&msg)
+		return
+	}
+	b.exported.Add(uint64(len(spans)))
+}
+
+// ForceFlush exports what is queued, waiting until it is sent or ctx ends.
+func (b *batcher) ForceFlush(ctx context.Context) error {
+	ack := make(chan struct{})
+	select {
+	case b.flush <- ack:
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-ack:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Shutdown exports what is queued and stops; spans ended later are
+// dropped.
+func (b *batcher) Shutdown(ctx context.Context) error {
+	b.stop.Do(func() { close(b.done) })
+	waited := make(chan struct{})
+	go func() { b.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	return errors.Join(err, b.exp.Shutdown(ctx))
+}

@@ -1,0 +1,226 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of every span and metric.
+const ScopeName = "github.com/mcp-pba-tunnel/pbatunnel"
+
+// Telemetry holds the tracer and meters of one process. Nil is off.
+type Telemetry struct {
+	tp      *sdktrace.TracerProvider
+	mp      *sdkmetric.MeterProvider
+	tracer  trace.Tracer
+	batch   *batcher
+	opts    Options
+	ops     [2]metric.Float64Histogram // operation duration, by Kind
+	session [2]metric.Float64Histogram // session duration, by Kind
+	metrics bool
+}
+
+// New starts the export o and the environment ask for, or returns nil
+// when they ask for none. Exporters connect lazily: a collector that is
+// down costs failed exports, counted, not an error here.
+func New(ctx context.Context, o Options) (*Telemetry, error) {
+	s, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if !s.tracesOn && !s.metricsOn {
+		return nil, nil
+	}
+	if o.ServiceName == "" {
+		o.ServiceName = "pbatunnel"
+	}
+	res, err := resource.New(ctx,
+		resource.WithAttributes(attribute.String("service.name", o.ServiceName), attribute.String("service.version", o.Version)),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
+	)
+	if err != nil && res == nil {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
+	t := &Telemetry{opts: o}
+	if s.tracesOn {
+		exp, err := traceExporter(ctx, s, o.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		t.batch = newBatcher(exp, s.batching)
+		// No sampler option: the SDK takes OTEL_TRACES_SAMPLER and
+		// OTEL_TRACES_SAMPLER_ARG, parent-based always-on by default.
+		t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(t.batch))
+		t.tracer = t.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(o.Version))
+	}
+	if s.metricsOn {
+		exp, err := metricExporter(ctx, s, o.Endpoint)
+		if err != nil {
+			t.shutdownTraces(ctx)
+			return nil, err
+		}
+		t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res),
+			sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(s.metricInterval))))
+		if err := t.instruments(t.mp.Meter(ScopeName, metric.WithInstrumentationVersion(o.Version))); err != nil {
+			_ = t.Shutdown(ctx)
+			return nil, err
+		}
+		t.metrics = true
+	}
+	return t, nil
+}
+
+// newWith is New for tests: the given processor and reader instead of
+// OTLP exporters.
+func newWith(o Options, sp sdktrace.SpanProcessor, reader sdkmetric.Reader) (*Telemetry, error) {
+	t := &Telemetry{opts: o}
+	if sp != nil {
+		t.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sp))
+		t.tracer = t.tp.Tracer(ScopeName)
+	}
+	if reader != nil {
+		t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		if err := t.instruments(t.mp.Meter(ScopeName)); err != nil {
+			return nil, err
+		}
+		t.metrics = true
+	}
+	return t, nil
+}
+
+// signalURL is the endpoint of one signal under a base endpoint, as
+// OTEL_EXPORTER_OTLP_ENDPOINT is read: over HTTP, the signal's path is
+// appended.
+func signalURL(base, protocol, path string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("OTLP endpoint %q: want http://host:port or https://host:port", base)
+	}
+	if protocol == ProtocolGRPC {
+		return base, nil
+	}
+	return strings.TrimSuffix(base, "/") + path, nil
+}
+
+func traceExporter(ctx context.Context, s settings, endpoint string) (sdktrace.SpanExporter, error) {
+	if s.tracesProtocol == ProtocolGRPC {
+		var opts []otlptracegrpc.Option
+		if endpoint != "" {
+			u, err := signalURL(endpoint, ProtocolGRPC, "")
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, otlptracegrpc.WithEndpointURL(u))
+		}
+		return otlptracegrpc.New(ctx, opts...)
+	}
+	var opts []otlptracehttp.Option
+	if endpoint != "" {
+		u, err := signalURL(endpoint, ProtocolHTTP, "/v1/traces")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, otlptracehttp.WithEndpointURL(u))
+	}
+	return otlptracehttp.New(ctx, opts...)
+}
+
+func metricExporter(ctx context.Context, s settings, endpoint string) (sdkmetric.Exporter, error) {
+	if s.metricsProto == ProtocolGRPC {
+		var opts []otlpmetricgrpc.Option
+		if endpoint != "" {
+			u, err := signalURL(endpoint, ProtocolGRPC, "")
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, otlpmetricgrpc.WithEndpointURL(u))
+		}
+		return otlpmetricgrpc.New(ctx, opts...)
+	}
+	var opts []otlpmetrichttp.Option
+	if endpoint != "" {
+		u, err := signalURL(endpoint, ProtocolHTTP, "/v1/metrics")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, otlpmetrichttp.WithEndpointURL(u))
+	}
+	return otlpmetrichttp.New(ctx, opts...)
+}
+
+// Tracing reports whether spans are made.
+func (t *Telemetry) Tracing() bool { return t != nil && t.tp != nil }
+
+// Stats say what became of the spans made.
+type Stats struct {
+	Exported uint64 // sent to the collector
+	Dropped  uint64 // lost to a full queue (or ended after shutdown)
+	Failed   uint64 // in batches the collector did not take
+	// LastError is the latest export failure, "" when there was none.
+	LastError string
+}
+
+// Stats returns the span counts so far; zero when tracing is off.
+func (t *Telemetry) Stats() Stats {
+	if t == nil || t.batch == nil {
+		return Stats{}
+	}
+	s := Stats{Exported: t.batch.exported.Load(), Dropped: t.batch.dropped.Load(), Failed: t.batch.failed.Load()}
+	if e := t.batch.lastErr.Load(); e != nil {
+		s.LastError = *e
+	}
+	return s
+}
+
+// Shutdown exports what is pending, within ctx, and stops.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	err := t.shutdownTraces(ctx)
+	if t.mp != nil {
+		err = errors.Join(err, t.mp.Shutdown(ctx))
+	}
+	return err
+}
+
+func (t *Telemetry) shutdownTraces(ctx context.Context) error {
+	if t.tp == nil {
+		return nil
+	}
+	return t.tp.Shutdown(ctx)
+}
+
+// ForceFlush sends the spans and metrics pending now.
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	var err error
+	if t.tp != nil {
+		err = t.tp.ForceFlush(ctx)
+	}
+	if t.mp != nil {
+		err = errors.Join(err, t.mp.ForceFlush(ctx))
+	}
+	return err
+}
+
+// seconds is a duration as the conventions' histograms take it.
+func seconds(d time.Duration) float64 { return d.Seconds() }

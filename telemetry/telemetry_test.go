@@ -1,0 +1,282 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+func attrsOf(kvs []attribute.KeyValue) map[string]string {
+	m := map[string]string{}
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.Emit()
+	}
+	return m
+}
+
+// TestServerSpan: a tools/call span joins the caller's trace from _meta,
+// carries the conventions' attributes, and fails with error.type; the
+// duration metric has no session id.
+func TestServerSpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	reader := sdkmetric.NewManualReader()
+	tel, err := newWith(Options{}, rec, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	ctx := Extract(context.Background(), map[string]any{MetaTraceparent: parent, "progressToken": 1}, nil)
+	start := time.Now()
+	_, op := tel.Start(ctx, Request{Kind: Server, Method: "tools/call", Target: "search", Start: start,
+		ID: "7", Session: "S1", Protocol: "2025-06-18", Transport: TransportTCP, Peer: "127.0.0.1:5123"})
+	op.End(ctx, Outcome{End: start.Add(3 * time.Millisecond), ErrorType: "tool_error", Message: "no such thing"})
+
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	s := spans[0]
+	if s.Name() != "tools/call search" || s.SpanKind() != trace.SpanKindServer {
+		t.Errorf("span %q kind %v", s.Name(), s.SpanKind())
+	}
+	if s.Parent().TraceID().String() != "0af7651916cd43dd8448eb211c80319c" || s.Parent().SpanID().String() != "b7ad6b7169203331" || !s.Parent().IsRemote() {
+		t.Errorf("parent %v", s.Parent())
+	}
+	want := map[string]string{
+		AttrMethod: "tools/call", AttrToolName: "search", AttrOperation: "execute_tool", AttrRequestID: "7",
+		AttrSession: "S1", AttrProtocol: "2025-06-18", AttrNetworkTransport: "tcp", AttrNetworkProtocol: "http",
+		AttrClientAddress: "127.0.0.1", AttrClientPort: "5123", AttrErrorType: "tool_error",
+	}
+	got := attrsOf(s.Attributes())
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if _, ok := got[AttrStatusCode]; ok {
+		t.Error("a tool error has no JSON-RPC status code")
+	}
+	if _, ok := got[AttrToolArguments]; ok {
+		t.Error("arguments recorded without payload capture")
+	}
+	if s.Status().Code != codes.Error || s.EndTime().Sub(s.StartTime()) != 3*time.Millisecond {
+		t.Errorf("status %v, duration %v", s.Status(), s.EndTime().Sub(s.StartTime()))
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	h := findHistogram(t, rm, MetricServerOperation)
+	if len(h.DataPoints) != 1 || h.DataPoints[0].Count != 1 {
+		t.Fatalf("data points %+v", h.DataPoints)
+	}
+	dp := h.DataPoints[0]
+	if _, ok := dp.Attributes.Value(AttrSession); ok {
+		t.Error("the session id is a metric attribute")
+	}
+	if v, _ := dp.Attributes.Value(AttrToolName); v.AsString() != "search" {
+		t.Errorf("metric attributes %v", dp.Attributes.ToSlice())
+	}
+	if dp.Sum != 0.003 || len(dp.Bounds) != len(Buckets) {
+		t.Errorf("sum %v, bounds %v", dp.Sum, dp.Bounds)
+	}
+}
+
+func findHistogram(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Histogram[float64] {
+	t.Helper()
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				if m.Unit != "s" {
+					t.Errorf("%s unit %q", name, m.Unit)
+				}
+				return m.Data.(metricdata.Histogram[float64])
+			}
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return metricdata.Histogram[float64]{}
+}
+
+// TestClientSpanIsInjected: a CLIENT span started in a SERVER span's
+// context is its child, and Inject hands on the CLIENT span's context;
+// a JSON-RPC error sets the status code too.
+func TestClientSpanIsInjected(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tel, err := newWith(Options{CapturePayloads: true}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ctx, srv := tel.Start(context.Background(), Request{Kind: Server, Method: "prompts/get", Target: "greet", Start: now, Transport: TransportPipe})
+	cctx, cli := tel.Start(ctx, Request{Kind: Client, Method: "prompts/get", Target: "greet", Start: now, Peer: "example.com:443", Arguments: `{"a":1}`})
+	meta := Inject(cctx)
+	cli.End(cctx, Outcome{End: now, ErrorType: "-32602", Message: "bad"})
+	srv.End(ctx, Outcome{End: now, ErrorType: "-32602"})
+	spans := rec.Ended()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	c, s := spans[0], spans[1]
+	if c.Parent().SpanID() != s.SpanContext().SpanID() || c.SpanKind() != trace.SpanKindClient {
+		t.Errorf("client span's parent %v, server span %v", c.Parent().SpanID(), s.SpanContext().SpanID())
+	}
+	if want := "00-" + c.SpanContext().TraceID().String() + "-" + c.SpanContext().SpanID().String() + "-01"; meta[MetaTraceparent] != want {
+		t.Errorf("injected %v, want traceparent %s", meta, want)
+	}
+	got := attrsOf(c.Attributes())
+	if got[AttrPromptName] != "greet" || got[AttrServerAddress] != "example.com" || got[AttrServerPort] != "443" ||
+		got[AttrStatusCode] != "-32602" || got[AttrToolArguments] != `{"a":1}` || got[AttrNetworkTransport] != "" {
+		t.Errorf("client attributes %v", got)
+	}
+	if attrsOf(s.Attributes())[AttrNetworkTransport] != "pipe" {
+		t.Errorf("server attributes %v", attrsOf(s.Attributes()))
+	}
+}
+
+// TestExtractFromHeaders: Streamable HTTP carries trace context in
+// headers when _meta has none; _meta wins when it has.
+func TestExtractFromHeaders(t *testing.T) {
+	h := http.Header{}
+	h.Set("traceparent", "00-11111111111111111111111111111111-2222222222222222-01")
+	sc := trace.SpanContextFromContext(Extract(context.Background(), nil, h))
+	if sc.TraceID().String() != "11111111111111111111111111111111" {
+		t.Errorf("from headers: %v", sc)
+	}
+	sc = trace.SpanContextFromContext(Extract(context.Background(),
+		map[string]any{MetaTraceparent: "00-33333333333333333333333333333333-4444444444444444-01"}, h))
+	if sc.TraceID().String() != "33333333333333333333333333333333" {
+		t.Errorf("_meta should win: %v", sc)
+	}
+	if sc := trace.SpanContextFromContext(Extract(context.Background(), map[string]any{MetaTraceparent: "garbage"}, nil)); sc.IsValid() {
+		t.Errorf("garbage made %v", sc)
+	}
+}
+
+// TestNilIsOff: a nil Telemetry does nothing, safely.
+func TestNilIsOff(t *testing.T) {
+	var tel *Telemetry
+	ctx, op := tel.Start(context.Background(), Request{Method: "ping"})
+	op.End(ctx, Outcome{})
+	tel.SessionEnded(ctx, Server, time.Second, "", "")
+	if op.SpanContext().IsValid() || tel.Tracing() || tel.Stats() != (Stats{}) || tel.Shutdown(ctx) != nil {
+		t.Error("a nil Telemetry did something")
+	}
+}
+
+func TestResolve(t *testing.T) {
+	for _, tt := range []struct {
+		name           string
+		o              Options
+		env            map[string]string
+		traces, metric bool
+		proto          string
+		err            bool
+	}{
+		{name: "nothing asked"},
+		{name: "flag", o: Options{Endpoint: "http://localhost:4318"}, traces: true, metric: true, proto: ProtocolHTTP},
+		{name: "env", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, traces: true, metric: true, proto: ProtocolGRPC},
+		{name: "traces only", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, traces: true, proto: ProtocolHTTP},
+		{name: "metrics off", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_METRICS_EXPORTER": "none"}, traces: true, proto: ProtocolHTTP},
+		{name: "disabled", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_SDK_DISABLED": "true"}},
+		{name: "flag protocol wins", o: Options{Endpoint: "http://c", Protocol: ProtocolGRPC}, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, traces: true, metric: true, proto: ProtocolGRPC},
+		{name: "json protocol", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, err: true},
+		{name: "bad queue", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, err: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Getenv = func(k string) string { return tt.env[k] }
+			s, err := tt.o.resolve()
+			if (err != nil) != tt.err {
+				t.Fatalf("err %v", err)
+			}
+			if err != nil {
+				return
+			}
+			if s.tracesOn != tt.traces || s.metricsOn != tt.metric || (tt.traces && s.tracesProtocol != tt.proto) {
+				t.Errorf("%+v", s)
+			}
+		})
+	}
+	o := Options{Getenv: func(k string) string {
+		return map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_METRIC_EXPORT_INTERVAL": "1000"}[k]
+	}, Endpoint: "http://c"}
+	s, err := o.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.batching.QueueSize != 100 || s.batching.BatchSize != 100 || s.batching.ScheduleDelay != 250*time.Millisecond || s.metricInterval != time.Second {
+		t.Errorf("batching %+v, interval %v", s.batching, s.metricInterval)
+	}
+}
+
+func TestBadEndpoint(t *testing.T) {
+	if _, err := New(context.Background(), Options{Endpoint: "localhost:4318", Getenv: func(string) string { return "" }}); err == nil {
+		t.Error("an endpoint without a scheme was taken")
+	}
+}
+
+// blockingExporter holds every export until released, failing the ones
+// after fail is set.
+type blockingExporter struct {
+	mu      sync.Mutex
+	release chan struct{}
+	fail    bool
+	got     int
+}
+
+func (e *blockingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	<-e.release
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fail {
+		return errors.New("collector says no")
+	}
+	e.got += len(spans)
+	return nil
+}
+
+func (e *blockingExporter) Shutdown(context.Context) error { return nil }
+
+// TestBatcherCountsLosses: spans beyond a full queue are dropped and
+// counted, never waited for; a refused batch is counted as failed.
+func TestBatcherCountsLosses(t *testing.T) {
+	exp := &blockingExporter{release: make(chan struct{})}
+	b := newBatcher(exp, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second})
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
+	tr := tp.Tracer("t")
+	for range 20 { // the exporter holds the first batch; the queue fills
+		_, s := tr.Start(context.Background(), "x")
+		s.End()
+	}
+	if d := b.dropped.Load(); d == 0 {
+		t.Fatal("nothing dropped with a queue of 4 and 20 spans")
+	}
+	close(exp.release)
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exp.mu.Lock()
+	exp.fail = true
+	exp.mu.Unlock()
+	_, s := tr.Start(context.Background(), "y")
+	s.End()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := Stats{Exported: b.exported.Load(), Dropped: b.dropped.Load(), Failed: b.failed.Load()}
+	if st.Exported+st.Dropped+st.Failed != 21 || st.Failed != 1 || uint64(exp.got) != st.Exported {
+		t.Errorf("stats %+v, exporter got %d; want all 21 spans accounted for", st, exp.got)
+	}
+}
