@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -44,6 +45,8 @@ type callJSON struct {
 	RequestBytes   *int64     `json:"request_bytes"`
 	ResponseBytes  *int64     `json:"response_bytes"`
 	ResponseTokens *int64     `json:"response_tokens"`
+	TraceID        *string    `json:"trace_id"`
+	SpanID         *string    `json:"span_id"`
 }
 
 type clientJSON struct {
@@ -67,6 +70,8 @@ func callOf(c *monitor.Call) callJSON {
 		RequestBytes:   measured(c.RequestBytes),
 		ResponseBytes:  measured(c.ResponseBytes),
 		ResponseTokens: measured(c.ResponseTokens),
+		TraceID:        hexID(c.TraceID[:]),
+		SpanID:         hexID(c.SpanID[:]),
 	}
 }
 
@@ -263,4 +268,16 @@ func (a *api) call(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeError(w, http.StatusNotFound, "no call "+v+" is kept: the monitor keeps the most recent ones only")
+}
+
+// hexID is a trace or span id as W3C trace context writes it, nil when
+// the call has none.
+func hexID(id []byte) *string {
+	for _, b := range id {
+		if b != 0 {
+			s := hex.EncodeToString(id)
+			return &s
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"sync"
@@ -46,7 +47,23 @@ func appendCall(b []byte, c *monitor.Call) []byte {
 	b = appendMeasured(b, c.ResponseBytes)
 	b = append(b, `,"response_tokens":`...)
 	b = appendMeasured(b, c.ResponseTokens)
+	b = append(b, `,"trace_id":`...)
+	b = appendHexID(b, c.TraceID[:])
+	b = append(b, `,"span_id":`...)
+	b = appendHexID(b, c.SpanID[:])
 	return append(b, '}')
+}
+
+// appendHexID appends an id in hex, quoted, or null when it is zero.
+func appendHexID(b []byte, id []byte) []byte {
+	for _, x := range id {
+		if x != 0 {
+			b = append(b, '"')
+			b = hex.AppendEncode(b, id)
+			return append(b, '"')
+		}
+	}
+	return append(b, "null"...)
 }
 
 // durationMs is a duration in milliseconds, to the microsecond.

@@ -277,6 +277,7 @@ func TestAppendCallMatchesEncodingJSON(t *testing.T) {
 			ErrorType: "-32602", Error: "line\nbreak\ttab\r&amp;", RequestBytes: 12, ResponseBytes: 34, ResponseTokens: 56, FromServer: true},
 		{ID: 3, Start: at, Duration: 5 * time.Hour, Method: "ping", ErrorType: monitor.ErrorTypeCancelled},
 		{ID: 4, Start: at, Duration: 499 * time.Nanosecond, Method: "x"},
+		{ID: 5, Start: at, Method: "tools/call", TraceID: [16]byte{0x0a, 0xf7, 15: 0x9c}, SpanID: [8]byte{7: 1}},
 	} {
 		want, err := json.Marshal(callOf(&c))
 		if err != nil {

@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"mime"
@@ -23,7 +24,7 @@ func (h sized) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	ex := &exchange{}
+	ex := &exchange{peer: r.RemoteAddr, id: requestIDText(peekHead(r))}
 	key := headerKey(r.Header)
 	exchanges.Store(key, ex)
 	defer exchanges.Delete(key)
@@ -128,4 +129,19 @@ func (w *sizedWriter) finish() {
 	case w.kind == "application/json":
 		w.ex.respond(w.body)
 	}
+}
+
+// maxHead is what is read ahead of a request body for its id.
+const maxHead = 256
+
+// peekHead returns the first bytes of r's body, which it leaves to be
+// read again whole.
+func peekHead(r *http.Request) []byte {
+	br := bufio.NewReaderSize(r.Body, maxHead)
+	h, _ := br.Peek(maxHead)
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	return h
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
@@ -22,16 +23,24 @@ import (
 // tool). isTool, when not nil, says which tool names exist, so that calls
 // to unknown tools count against the method but do not invent tools.
 func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
-	return metrics(m, isTool, nil, nil)
+	return metrics(m, isTool, nil, nil, nil)
 }
 
 // metrics is Metrics that also offers each tool result to counter, which
-// counts its tokens off the call's path, and keeps each request's
-// parameters and result in payloads (nil: capture is off).
-func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter, payloads *capture.Store) mcp.Middleware {
+// counts its tokens off the call's path, keeps each request's parameters
+// and result in payloads (nil: capture is off), and makes each request a
+// SERVER span of tel (nil: no telemetry), the call's record naming it.
+func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter, payloads *capture.Store, tel *telemetry.Telemetry) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
+			var ex *exchange
+			if !strings.HasPrefix(method, "notifications/") {
+				// A notification's POST may be over before it is
+				// handled: only requests are measured.
+				ex = exchangeOf(req)
+			}
+			ctx, op := startSpan(ctx, tel, start, method, req, ex)
 			res, err := next(ctx, method, req)
 			c := monitor.Call{Start: start, Duration: time.Since(start), Method: method, ErrorType: ErrorType(res, err)}
 			if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
@@ -47,14 +56,11 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 				c.Protocol = v
 			}
 			c.Error = errorMessage(res, err)
-			var ex *exchange
-			if !strings.HasPrefix(method, "notifications/") {
-				// A notification's POST may be over before it is
-				// handled: only requests are measured.
-				ex = exchangeOf(req)
-			}
 			if ex != nil {
 				c.RequestBytes = ex.request.Load()
+			}
+			if sc := op.SpanContext(); sc.IsValid() {
+				c.TraceID, c.SpanID = sc.TraceID(), sc.SpanID()
 			}
 			id := m.RecordCall(c)
 			if ex != nil {
@@ -72,6 +78,7 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 			if payloads != nil && !strings.HasPrefix(method, "notifications/") {
 				keepPayload(payloads, id, req, res, err)
 			}
+			endSpan(ctx, op, &c, payloads, id)
 			return res, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/codeanalysis"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	// Payloads, when set, keeps each request's parameters and result
 	// (capture is opt-in: serve --capture-payloads).
 	Payloads *capture.Store
+	// Telemetry, when set, makes each request an OpenTelemetry SERVER
+	// span and records its duration metric.
+	Telemetry *telemetry.Telemetry
 	// OnSessionEnd, when set, is called with the transport and id of each
 	// session, once it has ended ("" is stdio's id).
 	OnSessionEnd func(transport, id string)
@@ -86,7 +90,7 @@ func New(opts Options) *mcp.Server {
 	if opts.OnSessionEnd != nil {
 		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
 	}
-	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens, opts.Payloads))
+	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens, opts.Payloads, opts.Telemetry))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0

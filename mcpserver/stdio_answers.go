@@ -111,39 +111,72 @@ func (a *answers) answered(r sentResponse) {
 // keys only as far as needed: the SDK writes "id" before "result" or
 // "error", so the large result is not scanned.
 func responseID(raw []byte) (jsonrpc.ID, bool) {
-	if id, isResp, ok := responseHead(raw); ok {
-		return id, isResp
+	if h, ok := readHead(raw); ok {
+		switch {
+		case h.stop == "method":
+			return jsonrpc.ID{}, false
+		case h.haveID:
+			return h.id, true
+		}
 	}
-	return decodeResponseID(raw)
+	return decodeResponseID(raw) // the id after the result, or an unusual head
 }
 
-// responseHead reads the message's head as the SDK writes it,
-// {"jsonrpc":"2.0","id":7,"result":…, without a decoder: ok is false
-// when the head holds anything else (escapes, an id that is not a plain
-// integer or string, a key order of another writer's), for
-// decodeResponseID to read.
-func responseHead(raw []byte) (id jsonrpc.ID, isResp, ok bool) {
+// requestIDText is the id of a request as text, when its head has it
+// before its method (as the SDKs write requests); "" otherwise.
+func requestIDText(raw []byte) string {
+	h, ok := readHead(raw)
+	if !ok || h.stop != "method" || !h.haveID {
+		return ""
+	}
+	return idText(h.id)
+}
+
+// idText is an id as the conventions' jsonrpc.request.id has it.
+func idText(id jsonrpc.ID) string {
+	switch v := id.Raw().(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// A head is what readHead learned of a message.
+type head struct {
+	id     jsonrpc.ID
+	haveID bool
+	stop   string // the key it stopped at: "method", "result" or "error"
+}
+
+// readHead reads the message's head as the SDKs write it,
+// {"jsonrpc":"2.0","id":7,"result":… or …,"method":…, without a decoder,
+// up to the key that says what the message is. ok is false when the head
+// holds anything else (escapes, an id that is not a plain integer or
+// string, another key), for a decoder to read.
+func readHead(raw []byte) (h head, ok bool) {
 	b := bytes.TrimLeft(raw, jsonSpace)
 	if len(b) == 0 || b[0] != '{' {
-		return jsonrpc.ID{}, false, false
+		return h, false
 	}
 	b = b[1:]
-	haveID := false
 	for range 3 {
 		key, rest, kok := plainString(bytes.TrimLeft(b, jsonSpace))
 		rest = bytes.TrimLeft(rest, jsonSpace)
 		if !kok || len(rest) == 0 || rest[0] != ':' {
-			return jsonrpc.ID{}, false, false
+			return h, false
 		}
 		rest = bytes.TrimLeft(rest[1:], jsonSpace)
 		switch string(key) {
-		case "method":
-			return jsonrpc.ID{}, false, true
-		case "result", "error":
-			return id, haveID, haveID
+		case "method", "result", "error":
+			h.stop = string(key)
+			return h, true
 		case "jsonrpc":
 			if _, rest, kok = plainString(rest); !kok {
-				return jsonrpc.ID{}, false, false
+				return h, false
 			}
 		case "id":
 			var v any
@@ -154,31 +187,31 @@ func responseHead(raw []byte) (id jsonrpc.ID, isResp, ok bool) {
 			if end > 0 {
 				n, err := strconv.ParseInt(string(rest[:end]), 10, 64)
 				if err != nil || n > 1<<53 || n < -(1<<53) {
-					return jsonrpc.ID{}, false, false
+					return h, false
 				}
 				v, rest = float64(n), rest[end:]
 			} else {
 				var s []byte
 				if s, rest, kok = plainString(rest); !kok {
-					return jsonrpc.ID{}, false, false
+					return h, false
 				}
 				v = string(s)
 			}
 			var err error
-			if id, err = jsonrpc.MakeID(v); err != nil {
-				return jsonrpc.ID{}, false, false
+			if h.id, err = jsonrpc.MakeID(v); err != nil {
+				return h, false
 			}
-			haveID = true
+			h.haveID = true
 		default:
-			return jsonrpc.ID{}, false, false
+			return h, false
 		}
 		b = bytes.TrimLeft(rest, jsonSpace)
 		if len(b) == 0 || b[0] != ',' {
-			return jsonrpc.ID{}, false, false
+			return h, false
 		}
 		b = b[1:]
 	}
-	return jsonrpc.ID{}, false, false
+	return h, false
 }
 
 // plainString reads a JSON string without escapes at the start of b.

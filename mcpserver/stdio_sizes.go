@@ -19,7 +19,7 @@ func (f *framing) measure(req *jsonrpc.Request) {
 	if !req.IsCall() || req.Extra != nil {
 		return
 	}
-	key, ex := &mcp.RequestExtra{}, &exchange{}
+	key, ex := &mcp.RequestExtra{}, &exchange{id: idText(req.ID)}
 	f.mu.Lock()
 	size, ok := f.sizes[req.ID]
 	delete(f.sizes, req.ID)

@@ -26,6 +26,9 @@ import (
 type exchange struct {
 	request atomic.Int64 // the request message's size; 0 until measured
 	batch   atomic.Bool  // an HTTP body holding a batch: its size is not one request's
+	// id is the request's JSON-RPC id as text, when known; peer the
+	// client's address (HTTP). Both are set before the exchange is found.
+	id, peer string
 
 	mu       sync.Mutex
 	m        *monitor.Monitor

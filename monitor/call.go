@@ -57,9 +57,10 @@ type Call struct {
 	// RequestBytes and ResponseBytes are the sizes of the messages on the
 	// wire, when the recorder saw them.
 	RequestBytes, ResponseBytes int64
-	// TraceID and SpanID tie the call to a trace, when one was sampled
-	// (hex, as W3C trace context writes them).
-	TraceID, SpanID string
+	// TraceID and SpanID tie the call to its span, when one was
+	// recorded; zero otherwise.
+	TraceID [16]byte
+	SpanID  [8]byte
 	// ResponseTokens is the response's size in model tokens, when counted.
 	ResponseTokens int64
 }

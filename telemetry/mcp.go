@@ -103,6 +103,9 @@ type Request struct {
 	// Arguments are the tool's arguments, kept only when payloads are
 	// captured (Options.CapturePayloads).
 	Arguments string
+	// Link is a context the span links to besides its parent: the HTTP
+	// request's trace context when _meta named another parent.
+	Link trace.SpanContext
 }
 
 // spanName is "{mcp.method.name} {target}", or the method alone.
@@ -183,8 +186,11 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 	if t.opts.CapturePayloads && r.Arguments != "" {
 		attrs = append(attrs, attribute.String(AttrToolArguments, r.Arguments))
 	}
-	ctx, op.span = t.tracer.Start(ctx, spanName(r.Method, r.Target),
-		trace.WithSpanKind(kind), trace.WithTimestamp(r.Start), trace.WithAttributes(attrs...))
+	opts := []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithTimestamp(r.Start), trace.WithAttributes(attrs...)}
+	if r.Link.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: r.Link}))
+	}
+	ctx, op.span = t.tracer.Start(ctx, spanName(r.Method, r.Target), opts...)
 	return ctx, op
 }
 
@@ -207,8 +213,9 @@ type Outcome struct {
 	Message string
 	// Protocol, when the request's answer agreed on one (initialize).
 	Protocol string
-	// Result is the tool's result, kept only when payloads are captured.
-	Result string
+	// Arguments and Result are the tool's, kept only when payloads are
+	// captured; Arguments here when they were not known at Start.
+	Arguments, Result string
 }
 
 // End ends the op's span and records its duration.
@@ -228,10 +235,17 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 			if isCode(out.ErrorType) {
 				o.span.SetAttributes(attribute.String(AttrStatusCode, out.ErrorType))
 			}
-			o.span.SetStatus(codes.Error, out.Message)
+			if o.kind == Client || !callersMistake(out.ErrorType) {
+				o.span.SetStatus(codes.Error, out.Message)
+			}
 		}
-		if o.t.opts.CapturePayloads && out.Result != "" {
-			o.span.SetAttributes(attribute.String(AttrToolResult, out.Result))
+		if o.t.opts.CapturePayloads {
+			if out.Arguments != "" {
+				o.span.SetAttributes(attribute.String(AttrToolArguments, out.Arguments))
+			}
+			if out.Result != "" {
+				o.span.SetAttributes(attribute.String(AttrToolResult, out.Result))
+			}
 		}
 		o.span.End(trace.WithTimestamp(out.End))
 	}
@@ -252,6 +266,19 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 		}
 		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributes(attrs...))
 	}
+}
+
+// callersMistake reports whether a server answered with a code that
+// says the request was wrong (parse error, invalid request, unknown
+// method, invalid params, resource not found): the conventions leave the
+// SERVER span's status unset then, as HTTP servers do for 4xx, while
+// error.type still says what happened. The CLIENT span fails either way.
+func callersMistake(errorType string) bool {
+	switch errorType {
+	case "-32700", "-32600", "-32601", "-32602", "-32002":
+		return true
+	}
+	return false
 }
 
 // isCode reports whether an error type is a JSON-RPC error code.

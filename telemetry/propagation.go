@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The keys the conventions carry in params._meta, unprefixed.
@@ -37,15 +38,27 @@ func (m metaCarrier) Keys() []string {
 
 // Extract returns ctx with the caller's span context and baggage: from
 // the request's _meta, or, when that has no traceparent, from the HTTP
-// request's headers (Streamable HTTP; nil for stdio).
-func Extract(ctx context.Context, meta map[string]any, header http.Header) context.Context {
-	if s, _ := meta[MetaTraceparent].(string); s != "" {
-		return propagator.Extract(ctx, metaCarrier(meta))
-	}
+// request's headers (Streamable HTTP; nil for stdio). When both name a
+// context and they differ, the headers' is returned as link: the
+// conventions make _meta the parent and link the transport's context.
+func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ context.Context, link trace.SpanContext) {
+	var fromHeader context.Context
 	if header != nil && header.Get(MetaTraceparent) != "" {
-		return propagator.Extract(ctx, propagation.HeaderCarrier(header))
+		fromHeader = propagator.Extract(ctx, propagation.HeaderCarrier(header))
 	}
-	return ctx
+	if s, _ := meta[MetaTraceparent].(string); s != "" {
+		out := propagator.Extract(ctx, metaCarrier(meta))
+		if fromHeader != nil {
+			if h := trace.SpanContextFromContext(fromHeader); h.IsValid() && !h.Equal(trace.SpanContextFromContext(out)) {
+				link = h
+			}
+		}
+		return out, link
+	}
+	if fromHeader != nil {
+		return fromHeader, link
+	}
+	return ctx, link
 }
 
 // ExtractFunc is Extract from a _meta read by get, for callers that hold

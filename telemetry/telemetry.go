@@ -86,9 +86,10 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	return t, nil
 }
 
-// newWith is New for tests: the given processor and reader instead of
-// OTLP exporters.
-func newWith(o Options, sp sdktrace.SpanProcessor, reader sdkmetric.Reader) (*Telemetry, error) {
+// NewWith is New with the given span processor and metric reader instead
+// of OTLP exporters (either may be nil): for tests, and for programs that
+// export their own way.
+func NewWith(o Options, sp sdktrace.SpanProcessor, reader sdkmetric.Reader) (*Telemetry, error) {
 	t := &Telemetry{opts: o}
 	if sp != nil {
 		t.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sp))

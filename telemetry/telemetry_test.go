@@ -31,12 +31,12 @@ func attrsOf(kvs []attribute.KeyValue) map[string]string {
 func TestServerSpan(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	reader := sdkmetric.NewManualReader()
-	tel, err := newWith(Options{}, rec, reader)
+	tel, err := NewWith(Options{}, rec, reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	ctx := Extract(context.Background(), map[string]any{MetaTraceparent: parent, "progressToken": 1}, nil)
+	ctx, _ := Extract(context.Background(), map[string]any{MetaTraceparent: parent, "progressToken": 1}, nil)
 	start := time.Now()
 	_, op := tel.Start(ctx, Request{Kind: Server, Method: "tools/call", Target: "search", Start: start,
 		ID: "7", Session: "S1", Protocol: "2025-06-18", Transport: TransportTCP, Peer: "127.0.0.1:5123"})
@@ -115,7 +115,7 @@ func findHistogram(t *testing.T, rm metricdata.ResourceMetrics, name string) met
 // a JSON-RPC error sets the status code too.
 func TestClientSpanIsInjected(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
-	tel, err := newWith(Options{CapturePayloads: true}, rec, nil)
+	tel, err := NewWith(Options{CapturePayloads: true}, rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,17 +151,46 @@ func TestClientSpanIsInjected(t *testing.T) {
 func TestExtractFromHeaders(t *testing.T) {
 	h := http.Header{}
 	h.Set("traceparent", "00-11111111111111111111111111111111-2222222222222222-01")
-	sc := trace.SpanContextFromContext(Extract(context.Background(), nil, h))
-	if sc.TraceID().String() != "11111111111111111111111111111111" {
-		t.Errorf("from headers: %v", sc)
+	ctx, link := Extract(context.Background(), nil, h)
+	if sc := trace.SpanContextFromContext(ctx); sc.TraceID().String() != "11111111111111111111111111111111" || link.IsValid() {
+		t.Errorf("from headers: %v, link %v", sc, link)
 	}
-	sc = trace.SpanContextFromContext(Extract(context.Background(),
-		map[string]any{MetaTraceparent: "00-33333333333333333333333333333333-4444444444444444-01"}, h))
-	if sc.TraceID().String() != "33333333333333333333333333333333" {
+	ctx, link = Extract(context.Background(), map[string]any{MetaTraceparent: "00-33333333333333333333333333333333-4444444444444444-01"}, h)
+	if sc := trace.SpanContextFromContext(ctx); sc.TraceID().String() != "33333333333333333333333333333333" {
 		t.Errorf("_meta should win: %v", sc)
 	}
-	if sc := trace.SpanContextFromContext(Extract(context.Background(), map[string]any{MetaTraceparent: "garbage"}, nil)); sc.IsValid() {
-		t.Errorf("garbage made %v", sc)
+	if link.TraceID().String() != "11111111111111111111111111111111" {
+		t.Errorf("the headers' context should be linked: %v", link)
+	}
+	if ctx, _ := Extract(context.Background(), map[string]any{MetaTraceparent: "garbage"}, nil); trace.SpanContextFromContext(ctx).IsValid() {
+		t.Error("garbage made a context")
+	}
+}
+
+// TestServerStatus: a SERVER span fails for the server's own errors, not
+// for the caller's mistakes, which still carry error.type; a CLIENT span
+// fails for both.
+func TestServerStatus(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tel, err := NewWith(Options{}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		kind      Kind
+		errorType string
+		want      codes.Code
+	}{
+		{Server, "-32602", codes.Unset}, {Server, "-32601", codes.Unset}, {Server, "-32603", codes.Error},
+		{Server, "tool_error", codes.Error}, {Server, "cancelled", codes.Error}, {Server, "", codes.Unset},
+		{Client, "-32602", codes.Error},
+	} {
+		ctx, op := tel.Start(context.Background(), Request{Kind: tt.kind, Method: "tools/call", Start: time.Now()})
+		op.End(ctx, Outcome{End: time.Now(), ErrorType: tt.errorType})
+		s := rec.Ended()[len(rec.Ended())-1]
+		if s.Status().Code != tt.want || (tt.errorType != "" && attrsOf(s.Attributes())[AttrErrorType] != tt.errorType) {
+			t.Errorf("kind %v, %q: status %v, attributes %v", tt.kind, tt.errorType, s.Status().Code, attrsOf(s.Attributes()))
+		}
 	}
 }
 

@@ -58,6 +58,11 @@ type File struct {
 	CaptureMaxBytes *int `yaml:"capture_max_bytes"`
 	// RedactKeys name the keys whose values are redacted (--redact-key).
 	RedactKeys []string `yaml:"redact_keys"`
+	// OTLPEndpoint, OTLPProtocol and TraceURLTemplate: --otlp-endpoint,
+	// --otlp-protocol, --trace-url-template.
+	OTLPEndpoint     string `yaml:"otlp_endpoint"`
+	OTLPProtocol     string `yaml:"otlp_protocol"`
+	TraceURLTemplate string `yaml:"trace_url_template"`
 	// Alerts configures alert rules and notifications.
 	Alerts Alerts `yaml:"alerts"`
 }
@@ -273,6 +278,15 @@ func (f *File) validate() []*FieldError {
 		check(fmt.Sprintf("allowed_hosts[%d]", i), httpguard.CheckHost(h))
 	}
 	check("session_timeout", positive(f.SessionTimeout))
+	if f.OTLPEndpoint != "" {
+		check("otlp_endpoint", (*httpURLValue)(new(string)).Set(f.OTLPEndpoint))
+	}
+	if f.OTLPProtocol != "" {
+		check("otlp_protocol", (*otlpProtocolValue)(new(string)).Set(f.OTLPProtocol))
+	}
+	if f.TraceURLTemplate != "" {
+		check("trace_url_template", (*traceURLValue)(new(string)).Set(f.TraceURLTemplate))
+	}
 	if n := f.CaptureMaxBytes; n != nil && *n < 1 {
 		check("capture_max_bytes", fmt.Errorf("must be at least 1, got %d", *n))
 	}

@@ -90,6 +90,15 @@ type Settings struct {
 	CapturePayloads bool
 	CaptureMaxBytes int
 	RedactKeys      []string
+
+	// OTLPEndpoint is where traces and metrics go over OTLP ("": as the
+	// OTEL_EXPORTER_OTLP_* environment says, else nowhere); OTLPProtocol
+	// is "http/protobuf" or "grpc" ("": OTEL_EXPORTER_OTLP_PROTOCOL).
+	OTLPEndpoint string
+	OTLPProtocol string
+	// TraceURLTemplate links a call to its trace on the page: the URL
+	// with {trace_id} in it, such as http://localhost:16686/trace/{trace_id}.
+	TraceURLTemplate string
 }
 
 // Defaults returns the settings used when nothing else is given. DataDir is
@@ -133,6 +142,11 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*positiveInt)(&s.CaptureMaxBytes), "capture-max-bytes", "with --capture-payloads, the most `bytes` kept of a call's arguments, and of its result")
 	fs.Var((*keysValue)(&s.RedactKeys), "redact-key",
 		"`key` name whose values captured payloads redact (repeatable; comma-separated in the environment; replaces the default list: "+strings.Join(capture.DefaultRedactKeys, ", ")+")")
+	fs.Var((*httpURLValue)(&s.OTLPEndpoint), "otlp-endpoint",
+		"send OpenTelemetry traces and metrics over OTLP to this `URL` (http://host:4318 for HTTP, http://host:4317 with --otlp-protocol grpc); off by default, or as OTEL_EXPORTER_OTLP_ENDPOINT says")
+	fs.Var((*otlpProtocolValue)(&s.OTLPProtocol), "otlp-protocol", "OTLP `protocol`: http/protobuf or grpc (default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf)")
+	fs.Var((*traceURLValue)(&s.TraceURLTemplate), "trace-url-template",
+		"link each call on the page to its trace at this `URL`, in which {trace_id} is replaced, e.g. http://localhost:16686/trace/{trace_id}")
 	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory, unless it is /, your home directory or above it: then none)")
 }
 
@@ -157,6 +171,12 @@ func (s *Settings) Public() map[string]any {
 		"capture_payloads":      s.CapturePayloads,
 		"capture_max_bytes":     s.CaptureMaxBytes,
 		"redact_keys":           s.EffectiveRedactKeys(),
+		"otlp_endpoint":         "",
+		"otlp_protocol":         s.OTLPProtocol,
+		"trace_url_template":    s.TraceURLTemplate,
+	}
+	if u, err := httppost.ParseURL(s.OTLPEndpoint); err == nil {
+		out["otlp_endpoint"] = httppost.RedactURL(u)
 	}
 	if s.AuthToken != "" {
 		out["auth_token"] = "(set)"
@@ -272,6 +292,15 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	}
 	if f.RedactKeys != nil && !given["redact-key"] {
 		s.RedactKeys = f.RedactKeys
+	}
+	if f.OTLPEndpoint != "" && !given["otlp-endpoint"] {
+		s.OTLPEndpoint = f.OTLPEndpoint
+	}
+	if f.OTLPProtocol != "" && !given["otlp-protocol"] {
+		s.OTLPProtocol = f.OTLPProtocol
+	}
+	if f.TraceURLTemplate != "" && !given["trace-url-template"] {
+		s.TraceURLTemplate = f.TraceURLTemplate
 	}
 	s.Alerts = f.Alerts
 }

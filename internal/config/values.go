@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 )
 
 // CheckAddr reports whether addr is a host:port with a numeric port. An
@@ -194,5 +195,35 @@ func (v *keysValue) Set(s string) error {
 	if len(*v) == 0 {
 		return errors.New("want a key name")
 	}
+	return nil
+}
+
+// otlpProtocolValue is an OTLP protocol telemetry knows.
+type otlpProtocolValue string
+
+func (v *otlpProtocolValue) String() string { return string(*v) }
+
+func (v *otlpProtocolValue) Set(s string) error {
+	switch s {
+	case telemetry.ProtocolHTTP, telemetry.ProtocolGRPC:
+		*v = otlpProtocolValue(s)
+		return nil
+	}
+	return fmt.Errorf("unknown OTLP protocol %q: want %s or %s", s, telemetry.ProtocolHTTP, telemetry.ProtocolGRPC)
+}
+
+// traceURLValue is a link template: an http(s) URL holding {trace_id}.
+type traceURLValue string
+
+func (v *traceURLValue) String() string { return string(*v) }
+
+func (v *traceURLValue) Set(s string) error {
+	if !strings.Contains(s, "{trace_id}") {
+		return fmt.Errorf("%q has no {trace_id} to replace", s)
+	}
+	if _, err := httppost.ParseURL(strings.ReplaceAll(s, "{trace_id}", "0")); err != nil {
+		return err
+	}
+	*v = traceURLValue(s)
 	return nil
 }
