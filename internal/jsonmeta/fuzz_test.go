@@ -1,0 +1,65 @@
+package jsonmeta
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+func FuzzSet(f *testing.F) {
+	for _, c := range setCases {
+		f.Add([]byte(c.in), "traceparent", tp)
+	}
+	f.Add([]byte(`{"params":{"_meta":{"k\u00e9\ud83d\ude00":"v"}}}`), "ké😀", "x")
+	f.Add([]byte(`{"params":{"_meta":{"\ud800":"v"}}}`), "\ufffd", "y")
+	f.Add([]byte("{\"params\":{\"_meta\":{\"\xff\":1}}}"), "\xff", "\xfe")
+	f.Fuzz(func(t *testing.T, msg []byte, key, value string) {
+		checkSet(t, msg, []KV{{key, value}})
+		checkSet(t, msg, []KV{{key, value}, {"tracestate", "t"}, {"traceparent", value}, {key, "last"}})
+		checkGet(t, msg, key)
+	})
+}
+
+// checkGet compares Get with encoding/json where the two must agree, and
+// with the SDK's choice of the params member.
+func checkGet(t *testing.T, msg []byte, key string) {
+	got, err := Get(msg, key)
+	if err != nil {
+		return // checkSet has checked which errors are right
+	}
+	if !hasDuplicateNames(msg) {
+		var m map[string]any
+		if decode(t, msg, &m) == nil {
+			params, _ := m["params"].(map[string]any)
+			meta, _ := params["_meta"].(map[string]any)
+			want, _ := meta[norm(key)].(string)
+			if got[0] != want {
+				t.Fatalf("Get(%s, %q) = %q; encoding/json reads %q", short(msg), key, got[0], want)
+			}
+		}
+	}
+	// The SDK's envelope decoder picks the params; Get must read the same
+	// _meta from them alone.
+	r, err := jsonrpc.DecodeMessage(msg)
+	if err != nil {
+		return
+	}
+	req, ok := r.(*jsonrpc.Request)
+	if !ok {
+		return
+	}
+	alone := []byte(`{}`)
+	if len(req.Params) > 0 {
+		alone = append(append([]byte(`{"params":`), req.Params...), '}')
+	}
+	got2, err := Get(alone, key)
+	if err != nil && !errors.Is(err, ErrNotObject) || !reflect.DeepEqual(got, got2) {
+		t.Fatalf("Get(%s, %q) = %q; from the params the SDK decodes, %s, %q, %v", short(msg), key, got, short(alone), got2, err)
+	}
+	if bytes.Contains(msg, []byte("\"Params\"")) && len(req.Params) == 0 && got[0] != "" {
+		t.Fatalf("Get(%s) read Params", short(msg))
+	}
+}

@@ -1,0 +1,228 @@
+package jsonmeta
+
+import (
+	"errors"
+	"slices"
+)
+
+// KV is a member of params._meta to set; Set encodes Value as a JSON string.
+type KV struct{ Key, Value string }
+
+var (
+	// ErrNotObject means the message, its params or params._meta is valid
+	// JSON but not an object (nor absent or null, where Set makes one): a
+	// batch, by-position params, or a _meta the SDK would reject. The
+	// caller should relay such a message as it is.
+	ErrNotObject = errors.New("jsonmeta: message, params or params._meta is not a JSON object")
+
+	// ErrSyntax matches every *SyntaxError under errors.Is.
+	ErrSyntax = errors.New("jsonmeta: invalid JSON")
+)
+
+// scan checks msg and finds the members on the params._meta path. keys or
+// kvs name the _meta keys to look for; hits holds room for them.
+func scan(msg []byte, keys []string, kvs []KV, hits []hit) (shape, error) {
+	p := parser{b: msg, keys: keys, kvs: kvs}
+	p.s.hits = hits
+	if err := p.parse(); err != nil {
+		return shape{}, err
+	}
+	s := p.s
+	if !s.topObject || s.params == other || s.params == object && s.metaBad {
+		return s, ErrNotObject
+	}
+	return s, nil
+}
+
+// Get returns the string value of params._meta[key] for each key, "" where
+// the key is absent or its value is not a string, reading msg the way the
+// MCP Go SDK does (see the package documentation). It copies nothing of msg
+// but the values it returns.
+func Get(msg []byte, keys ...string) ([]string, error) {
+	var room [4]hit
+	hits := room[:min(len(keys), len(room))]
+	if len(keys) > len(room) {
+		hits = make([]hit, len(keys))
+	}
+	s, err := scan(msg, keys, nil, hits)
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]string, len(keys))
+	for j, h := range s.hits {
+		if h.kind == str {
+			vals[j] = unquote(msg[h.v.start:h.v.end], h.plain)
+		}
+	}
+	return vals, nil
+}
+
+// Set returns a copy of msg in which params._meta[kv.Key] is the JSON
+// string kv.Value for each kv, a later kv winning over an earlier one with
+// the same key. All other bytes of msg, white space included, are kept:
+//
+//   - a key already in the last _meta member gets its last value replaced,
+//     whatever JSON value it was; other keys go in as the first members of
+//     that _meta, where a reader that stops early finds them;
+//   - a null _meta or params becomes an object holding the keys;
+//   - an absent _meta becomes the first member of params;
+//   - absent params are added as the last member of the message.
+//
+// Set never modifies msg. It returns a *SyntaxError for invalid JSON and
+// ErrNotObject for a message, params or _meta that is not an object; the
+// caller can then relay msg as it is.
+func Set(msg []byte, kv ...KV) ([]byte, error) {
+	out, _, err := set(msg, kv)
+	return out, err
+}
+
+// set is Set, also returning the span of msg that was replaced, for tests.
+func set(msg []byte, kv []KV) ([]byte, span, error) {
+	var room [4]hit
+	hits := room[:min(len(kv), len(room))]
+	if len(kv) > len(room) {
+		hits = make([]hit, len(kv))
+	}
+	s, err := scan(msg, nil, kv, hits)
+	if err != nil {
+		return nil, span{}, err
+	}
+	if len(kv) == 0 {
+		return append(make([]byte, 0, len(msg)), msg...), span{}, nil
+	}
+
+	// An edit replaces a span of msg: one block that inserts the keys not
+	// already in the last _meta (as new members, or in a new _meta or
+	// params), and one value replacement per key that is.
+	var editRoom [5]edit
+	edits := editRoom[:0]
+	var block edit
+	block.j = -1
+	needBlock := false
+	for j := range kv {
+		if superseded(kv, j) {
+			continue
+		}
+		h := s.hits[j]
+		if s.params == object && s.meta == object && h.kind != absent && h.meta == s.metaN {
+			start, end := h.v.start, h.v.end
+			if h.kind == str { // the span of a string is its content
+				start, end = start-1, end+1
+			}
+			edits = append(edits, edit{v: span{start, end}, j: j})
+			s.hits[j].replaced = true
+			continue
+		}
+		needBlock = true
+	}
+	if needBlock {
+		switch {
+		case s.params == absent:
+			block.v = span{s.topClose, s.topClose}
+			if s.topMembers {
+				block.prefix = `,"params":{"_meta":{`
+			} else {
+				block.prefix = `"params":{"_meta":{`
+			}
+			block.suffix = `}}`
+		case s.params == null:
+			block.v = s.paramsV
+			block.prefix, block.suffix = `{"_meta":{`, `}}`
+		case s.meta == absent:
+			at := s.paramsV.start + 1
+			block.v = span{at, at}
+			block.prefix, block.suffix = `"_meta":{`, `}`
+			if s.paramsMembers {
+				block.suffix = `},`
+			}
+		case s.meta == null:
+			block.v = s.metaV
+			block.prefix, block.suffix = `{`, `}`
+		default: // an object
+			at := s.metaV.start + 1
+			block.v = span{at, at}
+			if s.metaMembers {
+				block.suffix = `,`
+			}
+		}
+		edits = append(edits, block)
+	}
+	// Edits do not overlap; write them in the order of the message.
+	slices.SortFunc(edits, func(a, b edit) int { return a.v.start - b.v.start })
+
+	size := len(msg)
+	for _, e := range edits {
+		size += e.len(kv, s.hits) - (e.v.end - e.v.start)
+	}
+	out := make([]byte, 0, size)
+	at := 0
+	for _, e := range edits {
+		out = append(out, msg[at:e.v.start]...)
+		out = e.append(out, kv, s.hits)
+		at = e.v.end
+	}
+	out = append(out, msg[at:]...)
+	return out, span{edits[0].v.start, edits[len(edits)-1].v.end}, nil
+}
+
+// superseded reports whether a later kv sets the same key as kv[j].
+func superseded(kv []KV, j int) bool {
+	for _, later := range kv[j+1:] {
+		if sameKey(later.Key, kv[j].Key) {
+			return true
+		}
+	}
+	return false
+}
+
+// edit replaces the span v of the message. With j >= 0 the replacement is
+// the JSON string kv[j].Value; with j < 0 it is prefix, the members for the
+// keys to insert, and suffix.
+type edit struct {
+	v              span
+	j              int
+	prefix, suffix string
+}
+
+// inserted reports whether the block writes kv[j] as a new member.
+func inserted(kv []KV, hits []hit, j int) bool {
+	return !superseded(kv, j) && !hits[j].replaced
+}
+
+func (e edit) len(kv []KV, hits []hit) int {
+	if e.j >= 0 {
+		return quotedLen(kv[e.j].Value)
+	}
+	n := len(e.prefix) + len(e.suffix)
+	first := true
+	for j := range kv {
+		if inserted(kv, hits, j) {
+			if !first {
+				n++
+			}
+			first = false
+			n += quotedLen(kv[j].Key) + 1 + quotedLen(kv[j].Value)
+		}
+	}
+	return n
+}
+
+func (e edit) append(dst []byte, kv []KV, hits []hit) []byte {
+	if e.j >= 0 {
+		return appendQuoted(dst, kv[e.j].Value)
+	}
+	dst = append(dst, e.prefix...)
+	first := true
+	for j := range kv {
+		if inserted(kv, hits, j) {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendQuoted(dst, kv[j].Key)
+			dst = append(dst, ':')
+			dst = appendQuoted(dst, kv[j].Value)
+		}
+	}
+	return append(dst, e.suffix...)
+}
