@@ -45,6 +45,10 @@ type Options struct {
 	Every time.Duration
 	// Now is the clock of Idle. Default: the monitor's.
 	Now func() time.Time
+	// OnEnd, when set, is told of each session as it ends, for the
+	// session duration metrics. It runs under the tracker's lock: it
+	// must not call the tracker.
+	OnEnd func(Session)
 }
 
 // A Tracker follows the sessions and clients of a monitor's calls. Create
@@ -224,6 +228,9 @@ func (t *Tracker) End(transport, id string, why string) {
 func (t *Tracker) endLocked(k key, s *session, at time.Time, why string) {
 	delete(t.live, k)
 	s.ended, s.endReason = at, why
+	if t.opts.OnEnd != nil {
+		t.opts.OnEnd(s.view())
+	}
 	t.ended = append(t.ended, s)
 	if n := len(t.ended) - t.opts.KeepEnded; n > 0 {
 		t.ended = slices.Delete(t.ended, 0, n)

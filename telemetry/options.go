@@ -33,9 +33,20 @@ type Options struct {
 	// (gen_ai.tool.call.arguments, gen_ai.tool.call.result), redacted as
 	// the call log's payloads are. Off unless payload capture is on.
 	CapturePayloads bool
+	// Count, when set, is told of spans as they are exported, dropped or
+	// lost, by the names below, so that the monitor's counters (and
+	// /metrics) show them.
+	Count func(name string, n uint64)
 	// Getenv reads the environment; nil is os.Getenv. Tests set it.
 	Getenv func(string) string
 }
+
+// Names Options.Count is called with.
+const (
+	CounterSpansExported = "otel_spans_exported"
+	CounterSpansDropped  = "otel_spans_dropped" // the queue was full
+	CounterSpansFailed   = "otel_spans_failed"  // the collector did not take them
+)
 
 // settings are Options resolved against the environment.
 type settings struct {

@@ -33,8 +33,9 @@ type batching struct {
 // The SDK's own processor counts its drops only behind an experimental
 // switch, and a page that says "no spans lost" must know.
 type batcher struct {
-	exp sdktrace.SpanExporter
-	cfg batching
+	exp   sdktrace.SpanExporter
+	cfg   batching
+	count func(name string, n uint64) // nil: not told
 
 	queue chan sdktrace.ReadOnlySpan
 	flush chan chan struct{}
@@ -46,10 +47,11 @@ type batcher struct {
 	lastErr                   atomic.Pointer[string]
 }
 
-func newBatcher(exp sdktrace.SpanExporter, cfg batching) *batcher {
+func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint64)) *batcher {
 	b := &batcher{
 		exp:   exp,
 		cfg:   cfg,
+		count: count,
 		queue: make(chan sdktrace.ReadOnlySpan, cfg.QueueSize),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
@@ -68,14 +70,14 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	}
 	select {
 	case <-b.done:
-		b.dropped.Add(1)
+		b.drop()
 		return
 	default:
 	}
 	select {
 	case b.queue <- s:
 	default:
-		b.dropped.Add(1)
+		b.drop()
 	}
 }
 
@@ -131,13 +133,27 @@ func (b *batcher) drainInto(batch *[]sdktrace.ReadOnlySpan, send func()) {
 func (b *batcher) export(spans []sdktrace.ReadOnlySpan) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ExportTimeout)
 	defer cancel()
+	n := uint64(len(spans))
 	if err := b.exp.ExportSpans(ctx, spans); err != nil {
-		b.failed.Add(uint64(len(spans)))
+		b.failed.Add(n)
 		msg := err.Error()
 		b.lastErr.Store(&msg)
+		b.tell(CounterSpansFailed, n)
 		return
 	}
-	b.exported.Add(uint64(len(spans)))
+	b.exported.Add(n)
+	b.tell(CounterSpansExported, n)
+}
+
+func (b *batcher) drop() {
+	b.dropped.Add(1)
+	b.tell(CounterSpansDropped, 1)
+}
+
+func (b *batcher) tell(name string, n uint64) {
+	if b.count != nil {
+		b.count(name, n)
+	}
 }
 
 // ForceFlush exports what is queued, waiting until it is sent or ctx ends.

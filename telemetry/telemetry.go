@@ -63,7 +63,7 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.batch = newBatcher(exp, s.batching)
+		t.batch = newBatcher(exp, s.batching, o.Count)
 		// No sampler option: the SDK takes OTEL_TRACES_SAMPLER and
 		// OTEL_TRACES_SAMPLER_ARG, parent-based always-on by default.
 		t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(t.batch))

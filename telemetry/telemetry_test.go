@@ -282,7 +282,10 @@ func (e *blockingExporter) Shutdown(context.Context) error { return nil }
 // counted, never waited for; a refused batch is counted as failed.
 func TestBatcherCountsLosses(t *testing.T) {
 	exp := &blockingExporter{release: make(chan struct{})}
-	b := newBatcher(exp, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second})
+	var mu sync.Mutex
+	told := map[string]uint64{}
+	b := newBatcher(exp, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second},
+		func(name string, n uint64) { mu.Lock(); told[name] += n; mu.Unlock() })
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
 	tr := tp.Tracer("t")
 	for range 20 { // the exporter holds the first batch; the queue fills
@@ -307,5 +310,10 @@ func TestBatcherCountsLosses(t *testing.T) {
 	st := Stats{Exported: b.exported.Load(), Dropped: b.dropped.Load(), Failed: b.failed.Load()}
 	if st.Exported+st.Dropped+st.Failed != 21 || st.Failed != 1 || uint64(exp.got) != st.Exported {
 		t.Errorf("stats %+v, exporter got %d; want all 21 spans accounted for", st, exp.got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if told[CounterSpansExported] != st.Exported || told[CounterSpansDropped] != st.Dropped || told[CounterSpansFailed] != st.Failed {
+		t.Errorf("counted %v, stats %+v", told, st)
 	}
 }

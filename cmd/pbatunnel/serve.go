@@ -76,6 +76,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	defer stop()
 
 	a := app.New(s, logger)
+	a.Version = version()
 	m := a.Monitor
 	if err := a.Configure(); err != nil {
 		return err
@@ -98,7 +99,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
 	}
-	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Memory: store,
+	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Memory: store, Telemetry: a.Telemetry,
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }, Analyzer: analyzer, Version: version()})
 	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
 		SessionTimeout: s.SessionTimeout,

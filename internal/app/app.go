@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
@@ -19,6 +20,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
@@ -39,6 +41,15 @@ type App struct {
 	Payloads *capture.Store
 	// Catalog is the tool catalogue the MCP side offers.
 	Catalog *catalog.Catalog
+	// Telemetry exports OpenTelemetry spans and metrics over OTLP; nil
+	// when no endpoint is configured. Built by Configure.
+	Telemetry *telemetry.Telemetry
+	// Version is the program's, for the telemetry resource; set before
+	// Configure.
+	Version string
+	// Kinds are the sides of MCP the command is on, for the session
+	// duration metrics: serve is a server; proxy both.
+	Kinds []telemetry.Kind
 
 	s       *config.Settings
 	logger  *slog.Logger
@@ -59,8 +70,9 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 	})
 	ao := s.Alerts.EngineOptions()
 	ao.Logger = logger
-	tracker := sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions})
-	a := &App{Monitor: m, Alerts: alert.New(m, ao), Sessions: tracker, Tokens: tokens.New(m, tokens.Options{}), Catalog: &catalog.Catalog{}, s: s, logger: logger}
+	a := &App{Monitor: m, Alerts: alert.New(m, ao), Tokens: tokens.New(m, tokens.Options{}), Catalog: &catalog.Catalog{}, s: s, logger: logger,
+		Kinds: []telemetry.Kind{telemetry.Server}}
+	a.Sessions = sessions.New(m, sessions.Options{Idle: s.SessionTimeout, MaxLive: s.MaxSessions, OnEnd: a.sessionEnded})
 	if s.CapturePayloads {
 		a.Payloads = capture.New(capture.Options{MaxBytes: s.CaptureMaxBytes, RedactKeys: s.EffectiveRedactKeys()})
 	}
@@ -77,7 +89,30 @@ func (a *App) Configure() error {
 		return fmt.Errorf("configuring alerts: %w", err)
 	}
 	a.runners = runners
+	tel, err := telemetry.New(context.Background(), telemetry.Options{
+		Endpoint: a.s.OTLPEndpoint, Protocol: a.s.OTLPProtocol, Version: a.Version, CapturePayloads: a.s.CapturePayloads,
+		Count: func(name string, n uint64) { a.Monitor.Counter(name).Add(float64(n)) },
+	})
+	if err != nil {
+		return fmt.Errorf("configuring OpenTelemetry export: %w", err)
+	}
+	a.Telemetry = tel
 	return nil
+}
+
+// sessionEnded records an ended session's duration, on each side of MCP
+// the command is on.
+func (a *App) sessionEnded(s sessions.Session) {
+	if a.Telemetry == nil || s.Started.IsZero() {
+		return
+	}
+	transport := telemetry.TransportPipe
+	if s.Transport == monitor.TransportHTTP {
+		transport = telemetry.TransportTCP
+	}
+	for _, k := range a.Kinds {
+		a.Telemetry.SessionEnded(context.Background(), k, s.Ended.Sub(s.Started), transport, s.Protocol)
+	}
 }
 
 // HandlerNames are the alert handlers' names, for the start line; secrets
@@ -153,6 +188,15 @@ func (a *App) Stop() {
 	a.Monitor.Stop()
 	a.Alerts.Wait()
 	a.running.Wait()
+	if a.Telemetry != nil {
+		// What is pending goes out, within a bound: a collector that is
+		// down must not hold the exit (gRPC export retries until told).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.Telemetry.Shutdown(ctx); err != nil {
+			a.logger.LogAttrs(ctx, slog.LevelWarn, "OpenTelemetry export did not finish", slog.Any("error", err))
+		}
+		cancel()
+	}
 	if a.dash != nil {
 		if err := a.dash.Wait(); err != nil {
 			a.logger.LogAttrs(context.Background(), slog.LevelError, "dashboard stopped with an error", slog.Any("error", err))
