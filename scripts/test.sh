@@ -85,8 +85,22 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 1
 fi
 
+# install_go_tools builds the programs the tests start that come from the
+# Go module proxy, each from its own module under tools/ so that its
+# dependencies stay out of the project's: Jaeger (OpenTelemetry traces).
+# go build is incremental: after the first build this is a relink at most.
+install_go_tools() {
+	mkdir -p .cache/bin
+	if [[ ! -x .cache/bin/jaeger || tools/jaeger/go.mod -nt .cache/bin/jaeger ]]; then
+		echo "test.sh: building jaeger into .cache/bin (the first build takes minutes)" >&2
+		go build -modfile=tools/jaeger/go.mod -o .cache/bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+	fi
+	export PATH="$PWD/.cache/bin:$PATH"
+}
+
 install_apt_needs
 install_npm_needs
+install_go_tools
 
 echo "--- gofmt" >&2
 unformatted=$(gofmt -l .)

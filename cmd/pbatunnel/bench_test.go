@@ -126,7 +126,13 @@ func TestBenchServerDies(t *testing.T) {
 // args and returns its MCP endpoint.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := binaryCommand(t.Context(), t, nil, append([]string{"serve", "--addr", "127.0.0.1:0",
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServe with variables added to the environment.
+func startServeEnv(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := binaryCommand(t.Context(), t, env, append([]string{"serve", "--addr", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--log-format", "json"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

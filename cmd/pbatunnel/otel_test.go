@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
+)
+
+// otelEnv makes export quick enough for a test: spans leave within
+// 100 ms, metrics every half second.
+var otelEnv = []string{"OTEL_BSP_SCHEDULE_DELAY=100", "OTEL_METRIC_EXPORT_INTERVAL=500"}
+
+// TestServeTracesToJaeger: serve exports over OTLP, by HTTP and by gRPC,
+// to a real Jaeger: a tools/call carrying a traceparent in _meta is a
+// SERVER span of the caller's trace there, with the conventions' name and
+// attributes; the call log names the trace; the duration metric reaches
+// Jaeger's OTLP metrics receiver.
+func TestServeTracesToJaeger(t *testing.T) {
+	j := testenv.StartJaeger(t)
+	for _, tt := range []struct {
+		protocol, endpoint, traceID string
+	}{
+		{telemetry.ProtocolHTTP, j.OTLPHTTP, "5bf92f3577b34da6a3ce929d0e0e4736"},
+		{telemetry.ProtocolGRPC, j.OTLPGRPC, "6bf92f3577b34da6a3ce929d0e0e4736"},
+	} {
+		t.Run(tt.protocol, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			service := "pbatunnel-serve-" + strings.Split(tt.protocol, "/")[0] // a Prometheus job of its own
+			mcpURL := startServeEnv(t, append(otelEnv, "OTEL_SERVICE_NAME="+service), "--otlp-endpoint", tt.endpoint, "--otlp-protocol", tt.protocol)
+			base := strings.TrimSuffix(mcpURL, "/mcp")
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "otel-test", Version: "1"}, nil).
+				Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			const callerSpan = "00f067aa0ba902b7"
+			if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "performance_report", Arguments: map[string]any{},
+				Meta: mcp.Meta{"traceparent": "00-" + tt.traceID + "-" + callerSpan + "-01"}}); err != nil {
+				t.Fatal(err)
+			}
+			spans := j.Trace(t, tt.traceID, 1, time.Minute)
+			s := spans[0]
+			if s.Name != "tools/call performance_report" || s.Kind != testenv.SpanKindServer || s.ParentSpanID != callerSpan || s.Service != service {
+				t.Errorf("span in Jaeger: %+v", s)
+			}
+			for k, want := range map[string]string{
+				telemetry.AttrMethod: "tools/call", telemetry.AttrToolName: "performance_report", telemetry.AttrOperation: "execute_tool",
+				telemetry.AttrNetworkTransport: "tcp", telemetry.AttrClientAddress: "127.0.0.1",
+			} {
+				if s.Attributes[k] != want {
+					t.Errorf("%s = %q, want %q", k, s.Attributes[k], want)
+				}
+			}
+			if s.Attributes[telemetry.AttrSession] == "" || s.Attributes[telemetry.AttrRequestID] == "" {
+				t.Errorf("no session or request id: %v", s.Attributes)
+			}
+			var calls struct {
+				Calls []struct {
+					TraceID *string `json:"trace_id"`
+					SpanID  *string `json:"span_id"`
+				} `json:"calls"`
+			}
+			getJSON(t, base+"/api/calls?method=tools/call", &calls)
+			if len(calls.Calls) != 1 || calls.Calls[0].TraceID == nil || *calls.Calls[0].TraceID != tt.traceID ||
+				calls.Calls[0].SpanID == nil || *calls.Calls[0].SpanID != s.SpanID {
+				t.Errorf("the call log's trace: %+v, want %s/%s", calls.Calls, tt.traceID, s.SpanID)
+			}
+			// The operation duration histogram, through Jaeger's OTLP
+			// metrics receiver into Prometheus text.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+				text := fetchText(t, j.Metrics)
+				var mine []string
+				for _, l := range strings.Split(text, "\n") {
+					if strings.HasPrefix(l, "mcp_server_operation_duration_seconds_bucket{") && strings.Contains(l, `job="`+service+`"`) &&
+						strings.Contains(l, `gen_ai_tool_name="performance_report"`) {
+						mine = append(mine, l)
+					}
+				}
+				if len(mine) > 0 {
+					if !strings.Contains(strings.Join(mine, "\n"), `le="0.01"`) {
+						t.Errorf("no le=0.01 bucket: %s", strings.Join(mine, "\n"))
+					}
+					if strings.Contains(text, "mcp_session_id") {
+						t.Error("a session id became a metric attribute")
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no mcp.server.operation.duration in Jaeger's metrics:\n%s", grepLines(text, "mcp_"))
+				}
+			}
+		})
+	}
+}
+
+func fetchText(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestServeWithDeadCollector: with the collector down, tool calls go on
+// as before, and the spans lost are counted.
+func TestServeWithDeadCollector(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dead := "http://" + testenv.Addr(testenv.FreePort(t)) // nothing listens
+	mcpURL := startServeEnv(t, otelEnv, "--otlp-endpoint", dead, "--interval", "100ms")
+	base := strings.TrimSuffix(mcpURL, "/mcp")
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "dead-collector", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for range 20 {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "performance_report", Arguments: map[string]any{}})
+		if err != nil || res.IsError {
+			t.Fatalf("a call failed with the collector down: %v %+v", err, res)
+		}
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var r struct {
+			CustomMetrics struct {
+				Counters map[string]float64 `json:"counters"`
+			} `json:"custom_metrics"`
+		}
+		getJSON(t, base+"/api/metrics?format=json", &r)
+		if r.CustomMetrics.Counters[telemetry.CounterSpansFailed] >= 20 {
+			if r.CustomMetrics.Counters[telemetry.CounterSpansExported] != 0 {
+				t.Errorf("spans counted as exported to a dead collector: %v", r.CustomMetrics.Counters)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lost spans were never counted: %v", r.CustomMetrics.Counters)
+		}
+	}
+}
