@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"slices"
@@ -53,6 +54,7 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 		tokens  int64
 		proto   string
 		server  bool
+		traced  bool
 	}
 	t0 := time.Now().Add(-2 * time.Minute)
 	i := 0
@@ -63,6 +65,7 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 			Method: c.method, Tool: c.tool, FromServer: c.server, Session: c.session, Client: c.client, Protocol: c.proto,
 			Transport: monitor.TransportHTTP, ErrorType: c.errType, Error: c.err,
 			RequestBytes: c.in, ResponseBytes: c.out, ResponseTokens: c.tokens,
+			TraceID: traceOf(c.traced),
 		})
 		// Token counts reach a tool's figures as the counter delivers them,
 		// after the call; its size is already in them (RecordCall), so 0
@@ -79,7 +82,7 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 		{session: sessAlpha, client: claude, method: tc, tool: "enhanced_memory", ms: 21, in: 130, out: 300, tokens: 70},
 		{session: sessAlpha, client: claude, method: tc, tool: "code_analysis", ms: 150, in: 90, out: 160, tokens: 40,
 			errType: monitor.ErrorTypeTool, err: "file not found: /srv/app/main.go"},
-		{session: sessAlpha, client: claude, method: tc, tool: "flaky_tool", ms: 40, in: 75, errType: "-32602", err: hostileError},
+		{session: sessAlpha, client: claude, method: tc, tool: "flaky_tool", ms: 40, in: 75, errType: "-32602", err: hostileError, traced: true},
 
 		{session: sessBeta, client: claudeOld, method: "initialize", ms: 2, out: 410, proto: "2025-06-18"},
 		{session: sessBeta, client: claudeOld, method: tc, tool: "enhanced_memory", ms: 22, out: 512},
@@ -103,6 +106,19 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 	} {
 		record(c)
 	}
+}
+
+// The env's traced call's trace, and where the page links it.
+const (
+	envTraceID  = "0af7651916cd43dd8448eb211c80319c"
+	envTraceURL = "http://jaeger.example:16686/trace/{trace_id}"
+)
+
+func traceOf(traced bool) (id [16]byte) {
+	if traced {
+		_, _ = hex.Decode(id[:], []byte(envTraceID))
+	}
+	return id
 }
 
 // apiCall is a call of /api/calls.
@@ -343,6 +359,13 @@ func testCalls(t *testing.T, b *browser, env *browserEnv) {
 		if fields[k] == "" {
 			t.Errorf("the detail has no %s: %q", k, fields)
 		}
+	}
+	// The traced call links to its trace where --trace-url-template says.
+	if fields["Trace"] != envTraceID {
+		t.Errorf("detail Trace = %q, want %s", fields["Trace"], envTraceID)
+	}
+	if href := eval[string](tb, `document.querySelector('#call-detail-trace').href`); href != strings.ReplaceAll(envTraceURL, "{trace_id}", envTraceID) {
+		t.Errorf("trace link %q", href)
 	}
 	if !strings.Contains(fields["Outcome"], "-32602") || !strings.Contains(fields["Outcome"], "invalid params") {
 		t.Errorf("detail Outcome = %q, want the code and its meaning", fields["Outcome"])

@@ -82,7 +82,8 @@ func startBrowserEnv(t *testing.T) *browserEnv {
 	if err := cat.SetJSON([]byte(envToolsList), true, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{PollInterval: time.Second, Alerts: e, Sessions: tracker, Catalog: cat})
+	base := serveDashboard(t, ctx, cancel, m, dashboard.Options{PollInterval: time.Second, Alerts: e, Sessions: tracker, Catalog: cat,
+		Config: func() any { return map[string]any{"trace_url_template": envTraceURL} }})
 	return &browserEnv{m: m, e: e, sessions: tracker, ctx: ctx, base: base}
 }
 

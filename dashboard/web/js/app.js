@@ -3,7 +3,7 @@
 // DOM updates are the simplest thing that is fast.
 
 import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
-import { initCalls, onCalls, onLive, onSample, showCalls } from './calls.js';
+import { initCalls, onCalls, onLive, onSample, setTraceURL, showCalls } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
 import { cardLevel, idleOf, RANK } from './levels.js';
 import { Live } from './live.js';
@@ -323,6 +323,7 @@ function banner(msg) {
 
 function applyConfig(cfg) {
   state.config = cfg;
+  setTraceURL(cfg.config && cfg.config.trace_url_template);
   state.upstream = (cfg.config && cfg.config.upstream) || null;
   renderUpstream();
   // The proxy's charts differ from serve's: draw the mode's set.

@@ -392,6 +392,22 @@ function showState() {
 
 // ---------------------------------------------------------------- detail
 
+// traceURL is --trace-url-template: where a call's trace can be seen.
+let traceURL = '';
+
+// setTraceURL takes the template from the server's settings.
+export function setTraceURL(template) {
+  traceURL = typeof template === 'string' && template.includes('{trace_id}') ? template : '';
+}
+
+// traceCell is a call's trace id, linked to the trace when the server
+// names where traces are seen.
+function traceCell(c) {
+  if (typeof c.trace_id !== 'string' || !/^[0-9a-f]{32}$/.test(c.trace_id)) return 'not traced (OpenTelemetry export is off, or the call was not sampled)';
+  if (!traceURL) return c.trace_id;
+  return el('a', { href: traceURL.replaceAll('{trace_id}', c.trace_id), target: '_blank', rel: 'noopener noreferrer', id: 'call-detail-trace' }, c.trace_id);
+}
+
 function detailRow(label, value, props) {
   return [el('dt', null, label), el('dd', props, value)];
 }
@@ -424,6 +440,7 @@ function showDetail(id) {
     ...detailRow('Request size', isNum(c.request_bytes) ? `${fmt.count(c.request_bytes)} bytes` : 'not measured'),
     ...detailRow('Response size', isNum(c.response_bytes) ? `${fmt.count(c.response_bytes)} bytes` : 'not measured'),
     ...detailRow('Response tokens', isNum(c.response_tokens) ? fmt.count(c.response_tokens) : 'not counted'),
+    ...detailRow('Trace', traceCell(c), { className: 'mono' }),
     ...detailRow('Payload', 'Loading…', { id: 'call-detail-payload' }),
   );
   $('#call-detail-actions').replaceChildren(...[
