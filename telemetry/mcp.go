@@ -125,6 +125,7 @@ type Op struct {
 	start time.Time
 	// metric attributes
 	method, target, targetKey, transport, protocol string
+	ended                                          bool
 }
 
 // Start begins the span of r, a child of the span context in ctx (see
@@ -218,11 +219,13 @@ type Outcome struct {
 	Arguments, Result string
 }
 
-// End ends the op's span and records its duration.
+// End ends the op's span and records its duration; once: a later End
+// does nothing.
 func (o *Op) End(ctx context.Context, out Outcome) {
-	if o == nil {
+	if o == nil || o.ended {
 		return
 	}
+	o.ended = true
 	if out.Protocol != "" {
 		o.protocol = out.Protocol
 	}

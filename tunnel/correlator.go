@@ -65,6 +65,11 @@ type hop[T any] struct {
 	// body, nil otherwise (a batch, a line too long to hold): sizes,
 	// clients, tokens and payloads are read from it.
 	raw []byte
+	// peer is the client's address (HTTP), for its requests' spans.
+	peer string
+	// out is set by the correlator to the bytes to relay instead of raw:
+	// the request with the trace context of its forwarding in _meta.
+	out []byte
 }
 
 // A verdict tells the transport what to do with a message's line.
@@ -97,6 +102,7 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 	switch m.kind() {
 	case kindRequest:
 		c := co.newCall(m, h)
+		h.out = co.traceRequest(m, h, &c)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()
 		}
@@ -215,6 +221,7 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}
+	endTrace(&c.req, h.now, mc.ErrorType, mc.Error, mc.Protocol)
 	id := co.meters.m.RecordCall(mc)
 	co.obs.observe(id, &mc, &c.req, h.raw, h.now)
 }
@@ -252,6 +259,7 @@ func (co *correlator[T]) newCall(m *message, h *hop[T]) call[T] {
 // monitor.Call: per method, and per tool for tools/call.
 func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
 	mc := co.callOf(c, d, errType)
+	endTrace(&c.req, c.start.Add(d), errType, "", "")
 	id := co.meters.m.RecordCall(mc)
 	co.obs.observe(id, &mc, &c.req, nil, time.Time{})
 }
@@ -274,6 +282,8 @@ func (co *correlator[T]) callOf(c *call[T], d time.Duration, errType string) mon
 		Transport:    co.meters.transport,
 		ErrorType:    errType,
 		RequestBytes: c.req.bytes,
+		TraceID:      c.req.spans[0].SpanContext().TraceID(),
+		SpanID:       c.req.spans[0].SpanContext().SpanID(),
 	}
 }
 

@@ -173,7 +173,9 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeRPCError(w, http.StatusBadRequest, nil, -32700, "reading the request body: "+err.Error())
 			return
 		}
-		h.fromClient(ex, body)
+		if out := h.fromClient(ex, body, r.RemoteAddr); out != nil {
+			body = out // the trace context of the forwarding in _meta
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -241,19 +243,21 @@ func (h *HTTP) decode(data []byte) ([]message, bool) {
 }
 
 // fromClient interprets a POST body.
-func (h *HTTP) fromClient(ex *exchange, body []byte) {
+// It returns the body to forward instead, when tracing rewrote it.
+func (h *HTTP) fromClient(ex *exchange, body []byte, peer string) []byte {
 	msgs, ok := h.decode(body)
 	if !ok {
-		return
+		return nil
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
-	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls}
+	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls, peer: peer}
 	if len(msgs) == 1 {
 		hp.raw = body
 	}
 	for i := range msgs {
 		h.corr.fromClient(&msgs[i], &hp) // a body is relayed whole: nothing in it is dropped
 	}
+	return hp.out
 }
 
 // fromServer interprets a JSON response body or the data of one event.

@@ -8,6 +8,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
 
@@ -26,6 +27,12 @@ type Observers struct {
 	// client deleted ("http", its id), or the stdio client gone ("stdio",
 	// "").
 	OnSessionEnd func(transport, id string)
+	// Telemetry makes each of the client's requests a SERVER span and a
+	// CLIENT span, and hands the CLIENT span's context on in the
+	// forwarded request's _meta.
+	Telemetry *telemetry.Telemetry
+	// Upstream is the server's host:port, for the CLIENT spans (HTTP).
+	Upstream string
 }
 
 // maxClients bounds the sessions whose client the tunnel remembers.
@@ -164,6 +171,8 @@ type reqExtra struct {
 	args []byte
 	// laterPage marks a tools/list asking for a page after the first.
 	laterPage bool
+	// spans are the request's SERVER and CLIENT spans, when traced.
+	spans [2]*telemetry.Op
 }
 
 // failureText is what a failed answer says: a JSON-RPC error's message,

@@ -103,10 +103,19 @@ func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, mor
 		whole = nil
 	}
 	drop := false
+	var out []byte
 	for i := range msgs {
-		drop = p.clientMessage(&msgs[i], whole, now, gen) || drop
+		d, o := p.clientMessage(&msgs[i], whole, now, gen)
+		drop = d || drop
+		if o != nil {
+			out = o
+		}
 	}
-	if !drop {
+	switch {
+	case drop:
+	case out != nil:
+		_, _ = w.Write(out) // the trace context of the forwarding in _meta
+	default:
 		_, _ = w.Write(line)
 	}
 	if !more {
@@ -132,8 +141,9 @@ type stdioCall struct {
 // it, nil otherwise: an initialize request and notifications/initialized
 // are kept from it for a replay, and only a whole line can be dropped. It
 // reports whether the line is to be dropped: it answers a request that its
-// child can no longer take.
-func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool) {
+// child can no longer take; and the line to write instead, when tracing
+// rewrote it.
+func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool, out []byte) {
 	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil, raw: whole}
 	if whole != nil {
 		switch m.Method {
@@ -149,7 +159,8 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 			}
 		}
 	}
-	return p.corr.fromClient(m, &h) == dropLine
+	drop = p.corr.fromClient(m, &h) == dropLine
+	return drop, h.out
 }
 
 // relayServer relays the child's lines to the client until the child's

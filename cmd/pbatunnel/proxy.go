@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -148,8 +150,16 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 
 	a := app.New(s, logger)
+	a.Version = version()
+	// The proxy is a server to its client and a client to its upstream:
+	// a session's duration counts on both sides.
+	a.Kinds = []telemetry.Kind{telemetry.Server, telemetry.Client}
+	if err := a.StartTelemetry(); err != nil {
+		return 0, err
+	}
 	m := a.Monitor
-	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog,
+	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Telemetry: a.Telemetry,
+		Upstream:     upstreamHostPort(pf.upstream),
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }}
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
@@ -245,6 +255,24 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	status := stdio.Wait()
 	logger.Info("proxy stopped", "exit_status", status)
 	return status, nil
+}
+
+// upstreamHostPort is the host:port of an upstream URL, the scheme's port
+// when it names none; "" for a stdio upstream or a URL that does not
+// parse (NewHTTP reports that one).
+func upstreamHostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil || u.Host == "" {
+		return ""
+	}
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 func upstreamName(i tunnel.Info) string {

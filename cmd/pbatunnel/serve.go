@@ -81,6 +81,9 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err := a.Configure(); err != nil {
 		return err
 	}
+	if err := a.StartTelemetry(); err != nil {
+		return err
+	}
 
 	// The MCP server: the memory store under the data dir, code analysis
 	// under the allowed roots.

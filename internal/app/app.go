@@ -42,10 +42,10 @@ type App struct {
 	// Catalog is the tool catalogue the MCP side offers.
 	Catalog *catalog.Catalog
 	// Telemetry exports OpenTelemetry spans and metrics over OTLP; nil
-	// when no endpoint is configured. Built by Configure.
+	// when no endpoint is configured. Built by StartTelemetry.
 	Telemetry *telemetry.Telemetry
 	// Version is the program's, for the telemetry resource; set before
-	// Configure.
+	// StartTelemetry.
 	Version string
 	// Kinds are the sides of MCP the command is on, for the session
 	// duration metrics: serve is a server; proxy both.
@@ -89,6 +89,13 @@ func (a *App) Configure() error {
 		return fmt.Errorf("configuring alerts: %w", err)
 	}
 	a.runners = runners
+	return nil
+}
+
+// StartTelemetry starts the OpenTelemetry export the settings and the
+// OTEL_* environment ask for (none: Telemetry stays nil), before the
+// command builds its MCP side, which makes the spans. Stop ends it.
+func (a *App) StartTelemetry() error {
 	tel, err := telemetry.New(context.Background(), telemetry.Options{
 		Endpoint: a.s.OTLPEndpoint, Protocol: a.s.OTLPProtocol, Version: a.Version, CapturePayloads: a.s.CapturePayloads,
 		Count: func(name string, n uint64) { a.Monitor.Counter(name).Add(float64(n)) },

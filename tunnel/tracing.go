@@ -1,0 +1,109 @@
+package tunnel
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
+)
+
+// Tracing through the tunnel. A client's request is a SERVER span (the
+// request as received, child of the caller's context in its _meta) and a
+// CLIENT span, its child (the request as sent on), whose context replaces
+// the one in the forwarded request's _meta, so that the server's own spans
+// join the same trace. Only that member of the message changes; a request
+// the tunnel cannot rewrite (in a batch, on a line too long to hold, with
+// params that are not an object) is relayed as it came, and traced with
+// no link to the server's spans.
+
+// traceRequest starts the spans of c, the client's request m, and returns
+// the request's bytes with the CLIENT span's context in _meta, or nil
+// when they go on unchanged.
+func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte {
+	tel := co.obs.Telemetry
+	if tel == nil {
+		return nil
+	}
+	parent := context.Background()
+	if h.raw != nil {
+		if vals, err := jsonmeta.Get(h.raw, telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage); err == nil {
+			parent = telemetry.ExtractFunc(parent, func(key string) string {
+				switch key {
+				case telemetry.MetaTraceparent:
+					return vals[0]
+				case telemetry.MetaTracestate:
+					return vals[1]
+				case telemetry.MetaBaggage:
+					return vals[2]
+				}
+				return ""
+			})
+		}
+	}
+	transport := telemetry.TransportPipe
+	if co.meters.transport == monitor.TransportHTTP {
+		transport = telemetry.TransportTCP
+	}
+	r := telemetry.Request{
+		Kind: telemetry.Server, Method: c.method, Target: c.tool, Start: c.start, ID: idText(m.ID),
+		Session: c.session, Transport: transport, Peer: h.peer,
+	}
+	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
+		r.Target = ""
+	}
+	if c.method == "prompts/get" {
+		r.Target = m.toolName() // params.name, as for a tool
+	}
+	if c.req.args != nil && c.method == monitor.MethodToolsCall {
+		r.Arguments = string(c.req.args)
+	}
+	sctx, server := tel.Start(parent, r)
+	r.Kind, r.Peer = telemetry.Client, co.obs.Upstream
+	cctx, client := tel.Start(sctx, r)
+	c.req.spans = [2]*telemetry.Op{server, client}
+	if h.raw == nil {
+		return nil
+	}
+	inject := telemetry.Inject(cctx)
+	kv := make([]jsonmeta.KV, 0, 3)
+	// A fixed order: the same request always becomes the same bytes.
+	for _, k := range []string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage} {
+		if v, ok := inject[k]; ok {
+			kv = append(kv, jsonmeta.KV{Key: k, Value: v})
+		}
+	}
+	if len(kv) == 0 {
+		return nil // not sampled: nothing to hand on
+	}
+	out, err := jsonmeta.Set(h.raw, kv...)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// endTrace ends the spans of c, CLIENT then SERVER, with its outcome.
+func endTrace(c *reqExtra, end time.Time, errType, message, protocol string) {
+	if c.spans[0] == nil {
+		return
+	}
+	out := telemetry.Outcome{End: end, ErrorType: errType, Message: message, Protocol: protocol}
+	ctx := context.Background()
+	c.spans[1].End(ctx, out)
+	c.spans[0].End(ctx, out)
+}
+
+// idText is a raw JSON-RPC id as jsonrpc.request.id has it: a string
+// without its quotes, a number as written.
+func idText(raw []byte) string {
+	if len(raw) > 1 && raw[0] == '"' {
+		if s, err := strconv.Unquote(string(raw)); err == nil {
+			return s
+		}
+		return ""
+	}
+	return string(raw)
+}
