@@ -43,20 +43,23 @@ type stdioRun struct {
 	dir    string // where the fake server records its traffic
 	cancel context.CancelFunc
 
-	in     *io.PipeWriter
-	sent   bytes.Buffer   // every byte the client wrote
-	got    testenv.Buffer // every byte the client read
-	lines  chan []byte
-	stderr testenv.Buffer // the child's stderr
-	logs   testenv.Buffer // the tunnel's log
-	result chan runResult
-	res    *runResult
-	seen   [][]byte // lines read while waiting for another
+	in    *io.PipeWriter
+	sent  bytes.Buffer   // every byte the client wrote
+	got   testenv.Buffer // every byte the client read
+	lines chan []byte
+	// readDone is closed when the client has read the tunnel's output
+	// to its end.
+	readDone chan struct{}
+	stderr   testenv.Buffer // the child's stderr
+	logs     testenv.Buffer // the tunnel's log
+	result   chan runResult
+	res      *runResult
+	seen     [][]byte // lines read while waiting for another
 }
 
 func startStdio(t *testing.T, opts tunnel.StdioOptions, cmd ...string) *stdioRun {
 	t.Helper()
-	r := &stdioRun{t: t, m: newMonitor(), dir: t.TempDir(), lines: make(chan []byte, 1024), result: make(chan runResult, 1)}
+	r := &stdioRun{t: t, m: newMonitor(), dir: t.TempDir(), lines: make(chan []byte, 1024), result: make(chan runResult, 1), readDone: make(chan struct{})}
 	var c tunnel.Command
 	if len(cmd) > 0 {
 		c = tunnel.Command{Path: cmd[0], Args: cmd[1:]}
@@ -81,6 +84,7 @@ func startStdio(t *testing.T, opts tunnel.StdioOptions, cmd ...string) *stdioRun
 		outW.Close()
 	}()
 	go func() {
+		defer close(r.readDone)
 		defer close(r.lines)
 		br := bufio.NewReader(outR)
 		for {
@@ -259,11 +263,18 @@ func (r *stdioRun) wait() runResult {
 	}
 }
 
-// closeInput ends the client's side and returns what Run returned.
+// closeInput ends the client's side and returns what Run returned, once
+// the client has read all the tunnel wrote.
 func (r *stdioRun) closeInput() runResult {
 	r.t.Helper()
 	r.in.Close()
-	return r.wait()
+	res := r.wait()
+	select {
+	case <-r.readDone: // Run's last lines may still be on their way
+	case <-time.After(waitLimit):
+		r.t.Fatalf("the tunnel's output did not end within %v", waitLimit)
+	}
+	return res
 }
 
 // recorded returns what the fake server recorded in the named file.
