@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,110 @@ func TestServeWithDeadCollector(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the lost spans were never counted: %v", r.CustomMetrics.Counters)
 		}
+	}
+}
+
+// checkJoined requires of a trace in Jaeger the proxy's SERVER span, child
+// of the caller's span, the proxy's CLIENT span, its child, and the
+// upstream's SERVER span, child of that: one trace from the client
+// through the tunnel to the server.
+func checkJoined(t *testing.T, spans []testenv.JaegerSpan, name, callerSpan string) {
+	t.Helper()
+	var proxyServer, proxyClient, upstream *testenv.JaegerSpan
+	for i := range spans {
+		s := &spans[i]
+		if s.Name != name {
+			continue
+		}
+		switch {
+		case s.Kind == testenv.SpanKindServer && s.ParentSpanID == callerSpan:
+			proxyServer = s
+		case s.Kind == testenv.SpanKindClient:
+			proxyClient = s
+		case s.Kind == testenv.SpanKindServer:
+			upstream = s
+		}
+	}
+	if proxyServer == nil || proxyClient == nil || upstream == nil {
+		t.Fatalf("the trace lacks a span of the chain: %+v", spans)
+	}
+	if proxyClient.ParentSpanID != proxyServer.SpanID || upstream.ParentSpanID != proxyClient.SpanID {
+		t.Errorf("parents: proxy CLIENT's %s (want %s), upstream SERVER's %s (want %s)",
+			proxyClient.ParentSpanID, proxyServer.SpanID, upstream.ParentSpanID, proxyClient.SpanID)
+	}
+	if proxyServer.Service != "pbatunnel-proxy" || upstream.Service != "pbatunnel-upstream" {
+		t.Errorf("services %q and %q", proxyServer.Service, upstream.Service)
+	}
+	for _, s := range []*testenv.JaegerSpan{proxyServer, proxyClient, upstream} {
+		if s.Attributes[telemetry.AttrMethod] != "tools/call" || s.Attributes[telemetry.AttrToolName] != "performance_report" {
+			t.Errorf("span %s (kind %d) attributes %v", s.Name, s.Kind, s.Attributes)
+		}
+	}
+}
+
+// TestProxyTracesJoinInJaeger: a tools/call with a known traceparent
+// through the HTTP proxy to serve, both exporting to Jaeger, is one trace
+// there: the proxy's SERVER and CLIENT spans and serve's SERVER span.
+func TestProxyTracesJoinInJaeger(t *testing.T) {
+	j := testenv.StartJaeger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	upURL := startServeEnv(t, append(otelEnv, "OTEL_SERVICE_NAME=pbatunnel-upstream"), "--otlp-endpoint", j.OTLPHTTP)
+	listen := testenv.Addr(testenv.FreePort(t))
+	proxy := binaryCommand(ctx, t, append(otelEnv, "OTEL_SERVICE_NAME=pbatunnel-proxy", "GORACE=atexit_sleep_ms=0"),
+		"proxy", "--upstream", upURL, "--listen", listen, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(),
+		"--otlp-endpoint", j.OTLPGRPC, "--otlp-protocol", "grpc")
+	var logs testenv.Buffer
+	proxy.Stderr = &logs
+	if err := proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = proxy.Process.Signal(os.Interrupt); _ = proxy.Wait() }()
+	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "proxying MCP over HTTP"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy did not start:\n%s", logs.String())
+		}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "joined", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	const traceID, callerSpan = "7bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "performance_report", Arguments: map[string]any{},
+		Meta: mcp.Meta{"traceparent": "00-" + traceID + "-" + callerSpan + "-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	checkJoined(t, j.Trace(t, traceID, 3, time.Minute), "tools/call performance_report", callerSpan)
+}
+
+// TestStdioProxyTracesJoinInJaeger: the same through the stdio proxy, in
+// front of serve --stdio (a server built on the Go SDK), as an MCP
+// client launches them.
+func TestStdioProxyTracesJoinInJaeger(t *testing.T) {
+	j := testenv.StartJaeger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	proxy := binaryCommand(ctx, t, append(otelEnv, "OTEL_SERVICE_NAME=pbatunnel-proxy", "GORACE=atexit_sleep_ms=0"),
+		"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--otlp-endpoint", j.OTLPHTTP, "--",
+		"env", "OTEL_SERVICE_NAME=pbatunnel-upstream", binary(t), "serve", "--stdio", "--addr", "127.0.0.1:0",
+		"--data-dir", t.TempDir(), "--otlp-endpoint", j.OTLPHTTP)
+	var logs testenv.Buffer
+	proxy.Stderr = &logs
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "joined-stdio", Version: "1"}, nil).
+		Connect(ctx, &mcp.CommandTransport{Command: proxy}, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	const traceID, callerSpan = "8bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "performance_report", Arguments: map[string]any{},
+		Meta: mcp.Meta{"traceparent": "00-" + traceID + "-" + callerSpan + "-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	spans := j.Trace(t, traceID, 3, time.Minute)
+	checkJoined(t, spans, "tools/call performance_report", callerSpan)
+	if err := cs.Close(); err != nil {
+		t.Errorf("closing: %v\n%s", err, logs.String())
 	}
 }
