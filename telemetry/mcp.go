@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -148,8 +149,8 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 	if r.Kind == Client {
 		kind = trace.SpanKindClient
 	}
-	attrs := make([]attribute.KeyValue, 0, 12)
-	attrs = append(attrs, attribute.String(AttrMethod, r.Method))
+	buf := attrPool.Get().(*[]attribute.KeyValue)
+	attrs := append((*buf)[:0], attribute.String(AttrMethod, r.Method))
 	if op.targetKey != "" && r.Target != "" {
 		attrs = append(attrs, attribute.String(op.targetKey, r.Target))
 	}
@@ -192,8 +193,20 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: r.Link}))
 	}
 	ctx, op.span = t.tracer.Start(ctx, spanName(r.Method, r.Target), opts...)
+	// The span holds copies: the buffer goes back, emptied so that it
+	// keeps no request's strings alive.
+	clear(attrs)
+	*buf = attrs[:0]
+	attrPool.Put(buf)
 	return ctx, op
 }
+
+// attrPool holds the buffers spans' attributes are gathered in: the SDK
+// copies them, so one buffer serves request after request.
+var attrPool = sync.Pool{New: func() any {
+	b := make([]attribute.KeyValue, 0, 16)
+	return &b
+}}
 
 // SpanContext is the op's span context; invalid when not traced or not
 // sampled.
@@ -230,13 +243,17 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 		o.protocol = out.Protocol
 	}
 	if o.span != nil {
+		// A success at the end adds nothing: most requests set no
+		// attribute here.
+		var buf [5]attribute.KeyValue
+		attrs := buf[:0]
 		if out.Protocol != "" {
-			o.span.SetAttributes(attribute.String(AttrProtocol, out.Protocol))
+			attrs = append(attrs, attribute.String(AttrProtocol, out.Protocol))
 		}
 		if out.ErrorType != "" {
-			o.span.SetAttributes(attribute.String(AttrErrorType, out.ErrorType))
+			attrs = append(attrs, attribute.String(AttrErrorType, out.ErrorType))
 			if isCode(out.ErrorType) {
-				o.span.SetAttributes(attribute.String(AttrStatusCode, out.ErrorType))
+				attrs = append(attrs, attribute.String(AttrStatusCode, out.ErrorType))
 			}
 			if o.kind == Client || !callersMistake(out.ErrorType) {
 				o.span.SetStatus(codes.Error, out.Message)
@@ -244,31 +261,69 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 		}
 		if o.t.opts.CapturePayloads {
 			if out.Arguments != "" {
-				o.span.SetAttributes(attribute.String(AttrToolArguments, out.Arguments))
+				attrs = append(attrs, attribute.String(AttrToolArguments, out.Arguments))
 			}
 			if out.Result != "" {
-				o.span.SetAttributes(attribute.String(AttrToolResult, out.Result))
+				attrs = append(attrs, attribute.String(AttrToolResult, out.Result))
 			}
+		}
+		if len(attrs) > 0 {
+			o.span.SetAttributes(attrs...)
 		}
 		o.span.End(trace.WithTimestamp(out.End))
 	}
 	if o.t.metrics {
-		attrs := make([]attribute.KeyValue, 0, 6)
-		attrs = append(attrs, attribute.String(AttrMethod, o.method))
-		if o.targetKey != "" && o.target != "" {
-			attrs = append(attrs, attribute.String(o.targetKey, o.target))
-		}
-		if out.ErrorType != "" {
-			attrs = append(attrs, attribute.String(AttrErrorType, out.ErrorType))
-		}
-		if o.transport != "" {
-			attrs = append(attrs, attribute.String(AttrNetworkTransport, o.transport))
-		}
-		if o.protocol != "" {
-			attrs = append(attrs, attribute.String(AttrProtocol, o.protocol))
-		}
-		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributes(attrs...))
+		k := opKey{o.method, o.targetKey, o.target, out.ErrorType, o.transport, o.protocol}
+		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributeSet(o.t.sets.of(k)))
 	}
+}
+
+// opKey is what the duration metrics are broken down by.
+type opKey struct {
+	method, targetKey, target, errorType, transport, protocol string
+}
+
+// maxSets bounds the attribute sets kept: tool names come from clients.
+const maxSets = 4096
+
+// attrSets keeps the metric attribute set of each opKey seen, so that a
+// request's metric costs a map lookup, not a sorted set built anew.
+type attrSets struct {
+	mu sync.RWMutex
+	m  map[opKey]attribute.Set
+}
+
+func (a *attrSets) of(k opKey) attribute.Set {
+	a.mu.RLock()
+	set, ok := a.m[k]
+	a.mu.RUnlock()
+	if ok {
+		return set
+	}
+	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs = append(attrs, attribute.String(AttrMethod, k.method))
+	if k.targetKey != "" && k.target != "" {
+		attrs = append(attrs, attribute.String(k.targetKey, k.target))
+	}
+	if k.errorType != "" {
+		attrs = append(attrs, attribute.String(AttrErrorType, k.errorType))
+	}
+	if k.transport != "" {
+		attrs = append(attrs, attribute.String(AttrNetworkTransport, k.transport))
+	}
+	if k.protocol != "" {
+		attrs = append(attrs, attribute.String(AttrProtocol, k.protocol))
+	}
+	set = attribute.NewSet(attrs...)
+	a.mu.Lock()
+	if a.m == nil {
+		a.m = map[opKey]attribute.Set{}
+	}
+	if len(a.m) < maxSets {
+		a.m[k] = set
+	}
+	a.mu.Unlock()
+	return set
 }
 
 // callersMistake reports whether a server answered with a code that

@@ -33,6 +33,7 @@ type Telemetry struct {
 	ops     [2]metric.Float64Histogram // operation duration, by Kind
 	session [2]metric.Float64Histogram // session duration, by Kind
 	metrics bool
+	sets    attrSets
 }
 
 // New starts the export o and the environment ask for, or returns nil

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -133,7 +134,7 @@ func TestClientSpanIsInjected(t *testing.T) {
 	if c.Parent().SpanID() != s.SpanContext().SpanID() || c.SpanKind() != trace.SpanKindClient {
 		t.Errorf("client span's parent %v, server span %v", c.Parent().SpanID(), s.SpanContext().SpanID())
 	}
-	if want := "00-" + c.SpanContext().TraceID().String() + "-" + c.SpanContext().SpanID().String() + "-01"; meta[MetaTraceparent] != want {
+	if want := "00-" + c.SpanContext().TraceID().String() + "-" + c.SpanContext().SpanID().String() + "-01"; meta.Traceparent != want {
 		t.Errorf("injected %v, want traceparent %s", meta, want)
 	}
 	got := attrsOf(c.Attributes())
@@ -315,5 +316,24 @@ func TestBatcherCountsLosses(t *testing.T) {
 	defer mu.Unlock()
 	if told[CounterSpansExported] != st.Exported || told[CounterSpansDropped] != st.Dropped || told[CounterSpansFailed] != st.Failed {
 		t.Errorf("counted %v, stats %+v", told, st)
+	}
+}
+
+// TestInjectIsThePropagators: Inject writes what OpenTelemetry's own
+// propagators write, trace state and baggage included.
+func TestInjectIsThePropagators(t *testing.T) {
+	for _, in := range []map[string]any{
+		{MetaTraceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+		{MetaTraceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"},
+		{MetaTraceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", MetaTracestate: "vendor=abc,other=x", MetaBaggage: "user=alice,team=x%20y"},
+		{},
+	} {
+		ctx, _ := Extract(context.Background(), in, nil)
+		want := propagation.MapCarrier{}
+		propagator.Inject(ctx, want)
+		got := Inject(ctx)
+		if got.Traceparent != want[MetaTraceparent] || got.Tracestate != want[MetaTracestate] || got.Baggage != want[MetaBaggage] {
+			t.Errorf("%v: Inject %+v, propagators %v", in, got, want)
+		}
 	}
 }

@@ -64,6 +64,12 @@ func connectProxied(b *testing.B, own bool) *lineConn {
 	if own {
 		return connectRole(b, "stdio-proxy")
 	}
+	return connectProxiedWith(b, tunnel.Observers{})
+}
+
+// connectProxiedWith is connectProxied in this process, the tunnel
+// feeding obs.
+func connectProxiedWith(b *testing.B, obs tunnel.Observers) *lineConn {
 	path, env := tunneltest.Command()
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -74,7 +80,7 @@ func connectProxied(b *testing.B, own bool) *lineConn {
 		b.Fatal(err)
 	}
 	p, err := tunnel.NewStdio(newMonitor(), tunnel.Command{Path: path, Env: env}, tunnel.StdioOptions{
-		Stdin: inR, Stdout: outW, Logger: slog.New(slog.DiscardHandler),
+		Stdin: inR, Stdout: outW, Logger: slog.New(slog.DiscardHandler), Observers: obs,
 	})
 	if err != nil {
 		b.Fatal(err)

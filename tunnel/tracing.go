@@ -67,18 +67,22 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 	if h.raw == nil {
 		return nil
 	}
-	inject := telemetry.Inject(cctx)
-	kv := make([]jsonmeta.KV, 0, 3)
+	carried := telemetry.Inject(cctx)
+	if carried.Traceparent == "" {
+		return nil // no span to hand on
+	}
 	// A fixed order: the same request always becomes the same bytes.
-	for _, k := range []string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage} {
-		if v, ok := inject[k]; ok {
-			kv = append(kv, jsonmeta.KV{Key: k, Value: v})
-		}
+	kv := [3]jsonmeta.KV{{Key: telemetry.MetaTraceparent, Value: carried.Traceparent}}
+	n := 1
+	if carried.Tracestate != "" {
+		kv[n] = jsonmeta.KV{Key: telemetry.MetaTracestate, Value: carried.Tracestate}
+		n++
 	}
-	if len(kv) == 0 {
-		return nil // not sampled: nothing to hand on
+	if carried.Baggage != "" {
+		kv[n] = jsonmeta.KV{Key: telemetry.MetaBaggage, Value: carried.Baggage}
+		n++
 	}
-	out, err := jsonmeta.Set(h.raw, kv...)
+	out, err := jsonmeta.Set(h.raw, kv[:n]...)
 	if err != nil {
 		return nil
 	}

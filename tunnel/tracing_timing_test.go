@@ -1,0 +1,100 @@
+package tunnel_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
+	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
+)
+
+// benchTelemetry is tracing as a user turns it on: OTLP over HTTP, every
+// request sampled, to a collector that takes everything ("on") or to
+// none at all ("dead").
+func benchTelemetry(b *testing.B, mode string) *telemetry.Telemetry {
+	var endpoint string
+	switch mode {
+	case "on":
+		sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/x-protobuf")
+		}))
+		b.Cleanup(sink.Close)
+		endpoint = sink.URL
+	case "dead":
+		endpoint = "http://" + testenv.Addr(testenv.FreePort(b))
+	default:
+		b.Fatalf("no tracing mode %q", mode)
+	}
+	tel, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
+		if k == "OTEL_BSP_SCHEDULE_DELAY" {
+			return "200"
+		}
+		return ""
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = tel.Shutdown(ctx)
+	})
+	return tel
+}
+
+// BenchmarkStdioTracing times tools/calls through the stdio tunnel in
+// this process, alternately without tracing and with it ("on": exported
+// to a collector; "dead": the collector is down): overhead-p50-µs is what
+// tracing adds to a call, on top of the tunnel's own cost
+// (BenchmarkStdioRoundTrip).
+func BenchmarkStdioTracing(b *testing.B) {
+	for _, mode := range []string{"on", "dead"} {
+		b.Run(mode, func(b *testing.B) {
+			off := connectProxiedWith(b, tunnel.Observers{})
+			on := connectProxiedWith(b, tunnel.Observers{Telemetry: benchTelemetry(b, mode)})
+			compareRoundTrips(b,
+				func() { off.send(b, echoCall); off.recv(b) },
+				func() { on.send(b, echoCall); on.recv(b) })
+		})
+	}
+}
+
+// BenchmarkHTTPTracing is BenchmarkStdioTracing for the HTTP tunnel, go-sdk
+// client and server, all in this process.
+func BenchmarkHTTPTracing(b *testing.B) {
+	for _, mode := range []string{"on", "dead"} {
+		b.Run(mode, func(b *testing.B) {
+			up := httptest.NewServer(mcpHandler(false))
+			b.Cleanup(up.Close)
+			tunnelURL := func(obs tunnel.Observers) string {
+				h, err := tunnel.NewHTTP(newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := httptest.NewServer(h)
+				b.Cleanup(srv.Close)
+				return srv.URL + "/mcp"
+			}
+			off := connectHTTP(b, tunnelURL(tunnel.Observers{}))
+			on := connectHTTP(b, tunnelURL(tunnel.Observers{Telemetry: benchTelemetry(b, mode)}))
+			ctx := context.Background()
+			call := func(cs *mcp.ClientSession) func() {
+				return func() {
+					if _, err := cs.CallTool(ctx, echoParams); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			compareRoundTrips(b, call(off), call(on))
+		})
+	}
+}
