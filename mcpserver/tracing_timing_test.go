@@ -1,0 +1,99 @@
+package mcpserver_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
+)
+
+// BenchmarkServeTracing times a cheap tools/call over Streamable HTTP,
+// go-sdk client and server in this process, alternately to a server
+// without tracing and to one exporting every span over OTLP ("on": to a
+// collector that takes everything; "dead": to none). overhead-p50-µs is
+// what tracing adds to a call.
+func BenchmarkServeTracing(b *testing.B) {
+	for _, mode := range []string{"on", "dead"} {
+		b.Run(mode, func(b *testing.B) {
+			endpoint := "http://" + testenv.Addr(testenv.FreePort(b))
+			if mode == "on" {
+				sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+				b.Cleanup(sink.Close)
+				endpoint = sink.URL
+			}
+			tel, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
+				if k == "OTEL_BSP_SCHEDULE_DELAY" {
+					return "200"
+				}
+				return ""
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = tel.Shutdown(ctx)
+			})
+			off, on := echoSession(b, nil), echoSession(b, tel)
+			ctx := context.Background()
+			params := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "a short answer"}}
+			offT, onT := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if _, err := off.CallTool(ctx, params); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				if _, err := on.CallTool(ctx, params); err != nil {
+					b.Fatal(err)
+				}
+				offT, onT = append(offT, mid.Sub(start)), append(onT, time.Since(mid))
+			}
+			b.StopTimer()
+			p50 := func(d []time.Duration) float64 {
+				slices.Sort(d)
+				return float64(d[len(d)/2].Nanoseconds()) / 1000
+			}
+			o, t := p50(offT), p50(onT)
+			b.ReportMetric(o, "off-p50-µs")
+			b.ReportMetric(t, "on-p50-µs")
+			b.ReportMetric(t-o, "overhead-p50-µs")
+		})
+	}
+}
+
+// echoSession is a client session to a server with an echo tool, traced
+// by tel (nil: not traced).
+func echoSession(b *testing.B, tel *telemetry.Telemetry) *mcp.ClientSession {
+	srv := mcpserver.New(mcpserver.Options{Monitor: monitor.New(monitor.Options{DisableSystem: true}), Telemetry: tel})
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct {
+		Text string `json:"text"`
+	}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
+	})
+	h, err := mcpserver.HTTPHandler(srv, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
+	b.Cleanup(hs.Close)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
+		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: hs.URL, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cs.Close() })
+	return cs
+}
