@@ -2,8 +2,6 @@ package mcpserver_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -25,26 +23,7 @@ import (
 func BenchmarkServeTracing(b *testing.B) {
 	for _, mode := range []string{"on", "dead"} {
 		b.Run(mode, func(b *testing.B) {
-			endpoint := "http://" + testenv.Addr(testenv.FreePort(b))
-			if mode == "on" {
-				sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
-				b.Cleanup(sink.Close)
-				endpoint = sink.URL
-			}
-			tel, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
-				if k == "OTEL_BSP_SCHEDULE_DELAY" {
-					return "200"
-				}
-				return ""
-			}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				_ = tel.Shutdown(ctx)
-			})
+			tel := testenv.Telemetry(b, mode == "dead")
 			off, on := echoSession(b, nil), echoSession(b, tel)
 			ctx := context.Background()
 			params := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "a short answer"}}

@@ -9,16 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// TestSSETap: the tap relays the stream unchanged, read in any pieces,
+// and hands on each event's data as it passes (internal/sse tests the
+// reading of events itself).
 func TestSSETap(t *testing.T) {
-	stream := ": a comment\n" +
-		"event: message\nid: 1\ndata: {\"id\":1}\n\n" +
-		"data:{\"a\":\n" + "data: 2}\r\n\r\n" + // two data lines, CRLF
-		"data: cr\r\r" + // CR alone ends lines too
-		"retry: 100\n\n" + // an event without data is not dispatched
-		"data: " + strings.Repeat("x", 100) + "\n\n" + // too large
-		"data: last\n\n" +
-		"data: unterminated"
-	want := []string{`{"id":1}`, "{\"a\":\n2}", "cr", "last"}
+	stream := "event: message\nid: 1\ndata: {\"id\":1}\n\n" + "data: " + strings.Repeat("x", 100) + "\n\n" + "data: last\n\n"
 	for _, oneByte := range []bool{false, true} {
 		var events []string
 		large := 0
@@ -34,11 +29,8 @@ func TestSSETap(t *testing.T) {
 		if string(out) != stream {
 			t.Errorf("oneByte=%v: the tap changed the stream", oneByte)
 		}
-		if diff := cmp.Diff(want, events); diff != "" {
-			t.Errorf("oneByte=%v: events (-want +got):\n%s", oneByte, diff)
-		}
-		if large != 1 {
-			t.Errorf("oneByte=%v: %d large events, want 1", oneByte, large)
+		if diff := cmp.Diff([]string{`{"id":1}`, "last"}, events); diff != "" || large != 1 {
+			t.Errorf("oneByte=%v: %d large events; events (-want +got):\n%s", oneByte, large, diff)
 		}
 	}
 }

@@ -2,54 +2,15 @@ package tunnel_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
-	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
-
-// benchTelemetry is tracing as a user turns it on: OTLP over HTTP, every
-// request sampled, to a collector that takes everything ("on") or to
-// none at all ("dead").
-func benchTelemetry(b *testing.B, mode string) *telemetry.Telemetry {
-	var endpoint string
-	switch mode {
-	case "on":
-		sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "application/x-protobuf")
-		}))
-		b.Cleanup(sink.Close)
-		endpoint = sink.URL
-	case "dead":
-		endpoint = "http://" + testenv.Addr(testenv.FreePort(b))
-	default:
-		b.Fatalf("no tracing mode %q", mode)
-	}
-	tel, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
-		if k == "OTEL_BSP_SCHEDULE_DELAY" {
-			return "200"
-		}
-		return ""
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = tel.Shutdown(ctx)
-	})
-	return tel
-}
 
 // BenchmarkStdioTracing times tools/calls through the stdio tunnel in
 // this process, alternately without tracing and with it ("on": exported
@@ -60,7 +21,7 @@ func BenchmarkStdioTracing(b *testing.B) {
 	for _, mode := range []string{"on", "dead"} {
 		b.Run(mode, func(b *testing.B) {
 			off := connectProxiedWith(b, tunnel.Observers{})
-			on := connectProxiedWith(b, tunnel.Observers{Telemetry: benchTelemetry(b, mode)})
+			on := connectProxiedWith(b, tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")})
 			compareRoundTrips(b,
 				func() { off.send(b, echoCall); off.recv(b) },
 				func() { on.send(b, echoCall); on.recv(b) })
@@ -85,7 +46,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 				return srv.URL + "/mcp"
 			}
 			off := connectHTTP(b, tunnelURL(tunnel.Observers{}))
-			on := connectHTTP(b, tunnelURL(tunnel.Observers{Telemetry: benchTelemetry(b, mode)}))
+			on := connectHTTP(b, tunnelURL(tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")}))
 			ctx := context.Background()
 			call := func(cs *mcp.ClientSession) func() {
 				return func() {
