@@ -18,6 +18,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 )
 
 // The sessions of the browser env: two of claude-code (beta ended), one of
@@ -92,6 +93,9 @@ func recordEnvCalls(m *monitor.Monitor, tracker *sessions.Tracker) {
 		record(c)
 	}
 	tracker.End(monitor.TransportHTTP, sessBeta, sessions.EndClosed)
+	// OpenTelemetry export has been losing spans.
+	m.Counter(telemetry.CounterSpansExported).Add(1234)
+	m.Counter(telemetry.CounterSpansDropped).Add(3)
 	for _, c := range []call{
 		{session: sessGamma, client: cursor, method: "initialize", ms: 3, in: 200, out: 400, proto: "2025-11-25"},
 		{session: sessGamma, client: cursor, method: tc, tool: "code_analysis", ms: 151, in: 100, out: 900},
@@ -325,6 +329,12 @@ func testCalls(t *testing.T, b *browser, env *browserEnv) {
 				t.Errorf("outcome kinds %s and %s have the same colours, %s", k, k2, colours[k])
 			}
 		}
+	}
+
+	// What became of the exported spans, flagged since some were lost.
+	tb.wait("the export line", `document.querySelector('#calls-otel').textContent.startsWith('OpenTelemetry export (since start): 1,234 spans sent, 3 dropped')`)
+	if got := eval[string](tb, `document.querySelector('#calls-otel').className`); got != "notice" {
+		t.Errorf("the export line with spans dropped is %q, want a notice", got)
 	}
 
 	// The hostile tool name and error message are text.

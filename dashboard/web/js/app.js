@@ -3,7 +3,7 @@
 // DOM updates are the simplest thing that is fast.
 
 import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
-import { initCalls, onCalls, onLive, onSample, setTraceURL, showCalls } from './calls.js';
+import { initCalls, onCalls, onLive, onSample, setTraceURL, showCalls, showExport } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
 import { cardLevel, idleOf, RANK } from './levels.js';
 import { Live } from './live.js';
@@ -375,6 +375,7 @@ function handleReport(r) {
   if (!fresh) return;
   state.lastUpdate = mi.last_update;
   state.receivedAt = Date.now();
+  showExport(r.custom_metrics && r.custom_metrics.counters);
   applyChartRules();
   renderCaptions();
   renderCards();

@@ -392,6 +392,24 @@ function showState() {
 
 // ---------------------------------------------------------------- detail
 
+// showExport says what became of the spans exported over OTLP, from the
+// report's counters (absent while export is off): the page says so when
+// spans are being lost.
+export function showExport(counters) {
+  const p = $('#calls-otel');
+  const c = counters || {};
+  const n = (k) => (isNum(c[k]) ? c[k] : 0);
+  const exported = n('otel_spans_exported');
+  const dropped = n('otel_spans_dropped');
+  const failed = n('otel_spans_failed');
+  const on = ['otel_spans_exported', 'otel_spans_dropped', 'otel_spans_failed'].some((k) => k in c);
+  p.hidden = !on;
+  if (!on) return;
+  p.className = dropped + failed > 0 ? 'notice' : 'hint';
+  setText(p, `OpenTelemetry export (since start): ${fmt.count(exported)} spans sent, `
+    + `${fmt.count(dropped)} dropped (queue full), ${fmt.count(failed)} lost (collector unreachable or refusing).`);
+}
+
 // traceURL is --trace-url-template: where a call's trace can be seen.
 let traceURL = '';
 
