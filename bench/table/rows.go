@@ -60,6 +60,7 @@ var rows = []row{
 	{num: 4, short: "dashboard API", run: dashboardRow},
 	{num: 5, short: "self-overhead", run: overheadRow},
 	{num: 6, short: "MCP end to end", run: mcpRow},
+	{num: 7, short: "tracing", run: tracingRow},
 }
 
 // A result is what one row gave.

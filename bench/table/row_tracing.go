@@ -1,0 +1,38 @@
+package main
+
+import "context"
+
+// tracingRow is what OpenTelemetry tracing adds to a call, every request
+// sampled and exported over OTLP/HTTP to a collector that takes everything
+// ("on") or to none ("dead"): through the proxy (stdio, HTTP) and in
+// serve, each against the same set-up without tracing in the same run
+// (target: at most 10 µs p50). BENCHMARKS.md, section 9.
+func tracingRow(ctx context.Context, e *env) ([]line, error) {
+	r, err := e.goBench(ctx, "Tracing", e.benchFlags("3000x", 2), "tunnel", "mcpserver")
+	if err != nil {
+		return nil, err
+	}
+	var lines []line
+	for _, b := range []struct{ dir, name, what string }{
+		{"tunnel", "BenchmarkStdioTracing", "proxy, stdio"},
+		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk"},
+		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk"},
+	} {
+		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}} {
+			name := b.name + "/" + mode.sub
+			anchor := "p50 call, proxy without tracing"
+			anchorMetric := "direct-p50-µs"
+			if b.dir == "mcpserver" {
+				anchor, anchorMetric = "p50 call, serve without tracing", "off-p50-µs"
+			}
+			lines = append(lines, line{
+				what:     b.what + ", " + mode.what + ": p50 time tracing adds (target ≤ 10 µs)",
+				figure:   r.m(b.dir, name, "overhead-p50-µs").scaled(1, "µs"),
+				anchor:   anchor,
+				anchorM:  r.m(b.dir, name, anchorMetric).scaled(1, "µs"),
+				commands: []string{r.command},
+			})
+		}
+	}
+	return lines, r.check()
+}
