@@ -23,14 +23,15 @@ import (
 // tool). isTool, when not nil, says which tool names exist, so that calls
 // to unknown tools count against the method but do not invent tools.
 func Metrics(m *monitor.Monitor, isTool func(name string) bool) mcp.Middleware {
-	return metrics(m, isTool, nil, nil, nil)
+	return metrics(m, isTool, nil, nil, nil, nil)
 }
 
 // metrics is Metrics that also offers each tool result to counter, which
 // counts its tokens off the call's path, keeps each request's parameters
 // and result in payloads (nil: capture is off), and makes each request a
-// SERVER span of tel (nil: no telemetry), the call's record naming it.
-func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter, payloads *capture.Store, tel *telemetry.Telemetry) mcp.Middleware {
+// SERVER span of tel (nil: no telemetry), the call's record naming it;
+// agreed learns each session's protocol version from its initialize.
+func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.Counter, payloads *capture.Store, tel *telemetry.Telemetry, agreed *protocols) mcp.Middleware {
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
@@ -40,7 +41,7 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 				// handled: only requests are measured.
 				ex = exchangeOf(req)
 			}
-			ctx, op := startSpan(ctx, tel, start, method, req, ex)
+			ctx, op := startSpan(ctx, tel, start, method, req, ex, agreed)
 			res, err := next(ctx, method, req)
 			c := monitor.Call{Start: start, Duration: time.Since(start), Method: method, ErrorType: ErrorType(res, err)}
 			if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
@@ -50,6 +51,9 @@ func metrics(m *monitor.Monitor, isTool func(name string) bool, counter *tokens.
 			describeSession(&c, req)
 			if r, ok := res.(*mcp.InitializeResult); ok && r != nil {
 				c.Protocol = r.ProtocolVersion
+				if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+					agreed.set(ss, r.ProtocolVersion)
+				}
 			} else if v, ok := metaOf(req.GetParams())[mcp.MetaKeyProtocolVersion].(string); ok {
 				// A client of the stateless protocol names its version in
 				// every request's _meta, having sent no initialize.

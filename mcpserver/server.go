@@ -87,10 +87,14 @@ func New(opts Options) *mcp.Server {
 		}
 		srv.AddReceivingMiddleware(catalogUpdates(opts.Catalog))
 	}
-	if opts.OnSessionEnd != nil {
-		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd))
+	var agreed *protocols
+	if opts.Telemetry != nil {
+		agreed = &protocols{} // for the spans' mcp.protocol.version
 	}
-	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens, opts.Payloads, opts.Telemetry))
+	if opts.OnSessionEnd != nil || agreed != nil {
+		srv.AddReceivingMiddleware(sessionEnds(opts.OnSessionEnd, agreed))
+	}
+	srv.AddReceivingMiddleware(metrics(opts.Monitor, func(name string) bool { return tools[name] }, opts.Tokens, opts.Payloads, opts.Telemetry, agreed))
 	srv.AddReceivingMiddleware(ErrorCodes()) // outermost, after Metrics has classified plain errors
 	_ = opts.Monitor.RegisterGauge(monitor.GaugeActiveConnections, func() (float64, error) {
 		n := 0

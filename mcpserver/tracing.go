@@ -14,7 +14,7 @@ import (
 
 // startSpan begins the SERVER span of a request, a child of the caller's
 // context from its _meta (or its HTTP headers), and returns ctx with it.
-func startSpan(ctx context.Context, tel *telemetry.Telemetry, start time.Time, method string, req mcp.Request, ex *exchange) (context.Context, *telemetry.Op) {
+func startSpan(ctx context.Context, tel *telemetry.Telemetry, start time.Time, method string, req mcp.Request, ex *exchange, agreed *protocols) (context.Context, *telemetry.Op) {
 	if tel == nil {
 		return ctx, nil
 	}
@@ -47,9 +47,7 @@ func startSpan(ctx context.Context, tel *telemetry.Telemetry, start time.Time, m
 		if r.Session = ss.ID(); r.Session != "" {
 			r.Transport = telemetry.TransportTCP
 		}
-		if p := ss.InitializeParams(); p != nil {
-			r.Protocol = p.ProtocolVersion
-		}
+		r.Protocol = agreed.get(ss)
 	}
 	meta := metaOf(req.GetParams())
 	if v, ok := meta[mcp.MetaKeyProtocolVersion].(string); ok {

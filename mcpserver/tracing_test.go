@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -113,4 +114,27 @@ func TestServeSpansOverStdio(t *testing.T) {
 		return
 	}
 	t.Fatalf("no tools/call nope span in %s", strings.Join(got, ", "))
+}
+
+// TestSpanProtocolIsTheAgreedOne: a client that asks for a version the
+// server does not know is answered with another; the spans name the one
+// agreed, not the one asked for.
+func TestSpanProtocolIsTheAgreedOne(t *testing.T) {
+	srv, _, rec := tracedServer(t)
+	asked := strings.Replace(initLine, "2025-06-18", "2099-01-01", 1)
+	got, _ := serveLines(t, srv, nil, asked+"\n"+initialized+"\n"+`{"jsonrpc":"2.0","id":2,"method":"ping"}`+"\n")
+	var agreed struct {
+		ProtocolVersion string `json:"protocolVersion"`
+	}
+	if err := json.Unmarshal(byID(t, got)["1"].Result, &agreed); err != nil || agreed.ProtocolVersion == "" || agreed.ProtocolVersion == "2099-01-01" {
+		t.Fatalf("initialize answered %s (%v)", byID(t, got)["1"].Result, err)
+	}
+	for _, s := range rec.Ended() {
+		if s.Name() != "ping" && s.Name() != "initialize" {
+			continue
+		}
+		if v := spanAttrs(tracetest.SpanStubFromReadOnlySpan(s).Snapshot())[telemetry.AttrProtocol]; v != agreed.ProtocolVersion {
+			t.Errorf("%s span: mcp.protocol.version %q, want the agreed %q", s.Name(), v, agreed.ProtocolVersion)
+		}
+	}
 }
