@@ -210,8 +210,8 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.session == "" {
 		c.session = h.session // an HTTP initialize learns its session from the answer
 	}
-	if c.method == "initialize" && m.hasResult && c.req.client != (monitor.ClientInfo{}) {
-		co.clients.set(c.session, c.req.client)
+	if c.method == "initialize" && m.hasResult {
+		co.clients.set(c.session, c.req.client, m.protocolVersionOf())
 	}
 	mc := co.callOf(c, h.now.Sub(c.start), m.errorType())
 	mc.ResponseBytes = int64(len(h.raw))

@@ -39,17 +39,23 @@ type Observers struct {
 const maxClients = 4096
 
 // clients are the clients of the sessions that initialized through the
-// tunnel, by session id ("" over stdio). Safe for concurrent use.
+// tunnel, and the protocol version each agreed, by session id ("" over
+// stdio). Safe for concurrent use.
 type clients struct {
 	mu sync.Mutex
-	m  map[string]monitor.ClientInfo
+	m  map[string]sessionInfo
 }
 
-func (cs *clients) set(session string, c monitor.ClientInfo) {
+type sessionInfo struct {
+	client   monitor.ClientInfo
+	protocol string
+}
+
+func (cs *clients) set(session string, c monitor.ClientInfo, protocol string) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.m == nil {
-		cs.m = map[string]monitor.ClientInfo{}
+		cs.m = map[string]sessionInfo{}
 	}
 	if _, ok := cs.m[session]; !ok && len(cs.m) >= maxClients {
 		for k := range cs.m { // any one: the map's order is as good as any
@@ -57,13 +63,20 @@ func (cs *clients) set(session string, c monitor.ClientInfo) {
 			break
 		}
 	}
-	cs.m[session] = c
+	cs.m[session] = sessionInfo{c, protocol}
 }
 
 func (cs *clients) get(session string) monitor.ClientInfo {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.m[session]
+	return cs.m[session].client
+}
+
+// protocol is the version the session agreed at initialize, if seen.
+func (cs *clients) protocol(session string) string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.m[session].protocol
 }
 
 func (cs *clients) forget(session string) {

@@ -49,7 +49,7 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 	}
 	r := telemetry.Request{
 		Kind: telemetry.Server, Method: c.method, Target: c.tool, Start: c.start, ID: idText(m.ID),
-		Session: c.session, Transport: transport, Peer: h.peer,
+		Session: c.session, Transport: transport, Peer: h.peer, Protocol: co.clients.protocol(c.session),
 	}
 	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
 		r.Target = ""

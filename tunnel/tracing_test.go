@@ -90,7 +90,8 @@ func TestStdioTracing(t *testing.T) {
 		t.Errorf("CLIENT span's parent %v, want the SERVER span %v", client.Parent().SpanID(), server.SpanContext().SpanID())
 	}
 	a := attrMap(server.Attributes())
-	if a[telemetry.AttrRequestID] != "t-1" || a[telemetry.AttrNetworkTransport] != "pipe" || a[telemetry.AttrToolName] != "echo" {
+	if a[telemetry.AttrRequestID] != "t-1" || a[telemetry.AttrNetworkTransport] != "pipe" || a[telemetry.AttrToolName] != "echo" ||
+		a[telemetry.AttrProtocol] != "2025-06-18" { // as the server's initialize answer agreed
 		t.Errorf("SERVER span attributes %v", a)
 	}
 	want := strings.Replace(line, callerTP, traceparentOf(client), 1)
