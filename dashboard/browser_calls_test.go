@@ -498,10 +498,27 @@ func testCallsFilters(t *testing.T, b *browser, env *browserEnv) {
 		}
 	}
 	tb.screenshot("calls-filtered-light")
+	// The address names the filters: a link opens the same view, with an
+	// outcome the new page has not seen yet selected all the same.
+	link := eval[string](tb, `location.href`)
+	if !strings.Contains(link, "#calls?") || !strings.Contains(link, "client=cursor") || !strings.Contains(link, "outcome=failed") {
+		t.Errorf("the address %q does not name the filters", link)
+	}
+	tb2 := b.newTab(t, desktop)
+	tb2.navigate(env.base + "/#calls?outcome=-32602&client=claude-code")
+	tb2.wait("the live stream", jsLive)
+	linked := waitCalls(t, tb2, env.base, "the linked view", url.Values{"outcome": {"-32602"}, "client": {"claude-code"}})
+	if len(linked) != 1 || eval[string](tb2, `document.querySelector('#calls-filter-outcome').value`) != "-32602" ||
+		eval[string](tb2, `document.querySelector('#calls-filter-client').value`) != "claude-code" {
+		t.Errorf("the link shows %d calls, outcome filter %q", len(linked), eval[string](tb2, `document.querySelector('#calls-filter-outcome').value`))
+	}
 	tb.click(`#calls-clear`)
 	waitCalls(t, tb, env.base, "all calls after clearing", url.Values{})
 	if !eval[bool](tb, `document.querySelector('#calls-clear').hidden`) {
 		t.Error("Clear filters still shows with no filter on")
+	}
+	if h := eval[string](tb, `location.hash`); h != "#calls" {
+		t.Errorf("with no filter the address ends in %q, want #calls", h)
 	}
 
 	// A live call passes the filter as the API's would.

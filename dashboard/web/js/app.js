@@ -3,7 +3,7 @@
 // DOM updates are the simplest thing that is fast.
 
 import { AuthError, getJSON, getText, hasToken, onUnauthorized, setToken } from './api.js';
-import { initCalls, onCalls, onLive, onSample, setTraceURL, showCalls, showExport } from './calls.js';
+import { filtersFromURL, initCalls, onCalls, onLive, onSample, setTraceURL, showCalls, showExport } from './calls.js';
 import { SeriesStore, TimeChart } from './charts.js';
 import { cardLevel, idleOf, RANK } from './levels.js';
 import { Live } from './live.js';
@@ -980,8 +980,12 @@ function renderAlerts() {
 
 // ---------------------------------------------------------------- tabs
 
-function showTab(name) {
+// showTab shows the tab a hash names: "calls", or "calls?tool=x&…", whose
+// query is the Calls tab's filters, so that a filtered log has a link.
+function showTab(hash) {
+  let [name, params] = hash.split('?', 2);
   if (!TABS.includes(name)) name = 'overview';
+  if (name === 'calls') filtersFromURL(params || '');
   state.tab = name;
   for (const t of TABS) {
     const on = t === name;
@@ -1078,8 +1082,8 @@ async function start() {
 function bind() {
   for (const t of TABS) {
     $(`#tab-${t}`).addEventListener('click', () => {
-      if (location.hash !== `#${t}`) location.hash = t;
-      else showTab(t);
+      if (location.hash.split('?')[0] !== `#${t}`) location.hash = t;
+      else showTab(location.hash.slice(1));
     });
   }
   // Arrow keys move between tabs, as in any tab list.

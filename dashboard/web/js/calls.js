@@ -154,7 +154,28 @@ function readFilters() {
     log.filter = f;
     showFilters();
     fetchNewest(true);
+    // The address names the filters, for a link to this view; replaced,
+    // not pushed: typing a filter is not a step back would undo.
+    const q = query({}).toString();
+    const hash = `#calls${q ? `?${q}` : ''}`;
+    if (location.hash.startsWith('#calls') && location.hash !== hash) history.replaceState(null, '', hash);
   }
+}
+
+// filtersFromURL takes the filters a link names ("tool=x&outcome=failed";
+// unknown keys are ignored) into the form and the log.
+export function filtersFromURL(params) {
+  const q = new URLSearchParams(params);
+  const changes = {};
+  for (const k of FILTERS) changes[k] = q.get(k) || '';
+  if (FILTERS.every((k) => changes[k] === log.filter[k])) return;
+  if (changes.outcome && !log.seen.outcome.has(changes.outcome)) {
+    // An outcome the log has not shown yet still has to be selectable.
+    log.seen.outcome.add(changes.outcome);
+    $('#calls-filter-outcome').append(el('option', { value: changes.outcome }, changes.outcome));
+  }
+  for (const [k, v] of Object.entries(changes)) $(`#calls-filter-${k}`).value = v;
+  readFilters();
 }
 
 // setFilter changes some filters (from a click on a session, a client or
