@@ -30,6 +30,25 @@ func fold(s string) string {
 	}, s)
 }
 
+// A Redactor redacts the values of secret keys in JSON, as payload
+// capture does; for other keepers of what clients send (the recording of a
+// proxy's messages). The zero value redacts nothing.
+type Redactor struct{ r redactor }
+
+// NewRedactor redacts the keys named (nil: DefaultRedactKeys), matched as
+// DefaultRedactKeys describes.
+func NewRedactor(keys []string) Redactor {
+	if keys == nil {
+		keys = DefaultRedactKeys
+	}
+	return Redactor{newRedactor(keys)}
+}
+
+// Redact returns raw with the values of secret keys replaced, at any
+// depth, JSON held in strings included; raw itself when nothing changed.
+// Input that is not JSON is an error.
+func (r Redactor) Redact(raw []byte) ([]byte, error) { return r.r.redact(raw) }
+
 // redactor redacts the values of the keys it names.
 type redactor struct{ keys []string } // folded
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/record"
 )
 
 // Headers of the Streamable HTTP transport the tunnel reads. Every header
@@ -206,9 +207,9 @@ func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	switch ct {
 	case "text/event-stream":
 		ex.stream = true
-		res.Body = newSSETap(res.Body, h.maxBody, func(data []byte) { h.fromServer(ex, data) }, func(int) { h.countLarge() })
+		res.Body = newSSETap(res.Body, h.maxBody, func(data []byte) { h.fromServer(ex, data) }, func(n int) { h.large(ex, n) })
 	case "application/json":
-		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: h.countLarge}
+		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: func(n int) { h.large(ex, n) }}
 	}
 }
 
@@ -245,6 +246,7 @@ func (h *HTTP) decode(data []byte) ([]message, bool) {
 // fromClient interprets a POST body.
 // It returns the body to forward instead, when tracing rewrote it.
 func (h *HTTP) fromClient(ex *exchange, body []byte, peer string) []byte {
+	h.corr.obs.record(ex.start, record.ToServer, ex.session, body)
 	msgs, ok := h.decode(body)
 	if !ok {
 		return nil
@@ -260,9 +262,17 @@ func (h *HTTP) fromClient(ex *exchange, body []byte, peer string) []byte {
 	return hp.out
 }
 
+// large counts a body or event of the server's too large to interpret,
+// of size bytes, and tells the recorder of it.
+func (h *HTTP) large(ex *exchange, size int) {
+	h.countLarge()
+	h.corr.obs.omitted(time.Now(), record.ToClient, ex.session, size)
+}
+
 // fromServer interprets a JSON response body or the data of one event.
 func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	now := time.Now()
+	h.corr.obs.record(now, record.ToClient, ex.session, data)
 	msgs, ok := h.decode(data)
 	if !ok {
 		return

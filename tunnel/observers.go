@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/record"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tokens"
 )
@@ -33,6 +35,26 @@ type Observers struct {
 	Telemetry *telemetry.Telemetry
 	// Upstream is the server's host:port, for the CLIENT spans (HTTP).
 	Upstream string
+	// Recorder keeps every message relayed, both ways, as received.
+	Recorder *record.Recorder
+}
+
+// record hands a message as received to the recorder, if any: a line or
+// a body trimmed of the white space around it, none if it is blank.
+func (o *Observers) record(at time.Time, dir, session string, raw []byte) {
+	if o.Recorder == nil {
+		return
+	}
+	if raw = bytes.TrimSpace(raw); len(raw) > 0 {
+		o.Recorder.Record(at, dir, session, raw)
+	}
+}
+
+// omitted tells the recorder of a message too long to hold, of size bytes.
+func (o *Observers) omitted(at time.Time, dir, session string, size int) {
+	if o.Recorder != nil {
+		o.Recorder.Omit(at, dir, session, "longer than the proxy holds (--max-line-size)", size)
+	}
 }
 
 // maxClients bounds the sessions whose client the tunnel remembers.

@@ -34,15 +34,17 @@ type bodyTap struct {
 	body    io.ReadCloser
 	max     int
 	onBody  func(data []byte)
-	onLarge func()
+	onLarge func(size int)
 
 	buf  []byte
+	size int
 	over bool
 	done bool
 }
 
 func (t *bodyTap) Read(p []byte) (int, error) {
 	n, err := t.body.Read(p)
+	t.size += n
 	if !t.over {
 		if len(t.buf)+n > t.max {
 			t.over, t.buf = true, nil
@@ -53,7 +55,7 @@ func (t *bodyTap) Read(p []byte) (int, error) {
 	if err == io.EOF && !t.done {
 		t.done = true
 		if t.over {
-			t.onLarge()
+			t.onLarge(t.size)
 		} else {
 			t.onBody(t.buf)
 		}

@@ -47,7 +47,7 @@ func TestBodyTap(t *testing.T) {
 		var got string
 		large := 0
 		tap := &bodyTap{body: io.NopCloser(strings.NewReader(tt.body)), max: 50,
-			onBody: func(b []byte) { got = string(b) }, onLarge: func() { large++ }}
+			onBody: func(b []byte) { got = string(b) }, onLarge: func(int) { large++ }}
 		out, err := io.ReadAll(tap)
 		if err != nil || string(out) != tt.body {
 			t.Fatalf("ReadAll = %q, %v", out, err)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/record"
 )
 
 // codeUpstreamExit is the JSON-RPC error code of the responses the tunnel
@@ -24,6 +26,7 @@ func (p *Stdio) relayClient(ctx context.Context) {
 		w    *bufio.Writer // the child's stdin, while a long line holds it
 		gen  uint64        // that child's
 		skip bool          // the rest of a long line goes nowhere
+		long int           // the long line's size so far
 	)
 	for {
 		pc, err := lr.next()
@@ -31,7 +34,7 @@ func (p *Stdio) relayClient(ctx context.Context) {
 		case pc.long: // its last piece may be empty, at end of input
 			if pc.first {
 				p.meters.oversized.Inc()
-				skip = false
+				skip, long = false, 0
 				var lerr error
 				if w, gen, lerr = p.up.lock(ctx); lerr != nil {
 					return
@@ -56,6 +59,9 @@ func (p *Stdio) relayClient(ctx context.Context) {
 					p.up.downLocked()
 					p.up.unlock()
 				}
+			}
+			if long += len(pc.data); pc.last {
+				p.opts.Observers.omitted(now, record.ToServer, "", long)
 			}
 			if pc.last && !skip {
 				p.up.unlock()
@@ -89,6 +95,7 @@ func (p *Stdio) relayClient(ctx context.Context) {
 // line waited for a child.
 func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, more bool) ([]message, error) {
 	now := time.Now()
+	p.opts.Observers.record(now, record.ToServer, "", line)
 	msgs, err := decode(line, msgs)
 	if err != nil && !isBlank(line) {
 		p.meters.malformed.Inc()
@@ -172,6 +179,7 @@ func (p *Stdio) relayServer(ch *child) {
 		ls      longScanner
 		holding bool // the client's output, for a long line
 		drop    bool // the long line goes nowhere
+		long    int  // the long line's size so far
 	)
 	for {
 		pc, err := lr.next()
@@ -179,6 +187,7 @@ func (p *Stdio) relayServer(ch *child) {
 		case pc.long:
 			if pc.first {
 				p.meters.oversized.Inc()
+				long = 0
 				// Until the child has answered the replayed initialize,
 				// a long line may be that answer, which the client must
 				// not see and which cannot be held until it is known.
@@ -193,6 +202,9 @@ func (p *Stdio) relayServer(ch *child) {
 			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, nil) })
 			if !drop {
 				_ = p.out.writeLocked(pc.data)
+			}
+			if long += len(pc.data); pc.last {
+				p.opts.Observers.omitted(now, record.ToClient, "", long)
 			}
 			if pc.last && holding {
 				p.out.unlock()
@@ -243,6 +255,7 @@ func (p *Stdio) unsent(m *message, now time.Time) {
 // another is waiting.
 func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []message {
 	now := time.Now()
+	p.opts.Observers.record(now, record.ToClient, "", line)
 	msgs, err := decode(line, msgs)
 	if err != nil && !isBlank(line) {
 		p.meters.malformed.Inc()

@@ -21,6 +21,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
+	"github.com/mcp-pba-tunnel/pbatunnel/record"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
@@ -43,11 +44,13 @@ type proxyFlags struct {
 	maxRestarts int
 	maxLineSize int
 	header      upstreamHeaderFlag
+	record      string
+	recordMax   int64
 }
 
 func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags) {
 	s := config.Defaults()
-	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize,
+	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize, recordMax: record.DefaultMaxBytes,
 		header: upstreamHeaderFlag{lookupEnv: os.LookupEnv}}
 	fs := flag.NewFlagSet("pbatunnel proxy", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -70,6 +73,9 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 		"${VAR} in the value is the environment variable VAR; repeatable (one a line in the variable)")
 	fs.BoolVar(&pf.restart, "restart", false, "restart the MCP server when it exits by itself, replaying the client's initialization")
 	fs.IntVar(&pf.maxRestarts, "max-restarts", pf.maxRestarts, "with --restart, give up after this many restarts in a row")
+	fs.StringVar(&pf.record, "record", "", "append every message relayed, both ways, to this JSON lines `file`, with its time, direction and session; "+
+		"values of the --redact-key keys are redacted")
+	fs.Int64Var(&pf.recordMax, "record-max-bytes", pf.recordMax, "with --record, move the file to FILE.1 (replacing it) and start anew before it passes this many `bytes`")
 	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
 		"largest line (stdio) or request body and event (HTTP) held in memory, in `bytes`; longer lines are relayed in pieces and read as they pass, longer bodies refused")
 	fs.Usage = func() {
@@ -137,6 +143,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, &usageError{err: fmt.Errorf("--max-restarts must be at least 1, got %d", pf.maxRestarts)}
 	case pf.maxLineSize < 1024:
 		return 0, &usageError{err: fmt.Errorf("--max-line-size must be at least 1024 bytes, got %d", pf.maxLineSize)}
+	case pf.recordMax < 1024:
+		return 0, &usageError{err: fmt.Errorf("--record-max-bytes must be at least 1024 bytes, got %d", pf.recordMax)}
 	}
 	if pf.upstream == "" && len(pf.header.h) > 0 {
 		return 0, &usageError{err: errors.New("--header goes with --upstream: a command's server is reached over stdio")}
@@ -158,7 +166,15 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, err
 	}
 	m := a.Monitor
-	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Telemetry: a.Telemetry,
+	var rec *record.Recorder
+	if pf.record != "" {
+		var err error
+		if rec, err = record.Open(record.Options{Path: pf.record, MaxBytes: pf.recordMax, RedactKeys: s.EffectiveRedactKeys()}); err != nil {
+			return 0, &usageError{err: fmt.Errorf("--record: %w", err)}
+		}
+		a.Run(rec) // written until monitoring stops, then flushed and closed
+	}
+	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Telemetry: a.Telemetry, Recorder: rec,
 		Upstream:     upstreamHostPort(pf.upstream),
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }}
 	// The tunnel registers its gauge and rule before the config file's

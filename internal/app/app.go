@@ -53,7 +53,8 @@ type App struct {
 
 	s       *config.Settings
 	logger  *slog.Logger
-	runners []Runner
+	runners []Runner // the alert handlers' loops, from Configure
+	extra   []Runner // the command's own, from Run
 	dash    *dashboard.Server
 	running sync.WaitGroup
 }
@@ -177,7 +178,7 @@ func (a *App) Start(ctx context.Context, sampleLevel slog.Level) error {
 			a.logger.LogAttrs(ctx, sampleLevel, "sample", snap.LogAttrs()...)
 		}
 	})
-	runners := append(append([]Runner{a.Sessions, a.Tokens}, a.runners...), a.exporters()...)
+	runners := append(append(append([]Runner{a.Sessions, a.Tokens}, a.runners...), a.extra...), a.exporters()...)
 	for _, r := range runners {
 		a.running.Go(func() {
 			if err := r.Run(ctx); err != nil && ctx.Err() == nil {
@@ -210,6 +211,10 @@ func (a *App) Stop() {
 		}
 	}
 }
+
+// Run adds a loop of the command's own to those Start starts and Stop
+// waits for. Call it before Start.
+func (a *App) Run(r Runner) { a.extra = append(a.extra, r) }
 
 // runnerFunc adapts a function to Runner.
 type runnerFunc func(ctx context.Context) error
