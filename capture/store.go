@@ -41,6 +41,18 @@ type Part struct {
 	Omitted string
 }
 
+// String is the part as text: its JSON, or the start of it marked as
+// cut, or why nothing was kept; "" when there was nothing.
+func (p Part) String() string {
+	switch {
+	case p.JSON != nil:
+		return string(p.JSON)
+	case p.Truncated:
+		return p.Text + "…"
+	}
+	return p.Omitted
+}
+
 // Payload is what was kept of one call.
 type Payload struct {
 	Arguments, Result Part

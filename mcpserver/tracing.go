@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -73,19 +72,8 @@ func endSpan(ctx context.Context, op *telemetry.Op, c *monitor.Call, payloads *c
 	out := telemetry.Outcome{End: c.Start.Add(c.Duration), ErrorType: c.ErrorType, Message: c.Error, Protocol: c.Protocol}
 	if payloads != nil && c.Method == monitor.MethodToolsCall {
 		if p, ok := payloads.Get(callID); ok {
-			out.Arguments, out.Result = partText(p.Arguments), partText(p.Result)
+			out.Arguments, out.Result = p.Arguments.String(), p.Result.String()
 		}
 	}
 	op.End(ctx, out)
-}
-
-// partText is a kept payload as text: its JSON, or the start of it.
-func partText(p capture.Part) string {
-	if p.JSON != nil {
-		return string(p.JSON)
-	}
-	if p.Truncated {
-		return p.Text + "…"
-	}
-	return strings.TrimSpace(p.Omitted)
 }

@@ -221,9 +221,9 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}
-	endTrace(&c.req, h.now, mc.ErrorType, mc.Error, mc.Protocol)
 	id := co.meters.m.RecordCall(mc)
 	co.obs.observe(id, &mc, &c.req, h.raw, h.now)
+	co.endTrace(&c.req, &mc, id)
 }
 
 // noteInitialize hands a successful answer to initialize to the
@@ -259,9 +259,9 @@ func (co *correlator[T]) newCall(m *message, h *hop[T]) call[T] {
 // monitor.Call: per method, and per tool for tools/call.
 func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
 	mc := co.callOf(c, d, errType)
-	endTrace(&c.req, c.start.Add(d), errType, "", "")
 	id := co.meters.m.RecordCall(mc)
 	co.obs.observe(id, &mc, &c.req, nil, time.Time{})
+	co.endTrace(&c.req, &mc, id)
 }
 
 // recordFromServer records a request the server sent to the client.

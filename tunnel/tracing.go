@@ -3,7 +3,6 @@ package tunnel
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -57,9 +56,6 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 	if c.method == "prompts/get" {
 		r.Target = m.toolName() // params.name, as for a tool
 	}
-	if c.req.args != nil && c.method == monitor.MethodToolsCall {
-		r.Arguments = string(c.req.args)
-	}
 	sctx, server := tel.Start(parent, r)
 	r.Kind, r.Peer = telemetry.Client, co.obs.Upstream
 	cctx, client := tel.Start(sctx, r)
@@ -89,12 +85,20 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 	return out
 }
 
-// endTrace ends the spans of c, CLIENT then SERVER, with its outcome.
-func endTrace(c *reqExtra, end time.Time, errType, message, protocol string) {
+// endTrace ends the spans of c, CLIENT then SERVER, with the outcome of
+// the call recorded as mc. With payload capture on, a tool call's spans
+// carry its arguments and result as the call log keeps them: redacted
+// and cut, never as they came.
+func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
 	if c.spans[0] == nil {
 		return
 	}
-	out := telemetry.Outcome{End: end, ErrorType: errType, Message: message, Protocol: protocol}
+	out := telemetry.Outcome{End: mc.Start.Add(mc.Duration), ErrorType: mc.ErrorType, Message: mc.Error, Protocol: mc.Protocol}
+	if mc.Method == monitor.MethodToolsCall {
+		if p, ok := co.obs.Payloads.Get(id); ok {
+			out.Arguments, out.Result = p.Arguments.String(), p.Result.String()
+		}
+	}
 	ctx := context.Background()
 	c.spans[1].End(ctx, out)
 	c.spans[0].End(ctx, out)

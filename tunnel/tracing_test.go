@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
@@ -174,5 +175,31 @@ func TestHTTPTracing(t *testing.T) {
 	}
 	if a := attrMap(srv.Attributes()); a[telemetry.AttrClientAddress] != "127.0.0.1" || a[telemetry.AttrSession] == "" {
 		t.Errorf("SERVER span attributes %v", a)
+	}
+}
+
+// TestTracingPayloadsAreRedacted: with payload capture on, the proxy's
+// spans carry a tool call's arguments and result as the call log keeps
+// them, the secret redacted; never as they came.
+func TestTracingPayloadsAreRedacted(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tel, err := telemetry.NewWith(telemetry.Options{CapturePayloads: true}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Telemetry: tel, Payloads: capture.New(capture.Options{})}})
+	r.initialize()
+	if got := r.toolText("3", "echo", `{"text":"hi","password":"hunter2"}`); got != "hi" {
+		t.Fatalf("echo %q", got)
+	}
+	server, client := serverAndClient(t, rec, "tools/call echo")
+	for _, s := range []sdktrace.ReadOnlySpan{server, client} {
+		a := attrMap(s.Attributes())
+		if args := a[telemetry.AttrToolArguments]; strings.Contains(args, "hunter2") || !strings.Contains(args, `"password":"[redacted]"`) {
+			t.Errorf("%v span arguments %q", s.SpanKind(), args)
+		}
+		if res := a[telemetry.AttrToolResult]; !strings.Contains(res, `"text":"hi"`) {
+			t.Errorf("%v span result %q", s.SpanKind(), res)
+		}
 	}
 }
