@@ -283,6 +283,11 @@ func (f *framing) decode(raw []byte) (jsonrpc.Message, *refusal) {
 		// nothing; the first request keeps the id.
 		return nil, &refusal{message: fmt.Sprintf("Invalid Request: request id %v is already in flight", req.ID.Raw())}
 	}
+	if req, ok := m.(*jsonrpc.Request); ok && req.IsCall() && f.beingCancelled(req.ID) {
+		// The cancelled request may still be running and answer under
+		// this id: the new one would get its answer, and none of its own.
+		return nil, &refusal{message: fmt.Sprintf("Invalid Request: request id %v was cancelled and is still running; use another id", req.ID.Raw())}
+	}
 	return m, nil
 }
 
@@ -355,6 +360,14 @@ func (f *framing) inFlight(id jsonrpc.ID) bool {
 	return f.inFlightLocked(id)
 }
 
+// beingCancelled reports whether id is a request the client cancelled
+// whose answer the SDK has not written yet.
+func (f *framing) beingCancelled(id jsonrpc.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cancelled[id]
+}
+
 func (f *framing) inFlightLocked(id jsonrpc.ID) bool {
 	_, ok := f.pending[id]
 	return ok
@@ -373,8 +386,6 @@ func (f *framing) register(m jsonrpc.Message, size int) {
 		f.sum.Requests++
 		f.pending[req.ID] = struct{}{}
 		f.sizes[req.ID] = int64(size)
-		// A request that reuses the id of a cancelled one is answered.
-		delete(f.cancelled, req.ID)
 		if req.Method == "initialize" && !f.initialized {
 			// The SDK refuses a second initialize; the first one sets
 			// the protocol. Keys are matched exactly, as the SDK does.

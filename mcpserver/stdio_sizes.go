@@ -23,10 +23,17 @@ func (f *framing) measure(req *jsonrpc.Request) {
 	f.mu.Lock()
 	size, ok := f.sizes[req.ID]
 	delete(f.sizes, req.ID)
+	var stale *mcp.RequestExtra
 	if ok {
+		if old, had := f.exchanges[req.ID]; had {
+			stale = old.key // an exchange whose answer never came
+		}
 		f.exchanges[req.ID] = stdioExchange{ex: ex, key: key}
 	}
 	f.mu.Unlock()
+	if stale != nil {
+		exchanges.Delete(stale)
+	}
 	if !ok {
 		return
 	}

@@ -231,12 +231,17 @@ func TestStdioBatchesWhereTheProtocolHasThem(t *testing.T) {
 	}
 }
 
-// blockingServer has a tool that waits for its context to end.
+// blockingServer has a tool that waits for its context to end, and one
+// that lingers half a second whatever happens.
 func blockingServer() *mcp.Server {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "blocking", Version: "1"}, nil)
 	mcp.AddTool(srv, &mcp.Tool{Name: "wait"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
+	})
+	mcp.AddTool(srv, &mcp.Tool{Name: "linger"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		time.Sleep(500 * time.Millisecond)
+		return &mcp.CallToolResult{}, nil, nil
 	})
 	return srv
 }
@@ -342,6 +347,11 @@ func TestStdioRefusesWhatTheSDKWouldMishandle(t *testing.T) {
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait","arguments":{}}}`,
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait","arguments":{}}}`,
 			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}`,
+		}, refused: 1, invalid: 1},
+		{name: "the id of a cancelled request still running", lines: []string{
+			`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"linger","arguments":{}}}`,
+			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8}}`,
+			`{"jsonrpc":"2.0","id":8,"method":"ping"}`,
 		}, refused: 1, invalid: 1},
 		{name: "a second initialize asking for a version with batches", lines: []string{
 			strings.Replace(initOld, `"id":1`, `"id":11`, 1), // refused by the SDK: -32600

@@ -217,6 +217,19 @@ func (o *Op) SpanContext() trace.SpanContext {
 	return o.span.SpanContext()
 }
 
+// Discard ends the op's span at end without recording its duration: for
+// a request that could not be timed, whose span others may name as their
+// parent.
+func (o *Op) Discard(end time.Time) {
+	if o == nil || o.ended {
+		return
+	}
+	o.ended = true
+	if o.span != nil {
+		o.span.End(trace.WithTimestamp(end))
+	}
+}
+
 // An Outcome is how a request ended.
 type Outcome struct {
 	End time.Time

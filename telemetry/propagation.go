@@ -50,12 +50,16 @@ func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ co
 	}
 	if s, _ := meta[MetaTraceparent].(string); s != "" {
 		out := propagator.Extract(ctx, metaCarrier(meta))
-		if fromHeader != nil {
-			if h := trace.SpanContextFromContext(fromHeader); h.IsValid() && !h.Equal(trace.SpanContextFromContext(out)) {
-				link = h
+		// A traceparent in _meta that does not parse names no parent:
+		// the headers' context, if any, is used instead.
+		if trace.SpanContextFromContext(out).IsValid() || fromHeader == nil {
+			if fromHeader != nil {
+				if h := trace.SpanContextFromContext(fromHeader); h.IsValid() && !h.Equal(trace.SpanContextFromContext(out)) {
+					link = h
+				}
 			}
+			return out, link
 		}
-		return out, link
 	}
 	if fromHeader != nil {
 		return fromHeader, link

@@ -166,6 +166,12 @@ func TestExtractFromHeaders(t *testing.T) {
 	if ctx, _ := Extract(context.Background(), map[string]any{MetaTraceparent: "garbage"}, nil); trace.SpanContextFromContext(ctx).IsValid() {
 		t.Error("garbage made a context")
 	}
+	// A traceparent in _meta that does not parse names no parent: the
+	// headers' does.
+	ctx, link = Extract(context.Background(), map[string]any{MetaTraceparent: "garbage"}, h)
+	if sc := trace.SpanContextFromContext(ctx); sc.TraceID().String() != "11111111111111111111111111111111" || link.IsValid() {
+		t.Errorf("garbage in _meta hid the headers' context: %v, link %v", sc, link)
+	}
 }
 
 // TestServerStatus: a SERVER span fails for the server's own errors, not

@@ -12,17 +12,21 @@ type callSet[T any] struct {
 	more    map[string]call[T]
 }
 
-// add records c under id, replacing a request of the same id as a map
-// would. It always has room: a POST's requests are bounded by its body.
+// add records c under id, and reports false for an id the POST used
+// already: the first request keeps it, the other goes untimed. There is
+// always room: a POST's requests are bounded by its body.
 func (s *callSet[T]) add(id []byte, c call[T]) bool {
 	switch {
 	case s.hasOne && s.firstID == string(id):
-		s.first = c
+		return false // a batch that uses an id twice: the first keeps it
 	case !s.hasOne && len(s.more) == 0:
 		s.first, s.firstID, s.hasOne = c, string(id), true
 	default:
 		if s.more == nil {
 			s.more = map[string]call[T]{}
+		}
+		if _, ok := s.more[string(id)]; ok {
+			return false
 		}
 		s.more[string(id)] = c
 	}

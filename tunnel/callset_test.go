@@ -10,11 +10,13 @@ func TestCallSet(t *testing.T) {
 	s.add([]byte("1"), call[struct{}]{method: "a"})
 	s.add([]byte(`"1"`), call[struct{}]{method: "b"})
 	s.add([]byte("2"), call[struct{}]{method: "c"})
-	s.add([]byte("1"), call[struct{}]{method: "d"}) // replaces a, as a map would
+	if s.add([]byte("1"), call[struct{}]{method: "d"}) || s.add([]byte("2"), call[struct{}]{method: "d"}) {
+		t.Error("an id used twice in one POST was taken twice") // the first keeps it
+	}
 	if s.len() != 3 {
 		t.Fatalf("len = %d, want 3", s.len())
 	}
-	if c, ok := s.take([]byte("1")); !ok || c.method != "d" {
+	if c, ok := s.take([]byte("1")); !ok || c.method != "a" {
 		t.Errorf("take(1) = %+v, %v", c, ok)
 	}
 	if _, ok := s.take([]byte("1")); ok {

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -38,6 +39,9 @@ type correlator[T any] struct {
 	// is, from its initialize.
 	obs     Observers
 	clients clients
+	// maxRewrite bounds a request rewritten for tracing: the size the
+	// transport holds of a line or body (0: no bound).
+	maxRewrite int
 }
 
 // requestTable is where the client's requests wait: the correlator's c2s,
@@ -65,8 +69,10 @@ type hop[T any] struct {
 	// body, nil otherwise (a batch, a line too long to hold): sizes,
 	// clients, tokens and payloads are read from it.
 	raw []byte
-	// peer is the client's address (HTTP), for its requests' spans.
-	peer string
+	// peer is the client's address, and header its request's headers
+	// (HTTP), for its requests' spans.
+	peer   string
+	header http.Header
 	// out is set by the correlator to the bytes to relay instead of raw:
 	// the request with the trace context of its forwarding in _meta.
 	out []byte
@@ -105,6 +111,7 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 		h.out = co.traceRequest(m, h, &c)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()
+			untraced(&c.req, h.now)
 		}
 	case kindNotification:
 		co.meters.clientNotes.Inc()

@@ -130,6 +130,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		corr:     newCorrelator[httpCall](mt, opts.Observers),
 	}
 	h.corr.initialized = h.initialized
+	h.corr.maxRewrite = opts.MaxBodySize
 	h.corr.notices = &cancelNotices{}
 	h.countLarge = mt.oversized.Inc
 	h.proxy = h.newReverseProxy(opts.Transport)
@@ -174,7 +175,7 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeRPCError(w, http.StatusBadRequest, nil, -32700, "reading the request body: "+err.Error())
 			return
 		}
-		if out := h.fromClient(ex, body, r.RemoteAddr); out != nil {
+		if out := h.fromClient(ex, body, r.RemoteAddr, r.Header); out != nil {
 			body = out // the trace context of the forwarding in _meta
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -245,14 +246,14 @@ func (h *HTTP) decode(data []byte) ([]message, bool) {
 
 // fromClient interprets a POST body.
 // It returns the body to forward instead, when tracing rewrote it.
-func (h *HTTP) fromClient(ex *exchange, body []byte, peer string) []byte {
+func (h *HTTP) fromClient(ex *exchange, body []byte, peer string, header http.Header) []byte {
 	h.corr.obs.record(ex.start, record.ToServer, ex.session, body)
 	msgs, ok := h.decode(body)
 	if !ok {
 		return nil
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
-	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls, peer: peer}
+	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls, peer: peer, header: header}
 	if len(msgs) == 1 {
 		hp.raw = body
 	}

@@ -61,8 +61,8 @@ type pendingTable[T any] struct {
 // other requests have been cancelled.
 const keepCancelled = 1024
 
-// add records a request; it reports false when the table is full and the
-// request will not be timed.
+// add records a request; it reports false when the table is full, or the
+// id is waiting already, and the request will not be timed.
 func (t *pendingTable[T]) add(id []byte, c call[T]) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -70,6 +70,12 @@ func (t *pendingTable[T]) add(id []byte, c call[T]) bool {
 		t.m = map[string]call[T]{}
 	}
 	if len(t.m) >= maxPending {
+		return false
+	}
+	if old, ok := t.m[string(id)]; ok && old.state == waiting {
+		// The id is in flight: the first request keeps it, and the
+		// second is relayed untimed. One whose sender cancelled it, or
+		// whose server is gone, gives its id up.
 		return false
 	}
 	t.m[string(id)] = c

@@ -187,6 +187,7 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 	}
 	p.corr.cancellation = true
 	p.corr.initialized = p.initialized
+	p.corr.maxRewrite = opts.MaxLineSize // a line is held up to this; the server's limit is likely the same
 	p.info.update(func(i *Info) { i.Transport, i.Command = "stdio", cmd.Path })
 	return p, nil
 }

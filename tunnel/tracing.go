@@ -3,6 +3,9 @@ package tunnel
 import (
 	"context"
 	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
@@ -20,35 +23,36 @@ import (
 
 // traceRequest starts the spans of c, the client's request m, and returns
 // the request's bytes with the CLIENT span's context in _meta, or nil
-// when they go on unchanged.
+// when they go on unchanged: tracing is off (metrics alone change no
+// byte), the request is not whole, or the rewritten request would pass
+// the size the tunnel holds (and so, likely, the server's limit).
 func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte {
 	tel := co.obs.Telemetry
 	if tel == nil {
 		return nil
 	}
-	parent := context.Background()
+	// The parent: the context in _meta, else the HTTP request's headers,
+	// linked when both name one.
+	var meta map[string]any
 	if h.raw != nil {
-		if vals, err := jsonmeta.Get(h.raw, telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage); err == nil {
-			parent = telemetry.ExtractFunc(parent, func(key string) string {
-				switch key {
-				case telemetry.MetaTraceparent:
-					return vals[0]
-				case telemetry.MetaTracestate:
-					return vals[1]
-				case telemetry.MetaBaggage:
-					return vals[2]
+		keys := [3]string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage}
+		if vals, err := jsonmeta.Get(h.raw, keys[:]...); err == nil && vals[0] != "" {
+			meta = map[string]any{}
+			for i, v := range vals {
+				if v != "" {
+					meta[keys[i]] = v
 				}
-				return ""
-			})
+			}
 		}
 	}
+	parent, link := telemetry.Extract(context.Background(), meta, h.header)
 	transport := telemetry.TransportPipe
 	if co.meters.transport == monitor.TransportHTTP {
 		transport = telemetry.TransportTCP
 	}
 	r := telemetry.Request{
 		Kind: telemetry.Server, Method: c.method, Target: c.tool, Start: c.start, ID: idText(m.ID),
-		Session: c.session, Transport: transport, Peer: h.peer, Protocol: co.clients.protocol(c.session),
+		Session: c.session, Transport: transport, Peer: h.peer, Protocol: co.clients.protocol(c.session), Link: link,
 	}
 	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
 		r.Target = ""
@@ -57,10 +61,10 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 		r.Target = m.toolName() // params.name, as for a tool
 	}
 	sctx, server := tel.Start(parent, r)
-	r.Kind, r.Peer = telemetry.Client, co.obs.Upstream
+	r.Kind, r.Peer, r.Link = telemetry.Client, co.obs.Upstream, trace.SpanContext{}
 	cctx, client := tel.Start(sctx, r)
 	c.req.spans = [2]*telemetry.Op{server, client}
-	if h.raw == nil {
+	if h.raw == nil || !tel.Tracing() {
 		return nil
 	}
 	carried := telemetry.Inject(cctx)
@@ -79,10 +83,18 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 		n++
 	}
 	out, err := jsonmeta.Set(h.raw, kv[:n]...)
-	if err != nil {
+	if err != nil || (co.maxRewrite > 0 && len(out) > co.maxRewrite) {
 		return nil
 	}
 	return out
+}
+
+// untraced ends the spans of a request the tunnel relays but cannot time
+// (its id already waits, or the table of requests is full): the spans
+// are kept, so that the server's are not orphans, without a duration.
+func untraced(c *reqExtra, at time.Time) {
+	c.spans[1].Discard(at)
+	c.spans[0].Discard(at)
 }
 
 // endTrace ends the spans of c, CLIENT then SERVER, with the outcome of

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -202,4 +203,90 @@ func TestTracingPayloadsAreRedacted(t *testing.T) {
 			t.Errorf("%v span result %q", s.SpanKind(), res)
 		}
 	}
+}
+
+// TestMetricsOnlyChangesNoByte: with spans off (metrics alone), the
+// request goes on exactly as the client sent it, its trace context too.
+func TestMetricsOnlyChangesNoByte(t *testing.T) {
+	tel, err := telemetry.NewWith(telemetry.Options{}, nil, sdkmetric.NewManualReader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	r.initialize()
+	line := `{"jsonrpc":"2.0","id":"m-1","method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"_meta":{"traceparent":"` + callerTP + `","tracestate":"a=1 , b=2","baggage":"k1=v1 , k2=v2"}}}`
+	if w := r.call(`"m-1"`, line); w.Error != nil {
+		t.Fatalf("echo: %+v", w.Error)
+	}
+	if !strings.Contains(string(r.recorded(tunneltest.Received)), line+"\n") {
+		t.Errorf("the server did not receive the line as sent:\n%s", r.recorded(tunneltest.Received))
+	}
+}
+
+// TestTracingNeverPassesTheLineLimit: a request that the trace context
+// would take past the size the tunnel holds goes on unchanged.
+func TestTracingNeverPassesTheLineLimit(t *testing.T) {
+	tel, _ := tracer(t)
+	r := startStdio(t, tunnel.StdioOptions{MaxLineSize: 1024, Observers: tunnel.Observers{Telemetry: tel}})
+	r.initialize()
+	line := `{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"echo","arguments":{"text":"` + strings.Repeat("x", 910) + `"}}}`
+	if len(line) > 1024 || len(line)+80 < 1024 {
+		t.Fatalf("the line is %d bytes; the test wants it just under the limit", len(line))
+	}
+	if w := r.call(`"big"`, line); w.Error != nil {
+		t.Fatalf("echo: %+v", w.Error)
+	}
+	if !strings.Contains(string(r.recorded(tunneltest.Received)), line+"\n") {
+		t.Error("the line near the limit was rewritten")
+	}
+}
+
+// TestUntimedRequestsEndTheirSpans: a request whose id is already
+// waiting is relayed but not timed; its spans end all the same.
+func TestUntimedRequestsEndTheirSpans(t *testing.T) {
+	tel, rec := tracer(t)
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	r.initialize()
+	r.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"slow","arguments":{"ms":200}}}`)
+	r.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"text":"again"}}}`)
+	r.response("9")
+	r.response("9")
+	if s, e := len(rec.Started()), len(rec.Ended()); s != e {
+		t.Errorf("%d spans started, %d ended", s, e)
+	}
+}
+
+// TestHTTPTracingFromHeaders: a client that names its context in the
+// HTTP headers only is the parent of the proxy's SERVER span.
+func TestHTTPTracingFromHeaders(t *testing.T) {
+	up := httptest.NewServer(mcpHandler(false))
+	defer up.Close()
+	tel, rec := tracer(t)
+	_, tun := startHTTPTunnel(t, newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	ctx := context.Background()
+	client := &http.Client{Transport: headerTransport{"traceparent": callerTP}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: tun.URL + "/mcp", HTTPClient: client, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := serverAndClient(t, rec, "tools/call echo")
+	if srv.Parent().TraceID().String() != callerTrace || srv.Parent().SpanID().String() != callerSpan {
+		t.Errorf("SERVER span's parent %v, want the header's", srv.Parent())
+	}
+}
+
+// headerTransport sets headers on every request.
+type headerTransport map[string]string
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h {
+		r.Header.Set(k, v)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
