@@ -39,6 +39,11 @@ type Options struct {
 	Count func(name string, n uint64)
 	// Getenv reads the environment; nil is os.Getenv. Tests set it.
 	Getenv func(string) string
+	// Warn, when set, is told of an OTEL_* variable that is not used as
+	// it says, and why. A telemetry variable meant for other programs
+	// must not stop an MCP server from starting: such values are warned
+	// of and left for the default, as the specification asks.
+	Warn func(msg string)
 }
 
 // Names Options.Count is called with.
@@ -59,10 +64,16 @@ type settings struct {
 
 // resolve decides what is exported, where and how, from o and the
 // environment, as the OpenTelemetry specification names the variables.
+// An error is for Options only (a flag's value); the environment's bad
+// values are warned of and replaced by defaults.
 func (o Options) resolve() (settings, error) {
 	env := o.Getenv
 	if env == nil {
 		env = os.Getenv
+	}
+	warn := o.Warn
+	if warn == nil {
+		warn = func(string) {}
 	}
 	var s settings
 	if strings.EqualFold(strings.TrimSpace(env("OTEL_SDK_DISABLED")), "true") {
@@ -72,33 +83,51 @@ func (o Options) resolve() (settings, error) {
 		s.tracesEndpoint, s.metricsEndpoint = o.Endpoint, o.Endpoint
 		s.tracesOn, s.metricsOn = true, true
 	} else {
-		all := env("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
-		s.tracesOn = all || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
-		s.metricsOn = all || env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") != ""
+		all := strings.TrimSpace(env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+		if all != "" && !strings.Contains(all, "://") {
+			// host:port, a common spelling: the exporters would send
+			// to https:///v1/… and fail at every export.
+			warn(fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=%q has no scheme: using http://%s", all, all))
+			s.tracesEndpoint, s.metricsEndpoint = "http://"+all, "http://"+all
+		}
+		s.tracesOn = all != "" || schemed(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", warn)
+		s.metricsOn = all != "" || schemed(env, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", warn)
 	}
-	// OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER=none turn one signal off.
-	if strings.EqualFold(env("OTEL_TRACES_EXPORTER"), "none") {
-		s.tracesOn = false
-	}
-	if strings.EqualFold(env("OTEL_METRICS_EXPORTER"), "none") {
-		s.metricsOn = false
+	// OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER: none turns one
+	// signal off; OTLP is the only exporter here.
+	for _, v := range []struct {
+		key string
+		on  *bool
+	}{{"OTEL_TRACES_EXPORTER", &s.tracesOn}, {"OTEL_METRICS_EXPORTER", &s.metricsOn}} {
+		switch e := strings.ToLower(strings.TrimSpace(env(v.key))); e {
+		case "", "otlp":
+		case "none":
+			*v.on = false
+		default:
+			warn(fmt.Sprintf("%s=%q: only otlp and none are supported; exporting over OTLP", v.key, e))
+		}
 	}
 	var err error
-	if s.tracesProtocol, err = protocolOf(o.Protocol, env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), env("OTEL_EXPORTER_OTLP_PROTOCOL")); err != nil {
+	if s.tracesProtocol, err = protocolOf(o.Protocol); err != nil {
 		return s, err
 	}
-	if s.metricsProto, err = protocolOf(o.Protocol, env("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"), env("OTEL_EXPORTER_OTLP_PROTOCOL")); err != nil {
+	if s.metricsProto, err = protocolOf(o.Protocol); err != nil {
 		return s, err
+	}
+	if o.Protocol == "" {
+		s.tracesProtocol = envProtocol(env, warn, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+		s.metricsProto = envProtocol(env, warn, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 	}
 	b := batching{QueueSize: defaultQueueSize, BatchSize: defaultBatchSize, ScheduleDelay: defaultScheduleDelay, ExportTimeout: defaultExportTimeout}
 	for _, v := range []struct {
-		key string
-		n   *int
-		d   *time.Duration
+		key  string
+		n    *int
+		d    *time.Duration
+		zero bool // 0 is a value: as soon as possible
 	}{
 		{key: "OTEL_BSP_MAX_QUEUE_SIZE", n: &b.QueueSize},
 		{key: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", n: &b.BatchSize},
-		{key: "OTEL_BSP_SCHEDULE_DELAY", d: &b.ScheduleDelay},
+		{key: "OTEL_BSP_SCHEDULE_DELAY", d: &b.ScheduleDelay, zero: true},
 		{key: "OTEL_BSP_EXPORT_TIMEOUT", d: &b.ExportTimeout},
 	} {
 		raw := strings.TrimSpace(env(v.key))
@@ -106,13 +135,15 @@ func (o Options) resolve() (settings, error) {
 			continue
 		}
 		n, err := strconv.Atoi(raw)
-		if err != nil || n <= 0 {
-			return s, fmt.Errorf("%s=%q: want a positive integer", v.key, raw)
+		if err != nil || n < 0 || (n == 0 && !v.zero) {
+			warn(fmt.Sprintf("%s=%q: want a positive integer; using the default", v.key, raw))
+			continue
 		}
 		if v.n != nil {
 			*v.n = n
 		} else {
-			*v.d = time.Duration(n) * time.Millisecond
+			// A delay of 0 is a millisecond: a timer of none would spin.
+			*v.d = max(time.Duration(n)*time.Millisecond, time.Millisecond)
 		}
 	}
 	// The specification: a batch larger than the queue is the queue.
@@ -120,13 +151,45 @@ func (o Options) resolve() (settings, error) {
 	s.batching = b
 	s.metricInterval = 60 * time.Second
 	if raw := strings.TrimSpace(env("OTEL_METRIC_EXPORT_INTERVAL")); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n <= 0 {
-			return s, fmt.Errorf("OTEL_METRIC_EXPORT_INTERVAL=%q: want a positive number of milliseconds", raw)
+		if n, err := strconv.Atoi(raw); err != nil || n <= 0 {
+			warn(fmt.Sprintf("OTEL_METRIC_EXPORT_INTERVAL=%q: want a positive number of milliseconds; using 60000", raw))
+		} else {
+			s.metricInterval = time.Duration(n) * time.Millisecond
 		}
-		s.metricInterval = time.Duration(n) * time.Millisecond
 	}
 	return s, nil
+}
+
+// schemed reports whether the endpoint variable key is set with a scheme;
+// set without one, it is warned of and left unused.
+func schemed(env func(string) string, key string, warn func(string)) bool {
+	v := strings.TrimSpace(env(key))
+	if v == "" {
+		return false
+	}
+	if !strings.Contains(v, "://") {
+		warn(fmt.Sprintf("%s=%q has no scheme (http:// or https://): not exporting that signal", key, v))
+		return false
+	}
+	return true
+}
+
+// envProtocol is the first protocol the variables name, in any case; an
+// unknown one is warned of, and HTTP used.
+func envProtocol(env func(string) string, warn func(string), keys ...string) string {
+	for _, k := range keys {
+		v := strings.ToLower(strings.TrimSpace(env(k)))
+		if v == "" {
+			continue
+		}
+		p, err := protocolOf(v)
+		if err != nil {
+			warn(fmt.Sprintf("%s: %v; using %s", k, err, ProtocolHTTP))
+			return ProtocolHTTP
+		}
+		return p
+	}
+	return ProtocolHTTP
 }
 
 // protocolOf is the first protocol named, checked.

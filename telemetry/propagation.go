@@ -90,7 +90,7 @@ type Carried struct {
 
 // Inject returns the context to put in the _meta of a request sent on in
 // ctx's span: its traceparent, and its tracestate and baggage when there
-// are any. Empty when ctx has no sampled span to hand on. It writes the
+// are any. Empty when ctx has no span context to hand on. It writes the
 // W3C form directly: the propagator's map is most of the cost otherwise.
 func Inject(ctx context.Context) Carried {
 	sc := trace.SpanContextFromContext(ctx)

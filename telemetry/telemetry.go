@@ -60,7 +60,7 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	}
 	t := &Telemetry{opts: o}
 	if s.tracesOn {
-		exp, err := traceExporter(ctx, s, o.Endpoint)
+		exp, err := traceExporter(ctx, s, s.tracesEndpoint)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 		t.tracer = t.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(o.Version))
 	}
 	if s.metricsOn {
-		exp, err := metricExporter(ctx, s, o.Endpoint)
+		exp, err := metricExporter(ctx, s, s.metricsEndpoint)
 		if err != nil {
 			t.shutdownTraces(ctx)
 			return nil, err
@@ -195,11 +195,19 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
+	// Side by side: a slow collector must not leave the metrics of the
+	// last moments (session durations at exit) no time of their own.
+	var merr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if t.mp != nil {
+			merr = t.mp.Shutdown(ctx)
+		}
+	}()
 	err := t.shutdownTraces(ctx)
-	if t.mp != nil {
-		err = errors.Join(err, t.mp.Shutdown(ctx))
-	}
-	return err
+	<-done
+	return errors.Join(err, merr)
 }
 
 func (t *Telemetry) shutdownTraces(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -219,20 +220,31 @@ func TestResolve(t *testing.T) {
 		env            map[string]string
 		traces, metric bool
 		proto          string
+		endpoint       string // the traces' endpoint given to the exporter
+		warns          int
 		err            bool
 	}{
 		{name: "nothing asked"},
-		{name: "flag", o: Options{Endpoint: "http://localhost:4318"}, traces: true, metric: true, proto: ProtocolHTTP},
+		{name: "flag", o: Options{Endpoint: "http://localhost:4318"}, traces: true, metric: true, proto: ProtocolHTTP, endpoint: "http://localhost:4318"},
 		{name: "env", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, traces: true, metric: true, proto: ProtocolGRPC},
+		{name: "protocol in capitals", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "GRPC"}, traces: true, metric: true, proto: ProtocolGRPC},
 		{name: "traces only", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, traces: true, proto: ProtocolHTTP},
 		{name: "metrics off", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_METRICS_EXPORTER": "none"}, traces: true, proto: ProtocolHTTP},
 		{name: "disabled", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_SDK_DISABLED": "true"}},
-		{name: "flag protocol wins", o: Options{Endpoint: "http://c", Protocol: ProtocolGRPC}, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, traces: true, metric: true, proto: ProtocolGRPC},
-		{name: "json protocol", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, err: true},
-		{name: "bad queue", o: Options{Endpoint: "http://c"}, env: map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, err: true},
+		{name: "flag protocol wins", o: Options{Endpoint: "http://c", Protocol: ProtocolGRPC}, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, traces: true, metric: true, proto: ProtocolGRPC, endpoint: "http://c"},
+		{name: "flag json protocol", o: Options{Endpoint: "http://c", Protocol: "http/json"}, err: true},
+		// The environment's mistakes are warned of, never fatal.
+		{name: "env json protocol", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, traces: true, metric: true, proto: ProtocolHTTP, warns: 2},
+		{name: "bad queue", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, traces: true, metric: true, proto: ProtocolHTTP, warns: 1},
+		{name: "no scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"}, traces: true, metric: true, proto: ProtocolHTTP, endpoint: "http://localhost:4318", warns: 1},
+		{name: "signal without scheme", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "c:4318"}, warns: 1},
+		{name: "console exporter", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_TRACES_EXPORTER": "console"}, traces: true, metric: true, proto: ProtocolHTTP, warns: 1},
+		{name: "delay 0", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c", "OTEL_BSP_SCHEDULE_DELAY": "0"}, traces: true, metric: true, proto: ProtocolHTTP},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			var warns []string
 			tt.o.Getenv = func(k string) string { return tt.env[k] }
+			tt.o.Warn = func(m string) { warns = append(warns, m) }
 			s, err := tt.o.resolve()
 			if (err != nil) != tt.err {
 				t.Fatalf("err %v", err)
@@ -240,8 +252,11 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if s.tracesOn != tt.traces || s.metricsOn != tt.metric || (tt.traces && s.tracesProtocol != tt.proto) {
+			if s.tracesOn != tt.traces || s.metricsOn != tt.metric || (tt.traces && s.tracesProtocol != tt.proto) || s.tracesEndpoint != tt.endpoint {
 				t.Errorf("%+v", s)
+			}
+			if len(warns) != tt.warns {
+				t.Errorf("warnings %q, want %d", warns, tt.warns)
 			}
 		})
 	}
@@ -338,8 +353,23 @@ func TestInjectIsThePropagators(t *testing.T) {
 		want := propagation.MapCarrier{}
 		propagator.Inject(ctx, want)
 		got := Inject(ctx)
-		if got.Traceparent != want[MetaTraceparent] || got.Tracestate != want[MetaTracestate] || got.Baggage != want[MetaBaggage] {
+		// Baggage members come in no set order, in either.
+		gb, _ := baggage.Parse(got.Baggage)
+		wb, _ := baggage.Parse(want[MetaBaggage])
+		if got.Traceparent != want[MetaTraceparent] || got.Tracestate != want[MetaTracestate] || !sameBaggage(gb, wb) {
 			t.Errorf("%v: Inject %+v, propagators %v", in, got, want)
 		}
 	}
+}
+
+func sameBaggage(a, b baggage.Baggage) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	for _, m := range a.Members() {
+		if b.Member(m.Key()).Value() != m.Value() {
+			return false
+		}
+	}
+	return true
 }

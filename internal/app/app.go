@@ -100,6 +100,9 @@ func (a *App) StartTelemetry() error {
 	tel, err := telemetry.New(context.Background(), telemetry.Options{
 		Endpoint: a.s.OTLPEndpoint, Protocol: a.s.OTLPProtocol, Version: a.Version, CapturePayloads: a.s.CapturePayloads,
 		Count: func(name string, n uint64) { a.Monitor.Counter(name).Add(float64(n)) },
+		Warn: func(msg string) {
+			a.logger.LogAttrs(context.Background(), slog.LevelWarn, "OpenTelemetry setting not used as given", slog.String("detail", msg))
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("configuring OpenTelemetry export: %w", err)
