@@ -18,6 +18,7 @@ Commands:
   proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP)
   report         print or save the report of a running pbatunnel
   bench          load any MCP server with tool calls and print the numbers
+  replay         serve a recording of "proxy --record" as an MCP server, with no server
   memory import  merge a knowledge graph (server-memory's memory.jsonl) into the store
   memory export  write the store's knowledge graph in that format
   alerts check   validate a config file, alert rules and handlers included
@@ -77,6 +78,8 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 	case "bench":
 		fs, _ := newBenchFlags(stdout)
 		fs.Usage()
+	case "replay":
+		newReplayFlags(stdout).Usage()
 	case "version":
 		fs := newVersionFlags(stdout)
 		fs.Usage()

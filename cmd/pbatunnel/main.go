@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"proxy":   runProxy,
 	"report":  runReport,
 	"bench":   runBench,
+	"replay":  runReplay,
 	"alerts":  runAlerts,
 	"memory":  runMemory,
 	"version": runVersion,

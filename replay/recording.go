@@ -1,0 +1,194 @@
+// Package replay serves a recording made by "proxy --record" as an MCP
+// server: each request is answered with the answer the real server gave
+// to the same request, so that a client, an agent or a test can run
+// against a server that is not there.
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/record"
+)
+
+// An Exchange is one request of a client's and the answer it got.
+type Exchange struct {
+	Method string
+	// Params are the request's parameters, without _meta, decoded; nil
+	// for none.
+	Params any
+	// Answer is the response without its id: {"result": …} or
+	// {"error": …}.
+	Answer json.RawMessage
+}
+
+// A Recording is what a client asked and was answered, in order.
+type Recording struct {
+	Exchanges []Exchange
+	// Methods are the methods the recording has answers for.
+	Methods map[string]bool
+}
+
+// maxRecordLine bounds one line of a recording.
+const maxRecordLine = 64 << 20
+
+// Load reads a recording, pairing each request of a client's with the
+// server's answer by session and id. A request without an answer (the
+// recording ended first, or the answer was too long to keep) is left out.
+func Load(path string) (*Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	type pending struct {
+		at  int // index in order
+		req Exchange
+	}
+	var (
+		order   []*Exchange
+		waiting = map[string]pending{}
+	)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, maxRecordLine)
+	for n := 1; sc.Scan(); n++ {
+		var l record.Line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("replay: %s line %d: %w", path, n, err)
+		}
+		if l.Message == nil {
+			continue
+		}
+		for _, raw := range messages(l.Message) {
+			var m struct {
+				ID     json.RawMessage `json:"id"`
+				Method string          `json:"method"`
+				Params json.RawMessage `json:"params"`
+				Result json.RawMessage `json:"result"`
+				Error  json.RawMessage `json:"error"`
+			}
+			if json.Unmarshal(raw, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+				continue // notifications, and what is no message
+			}
+			key := l.Session + "\x00" + string(m.ID)
+			switch {
+			case l.Dir == record.ToServer && m.Method != "":
+				p, err := paramsOf(m.Params)
+				if err != nil {
+					return nil, fmt.Errorf("replay: %s line %d: %w", path, n, err)
+				}
+				e := &Exchange{Method: m.Method, Params: p}
+				order = append(order, e)
+				waiting[key] = pending{at: len(order) - 1, req: *e}
+			case l.Dir == record.ToClient && m.Method == "" && (m.Result != nil || m.Error != nil):
+				w, ok := waiting[key]
+				if !ok {
+					continue
+				}
+				delete(waiting, key)
+				answer := map[string]json.RawMessage{"result": m.Result}
+				if m.Error != nil {
+					answer = map[string]json.RawMessage{"error": m.Error}
+				}
+				order[w.at].Answer, _ = json.Marshal(answer)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("replay: %s: %w", path, err)
+	}
+	rec := &Recording{Methods: map[string]bool{}}
+	for _, e := range order {
+		if e.Answer != nil {
+			rec.Exchanges = append(rec.Exchanges, *e)
+			rec.Methods[e.Method] = true
+		}
+	}
+	if len(rec.Exchanges) == 0 {
+		return nil, fmt.Errorf("replay: %s holds no request with its answer", path)
+	}
+	return rec, nil
+}
+
+// messages are the messages of a line: itself, or a batch's.
+func messages(raw json.RawMessage) []json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var batch []json.RawMessage
+		if json.Unmarshal(raw, &batch) == nil {
+			return batch
+		}
+		return nil
+	}
+	return []json.RawMessage{raw}
+}
+
+// paramsOf decodes params, numbers kept as written, without _meta: trace
+// context, progress tokens and client details differ from run to run.
+func paramsOf(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("params: %w", err)
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "_meta")
+	}
+	return v, nil
+}
+
+// matches reports whether a request's params are the recorded ones: the
+// same, except where the recording has a redacted value, which stands for
+// any (the secret it hid is not in the file to compare).
+func matches(recorded, got any) bool {
+	if s, ok := recorded.(string); ok && s == capture.Redacted {
+		return true
+	}
+	switch r := recorded.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok || len(g) != len(r) {
+			return false
+		}
+		for k, rv := range r {
+			gv, ok := g[k]
+			if !ok || !matches(rv, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(r) {
+			return false
+		}
+		for i := range r {
+			if !matches(r[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		g, ok := got.(json.Number)
+		if !ok {
+			return false
+		}
+		if r == g {
+			return true
+		}
+		a, errA := strconv.ParseFloat(string(r), 64)
+		b, errB := strconv.ParseFloat(string(g), 64)
+		return errA == nil && errB == nil && a == b
+	default:
+		return recorded == got
+	}
+}
