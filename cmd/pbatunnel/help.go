@@ -79,7 +79,8 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fs, _ := newBenchFlags(stdout)
 		fs.Usage()
 	case "replay":
-		newReplayFlags(stdout).Usage()
+		fs, _ := newReplayFlags(stdout)
+		fs.Usage()
 	case "version":
 		fs := newVersionFlags(stdout)
 		fs.Usage()

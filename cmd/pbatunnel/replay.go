@@ -7,15 +7,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/replay"
 )
 
-func newReplayFlags(out io.Writer) *flag.FlagSet {
+// replayFlags are replay's flags.
+type replayFlags struct {
+	against bool
+	timeout time.Duration
+}
+
+func newReplayFlags(out io.Writer) (*flag.FlagSet, *replayFlags) {
+	rf := &replayFlags{timeout: replay.DefaultTimeout}
 	fs := flag.NewFlagSet("pbatunnel replay", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.BoolVar(&rf.against, "against", false, "re-send the recorded requests to the server COMMAND runs and print where its answers differ (exit 1 when they do)")
+	fs.DurationVar(&rf.timeout, "timeout", rf.timeout, "with --against, how long to wait for each answer")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: pbatunnel replay FILE
+       pbatunnel replay --against FILE -- COMMAND [ARGS...]
 
 Serve a recording made with "pbatunnel proxy --record FILE" as an MCP server
 on standard input and output, with no server behind it: each request is
@@ -26,26 +38,55 @@ the last one once they are used up. A method the recording never saw is
 answered with -32601; a known method with parameters it has no answer for,
 with -32001 and the closest recorded request.
 
-Let an MCP client start it in place of the server, as for "proxy".
+With --against, check a server against the recording instead: run COMMAND
+as a stdio MCP server, send it the recorded requests in order, and print
+each answer that differs from the recorded one (compared as JSON). Exit
+status 1 when one differs or goes unanswered: a regression check for a
+server, for CI.
+
+Flags:
 `)
+		fs.PrintDefaults()
 	}
-	return fs
+	return fs, rf
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newReplayFlags(stderr)
+	fs, rf := newReplayFlags(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return &usageError{err: err, reported: true}
 	}
-	if fs.NArg() != 1 {
-		return &usageError{err: fmt.Errorf("want one recording file, got %d arguments", fs.NArg())}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return &usageError{err: errors.New("want a recording file")}
 	}
-	rec, err := replay.Load(fs.Arg(0))
+	file, command := rest[0], rest[1:]
+	switch {
+	case !rf.against && len(command) > 0:
+		return &usageError{err: fmt.Errorf("unexpected argument %q (a command goes with --against)", command[0])}
+	case rf.against && (len(command) < 2 || command[0] != "--"):
+		return &usageError{err: errors.New("--against wants the server's command after --: replay --against FILE -- COMMAND [ARGS...]")}
+	}
+	rec, err := replay.Load(file)
 	if err != nil {
 		return err
 	}
-	return replay.NewServer(rec).ServeStdio(ctx, os.Stdin, stdout)
+	if !rf.against {
+		return replay.NewServer(rec).ServeStdio(ctx, os.Stdin, stdout)
+	}
+	cmd := exec.CommandContext(ctx, command[1], command[2:]...)
+	cmd.Stderr = stderr
+	diffs, err := replay.Against(ctx, rec, cmd, rf.timeout)
+	replay.WriteDiff(stdout, diffs)
+	if err != nil {
+		return err
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%d of %d recorded answers differ", len(diffs), len(rec.Exchanges))
+	}
+	fmt.Fprintf(stderr, "all %d recorded answers are the same\n", len(rec.Exchanges))
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +73,55 @@ func TestRecordThenReplay(t *testing.T) {
 	var je *jsonrpc.Error
 	if !errors.As(err, &je) || je.Code != replay.CodeNotRecorded || !strings.Contains(je.Message, `"name":"echo"`) {
 		t.Errorf("an unrecorded call: %v", err)
+	}
+}
+
+// TestReplayAgainst: the recorded requests re-sent to the same server
+// give the recorded answers (exit 0); to a recording whose answer was
+// changed, the difference is printed and the exit status is 1.
+func TestReplayAgainst(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.jsonl")
+	args, env := fakeServerArgs()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+
+	check := func(file string) (string, string, int) {
+		cmd := binaryCommand(ctx, t, env, append([]string{"replay", "--against", file, "--"}, args...)...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	if out, errOut, code := check(path); code != 0 || out != "" || !strings.Contains(errOut, "recorded answers are the same") {
+		t.Errorf("against the same server: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	// The server "answered" THERE once, in a recording edited since.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(dir, "changed.jsonl")
+	edited := strings.Replace(string(b), `{"content":[{"text":"there"`, `{"content":[{"text":"THERE"`, 1)
+	if edited == string(b) {
+		t.Fatalf("the recording has no answer \"there\" to change:\n%s", b)
+	}
+	if err := os.WriteFile(changed, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := check(changed)
+	if code != 1 || !strings.Contains(out, `"text":"THERE"`) || !strings.Contains(out, `live:     {"result":{"content":[{"text":"there"`) ||
+		!strings.Contains(errOut, "1 of") {
+		t.Errorf("against a changed answer: exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

@@ -1,0 +1,216 @@
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A Difference is a recorded request the live server answered otherwise.
+type Difference struct {
+	Method           string
+	Params           any
+	Recorded, Live   json.RawMessage // {"result": …} or {"error": …}, canonical
+	LiveFailure      string          // the request got no answer: why
+	RequestInOrdinal int             // 1 for the recording's first request
+}
+
+// DefaultTimeout bounds the wait for each answer of a live server.
+const DefaultTimeout = 30 * time.Second
+
+// Against re-sends the recorded requests, in order and under ids of its
+// own, to the MCP server cmd runs (over stdio), and returns the answers
+// that differ from the recorded ones, compared as JSON (key order and
+// spacing aside). The server's own requests to the client are answered
+// with an error; its notifications are read and let go. cmd is started
+// here and stopped at the end.
+func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Duration) ([]Difference, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	pipe, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	// The requests and the answers to the server's own requests share
+	// the pipe: one write at a time, so that no line cuts into another.
+	in := &lockedWriter{w: pipe}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the server: %w", err)
+	}
+	stop := make(chan struct{})
+	defer func() {
+		close(stop)
+		pipe.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	answers := make(chan json.RawMessage)
+	readErr := make(chan error, 1)
+	go readAnswers(out, in, answers, readErr, stop)
+
+	var diffs []Difference
+	initialized := false
+	for i, e := range rec.Exchanges {
+		id := strconv.Itoa(i + 1)
+		params, _ := json.Marshal(e.Params)
+		msg := `{"jsonrpc":"2.0","id":` + id + `,"method":` + quote(e.Method)
+		if e.Params != nil {
+			msg += `,"params":` + string(params)
+		}
+		msg += "}\n"
+		if _, err := io.WriteString(in, msg); err != nil {
+			return diffs, fmt.Errorf("writing to the server: %w", err)
+		}
+		d := Difference{Method: e.Method, Params: e.Params, Recorded: canonical(e.Answer), RequestInOrdinal: i + 1}
+		live, failure := await(ctx, answers, readErr, id, timeout)
+		if failure != "" {
+			d.LiveFailure = failure
+			diffs = append(diffs, d)
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return diffs, ctx.Err()
+			}
+			continue
+		}
+		if d.Live = canonical(live); !bytes.Equal(d.Live, d.Recorded) {
+			diffs = append(diffs, d)
+		}
+		if e.Method == "initialize" && !initialized {
+			initialized = true
+			if _, err := io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"); err != nil {
+				return diffs, fmt.Errorf("writing to the server: %w", err)
+			}
+		}
+	}
+	return diffs, nil
+}
+
+// await waits for the answer with id, as {"result": …} or {"error": …}.
+func await(ctx context.Context, answers <-chan json.RawMessage, readErr <-chan error, id string, timeout time.Duration) (json.RawMessage, string) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		select {
+		case raw := <-answers:
+			var m struct {
+				ID     json.RawMessage `json:"id"`
+				Result json.RawMessage `json:"result"`
+				Error  json.RawMessage `json:"error"`
+			}
+			if json.Unmarshal(raw, &m) != nil || string(m.ID) != id {
+				continue // a late answer to an earlier request
+			}
+			answer := map[string]json.RawMessage{"result": m.Result}
+			if m.Error != nil {
+				answer = map[string]json.RawMessage{"error": m.Error}
+			}
+			b, _ := json.Marshal(answer)
+			return b, ""
+		case err := <-readErr:
+			return nil, fmt.Sprintf("the server's output ended: %v", err)
+		case <-t.C:
+			return nil, fmt.Sprintf("no answer within %v", timeout)
+		case <-ctx.Done():
+			return nil, ctx.Err().Error()
+		}
+	}
+}
+
+// readAnswers hands on the server's responses; it answers the server's
+// requests with an error (the recording holds no client to ask) and
+// drops its notifications.
+func readAnswers(out io.Reader, in io.Writer, answers chan<- json.RawMessage, readErr chan<- error, stop <-chan struct{}) {
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, maxRecordLine)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		for _, raw := range messages(line) {
+			var m struct {
+				ID     json.RawMessage `json:"id"`
+				Method string          `json:"method"`
+			}
+			if json.Unmarshal(raw, &m) != nil {
+				continue
+			}
+			switch {
+			case m.Method != "" && len(m.ID) > 0:
+				_, _ = in.Write(append(errorResponse(m.ID, codeNoMethod, "the replay has no client to answer "+m.Method), '\n'))
+			case m.Method == "":
+				select {
+				case answers <- append(json.RawMessage(nil), raw...):
+				case <-stop:
+					return
+				}
+			}
+		}
+	}
+	err := sc.Err()
+	if err == nil {
+		err = io.EOF
+	}
+	readErr <- err
+}
+
+// canonical is JSON with its keys sorted and no spacing.
+func canonical(raw json.RawMessage) json.RawMessage {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return raw
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// WriteDiff writes the differences as a person reads them.
+func WriteDiff(w io.Writer, diffs []Difference) {
+	for _, d := range diffs {
+		p, _ := json.Marshal(d.Params)
+		fmt.Fprintf(w, "request %d: %s %s\n", d.RequestInOrdinal, d.Method, cut(string(p)))
+		fmt.Fprintf(w, "  recorded: %s\n", d.Recorded)
+		if d.LiveFailure != "" {
+			fmt.Fprintf(w, "  live:     (%s)\n", d.LiveFailure)
+		} else {
+			fmt.Fprintf(w, "  live:     %s\n", d.Live)
+		}
+	}
+}
+
+// lockedWriter serialises whole writes.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
