@@ -2,6 +2,8 @@ package replay_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +125,42 @@ func TestLoadErrors(t *testing.T) {
 	_ = os.WriteFile(bad, []byte("{not json\n"), 0o600)
 	if _, err := replay.Load(bad); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("a broken line: %v", err)
+	}
+}
+
+func TestHTTPHandler(t *testing.T) {
+	path := writeRecording(t, []record.Line{
+		line(record.ToServer, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}`),
+		line(record.ToClient, "", `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18"}}`),
+	})
+	rec, err := replay.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := replay.NewServer(rec).HTTPHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, host, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://127.0.0.1/mcp", strings.NewReader(body))
+		if host != "" {
+			r.Host = host
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	w := do("POST", "", `{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}`)
+	if w.Code != 200 || w.Header().Get("Mcp-Session-Id") == "" || !strings.Contains(w.Body.String(), `"id":7,"result"`) {
+		t.Errorf("initialize: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	if w := do("POST", "", `{"jsonrpc":"2.0","method":"notifications/initialized"}`); w.Code != http.StatusAccepted {
+		t.Errorf("a notification: %d", w.Code)
+	}
+	if w := do("GET", "", ""); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d", w.Code)
+	}
+	if w := do("POST", "rebind.evil.com", `{"jsonrpc":"2.0","id":8,"method":"initialize","params":{}}`); w.Code != http.StatusForbidden {
+		t.Errorf("a foreign Host: %d, want 403", w.Code)
 	}
 }

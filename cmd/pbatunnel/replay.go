@@ -6,9 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
+	"syscall"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/replay"
 )
@@ -17,6 +24,7 @@ import (
 type replayFlags struct {
 	against bool
 	timeout time.Duration
+	listen  string
 }
 
 func newReplayFlags(out io.Writer) (*flag.FlagSet, *replayFlags) {
@@ -25,15 +33,26 @@ func newReplayFlags(out io.Writer) (*flag.FlagSet, *replayFlags) {
 	fs.SetOutput(out)
 	fs.BoolVar(&rf.against, "against", false, "re-send the recorded requests to the server COMMAND runs and print where its answers differ (exit 1 when they do)")
 	fs.DurationVar(&rf.timeout, "timeout", rf.timeout, "with --against, how long to wait for each answer")
+	fs.Func("listen", "serve over Streamable HTTP at http://`host:port`/mcp (loopback only) instead of stdio", func(v string) error {
+		if err := config.CheckAddr(v); err != nil {
+			return err
+		}
+		if !dashboard.IsLoopback(v) {
+			return fmt.Errorf("%s is not a loopback address: a replay has no token to guard it", v)
+		}
+		rf.listen = v
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: pbatunnel replay FILE
+		fmt.Fprint(fs.Output(), `Usage: pbatunnel replay [--listen ADDR] FILE
        pbatunnel replay --against FILE -- COMMAND [ARGS...]
 
 Serve a recording made with "pbatunnel proxy --record FILE" as an MCP server
 on standard input and output, with no server behind it: each request is
 answered as the real server answered the same method and parameters
 (_meta aside; a value the recording redacted matches any), under the
-client's own id. A request asked again gets the next recorded answer to it,
+client's own id (or, with --listen, over Streamable HTTP at
+http://ADDR/mcp). A request asked again gets the next recorded answer to it,
 the last one once they are used up. A method the recording never saw is
 answered with -32601; a known method with parameters it has no answer for,
 with -32001 and the closest recorded request.
@@ -74,7 +93,12 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if !rf.against {
+	switch {
+	case rf.against && rf.listen != "":
+		return &usageError{err: errors.New("--listen and --against do not go together")}
+	case rf.listen != "":
+		return serveReplayHTTP(ctx, replay.NewServer(rec), rf.listen, file, stderr)
+	case !rf.against:
 		return replay.NewServer(rec).ServeStdio(ctx, os.Stdin, stdout)
 	}
 	cmd := exec.CommandContext(ctx, command[1], command[2:]...)
@@ -88,5 +112,31 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%d of %d recorded answers differ", len(diffs), len(rec.Exchanges))
 	}
 	fmt.Fprintf(stderr, "all %d recorded answers are the same\n", len(rec.Exchanges))
+	return nil
+}
+
+// serveReplayHTTP serves the recording over HTTP until a signal.
+func serveReplayHTTP(ctx context.Context, srv *replay.Server, listen, file string, stderr io.Writer) error {
+	h, err := srv.HTTPHandler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", listen, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stderr, "replaying %s over Streamable HTTP at http://%s/mcp\n", file, ln.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/replay"
 )
 
@@ -123,5 +124,53 @@ func TestReplayAgainst(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `"text":"THERE"`) || !strings.Contains(out, `live:     {"result":{"content":[{"text":"there"`) ||
 		!strings.Contains(errOut, "1 of") {
 		t.Errorf("against a changed answer: exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// TestReplayOverHTTP: a recording served with --listen answers a
+// Streamable HTTP client as the server answered the stdio one.
+func TestReplayOverHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "session.jsonl")
+	args, env := fakeServerArgs()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	recorded := replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+
+	listen := testenv.Addr(testenv.FreePort(t))
+	srv := binaryCommand(ctx, t, env, "replay", "--listen", listen, path)
+	var logs testenv.Buffer
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
+	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "over Streamable HTTP"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replay did not start:\n%s", logs.String())
+		}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "replay-test", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	defer cs.Close()
+	var got []string
+	add := func(v any, err error) {
+		if err != nil {
+			got = append(got, "error: "+err.Error())
+			return
+		}
+		b, _ := json.Marshal(v)
+		got = append(got, string(b))
+	}
+	add(cs.ListTools(ctx, nil))
+	for _, text := range []string{"hi", "there", "hi"} {
+		add(cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": text}}))
+	}
+	add(cs.CallTool(ctx, &mcp.CallToolParams{Name: "fail", Arguments: map[string]any{}}))
+	if strings.Join(got, "\n") != strings.Join(recorded, "\n") {
+		t.Errorf("over HTTP:\n%s\nrecorded:\n%s", strings.Join(got, "\n"), strings.Join(recorded, "\n"))
 	}
 }
