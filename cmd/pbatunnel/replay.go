@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -25,14 +26,16 @@ type replayFlags struct {
 	against bool
 	timeout time.Duration
 	listen  string
+	header  upstreamHeaderFlag
 }
 
 func newReplayFlags(out io.Writer) (*flag.FlagSet, *replayFlags) {
-	rf := &replayFlags{timeout: replay.DefaultTimeout}
+	rf := &replayFlags{timeout: replay.DefaultTimeout, header: upstreamHeaderFlag{lookupEnv: os.LookupEnv}}
 	fs := flag.NewFlagSet("pbatunnel replay", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.BoolVar(&rf.against, "against", false, "re-send the recorded requests to the server COMMAND runs and print where its answers differ (exit 1 when they do)")
 	fs.DurationVar(&rf.timeout, "timeout", rf.timeout, "with --against, how long to wait for each answer")
+	fs.Var(&rf.header, "header", "with --against URL, set this HTTP header on every request, as `'Name: value'`; ${VAR} in the value is the environment variable VAR; repeatable")
 	fs.Func("listen", "serve over Streamable HTTP at http://`host:port`/mcp (loopback only) instead of stdio", func(v string) error {
 		if err := config.CheckAddr(v); err != nil {
 			return err
@@ -46,6 +49,7 @@ func newReplayFlags(out io.Writer) (*flag.FlagSet, *replayFlags) {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: pbatunnel replay [--listen ADDR] FILE
        pbatunnel replay --against FILE -- COMMAND [ARGS...]
+       pbatunnel replay --against [--header 'Name: value'] FILE URL
 
 Serve a recording made with "pbatunnel proxy --record FILE" as an MCP server
 on standard input and output, with no server behind it: each request is
@@ -58,7 +62,8 @@ answered with -32601; a known method with parameters it has no answer for,
 with -32001 and the closest recorded request.
 
 With --against, check a server against the recording instead: run COMMAND
-as a stdio MCP server, send it the recorded requests in order, and print
+as a stdio MCP server (or reach the Streamable HTTP endpoint URL, in one
+session), send it the recorded requests in order, and print
 each answer that differs from the recorded one (compared as JSON). Exit
 status 1 when one differs or goes unanswered: a regression check for a
 server, for CI.
@@ -86,8 +91,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case !rf.against && len(command) > 0:
 		return &usageError{err: fmt.Errorf("unexpected argument %q (a command goes with --against)", command[0])}
+	case rf.against && len(command) == 1 && isHTTPURL(command[0]):
 	case rf.against && (len(command) < 2 || command[0] != "--"):
-		return &usageError{err: errors.New("--against wants the server's command after --: replay --against FILE -- COMMAND [ARGS...]")}
+		return &usageError{err: errors.New("--against wants the server's command after -- (replay --against FILE -- COMMAND [ARGS...]) or its URL (replay --against FILE URL)")}
 	}
 	rec, err := replay.Load(file)
 	if err != nil {
@@ -101,9 +107,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case !rf.against:
 		return replay.NewServer(rec).ServeStdio(ctx, os.Stdin, stdout)
 	}
-	cmd := exec.CommandContext(ctx, command[1], command[2:]...)
-	cmd.Stderr = stderr
-	diffs, err := replay.Against(ctx, rec, cmd, rf.timeout)
+	var diffs []replay.Difference
+	if len(command) == 1 {
+		diffs, err = replay.AgainstURL(ctx, rec, command[0], rf.header.h, rf.timeout)
+	} else {
+		cmd := exec.CommandContext(ctx, command[1], command[2:]...)
+		cmd.Stderr = stderr
+		diffs, err = replay.Against(ctx, rec, cmd, rf.timeout)
+	}
 	replay.WriteDiff(stdout, diffs)
 	if err != nil {
 		return err
@@ -139,4 +150,9 @@ func serveReplayHTTP(ctx context.Context, srv *replay.Server, listen, file strin
 		return err
 	}
 	return nil
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

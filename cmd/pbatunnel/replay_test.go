@@ -174,3 +174,55 @@ func TestReplayOverHTTP(t *testing.T) {
 		t.Errorf("over HTTP:\n%s\nrecorded:\n%s", strings.Join(got, "\n"), strings.Join(recorded, "\n"))
 	}
 }
+
+// TestReplayAgainstURL: --against an HTTP endpoint, here a replay of the
+// same recording served with --listen, finds the answers the same; of an
+// edited recording, finds the difference.
+func TestReplayAgainstURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.jsonl")
+	args, env := fakeServerArgs()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(dir, "changed.jsonl")
+	if err := os.WriteFile(changed, []byte(strings.Replace(string(b), `{"content":[{"text":"there"`, `{"content":[{"text":"THERE"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		served string
+		code   int
+	}{{path, 0}, {changed, 1}} {
+		listen := testenv.Addr(testenv.FreePort(t))
+		srv := binaryCommand(ctx, t, env, "replay", "--listen", listen, tt.served)
+		var logs testenv.Buffer
+		srv.Stderr = &logs
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "over Streamable HTTP"); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the replay did not start:\n%s", logs.String())
+			}
+		}
+		cmd := binaryCommand(ctx, t, env, "replay", "--against", "--header", "Authorization: Bearer x", path, "http://"+listen+"/mcp")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		_ = srv.Process.Signal(os.Interrupt)
+		_ = srv.Wait()
+		if code != tt.code || (tt.code == 1) != strings.Contains(stdout.String(), `"text":"THERE"`) {
+			t.Errorf("against a replay of %s: exit %d, want %d; stdout:\n%s\nstderr:\n%s", filepath.Base(tt.served), code, tt.code, stdout.String(), stderr.String())
+		}
+	}
+}
