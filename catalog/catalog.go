@@ -65,6 +65,14 @@ func (c *Catalog) SetJSON(result []byte, firstPage bool, at time.Time) error {
 	return nil
 }
 
+// Count returns how many tools the catalogue holds, and whether any list
+// was seen at all.
+func (c *Catalog) Count() (n int, listed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.defs), !c.listed.IsZero()
+}
+
 // Tools returns the catalogue, its tokens in all (the whole tools list,
 // as a model is given it) and when it was listed; zero time before any
 // list was seen.

@@ -16,6 +16,11 @@ const (
 	// RuleUpstreamDown is the alert rule on GaugeUpstreamUp: critical
 	// below 1.
 	RuleUpstreamDown = "upstream_down"
+	// GaugeUpstreamTools is the number of tools in the server's latest
+	// tools/list, registered by the proxy from its catalogue; unavailable
+	// until a list was seen. RuleUpstreamNoTools warns while it is 0.
+	GaugeUpstreamTools  = "upstream_tools"
+	RuleUpstreamNoTools = "upstream_no_tools"
 	// ProcessName is the name the child is watched under
 	// (Snapshot.Processes, series process.upstream.*).
 	ProcessName = "upstream"
@@ -92,6 +97,20 @@ func UpstreamDownRule() alert.Rule {
 		// for 1.05, which a 0-or-1 gauge never reaches.
 		ClearCritical: alert.Ptr(1),
 		Advice:        "the MCP server behind pbatunnel proxy is not running or not answering; its stderr and the proxy's log say why",
+	}
+}
+
+// UpstreamNoToolsRule is the alert rule a proxy adds on GaugeUpstreamTools:
+// a warning while the server's latest tools/list holds no tool, which an
+// agent sees as a server that can do nothing.
+func UpstreamNoToolsRule() alert.Rule {
+	return alert.Rule{
+		Name:         RuleUpstreamNoTools,
+		Metric:       GaugeUpstreamTools,
+		Direction:    alert.Below,
+		Warning:      alert.Ptr(1),
+		ClearWarning: alert.Ptr(1),
+		Advice:       "the MCP server behind pbatunnel proxy lists no tools: it failed to load them, or lost its configuration; its stderr may say why",
 	}
 }
 

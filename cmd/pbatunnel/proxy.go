@@ -213,6 +213,18 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := a.Alerts.AddRule(tunnel.UpstreamDownRule()); err != nil {
 		return 0, err
 	}
+	// The tools the server lists, from its tools/list answers as they
+	// pass: none is a server an agent can do nothing with.
+	_ = m.RegisterGauge(tunnel.GaugeUpstreamTools, func() (float64, error) {
+		n, listed := a.Catalog.Count()
+		if !listed {
+			return 0, errors.New("no tools/list answer seen yet")
+		}
+		return float64(n), nil
+	})
+	if err := a.Alerts.AddRule(tunnel.UpstreamNoToolsRule()); err != nil {
+		return 0, err
+	}
 	if err := a.Configure(); err != nil {
 		return 0, err
 	}

@@ -226,3 +226,62 @@ func TestReplayAgainstURL(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyWarnsOfNoTools: a server whose tools/list holds no tool (here
+// a replay of a recording edited so) raises upstream_no_tools on the
+// proxy, with upstream_tools at 0.
+func TestProxyWarnsOfNoTools(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.jsonl")
+	args, env := fakeServerArgs()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.Contains(l, `"result":{"tools":[`) {
+			i := strings.Index(l, `"result":{"tools":[`)
+			l = l[:i] + `"result":{"tools":[]}}}` // the answer's end: result, message, line
+		}
+		kept = append(kept, l)
+	}
+	empty := filepath.Join(dir, "empty.jsonl")
+	if err := os.WriteFile(empty, []byte(strings.Join(kept, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := testenv.Addr(testenv.FreePort(t))
+	proxy := binaryCommand(ctx, t, env, "proxy", "--addr", addr, "--interval", "100ms", "--data-dir", t.TempDir(), "--", binary(t), "replay", empty)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "replay-test", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: proxy}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil || len(res.Tools) != 0 {
+		t.Fatalf("tools/list: %v, %+v", err, res)
+	}
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(100 * time.Millisecond) {
+		var alerts struct {
+			Active []struct {
+				Rule, State string
+			} `json:"active"`
+		}
+		getJSON(t, "http://"+addr+"/api/alerts", &alerts)
+		firing := false
+		for _, a := range alerts.Active {
+			firing = firing || a.Rule == "upstream_no_tools" && a.State == "firing"
+		}
+		if firing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("upstream_no_tools never fired: %+v", alerts.Active)
+		}
+	}
+}
