@@ -317,8 +317,14 @@ func (s *server) callTool(m *msg, r reply, async bool) (reply, bool) {
 			return r
 		})
 	case "notify":
-		s.write(map[string]any{"jsonrpc": "2.0", "method": "notifications/message",
-			"params": map[string]any{"level": "info", "data": "about to answer"}})
+		// The notification named in text (default a log message), then
+		// the answer.
+		if p.Arguments.Text != "" {
+			s.write(map[string]any{"jsonrpc": "2.0", "method": p.Arguments.Text})
+		} else {
+			s.write(map[string]any{"jsonrpc": "2.0", "method": "notifications/message",
+				"params": map[string]any{"level": "info", "data": "about to answer"}})
+		}
 		r.Result = text("notified")
 	case "noise":
 		s.writeRaw([]byte("this line is not JSON\n"))
