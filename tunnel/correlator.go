@@ -33,8 +33,10 @@ type correlator[T any] struct {
 	// exchange of the request they name, which records it (cancelNotices).
 	notices *cancelNotices
 	// initialized is called with the server's successful answer to an
-	// initialize request, the client's or the tunnel's replay of it.
+	// initialize request, the client's or the tunnel's replay of it;
+	// listed with its answer to a tools/list, and when it came.
 	initialized func(m *message, c *call[T])
+	listed      func(c *call[T], at time.Time)
 	// obs are fed the calls' details; clients remembers who each session
 	// is, from its initialize.
 	obs     Observers
@@ -219,6 +221,9 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	}
 	if c.method == "initialize" && m.hasResult {
 		co.clients.set(c.session, c.req.client, m.protocolVersionOf())
+	}
+	if c.method == "tools/list" && m.hasResult && co.listed != nil {
+		co.listed(c, h.now)
 	}
 	mc := co.callOf(c, h.now.Sub(c.start), m.errorType())
 	mc.ResponseBytes = int64(len(h.raw))

@@ -130,6 +130,7 @@ func NewHTTP(m *monitor.Monitor, endpoint string, opts HTTPOptions) (*HTTP, erro
 		corr:     newCorrelator[httpCall](mt, opts.Observers),
 	}
 	h.corr.initialized = h.initialized
+	h.corr.listed = h.listed
 	h.corr.maxRewrite = opts.MaxBodySize
 	h.corr.notices = &cancelNotices{}
 	h.countLarge = mt.oversized.Inc
@@ -212,6 +213,12 @@ func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	case "application/json":
 		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: func(n int) { h.large(ex, n) }}
 	}
+}
+
+// listed times the server's first tools/list answer, from its first
+// initialize.
+func (h *HTTP) listed(_ *call[httpCall], at time.Time) {
+	h.info.update(func(i *Info) { i.ColdStart = i.ColdStart.listedAt(at) })
 }
 
 // setUp records whether the server answers, logging changes only: a down
@@ -306,9 +313,15 @@ func (h *HTTP) settle(ctx context.Context, ex *exchange) {
 	ex.calls.each(func(id string, c *call[httpCall]) { h.corr.settle(ex.session, id, c, now, errType) })
 }
 
-func (h *HTTP) initialized(m *message, _ *call[httpCall]) {
+func (h *HTTP) initialized(m *message, c *call[httpCall]) {
 	impl, version := m.serverInfoOf(), m.protocolVersionOf()
-	h.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
+	now := time.Now()
+	h.info.update(func(i *Info) {
+		i.Server, i.ProtocolVersion = &impl, version
+		if i.ColdStart == nil { // the first initialize the server answered
+			i.ColdStart = &ColdStart{InitializeMs: msSince(c.start, now), from: c.start}
+		}
+	})
 	h.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
 		"protocol_version", version)
 }

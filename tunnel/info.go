@@ -35,6 +35,34 @@ type Info struct {
 	LastExit string `json:"last_exit,omitempty"`
 	// Since is when Up last changed.
 	Since time.Time `json:"since,omitzero"`
+	// ColdStart is how long the server took to become of use; nil until
+	// it answered an initialize.
+	ColdStart *ColdStart `json:"cold_start,omitempty"`
+}
+
+// ColdStart times a server's start: from its process's start (stdio, each
+// child anew) or from the first initialize sent to it (HTTP), to its answer
+// to initialize and to its first tools/list.
+type ColdStart struct {
+	InitializeMs float64 `json:"initialize_ms"`
+	// ToolsListMs is 0 until the server answered a tools/list.
+	ToolsListMs float64 `json:"tools_list_ms,omitempty"`
+	from        time.Time
+}
+
+// listedAt is c with the first tools/list answered at; c itself once one
+// was. A new value: an Info handed out shares its ColdStart.
+func (c *ColdStart) listedAt(at time.Time) *ColdStart {
+	if c == nil || c.ToolsListMs != 0 {
+		return c
+	}
+	n := *c
+	n.ToolsListMs = msSince(c.from, at)
+	return &n
+}
+
+func msSince(from, to time.Time) float64 {
+	return float64(to.Sub(from).Microseconds()) / 1000
 }
 
 // Ready returns nil when the server can take requests as far as the

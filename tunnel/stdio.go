@@ -137,6 +137,7 @@ type Stdio struct {
 	mu       sync.Mutex
 	proc     *os.Process // the running child, nil between children
 	gen      uint64      // the number of children started
+	started  time.Time   // when the latest child started
 	stopping bool        // a signal was forwarded: no restart
 	stopSig  os.Signal   // the signal, for a child starting meanwhile
 	wake     chan struct{}
@@ -187,6 +188,7 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 	}
 	p.corr.cancellation = true
 	p.corr.initialized = p.initialized
+	p.corr.listed = p.listed
 	p.corr.maxRewrite = opts.MaxLineSize // a line is held up to this; the server's limit is likely the same
 	p.info.update(func(i *Info) { i.Transport, i.Command = "stdio", cmd.Path })
 	return p, nil

@@ -302,7 +302,31 @@ func (p *Stdio) initialized(m *message, c *call[stdioCall]) {
 		p.replay.mu.Unlock()
 	}
 	impl, version := m.serverInfoOf(), m.protocolVersionOf()
-	p.info.update(func(i *Info) { i.Server, i.ProtocolVersion = &impl, version })
+	now := time.Now()
+	p.info.update(func(i *Info) {
+		i.Server, i.ProtocolVersion = &impl, version
+		if started := p.startedOf(c.at.gen); !started.IsZero() && i.ColdStart == nil {
+			i.ColdStart = &ColdStart{InitializeMs: msSince(started, now), from: started}
+		}
+	})
 	p.log.Info("upstream MCP server initialized", "server_name", impl.Name, "server_version", impl.Version,
 		"protocol_version", version)
+}
+
+// listed times the child's first tools/list answer from its start.
+func (p *Stdio) listed(c *call[stdioCall], at time.Time) {
+	if p.startedOf(c.at.gen).IsZero() {
+		return // an answer of a child that is gone
+	}
+	p.info.update(func(i *Info) { i.ColdStart = i.ColdStart.listedAt(at) })
+}
+
+// startedOf is when child gen started, zero unless it is the latest.
+func (p *Stdio) startedOf(gen uint64) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if gen != p.gen {
+		return time.Time{}
+	}
+	return p.started
 }

@@ -118,7 +118,7 @@ func (p *Stdio) start(ctx context.Context) (*child, error) {
 	p.mu.Lock()
 	p.gen++
 	ch := &child{cmd: cmd, stdin: inW, stdout: outR, gen: p.gen, started: time.Now()}
-	p.proc = cmd.Process
+	p.proc, p.started = cmd.Process, ch.started
 	stopping, sig := p.stopping, p.stopSig
 	p.mu.Unlock()
 	if stopping && sig != nil {
@@ -129,7 +129,7 @@ func (p *Stdio) start(ctx context.Context) (*child, error) {
 	p.meters.m.WatchProcess(ProcessName, pid)
 	p.meters.setUp(true)
 	p.info.setUp(true)
-	p.info.update(func(i *Info) { i.PID = pid })
+	p.info.update(func(i *Info) { i.PID, i.ColdStart = pid, nil }) // a new child starts cold
 	p.log.LogAttrs(ctx, slog.LevelInfo, "upstream MCP server started",
 		slog.String("command", p.cmd.Path), slog.Int("pid", pid), slog.Uint64("run", ch.gen))
 	p.open(ch)
