@@ -85,6 +85,9 @@ type Recorder struct {
 	f    *os.File // owned by Run
 	w    *bufio.Writer
 	size int64
+	// cut is set when a write failed part way: the next line written
+	// first ends the cut one, so that only that one is lost.
+	cut bool
 }
 
 type entry struct {
@@ -202,8 +205,17 @@ func (r *Recorder) flush() {
 		return
 	}
 	if err := r.w.Flush(); err != nil {
-		r.failed.Add(1)
+		r.broke()
 	}
+}
+
+// broke counts a failed write and makes the writer usable again: a
+// bufio.Writer keeps its first error for good, and a full disk may have
+// room again later.
+func (r *Recorder) broke() {
+	r.failed.Add(1)
+	r.w.Reset(r.f)
+	r.cut = true
 }
 
 // write redacts e and appends it as a line, moving the file aside first
@@ -231,8 +243,12 @@ func (r *Recorder) write(e entry) {
 		r.failed.Add(1)
 		return
 	}
+	if r.cut {
+		b = append([]byte{'\n'}, b...)
+		r.cut = false
+	}
 	if _, err := r.w.Write(b); err != nil {
-		r.failed.Add(1)
+		r.broke()
 		return
 	}
 	r.size += int64(len(b))
@@ -243,8 +259,14 @@ func (r *Recorder) write(e entry) {
 func (r *Recorder) rotate() {
 	r.flush()
 	r.f.Close()
-	if err := os.Rename(r.opts.Path, r.opts.Path+".1"); err != nil {
+	renamed := os.Rename(r.opts.Path, r.opts.Path+".1") == nil
+	if !renamed {
+		// The bound holds all the same: the file starts anew in place.
 		r.failed.Add(1)
+		if err := os.Truncate(r.opts.Path, 0); err != nil {
+			r.f, r.w = nil, nil
+			return
+		}
 	}
 	if err := r.open(); err != nil {
 		// The file cannot be made again: the lines after it go nowhere,
@@ -252,7 +274,9 @@ func (r *Recorder) rotate() {
 		r.f, r.w = nil, nil
 		return
 	}
-	r.rotations.Add(1)
+	if renamed {
+		r.rotations.Add(1)
+	}
 }
 
 // Stats returns how the recording goes.

@@ -142,3 +142,23 @@ func TestOpenError(t *testing.T) {
 		t.Error("a file in a missing directory opened")
 	}
 }
+
+// TestDiskFull: writes that fail (here to /dev/full) are counted, and
+// the writer goes on rather than stop or panic.
+func TestDiskFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	r, err := record.Open(record.Options{Path: "/dev/full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, r, func() {
+		for range 3 {
+			r.Record(time.Now(), record.ToServer, "", []byte(`{"jsonrpc":"2.0","method":"x"}`))
+		}
+	})
+	if st := r.Stats(); st.Failed == 0 {
+		t.Errorf("stats %+v: the failed writes were not counted", st)
+	}
+}

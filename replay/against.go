@@ -12,15 +12,45 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 )
 
-// A Difference is a recorded request the live server answered otherwise.
+// A Difference is a recorded request the live server answered otherwise,
+// or one that could not be asked again.
 type Difference struct {
 	Method           string
 	Params           any
 	Recorded, Live   json.RawMessage // {"result": …} or {"error": …}, canonical
 	LiveFailure      string          // the request got no answer: why
+	Skipped          string          // the request was not sent: why
 	RequestInOrdinal int             // 1 for the recording's first request
+}
+
+// request is the recorded request e as sent again under id, with its
+// params as recorded (_meta too: a client of the stateless protocol names
+// its version there); ok is false for one whose params hold a value the
+// recording redacted, which the server would take for the value.
+func request(e Exchange, id string) (msg []byte, ok bool) {
+	if bytes.Contains(e.Sent, []byte(`"`+capture.Redacted+`"`)) {
+		return nil, false
+	}
+	msg = append([]byte(`{"jsonrpc":"2.0","id":`+id+`,"method":`), quote(e.Method)...)
+	if len(e.Sent) > 0 {
+		msg = append(append(msg, `,"params":`...), e.Sent...)
+	}
+	return append(msg, '}'), true
+}
+
+// sameAs compares a live answer with the recorded one as the recording
+// would have kept it: redacted (by the default keys, as proxy --record
+// redacts unless told otherwise), keys sorted, spacing aside.
+func sameAs(live, recorded json.RawMessage) (canonicalLive json.RawMessage, same bool) {
+	if red, err := capture.NewRedactor(nil).Redact(live); err == nil {
+		live = red
+	}
+	canonicalLive = canonical(live)
+	return canonicalLive, bytes.Equal(canonicalLive, canonical(recorded))
 }
 
 // DefaultTimeout bounds the wait for each answer of a live server.
@@ -64,24 +94,24 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 		}
 	}()
 	answers := make(chan json.RawMessage)
-	readErr := make(chan error, 1)
-	go readAnswers(out, in, answers, readErr, stop)
+	gone := make(chan struct{}) // closed when the server's output ends
+	go readAnswers(out, in, answers, gone, stop)
 
 	var diffs []Difference
 	initialized := false
 	for i, e := range rec.Exchanges {
 		id := strconv.Itoa(i + 1)
-		params, _ := json.Marshal(e.Params)
-		msg := `{"jsonrpc":"2.0","id":` + id + `,"method":` + quote(e.Method)
-		if e.Params != nil {
-			msg += `,"params":` + string(params)
+		d := Difference{Method: e.Method, Params: e.Params, Recorded: canonical(e.Answer), RequestInOrdinal: i + 1}
+		msg, ok := request(e, id)
+		if !ok {
+			d.Skipped = "its parameters hold a value the recording redacted"
+			diffs = append(diffs, d)
+			continue
 		}
-		msg += "}\n"
-		if _, err := io.WriteString(in, msg); err != nil {
+		if _, err := in.Write(append(msg, '\n')); err != nil {
 			return diffs, fmt.Errorf("writing to the server: %w", err)
 		}
-		d := Difference{Method: e.Method, Params: e.Params, Recorded: canonical(e.Answer), RequestInOrdinal: i + 1}
-		live, failure := await(ctx, answers, readErr, id, timeout)
+		live, failure := await(ctx, answers, gone, id, timeout)
 		if failure != "" {
 			d.LiveFailure = failure
 			diffs = append(diffs, d)
@@ -90,7 +120,7 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 			}
 			continue
 		}
-		if d.Live = canonical(live); !bytes.Equal(d.Live, d.Recorded) {
+		if d.Live, ok = sameAs(live, e.Answer); !ok {
 			diffs = append(diffs, d)
 		}
 		if e.Method == "initialize" && !initialized {
@@ -104,7 +134,7 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 }
 
 // await waits for the answer with id, as {"result": …} or {"error": …}.
-func await(ctx context.Context, answers <-chan json.RawMessage, readErr <-chan error, id string, timeout time.Duration) (json.RawMessage, string) {
+func await(ctx context.Context, answers <-chan json.RawMessage, gone <-chan struct{}, id string, timeout time.Duration) (json.RawMessage, string) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
@@ -124,8 +154,8 @@ func await(ctx context.Context, answers <-chan json.RawMessage, readErr <-chan e
 			}
 			b, _ := json.Marshal(answer)
 			return b, ""
-		case err := <-readErr:
-			return nil, fmt.Sprintf("the server's output ended: %v", err)
+		case <-gone:
+			return nil, "the server's output ended"
 		case <-t.C:
 			return nil, fmt.Sprintf("no answer within %v", timeout)
 		case <-ctx.Done():
@@ -137,7 +167,8 @@ func await(ctx context.Context, answers <-chan json.RawMessage, readErr <-chan e
 // readAnswers hands on the server's responses; it answers the server's
 // requests with an error (the recording holds no client to ask) and
 // drops its notifications.
-func readAnswers(out io.Reader, in io.Writer, answers chan<- json.RawMessage, readErr chan<- error, stop <-chan struct{}) {
+func readAnswers(out io.Reader, in io.Writer, answers chan<- json.RawMessage, gone chan<- struct{}, stop <-chan struct{}) {
+	defer close(gone)
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, maxRecordLine)
 	for sc.Scan() {
@@ -162,11 +193,6 @@ func readAnswers(out io.Reader, in io.Writer, answers chan<- json.RawMessage, re
 			}
 		}
 	}
-	err := sc.Err()
-	if err == nil {
-		err = io.EOF
-	}
-	readErr <- err
 }
 
 // canonical is JSON with its keys sorted and no spacing.
@@ -194,6 +220,10 @@ func WriteDiff(w io.Writer, diffs []Difference) {
 	for _, d := range diffs {
 		p, _ := json.Marshal(d.Params)
 		fmt.Fprintf(w, "request %d: %s %s\n", d.RequestInOrdinal, d.Method, cut(string(p)))
+		if d.Skipped != "" {
+			fmt.Fprintf(w, "  not sent: %s\n", d.Skipped)
+			continue
+		}
 		fmt.Fprintf(w, "  recorded: %s\n", d.Recorded)
 		if d.LiveFailure != "" {
 			fmt.Fprintf(w, "  live:     (%s)\n", d.LiveFailure)

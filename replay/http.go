@@ -58,15 +58,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var answer []byte
 	initialize := false
 	if len(body) > 0 && body[0] == '[' {
-		var parts [][]byte
-		for _, m := range messages(body) {
-			if a := s.Answer(m); a != nil {
-				parts = append(parts, a)
-			}
-		}
-		if len(parts) > 0 {
-			answer = append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
-		}
+		answer = s.answerBatch(body)
 	} else {
 		answer = s.Answer(body)
 		initialize = isInitialize(body)

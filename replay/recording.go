@@ -9,8 +9,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
-	"strconv"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/record"
@@ -19,9 +19,13 @@ import (
 // An Exchange is one request of a client's and the answer it got.
 type Exchange struct {
 	Method string
-	// Params are the request's parameters, without _meta, decoded; nil
-	// for none.
+	// Params are the request's parameters, without _meta, decoded, as
+	// requests are matched against them; nil for none (or {}).
 	Params any
+	// Sent are the parameters as recorded, _meta included, as they are
+	// sent again (--against): a client of the stateless protocol names
+	// its version and itself there.
+	Sent json.RawMessage
 	// Answer is the response without its id: {"result": …} or
 	// {"error": …}.
 	Answer json.RawMessage
@@ -32,6 +36,9 @@ type Recording struct {
 	Exchanges []Exchange
 	// Methods are the methods the recording has answers for.
 	Methods map[string]bool
+	// Skipped counts the lines that could not be read (a line a full
+	// disk cut short): the rest of the recording is used.
+	Skipped int
 }
 
 // maxRecordLine bounds one line of a recording.
@@ -56,10 +63,12 @@ func Load(path string) (*Recording, error) {
 	)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, maxRecordLine)
+	skipped := 0
 	for n := 1; sc.Scan(); n++ {
 		var l record.Line
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("replay: %s line %d: %w", path, n, err)
+			skipped++
+			continue
 		}
 		if l.Message == nil {
 			continue
@@ -80,15 +89,23 @@ func Load(path string) (*Recording, error) {
 			case l.Dir == record.ToServer && m.Method != "":
 				p, err := paramsOf(m.Params)
 				if err != nil {
-					return nil, fmt.Errorf("replay: %s line %d: %w", path, n, err)
+					skipped++
+					continue
 				}
-				e := &Exchange{Method: m.Method, Params: p}
+				e := &Exchange{Method: m.Method, Params: p, Sent: m.Params}
 				order = append(order, e)
 				waiting[key] = pending{at: len(order) - 1, req: *e}
 			case l.Dir == record.ToClient && m.Method == "" && (m.Result != nil || m.Error != nil):
 				w, ok := waiting[key]
 				if !ok {
-					continue
+					// Over HTTP, a request that opens a session
+					// (initialize) was sent with none, and answered
+					// under the one it opened.
+					nokey := "\x00" + string(m.ID)
+					if w, ok = waiting[nokey]; !ok {
+						continue
+					}
+					key = nokey
 				}
 				delete(waiting, key)
 				answer := map[string]json.RawMessage{"result": m.Result}
@@ -102,7 +119,7 @@ func Load(path string) (*Recording, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("replay: %s: %w", path, err)
 	}
-	rec := &Recording{Methods: map[string]bool{}}
+	rec := &Recording{Methods: map[string]bool{}, Skipped: skipped}
 	for _, e := range order {
 		if e.Answer != nil {
 			rec.Exchanges = append(rec.Exchanges, *e)
@@ -110,7 +127,7 @@ func Load(path string) (*Recording, error) {
 		}
 	}
 	if len(rec.Exchanges) == 0 {
-		return nil, fmt.Errorf("replay: %s holds no request with its answer", path)
+		return nil, fmt.Errorf("replay: %s holds no request with its answer (%d lines could not be read)", path, skipped)
 	}
 	return rec, nil
 }
@@ -130,6 +147,8 @@ func messages(raw json.RawMessage) []json.RawMessage {
 
 // paramsOf decodes params, numbers kept as written, without _meta: trace
 // context, progress tokens and client details differ from run to run.
+// Params that are empty ({} once _meta is gone) are none: SDKs differ in
+// which they send.
 func paramsOf(raw json.RawMessage) (any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
@@ -142,6 +161,9 @@ func paramsOf(raw json.RawMessage) (any, error) {
 	}
 	if m, ok := v.(map[string]any); ok {
 		delete(m, "_meta")
+		if len(m) == 0 {
+			return nil, nil
+		}
 	}
 	return v, nil
 }
@@ -185,9 +207,10 @@ func matches(recorded, got any) bool {
 		if r == g {
 			return true
 		}
-		a, errA := strconv.ParseFloat(string(r), 64)
-		b, errB := strconv.ParseFloat(string(g), 64)
-		return errA == nil && errB == nil && a == b
+		// 1 is 1.0, exactly: floats would take 2^53+1 for 2^53.
+		a, okA := new(big.Rat).SetString(string(r))
+		b, okB := new(big.Rat).SetString(string(g))
+		return okA && okB && a.Cmp(b) == 0
 	default:
 		return recorded == got
 	}

@@ -1,6 +1,7 @@
 package replay_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -123,9 +124,64 @@ func TestLoadErrors(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.jsonl")
 	_ = os.WriteFile(bad, []byte("{not json\n"), 0o600)
-	if _, err := replay.Load(bad); err == nil || !strings.Contains(err.Error(), "line 1") {
-		t.Errorf("a broken line: %v", err)
+	if _, err := replay.Load(bad); err == nil || !strings.Contains(err.Error(), "1 lines could not be read") {
+		t.Errorf("a broken line alone: %v", err)
 	}
+}
+
+// TestLoadAsRecordedOverHTTP: a line cut short (a full disk) is skipped,
+// not fatal; an initialize sent before its session existed pairs with the
+// answer recorded under the session it opened.
+func TestLoadAsRecordedOverHTTP(t *testing.T) {
+	path := writeRecording(t, []record.Line{
+		line(record.ToServer, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}`),
+		line(record.ToClient, "S9", `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18"}}`),
+		line(record.ToServer, "S9", `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`),
+		line(record.ToClient, "S9", `{"jsonrpc":"2.0","id":2,"result":{"tools":[]}}`),
+	})
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, append(b, []byte(`{"time":"2026-12-06T10:00:00Z","dir":"to_se`)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := replay.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Exchanges) != 2 || rec.Skipped != 1 {
+		t.Fatalf("%d exchanges, %d skipped", len(rec.Exchanges), rec.Skipped)
+	}
+	s := replay.NewServer(rec)
+	for ask, want := range map[string]string{
+		// Any client may initialize, whatever it says of itself.
+		`{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"other","version":"9"}}}`: `"result":{"protocolVersion":"2025-06-18"}`,
+		// No params and {} are the same request.
+		`{"jsonrpc":"2.0","id":6,"method":"tools/list"}`: `"result":{"tools":[]}`,
+		// ping is answered, recorded or not.
+		`{"jsonrpc":"2.0","id":7,"method":"ping"}`: `"id":7,"result":{}`,
+		`[]`:      `"code":-32600`,
+		`[1,2`:    `"code":-32700`,
+		`"hello"`: `"code":-32600`,
+	} {
+		var got []byte
+		if strings.HasPrefix(ask, "[") {
+			got = replayLine(t, s, ask)
+		} else {
+			got = s.Answer([]byte(ask))
+		}
+		if !strings.Contains(string(got), want) {
+			t.Errorf("%s: %s, want %s", ask, got, want)
+		}
+	}
+}
+
+// replayLine is what ServeStdio answers to one line.
+func replayLine(t *testing.T, s *replay.Server, in string) []byte {
+	t.Helper()
+	var out strings.Builder
+	if err := s.ServeStdio(context.Background(), strings.NewReader(in+"\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(out.String())
 }
 
 func TestHTTPHandler(t *testing.T) {

@@ -18,6 +18,7 @@ const (
 	CodeNotRecorded = -32001
 	codeNoMethod    = -32601 // a method the recording never saw
 	codeParse       = -32700
+	codeInvalid     = -32600
 )
 
 // A Server answers requests from a recording. Safe for concurrent use.
@@ -34,13 +35,16 @@ func NewServer(rec *Recording) *Server { return &Server{rec: rec, next: map[int]
 // Answer returns the response to one JSON-RPC message, nil for one that
 // takes none (a notification, a response of the client's).
 func (s *Server) Answer(raw []byte) []byte {
+	if !json.Valid(raw) {
+		return errorResponse(json.RawMessage("null"), codeParse, "Parse error: not JSON")
+	}
 	var m struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
 		Params json.RawMessage `json:"params"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return errorResponse(json.RawMessage("null"), codeParse, "Parse error: "+err.Error())
+		return errorResponse(json.RawMessage("null"), codeInvalid, "Invalid Request: not a JSON-RPC message object")
 	}
 	if m.Method == "" || len(m.ID) == 0 || string(m.ID) == "null" {
 		return nil
@@ -49,10 +53,21 @@ func (s *Server) Answer(raw []byte) []byte {
 	if err != nil {
 		return errorResponse(m.ID, -32602, "Invalid params: "+err.Error())
 	}
-	if !s.rec.Methods[m.Method] {
+	var answer json.RawMessage
+	ok := false
+	switch {
+	case m.Method == "ping":
+		// Every server answers ping, recorded or not.
+		answer, ok = json.RawMessage(`{"result":{}}`), true
+	case m.Method == "initialize" && s.rec.Methods["initialize"]:
+		// Any client may start a session: the recorded server's answer,
+		// whatever the client's name, version or capabilities.
+		answer, ok = s.first("initialize"), true
+	case !s.rec.Methods[m.Method]:
 		return errorResponse(m.ID, codeNoMethod, fmt.Sprintf("Method not found: the recording has no %s", m.Method))
+	default:
+		answer, ok = s.find(m.Method, params)
 	}
-	answer, ok := s.find(m.Method, params)
 	if !ok {
 		return errorResponse(m.ID, CodeNotRecorded, s.closestMessage(m.Method, params))
 	}
@@ -60,6 +75,16 @@ func (s *Server) Answer(raw []byte) []byte {
 	out := append([]byte(`{"jsonrpc":"2.0","id":`), m.ID...)
 	out = append(out, ',')
 	return append(out, answer[1:]...)
+}
+
+// first is the answer to the first recorded request of method.
+func (s *Server) first(method string) json.RawMessage {
+	for _, e := range s.rec.Exchanges {
+		if e.Method == method {
+			return e.Answer
+		}
+	}
+	return nil
 }
 
 // find returns the answer to a request: of the recorded requests that
@@ -88,12 +113,19 @@ func (s *Server) find(method string, params any) (json.RawMessage, bool) {
 // asked, for the error.
 func (s *Server) closestMessage(method string, params any) string {
 	asked, _ := json.Marshal(params)
-	best, bestD := "", -1
+	best, bestD, seen := "", -1, map[string]bool{}
 	for _, e := range s.rec.Exchanges {
 		if e.Method != method {
 			continue
 		}
 		p, _ := json.Marshal(e.Params)
+		if seen[string(p)] {
+			continue
+		}
+		seen[string(p)] = true
+		if len(seen) > maxCandidates {
+			break // the answer is an error: it need not search everything
+		}
 		if d := distance(string(asked), string(p)); bestD < 0 || d < bestD {
 			best, bestD = string(p), d
 		}
@@ -108,9 +140,12 @@ func cut(s string) string {
 	return s
 }
 
-// distance is the edit distance of a and b, on their first 1000 bytes.
+// maxCandidates bounds the recorded requests compared for the closest.
+const maxCandidates = 200
+
+// distance is the edit distance of a and b, on their first 300 bytes.
 func distance(a, b string) int {
-	a, b = a[:min(len(a), 1000)], b[:min(len(b), 1000)]
+	a, b = a[:min(len(a), 300)], b[:min(len(b), 300)]
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -161,15 +196,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 		}
 		var answer []byte
 		if line[0] == '[' {
-			var parts [][]byte
-			for _, m := range messages(line) {
-				if a := s.Answer(m); a != nil {
-					parts = append(parts, a)
-				}
-			}
-			if len(parts) > 0 {
-				answer = append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
-			}
+			answer = s.answerBatch(line)
 		} else {
 			answer = s.Answer(line)
 		}
@@ -184,4 +211,26 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 		}
 	}
 	return sc.Err()
+}
+
+// answerBatch answers a batch with a batch; a batch that is empty or not
+// JSON gets one error, as JSON-RPC says.
+func (s *Server) answerBatch(raw []byte) []byte {
+	msgs := messages(raw)
+	switch {
+	case !json.Valid(raw):
+		return errorResponse(json.RawMessage("null"), codeParse, "Parse error: not JSON")
+	case len(msgs) == 0:
+		return errorResponse(json.RawMessage("null"), codeInvalid, "Invalid Request: an empty batch")
+	}
+	var parts [][]byte
+	for _, m := range msgs {
+		if a := s.Answer(m); a != nil {
+			parts = append(parts, a)
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
 }

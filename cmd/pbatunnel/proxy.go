@@ -261,6 +261,16 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	defer func() {
 		stopMonitoring()
 		a.Stop()
+		if rec != nil {
+			st := rec.Stats()
+			level := slog.LevelInfo
+			if st.Dropped > 0 || st.Failed > 0 {
+				level = slog.LevelWarn // the recording has gaps
+			}
+			logger.LogAttrs(context.Background(), level, "recording closed", slog.String("file", pf.record),
+				slog.Uint64("lines", st.Written), slog.Uint64("dropped", st.Dropped), slog.Uint64("failed", st.Failed),
+				slog.Uint64("rotations", st.Rotations))
+		}
 	}()
 	if stdio != nil {
 		// Signals are forwarded from before the server starts until it is
