@@ -96,7 +96,25 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 	answers := make(chan json.RawMessage)
 	gone := make(chan struct{}) // closed when the server's output ends
 	go readAnswers(out, in, answers, gone, stop)
+	return check(ctx, rec, &stdioPeer{in: in, answers: answers, gone: gone}, timeout)
+}
 
+// A peer is a live server requests are sent to.
+type peer interface {
+	// call sends a request and returns its answer, {"result": …} or
+	// {"error": …}.
+	call(ctx context.Context, msg []byte, id string) (json.RawMessage, error)
+	// initialized follows a successful initialize: the session's
+	// notification, and what the answer agreed.
+	initialized(ctx context.Context, answer json.RawMessage) error
+}
+
+// initializedLine is the notification that follows an answered initialize.
+const initializedLine = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+
+// check sends the recording's requests to p, each within timeout, and
+// returns the answers that differ.
+func check(ctx context.Context, rec *Recording, p peer, timeout time.Duration) ([]Difference, error) {
 	var diffs []Difference
 	initialized := false
 	for i, e := range rec.Exchanges {
@@ -108,16 +126,19 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 			diffs = append(diffs, d)
 			continue
 		}
-		if _, err := in.Write(append(msg, '\n')); err != nil {
-			return diffs, fmt.Errorf("writing to the server: %w", err)
-		}
-		live, failure := await(ctx, answers, gone, id, timeout)
-		if failure != "" {
-			d.LiveFailure = failure
-			diffs = append(diffs, d)
-			if errors.Is(ctx.Err(), context.Canceled) {
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		live, err := p.call(rctx, msg, id)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
 				return diffs, ctx.Err()
 			}
+			var fatal *writeError
+			if errors.As(err, &fatal) {
+				return diffs, err
+			}
+			d.LiveFailure = err.Error()
+			diffs = append(diffs, d)
 			continue
 		}
 		if d.Live, ok = sameAs(live, e.Answer); !ok {
@@ -125,18 +146,48 @@ func Against(ctx context.Context, rec *Recording, cmd *exec.Cmd, timeout time.Du
 		}
 		if e.Method == "initialize" && !initialized {
 			initialized = true
-			if _, err := io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"); err != nil {
-				return diffs, fmt.Errorf("writing to the server: %w", err)
+			if err := p.initialized(ctx, live); err != nil {
+				return diffs, err
 			}
 		}
 	}
 	return diffs, nil
 }
 
-// await waits for the answer with id, as {"result": …} or {"error": …}.
-func await(ctx context.Context, answers <-chan json.RawMessage, gone <-chan struct{}, id string, timeout time.Duration) (json.RawMessage, string) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+// writeError is a request that could not be sent: the check cannot go on.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "writing to the server: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// stdioPeer is a server on the other end of pipes.
+type stdioPeer struct {
+	in      io.Writer
+	answers <-chan json.RawMessage
+	gone    <-chan struct{}
+}
+
+func (p *stdioPeer) call(ctx context.Context, msg []byte, id string) (json.RawMessage, error) {
+	if _, err := p.in.Write(append(msg, '\n')); err != nil {
+		return nil, &writeError{err}
+	}
+	live, failure := await(ctx, p.answers, p.gone, id)
+	if failure != "" {
+		return nil, errors.New(failure)
+	}
+	return live, nil
+}
+
+func (p *stdioPeer) initialized(context.Context, json.RawMessage) error {
+	if _, err := io.WriteString(p.in, initializedLine+"\n"); err != nil {
+		return &writeError{err}
+	}
+	return nil
+}
+
+// await waits for the answer with id, as {"result": …} or {"error": …},
+// until ctx ends.
+func await(ctx context.Context, answers <-chan json.RawMessage, gone <-chan struct{}, id string) (json.RawMessage, string) {
 	for {
 		select {
 		case raw := <-answers:
@@ -156,9 +207,10 @@ func await(ctx context.Context, answers <-chan json.RawMessage, gone <-chan stru
 			return b, ""
 		case <-gone:
 			return nil, "the server's output ended"
-		case <-t.C:
-			return nil, fmt.Sprintf("no answer within %v", timeout)
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, "no answer within the timeout"
+			}
 			return nil, ctx.Err().Error()
 		}
 	}

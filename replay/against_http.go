@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/sse"
@@ -24,38 +23,7 @@ func AgainstURL(ctx context.Context, rec *Recording, endpoint string, header htt
 	}
 	c := &httpPeer{url: endpoint, header: header, client: &http.Client{}}
 	defer c.end()
-	var diffs []Difference
-	for i, e := range rec.Exchanges {
-		id := strconv.Itoa(i + 1)
-		d := Difference{Method: e.Method, Params: e.Params, Recorded: canonical(e.Answer), RequestInOrdinal: i + 1}
-		msg, ok := request(e, id)
-		if !ok {
-			d.Skipped = "its parameters hold a value the recording redacted"
-			diffs = append(diffs, d)
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, timeout)
-		live, err := c.call(rctx, msg, id)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return diffs, ctx.Err()
-			}
-			d.LiveFailure = err.Error()
-			diffs = append(diffs, d)
-			continue
-		}
-		if d.Live, ok = sameAs(live, e.Answer); !ok {
-			diffs = append(diffs, d)
-		}
-		if e.Method == "initialize" {
-			if v := protocolOf(live); v != "" {
-				c.protocol = v
-			}
-			_ = c.notify(ctx, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
-		}
-	}
-	return diffs, nil
+	return check(ctx, rec, c, timeout)
 }
 
 // httpPeer is the client side of one Streamable HTTP session.
@@ -130,10 +98,15 @@ func (c *httpPeer) call(ctx context.Context, body []byte, id string) (json.RawMe
 	return found, nil
 }
 
-func (c *httpPeer) notify(ctx context.Context, body []byte) error {
-	res, err := c.post(ctx, body)
+// initialized takes the protocol version the answer agreed for the
+// session's later requests, and sends the notification.
+func (c *httpPeer) initialized(ctx context.Context, answer json.RawMessage) error {
+	if v := protocolOf(answer); v != "" {
+		c.protocol = v
+	}
+	res, err := c.post(ctx, []byte(initializedLine))
 	if err != nil {
-		return err
+		return nil // the server may not need it; its later answers tell
 	}
 	return res.Body.Close()
 }

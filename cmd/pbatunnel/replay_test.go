@@ -18,8 +18,8 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/replay"
 )
 
-// session runs what a client does against the fake server, for record
-// and replay alike, and returns the answers as JSON.
+// replaySession runs replayOps through a client that starts cmdArgs
+// (pbatunnel) as its stdio server, and returns the answers.
 func replaySession(t *testing.T, ctx context.Context, cmdArgs []string, env []string) []string {
 	t.Helper()
 	cmd := binaryCommand(ctx, t, env, cmdArgs...)
@@ -28,6 +28,12 @@ func replaySession(t *testing.T, ctx context.Context, cmdArgs []string, env []st
 		t.Fatalf("connecting to %v: %v", cmdArgs, err)
 	}
 	defer cs.Close()
+	return replayOps(ctx, cs)
+}
+
+// replayOps is what a client does against the fake server, for record
+// and replay alike: the answers, as JSON.
+func replayOps(ctx context.Context, cs *mcp.ClientSession) []string {
 	var out []string
 	add := func(v any, err error) {
 		if err != nil {
@@ -156,20 +162,7 @@ func TestReplayOverHTTP(t *testing.T) {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
 	defer cs.Close()
-	var got []string
-	add := func(v any, err error) {
-		if err != nil {
-			got = append(got, "error: "+err.Error())
-			return
-		}
-		b, _ := json.Marshal(v)
-		got = append(got, string(b))
-	}
-	add(cs.ListTools(ctx, nil))
-	for _, text := range []string{"hi", "there", "hi"} {
-		add(cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": text}}))
-	}
-	add(cs.CallTool(ctx, &mcp.CallToolParams{Name: "fail", Arguments: map[string]any{}}))
+	got := replayOps(ctx, cs)
 	if strings.Join(got, "\n") != strings.Join(recorded, "\n") {
 		t.Errorf("over HTTP:\n%s\nrecorded:\n%s", strings.Join(got, "\n"), strings.Join(recorded, "\n"))
 	}
