@@ -35,6 +35,13 @@ type Catalog struct {
 	defs    []json.RawMessage // each tool's definition, as listed
 	listed  time.Time
 	counted *counted // nil until read after a change
+
+	// The pin and the drift from it (drift.go).
+	pin      map[string]pinned
+	pinDefs  map[string]json.RawMessage
+	pinnedAt time.Time
+	changes  []Change
+	drifted  int
 }
 
 type counted struct {
@@ -48,7 +55,8 @@ type counted struct {
 // the first page replaces, the others add.
 func (c *Catalog) SetJSON(result []byte, firstPage bool, at time.Time) error {
 	var r struct {
-		Tools []json.RawMessage `json:"tools"`
+		Tools      []json.RawMessage `json:"tools"`
+		NextCursor string            `json:"nextCursor"`
 	}
 	if err := json.Unmarshal(result, &r); err != nil {
 		return fmt.Errorf("tools/list result: %w", err)
@@ -62,6 +70,11 @@ func (c *Catalog) SetJSON(result []byte, firstPage bool, at time.Time) error {
 		c.defs = append(c.defs, bytes.Clone(d))
 	}
 	c.listed, c.counted = at, nil
+	if firstPage && r.NextCursor == "" {
+		// A whole list in one page: compared with the pin. (A list in
+		// pages is not: its pages may come from different moments.)
+		c.compareLocked(at)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"slices"
 )
@@ -14,6 +15,21 @@ type catalogResponse struct {
 	ToolsListTokens int `json:"tools_list_tokens"`
 	// Listed is when the list was last seen; null before any was.
 	Listed *string `json:"listed"`
+	// PinnedAt is when the first whole list was seen, which later lists
+	// are compared with; null before. Changes are what differed since,
+	// oldest first (at most 100); Drift how many differences the latest
+	// list has from the pin (0: it is the pinned one again).
+	PinnedAt *string         `json:"pinned_at"`
+	Changes  []catalogChange `json:"changes"`
+	Drift    int             `json:"drift"`
+}
+
+type catalogChange struct {
+	Time   string          `json:"time"`
+	Tool   string          `json:"tool"`
+	Kind   string          `json:"kind"`
+	Before json.RawMessage `json:"before"`
+	After  json.RawMessage `json:"after"`
 }
 
 type catalogTool struct {
@@ -40,8 +56,18 @@ func (a *api) catalog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "sort must be name, tokens or calls; got "+order)
 		return
 	}
-	res := catalogResponse{Tools: []catalogTool{}}
+	res := catalogResponse{Tools: []catalogTool{}, Changes: []catalogChange{}}
 	if c := a.opts.Catalog; c != nil {
+		changes, drift, pinned := c.Drift()
+		for _, ch := range changes {
+			res.Changes = append(res.Changes, catalogChange{Time: stamp(ch.Time), Tool: ch.Tool, Kind: ch.Kind,
+				Before: nullIfNil(ch.Before), After: nullIfNil(ch.After)})
+		}
+		res.Drift = drift
+		if !pinned.IsZero() {
+			s := stamp(pinned)
+			res.PinnedAt = &s
+		}
 		tools, total, listed, err := c.Tools()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "reading the tool catalogue: "+err.Error())
@@ -71,4 +97,11 @@ func (a *api) catalog(w http.ResponseWriter, r *http.Request) {
 		return cmp.Compare(x.Name, y.Name)
 	})
 	writeJSON(w, http.StatusOK, res)
+}
+
+func nullIfNil(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return json.RawMessage("null")
+	}
+	return raw
 }

@@ -21,6 +21,12 @@ const (
 	// until a list was seen. RuleUpstreamNoTools warns while it is 0.
 	GaugeUpstreamTools  = "upstream_tools"
 	RuleUpstreamNoTools = "upstream_no_tools"
+	// GaugeCatalogDrift is how many differences the server's latest
+	// tools/list has from the first one seen (tools added or removed,
+	// descriptions or schemas changed); RuleCatalogChanged warns while
+	// there are any.
+	GaugeCatalogDrift  = "tool_catalog_drift"
+	RuleCatalogChanged = "tool_catalog_changed"
 	// ProcessName is the name the child is watched under
 	// (Snapshot.Processes, series process.upstream.*).
 	ProcessName = "upstream"
@@ -111,6 +117,19 @@ func UpstreamNoToolsRule() alert.Rule {
 		Warning:      alert.Ptr(1),
 		ClearWarning: alert.Ptr(1),
 		Advice:       "the MCP server behind pbatunnel proxy lists no tools: it failed to load them, or lost its configuration; its stderr may say why",
+	}
+}
+
+// CatalogChangedRule is the alert rule a proxy adds on GaugeCatalogDrift:
+// a warning while the server's tools differ from those it first listed,
+// which an agent may follow without knowing (a "rug pull").
+func CatalogChangedRule() alert.Rule {
+	return alert.Rule{
+		Name:      RuleCatalogChanged,
+		Metric:    GaugeCatalogDrift,
+		Direction: alert.Above,
+		Warning:   alert.Ptr(0.5), // any difference
+		Advice:    "the MCP server's tools changed since it first listed them: GET /api/catalog lists what changed, before and after",
 	}
 }
 

@@ -225,6 +225,16 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := a.Alerts.AddRule(tunnel.UpstreamNoToolsRule()); err != nil {
 		return 0, err
 	}
+	_ = m.RegisterGauge(tunnel.GaugeCatalogDrift, func() (float64, error) {
+		_, n, pinned := a.Catalog.Drift()
+		if pinned.IsZero() {
+			return 0, errors.New("no whole tools/list answer seen yet")
+		}
+		return float64(n), nil
+	})
+	if err := a.Alerts.AddRule(tunnel.CatalogChangedRule()); err != nil {
+		return 0, err
+	}
 	if err := a.Configure(); err != nil {
 		return 0, err
 	}
