@@ -134,6 +134,18 @@ func testToolsCost(t *testing.T, b *browser, env *browserEnv) {
 		t.Fatalf("the catalogue is not the environment's: %+v", cat)
 	}
 
+	// The tool whose description changed after the first list: the
+	// change, before and after, the hostile text as text.
+	tb.wait("the tool changes", `!document.querySelector('#drift-panel').hidden && document.querySelectorAll('#drift-table tbody tr').length === 1`)
+	drift := eval[[]string](tb, `[...document.querySelectorAll('#drift-table tbody tr td')].slice(1).map(td => td.textContent)`)
+	if want := []string{"flaky_tool", "description changed", "Fails.", driftDesc}; strings.Join(drift, "|") != strings.Join(want, "|") {
+		t.Errorf("the change row %q, want %q", drift, want)
+	}
+	if got := eval[string](tb, `document.querySelector('#drift-count').textContent`); got != "1 difference from the pinned tools now" {
+		t.Errorf("drift count %q", got)
+	}
+	noMarkup(t, tb)
+
 	// The whole list's cost, above the table.
 	wantCost := fmt.Sprintf("Tool definitions cost %s tokens in every conversation (the tools/list result, o200k_base)", grouped(cat.ToolsListTokens))
 	tb.wait("the total line", `document.querySelector('#tools-cost').textContent === `+jsString(wantCost)+

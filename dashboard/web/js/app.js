@@ -674,8 +674,40 @@ function nameCell(r) {
     desc ? el('small', { className: 'desc', title: desc }, desc) : null);
 }
 
+// DRIFT_KINDS say what each kind of change is.
+const DRIFT_KINDS = {
+  added: 'tool added', removed: 'tool removed', description: 'description changed',
+  input_schema: 'input schema changed', definition: 'definition changed',
+};
+
+// renderDrift lists how the tools changed since first listed, newest
+// first; every text is set as text, never markup.
+function renderDrift() {
+  const cat = state.catalog;
+  const changes = (cat && cat.changes) || [];
+  const panel = $('#drift-panel');
+  panel.hidden = changes.length === 0;
+  if (panel.hidden) return;
+  setText($('#drift-count'), cat.drift > 0
+    ? `${fmt.count(cat.drift)} ${cat.drift === 1 ? 'difference' : 'differences'} from the pinned tools now`
+    : 'the tools are as pinned again');
+  $('#drift-count').className = cat.drift > 0 ? 'notice' : 'muted';
+  const show = (raw) => {
+    if (raw == null) return NONE;
+    const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+  };
+  $('#drift-table tbody').replaceChildren(...changes.slice().reverse().map((c) => el('tr', null,
+    timeCell('td', c.time),
+    el('td', { className: 'mono' }, breakable(c.tool)),
+    el('td', null, DRIFT_KINDS[c.kind] || c.kind),
+    el('td', { className: 'mono wrap' }, show(c.before)),
+    el('td', { className: 'mono wrap' }, show(c.after)))));
+}
+
 function renderTools() {
   renderCost();
+  renderDrift();
   const col = TOOL_COLS.find((c) => c.key === state.sort.key) || TOOL_COLS[1];
   const rows = toolRows();
   const dir = state.sort.dir;
