@@ -26,6 +26,9 @@ type Tool struct {
 	// Tokens are those of the tool's definition as JSON, as a client
 	// hands it to a model.
 	Tokens int
+	// Findings are what its description holds that tool poisoning uses
+	// (Scan).
+	Findings []Finding
 }
 
 // Catalog is the latest tool list seen. Safe for concurrent use; the zero
@@ -116,7 +119,7 @@ func count(defs []json.RawMessage) (*counted, error) {
 		if err != nil {
 			return nil, err
 		}
-		ct.tools = append(ct.tools, Tool{Name: t.Name, Description: t.Description, Tokens: n})
+		ct.tools = append(ct.tools, Tool{Name: t.Name, Description: t.Description, Tokens: n, Findings: Scan(t.Description)})
 	}
 	list, err := json.Marshal(map[string]any{"tools": defs})
 	if err != nil {

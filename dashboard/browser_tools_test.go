@@ -145,6 +145,9 @@ func testToolsCost(t *testing.T, b *browser, env *browserEnv) {
 		t.Errorf("drift count %q", got)
 	}
 	noMarkup(t, tb)
+	// flaky_tool's description is now one to read: the row says why.
+	tb.wait("the finding on flaky_tool", `[...document.querySelectorAll('#tools-table tbody tr')].some(tr => tr.querySelector('.finding') &&
+		tr.querySelector('.finding').textContent === 'Read this description: instruction tags, secret files')`)
 
 	// The whole list's cost, above the table.
 	wantCost := fmt.Sprintf("Tool definitions cost %s tokens in every conversation (the tools/list result, o200k_base)", grouped(cat.ToolsListTokens))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 )
 
 // catalogResponse is GET /api/catalog.
@@ -36,6 +38,8 @@ type catalogTool struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Tokens      int    `json:"tokens"`
+	// Findings are what the description holds that tool poisoning uses.
+	Findings []catalog.Finding `json:"findings"`
 	// Calls are the tool's calls as of the latest sample.
 	Calls uint64 `json:"calls"`
 }
@@ -75,7 +79,10 @@ func (a *api) catalog(w http.ResponseWriter, r *http.Request) {
 		}
 		snap := a.m.Latest()
 		for _, t := range tools {
-			ct := catalogTool{Name: t.Name, Description: t.Description, Tokens: t.Tokens}
+			ct := catalogTool{Name: t.Name, Description: t.Description, Tokens: t.Tokens, Findings: t.Findings}
+			if ct.Findings == nil {
+				ct.Findings = []catalog.Finding{}
+			}
 			if snap != nil {
 				ct.Calls = snap.Tools[t.Name].Count
 			}

@@ -667,11 +667,23 @@ function renderCost() {
   node.title = `listed ${absTime(Date.parse(cat.listed))}`;
 }
 
+// FINDINGS say, in words, what a description holds that tool poisoning
+// uses.
+const FINDINGS = {
+  instruction_tag: 'instruction tags', addresses_model: 'words to the model', invisible_text: 'invisible text',
+  sensitive_path: 'secret files', sends_data_away: 'sends data away',
+};
+
 function nameCell(r) {
   const desc = r.c && r.c.description;
+  const findings = (r.c && r.c.findings) || [];
   return el('td', { className: 'name' },
     el('span', { className: 'tool' }, breakable(r.name)),
-    desc ? el('small', { className: 'desc', title: desc }, desc) : null);
+    desc ? el('small', { className: 'desc', title: desc }, desc) : null,
+    findings.length ? el('small', {
+      className: 'finding',
+      title: findings.map((f) => `${FINDINGS[f.kind] || f.kind}: ${f.match}`).join('\n'),
+    }, `Read this description: ${findings.map((f) => FINDINGS[f.kind] || f.kind).join(', ')}`) : null);
 }
 
 // DRIFT_KINDS say what each kind of change is.
