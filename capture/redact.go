@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // DefaultRedactKeys are the key names whose values are redacted unless
@@ -48,6 +49,39 @@ func NewRedactor(keys []string) Redactor {
 // depth, JSON held in strings included; raw itself when nothing changed.
 // Input that is not JSON is an error.
 func (r Redactor) Redact(raw []byte) ([]byte, error) { return r.r.redact(raw) }
+
+// MayHold reports whether raw may hold a key to redact: false means it
+// holds none, and Redact would return it unchanged. A cheap scan of the
+// bytes, folded as keys are, for a recorder that sees every message and
+// must not decode each one to find out.
+func (r Redactor) MayHold(raw []byte) bool {
+	if len(r.r.keys) == 0 {
+		return false
+	}
+	buf := foldPool.Get().(*[]byte)
+	defer foldPool.Put(buf)
+	f := (*buf)[:0]
+	for _, c := range raw {
+		switch {
+		case c == '_' || c == '-' || c == ' ':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		f = append(f, c)
+	}
+	*buf = f
+	for _, k := range r.r.keys {
+		if bytes.Contains(f, []byte(k)) {
+			return true
+		}
+	}
+	// A key spelt with escapes (\u0070assword) is not seen folded: JSON
+	// with escapes is read the slow way.
+	return bytes.Contains(raw, []byte(`\u`))
+}
+
+var foldPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // redactor redacts the values of the keys it names.
 type redactor struct{ keys []string } // folded

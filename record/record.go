@@ -11,11 +11,13 @@ package record
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +90,51 @@ type Recorder struct {
 	// cut is set when a write failed part way: the next line written
 	// first ends the cut one, so that only that one is lost.
 	cut bool
+	buf []byte // the line being written, reused
+}
+
+var errNotJSON = errors.New("not JSON")
+
+// appendLine appends l as JSON, as json.Marshal writes it, without the
+// validation and compaction json.Marshal gives a RawMessage: the message
+// was checked already, and is compacted here only when it spans lines.
+func appendLine(b []byte, l *Line) []byte {
+	b = append(b, `{"time":"`...)
+	b = l.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","dir":`...)
+	b = appendString(b, l.Dir)
+	if l.Session != "" {
+		b = append(b, `,"session":`...)
+		b = appendString(b, l.Session)
+	}
+	if l.Message != nil {
+		b = append(b, `,"message":`...)
+		if bytes.ContainsAny(l.Message, "\r\n") {
+			var c bytes.Buffer
+			if json.Compact(&c, l.Message) == nil {
+				b = append(b, c.Bytes()...)
+			} else {
+				b = append(b, "null"...)
+			}
+		} else {
+			b = append(b, l.Message...)
+		}
+	}
+	if l.Omitted != "" {
+		b = append(b, `,"omitted":`...)
+		b = appendString(b, l.Omitted)
+	}
+	if l.Bytes != 0 {
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendInt(b, int64(l.Bytes), 10)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 type entry struct {
@@ -223,18 +270,22 @@ func (r *Recorder) broke() {
 func (r *Recorder) write(e entry) {
 	l := Line{Time: e.at.UTC(), Dir: e.dir, Session: e.session, Omitted: e.omitted, Bytes: e.bytes}
 	if e.raw != nil {
-		red, err := r.redact.Redact(e.raw)
+		msg := e.raw
+		var err error
+		switch {
+		case r.redact.MayHold(msg):
+			msg, err = r.redact.Redact(msg)
+		case !json.Valid(msg):
+			err = errNotJSON
+		}
 		if err != nil {
 			l.Omitted, l.Bytes = "not JSON", len(e.raw)
 		} else {
-			l.Message = red
+			l.Message = msg
 		}
 	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		r.failed.Add(1)
-		return
-	}
+	b := appendLine(r.buf[:0], &l)
+	r.buf = b
 	b = append(b, '\n')
 	if r.w != nil && r.size > 0 && r.size+int64(len(b)) > r.opts.MaxBytes {
 		r.rotate()
