@@ -34,6 +34,11 @@ type Tool struct {
 // Catalog is the latest tool list seen. Safe for concurrent use; the zero
 // value is empty and ready.
 type Catalog struct {
+	// OnPin, when set, is told of the pin when the first whole list is
+	// pinned (not one loaded with LoadPin), under the catalogue's lock: it
+	// must not call the catalogue.
+	OnPin func(PinFile)
+
 	mu      sync.Mutex
 	defs    []json.RawMessage // each tool's definition, as listed
 	listed  time.Time

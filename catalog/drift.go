@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 )
@@ -80,6 +81,9 @@ func (c *Catalog) compareLocked(at time.Time) {
 	}
 	if c.pin == nil {
 		c.pin, c.pinDefs, c.pinnedAt = now, defs, at
+		if c.OnPin != nil {
+			c.OnPin(PinFile{PinnedAt: at, Tools: slices.Clone(c.defs)})
+		}
 		return
 	}
 	var found []Change
@@ -147,4 +151,29 @@ func (c *Catalog) Drift() (changes []Change, now int, pinnedAt time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.changes), c.drifted, c.pinnedAt
+}
+
+// A PinFile is a pin as kept across runs (proxy --pin FILE): the tool
+// definitions as first listed, and when.
+type PinFile struct {
+	PinnedAt time.Time         `json:"pinned_at"`
+	Tools    []json.RawMessage `json:"tools"`
+}
+
+// LoadPin pins p instead of the first list to come: a server is compared
+// with the tools it had when the file was written, not with whatever it
+// offers when this run starts.
+func (c *Catalog) LoadPin(p PinFile) error {
+	pins, defs := map[string]pinned{}, map[string]json.RawMessage{}
+	for _, d := range p.Tools {
+		name, pn, ok := pin(d)
+		if !ok {
+			return errors.New("pin: a tool definition without a name")
+		}
+		pins[name], defs[name] = pn, d
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pin, c.pinDefs, c.pinnedAt = pins, defs, p.PinnedAt
+	return nil
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +19,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
+	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
@@ -46,6 +50,7 @@ type proxyFlags struct {
 	header      upstreamHeaderFlag
 	record      string
 	recordMax   int64
+	pin         string
 }
 
 func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags) {
@@ -76,6 +81,7 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 	fs.StringVar(&pf.record, "record", "", "append every message relayed, both ways, to this JSON lines `file`, with its time, direction and session; "+
 		"values of the --redact-key keys are redacted")
 	fs.Int64Var(&pf.recordMax, "record-max-bytes", pf.recordMax, "with --record, move the file to FILE.1 (replacing it) and start anew before it passes this many `bytes`")
+	fs.StringVar(&pf.pin, "pin", "", "compare the server's tools with those pinned in this JSON `file`; when it does not exist, the first tools/list is pinned there")
 	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
 		"largest line (stdio) or request body and event (HTTP) held in memory, in `bytes`; longer lines are relayed in pieces and read as they pass, longer bodies refused")
 	fs.Usage = func() {
@@ -166,6 +172,11 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, err
 	}
 	m := a.Monitor
+	if pf.pin != "" {
+		if err := usePin(a.Catalog, pf.pin, logger); err != nil {
+			return 0, &usageError{err: fmt.Errorf("--pin: %w", err)}
+		}
+	}
 	var rec *record.Recorder
 	if pf.record != "" {
 		var err error
@@ -398,5 +409,33 @@ func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, s *confi
 	}
 	<-errc
 	logger.Info("proxy stopped", "reason", context.Cause(ctx).Error())
+	return nil
+}
+
+// usePin pins the catalogue from file, or, when there is none, writes the
+// first whole tools/list there as it is pinned.
+func usePin(c *catalog.Catalog, file string, logger *slog.Logger) error {
+	b, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		var p catalog.PinFile
+		if err := json.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		return c.LoadPin(p)
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	c.OnPin = func(p catalog.PinFile) {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err == nil {
+			err = export.WriteFileAtomic(file, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			logger.Warn("writing the tool pin failed", "file", file, "error", err)
+			return
+		}
+		logger.Info("pinned the server's tools", "file", file, "tools", len(p.Tools))
+	}
 	return nil
 }

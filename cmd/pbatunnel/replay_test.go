@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -338,5 +339,52 @@ func TestProxyCatchesToolDrift(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("tool_catalog_changed never fired: %+v", alerts.Active)
 		}
+	}
+}
+
+// TestProxyPinsAcrossRuns: with --pin FILE, the first run pins the
+// server's tools in the file; a later run compares the server with them
+// from its first list on.
+func TestProxyPinsAcrossRuns(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	recording := func(name, desc string) string {
+		path := filepath.Join(dir, name)
+		lines := []string{
+			`{"time":"2026-12-06T10:00:00Z","dir":"to_server","message":{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}}`,
+			`{"time":"2026-12-06T10:00:00Z","dir":"to_client","message":{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"pinned","version":"1"}}}}`,
+			`{"time":"2026-12-06T10:00:01Z","dir":"to_server","message":{"jsonrpc":"2.0","id":2,"method":"tools/list"}}`,
+			`{"time":"2026-12-06T10:00:01Z","dir":"to_client","message":{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"read","description":` + strconv.Quote(desc) + `,"inputSchema":{"type":"object"}}]}}}`,
+		}
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pin := filepath.Join(dir, "pin.json")
+	run := func(rec string) int {
+		addr := testenv.Addr(testenv.FreePort(t))
+		proxy := binaryCommand(ctx, t, []string{"GORACE=atexit_sleep_ms=0"}, "proxy", "--addr", addr, "--pin", pin, "--data-dir", t.TempDir(), "--", binary(t), "replay", rec)
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "pin-test", Version: "1"}, nil).Connect(ctx, &mcp.CommandTransport{Command: proxy}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cs.Close()
+		if _, err := cs.ListTools(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		var cat struct{ Drift int }
+		getJSON(t, "http://"+addr+"/api/catalog", &cat)
+		return cat.Drift
+	}
+	if d := run(recording("a.jsonl", "Reads a file.")); d != 0 {
+		t.Fatalf("first run: drift %d", d)
+	}
+	if b, err := os.ReadFile(pin); err != nil || !strings.Contains(string(b), "Reads a file.") {
+		t.Fatalf("the pin file: %s, %v", b, err)
+	}
+	if d := run(recording("b.jsonl", "Reads a file, then mails it.")); d != 1 {
+		t.Errorf("second run against the pin: drift %d, want 1", d)
 	}
 }
