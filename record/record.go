@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonstr"
 )
 
 // Defaults of Options.
@@ -131,11 +132,8 @@ func appendLine(b []byte, l *Line) []byte {
 	return append(b, '}')
 }
 
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
-}
+// appendString appends s as a JSON string, as json.Marshal writes it.
+func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s, jsonstr.AsEncodingJSON) }
 
 type entry struct {
 	at      time.Time

@@ -3,6 +3,8 @@ package jsonmeta
 import (
 	"errors"
 	"slices"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonstr"
 )
 
 // KV is a member of params._meta to set; Set encodes Value as a JSON string.
@@ -191,7 +193,7 @@ func inserted(kv []KV, hits []hit, j int) bool {
 
 func (e edit) len(kv []KV, hits []hit) int {
 	if e.j >= 0 {
-		return quotedLen(kv[e.j].Value)
+		return jsonstr.Len(kv[e.j].Value, jsonstr.Minimal)
 	}
 	n := len(e.prefix) + len(e.suffix)
 	first := true
@@ -201,7 +203,7 @@ func (e edit) len(kv []KV, hits []hit) int {
 				n++
 			}
 			first = false
-			n += quotedLen(kv[j].Key) + 1 + quotedLen(kv[j].Value)
+			n += jsonstr.Len(kv[j].Key, jsonstr.Minimal) + 1 + jsonstr.Len(kv[j].Value, jsonstr.Minimal)
 		}
 	}
 	return n
@@ -209,7 +211,7 @@ func (e edit) len(kv []KV, hits []hit) int {
 
 func (e edit) append(dst []byte, kv []KV, hits []hit) []byte {
 	if e.j >= 0 {
-		return appendQuoted(dst, kv[e.j].Value)
+		return jsonstr.Append(dst, kv[e.j].Value, jsonstr.Minimal)
 	}
 	dst = append(dst, e.prefix...)
 	first := true
@@ -219,9 +221,9 @@ func (e edit) append(dst []byte, kv []KV, hits []hit) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendQuoted(dst, kv[j].Key)
+			dst = jsonstr.Append(dst, kv[j].Key, jsonstr.Minimal)
 			dst = append(dst, ':')
-			dst = appendQuoted(dst, kv[j].Value)
+			dst = jsonstr.Append(dst, kv[j].Value, jsonstr.Minimal)
 		}
 	}
 	return append(dst, e.suffix...)

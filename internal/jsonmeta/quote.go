@@ -63,7 +63,7 @@ func hex4(s []byte) rune {
 // keyEqual reports whether the string content raw, once unescaped, is key.
 // plain says raw has no escapes and only ASCII, the common case, compared
 // without decoding. A byte of key that is not UTF-8 stands for U+FFFD, as
-// appendQuoted writes it and as a decoder reads it.
+// jsonstr.Append writes it and as a decoder reads it.
 func keyEqual(raw []byte, plain bool, key string) bool {
 	if plain {
 		return string(raw) == key
@@ -116,78 +116,4 @@ func unquote(raw []byte, plain bool) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
-}
-
-// appendQuoted appends s as a JSON string. Like encoding/json it replaces
-// bytes that are not UTF-8 with U+FFFD, so every decoder reads the same
-// value; unlike it, it leaves <, > and & alone, as the SDK's encoder does.
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if strSafe[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += n
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// quotedLen is len(appendQuoted(nil, s)), without building it.
-func quotedLen(s string) int {
-	n := 2
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case strSafe[c]:
-				n++
-			case c == '"', c == '\\', c == '\n', c == '\r', c == '\t':
-				n += 2
-			default:
-				n += 6
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			n += 6
-		} else {
-			n += size
-		}
-		i += size
-	}
-	return n
 }

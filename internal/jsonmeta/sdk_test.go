@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 )
 
 // TestSDKReadsTheSame sends raw tools/call requests to a go-sdk server and
