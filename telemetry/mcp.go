@@ -151,24 +151,16 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 	}
 	buf := attrPool.Get().(*[]attribute.KeyValue)
 	attrs := append((*buf)[:0], attribute.String(AttrMethod, r.Method))
-	if op.targetKey != "" && r.Target != "" {
-		attrs = append(attrs, attribute.String(op.targetKey, r.Target))
+	if op.targetKey != "" {
+		attrs = withString(attrs, op.targetKey, r.Target)
 	}
 	if r.Method == "tools/call" {
 		attrs = append(attrs, attribute.String(AttrOperation, "execute_tool"))
 	}
-	if r.URI != "" {
-		attrs = append(attrs, attribute.String(AttrResourceURI, r.URI))
-	}
-	if r.ID != "" {
-		attrs = append(attrs, attribute.String(AttrRequestID, r.ID))
-	}
-	if r.Session != "" {
-		attrs = append(attrs, attribute.String(AttrSession, r.Session))
-	}
-	if r.Protocol != "" {
-		attrs = append(attrs, attribute.String(AttrProtocol, r.Protocol))
-	}
+	attrs = withString(attrs, AttrResourceURI, r.URI)
+	attrs = withString(attrs, AttrRequestID, r.ID)
+	attrs = withString(attrs, AttrSession, r.Session)
+	attrs = withString(attrs, AttrProtocol, r.Protocol)
 	if r.Transport != "" {
 		attrs = append(attrs, attribute.String(AttrNetworkTransport, r.Transport))
 		if r.Transport == TransportTCP {
@@ -260,9 +252,7 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 		// attribute here.
 		var buf [5]attribute.KeyValue
 		attrs := buf[:0]
-		if out.Protocol != "" {
-			attrs = append(attrs, attribute.String(AttrProtocol, out.Protocol))
-		}
+		attrs = withString(attrs, AttrProtocol, out.Protocol)
 		if out.ErrorType != "" {
 			attrs = append(attrs, attribute.String(AttrErrorType, out.ErrorType))
 			if isCode(out.ErrorType) {
@@ -273,12 +263,8 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 			}
 		}
 		if o.t.opts.CapturePayloads {
-			if out.Arguments != "" {
-				attrs = append(attrs, attribute.String(AttrToolArguments, out.Arguments))
-			}
-			if out.Result != "" {
-				attrs = append(attrs, attribute.String(AttrToolResult, out.Result))
-			}
+			attrs = withString(attrs, AttrToolArguments, out.Arguments)
+			attrs = withString(attrs, AttrToolResult, out.Result)
 		}
 		if len(attrs) > 0 {
 			o.span.SetAttributes(attrs...)
@@ -315,18 +301,12 @@ func (a *attrSets) of(k opKey) attribute.Set {
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
 	attrs = append(attrs, attribute.String(AttrMethod, k.method))
-	if k.targetKey != "" && k.target != "" {
-		attrs = append(attrs, attribute.String(k.targetKey, k.target))
+	if k.targetKey != "" {
+		attrs = withString(attrs, k.targetKey, k.target)
 	}
-	if k.errorType != "" {
-		attrs = append(attrs, attribute.String(AttrErrorType, k.errorType))
-	}
-	if k.transport != "" {
-		attrs = append(attrs, attribute.String(AttrNetworkTransport, k.transport))
-	}
-	if k.protocol != "" {
-		attrs = append(attrs, attribute.String(AttrProtocol, k.protocol))
-	}
+	attrs = withString(attrs, AttrErrorType, k.errorType)
+	attrs = withString(attrs, AttrNetworkTransport, k.transport)
+	attrs = withString(attrs, AttrProtocol, k.protocol)
 	set = attribute.NewSet(attrs...)
 	a.mu.Lock()
 	if a.m == nil {
@@ -365,11 +345,16 @@ func (t *Telemetry) SessionEnded(ctx context.Context, kind Kind, d time.Duration
 		return
 	}
 	attrs := make([]attribute.KeyValue, 0, 2)
-	if transport != "" {
-		attrs = append(attrs, attribute.String(AttrNetworkTransport, transport))
-	}
-	if protocol != "" {
-		attrs = append(attrs, attribute.String(AttrProtocol, protocol))
-	}
+	attrs = withString(attrs, AttrNetworkTransport, transport)
+	attrs = withString(attrs, AttrProtocol, protocol)
 	t.session[kind].Record(ctx, seconds(d), metric.WithAttributes(attrs...))
+}
+
+// withString appends key=v, unless v is empty: an attribute that is not
+// known is left out, not set to "".
+func withString(attrs []attribute.KeyValue, key, v string) []attribute.KeyValue {
+	if v == "" {
+		return attrs
+	}
+	return append(attrs, attribute.String(key, v))
 }
