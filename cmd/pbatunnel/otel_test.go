@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -207,17 +206,7 @@ func TestProxyTracesJoinInJaeger(t *testing.T) {
 	proxy := binaryCommand(ctx, t, append(otelEnv, "OTEL_SERVICE_NAME=pbatunnel-proxy", "GORACE=atexit_sleep_ms=0"),
 		"proxy", "--upstream", upURL, "--listen", listen, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(),
 		"--otlp-endpoint", j.OTLPGRPC, "--otlp-protocol", "grpc")
-	var logs testenv.Buffer
-	proxy.Stderr = &logs
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = proxy.Process.Signal(os.Interrupt); _ = proxy.Wait() }()
-	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "proxying MCP over HTTP"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy did not start:\n%s", logs.String())
-		}
-	}
+	startUntil(t, proxy, "proxying MCP over HTTP")
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "joined", Version: "1"}, nil).
 		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
 	if err != nil {

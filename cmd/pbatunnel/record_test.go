@@ -92,16 +92,7 @@ func TestProxyRecordsHTTP(t *testing.T) {
 	listen := testenv.Addr(testenv.FreePort(t))
 	proxy := binaryCommand(ctx, t, []string{"GORACE=atexit_sleep_ms=0"}, "proxy", "--upstream", upURL, "--listen", listen,
 		"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path)
-	var logs testenv.Buffer
-	proxy.Stderr = &logs
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "proxying MCP over HTTP"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy did not start:\n%s", logs.String())
-		}
-	}
+	stopProxy := startUntil(t, proxy, "proxying MCP over HTTP")
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "recorded", Version: "1"}, nil).
 		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
 	if err != nil {
@@ -112,8 +103,7 @@ func TestProxyRecordsHTTP(t *testing.T) {
 	}
 	session := cs.ID()
 	_ = cs.Close()
-	_ = proxy.Process.Signal(os.Interrupt)
-	_ = proxy.Wait()
+	stopProxy() // the recording is complete once the proxy is done
 	var call, answer *record.Line
 	lines := readRecording(t, path)
 	for i := range lines {

@@ -146,21 +146,11 @@ func TestReplayOverHTTP(t *testing.T) {
 
 	listen := testenv.Addr(testenv.FreePort(t))
 	srv := binaryCommand(ctx, t, env, "replay", "--listen", listen, path)
-	var logs testenv.Buffer
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "over Streamable HTTP"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the replay did not start:\n%s", logs.String())
-		}
-	}
+	startUntil(t, srv, "over Streamable HTTP")
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "replay-test", Version: "1"}, nil).
 		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + listen + "/mcp"}, nil)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, logs.String())
+		t.Fatal(err)
 	}
 	defer cs.Close()
 	got := replayOps(ctx, cs)
@@ -194,16 +184,7 @@ func TestReplayAgainstURL(t *testing.T) {
 	}{{path, 0}, {changed, 1}} {
 		listen := testenv.Addr(testenv.FreePort(t))
 		srv := binaryCommand(ctx, t, env, "replay", "--listen", listen, tt.served)
-		var logs testenv.Buffer
-		srv.Stderr = &logs
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), "over Streamable HTTP"); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the replay did not start:\n%s", logs.String())
-			}
-		}
+		stopServer := startUntil(t, srv, "over Streamable HTTP")
 		cmd := binaryCommand(ctx, t, env, "replay", "--against", "--header", "Authorization: Bearer x", path, "http://"+listen+"/mcp")
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -213,8 +194,7 @@ func TestReplayAgainstURL(t *testing.T) {
 		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		}
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
+		stopServer()
 		if code != tt.code || (tt.code == 1) != strings.Contains(stdout.String(), `"text":"THERE"`) {
 			t.Errorf("against a replay of %s: exit %d, want %d; stdout:\n%s\nstderr:\n%s", filepath.Base(tt.served), code, tt.code, stdout.String(), stderr.String())
 		}

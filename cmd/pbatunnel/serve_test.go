@@ -83,6 +83,26 @@ func binaryCommand(ctx context.Context, t *testing.T, env []string, args ...stri
 	return cmd
 }
 
+// startUntil starts cmd and waits until its stderr says started; stop
+// interrupts it and waits for it to end (once; also when the test ends).
+func startUntil(t *testing.T, cmd *exec.Cmd, started string) (stop func()) {
+	t.Helper()
+	var logs testenv.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }) }
+	t.Cleanup(stop)
+	for deadline := time.Now().Add(waitLimit); !strings.Contains(logs.String(), started); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not start:\n%s", cmd.Args[1], logs.String())
+		}
+	}
+	return stop
+}
+
 // logLine is one JSON log record.
 type logLine map[string]any
 
