@@ -2,13 +2,11 @@ package telemetry
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -115,166 +113,6 @@ func spanName(method, target string) string {
 		return method
 	}
 	return method + " " + target
-}
-
-// An Op is one request being timed: its span (when tracing) and its
-// duration metric. A nil Op does nothing.
-type Op struct {
-	t     *Telemetry
-	span  trace.Span
-	kind  Kind
-	start time.Time
-	// metric attributes
-	method, target, targetKey, transport, protocol string
-	ended                                          bool
-}
-
-// Start begins the span of r, a child of the span context in ctx (see
-// Extract), and returns ctx with it.
-func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op) {
-	if t == nil {
-		return ctx, nil
-	}
-	op := &Op{t: t, kind: r.Kind, start: r.Start, method: r.Method, target: r.Target, transport: r.Transport, protocol: r.Protocol}
-	switch r.Method {
-	case "tools/call":
-		op.targetKey = AttrToolName
-	case "prompts/get":
-		op.targetKey = AttrPromptName
-	}
-	if t.tracer == nil {
-		return ctx, op
-	}
-	kind := trace.SpanKindServer
-	if r.Kind == Client {
-		kind = trace.SpanKindClient
-	}
-	buf := attrPool.Get().(*[]attribute.KeyValue)
-	attrs := append((*buf)[:0], attribute.String(AttrMethod, r.Method))
-	if op.targetKey != "" {
-		attrs = withString(attrs, op.targetKey, r.Target)
-	}
-	if r.Method == "tools/call" {
-		attrs = append(attrs, attribute.String(AttrOperation, "execute_tool"))
-	}
-	attrs = withString(attrs, AttrResourceURI, r.URI)
-	attrs = withString(attrs, AttrRequestID, r.ID)
-	attrs = withString(attrs, AttrSession, r.Session)
-	attrs = withString(attrs, AttrProtocol, r.Protocol)
-	if r.Transport != "" {
-		attrs = append(attrs, attribute.String(AttrNetworkTransport, r.Transport))
-		if r.Transport == TransportTCP {
-			attrs = append(attrs, attribute.String(AttrNetworkProtocol, "http"))
-		}
-	}
-	if host, port, err := net.SplitHostPort(r.Peer); err == nil {
-		addrKey, portKey := AttrClientAddress, AttrClientPort
-		if r.Kind == Client {
-			addrKey, portKey = AttrServerAddress, AttrServerPort
-		}
-		attrs = append(attrs, attribute.String(addrKey, host))
-		if p, err := strconv.Atoi(port); err == nil {
-			attrs = append(attrs, attribute.Int(portKey, p))
-		}
-	}
-	if t.opts.CapturePayloads && r.Arguments != "" {
-		attrs = append(attrs, attribute.String(AttrToolArguments, r.Arguments))
-	}
-	opts := []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithTimestamp(r.Start), trace.WithAttributes(attrs...)}
-	if r.Link.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: r.Link}))
-	}
-	ctx, op.span = t.tracer.Start(ctx, spanName(r.Method, r.Target), opts...)
-	// The span holds copies: the buffer goes back, emptied so that it
-	// keeps no request's strings alive.
-	clear(attrs)
-	*buf = attrs[:0]
-	attrPool.Put(buf)
-	return ctx, op
-}
-
-// attrPool holds the buffers spans' attributes are gathered in: the SDK
-// copies them, so one buffer serves request after request.
-var attrPool = sync.Pool{New: func() any {
-	b := make([]attribute.KeyValue, 0, 16)
-	return &b
-}}
-
-// SpanContext is the op's span context; invalid when not traced or not
-// sampled.
-func (o *Op) SpanContext() trace.SpanContext {
-	if o == nil || o.span == nil {
-		return trace.SpanContext{}
-	}
-	return o.span.SpanContext()
-}
-
-// Discard ends the op's span at end without recording its duration: for
-// a request that could not be timed, whose span others may name as their
-// parent.
-func (o *Op) Discard(end time.Time) {
-	if o == nil || o.ended {
-		return
-	}
-	o.ended = true
-	if o.span != nil {
-		o.span.End(trace.WithTimestamp(end))
-	}
-}
-
-// An Outcome is how a request ended.
-type Outcome struct {
-	End time.Time
-	// ErrorType is "" for a success, else the call log's outcome: a
-	// JSON-RPC code ("-32602"), "tool_error", "cancelled"…
-	ErrorType string
-	// Message is the failure's text, for the span's status.
-	Message string
-	// Protocol, when the request's answer agreed on one (initialize).
-	Protocol string
-	// Arguments and Result are the tool's, kept only when payloads are
-	// captured; Arguments here when they were not known at Start.
-	Arguments, Result string
-}
-
-// End ends the op's span and records its duration; once: a later End
-// does nothing.
-func (o *Op) End(ctx context.Context, out Outcome) {
-	if o == nil || o.ended {
-		return
-	}
-	o.ended = true
-	if out.Protocol != "" {
-		o.protocol = out.Protocol
-	}
-	if o.span != nil {
-		// A success at the end adds nothing: most requests set no
-		// attribute here.
-		var buf [5]attribute.KeyValue
-		attrs := buf[:0]
-		attrs = withString(attrs, AttrProtocol, out.Protocol)
-		if out.ErrorType != "" {
-			attrs = append(attrs, attribute.String(AttrErrorType, out.ErrorType))
-			if isCode(out.ErrorType) {
-				attrs = append(attrs, attribute.String(AttrStatusCode, out.ErrorType))
-			}
-			if o.kind == Client || !callersMistake(out.ErrorType) {
-				o.span.SetStatus(codes.Error, out.Message)
-			}
-		}
-		if o.t.opts.CapturePayloads {
-			attrs = withString(attrs, AttrToolArguments, out.Arguments)
-			attrs = withString(attrs, AttrToolResult, out.Result)
-		}
-		if len(attrs) > 0 {
-			o.span.SetAttributes(attrs...)
-		}
-		o.span.End(trace.WithTimestamp(out.End))
-	}
-	if o.t.metrics {
-		k := opKey{o.method, o.targetKey, o.target, out.ErrorType, o.transport, o.protocol}
-		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributeSet(o.t.sets.of(k)))
-	}
 }
 
 // opKey is what the duration metrics are broken down by.

@@ -20,7 +20,7 @@ func (discardExporter) Shutdown(context.Context) error                          
 // exporter that discards them, the metrics kept for a reader.
 func BenchmarkProxyOp(b *testing.B) {
 	bat := newBatcher(discardExporter{}, batching{QueueSize: 2048, BatchSize: 512, ScheduleDelay: 200 * time.Millisecond, ExportTimeout: time.Second}, nil)
-	tel, err := NewWith(Options{}, bat, sdkmetric.NewManualReader())
+	tel, err := newWithSink(Options{}, bat, sdkmetric.NewManualReader())
 	if err != nil {
 		b.Fatal(err)
 	}

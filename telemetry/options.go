@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Protocols of OTLP export.
@@ -60,6 +62,15 @@ type settings struct {
 	tracesProtocol, metricsProto    string
 	batching                        batching
 	metricInterval                  time.Duration
+	sampler                         sdktrace.Sampler
+}
+
+// warn is o.Warn, or nothing.
+func (o Options) warn() func(string) {
+	if o.Warn == nil {
+		return func(string) {}
+	}
+	return o.Warn
 }
 
 // resolve decides what is exported, where and how, from o and the
@@ -71,10 +82,7 @@ func (o Options) resolve() (settings, error) {
 	if env == nil {
 		env = os.Getenv
 	}
-	warn := o.Warn
-	if warn == nil {
-		warn = func(string) {}
-	}
+	warn := o.warn()
 	var s settings
 	if strings.EqualFold(strings.TrimSpace(env("OTEL_SDK_DISABLED")), "true") {
 		return s, nil
@@ -149,6 +157,7 @@ func (o Options) resolve() (settings, error) {
 	// The specification: a batch larger than the queue is the queue.
 	b.BatchSize = min(b.BatchSize, b.QueueSize)
 	s.batching = b
+	s.sampler = samplerOf(env, warn)
 	s.metricInterval = 60 * time.Second
 	if raw := strings.TrimSpace(env("OTEL_METRIC_EXPORT_INTERVAL")); raw != "" {
 		if n, err := strconv.Atoi(raw); err != nil || n <= 0 {

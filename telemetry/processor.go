@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -27,17 +28,36 @@ type batching struct {
 	ExportTimeout time.Duration
 }
 
-// batcher is a span processor with a bounded queue, as the SDK's batch
-// processor, whose losses it counts: a span that finds the queue full is
-// dropped, never waited for, and a batch the exporter refuses is lost.
+// A sink takes the spans that end.
+type sink interface {
+	put(o *Op) // o has ended, and is not changed after
+	ForceFlush(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
+// processorSink hands each span to an SDK span processor as it ends.
+type processorSink struct{ sp sdktrace.SpanProcessor }
+
+func (p processorSink) put(o *Op) {
+	// A processor may keep the span: its attributes are its own.
+	s, _ := o.snapshot(nil)
+	p.sp.OnEnd(s)
+}
+func (p processorSink) ForceFlush(ctx context.Context) error { return p.sp.ForceFlush(ctx) }
+func (p processorSink) Shutdown(ctx context.Context) error   { return p.sp.Shutdown(ctx) }
+
+// batcher queues spans and exports them in batches, as the SDK's batch
+// processor does, and counts its losses: a span that finds the queue full
+// is dropped, never waited for, and a batch the exporter refuses is lost.
 // The SDK's own processor counts its drops only behind an experimental
-// switch, and a page that says "no spans lost" must know.
+// switch, and a page that says "no spans lost" must know. The spans are
+// turned into the exporter's records here, off the requests' path.
 type batcher struct {
 	exp   sdktrace.SpanExporter
 	cfg   batching
 	count func(name string, n uint64) // nil: not told
 
-	queue chan sdktrace.ReadOnlySpan
+	queue chan *Op
 	flush chan chan struct{}
 	done  chan struct{}
 	stop  sync.Once
@@ -52,7 +72,7 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 		exp:   exp,
 		cfg:   cfg,
 		count: count,
-		queue: make(chan sdktrace.ReadOnlySpan, cfg.QueueSize),
+		queue: make(chan *Op, cfg.QueueSize),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -61,13 +81,8 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 	return b
 }
 
-func (b *batcher) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-
-// OnEnd queues a sampled span, or drops it when the queue is full.
-func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	if !s.SpanContext().IsSampled() {
-		return
-	}
+// put queues a span, or drops it when the queue is full.
+func (b *batcher) put(s *Op) {
 	select {
 	case <-b.done:
 		b.drop()
@@ -83,14 +98,25 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 
 func (b *batcher) run() {
 	defer b.wg.Done()
-	batch := make([]sdktrace.ReadOnlySpan, 0, b.cfg.BatchSize)
+	batch := make([]*Op, 0, b.cfg.BatchSize)
+	spans := make([]sdktrace.ReadOnlySpan, 0, b.cfg.BatchSize)
+	// The exporters turn a batch into their messages before they return:
+	// the attributes of one batch's spans are built in one buffer, kept.
+	var attrs []attribute.KeyValue
 	timer := time.NewTimer(b.cfg.ScheduleDelay)
 	defer timer.Stop()
 	send := func() {
 		if len(batch) > 0 {
-			b.export(batch)
+			for _, o := range batch {
+				var s sdktrace.ReadOnlySpan
+				s, attrs = o.snapshot(attrs)
+				spans = append(spans, s)
+			}
+			b.export(spans)
 			clear(batch)
-			batch = batch[:0]
+			clear(spans)
+			clear(attrs) // no request's strings kept alive
+			batch, spans, attrs = batch[:0], spans[:0], attrs[:0]
 		}
 	}
 	for {
@@ -116,7 +142,7 @@ func (b *batcher) run() {
 }
 
 // drainInto takes what is queued now into batches.
-func (b *batcher) drainInto(batch *[]sdktrace.ReadOnlySpan, send func()) {
+func (b *batcher) drainInto(batch *[]*Op, send func()) {
 	for {
 		select {
 		case s := <-b.queue:

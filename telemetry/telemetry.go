@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -14,10 +15,10 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // ScopeName is the instrumentation scope of every span and metric.
@@ -25,10 +26,13 @@ const ScopeName = "github.com/mcp-pba-tunnel/pbatunnel"
 
 // Telemetry holds the tracer and meters of one process. Nil is off.
 type Telemetry struct {
-	tp      *sdktrace.TracerProvider
-	mp      *sdkmetric.MeterProvider
-	tracer  trace.Tracer
-	batch   *batcher
+	mp *sdkmetric.MeterProvider
+	// Spans: nil sink is no tracing.
+	sink    sink
+	batch   *batcher // the sink, when exporting over OTLP
+	sampler sdktrace.Sampler
+	res     *resource.Resource
+	scope   instrumentation.Scope
 	opts    Options
 	ops     [2]metric.Float64Histogram // operation duration, by Kind
 	session [2]metric.Float64Histogram // session duration, by Kind
@@ -58,17 +62,14 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}
-	t := &Telemetry{opts: o}
+	t := &Telemetry{opts: o, res: res, scope: instrumentation.Scope{Name: ScopeName, Version: o.Version}, sampler: s.sampler}
 	if s.tracesOn {
 		exp, err := traceExporter(ctx, s, s.tracesEndpoint)
 		if err != nil {
 			return nil, err
 		}
 		t.batch = newBatcher(exp, s.batching, o.Count)
-		// No sampler option: the SDK takes OTEL_TRACES_SAMPLER and
-		// OTEL_TRACES_SAMPLER_ARG, parent-based always-on by default.
-		t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(t.batch))
-		t.tracer = t.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(o.Version))
+		t.sink = t.batch
 	}
 	if s.metricsOn {
 		exp, err := metricExporter(ctx, s, s.metricsEndpoint)
@@ -90,12 +91,23 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 // NewWith is New with the given span processor and metric reader instead
 // of OTLP exporters (either may be nil): for tests, and for programs that
 // export their own way.
+// Spans are sampled as the environment says (OTEL_TRACES_SAMPLER); each
+// is handed to sp as it ends.
 func NewWith(o Options, sp sdktrace.SpanProcessor, reader sdkmetric.Reader) (*Telemetry, error) {
-	t := &Telemetry{opts: o}
+	var s sink
 	if sp != nil {
-		t.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sp))
-		t.tracer = t.tp.Tracer(ScopeName)
+		s = processorSink{sp}
 	}
+	return newWithSink(o, s, reader)
+}
+
+func newWithSink(o Options, s sink, reader sdkmetric.Reader) (*Telemetry, error) {
+	env := o.Getenv
+	if env == nil {
+		env = os.Getenv
+	}
+	t := &Telemetry{opts: o, sink: s, res: resource.Default(), scope: instrumentation.Scope{Name: ScopeName, Version: o.Version},
+		sampler: samplerOf(env, o.warn())}
 	if reader != nil {
 		t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		if err := t.instruments(t.mp.Meter(ScopeName)); err != nil {
@@ -167,7 +179,7 @@ func metricExporter(ctx context.Context, s settings, endpoint string) (sdkmetric
 }
 
 // Tracing reports whether spans are made.
-func (t *Telemetry) Tracing() bool { return t != nil && t.tp != nil }
+func (t *Telemetry) Tracing() bool { return t != nil && t.sink != nil }
 
 // Stats say what became of the spans made.
 type Stats struct {
@@ -211,10 +223,10 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 }
 
 func (t *Telemetry) shutdownTraces(ctx context.Context) error {
-	if t.tp == nil {
+	if t.sink == nil {
 		return nil
 	}
-	return t.tp.Shutdown(ctx)
+	return t.sink.Shutdown(ctx)
 }
 
 // ForceFlush sends the spans and metrics pending now.
@@ -223,8 +235,8 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if t.tp != nil {
-		err = t.tp.ForceFlush(ctx)
+	if t.sink != nil {
+		err = t.sink.ForceFlush(ctx)
 	}
 	if t.mp != nil {
 		err = errors.Join(err, t.mp.ForceFlush(ctx))

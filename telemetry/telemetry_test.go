@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -308,11 +309,16 @@ func TestBatcherCountsLosses(t *testing.T) {
 	told := map[string]uint64{}
 	b := newBatcher(exp, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second},
 		func(name string, n uint64) { mu.Lock(); told[name] += n; mu.Unlock() })
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b))
-	tr := tp.Tracer("t")
+	tel, err := newWithSink(Options{}, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := func(name string) {
+		_, op := tel.Start(context.Background(), Request{Kind: Server, Method: name, Start: time.Now()})
+		op.End(context.Background(), Outcome{End: time.Now()})
+	}
 	for range 20 { // the exporter holds the first batch; the queue fills
-		_, s := tr.Start(context.Background(), "x")
-		s.End()
+		span("x")
 	}
 	if d := b.dropped.Load(); d == 0 {
 		t.Fatal("nothing dropped with a queue of 4 and 20 spans")
@@ -324,9 +330,8 @@ func TestBatcherCountsLosses(t *testing.T) {
 	exp.mu.Lock()
 	exp.fail = true
 	exp.mu.Unlock()
-	_, s := tr.Start(context.Background(), "y")
-	s.End()
-	if err := tp.Shutdown(context.Background()); err != nil {
+	span("y")
+	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	st := Stats{Exported: b.exported.Load(), Dropped: b.dropped.Load(), Failed: b.failed.Load()}
@@ -372,4 +377,82 @@ func sameBaggage(a, b baggage.Baggage) bool {
 		}
 	}
 	return true
+}
+
+// TestSampling: OTEL_TRACES_SAMPLER decides which requests make spans, as
+// the SDK's samplers do; a request not sampled still hands its context on,
+// flagged so, and its trace id names nothing.
+func TestSampling(t *testing.T) {
+	const sampled, unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+	for _, c := range []struct {
+		sampler, arg, parent string
+		want                 bool
+		warned               bool
+	}{
+		{"", "", "", true, false},
+		{"", "", unsampled, false, false}, // parent-based by default
+		{"", "", sampled, true, false},
+		{"always_off", "", sampled, false, false},
+		{"always_on", "", unsampled, true, false},
+		{"traceidratio", "0", "", false, false},
+		{"parentbased_traceidratio", "0", sampled, true, false},
+		{"parentbased_traceidratio", "0", "", false, false},
+		{"parentbased_always_off", "", "", false, false},
+		{"traceidratio", "2", "", true, true}, // a bad ratio is 1
+		{"sometimes", "", "", true, true},     // an unknown sampler is the default
+	} {
+		env := map[string]string{"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.arg}
+		var warned bool
+		rec := tracetest.NewSpanRecorder()
+		tel, err := NewWith(Options{Getenv: func(k string) string { return env[k] }, Warn: func(string) { warned = true }}, rec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if c.parent != "" {
+			ctx, _ = Extract(ctx, map[string]any{MetaTraceparent: c.parent}, nil)
+		}
+		sctx, op := tel.Start(ctx, Request{Kind: Server, Method: "ping", Start: time.Now()})
+		op.End(sctx, Outcome{End: time.Now()})
+		got := len(rec.Ended()) == 1
+		carried := Inject(sctx).Traceparent
+		if got != c.want || warned != c.warned || op.SpanContext().IsValid() != c.want ||
+			carried == "" || strings.HasSuffix(carried, "-01") != c.want {
+			t.Errorf("%s %q, parent %q: span %v (want %v), warned %v, span context %v, hands on %q",
+				c.sampler, c.arg, c.parent, got, c.want, warned, op.SpanContext(), carried)
+		}
+		if c.parent != "" && !strings.HasPrefix(carried, "00-0af7651916cd43dd8448eb211c80319c-") {
+			t.Errorf("%s: the caller's trace is not handed on: %q", c.sampler, carried)
+		}
+	}
+}
+
+// TestSpanIDs: a child shares its parent's trace and names it; ids are
+// never zero and never repeat.
+func TestSpanIDs(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tel, err := NewWith(Options{}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[trace.SpanID]bool{}
+	for range 1000 {
+		sctx, s := tel.Start(context.Background(), Request{Kind: Server, Method: "tools/call", Start: time.Now()})
+		_, c := tel.Start(sctx, Request{Kind: Client, Method: "tools/call", Start: time.Now()})
+		sc, cc := s.SpanContext(), c.SpanContext()
+		if !sc.IsValid() || cc.TraceID() != sc.TraceID() || seen[sc.SpanID()] || seen[cc.SpanID()] || sc.SpanID() == cc.SpanID() {
+			t.Fatalf("server %v, client %v", sc, cc)
+		}
+		seen[sc.SpanID()], seen[cc.SpanID()] = true, true
+		c.End(sctx, Outcome{End: time.Now()})
+		s.End(sctx, Outcome{End: time.Now()})
+	}
+	for _, sp := range rec.Ended() {
+		if sp.SpanKind() == trace.SpanKindClient && !seen[sp.Parent().SpanID()] {
+			t.Fatalf("client span's parent %v is no span made here", sp.Parent())
+		}
+		if sp.SpanKind() == trace.SpanKindServer && sp.Parent().IsValid() {
+			t.Fatalf("a root span has parent %v", sp.Parent())
+		}
+	}
 }

@@ -110,13 +110,14 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 	switch m.kind() {
 	case kindRequest:
 		c := co.newCall(m, h)
-		h.out = co.traceRequest(m, h, &c)
+		h.out = co.traceRequest(m, h, &c, false)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()
 			untraced(&c.req, h.now)
 		}
 	case kindNotification:
 		co.meters.clientNotes.Inc()
+		co.traceNotification(m, h, false)
 		if co.cancellation && m.Method == methodCancelled {
 			// The request is over for the client, which will not read an
 			// answer to it: it is recorded now, and neither the server's
@@ -154,11 +155,14 @@ func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
 	switch m.kind() {
 	case kindRequest:
 		c := call[T]{method: m.Method, start: h.now, session: h.session, at: h.at}
+		h.out = co.traceRequest(m, h, &c, true)
 		if m.idCut || !co.s2c.add(serverKey(h.session, m.ID), c) {
 			co.meters.untracked.Inc()
+			untraced(&c.req, h.now)
 		}
 	case kindNotification:
 		co.meters.serverNotes.Inc()
+		co.traceNotification(m, h, true)
 		if co.cancellation && m.Method == methodCancelled {
 			if c, ok := co.s2c.cancel(serverKey(h.session, m.cancelID)); ok {
 				co.recordFromServer(&c, h.now.Sub(c.start), monitor.ErrorTypeCancelled)
@@ -280,7 +284,8 @@ func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
 func (co *correlator[T]) recordFromServer(c *call[T], d time.Duration, errType string) {
 	mc := co.callOf(c, d, errType)
 	mc.FromServer = true
-	co.meters.m.RecordCall(mc)
+	id := co.meters.m.RecordCall(mc)
+	co.endTrace(&c.req, &mc, id)
 }
 
 func (co *correlator[T]) callOf(c *call[T], d time.Duration, errType string) monitor.Call {

@@ -189,7 +189,10 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
-		h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session })
+		now := time.Now()
+		for _, c := range h.corr.s2c.drain(func(c call[httpCall]) bool { return c.session == ex.session }) {
+			untraced(&c.req, now)
+		}
 		h.corr.clients.forget(ex.session)
 		if end := h.corr.obs.OnSessionEnd; end != nil {
 			end(monitor.TransportHTTP, ex.session)

@@ -199,7 +199,7 @@ func (p *Stdio) relayServer(ch *child) {
 				}
 			}
 			now := time.Now()
-			p.readLong(&ls, pc, func(m *message) { p.serverMessage(ch, m, now, nil) })
+			p.readLong(&ls, pc, func(m *message) { _, _ = p.serverMessage(ch, m, now, nil) })
 			if !drop {
 				_ = p.out.writeLocked(pc.data)
 			}
@@ -261,15 +261,22 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 		p.meters.malformed.Inc()
 	}
 	drop := false
-	var whole []byte // the line when it is one message
+	var whole, out []byte // the line when it is one message; what to write instead
 	if len(msgs) == 1 {
 		whole = line
 	}
 	for i := range msgs {
-		drop = p.serverMessage(ch, &msgs[i], now, whole) || drop
+		d, o := p.serverMessage(ch, &msgs[i], now, whole)
+		drop = d || drop
+		if o != nil {
+			out = o
+		}
 	}
-	if drop {
+	switch {
+	case drop:
 		line = nil
+	case out != nil:
+		line = out // the trace context of the forwarding in _meta
 	}
 	_ = p.out.line(line, more) // a client that stopped reading has gone; its end of input ends the run
 	return msgs
@@ -277,20 +284,21 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 
 // serverMessage does the bookkeeping for one message of child ch's, about
 // to be written to the client; whole is its line when it is all of it
-// (which only then can be dropped), else nil. It reports whether the line is to be dropped:
-// it answers the tunnel's replayed initialize, or a request the client
-// cancelled.
-func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, whole []byte) (drop bool) {
+// (which only then can be dropped, or rewritten), else nil. It reports
+// whether the line is to be dropped: it answers the tunnel's replayed
+// initialize, or a request the client cancelled; and the line to write
+// instead, when tracing rewrote it.
+func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, whole []byte) (drop bool, out []byte) {
 	alone := whole != nil
 	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole}
 	switch p.corr.fromServer(m, &h) {
 	case dropLine:
-		return true
+		return true, nil
 	case replayAnswered:
 		p.replayed(ch, m)
-		return alone
+		return alone, nil
 	}
-	return false
+	return false, h.out
 }
 
 // initialized notes the server's initialize result and keeps the client's

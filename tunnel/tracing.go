@@ -21,47 +21,29 @@ import (
 // params that are not an object) is relayed as it came, and traced with
 // no link to the server's spans.
 
-// traceRequest starts the spans of c, the client's request m, and returns
-// the request's bytes with the CLIENT span's context in _meta, or nil
-// when they go on unchanged: tracing is off (metrics alone change no
-// byte), the request is not whole, or the rewritten request would pass
-// the size the tunnel holds (and so, likely, the server's limit).
-func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte {
+// traceRequest starts the spans of c, request m of the client's (or of
+// the server's, fromServer), and returns the request's bytes with the
+// CLIENT span's context in _meta, or nil when they go on unchanged:
+// tracing is off (metrics alone change no byte), the request is not
+// whole, or the rewritten request would pass the size the tunnel holds
+// (and so, likely, the receiver's limit). A server's request (sampling,
+// elicitation, roots) is traced as a client's is, the sides swapped: the
+// tunnel receives it from the server and sends it on to the client.
+func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromServer bool) []byte {
 	tel := co.obs.Telemetry
 	if tel == nil {
 		return nil
 	}
-	// The parent: the context in _meta, else the HTTP request's headers,
-	// linked when both name one.
-	var meta map[string]any
-	if h.raw != nil {
-		keys := [3]string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage}
-		if vals, err := jsonmeta.Get(h.raw, keys[:]...); err == nil && vals[0] != "" {
-			meta = map[string]any{}
-			for i, v := range vals {
-				if v != "" {
-					meta[keys[i]] = v
-				}
-			}
-		}
-	}
-	parent, link := telemetry.Extract(context.Background(), meta, h.header)
-	transport := telemetry.TransportPipe
-	if co.meters.transport == monitor.TransportHTTP {
-		transport = telemetry.TransportTCP
-	}
-	r := telemetry.Request{
-		Kind: telemetry.Server, Method: c.method, Target: c.tool, Start: c.start, ID: idText(m.ID),
-		Session: c.session, Transport: transport, Peer: h.peer, Protocol: co.clients.protocol(c.session), Link: link,
-	}
+	r := co.spanRequest(m, h, c.session, fromServer)
+	r.ID, r.Start = idText(m.ID), c.start
 	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
 		r.Target = ""
 	}
-	if c.method == "prompts/get" {
-		r.Target = m.toolName() // params.name, as for a tool
-	}
+	parent, link := co.parentOf(h)
+	r.Link = link
 	sctx, server := tel.Start(parent, r)
-	r.Kind, r.Peer, r.Link = telemetry.Client, co.obs.Upstream, trace.SpanContext{}
+	r.Kind, r.Link = telemetry.Client, trace.SpanContext{}
+	r.Peer = co.peerOf(h, !fromServer)
 	cctx, client := tel.Start(sctx, r)
 	c.req.spans = [2]*telemetry.Op{server, client}
 	if h.raw == nil || !tel.Tracing() {
@@ -87,6 +69,77 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T]) []byte 
 		return nil
 	}
 	return out
+}
+
+// traceNotification makes the SERVER and CLIENT spans of a notification
+// the tunnel relays, ended as it goes on: what the conventions ask of
+// notifications, with the relay's own time as their duration. Their
+// _meta is not rewritten (many have no params at all, and adding them is
+// a change a strict receiver may refuse): the spans join the sender's
+// trace, the receiver's do not join them. Log messages
+// (notifications/message) make none, as in the official TypeScript SDK:
+// a server that logs much would bury its requests' spans.
+func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer bool) {
+	tel := co.obs.Telemetry
+	if tel == nil || m.Method == "notifications/message" {
+		return
+	}
+	r := co.spanRequest(m, h, h.session, fromServer)
+	r.Target, r.Start = "", h.now
+	parent, link := co.parentOf(h)
+	r.Link = link
+	sctx, server := tel.Start(parent, r)
+	r.Kind, r.Link = telemetry.Client, trace.SpanContext{}
+	r.Peer = co.peerOf(h, !fromServer)
+	_, client := tel.Start(sctx, r)
+	out := telemetry.Outcome{End: time.Now()}
+	ctx := context.Background()
+	client.End(ctx, out)
+	server.End(ctx, out)
+}
+
+// spanRequest is what the SERVER span of message m says: the side it
+// came from is its peer.
+func (co *correlator[T]) spanRequest(m *message, h *hop[T], session string, fromServer bool) telemetry.Request {
+	transport := telemetry.TransportPipe
+	if co.meters.transport == monitor.TransportHTTP {
+		transport = telemetry.TransportTCP
+	}
+	r := telemetry.Request{
+		Kind: telemetry.Server, Method: m.Method, Session: session, Transport: transport,
+		Peer: co.peerOf(h, fromServer), Protocol: co.clients.protocol(session),
+	}
+	switch m.Method {
+	case monitor.MethodToolsCall, "prompts/get":
+		r.Target = m.toolName() // params.name, of a prompt as of a tool
+	}
+	return r
+}
+
+// peerOf is the address of the server (server) or of the client.
+func (co *correlator[T]) peerOf(h *hop[T], server bool) string {
+	if server {
+		return co.obs.Upstream
+	}
+	return h.peer
+}
+
+// parentOf is the context a message names as its parent: the one in its
+// _meta, else its HTTP request's headers, linked when both name one.
+func (co *correlator[T]) parentOf(h *hop[T]) (context.Context, trace.SpanContext) {
+	var meta map[string]any
+	if h.raw != nil {
+		keys := [3]string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage}
+		if vals, err := jsonmeta.Get(h.raw, keys[:]...); err == nil && vals[0] != "" {
+			meta = make(map[string]any, 3)
+			for i, v := range vals {
+				if v != "" {
+					meta[keys[i]] = v
+				}
+			}
+		}
+	}
+	return telemetry.Extract(context.Background(), meta, h.header)
 }
 
 // untraced ends the spans of a request the tunnel relays but cannot time

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -141,10 +143,14 @@ func TestHTTPTracing(t *testing.T) {
 		seen []string
 	)
 	server := mcp.NewServer(&mcp.Implementation{Name: "traced-upstream", Version: "1"}, nil)
-	mcp.AddTool(server, &mcp.Tool{Name: "echo"}, func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
+	mcp.AddTool(server, &mcp.Tool{Name: "echo"}, func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
 		mu.Lock()
 		seen = append(seen, req.Params.GetMeta()["traceparent"].(string))
 		mu.Unlock()
+		// A request of the server's, on the call's stream, traced too.
+		if _, err := req.Session.ListRoots(ctx, nil); err != nil {
+			return nil, nil, err
+		}
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil, nil
 	})
 	up := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
@@ -153,7 +159,9 @@ func TestHTTPTracing(t *testing.T) {
 	u, _ := url.Parse(up.URL)
 	_, tun := startHTTPTunnel(t, newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Observers: tunnel.Observers{Telemetry: tel, Upstream: u.Host}})
 	ctx := context.Background()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: tun.URL + "/mcp"}, nil)
+	mc := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil)
+	mc.AddRoots(&mcp.Root{URI: "file:///srv"})
+	cs, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: tun.URL + "/mcp"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +170,13 @@ func TestHTTPTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, client := serverAndClient(t, rec, "tools/call echo")
+	rootsSrv, rootsClient := serverAndClient(t, rec, "roots/list")
+	if rootsClient.Parent().SpanID() != rootsSrv.SpanContext().SpanID() {
+		t.Errorf("roots/list CLIENT span's parent %v, want its SERVER span", rootsClient.Parent())
+	}
+	if a := attrMap(rootsSrv.Attributes()); a[telemetry.AttrSession] == "" || a[telemetry.AttrServerAddress] != "" {
+		t.Errorf("roots/list SERVER span attributes %v", a)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 1 || seen[0] != traceparentOf(client) {
@@ -251,8 +266,14 @@ func TestUntimedRequestsEndTheirSpans(t *testing.T) {
 	r.send(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"text":"again"}}}`)
 	r.response("9")
 	r.response("9")
-	if s, e := len(rec.Started()), len(rec.Ended()); s != e {
-		t.Errorf("%d spans started, %d ended", s, e)
+	// Spans reach the recorder as they end: the untimed echo's two are
+	// there beside the slow call's and initialize's.
+	names := map[string]int{}
+	for _, s := range rec.Ended() {
+		names[s.Name()]++
+	}
+	if want := map[string]int{"initialize": 2, "notifications/initialized": 2, "tools/call slow": 2, "tools/call echo": 2}; !maps.Equal(names, want) {
+		t.Errorf("ended spans %v, want %v", names, want)
 	}
 }
 
@@ -289,4 +310,48 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set(k, v)
 	}
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestStdioTracingServerRequestsAndNotifications: the server's requests
+// to the client are traced as the client's are, sides swapped, and the
+// client receives the CLIENT span's context; notifications both ways
+// make their two spans, log messages none.
+func TestStdioTracingServerRequestsAndNotifications(t *testing.T) {
+	tel, rec := tracer(t)
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	r.initialize()
+	if got := r.toolText("7", "roots", `{}`); !strings.Contains(got, "file:///srv") {
+		t.Fatalf("roots = %q", got)
+	}
+	r.toolText("8", "notify", `{}`)                                          // a log message
+	r.toolText("9", "notify", `{"text":"notifications/tools/list_changed"}`) // a change
+
+	server, client := serverAndClient(t, rec, "roots/list")
+	if client.Parent().SpanID() != server.SpanContext().SpanID() || client.SpanContext().TraceID() != server.SpanContext().TraceID() {
+		t.Errorf("roots/list CLIENT span's parent %v, want its SERVER span", client.Parent())
+	}
+	// The tools/call that asked is a trace of its own: the fake server
+	// hands no context on.
+	if a := attrMap(server.Attributes()); a[telemetry.AttrRequestID] != "srv-1" || a[telemetry.AttrMethod] != "roots/list" {
+		t.Errorf("roots/list SERVER span attributes %v", a)
+	}
+	if client.EndTime().Before(client.StartTime()) || client.Status().Code != codes.Unset {
+		t.Errorf("roots/list CLIENT span %v–%v, status %v", client.StartTime(), client.EndTime(), client.Status())
+	}
+	var asked string
+	for _, l := range r.seen {
+		if bytes.Contains(l, []byte(`"roots/list"`)) {
+			asked = string(l)
+		}
+	}
+	if want := `"params":{"_meta":{"traceparent":"` + traceparentOf(client) + `"}}`; !strings.Contains(asked, want) {
+		t.Errorf("the client was asked\n%s\nwant it to carry %s", asked, want)
+	}
+	serverAndClient(t, rec, "notifications/initialized")
+	serverAndClient(t, rec, "notifications/tools/list_changed")
+	for _, s := range rec.Ended() {
+		if s.Name() == "notifications/message" {
+			t.Errorf("a log message made a span")
+		}
+	}
 }

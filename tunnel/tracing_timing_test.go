@@ -12,19 +12,34 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
+// The modes of the tracing benchmarks: exported to a collector that takes
+// everything ("on"), to one that is down ("dead"), and "on" for a client
+// that sends its own trace context in _meta ("on-traced-client"), which the
+// tunnel replaces with its own: there the server reads a _meta either way,
+// and the overhead is the tunnel's alone; without it, part of the overhead
+// is the server reading the _meta the tunnel adds.
+var tracingModes = []string{"on", "dead", "on-traced-client"}
+
+const callerTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
 // BenchmarkStdioTracing times tools/calls through the stdio tunnel in
-// this process, alternately without tracing and with it ("on": exported
-// to a collector; "dead": the collector is down): overhead-p50-µs is what
-// tracing adds to a call, on top of the tunnel's own cost
-// (BenchmarkStdioRoundTrip).
+// this process, alternately without tracing and with it (tracingModes):
+// overhead-p50-µs is what tracing adds to a call, on top of the tunnel's
+// own cost (BenchmarkStdioRoundTrip).
 func BenchmarkStdioTracing(b *testing.B) {
-	for _, mode := range []string{"on", "dead"} {
+	traced := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"_meta":{"traceparent":"` + callerTraceparent +
+		`"},"name":"echo","arguments":{"text":"a short answer"}}}` + "\n")
+	for _, mode := range tracingModes {
 		b.Run(mode, func(b *testing.B) {
+			call := echoCall
+			if mode == "on-traced-client" {
+				call = traced
+			}
 			off := connectProxiedWith(b, tunnel.Observers{})
 			on := connectProxiedWith(b, tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")})
 			compareRoundTrips(b,
-				func() { off.send(b, echoCall); off.recv(b) },
-				func() { on.send(b, echoCall); on.recv(b) })
+				func() { off.send(b, call); off.recv(b) },
+				func() { on.send(b, call); on.recv(b) })
 		})
 	}
 }
@@ -32,8 +47,12 @@ func BenchmarkStdioTracing(b *testing.B) {
 // BenchmarkHTTPTracing is BenchmarkStdioTracing for the HTTP tunnel, go-sdk
 // client and server, all in this process.
 func BenchmarkHTTPTracing(b *testing.B) {
-	for _, mode := range []string{"on", "dead"} {
+	for _, mode := range tracingModes {
 		b.Run(mode, func(b *testing.B) {
+			params := echoParams
+			if mode == "on-traced-client" {
+				params = &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
+			}
 			up := httptest.NewServer(mcpHandler(false))
 			b.Cleanup(up.Close)
 			tunnelURL := func(obs tunnel.Observers) string {
@@ -50,7 +69,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			ctx := context.Background()
 			call := func(cs *mcp.ClientSession) func() {
 				return func() {
-					if _, err := cs.CallTool(ctx, echoParams); err != nil {
+					if _, err := cs.CallTool(ctx, params); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -77,29 +77,35 @@ func TestServeTracesToJaeger(t *testing.T) {
 			}
 			// The operation duration histogram, through Jaeger's OTLP
 			// metrics receiver into Prometheus text.
-			for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
-				text := fetchText(t, j.Metrics)
-				var mine []string
-				for _, l := range strings.Split(text, "\n") {
-					if strings.HasPrefix(l, "mcp_server_operation_duration_seconds_bucket{") && strings.Contains(l, `job="`+service+`"`) &&
-						strings.Contains(l, `gen_ai_tool_name="performance_report"`) {
-						mine = append(mine, l)
-					}
-				}
-				if len(mine) > 0 {
-					if !strings.Contains(strings.Join(mine, "\n"), `le="0.01"`) {
-						t.Errorf("no le=0.01 bucket: %s", strings.Join(mine, "\n"))
-					}
-					if strings.Contains(text, "mcp_session_id") {
-						t.Error("a session id became a metric attribute")
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no mcp.server.operation.duration in Jaeger's metrics:\n%s", grepLines(text, "mcp_"))
-				}
+			mine, text := awaitMetric(t, j, "mcp_server_operation_duration_seconds_bucket", service, "performance_report")
+			if !strings.Contains(strings.Join(mine, "\n"), `le="0.01"`) {
+				t.Errorf("no le=0.01 bucket: %s", strings.Join(mine, "\n"))
+			}
+			if strings.Contains(text, "mcp_session_id") {
+				t.Error("a session id became a metric attribute")
 			}
 		})
+	}
+}
+
+// awaitMetric waits for family's series of job and tool to reach Jaeger's
+// OTLP metrics receiver, and returns them with all the receiver's text.
+func awaitMetric(t *testing.T, j *testenv.Jaeger, family, job, tool string) (mine []string, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		text = fetchText(t, j.Metrics)
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, family+"{") && strings.Contains(l, `job="`+job+`"`) &&
+				strings.Contains(l, `gen_ai_tool_name="`+tool+`"`) {
+				mine = append(mine, l)
+			}
+		}
+		if len(mine) > 0 {
+			return mine, text
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s of %s in Jaeger's metrics:\n%s", family, job, grepLines(text, "mcp_"))
+		}
 	}
 }
 
@@ -219,6 +225,10 @@ func TestProxyTracesJoinInJaeger(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkJoined(t, j.Trace(t, traceID, 3, time.Minute), "tools/call performance_report", callerSpan)
+	// The proxy's duration metrics, both sides, over gRPC to a real
+	// receiver.
+	awaitMetric(t, j, "mcp_server_operation_duration_seconds_bucket", "pbatunnel-proxy", "performance_report")
+	awaitMetric(t, j, "mcp_client_operation_duration_seconds_bucket", "pbatunnel-proxy", "performance_report")
 }
 
 // TestStdioProxyTracesJoinInJaeger: the same through the stdio proxy, in
