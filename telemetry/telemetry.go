@@ -24,7 +24,7 @@ import (
 // ScopeName is the instrumentation scope of every span and metric.
 const ScopeName = "github.com/mcp-pba-tunnel/pbatunnel"
 
-// Telemetry holds the tracer and meters of one process. Nil is off.
+// Telemetry holds the span export and meters of one process. Nil is off.
 type Telemetry struct {
 	mp *sdkmetric.MeterProvider
 	// Spans: nil sink is no tracing.

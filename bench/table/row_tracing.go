@@ -4,9 +4,11 @@ import "context"
 
 // tracingRow is what OpenTelemetry tracing adds to a call, every request
 // sampled and exported over OTLP/HTTP to a collector that takes everything
-// ("on") or to none ("dead"): through the proxy (stdio, HTTP) and in
-// serve, each against the same set-up without tracing in the same run
-// (target: at most 10 µs p50). BENCHMARKS.md, section 9.
+// ("on") or to none ("dead"), and, through the proxy, for a client that
+// sends its own trace context ("traced client"): through the proxy
+// (stdio, HTTP) and in serve, each against the same set-up without
+// tracing in the same run (target: at most 10 µs p50). BENCHMARKS.md,
+// section 9.
 func tracingRow(ctx context.Context, e *env) ([]line, error) {
 	r, err := e.goBench(ctx, "Tracing", e.benchFlags("3000x", 2), "tunnel", "mcpserver")
 	if err != nil {
@@ -18,7 +20,10 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk"},
 		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk"},
 	} {
-		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}} {
+		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}, {"on-traced-client", "traced client"}} {
+			if b.dir == "mcpserver" && mode.sub == "on-traced-client" {
+				continue
+			}
 			name := b.name + "/" + mode.sub
 			anchor := "p50 call, proxy without tracing"
 			anchorMetric := "direct-p50-µs"
