@@ -38,6 +38,11 @@ type Info struct {
 	// ColdStart is how long the server took to become of use; nil until
 	// it answered an initialize.
 	ColdStart *ColdStart `json:"cold_start,omitempty"`
+	// Bridge says the stdio server is served over HTTP, a child per
+	// session (see Bridge), and Sessions how many are open; PID, Server
+	// and ColdStart are then the newest session's child's.
+	Bridge   bool `json:"bridge,omitempty"`
+	Sessions int  `json:"sessions,omitempty"`
 }
 
 // ColdStart times a server's start: from its process's start (stdio, each

@@ -2,6 +2,8 @@ package tunnel
 
 import (
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/alert"
@@ -58,6 +60,11 @@ type meters struct {
 	unmatched, dropped, untracked, rest *monitor.Counter
 	// up is upUnknown until the first start (stdio) or answer (HTTP).
 	up atomic.Int32
+	// children are the running children of the stdio tunnels sharing
+	// these meters; pooled says there may be several (a Bridge's).
+	pooled   bool
+	childMu  sync.Mutex
+	children []int // pids, in the order they started
 }
 
 const (
@@ -141,6 +148,35 @@ func (mt *meters) readUp() (float64, error) {
 		return 0, nil
 	}
 	return 0, errors.New("the upstream server has not been reached yet")
+}
+
+// childStarted notes a child that runs: the server is up, and the process
+// watched is the newest child.
+func (mt *meters) childStarted(pid int) {
+	mt.childMu.Lock()
+	defer mt.childMu.Unlock()
+	mt.children = append(mt.children, pid)
+	mt.m.WatchProcess(ProcessName, pid)
+	mt.setUp(true)
+}
+
+// childExited notes a child's exit; expected says it was asked to end (its
+// client left, or the tunnel stops). A lone tunnel's server is down once
+// its child exits. In a pool, a child whose session ended leaves the
+// server up; one that exited by itself puts it down until a child starts
+// again. The process watched is then the newest child left.
+func (mt *meters) childExited(pid int, expected bool) {
+	mt.childMu.Lock()
+	defer mt.childMu.Unlock()
+	mt.children = slices.DeleteFunc(mt.children, func(p int) bool { return p == pid })
+	if n := len(mt.children); n > 0 {
+		mt.m.WatchProcess(ProcessName, mt.children[n-1])
+	} else {
+		mt.m.UnwatchProcess(ProcessName)
+	}
+	if !mt.pooled || !expected {
+		mt.setUp(false)
+	}
 }
 
 func (mt *meters) setUp(up bool) {

@@ -78,6 +78,10 @@ type StdioOptions struct {
 	Logger *slog.Logger
 	// Observers are fed the calls' details.
 	Observers Observers
+	// Session names the client's session in the calls recorded, when the
+	// client reaches the tunnel through a bridge that has sessions (see
+	// Bridge); "" for a client on this process's stdio.
+	Session string
 }
 
 func (o StdioOptions) withDefaults() StdioOptions {
@@ -174,6 +178,12 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 	if err != nil {
 		return nil, fmt.Errorf("registering tunnel metrics: %w", err)
 	}
+	return newStdio(mt, cmd, opts), nil
+}
+
+// newStdio is a tunnel whose figures go to mt, which other tunnels may
+// share (a Bridge's, one per session).
+func newStdio(mt *meters, cmd Command, opts StdioOptions) *Stdio {
 	opts = opts.withDefaults()
 	p := &Stdio{
 		cmd:    cmd,
@@ -191,7 +201,7 @@ func NewStdio(m *monitor.Monitor, cmd Command, opts StdioOptions) (*Stdio, error
 	p.corr.listed = p.listed
 	p.corr.maxRewrite = opts.MaxLineSize // a line is held up to this; the server's limit is likely the same
 	p.info.update(func(i *Info) { i.Transport, i.Command = "stdio", cmd.Path })
-	return p, nil
+	return p
 }
 
 // Info describes the server as the tunnel knows it now.
@@ -257,7 +267,7 @@ func (p *Stdio) Start(ctx context.Context) error {
 		// The one client's session ends with the tunnel, once every
 		// request it sent has been answered or given up on.
 		if end := p.opts.Observers.OnSessionEnd; end != nil {
-			end(monitor.TransportStdio, "")
+			end(p.meters.transport, p.opts.Session)
 		}
 	}()
 	return nil

@@ -95,7 +95,7 @@ func (p *Stdio) relayClient(ctx context.Context) {
 // line waited for a child.
 func (p *Stdio) fromClient(ctx context.Context, line []byte, msgs []message, more bool) ([]message, error) {
 	now := time.Now()
-	p.opts.Observers.record(now, record.ToServer, "", line)
+	p.opts.Observers.record(now, record.ToServer, p.opts.Session, line)
 	msgs, err := decode(line, msgs)
 	if err != nil && !isBlank(line) {
 		p.meters.malformed.Inc()
@@ -151,7 +151,7 @@ type stdioCall struct {
 // child can no longer take; and the line to write instead, when tracing
 // rewrote it.
 func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint64) (drop bool, out []byte) {
-	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil, raw: whole}
+	h := hop[stdioCall]{now: now, session: p.opts.Session, requests: &p.corr.c2s, at: stdioCall{gen: gen}, alone: whole != nil, raw: whole}
 	if whole != nil {
 		switch m.Method {
 		case "initialize":
@@ -241,7 +241,7 @@ func (p *Stdio) readLong(ls *longScanner, pc piece, emit func(*message)) {
 // unsent answers a request of the client's whose line the child exited
 // while it was being written: no child has it whole, and none will.
 func (p *Stdio) unsent(m *message, now time.Time) {
-	c := p.corr.newCall(m, &hop[stdioCall]{now: now})
+	c := p.corr.newCall(m, &hop[stdioCall]{now: now, session: p.opts.Session})
 	p.corr.record(&c, 0, ErrorTypeUpstreamExit)
 	if m.idCut {
 		return // no id to answer with
@@ -255,7 +255,7 @@ func (p *Stdio) unsent(m *message, now time.Time) {
 // another is waiting.
 func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []message {
 	now := time.Now()
-	p.opts.Observers.record(now, record.ToClient, "", line)
+	p.opts.Observers.record(now, record.ToClient, p.opts.Session, line)
 	msgs, err := decode(line, msgs)
 	if err != nil && !isBlank(line) {
 		p.meters.malformed.Inc()
@@ -290,7 +290,7 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 // instead, when tracing rewrote it.
 func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, whole []byte) (drop bool, out []byte) {
 	alone := whole != nil
-	h := hop[stdioCall]{now: now, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole}
+	h := hop[stdioCall]{now: now, session: p.opts.Session, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole}
 	switch p.corr.fromServer(m, &h) {
 	case dropLine:
 		return true, nil

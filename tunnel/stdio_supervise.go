@@ -126,8 +126,7 @@ func (p *Stdio) start(ctx context.Context) (*child, error) {
 	}
 
 	pid := cmd.Process.Pid
-	p.meters.m.WatchProcess(ProcessName, pid)
-	p.meters.setUp(true)
+	p.meters.childStarted(pid)
 	p.info.setUp(true)
 	p.info.update(func(i *Info) { i.PID, i.ColdStart = pid, nil }) // a new child starts cold
 	p.log.LogAttrs(ctx, slog.LevelInfo, "upstream MCP server started",
@@ -215,8 +214,8 @@ func (p *Stdio) down(ctx context.Context, ch *child, status int, desc string) {
 	// the lock setDown needs.
 	ch.stdin.Close()
 	p.up.setDown()
-	p.meters.setUp(false)
-	p.meters.m.UnwatchProcess(ProcessName)
+	// Ended by its session's end, it is not a server down.
+	p.meters.childExited(ch.cmd.Process.Pid, p.isStopping() || p.up.isClientGone() || ctx.Err() != nil)
 	p.info.setUp(false)
 	p.info.update(func(i *Info) { i.PID, i.LastExit = 0, desc })
 

@@ -44,6 +44,9 @@ var serveOnly = map[string]bool{"stdio": true, "allow-root": true, "session-time
 type proxyFlags struct {
 	upstream    string
 	listen      string
+	listenSet   bool // --listen given: with a command, the stdio server is served over HTTP
+	maxSessions int
+	idle        time.Duration
 	restart     bool
 	maxRestarts int
 	maxLineSize int
@@ -56,7 +59,7 @@ type proxyFlags struct {
 func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags) {
 	s := config.Defaults()
 	pf := &proxyFlags{listen: DefaultListen, maxRestarts: tunnel.DefaultMaxRestarts, maxLineSize: tunnel.DefaultMaxLineSize, recordMax: record.DefaultMaxBytes,
-		header: upstreamHeaderFlag{lookupEnv: os.LookupEnv}}
+		header: upstreamHeaderFlag{lookupEnv: os.LookupEnv}, maxSessions: tunnel.DefaultMaxBridgeSessions, idle: tunnel.DefaultBridgeIdleTimeout}
 	fs := flag.NewFlagSet("pbatunnel proxy", flag.ContinueOnError)
 	fs.SetOutput(out)
 	all := flag.NewFlagSet("", flag.ContinueOnError)
@@ -67,13 +70,15 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 		}
 	})
 	fs.StringVar(&pf.upstream, "upstream", "", "`URL` of an MCP server's Streamable HTTP endpoint to proxy, instead of a command")
-	fs.Func("listen", "`host:port` the HTTP proxy listens on (default "+DefaultListen+")", func(v string) error {
+	fs.Func("listen", "`host:port` the HTTP proxy listens on (default "+DefaultListen+"); with a COMMAND, serve it over Streamable HTTP there", func(v string) error {
 		if err := config.CheckAddr(v); err != nil {
 			return err
 		}
-		pf.listen = v
+		pf.listen, pf.listenSet = v, true
 		return nil
 	})
+	fs.IntVar(&pf.maxSessions, "max-sessions", pf.maxSessions, "with a COMMAND and --listen, the most sessions open at once, each with a process of its own")
+	fs.DurationVar(&pf.idle, "session-timeout", pf.idle, "with a COMMAND and --listen, end a session (and its process) idle this `long`")
 	fs.Var(&pf.header, "header", "with --upstream, set this HTTP header on every request to the upstream, replacing the client's, as `'Name: value'`; "+
 		"${VAR} in the value is the environment variable VAR; repeatable (one a line in the variable)")
 	fs.BoolVar(&pf.restart, "restart", false, "restart the MCP server when it exits by itself, replaying the client's initialization")
@@ -87,6 +92,7 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprint(w, `Usage: pbatunnel proxy [flags] -- COMMAND [ARGS...]
+       pbatunnel proxy [flags] --listen ADDR -- COMMAND [ARGS...]
        pbatunnel proxy [flags] --upstream URL
 
 Monitor an MCP server you already run: put pbatunnel in front of it and
@@ -97,6 +103,11 @@ With a COMMAND, an MCP client starts pbatunnel instead of the server;
 pbatunnel runs COMMAND and relays its stdio byte for byte. SIGINT and
 SIGTERM are forwarded to it, and pbatunnel exits with its exit status.
 Logs go to stderr; stdout carries the protocol only.
+
+With --listen and a COMMAND, pbatunnel serves COMMAND, a stdio server, to
+clients of Streamable HTTP at http://ADDR/mcp: each session gets a process
+of its own, so that each client's initialize, capabilities and requests
+from the server stay its own (--max-sessions, --session-timeout).
 
 With --upstream, pbatunnel serves the Streamable HTTP endpoint on --listen
 at the same path as in URL, and forwards to URL. With --auth-token, the
@@ -151,11 +162,16 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, &usageError{err: fmt.Errorf("--max-line-size must be at least 1024 bytes, got %d", pf.maxLineSize)}
 	case pf.recordMax < 1024:
 		return 0, &usageError{err: fmt.Errorf("--record-max-bytes must be at least 1024 bytes, got %d", pf.recordMax)}
+	case pf.maxSessions < 1:
+		return 0, &usageError{err: fmt.Errorf("--max-sessions must be at least 1, got %d", pf.maxSessions)}
+	case pf.idle <= 0:
+		return 0, &usageError{err: fmt.Errorf("--session-timeout must be positive, got %v", pf.idle)}
 	}
+	bridged := len(command) > 0 && pf.listenSet
 	if pf.upstream == "" && len(pf.header.h) > 0 {
 		return 0, &usageError{err: errors.New("--header goes with --upstream: a command's server is reached over stdio")}
 	}
-	if pf.upstream != "" && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
+	if (pf.upstream != "" || bridged) && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
 		return 0, &usageError{err: fmt.Errorf("proxy on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", pf.listen, dashboard.ErrAuthRequired)}
 	}
 	logger := newLogger(stderr, s.LogFormat, s.LogLevel)
@@ -191,12 +207,33 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
 	var (
-		info  func() tunnel.Info
-		stdio *tunnel.Stdio
-		web   *tunnel.HTTP
-		err   error
+		info   func() tunnel.Info
+		stdio  *tunnel.Stdio
+		web    *tunnel.HTTP
+		bridge *tunnel.Bridge
+		err    error
 	)
-	if pf.upstream != "" {
+	stdioOpts := tunnel.StdioOptions{
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		MaxLineSize: pf.maxLineSize,
+		Restart:     pf.restart,
+		MaxRestarts: pf.maxRestarts,
+		Logger:      logger,
+		Observers:   obs,
+	}
+	switch {
+	case bridged:
+		stdioOpts.Stdin, stdioOpts.Stdout = nil, nil // each session's own
+		bridge, err = tunnel.NewBridge(m, tunnel.Command{Path: command[0], Args: command[1:]}, tunnel.BridgeOptions{
+			Stdio: stdioOpts, MaxSessions: pf.maxSessions, IdleTimeout: pf.idle,
+		})
+		if err != nil {
+			return 0, err
+		}
+		info = bridge.Info
+	case pf.upstream != "":
 		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger, Observers: obs})
 		if err != nil {
 			return 0, &usageError{err: err}
@@ -205,17 +242,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			logger.Info("setting headers on every request to the upstream", "names", pf.header.names())
 		}
 		info = web.Info
-	} else {
-		stdio, err = tunnel.NewStdio(m, tunnel.Command{Path: command[0], Args: command[1:]}, tunnel.StdioOptions{
-			Stdin:       stdin,
-			Stdout:      stdout,
-			Stderr:      stderr,
-			MaxLineSize: pf.maxLineSize,
-			Restart:     pf.restart,
-			MaxRestarts: pf.maxRestarts,
-			Logger:      logger,
-			Observers:   obs,
-		})
+	default:
+		stdio, err = tunnel.NewStdio(m, tunnel.Command{Path: command[0], Args: command[1:]}, stdioOpts)
 		if err != nil {
 			return 0, err
 		}
@@ -309,7 +337,12 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 
 	if web != nil {
-		return 0, serveHTTPProxy(ctx, web, pf.listen, s, logger)
+		return 0, serveHTTPProxy(ctx, web, pf.listen, web.Info().URL, s, logger)
+	}
+	if bridge != nil {
+		bridge.Start(ctx)
+		defer bridge.Close() // every session's process ends before the proxy
+		return 0, serveHTTPProxy(ctx, bridge, pf.listen, command[0], s, logger)
 	}
 	status := stdio.Wait()
 	logger.Info("proxy stopped", "exit_status", status)
@@ -372,7 +405,7 @@ func forwardSignals(p *tunnel.Stdio, logger *slog.Logger) (stop func()) {
 // SIGINT or SIGTERM arrives. Its listener is guarded as the dashboard's is:
 // the Host and Origin rules, the body timeout, and the bearer token, which
 // is required beyond loopback and not passed on to the upstream.
-func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, s *config.Settings, logger *slog.Logger) error {
+func serveHTTPProxy(ctx context.Context, h http.Handler, listen, upstream string, s *config.Settings, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	guard, err := httpguard.New(httpguard.Options{AllowedHosts: s.AllowedHosts})
@@ -394,7 +427,7 @@ func serveHTTPProxy(ctx context.Context, h *tunnel.HTTP, listen string, s *confi
 		BaseContext: func(net.Listener) context.Context { return ctx },
 		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("proxying MCP over HTTP", "listen", "http://"+ln.Addr().String(), "upstream", h.Info().URL)
+	logger.Info("proxying MCP over HTTP", "listen", "http://"+ln.Addr().String(), "upstream", upstream)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,0 +1,121 @@
+package tunnel
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// post takes a POST of the client's: a message or a batch, sent to the
+// session's child a line each. Answers come on the POST's own response:
+// an event stream, or one JSON body for a client that takes no stream.
+// A POST without requests is accepted at once (202).
+func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.opts.MaxBodySize)))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeRPCError(w, http.StatusRequestEntityTooLarge, nil, -32600, "request body larger than "+strconv.Itoa(b.opts.MaxBodySize)+" bytes")
+			return
+		}
+		writeRPCError(w, http.StatusBadRequest, nil, -32700, "reading the request body: "+err.Error())
+		return
+	}
+	msgs, raws, batch, err := splitBody(body)
+	if err != nil {
+		writeRPCError(w, http.StatusBadRequest, nil, -32700, err.Error())
+		return
+	}
+	requests := 0
+	var initID []byte
+	for i := range msgs {
+		switch msgs[i].kind() {
+		case kindRequest:
+			requests++
+			if msgs[i].Method == "initialize" {
+				initID = msgs[i].ID
+			}
+		case kindOther:
+			writeRPCError(w, http.StatusBadRequest, nil, -32600, "not a JSON-RPC request, notification or response")
+			return
+		}
+	}
+
+	var s *bridgeSession
+	if r.Header.Get(headerSession) == "" {
+		if initID == nil || len(msgs) != 1 {
+			writeRPCError(w, http.StatusBadRequest, nil, -32600, "missing "+headerSession+" header: a session begins with an initialize request, alone in its POST")
+			return
+		}
+		s, err = b.newSession()
+		switch {
+		case errors.Is(err, errTooManySessions):
+			writeRPCError(w, http.StatusServiceUnavailable, initID, -32000,
+				"too many sessions: "+strconv.Itoa(b.opts.MaxSessions)+" are open (--max-sessions); end one, or wait for an idle one to close")
+			return
+		case err != nil:
+			writeRPCError(w, http.StatusBadGateway, initID, codeUpstreamExit, "starting the MCP server failed: "+err.Error())
+			return
+		}
+		w.Header().Set(headerSession, s.id)
+	} else if s = b.sessionOf(w, r); s == nil {
+		return
+	}
+	s.touch()
+	if requests == 0 {
+		if err := s.send(raws); err != nil {
+			writeRPCError(w, http.StatusNotFound, nil, -32001, "session not found: it ended; initialize again")
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	// An event stream unless the client takes JSON alone.
+	st := newBridgeStream(w, accepts(r, "text/event-stream") || !accepts(r, "application/json"))
+	st.batch = batch
+	defer s.release(st)
+	if err := s.send(s.open(st, msgs, raws)); err != nil {
+		// The session ended under the request: nothing of it reached
+		// the server.
+		st.finish()
+		writeRPCError(w, http.StatusNotFound, nil, -32001, "session not found: it ended; initialize again")
+		return
+	}
+	st.start()
+	select {
+	case <-st.done: // all answered
+	case <-r.Context().Done(): // the client went; answers left go to its GET stream
+	case <-s.done: // the session is over: the tunnel has answered what the child left
+	}
+}
+
+// splitBody reads a POST body: a message, or a batch of them, with each
+// message's own bytes.
+func splitBody(body []byte) (msgs []message, raws [][]byte, batch bool, err error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, nil, false, errors.New("empty request body")
+	}
+	if body[0] != '[' {
+		if msgs, err = decode(body, nil); err != nil || len(msgs) != 1 {
+			return nil, nil, false, errors.New("the body is not a JSON-RPC message")
+		}
+		return msgs, [][]byte{body}, false, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(body, &elems); err != nil || len(elems) == 0 {
+		return nil, nil, true, errors.New("the body is not a JSON-RPC batch")
+	}
+	for _, e := range elems {
+		m, err := decode(e, nil)
+		if err != nil || len(m) != 1 {
+			return nil, nil, true, errors.New("an element of the batch is not a JSON-RPC message")
+		}
+		msgs = append(msgs, m[0])
+		raws = append(raws, bytes.TrimSpace(e))
+	}
+	return msgs, raws, true, nil
+}
