@@ -67,6 +67,9 @@ type batcher struct {
 	lastErr                   atomic.Pointer[string]
 }
 
+// newBatcher exports to exp, which must keep nothing of a batch once its
+// ExportSpans returns (the OTLP exporters turn it into their messages
+// first): the spans' attribute buffer is used again for the next batch.
 func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint64)) *batcher {
 	b := &batcher{
 		exp:   exp,

@@ -21,7 +21,7 @@ func samplerOf(env func(string) string, warn func(string)) sdktrace.Sampler {
 			return sdktrace.TraceIDRatioBased(1)
 		}
 		v, err := strconv.ParseFloat(arg, 64)
-		if err != nil || v < 0 || v > 1 {
+		if err != nil || !(v >= 0 && v <= 1) { // NaN too
 			warn(fmt.Sprintf("OTEL_TRACES_SAMPLER_ARG=%q: want a ratio from 0 to 1; using 1", arg))
 			return sdktrace.TraceIDRatioBased(1)
 		}

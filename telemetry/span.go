@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -232,6 +233,8 @@ func (o *Op) snapshot(buf []attribute.KeyValue) (sdktrace.ReadOnlySpan, []attrib
 	attrs = withString(attrs, AttrToolArguments, o.arguments)
 	attrs = withString(attrs, AttrToolResult, o.result)
 	buf, attrs = attrs, attrs[from:len(attrs):len(attrs)]
+	dropped := limit(attrs, o.t.limits)
+	attrs = attrs[:len(attrs)-dropped]
 	var links []sdktrace.Link
 	if o.link.IsValid() {
 		links = []sdktrace.Link{{SpanContext: o.link}}
@@ -244,9 +247,43 @@ func (o *Op) snapshot(buf []attribute.KeyValue) (sdktrace.ReadOnlySpan, []attrib
 		StartTime:            o.start,
 		EndTime:              o.end,
 		Attributes:           attrs,
+		DroppedAttributes:    dropped,
 		Links:                links,
 		Status:               status,
 		Resource:             o.t.res,
 		InstrumentationScope: o.t.scope,
 	}.Snapshot(), buf
+}
+
+// limit applies the span limits the environment sets, as the SDK's tracer
+// does: string values cut to AttributeValueLengthLimit characters (a
+// captured payload may be long), and attributes past AttributeCountLimit
+// dropped (the number returned; they are the last, so that the
+// conventions' required ones stay). Negative limits are none.
+func limit(attrs []attribute.KeyValue, l sdktrace.SpanLimits) (dropped int) {
+	if n := l.AttributeValueLengthLimit; n >= 0 {
+		for i, kv := range attrs {
+			if kv.Value.Type() != attribute.STRING {
+				continue
+			}
+			if v := kv.Value.AsString(); len(v) > n && utf8.RuneCountInString(v) > n {
+				attrs[i] = kv.Key.String(cutRunes(v, n))
+			}
+		}
+	}
+	if n := l.AttributeCountLimit; n >= 0 && len(attrs) > n {
+		return len(attrs) - n
+	}
+	return 0
+}
+
+// cutRunes is s's first n characters.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }

@@ -31,6 +31,7 @@ type Telemetry struct {
 	sink    sink
 	batch   *batcher // the sink, when exporting over OTLP
 	sampler sdktrace.Sampler
+	limits  sdktrace.SpanLimits // OTEL_SPAN_ATTRIBUTE_*_LIMIT, as the SDK reads them
 	res     *resource.Resource
 	scope   instrumentation.Scope
 	opts    Options
@@ -62,7 +63,8 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}
-	t := &Telemetry{opts: o, res: res, scope: instrumentation.Scope{Name: ScopeName, Version: o.Version}, sampler: s.sampler}
+	t := &Telemetry{opts: o, res: res, scope: instrumentation.Scope{Name: ScopeName, Version: o.Version}, sampler: s.sampler,
+		limits: sdktrace.NewSpanLimits()}
 	if s.tracesOn {
 		exp, err := traceExporter(ctx, s, s.tracesEndpoint)
 		if err != nil {
@@ -107,7 +109,7 @@ func newWithSink(o Options, s sink, reader sdkmetric.Reader) (*Telemetry, error)
 		env = os.Getenv
 	}
 	t := &Telemetry{opts: o, sink: s, res: resource.Default(), scope: instrumentation.Scope{Name: ScopeName, Version: o.Version},
-		sampler: samplerOf(env, o.warn())}
+		sampler: samplerOf(env, o.warn()), limits: sdktrace.NewSpanLimits()}
 	if reader != nil {
 		t.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		if err := t.instruments(t.mp.Meter(ScopeName)); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -399,7 +401,8 @@ func TestSampling(t *testing.T) {
 		{"parentbased_traceidratio", "0", "", false, false},
 		{"parentbased_always_off", "", "", false, false},
 		{"traceidratio", "2", "", true, true}, // a bad ratio is 1
-		{"sometimes", "", "", true, true},     // an unknown sampler is the default
+		{"traceidratio", "NaN", "", true, true},
+		{"sometimes", "", "", true, true}, // an unknown sampler is the default
 	} {
 		env := map[string]string{"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.arg}
 		var warned bool
@@ -454,5 +457,84 @@ func TestSpanIDs(t *testing.T) {
 		if sp.SpanKind() == trace.SpanKindServer && sp.Parent().IsValid() {
 			t.Fatalf("a root span has parent %v", sp.Parent())
 		}
+	}
+}
+
+// TestSpanLimits: the span limits of the environment apply, as the SDK's
+// tracer applied them: a long value cut by characters, attributes past
+// the count dropped and counted.
+func TestSpanLimits(t *testing.T) {
+	t.Setenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "5")
+	t.Setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "4")
+	rec := tracetest.NewSpanRecorder()
+	tel, err := NewWith(Options{CapturePayloads: true}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, op := tel.Start(context.Background(), Request{Kind: Server, Method: "tools/call", Target: "search", Start: time.Now(),
+		ID: "7", Session: "S1", Arguments: `{"q":"ééééééé"}`})
+	op.End(context.Background(), Outcome{End: time.Now()})
+	s := rec.Ended()[0]
+	a := attrsOf(s.Attributes())
+	if len(s.Attributes()) != 4 || s.DroppedAttributes() != 2 || a[AttrMethod] != "tools" || a[AttrToolName] != "searc" {
+		t.Errorf("attributes %v, %d dropped", a, s.DroppedAttributes())
+	}
+	if got := cutRunes(`{"q":"ééé`, 7); got != `{"q":"é` {
+		t.Errorf("cutRunes %q", got)
+	}
+}
+
+// keepingExporter keeps copies of what it is given at ExportSpans, in
+// batches: an exporter may keep nothing of a batch past ExportSpans.
+type keepingExporter struct {
+	mu      sync.Mutex
+	batches [][]tracetest.SpanStub
+}
+
+func (e *keepingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	stubs := tracetest.SpanStubsFromReadOnlySpans(spans)
+	for i := range stubs {
+		stubs[i].Attributes = slices.Clone(stubs[i].Attributes)
+	}
+	e.batches = append(e.batches, stubs)
+	return nil
+}
+
+func (e *keepingExporter) Shutdown(context.Context) error { return nil }
+
+// TestBatcherAttributes: spans exported in batches, whose attributes are
+// built in one buffer, each carry their own.
+func TestBatcherAttributes(t *testing.T) {
+	exp := &keepingExporter{}
+	b := newBatcher(exp, batching{QueueSize: 64, BatchSize: 3, ScheduleDelay: time.Hour, ExportTimeout: time.Second}, nil)
+	tel, err := newWithSink(Options{}, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		id := strconv.Itoa(i)
+		_, op := tel.Start(context.Background(), Request{Kind: Server, Method: "tools/call", Target: "t" + id, ID: id, Start: time.Now()})
+		op.End(context.Background(), Outcome{End: time.Now()})
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, batch := range exp.batches {
+		if len(batch) > 3 {
+			t.Errorf("a batch of %d", len(batch))
+		}
+		for _, s := range batch {
+			a := attrsOf(s.Attributes)
+			if a[AttrToolName] != "t"+a[AttrRequestID] || s.Name != "tools/call t"+a[AttrRequestID] || len(s.Attributes) != 4 {
+				t.Errorf("span %q has attributes %v", s.Name, a)
+			}
+			n++
+		}
+	}
+	if n != 10 {
+		t.Errorf("%d spans exported, want 10", n)
 	}
 }

@@ -163,7 +163,10 @@ func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
 	case kindNotification:
 		co.meters.serverNotes.Inc()
 		co.traceNotification(m, h, true)
-		if co.cancellation && m.Method == methodCancelled {
+		// Either transport: the server's requests wait in one table,
+		// keyed by session, and a client that follows the protocol does
+		// not answer a request the server cancelled.
+		if m.Method == methodCancelled {
 			if c, ok := co.s2c.cancel(serverKey(h.session, m.cancelID)); ok {
 				co.recordFromServer(&c, h.now.Sub(c.start), monitor.ErrorTypeCancelled)
 			}

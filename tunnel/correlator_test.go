@@ -4,7 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 )
 
 // msg decodes one message for the correlator.
@@ -164,5 +167,34 @@ func TestCorrelatorFailureText(t *testing.T) {
 	}
 	if c := got["c"]; c.ErrorType != "" || c.Error != "" {
 		t.Errorf("success: %q %q", c.ErrorType, c.Error)
+	}
+}
+
+// TestCorrelatorServerCancelOverHTTP: over HTTP too, a request of the
+// server's that the server cancels is over, and its spans end: a client
+// that follows the protocol will not answer it.
+func TestCorrelatorServerCancelOverHTTP(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tel, err := telemetry.NewWith(telemetry.Options{}, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, err := newMeters(monitor.New(monitor.Options{DisableSystem: true}), monitor.TransportHTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := newCorrelator[struct{}](mt, Observers{Telemetry: tel})
+	co.notices = &cancelNotices{} // as NewHTTP has it
+	h := hop[struct{}]{now: time.Now(), session: "s1", requests: &co.c2s}
+	co.fromServer(msg(t, `{"jsonrpc":"2.0","id":"r1","method":"roots/list"}`), &h)
+	co.fromServer(msg(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r1"}}`), &h)
+	n := 0
+	for _, s := range rec.Ended() {
+		if s.Name() == "roots/list" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d roots/list spans ended, want 2", n)
 	}
 }

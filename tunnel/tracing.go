@@ -46,7 +46,9 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	r.Peer = co.peerOf(h, !fromServer)
 	cctx, client := tel.Start(sctx, r)
 	c.req.spans = [2]*telemetry.Op{server, client}
-	if h.raw == nil || !tel.Tracing() {
+	// Over HTTP the server's requests come in its event stream, which is
+	// relayed as it comes: a rewrite would be thrown away.
+	if h.raw == nil || !tel.Tracing() || (fromServer && co.meters.transport == monitor.TransportHTTP) {
 		return nil
 	}
 	carried := telemetry.Inject(cctx)

@@ -174,7 +174,8 @@ func TestHTTPTracing(t *testing.T) {
 	if rootsClient.Parent().SpanID() != rootsSrv.SpanContext().SpanID() {
 		t.Errorf("roots/list CLIENT span's parent %v, want its SERVER span", rootsClient.Parent())
 	}
-	if a := attrMap(rootsSrv.Attributes()); a[telemetry.AttrSession] == "" || a[telemetry.AttrServerAddress] != "" {
+	// The SERVER span's peer is the one that sent the request: the upstream.
+	if a := attrMap(rootsSrv.Attributes()); a[telemetry.AttrSession] == "" || a[telemetry.AttrClientAddress] != u.Hostname() || a[telemetry.AttrServerAddress] != "" {
 		t.Errorf("roots/list SERVER span attributes %v", a)
 	}
 	mu.Lock()
