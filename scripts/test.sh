@@ -28,6 +28,7 @@ APT_NEEDS=(
 NPM_DIR=.cache/npm
 NPM_NEEDS=(
 	@modelcontextprotocol/server-memory@2026.8.31 # cmd/pbatunnel: the MCP reference server behind the proxy
+	@modelcontextprotocol/sdk@1.32.2              # cmd/pbatunnel: the official TypeScript client, through the bridge
 )
 
 # install_apt_needs installs, in one apt-get run, the package of every

@@ -433,11 +433,18 @@ func memoryServer(t *testing.T) (node, script string) {
 // during runs before the session closes.
 func memorySession(t *testing.T, cmd *exec.Cmd, during func()) []string {
 	t.Helper()
+	return memorySessionOver(t, &mcp.CommandTransport{Command: cmd}, cmd.Path, during)
+}
+
+// memorySessionOver is memorySession over any transport, to the server
+// called name.
+func memorySessionOver(t *testing.T, transport mcp.Transport, name string, during func()) []string {
+	t.Helper()
 	ctx := t.Context()
 	client := mcp.NewClient(&mcp.Implementation{Name: "proxy-test", Version: "0.1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	cs, err := client.Connect(ctx, transport, nil)
 	if err != nil {
-		t.Fatalf("connecting to %s: %v", cmd.Path, err)
+		t.Fatalf("connecting to %s: %v", name, err)
 	}
 	var out []string
 	add := func(v any, err error) {
@@ -480,7 +487,7 @@ func memorySession(t *testing.T, cmd *exec.Cmd, during func()) []string {
 		during()
 	}
 	if err := cs.Close(); err != nil {
-		t.Errorf("closing the session with %s: %v", cmd.Path, err)
+		t.Errorf("closing the session with %s: %v", name, err)
 	}
 	return out
 }
