@@ -47,7 +47,14 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 	var s *bridgeSession
 	if r.Header.Get(headerSession) == "" {
 		if initID == nil || len(msgs) != 1 {
-			writeRPCError(w, http.StatusBadRequest, nil, -32600, "missing "+headerSession+" header: a session begins with an initialize request, alone in its POST")
+			// A client of the stateless protocol (server/discover and
+			// the like) learns from the error, with its request's id,
+			// to begin a session with initialize.
+			var id []byte
+			if len(msgs) == 1 && msgs[0].kind() == kindRequest {
+				id = msgs[0].ID
+			}
+			writeRPCError(w, http.StatusBadRequest, id, -32600, "missing "+headerSession+" header: a session begins with an initialize request, alone in its POST")
 			return
 		}
 		s, err = b.newSession()

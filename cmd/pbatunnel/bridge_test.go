@@ -105,3 +105,62 @@ func TestBridgeTypeScriptClient(t *testing.T) {
 		t.Errorf("call log %+v", calls.Calls)
 	}
 }
+
+// TestStdioToHTTPBridge: a stdio client reaches an HTTP server through
+// "proxy --stdio --upstream" (here the other bridge, in front of the
+// reference stdio server): the Go SDK client and the TypeScript SDK
+// client get what they get from the server direct.
+func TestStdioToHTTPBridge(t *testing.T) {
+	node, script := memoryServer(t)
+	dir := t.TempDir()
+	direct := exec.Command(node, script)
+	direct.Env = append(os.Environ(), "MEMORY_FILE_PATH="+filepath.Join(dir, "direct.jsonl"))
+	want := memorySession(t, direct, nil)
+
+	endpoint, _ := startBridge(t, node, script, filepath.Join(dir, "bridged.jsonl"))
+	dash := testenv.Addr(testenv.FreePort(t))
+	remote := binaryCommand(context.Background(), t, []string{"GORACE=atexit_sleep_ms=0"},
+		"proxy", "--stdio", "--upstream", endpoint, "--addr", dash, "--interval", "100ms", "--data-dir", t.TempDir())
+	var stderr testenv.Buffer
+	remote.Stderr = &stderr
+	var calls struct {
+		Calls []struct {
+			Transport string `json:"transport"`
+			Session   string `json:"session_id"`
+		}
+	}
+	got := memorySession(t, remote, func() {
+		getJSON(t, "http://"+dash+"/api/calls?method=tools/call", &calls)
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results through both bridges differ from direct (-direct +bridged):\n%s\n%s", diff, stderr.String())
+	}
+	if len(calls.Calls) != 8 || calls.Calls[0].Transport != "http" || calls.Calls[0].Session == "" {
+		t.Errorf("the stdio proxy's call log: %+v", calls.Calls)
+	}
+	if err := remote.Wait(); err != nil && !strings.Contains(err.Error(), "Wait was already called") {
+		t.Logf("proxy --stdio: %v", err)
+	}
+
+	sdk := filepath.Join(filepath.Dir(filepath.Dir(script)), "..", "sdk")
+	ts := func(args ...string) []string {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("testdata", "tsclient.mjs")}, args...)...)
+		cmd.Env = append(os.Environ(), "MCP_SDK_DIR="+sdk, "MEMORY_FILE_PATH="+filepath.Join(dir, "ts-direct.jsonl"))
+		var errs testenv.Buffer
+		cmd.Stderr = &errs
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errs.String())
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	tsWant := ts("stdio", node, script)
+	tsGot := ts("stdio", binary(t), "proxy", "--stdio", "--upstream", endpoint, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	// The bridge's server keeps its graph across sessions: the Go
+	// client's entities are there already, so the TypeScript session
+	// is compared from a fresh server's point of view where it can be.
+	if len(tsGot) != len(tsWant) || tsGot[0] != tsWant[0] || tsGot[1] != tsWant[1] {
+		t.Errorf("the TypeScript client through both bridges:\n%s\nwant as direct:\n%s", strings.Join(tsGot, "\n"), strings.Join(tsWant, "\n"))
+	}
+}

@@ -47,6 +47,7 @@ type proxyFlags struct {
 	listenSet   bool // --listen given: with a command, the stdio server is served over HTTP
 	maxSessions int
 	idle        time.Duration
+	stdio       bool // with --upstream: serve it on this process's stdio
 	restart     bool
 	maxRestarts int
 	maxLineSize int
@@ -77,6 +78,7 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 		pf.listen, pf.listenSet = v, true
 		return nil
 	})
+	fs.BoolVar(&pf.stdio, "stdio", false, "with --upstream, serve the HTTP server to an MCP client on this process's stdin and stdout")
 	fs.IntVar(&pf.maxSessions, "max-sessions", pf.maxSessions, "with a COMMAND and --listen, the most sessions open at once, each with a process of its own")
 	fs.DurationVar(&pf.idle, "session-timeout", pf.idle, "with a COMMAND and --listen, end a session (and its process) idle this `long`")
 	fs.Var(&pf.header, "header", "with --upstream, set this HTTP header on every request to the upstream, replacing the client's, as `'Name: value'`; "+
@@ -94,6 +96,7 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 		fmt.Fprint(w, `Usage: pbatunnel proxy [flags] -- COMMAND [ARGS...]
        pbatunnel proxy [flags] --listen ADDR -- COMMAND [ARGS...]
        pbatunnel proxy [flags] --upstream URL
+       pbatunnel proxy [flags] --stdio --upstream URL
 
 Monitor an MCP server you already run: put pbatunnel in front of it and
 every request is timed per method and per tool, with alerts and the
@@ -110,7 +113,9 @@ of its own, so that each client's initialize, capabilities and requests
 from the server stay its own (--max-sessions, --session-timeout).
 
 With --upstream, pbatunnel serves the Streamable HTTP endpoint on --listen
-at the same path as in URL, and forwards to URL. With --auth-token, the
+at the same path as in URL, and forwards to URL. With --stdio too, it
+serves URL to an MCP client that starts pbatunnel and speaks stdio, and
+exits when the client closes its input. With --auth-token, the
 client's Authorization is the proxy's and goes no further: give the
 upstream's own credentials with --header, such as
 --header 'Authorization: Bearer ${UPSTREAM_TOKEN}'.
@@ -168,10 +173,16 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, &usageError{err: fmt.Errorf("--session-timeout must be positive, got %v", pf.idle)}
 	}
 	bridged := len(command) > 0 && pf.listenSet
+	switch {
+	case pf.stdio && pf.upstream == "":
+		return 0, &usageError{err: errors.New("--stdio goes with --upstream URL: it serves that server on stdio")}
+	case pf.stdio && pf.listenSet:
+		return 0, &usageError{err: errors.New("--stdio and --listen: the client is on stdio, there is nothing to listen for")}
+	}
 	if pf.upstream == "" && len(pf.header.h) > 0 {
 		return 0, &usageError{err: errors.New("--header goes with --upstream: a command's server is reached over stdio")}
 	}
-	if (pf.upstream != "" || bridged) && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
+	if ((pf.upstream != "" && !pf.stdio) || bridged) && !dashboard.IsLoopback(pf.listen) && s.AuthToken == "" {
 		return 0, &usageError{err: fmt.Errorf("proxy on %s: %w (--auth-token or PBATUNNEL_AUTH_TOKEN)", pf.listen, dashboard.ErrAuthRequired)}
 	}
 	logger := newLogger(stderr, s.LogFormat, s.LogLevel)
@@ -211,6 +222,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		stdio  *tunnel.Stdio
 		web    *tunnel.HTTP
 		bridge *tunnel.Bridge
+		remote *tunnel.Remote
 		err    error
 	)
 	stdioOpts := tunnel.StdioOptions{
@@ -233,6 +245,13 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return 0, err
 		}
 		info = bridge.Info
+	case pf.stdio:
+		remote, err = tunnel.NewRemote(m, pf.upstream, tunnel.RemoteOptions{Stdin: stdin, Stdout: stdout,
+			HTTP: tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger, Observers: obs}})
+		if err != nil {
+			return 0, &usageError{err: err}
+		}
+		info = remote.Info
 	case pf.upstream != "":
 		web, err = tunnel.NewHTTP(m, pf.upstream, tunnel.HTTPOptions{MaxBodySize: pf.maxLineSize, Header: pf.header.h, Logger: logger, Observers: obs})
 		if err != nil {
@@ -338,6 +357,13 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 
 	if web != nil {
 		return 0, serveHTTPProxy(ctx, web, pf.listen, web.Info().URL, s, logger)
+	}
+	if remote != nil {
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := remote.Run(ctx)
+		logger.Info("proxy stopped", "reason", "the client closed its input")
+		return 0, err
 	}
 	if bridge != nil {
 		bridge.Start(ctx)

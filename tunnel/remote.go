@@ -1,0 +1,355 @@
+package tunnel
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/sse"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
+)
+
+// A Remote gives a client on stdio an MCP server's Streamable HTTP
+// endpoint: each line of the client's is POSTed to the server, and what
+// the server sends, on the POST's response or on the session's GET
+// stream, goes back to the client as lines. The requests go through an
+// HTTP tunnel in this process, measured as "proxy --upstream" measures
+// them; the server's session id and protocol version are kept and sent as
+// the transport asks, and the GET stream is opened after initialize and
+// opened again when it drops.
+type Remote struct {
+	tunnel   *HTTP
+	client   *http.Client
+	endpoint string
+	opts     RemoteOptions
+	log      *slog.Logger
+
+	outMu sync.Mutex
+	out   *bufio.Writer
+
+	ctx       context.Context // Run's: the GET stream ends with it
+	mu        sync.Mutex
+	session   string
+	protocol  string
+	listening bool // the GET stream is started
+
+	wg sync.WaitGroup // POSTs in flight and the GET stream
+}
+
+// RemoteOptions configure a Remote. The zero value reads this process's
+// stdin and writes its stdout.
+type RemoteOptions struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	// HTTP configures the tunnel to the server: its headers (the
+	// server's credentials), body bound, logger and observers.
+	HTTP HTTPOptions
+	// MaxBackoff bounds the wait before the GET stream is opened again;
+	// default 10 s.
+	MaxBackoff time.Duration
+}
+
+// NewRemote returns a Remote for the server's endpoint URL, timing the
+// requests into m, and registering what NewHTTP registers.
+func NewRemote(m *monitor.Monitor, endpoint string, opts RemoteOptions) (*Remote, error) {
+	h, err := NewHTTP(m, endpoint, opts.HTTP)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 10 * time.Second
+	}
+	return &Remote{
+		tunnel: h, client: &http.Client{Transport: handlerTransport{h}}, endpoint: endpoint,
+		opts: opts, log: h.log, out: bufio.NewWriter(opts.Stdout),
+	}, nil
+}
+
+// Info describes the server as the tunnel knows it.
+func (r *Remote) Info() Info { return r.tunnel.Info() }
+
+// Run relays until the client closes stdin, or ctx ends; then it ends the
+// session with the server (DELETE) and returns.
+func (r *Remote) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The GET stream ends when the client's input does; the POSTs in
+	// flight then are answered first (a client that wrote its requests
+	// and closed its input still reads the answers), within endGrace.
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	r.mu.Lock()
+	r.ctx = listenCtx
+	r.mu.Unlock()
+	lines := make(chan []byte)
+	readErr := make(chan error, 1)
+	go func() { readErr <- r.readClient(ctx, lines) }()
+	var posts sync.WaitGroup
+	var err error
+	for done := false; !done; {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				err, done = <-readErr, true
+				break
+			}
+			posts.Go(func() { r.post(ctx, line) })
+		case <-ctx.Done():
+			done = true
+		}
+	}
+	answered := make(chan struct{})
+	go func() { posts.Wait(); close(answered) }()
+	t := time.NewTimer(endGrace)
+	select {
+	case <-answered:
+	case <-t.C:
+		r.log.Warn("the client closed its input; requests still unanswered are given up", "waited", endGrace)
+	case <-ctx.Done():
+	}
+	t.Stop()
+	stopListening()
+	cancel()
+	<-answered
+	r.wg.Wait()
+	r.endSession()
+	return err
+}
+
+// endGrace bounds the wait, once the client's input has ended, for the
+// answers to its last requests.
+const endGrace = 10 * time.Second
+
+// readClient sends the client's lines on lines until its end of input.
+// A line longer than the tunnel takes is answered with an error here.
+func (r *Remote) readClient(ctx context.Context, lines chan<- []byte) error {
+	defer close(lines)
+	br := bufio.NewReaderSize(r.opts.Stdin, 64<<10)
+	max := r.tunnel.maxBody
+	var line []byte
+	long := false
+	for {
+		piece, err := br.ReadSlice('\n')
+		switch {
+		case long:
+		case len(line)+len(piece) > max+2:
+			long, line = true, line[:0]
+		default:
+			line = append(line, piece...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if long {
+			r.write(errorResponse(nil, -32600, "message larger than "+strconv.Itoa(max)+" bytes"))
+			long = false
+		} else if msg := bytes.TrimSpace(line); len(msg) > 0 {
+			select {
+			case lines <- bytes.Clone(msg):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		line = line[:0]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the client's stdin: %w", err)
+		}
+	}
+}
+
+// post sends one message of the client's and relays the answer.
+func (r *Remote) post(ctx context.Context, msg []byte) {
+	msgs, _ := decode(msg, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(msg))
+	if err != nil {
+		r.fail(msgs, err.Error())
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	r.sessionHeaders(req)
+	res, err := r.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.fail(msgs, err.Error())
+		}
+		return
+	}
+	defer res.Body.Close()
+	if id := res.Header.Get(headerSession); id != "" {
+		r.mu.Lock()
+		r.session = id
+		r.mu.Unlock()
+	}
+	ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	switch {
+	case ct == "text/event-stream":
+		r.relayEvents(res.Body)
+	case ct == "application/json":
+		body, err := io.ReadAll(io.LimitReader(res.Body, int64(r.tunnel.maxBody)+1))
+		switch {
+		case err != nil || len(body) > r.tunnel.maxBody:
+			r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server, its body unread")
+		case res.StatusCode < 300 || answers(body, msgs):
+			r.fromServer(body)
+		default:
+			// An error of the transport's (no session, a session gone,
+			// a body refused), not an answer the client could match:
+			// each request gets one with its own id.
+			r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server: "+errorText(body))
+		}
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		// 202: a notification or response taken.
+	default:
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 200))
+		r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server: "+string(bytes.TrimSpace(b)))
+	}
+}
+
+// sessionHeaders sets the session's id and protocol version on req.
+func (r *Remote) sessionHeaders(req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.session != "" {
+		req.Header.Set(headerSession, r.session)
+	}
+	if r.protocol != "" {
+		req.Header.Set("MCP-Protocol-Version", r.protocol)
+	}
+}
+
+// fail answers the requests among msgs with an error: the client must not
+// wait for answers that will not come.
+func (r *Remote) fail(msgs []message, why string) {
+	for i := range msgs {
+		if msgs[i].kind() == kindRequest {
+			r.write(errorResponse(msgs[i].ID, codeUpstreamExit, why))
+		}
+	}
+	if len(msgs) > 0 && msgs[0].kind() == kindRequest {
+		r.log.Warn("a request to the MCP server failed", "method", msgs[0].Method, "error", why)
+	}
+}
+
+// relayEvents writes each event of an event stream to the client.
+func (r *Remote) relayEvents(body io.Reader) {
+	sc := sse.Scanner{Max: r.tunnel.maxBody, OnEvent: func(data []byte) { r.fromServer(data) },
+		OnLarge: func(n int) {
+			r.log.Warn("an event of the MCP server's is too large to relay; dropped", "bytes", n, "max_bytes", r.tunnel.maxBody)
+		}}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := body.Read(buf)
+		sc.Scan(buf[:n])
+		if err != nil {
+			return
+		}
+	}
+}
+
+// fromServer writes a message (or batch) of the server's to the client,
+// on one line; it notes the protocol version an initialize answer names
+// and then opens the GET stream.
+func (r *Remote) fromServer(data []byte) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return
+	}
+	if bytes.ContainsAny(data, "\r\n") {
+		var b bytes.Buffer
+		if json.Compact(&b, data) != nil {
+			return
+		}
+		data = b.Bytes()
+	}
+	msgs, err := decode(data, nil)
+	if err != nil {
+		return
+	}
+	for i := range msgs {
+		if v := msgs[i].protocolVersionOf(); v != "" && msgs[i].hasResult {
+			r.initialized(v)
+		}
+	}
+	r.write(append(bytes.Clone(data), '\n'))
+}
+
+// initialized keeps the protocol version agreed and starts the GET stream.
+func (r *Remote) initialized(version string) {
+	r.mu.Lock()
+	r.protocol = version
+	start := !r.listening && r.session != ""
+	r.listening = r.listening || start
+	ctx := r.ctx
+	r.mu.Unlock()
+	if start {
+		r.wg.Go(func() { r.listen(ctx) })
+	}
+}
+
+// write writes one line to the client.
+func (r *Remote) write(line []byte) {
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
+	_, _ = r.out.Write(line)
+	_ = r.out.Flush()
+}
+
+// answers reports whether body is the answer to the requests among msgs:
+// a response, or a batch of them, naming each request's id.
+func answers(body []byte, msgs []message) bool {
+	got, err := decode(body, nil)
+	if err != nil {
+		return false
+	}
+	ids := map[string]bool{}
+	for i := range got {
+		if got[i].kind() != kindResponse {
+			return false
+		}
+		ids[string(got[i].ID)] = true
+	}
+	for i := range msgs {
+		if msgs[i].kind() == kindRequest && !ids[string(msgs[i].ID)] {
+			return false
+		}
+	}
+	return true
+}
+
+// errorText is what an error body says: a JSON-RPC error's message, or
+// the start of the body.
+func errorText(body []byte) string {
+	var v struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &v) == nil && v.Error.Message != "" {
+		return v.Error.Message
+	}
+	if len(body) > 200 {
+		body = body[:200]
+	}
+	return string(bytes.TrimSpace(body))
+}
