@@ -29,6 +29,9 @@ NPM_DIR=.cache/npm
 NPM_NEEDS=(
 	@modelcontextprotocol/server-memory@2026.8.31 # cmd/pbatunnel: the MCP reference server behind the proxy
 	@modelcontextprotocol/sdk@1.32.2              # cmd/pbatunnel: the official TypeScript client, through the bridge
+	supergateway@4.0.0                            # bench/bridges: the bridges pbatunnel's are measured beside
+	mcp-proxy@6.7.19
+	mcp-remote@0.15.1
 )
 
 # install_apt_needs installs, in one apt-get run, the package of every

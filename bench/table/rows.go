@@ -61,6 +61,7 @@ var rows = []row{
 	{num: 5, short: "self-overhead", run: overheadRow},
 	{num: 6, short: "MCP end to end", run: mcpRow},
 	{num: 7, short: "tracing", run: tracingRow},
+	{num: 8, short: "bridges", run: bridgesRow},
 }
 
 // A result is what one row gave.
