@@ -41,6 +41,7 @@ type Bridge struct {
 	mu       sync.Mutex
 	ctx      context.Context // the children's, from Start
 	sessions map[string]*bridgeSession
+	ending   int    // sessions closed whose process has not ended yet
 	last     *Stdio // the newest session's tunnel, for Info
 	closed   bool
 	stop     chan struct{}  // closed by Close: the sweeper ends
@@ -65,7 +66,8 @@ type BridgeOptions struct {
 	// DefaultBridgeIdleTimeout.
 	IdleTimeout time.Duration
 	// MaxBodySize bounds a POST body and a message of the server's held
-	// for the client; default 16 MiB.
+	// for the client; default DefaultBridgeMaxBody. A larger answer is
+	// replaced by an error answer to its request.
 	MaxBodySize int
 }
 
@@ -73,7 +75,7 @@ type BridgeOptions struct {
 const (
 	DefaultMaxBridgeSessions = 32
 	DefaultBridgeIdleTimeout = 30 * time.Minute
-	defaultBridgeMaxBody     = 16 << 20
+	DefaultBridgeMaxBody     = 16 << 20
 )
 
 // NewBridge returns a bridge that runs cmd for each session, timing the
@@ -99,7 +101,7 @@ func NewBridge(m *monitor.Monitor, cmd Command, opts BridgeOptions) (*Bridge, er
 		opts.IdleTimeout = DefaultBridgeIdleTimeout
 	}
 	if opts.MaxBodySize <= 0 {
-		opts.MaxBodySize = defaultBridgeMaxBody
+		opts.MaxBodySize = DefaultBridgeMaxBody
 	}
 	opts.Stdio = opts.Stdio.withDefaults()
 	return &Bridge{cmd: cmd, opts: opts, meters: mt, log: opts.Stdio.Logger, sessions: map[string]*bridgeSession{}, stop: make(chan struct{})}, nil
@@ -151,7 +153,7 @@ func (b *Bridge) Info() Info {
 
 // sweep closes the sessions idle for longer than IdleTimeout.
 func (b *Bridge) sweep(ctx context.Context) {
-	every := min(b.opts.IdleTimeout/4, time.Minute)
+	every := max(min(b.opts.IdleTimeout/4, time.Minute), time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -170,7 +172,7 @@ func (b *Bridge) sweep(ctx context.Context) {
 			}
 			b.mu.Unlock()
 			for _, s := range idle {
-				s.close("idle for " + b.opts.IdleTimeout.String())
+				s.close("idle for " + b.opts.IdleTimeout.String()) // does not block: a stuck session stalls no sweep
 			}
 		}
 	}
@@ -190,7 +192,7 @@ func (b *Bridge) newSession() (*bridgeSession, error) {
 	case b.closed || b.ctx == nil:
 		b.mu.Unlock()
 		return nil, errBridgeClosed
-	case len(b.sessions) >= b.opts.MaxSessions:
+	case len(b.sessions)+b.ending >= b.opts.MaxSessions:
 		b.mu.Unlock()
 		return nil, errTooManySessions
 	}
@@ -206,6 +208,29 @@ func (b *Bridge) newSession() (*bridgeSession, error) {
 	b.last = s.p
 	b.mu.Unlock()
 	return s, nil
+}
+
+// closing takes a session that is closing from the table: new requests
+// do not find it, but its process counts against MaxSessions until it
+// ends (ended).
+func (b *Bridge) closing(s *bridgeSession) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sessions[s.id] == s {
+		delete(b.sessions, s.id)
+		s.counted = true
+		b.ending++
+	}
+}
+
+// ended notes that a session's process has ended.
+func (b *Bridge) ended(s *bridgeSession) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s.counted {
+		s.counted = false
+		b.ending--
+	}
 }
 
 // forget removes an ended session.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 )
@@ -14,6 +15,12 @@ import (
 // an event stream, or one JSON body for a client that takes no stream.
 // A POST without requests is accepted at once (202).
 func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
+	// JSON only: a web page cannot send that without the browser asking
+	// first (CORS), which nothing here answers.
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		writeRPCError(w, http.StatusUnsupportedMediaType, nil, -32700, "Content-Type must be application/json")
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(b.opts.MaxBodySize)))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -34,6 +41,12 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 	for i := range msgs {
 		switch msgs[i].kind() {
 		case kindRequest:
+			if !plainID(msgs[i].ID) {
+				// A server may answer 2.0 as 2, or not at all: the
+				// answer could not find its way back.
+				writeRPCError(w, http.StatusBadRequest, nil, -32600, "a request id must be a string or an integer, not "+string(msgs[i].ID))
+				return
+			}
 			requests++
 			if msgs[i].Method == "initialize" {
 				initID = msgs[i].ID
@@ -72,8 +85,13 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.touch()
+	for i := range msgs {
+		if msgs[i].kind() == kindNotification && msgs[i].Method == methodCancelled && len(msgs[i].cancelID) > 0 {
+			s.cancelled(msgs[i].cancelID)
+		}
+	}
 	if requests == 0 {
-		if err := s.send(raws); err != nil {
+		if err := s.send(r.Context(), raws); err != nil {
 			writeRPCError(w, http.StatusNotFound, nil, -32001, "session not found: it ended; initialize again")
 			return
 		}
@@ -84,7 +102,7 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 	st := newBridgeStream(w, accepts(r, "text/event-stream") || !accepts(r, "application/json"))
 	st.batch = batch
 	defer s.release(st)
-	if err := s.send(s.open(st, msgs, raws)); err != nil {
+	if err := s.send(r.Context(), s.open(st, msgs, raws)); err != nil {
 		// The session ended under the request: nothing of it reached
 		// the server.
 		st.finish()
@@ -97,6 +115,30 @@ func (b *Bridge) post(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done(): // the client went; answers left go to its GET stream
 	case <-s.done: // the session is over: the tunnel has answered what the child left
 	}
+}
+
+// plainID reports whether a raw id is a JSON string or an integer, as MCP
+// asks: those come back from a server as they went.
+func plainID(id []byte) bool {
+	if len(id) == 0 {
+		return false
+	}
+	if id[0] == '"' {
+		return true // decode checked the string
+	}
+	digits := id
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitBody reads a POST body: a message, or a batch of them, with each

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -41,9 +42,11 @@ type bridgeSession struct {
 	streams  int                      // streams open
 	lastSeen time.Time
 	closing  bool
+	counted  bool // closed and counted in Bridge.ending; under the Bridge's lock
 
 	done      chan struct{} // closed when the child is done for good
 	closeOnce sync.Once
+	stop      context.CancelFunc // the child's context: SIGTERM, then SIGKILL
 }
 
 // A waiter is a request of the client's waiting for its answer.
@@ -56,11 +59,20 @@ func newBridgeSession(b *Bridge, id string) *bridgeSession {
 	s := &bridgeSession{b: b, id: id, waiting: map[string]waiter{}, progress: map[string]*bridgeStream{},
 		lastSeen: time.Now(), done: make(chan struct{})}
 	s.inR, s.in = io.Pipe()
-	s.out = lineSplitter{max: b.opts.MaxBodySize, onLine: s.fromServer, onLong: func(n int) {
-		b.log.Warn("a message of the MCP server's is too large for the HTTP client; dropped", "session", id, "bytes", n,
-			"max_bytes", b.opts.MaxBodySize)
-	}}
+	s.out = lineSplitter{max: b.opts.MaxBodySize, onLine: s.fromServer, onLong: s.tooLong}
 	return s
+}
+
+// tooLong answers the request a message too large to hold was the answer
+// to, m as read in passing: the client must not wait for it.
+func (s *bridgeSession) tooLong(m *message, n int) {
+	s.b.log.Warn("a message of the MCP server's is too large for the HTTP client; dropped", "session", s.id, "bytes", n,
+		"max_bytes", s.b.opts.MaxBodySize)
+	if m == nil || m.kind() != kindResponse || m.idCut {
+		return
+	}
+	s.route(m, appendErrorResponse(nil, m.ID, codeUpstreamExit,
+		"the MCP server's answer is "+strconv.Itoa(n)+" bytes, more than the proxy holds ("+strconv.Itoa(s.b.opts.MaxBodySize)+"; --max-line-size)"))
 }
 
 // start runs the session's child; the session ends when it is done.
@@ -69,12 +81,16 @@ func (s *bridgeSession) start(ctx context.Context) error {
 	opts.Stdin, opts.Stdout, opts.Session = s.inR, &s.out, s.id
 	opts.Logger = opts.Logger.With("session", s.id)
 	s.p = newStdio(s.b.meters, s.b.cmd, opts)
+	ctx, s.stop = context.WithCancel(ctx)
 	if err := s.p.Start(ctx); err != nil {
+		s.stop()
 		return err
 	}
 	s.b.wg.Go(func() {
 		s.p.Wait()
+		s.stop()
 		s.b.forget(s)
+		s.b.ended(s)
 		s.mu.Lock()
 		s.closing = true
 		s.mu.Unlock()
@@ -87,18 +103,20 @@ func (s *bridgeSession) start(ctx context.Context) error {
 var errSessionOver = errors.New("the session is over")
 
 // close ends the session: its child's input closes, as a stdio client
-// ends a session, and a child that does not exit is stopped.
+// ends a session; a child still running StopTimeout later is sent
+// SIGTERM, and killed StopTimeout after that. It does not wait.
 func (s *bridgeSession) close(why string) {
 	s.closeOnce.Do(func() {
 		s.b.log.Info("closing MCP session", "session", s.id, "reason", why)
-		s.b.forget(s) // gone for new requests at once; its process ends in the background
+		// Armed first: nothing below may keep a stuck child running.
+		stop := time.AfterFunc(s.b.opts.Stdio.StopTimeout, s.stop)
+		s.b.closing(s) // gone for new requests at once; it counts until its process ends
 		s.mu.Lock()
 		s.closing = true
 		s.mu.Unlock()
-		s.inMu.Lock()
+		// Not under inMu: a write stuck on a child that no longer reads
+		// holds it, and closing the pipe is what ends that write.
 		_ = s.in.Close()
-		s.inMu.Unlock()
-		stop := time.AfterFunc(s.b.opts.Stdio.StopTimeout, func() { _ = s.p.Signal(terminateSignal) })
 		s.b.wg.Go(func() {
 			<-s.done
 			stop.Stop()
@@ -123,8 +141,13 @@ func (s *bridgeSession) touch() {
 	s.mu.Unlock()
 }
 
-// send writes the client's messages to the child, a line each.
-func (s *bridgeSession) send(msgs [][]byte) error {
+// send writes the client's messages to the child, a line each. A child
+// that stops reading its input blocks this; when ctx (the client's
+// request) ends first, the session is closed, which ends the write: a
+// server that no longer reads is of no use to its session.
+func (s *bridgeSession) send(ctx context.Context, msgs [][]byte) error {
+	unstuck := context.AfterFunc(ctx, func() { s.close("the MCP server stopped reading its input") })
+	defer unstuck()
 	s.inMu.Lock()
 	defer s.inMu.Unlock()
 	for _, m := range msgs {
@@ -172,6 +195,24 @@ func (s *bridgeSession) open(st *bridgeStream, msgs []message, raws [][]byte) []
 	return out
 }
 
+// cancelled forgets a request of the client's that it cancelled: the
+// server sends no answer to it (the tunnel drops a late one), and its
+// stream must not wait for one.
+func (s *bridgeSession) cancelled(id []byte) {
+	s.mu.Lock()
+	w, ok := s.waiting[string(id)]
+	if ok {
+		delete(s.waiting, string(id))
+		if w.token != "" && s.progress[w.token] == w.st {
+			delete(s.progress, w.token)
+		}
+	}
+	s.mu.Unlock()
+	if ok {
+		w.st.forgo()
+	}
+}
+
 // release forgets a stream whose handler returns.
 func (s *bridgeSession) release(st *bridgeStream) {
 	st.finish()
@@ -195,6 +236,14 @@ func (s *bridgeSession) fromServer(line []byte) {
 	line = bytes.TrimRight(line, "\r")
 	if isBlank(line) {
 		return
+	}
+	if bytes.IndexByte(line, '\r') >= 0 {
+		// JSON white space, but a line break to an event stream.
+		var b bytes.Buffer
+		if json.Compact(&b, line) != nil {
+			return
+		}
+		line = b.Bytes()
 	}
 	msgs, err := decode(line, nil)
 	if err != nil {

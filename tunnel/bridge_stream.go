@@ -6,7 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
+
+// writeTimeout bounds a write to a client: one that stops reading its
+// stream loses the stream, and holds up its session's relay no longer.
+const writeTimeout = 30 * time.Second
 
 // A bridgeStream is one HTTP response to the client: a POST's answers, as
 // an event stream or, for a client that takes JSON only, one JSON body
@@ -68,6 +73,7 @@ func (st *bridgeStream) eventLocked(msg []byte) bool {
 	b.WriteString("event: message\ndata: ")
 	b.Write(msg) // one line: JSON-RPC as the server wrote it, its newline gone
 	b.WriteString("\n\n")
+	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := st.w.Write(b.Bytes()); err != nil {
 		st.closeLocked()
 		return false
@@ -87,6 +93,7 @@ func (st *bridgeStream) comment(text string) bool {
 	if st.closed {
 		return false
 	}
+	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := st.w.Write([]byte(": " + text + "\n\n")); err != nil {
 		st.closeLocked()
 		return false
@@ -115,15 +122,45 @@ func (st *bridgeStream) answer(msg []byte) bool {
 	if st.pending > 0 {
 		return true
 	}
+	st.writeJSONLocked()
+	st.closeLocked()
+	return true
+}
+
+// writeJSONLocked writes the answers as one JSON body: an array for a
+// batch.
+func (st *bridgeStream) writeJSONLocked() {
 	body := st.answers[0]
 	if st.batch || len(st.answers) > 1 {
 		body = append(append([]byte{'['}, bytes.Join(st.answers, []byte{','})...), ']')
 	}
 	st.w.Header().Set("Content-Type", "application/json")
 	st.w.WriteHeader(http.StatusOK)
+	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, _ = st.w.Write(body)
+}
+
+// forgo gives up on one of the POST's requests, which the client
+// cancelled: the stream ends when nothing else is awaited, with the
+// answers it has (JSON), or none (202).
+func (st *bridgeStream) forgo() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return
+	}
+	st.pending--
+	if st.pending > 0 {
+		return
+	}
+	if !st.sse {
+		if len(st.answers) == 0 {
+			st.w.WriteHeader(http.StatusAccepted)
+		} else {
+			st.writeJSONLocked()
+		}
+	}
 	st.closeLocked()
-	return true
 }
 
 // finish closes the stream for good: its handler returns.
@@ -155,13 +192,16 @@ func accepts(r *http.Request, mediaType string) bool {
 
 // A lineSplitter is the tunnel's output as lines: each whole line is
 // handed to onLine, without its newline; a line longer than max is
-// dropped, its size told to onLong.
+// dropped, read as it passes, and its message (nil when it is none) and
+// size told to onLong.
 type lineSplitter struct {
 	max    int
 	onLine func([]byte)
-	onLong func(n int)
+	onLong func(m *message, n int)
 	buf    []byte
 	long   int // bytes of a line being dropped; 0 when none
+	ls     longScanner
+	last   *message // the long line's message, its id copied
 }
 
 func (l *lineSplitter) Write(p []byte) (int, error) {
@@ -174,8 +214,9 @@ func (l *lineSplitter) Write(p []byte) (int, error) {
 		}
 		l.add(p[:i])
 		if l.long > 0 {
-			l.onLong(l.long)
-			l.long = 0
+			_ = l.ls.finish(l.keep)
+			l.onLong(l.last, l.long)
+			l.long, l.last = 0, nil
 		} else {
 			l.onLine(l.buf)
 		}
@@ -188,12 +229,24 @@ func (l *lineSplitter) Write(p []byte) (int, error) {
 func (l *lineSplitter) add(p []byte) {
 	if l.long > 0 {
 		l.long += len(p)
+		l.ls.feed(p, l.keep)
 		return
 	}
 	if len(l.buf)+len(p) > l.max {
 		l.long = len(l.buf) + len(p)
+		l.ls.reset()
+		l.ls.feed(l.buf, l.keep)
+		l.ls.feed(p, l.keep)
 		l.buf = l.buf[:0]
 		return
 	}
 	l.buf = append(l.buf, p...)
+}
+
+// keep keeps the message a long line holds, its id copied out of the
+// scanner's buffers.
+func (l *lineSplitter) keep(m *message) {
+	c := *m
+	c.ID = bytes.Clone(m.ID)
+	l.last = &c
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +49,7 @@ func startBridgeOf(t *testing.T, m *monitor.Monitor, c tunnel.Command, opts tunn
 		srv.Close()
 		b.Close()
 		cancel()
+		http.DefaultClient.CloseIdleConnections()
 		if t.Failed() {
 			t.Logf("bridge log:\n%s", logs.String())
 		}
@@ -196,7 +200,7 @@ func initSession(t *testing.T, url, accept string) string {
 	t.Helper()
 	res, body := rawPost(t, url, "", accept, initLine)
 	id := res.Header.Get("Mcp-Session-Id")
-	if res.StatusCode != http.StatusOK || id == "" || !strings.Contains(body, `"fake-mcp"`) {
+	if res.StatusCode != http.StatusOK || id == "" || !strings.Contains(body, `"serverInfo"`) {
 		t.Fatalf("initialize: %d %q %s", res.StatusCode, id, body)
 	}
 	if res, _ := rawPost(t, url, id, accept, initializedLine); res.StatusCode != http.StatusAccepted {
@@ -282,8 +286,10 @@ func TestBridgeHTTPRules(t *testing.T) {
 	// DELETE ends the session; it is gone after.
 	req, _ := http.NewRequest(http.MethodDelete, url, nil)
 	req.Header.Set("Mcp-Session-Id", id)
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNoContent {
-		t.Fatalf("DELETE: %v %v", res, err)
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", res.StatusCode)
 	}
 	if res, _ := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","id":9,"method":"ping"}`); res.StatusCode != http.StatusNotFound {
 		t.Errorf("after DELETE: %d", res.StatusCode)
@@ -337,5 +343,121 @@ func TestBridgeIdleAndFailedStart(t *testing.T) {
 	res, body := rawPost(t, bad, "", bothAccepts, initLine)
 	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, `"id":1`) || !strings.Contains(body, "starting the MCP server failed") {
 		t.Errorf("a server that cannot start: %d %s", res.StatusCode, body)
+	}
+}
+
+// stuckServer is a stdio server that answers initialize and then neither
+// reads its input nor exits; ignoring SIGTERM too when stubborn.
+func stuckServer(t *testing.T, stubborn bool) tunnel.Command {
+	t.Helper()
+	trap := ""
+	if stubborn {
+		trap = "trap '' TERM\n"
+	}
+	script := filepath.Join(t.TempDir(), "stuck.sh")
+	body := "#!/bin/sh\n" + trap + `read line
+echo '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"stuck","version":"1"}}}'
+exec sleep 60
+`
+	if stubborn {
+		// sleep would take the default SIGTERM: the shell waits instead.
+		body = "#!/bin/sh\n" + trap + `read line
+echo '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"stuck","version":"1"}}}'
+while :; do sleep 1; done
+`
+	}
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return tunnel.Command{Path: script}
+}
+
+// TestBridgeStuckServer: a server that stops reading its input, or ignores
+// SIGTERM, is ended all the same: the client's request gives up, DELETE
+// and idle expiry return at once, and the process is killed; it counts
+// against the sessions until it is gone.
+func TestBridgeStuckServer(t *testing.T) {
+	for _, stubborn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stubborn=%v", stubborn), func(t *testing.T) {
+			b, url := startBridgeOf(t, newMonitor(), stuckServer(t, stubborn), tunnel.BridgeOptions{MaxSessions: 1,
+				Stdio: tunnel.StdioOptions{StopTimeout: 200 * time.Millisecond}})
+			id := initSession(t, url, bothAccepts)
+			// Enough to fill the pipe to a child that does not read.
+			big := `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"` + strings.Repeat("x", 1<<20) + `"}}`
+			for range 3 {
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(big))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Mcp-Session-Id", id)
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					res.Body.Close()
+				}
+				cancel()
+			}
+			start := time.Now()
+			req, _ := http.NewRequest(http.MethodDelete, url, nil)
+			req.Header.Set("Mcp-Session-Id", id)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close() // 204, or 404 if the stuck write closed it already
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("DELETE took %v", d)
+			}
+			if n := b.Info().Sessions; n != 0 {
+				t.Errorf("%d sessions open after DELETE", n)
+			}
+			waitFor(t, "the process to be ended and a new session allowed", func() bool {
+				res, _ := rawPost(t, url, "", bothAccepts, initLine)
+				return res.StatusCode == http.StatusOK
+			})
+		})
+	}
+}
+
+// TestBridgeCancelledRequest: a request the client cancels ends its POST
+// (the server sends no answer to it), and its id is free again.
+func TestBridgeCancelledRequest(t *testing.T) {
+	_, url := startBridge(t, newMonitor(), tunnel.BridgeOptions{})
+	id := initSession(t, url, bothAccepts)
+	done := make(chan string, 1)
+	go func() {
+		_, body := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","id":"b","method":"tools/call","params":{"name":"block","arguments":{"late":true}}}`)
+		done <- body
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if res, _ := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"b"}}`); res.StatusCode != http.StatusAccepted {
+		t.Fatalf("cancellation: %d", res.StatusCode)
+	}
+	select {
+	case body := <-done:
+		if strings.Contains(body, `"id":"b"`) {
+			t.Errorf("the cancelled request was answered: %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cancelled request's POST never ended")
+	}
+	if _, body := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","id":"b","method":"ping"}`); strings.Contains(body, "in progress") {
+		t.Errorf("the id is still taken: %s", body)
+	}
+}
+
+// TestBridgeRefusals: what would not find its way back, or comes from a
+// web page, is refused; an answer too large to hold is an error answer.
+func TestBridgeRefusals(t *testing.T) {
+	_, url := startBridge(t, newMonitor(), tunnel.BridgeOptions{MaxBodySize: 64 << 10})
+	id := initSession(t, url, bothAccepts)
+	if res, body := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","id":2.0,"method":"ping"}`); res.StatusCode != 400 || !strings.Contains(body, "string or an integer") {
+		t.Errorf("id 2.0: %d %s", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(initLine))
+	req.Header.Set("Content-Type", "text/plain") // what a page may send without asking
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else if res.Body.Close(); res.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain: %d", res.StatusCode)
+	}
+	_, body := rawPost(t, url, id, bothAccepts, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"big","arguments":{"size":100000}}}`)
+	if !strings.Contains(body, `"id":3`) || !strings.Contains(body, "more than the proxy holds") {
+		t.Errorf("an answer too large: %.300s", body)
 	}
 }

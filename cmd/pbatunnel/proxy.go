@@ -169,8 +169,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 0, &usageError{err: fmt.Errorf("--record-max-bytes must be at least 1024 bytes, got %d", pf.recordMax)}
 	case pf.maxSessions < 1:
 		return 0, &usageError{err: fmt.Errorf("--max-sessions must be at least 1, got %d", pf.maxSessions)}
-	case pf.idle <= 0:
-		return 0, &usageError{err: fmt.Errorf("--session-timeout must be positive, got %v", pf.idle)}
+	case pf.idle < time.Second:
+		return 0, &usageError{err: fmt.Errorf("--session-timeout must be at least 1s, got %v", pf.idle)}
 	}
 	bridged := len(command) > 0 && pf.listenSet
 	switch {
@@ -240,6 +240,10 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		stdioOpts.Stdin, stdioOpts.Stdout = nil, nil // each session's own
 		bridge, err = tunnel.NewBridge(m, tunnel.Command{Path: command[0], Args: command[1:]}, tunnel.BridgeOptions{
 			Stdio: stdioOpts, MaxSessions: pf.maxSessions, IdleTimeout: pf.idle,
+			// A message of the server's is held whole to be routed: a
+			// larger --max-line-size raises the bound, a smaller one
+			// does not lower it under the bridge's own.
+			MaxBodySize: max(pf.maxLineSize, tunnel.DefaultBridgeMaxBody),
 		})
 		if err != nil {
 			return 0, err
