@@ -35,8 +35,9 @@ type Tool struct {
 // value is empty and ready.
 type Catalog struct {
 	// OnPin, when set, is told of the pin when the first whole list is
-	// pinned (not one loaded with LoadPin), under the catalogue's lock: it
-	// must not call the catalogue.
+	// pinned (not one loaded with LoadPin) and when changes are accepted
+	// (Accept), under the catalogue's lock: it must not call the
+	// catalogue.
 	OnPin func(PinFile)
 
 	mu      sync.Mutex
@@ -50,6 +51,7 @@ type Catalog struct {
 	pinnedAt time.Time
 	changes  []Change
 	drifted  int
+	differ   map[string]bool // tools listed now whose definition is not the pinned one
 }
 
 type counted struct {

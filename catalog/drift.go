@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -130,6 +132,80 @@ func (c *Catalog) compareLocked(at time.Time) {
 		c.changes = slices.Delete(c.changes, 0, n)
 	}
 	c.drifted = len(found)
+	c.differ = map[string]bool{}
+	for _, ch := range found {
+		if ch.Kind != ChangeRemoved {
+			c.differ[ch.Tool] = true
+		}
+	}
+}
+
+// Differs reports whether the tool, as the latest whole list defines it,
+// is not the tool pinned: added since, or its description, schema or
+// other fields changed. A tool removed since is not listed, and does not
+// differ: a call to it fails at the server.
+func (c *Catalog) Differs(tool string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.differ[tool]
+}
+
+// Accept pins the tools named (every tool, when none is) as the latest
+// whole list defines them: an added tool joins the pin, a changed one
+// is pinned as it is now, a removed one leaves it. It returns the tools
+// whose pin changed, and tells OnPin of the new pin. Before any whole
+// list, there is nothing to accept.
+func (c *Catalog) Accept(tools []string, at time.Time) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pin == nil {
+		return nil, errors.New("no whole tools/list seen yet: nothing is pinned")
+	}
+	want := map[string]bool{}
+	for _, t := range tools {
+		want[t] = true
+	}
+	now, defs := map[string]pinned{}, map[string]json.RawMessage{}
+	for _, d := range c.defs {
+		if name, p, ok := pin(d); ok {
+			now[name], defs[name] = p, d
+		}
+	}
+	var accepted []string
+	for name := range c.differ {
+		if len(want) == 0 || want[name] {
+			c.pin[name], c.pinDefs[name] = now[name], defs[name]
+			accepted = append(accepted, name)
+		}
+	}
+	for name := range c.pin {
+		if _, listed := now[name]; !listed && (len(want) == 0 || want[name]) {
+			delete(c.pin, name)
+			delete(c.pinDefs, name)
+			accepted = append(accepted, name)
+		}
+	}
+	for name := range want {
+		if !slices.Contains(accepted, name) {
+			return nil, fmt.Errorf("tool %q does not differ from its pin", name)
+		}
+	}
+	slices.Sort(accepted)
+	if len(accepted) == 0 {
+		return nil, nil
+	}
+	c.pinnedAt = at
+	changes := c.changes
+	c.compareLocked(at) // the drift left, if any
+	c.changes = changes // what changed stays on record
+	if c.OnPin != nil {
+		p := PinFile{PinnedAt: at}
+		for _, name := range slices.Sorted(maps.Keys(c.pinDefs)) {
+			p.Tools = append(p.Tools, c.pinDefs[name])
+		}
+		c.OnPin(p)
+	}
+	return accepted, nil
 }
 
 // seenLocked reports whether the change is the latest one kept for its

@@ -72,6 +72,7 @@ func Handler(ctx context.Context, m *monitor.Monitor, opts Options) (http.Handle
 	get("/api/calls/{id}", a.call)
 	get("/api/sessions", a.sessions)
 	get("/api/catalog", a.catalog)
+	data.Handle("/api/catalog/accept", methods(a.acceptCatalog, http.MethodPost))
 	get("/api/alerts", a.alerts)
 	get("/api/history", a.history)
 	get("/api/config", a.config)

@@ -78,6 +78,9 @@ type hop[T any] struct {
 	// out is set by the correlator to the bytes to relay instead of raw:
 	// the request with the trace context of its forwarding in _meta.
 	out []byte
+	// reply is set with the refuse verdict: the answer to give the
+	// client instead of relaying the message.
+	reply []byte
 }
 
 // A verdict tells the transport what to do with a message's line.
@@ -94,7 +97,13 @@ const (
 	// client's to see; the transport lets the client's lines through to
 	// the server again.
 	replayAnswered
+	// refuse: the client's request is not relayed; hop.reply answers it.
+	refuse
 )
+
+// codeToolBlocked is the JSON-RPC error code of a call the tunnel refused
+// to relay (Observers.Block).
+const codeToolBlocked = -32010
 
 // methodCancelled is the notification by which either side cancels a
 // request it sent.
@@ -110,6 +119,14 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 	switch m.kind() {
 	case kindRequest:
 		c := co.newCall(m, h)
+		if reason := co.blocked(m, h); reason != "" {
+			h.reply = appendErrorResponse(nil, m.ID, codeToolBlocked, reason)
+			mc := co.callOf(&c, 0, ErrorTypeBlocked)
+			mc.Error = reason
+			id := co.meters.m.RecordCall(mc)
+			co.obs.observe(id, &mc, &c.req, nil, time.Time{})
+			return refuse
+		}
 		h.out = co.traceRequest(m, h, &c, false)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()
@@ -198,6 +215,15 @@ func (co *correlator[T]) fromServer(m *message, h *hop[T]) verdict {
 		}
 	}
 	return pass
+}
+
+// blocked is why the tools/call m is not to be relayed, "" when it is:
+// only a message that is its line or body whole can be held back.
+func (co *correlator[T]) blocked(m *message, h *hop[T]) string {
+	if co.obs.Block == nil || m.Method != monitor.MethodToolsCall || h.raw == nil || m.idCut {
+		return ""
+	}
+	return co.obs.Block(m.toolName())
 }
 
 // cancelledAt reports when the client cancelled its request id of

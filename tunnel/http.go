@@ -176,7 +176,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeRPCError(w, http.StatusBadRequest, nil, -32700, "reading the request body: "+err.Error())
 			return
 		}
-		if out := h.fromClient(ex, body, r.RemoteAddr, r.Header); out != nil {
+		out, reply := h.fromClient(ex, body, r.RemoteAddr, r.Header)
+		if reply != nil {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(reply)
+			return
+		}
+		if out != nil {
 			body = out // the trace context of the forwarding in _meta
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -255,12 +261,13 @@ func (h *HTTP) decode(data []byte) ([]message, bool) {
 }
 
 // fromClient interprets a POST body.
-// It returns the body to forward instead, when tracing rewrote it.
-func (h *HTTP) fromClient(ex *exchange, body []byte, peer string, header http.Header) []byte {
+// It returns the body to forward instead, when tracing rewrote it, or the
+// answer to give the client instead of forwarding it (a blocked call).
+func (h *HTTP) fromClient(ex *exchange, body []byte, peer string, header http.Header) (out, reply []byte) {
 	h.corr.obs.record(ex.start, record.ToServer, ex.session, body)
 	msgs, ok := h.decode(body)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	ex.batch = bytes.TrimLeft(body, " \t\r\n")[0] == '['
 	hp := hop[httpCall]{now: ex.start, session: ex.session, requests: &ex.calls, peer: peer, header: header}
@@ -268,9 +275,13 @@ func (h *HTTP) fromClient(ex *exchange, body []byte, peer string, header http.He
 		hp.raw = body
 	}
 	for i := range msgs {
-		h.corr.fromClient(&msgs[i], &hp) // a body is relayed whole: nothing in it is dropped
+		// A body is relayed whole: nothing in it is dropped; a single
+		// request may be refused.
+		if h.corr.fromClient(&msgs[i], &hp) == refuse {
+			return nil, hp.reply
+		}
 	}
-	return hp.out
+	return hp.out, nil
 }
 
 // large counts a body or event of the server's too large to interpret,

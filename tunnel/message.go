@@ -16,6 +16,9 @@ import (
 const (
 	// ErrorTypeUpstreamExit is a request in flight when the server exited.
 	ErrorTypeUpstreamExit = "upstream_exit"
+	// ErrorTypeBlocked is a tools/call the tunnel answered itself, and
+	// did not relay (Observers.Block).
+	ErrorTypeBlocked = "tool_blocked"
 	// ErrorTypeUpstreamError is an HTTP request that could not reach the
 	// server.
 	ErrorTypeUpstreamError = "upstream_error"

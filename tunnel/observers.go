@@ -37,6 +37,12 @@ type Observers struct {
 	Upstream string
 	// Recorder keeps every message relayed, both ways, as received.
 	Recorder *record.Recorder
+	// Block, when set, is asked of every tools/call, with the tool's
+	// name: a reason, and the tunnel answers the call with an error
+	// instead of relaying it; "" lets it through (proxy --on-drift block).
+	// A call inside a JSON-RPC batch is relayed all the same: the tunnel
+	// relays or drops a line or body whole.
+	Block func(tool string) (reason string)
 }
 
 // record hands a message as received to the recorder, if any: a line or

@@ -166,8 +166,16 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 			}
 		}
 	}
-	drop = p.corr.fromClient(m, &h) == dropLine
-	return drop, h.out
+	switch p.corr.fromClient(m, &h) {
+	case dropLine:
+		return true, nil
+	case refuse:
+		if err := p.out.own(append(h.reply, '\n')); err != nil {
+			p.log.Warn("answering a blocked call failed", "error", err)
+		}
+		return true, nil
+	}
+	return false, h.out
 }
 
 // relayServer relays the child's lines to the client until the child's

@@ -15,12 +15,14 @@ Usage:
 Commands:
   serve          sample the host and this process, serve the dashboard, the
                  JSON API and Prometheus metrics, and notify alerts
-  proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP)
+  proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP,
+                 or bridging one to the other)
   report         print or save the report of a running pbatunnel
   bench          load any MCP server with tool calls and print the numbers
   replay         serve a recording of "proxy --record" as an MCP server, with no server
   memory import  merge a knowledge graph (server-memory's memory.jsonl) into the store
   memory export  write the store's knowledge graph in that format
+  pin accept     take a running proxy's tools as they are now as its pin
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
   version        print the version and the Go version it was built with
@@ -46,6 +48,13 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fs, _ := newMemoryFlags(args[1], stdout)
 		fs.Usage()
 		return nil
+	case len(args) == 2 && args[0] == "pin":
+		if args[1] != "accept" {
+			return &usageError{err: fmt.Errorf("unknown command \"pin %s\"", args[1])}
+		}
+		fs, _ := newPinAcceptFlags(stdout)
+		fs.Usage()
+		return nil
 	case len(args) == 2 && args[0] == "alerts":
 		switch args[1] {
 		case "check":
@@ -66,6 +75,8 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		printAlertsUsage(stdout)
 	case "memory":
 		printMemoryUsage(stdout)
+	case "pin":
+		printPinUsage(stdout)
 	case "serve":
 		fs, _ := newServeFlags(stdout)
 		fs.Usage()

@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"replay":  runReplay,
 	"alerts":  runAlerts,
 	"memory":  runMemory,
+	"pin":     runPin,
 	"version": runVersion,
 	"help":    runHelp,
 }
@@ -35,6 +36,7 @@ var commands = map[string]command{
 var subcommands = map[string]map[string]command{
 	"alerts": {"check": runAlertsCheck, "test": runAlertsTest},
 	"memory": {"import": runMemoryImport, "export": runMemoryExport},
+	"pin":    {"accept": runPinAccept},
 }
 
 // run dispatches args to a subcommand and turns its result into the exit

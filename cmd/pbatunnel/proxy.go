@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -48,6 +49,7 @@ type proxyFlags struct {
 	maxSessions int
 	idle        time.Duration
 	stdio       bool // with --upstream: serve it on this process's stdio
+	onDrift     string
 	restart     bool
 	maxRestarts int
 	maxLineSize int
@@ -88,6 +90,14 @@ func newProxyFlags(out io.Writer) (*flag.FlagSet, *config.Settings, *proxyFlags)
 	fs.StringVar(&pf.record, "record", "", "append every message relayed, both ways, to this JSON lines `file`, with its time, direction and session; "+
 		"values of the --redact-key keys are redacted")
 	fs.Int64Var(&pf.recordMax, "record-max-bytes", pf.recordMax, "with --record, move the file to FILE.1 (replacing it) and start anew before it passes this many `bytes`")
+	fs.Func("on-drift", "what a call to a tool that differs from its pin gets: alert (relayed; the alert tool_catalog_changed fires) or block "+
+		"(answered with an error until a person accepts the change: pbatunnel pin accept) (default alert)", func(v string) error {
+		if v != "alert" && v != "block" {
+			return fmt.Errorf("want alert or block, got %q", v)
+		}
+		pf.onDrift = v
+		return nil
+	})
 	fs.StringVar(&pf.pin, "pin", "", "compare the server's tools with those pinned in this JSON `file`; when it does not exist, the first tools/list is pinned there")
 	fs.IntVar(&pf.maxLineSize, "max-line-size", pf.maxLineSize,
 		"largest line (stdio) or request body and event (HTTP) held in memory, in `bytes`; longer lines are relayed in pieces and read as they pass, longer bodies refused")
@@ -215,6 +225,15 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	obs := tunnel.Observers{Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Telemetry: a.Telemetry, Recorder: rec,
 		Upstream:     upstreamHostPort(pf.upstream),
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }}
+	if pf.onDrift == "block" {
+		obs.Block = func(tool string) string {
+			if !a.Catalog.Differs(tool) {
+				return ""
+			}
+			return "pbatunnel blocked this call: the tool " + strconv.Quote(tool) + " was added or changed since its definition was pinned " +
+				"(GET /api/catalog shows how); it is called again once a person accepts the change (pbatunnel pin accept)"
+		}
+	}
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
 	var (

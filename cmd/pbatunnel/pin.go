@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+)
+
+// printPinUsage explains the pin commands.
+func printPinUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage: pbatunnel pin accept [flags]
+
+A proxy pins the tools its server lists first (or those of --pin FILE) and
+compares every later list with them. "pin accept" tells a running proxy
+that a person has read what changed (GET /api/catalog, the Tools tab) and
+takes the tools as they are now: calls the proxy blocks for drift
+(--on-drift block) go through again, and --pin FILE is rewritten.
+`)
+}
+
+// runPin is "pin" alone, or with an unknown second word.
+func runPin(_ context.Context, args []string, _, stderr io.Writer) error {
+	printPinUsage(stderr)
+	if len(args) > 0 {
+		return &usageError{err: fmt.Errorf("unknown command \"pin %s\"", args[0])}
+	}
+	return &usageError{err: errors.New("want a pin command: accept"), reported: true}
+}
+
+type pinFlags struct {
+	addr, token string
+	tools       []string
+	timeout     time.Duration
+}
+
+func newPinAcceptFlags(out io.Writer) (*flag.FlagSet, *pinFlags) {
+	p := &pinFlags{addr: config.DefaultAddr, timeout: 10 * time.Second}
+	fs := flag.NewFlagSet("pbatunnel pin accept", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&p.addr, "addr", p.addr, "`host:port` of the running proxy's dashboard")
+	fs.StringVar(&p.token, "auth-token", "", "bearer `token`, when the dashboard requires one (or PBATUNNEL_AUTH_TOKEN)")
+	fs.Func("tool", "accept this `tool` only; repeatable (default: every tool that differs)", func(v string) error {
+		p.tools = append(p.tools, v)
+		return nil
+	})
+	fs.DurationVar(&p.timeout, "timeout", p.timeout, "give up after this `duration`")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: pbatunnel pin accept [flags]
+
+Accept the changes in a running proxy's tools: they become the pin.
+
+Flags (--addr and --auth-token also from PBATUNNEL_ADDR and PBATUNNEL_AUTH_TOKEN):
+`)
+		fs.PrintDefaults()
+	}
+	return fs, p
+}
+
+func runPinAccept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, p := newPinAcceptFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, name := range []string{"addr", "auth-token"} {
+		if v, ok := os.LookupEnv(config.EnvVar(name)); ok && v != "" && !given[name] {
+			_ = fs.Set(name, v)
+		}
+	}
+	body, _ := json.Marshal(map[string][]string{"tools": p.tools})
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+p.addr+"/api/catalog/accept", bytes.NewReader(body))
+	if err != nil {
+		return &usageError{err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if p.token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reaching the proxy's dashboard at %s: %w", p.addr, err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Accepted []string `json:"accepted"`
+		PinnedAt string   `json:"pinned_at"`
+		Drift    int      `json:"drift"`
+		Error    string   `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&out); err != nil {
+		return fmt.Errorf("the answer of %s: HTTP %d, %w", p.addr, res.StatusCode, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return errors.New(out.Error)
+	}
+	if len(out.Accepted) == 0 {
+		fmt.Fprintln(stdout, "nothing to accept: the tools are the ones pinned")
+		return nil
+	}
+	fmt.Fprintf(stdout, "accepted %s; pinned at %s", strings.Join(out.Accepted, ", "), out.PinnedAt)
+	if out.Drift > 0 {
+		fmt.Fprintf(stdout, "; %d differences left", out.Drift)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
