@@ -29,6 +29,7 @@ NPM_DIR=.cache/npm
 NPM_NEEDS=(
 	@modelcontextprotocol/server-memory@2026.8.31 # cmd/pbatunnel: the MCP reference server behind the proxy
 	@modelcontextprotocol/sdk@1.32.2              # cmd/pbatunnel: the official TypeScript client, through the bridge
+	@modelcontextprotocol/server-everything@2026.8.31 # cmd/pbatunnel: every part of the protocol, through the bridges
 	supergateway@4.0.0                            # bench/bridges: the bridges pbatunnel's are measured beside
 	mcp-proxy@6.7.19
 	mcp-remote@0.15.1
