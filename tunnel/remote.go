@@ -110,7 +110,18 @@ func (r *Remote) Run(ctx context.Context) error {
 				err, done = <-readErr, true
 				break
 			}
-			posts.Go(func() { r.post(ctx, line) })
+			if expectsAnswer(line) {
+				posts.Go(func() { r.post(ctx, line) })
+				break
+			}
+			// A notification or an answer is sent before anything after
+			// it, as the SDKs' own HTTP clients do by awaiting its 202:
+			// a server must see notifications/initialized before the
+			// tools/list that follows it (servers offer tools by the
+			// client's capabilities then), a cancellation before the
+			// next request. Requests go side by side: a long call must
+			// not hold up the others.
+			r.post(ctx, line)
 		case <-ctx.Done():
 			done = true
 		}
@@ -313,6 +324,20 @@ func (r *Remote) write(line []byte) {
 	defer r.outMu.Unlock()
 	_, _ = r.out.Write(line)
 	_ = r.out.Flush()
+}
+
+// expectsAnswer reports whether a line of the client's holds a request.
+func expectsAnswer(line []byte) bool {
+	msgs, err := decode(line, nil)
+	if err != nil {
+		return true // the server's error answers it
+	}
+	for i := range msgs {
+		if msgs[i].kind() == kindRequest {
+			return true
+		}
+	}
+	return false
 }
 
 // answers reports whether body is the answer to the requests among msgs:
