@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -14,13 +15,22 @@ type handlerTransport struct{ h http.Handler }
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	pr, pw := io.Pipe()
 	w := &pipeResponseWriter{header: http.Header{}, body: pw, ready: make(chan struct{})}
+	// As under an http.Server, which a reverse proxy looks for: it then
+	// aborts (panics with ErrAbortHandler) on a body cut short, instead
+	// of ending it as if it were whole.
+	req = req.WithContext(context.WithValue(req.Context(), http.ServerContextKey, inProcess))
 	go func() {
 		defer func() {
-			// A reverse proxy panics with ErrAbortHandler when its
-			// client goes mid-stream, as http.Server expects; here the
-			// client is the one that closed the body.
-			if p := recover(); p != nil && p != http.ErrAbortHandler {
+			p := recover()
+			if p != nil && p != http.ErrAbortHandler {
 				panic(p)
+			}
+			if p != nil {
+				// The server's answer broke off, or the reader went:
+				// the body ends in an error, not a clean end.
+				w.WriteHeader(http.StatusBadGateway)
+				_ = pw.CloseWithError(io.ErrUnexpectedEOF)
+				return
 			}
 			w.WriteHeader(http.StatusOK) // a handler that wrote nothing
 			_ = pw.Close()
@@ -53,6 +63,9 @@ type pipeResponseWriter struct {
 func (w *pipeResponseWriter) Header() http.Header { return w.header }
 
 func (w *pipeResponseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		return // informational (103 Early Hints): the final status follows
+	}
 	w.once.Do(func() {
 		w.status, w.sent = code, w.header.Clone()
 		close(w.ready)
@@ -66,3 +79,7 @@ func (w *pipeResponseWriter) Write(p []byte) (int, error) {
 
 // Flush does nothing: every Write reaches the reader as it is made.
 func (w *pipeResponseWriter) Flush() {}
+
+// inProcess is the server the requests of a handlerTransport are served
+// under, as far as handlers can tell.
+var inProcess = &http.Server{}

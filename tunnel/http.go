@@ -206,6 +206,13 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// closeIdle closes the connections to the server that no request uses.
+func (h *HTTP) closeIdle() {
+	if t, ok := h.proxy.Transport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+}
+
 // tap notes the server's answer to an exchange and sets its body to be
 // interpreted as it passes.
 func (h *HTTP) tap(ex *exchange, res *http.Response) {

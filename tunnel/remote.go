@@ -35,16 +35,18 @@ type Remote struct {
 	opts     RemoteOptions
 	log      *slog.Logger
 
-	outMu sync.Mutex
-	out   *bufio.Writer
+	// The client's output: lines go through lines to one writer, so that
+	// a client that stops reading holds up no request and no exit.
+	lines chan []byte
+	quit  chan struct{} // closed when Run gives up on the client's output
 
-	ctx       context.Context // Run's: the GET stream ends with it
+	ctx       context.Context // the GET stream's: it ends with the client's input
 	mu        sync.Mutex
 	session   string
 	protocol  string
 	listening bool // the GET stream is started
 
-	wg sync.WaitGroup // POSTs in flight and the GET stream
+	wg sync.WaitGroup // the GET stream
 }
 
 // RemoteOptions configure a Remote. The zero value reads this process's
@@ -78,7 +80,7 @@ func NewRemote(m *monitor.Monitor, endpoint string, opts RemoteOptions) (*Remote
 	}
 	return &Remote{
 		tunnel: h, client: &http.Client{Transport: handlerTransport{h}}, endpoint: endpoint,
-		opts: opts, log: h.log, out: bufio.NewWriter(opts.Stdout),
+		opts: opts, log: h.log, lines: make(chan []byte, 64), quit: make(chan struct{}),
 	}, nil
 }
 
@@ -86,10 +88,12 @@ func NewRemote(m *monitor.Monitor, endpoint string, opts RemoteOptions) (*Remote
 func (r *Remote) Info() Info { return r.tunnel.Info() }
 
 // Run relays until the client closes stdin, or ctx ends; then it ends the
-// session with the server (DELETE) and returns.
+// session with the server (DELETE) and returns. Run may be called once.
 func (r *Remote) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	written := make(chan struct{})
+	go r.writeClient(written)
 	// The GET stream ends when the client's input does; the POSTs in
 	// flight then are answered first (a client that wrote its requests
 	// and closed its input still reads the answers), within endGrace.
@@ -138,9 +142,17 @@ func (r *Remote) Run(ctx context.Context) error {
 	t.Stop()
 	stopListening()
 	cancel()
+	close(r.quit) // a client that does not read holds nothing up now
 	<-answered
 	r.wg.Wait()
 	r.endSession()
+	close(r.lines)
+	select {
+	case <-written:
+	case <-time.After(time.Second):
+		// The client reads no more: its last lines are lost with it.
+	}
+	r.tunnel.closeIdle()
 	return err
 }
 
@@ -149,19 +161,34 @@ func (r *Remote) Run(ctx context.Context) error {
 const endGrace = 10 * time.Second
 
 // readClient sends the client's lines on lines until its end of input.
-// A line longer than the tunnel takes is answered with an error here.
+// A line longer than the tunnel takes is answered with an error here,
+// with its request's id, read as the line passed.
 func (r *Remote) readClient(ctx context.Context, lines chan<- []byte) error {
 	defer close(lines)
 	br := bufio.NewReaderSize(r.opts.Stdin, 64<<10)
 	max := r.tunnel.maxBody
-	var line []byte
-	long := false
+	var (
+		line []byte
+		long bool
+		ls   longScanner
+		id   []byte
+	)
+	keep := func(m *message) {
+		if m.kind() == kindRequest && !m.idCut {
+			id = bytes.Clone(m.ID)
+		}
+	}
 	for {
 		piece, err := br.ReadSlice('\n')
 		switch {
 		case long:
+			ls.feed(piece, keep)
 		case len(line)+len(piece) > max+2:
-			long, line = true, line[:0]
+			long, id = true, nil
+			ls.reset()
+			ls.feed(line, keep)
+			ls.feed(piece, keep)
+			line = line[:0]
 		default:
 			line = append(line, piece...)
 		}
@@ -169,7 +196,11 @@ func (r *Remote) readClient(ctx context.Context, lines chan<- []byte) error {
 			continue
 		}
 		if long {
-			r.write(errorResponse(nil, -32600, "message larger than "+strconv.Itoa(max)+" bytes"))
+			_ = ls.finish(keep)
+			if id != nil {
+				r.write(errorResponse(id, -32600, "message larger than "+strconv.Itoa(max)+" bytes (--max-line-size)"))
+			}
+			r.log.Warn("a message of the client's is too large to send; dropped", "max_bytes", max)
 			long = false
 		} else if msg := bytes.TrimSpace(line); len(msg) > 0 {
 			select {
@@ -188,57 +219,96 @@ func (r *Remote) readClient(ctx context.Context, lines chan<- []byte) error {
 	}
 }
 
-// post sends one message of the client's and relays the answer.
+// post sends one message of the client's and relays the answer. Every
+// request in it is answered once: by the server, or, when the server's
+// answer does not come (a failure, a stream that ends, a body that is
+// not one), with an error carrying its id.
 func (r *Remote) post(ctx context.Context, msg []byte) {
-	msgs, _ := decode(msg, nil)
+	msgs, err := decode(msg, nil)
+	if err != nil {
+		r.write(errorResponse(nil, -32700, "not a JSON-RPC message: "+err.Error()))
+		return
+	}
+	pending := map[string]bool{}
+	initialize := false
+	for i := range msgs {
+		if msgs[i].kind() == kindRequest {
+			pending[string(msgs[i].ID)] = true
+			initialize = initialize || msgs[i].Method == "initialize"
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(msg))
 	if err != nil {
-		r.fail(msgs, err.Error())
+		r.fail(msgs, pending, err.Error())
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	r.sessionHeaders(req)
+	req.Header.Set("User-Agent", userAgent)
+	sent := ""
+	if !initialize {
+		// A new initialize begins a new session: it carries none.
+		sent = r.sessionHeaders(req)
+	}
 	res, err := r.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.fail(msgs, err.Error())
+			r.fail(msgs, pending, err.Error())
 		}
 		return
 	}
 	defer res.Body.Close()
-	if id := res.Header.Get(headerSession); id != "" {
+	if res.StatusCode == http.StatusNotFound && sent != "" {
+		r.sessionGone(sent)
+	}
+	if id := res.Header.Get(headerSession); id != "" && initialize && res.StatusCode < 300 {
 		r.mu.Lock()
 		r.session = id
 		r.mu.Unlock()
 	}
+	why := "HTTP " + strconv.Itoa(res.StatusCode) + " from the MCP server"
 	ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	switch {
 	case ct == "text/event-stream":
-		r.relayEvents(res.Body)
+		if err := r.relayEvents(res.Body, pending); err != nil {
+			why = "the MCP server's event stream broke off before the answer: " + err.Error()
+		} else {
+			why = "the MCP server's event stream ended without the answer"
+		}
 	case ct == "application/json":
 		body, err := io.ReadAll(io.LimitReader(res.Body, int64(r.tunnel.maxBody)+1))
 		switch {
-		case err != nil || len(body) > r.tunnel.maxBody:
-			r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server, its body unread")
+		case err != nil:
+			why += ", its body broken off: " + err.Error()
+		case len(body) > r.tunnel.maxBody:
+			why += ", its body larger than " + strconv.Itoa(r.tunnel.maxBody) + " bytes (--max-line-size)"
 		case res.StatusCode < 300 || answers(body, msgs):
-			r.fromServer(body)
+			r.fromServer(body, pending)
 		default:
 			// An error of the transport's (no session, a session gone,
 			// a body refused), not an answer the client could match:
 			// each request gets one with its own id.
-			r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server: "+errorText(body))
+			why += ": " + errorText(body)
 		}
 	case res.StatusCode >= 200 && res.StatusCode < 300:
-		// 202: a notification or response taken.
+		// 202 for notifications and answers; for requests, not an answer.
+		why += ", with " + strconv.Quote(res.Header.Get("Content-Type")) + " instead of JSON or an event stream"
 	default:
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 200))
-		r.fail(msgs, "HTTP "+strconv.Itoa(res.StatusCode)+" from the MCP server: "+string(bytes.TrimSpace(b)))
+		why += ": " + string(bytes.TrimSpace(b))
 	}
+	if res.StatusCode >= 300 && len(pending) == 0 && len(msgs) > 0 {
+		r.log.Warn("a message to the MCP server was refused", "method", msgs[0].Method, "error", why)
+	}
+	r.fail(msgs, pending, why)
 }
 
-// sessionHeaders sets the session's id and protocol version on req.
-func (r *Remote) sessionHeaders(req *http.Request) {
+// userAgent names the proxy to servers and the firewalls before them.
+const userAgent = "pbatunnel-proxy"
+
+// sessionHeaders sets the session's id and protocol version on req, and
+// returns the id set.
+func (r *Remote) sessionHeaders(req *http.Request) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.session != "" {
@@ -247,24 +317,40 @@ func (r *Remote) sessionHeaders(req *http.Request) {
 	if r.protocol != "" {
 		req.Header.Set("MCP-Protocol-Version", r.protocol)
 	}
+	return r.session
 }
 
-// fail answers the requests among msgs with an error: the client must not
-// wait for answers that will not come.
-func (r *Remote) fail(msgs []message, why string) {
+// sessionGone forgets a session the server no longer knows (404): the
+// client's next initialize begins a new one, and its GET stream with it.
+func (r *Remote) sessionGone(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.session == id {
+		r.log.Warn("the MCP server no longer knows the session; the client must initialize again", "status", 404)
+		r.session, r.protocol, r.listening = "", "", false
+	}
+}
+
+// fail answers the requests of msgs still pending with an error: the
+// client must not wait for answers that will not come.
+func (r *Remote) fail(msgs []message, pending map[string]bool, why string) {
+	failed := ""
 	for i := range msgs {
-		if msgs[i].kind() == kindRequest {
+		if msgs[i].kind() == kindRequest && pending[string(msgs[i].ID)] {
+			delete(pending, string(msgs[i].ID))
 			r.write(errorResponse(msgs[i].ID, codeUpstreamExit, why))
+			failed = msgs[i].Method
 		}
 	}
-	if len(msgs) > 0 && msgs[0].kind() == kindRequest {
-		r.log.Warn("a request to the MCP server failed", "method", msgs[0].Method, "error", why)
+	if failed != "" {
+		r.log.Warn("a request to the MCP server failed", "method", failed, "error", why)
 	}
 }
 
-// relayEvents writes each event of an event stream to the client.
-func (r *Remote) relayEvents(body io.Reader) {
-	sc := sse.Scanner{Max: r.tunnel.maxBody, OnEvent: func(data []byte) { r.fromServer(data) },
+// relayEvents writes each event of an event stream to the client until
+// the stream ends: nil at its end, else why it broke off.
+func (r *Remote) relayEvents(body io.Reader, pending map[string]bool) error {
+	sc := sse.Scanner{Max: r.tunnel.maxBody, OnEvent: func(data []byte) { r.fromServer(data, pending) },
 		OnLarge: func(n int) {
 			r.log.Warn("an event of the MCP server's is too large to relay; dropped", "bytes", n, "max_bytes", r.tunnel.maxBody)
 		}}
@@ -272,16 +358,20 @@ func (r *Remote) relayEvents(body io.Reader) {
 	for {
 		n, err := body.Read(buf)
 		sc.Scan(buf[:n])
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
-			return
+			return err
 		}
 	}
 }
 
 // fromServer writes a message (or batch) of the server's to the client,
-// on one line; it notes the protocol version an initialize answer names
-// and then opens the GET stream.
-func (r *Remote) fromServer(data []byte) {
+// on one line, and takes the answers in it off pending (nil for the GET
+// stream); it notes the protocol version an initialize answer names and
+// then opens the GET stream.
+func (r *Remote) fromServer(data []byte, pending map[string]bool) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return
@@ -298,6 +388,9 @@ func (r *Remote) fromServer(data []byte) {
 		return
 	}
 	for i := range msgs {
+		if msgs[i].kind() == kindResponse {
+			delete(pending, string(msgs[i].ID))
+		}
 		if v := msgs[i].protocolVersionOf(); v != "" && msgs[i].hasResult {
 			r.initialized(v)
 		}
@@ -318,12 +411,26 @@ func (r *Remote) initialized(version string) {
 	}
 }
 
-// write writes one line to the client.
+// write hands one line to the client's writer; a line for a client that
+// no longer reads, once Run has given up on it, is dropped.
 func (r *Remote) write(line []byte) {
-	r.outMu.Lock()
-	defer r.outMu.Unlock()
-	_, _ = r.out.Write(line)
-	_ = r.out.Flush()
+	select {
+	case r.lines <- line:
+	case <-r.quit:
+	}
+}
+
+// writeClient writes the lines to the client until they end.
+func (r *Remote) writeClient(done chan<- struct{}) {
+	defer close(done)
+	w := bufio.NewWriter(r.opts.Stdout)
+	for line := range r.lines {
+		_, _ = w.Write(line)
+		if len(r.lines) == 0 {
+			_ = w.Flush()
+		}
+	}
+	_ = w.Flush()
 }
 
 // expectsAnswer reports whether a line of the client's holds a request.

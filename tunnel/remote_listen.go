@@ -49,14 +49,18 @@ func (r *Remote) listenOnce(ctx context.Context) int {
 		return 0
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	r.sessionHeaders(req)
+	req.Header.Set("User-Agent", userAgent)
+	sent := r.sessionHeaders(req)
 	res, err := r.client.Do(req)
 	if err != nil {
 		return 0
 	}
 	defer res.Body.Close()
-	if res.StatusCode == http.StatusOK {
-		r.relayEvents(res.Body)
+	switch res.StatusCode {
+	case http.StatusOK:
+		_ = r.relayEvents(res.Body, nil)
+	case http.StatusNotFound:
+		r.sessionGone(sent)
 	}
 	return res.StatusCode
 }
@@ -76,6 +80,7 @@ func (r *Remote) endSession() {
 	if err != nil {
 		return
 	}
+	req.Header.Set("User-Agent", userAgent)
 	r.sessionHeaders(req)
 	if res, err := r.client.Do(req); err == nil {
 		res.Body.Close()

@@ -1,6 +1,7 @@
 package tunnel_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -179,4 +180,204 @@ func TestRemoteUnreachable(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
+}
+
+// remoteRig runs a Remote against url with the test as its stdio client.
+type remoteRig struct {
+	in    *io.PipeWriter
+	lines chan string
+	done  chan error
+}
+
+func startRemote(t *testing.T, url string) *remoteRig {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	rem, err := tunnel.NewRemote(newMonitor(), url, tunnel.RemoteOptions{Stdin: inR, Stdout: outW,
+		HTTP: tunnel.HTTPOptions{MaxBodySize: 2048, Logger: slog.New(slog.DiscardHandler)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &remoteRig{in: inW, lines: make(chan string, 100), done: make(chan error, 1)}
+	go func() { r.done <- rem.Run(context.Background()); outW.Close() }()
+	go func() {
+		defer close(r.lines)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			r.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		inW.Close()
+		for range r.lines {
+		}
+		<-r.done
+	})
+	return r
+}
+
+func (r *remoteRig) send(line string) { _, _ = io.WriteString(r.in, line+"\n") }
+
+// answer waits for the line that answers id, and fails on a second one.
+func (r *remoteRig) answer(t *testing.T, id string) string {
+	t.Helper()
+	for {
+		select {
+		case l, ok := <-r.lines:
+			if !ok {
+				t.Fatalf("output ended before the answer to %s", id)
+			}
+			if strings.Contains(l, `"id":`+id) {
+				return l
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no answer to %s", id)
+		}
+	}
+}
+
+// TestRemoteAnswersEveryRequest: whatever the server (or what stands
+// before it) does, each request gets one answer, with its id: the
+// server's, or an error saying what went wrong.
+func TestRemoteAnswersEveryRequest(t *testing.T) {
+	const call = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}`
+	for _, c := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"a web page", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html>log in</html>")
+		}, "instead of JSON"},
+		{"a stream that ends", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1}}\n\n")
+		}, "ended without the answer"},
+		{"an event too large", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, `event: message`+"\n"+`data: {"jsonrpc":"2.0","id":7,"result":{"big":"`+strings.Repeat("a", 3000)+`"}}`+"\n\n")
+		}, "ended without the answer"},
+		{"a body cut short", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "200")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":7,"res`)
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // the connection drops mid-body
+		}, "broken off"},
+		{"early hints first", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Link", "</x>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":7,"result":{"content":[]}}`)
+		}, `"result"`},
+		{"a plain error", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "no such endpoint", http.StatusNotFound)
+		}, "no such endpoint"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			up := httptest.NewServer(c.handler)
+			defer up.Close()
+			r := startRemote(t, up.URL+"/mcp")
+			r.send(call)
+			if got := r.answer(t, "7"); !strings.Contains(got, c.want) {
+				t.Errorf("answer %s, want %q in it", got, c.want)
+			}
+			r.in.Close()
+			for l := range r.lines {
+				if strings.Contains(l, `"id":7`) {
+					t.Errorf("a second answer: %s", l)
+				}
+			}
+		})
+	}
+}
+
+// TestRemoteNewSession: a server that forgot the session (404) gets the
+// client's next initialize without the old session's id, and the new
+// session goes on.
+func TestRemoteNewSession(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []string
+		n    int
+	)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		sid := r.Header.Get("Mcp-Session-Id")
+		seen = append(seen, r.Method+" "+sid)
+		switch {
+		case r.Method != http.MethodPost:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		case strings.Contains(string(body), `"initialize"`):
+			n++
+			w.Header().Set("Mcp-Session-Id", "s"+strconv.Itoa(n))
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"x","version":"1"}}}`)
+		case sid != "s"+strconv.Itoa(n) || n == 1:
+			http.Error(w, "session not found", http.StatusNotFound) // the server restarted
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":3,"result":{}}`)
+		}
+	}))
+	defer up.Close()
+	r := startRemote(t, up.URL+"/mcp")
+	r.send(initLine)
+	r.answer(t, "1")
+	r.send(`{"jsonrpc":"2.0","id":2,"method":"ping"}`)
+	if got := r.answer(t, "2"); !strings.Contains(got, "session not found") {
+		t.Errorf("ping in a session the server forgot: %s", got)
+	}
+	r.send(initLine)
+	r.answer(t, "1")
+	r.send(`{"jsonrpc":"2.0","id":3,"method":"ping"}`)
+	if got := r.answer(t, "3"); !strings.Contains(got, `"result"`) {
+		t.Errorf("ping in the new session: %s", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	fresh := 0
+	for _, r := range seen {
+		if r == "POST " {
+			fresh++
+		}
+	}
+	if fresh != 2 {
+		t.Errorf("requests %v: want both initializes without a session id", seen)
+	}
+}
+
+// TestRemoteClientNotReading: a client that stops reading its output
+// holds nothing up: once its input ends, the proxy exits all the same.
+func TestRemoteClientNotReading(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"pad":"`+strings.Repeat("x", 1000)+`"}}`)
+	}))
+	defer up.Close()
+	inR, inW := io.Pipe()
+	_, outW := io.Pipe() // never read
+	rem, err := tunnel.NewRemote(newMonitor(), up.URL+"/mcp", tunnel.RemoteOptions{Stdin: inR, Stdout: outW,
+		HTTP: tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- rem.Run(ctx) }()
+	for range 200 {
+		_, _ = io.WriteString(inW, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n")
+	}
+	cancel() // as SIGTERM does
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not end with a client that does not read")
+	}
+	inW.Close()
+	outW.Close() // ends the writer stuck on it
 }

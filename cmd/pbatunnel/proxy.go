@@ -384,6 +384,8 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if remote != nil {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// Once a signal came, the next one ends the process as it would.
+		context.AfterFunc(ctx, stop)
 		err := remote.Run(ctx)
 		logger.Info("proxy stopped", "reason", "the client closed its input")
 		return 0, err
