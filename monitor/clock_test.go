@@ -62,9 +62,15 @@ func TestLastUsedOfNotStartedMonitor(t *testing.T) {
 // next read.
 func TestCoarseClockStopsWhenIdle(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	c := &coarseClock{now: time.Now, coarse: true, resolution: time.Millisecond}
+	// A resolution long beside the few instructions between a read and
+	// the check after it, even on a loaded machine: a timer that fired in
+	// between would find the clock unread and stop it.
+	c := &coarseClock{now: time.Now, coarse: true, resolution: 50 * time.Millisecond}
 	first := c.unixNano()
-	if !c.running.Load() {
+	c.mu.Lock()
+	armed := c.timer != nil
+	c.mu.Unlock()
+	if !armed {
 		t.Fatal("the clock did not start on its first read")
 	}
 	// Read until a refresh shows: the clock is kept fresh while in use.
