@@ -57,11 +57,19 @@ type batcher struct {
 	cfg   batching
 	count func(name string, n uint64) // nil: not told
 
-	queue chan *Op
-	flush chan chan struct{}
-	done  chan struct{}
-	stop  sync.Once
-	wg    sync.WaitGroup
+	// The queue is a slice under a lock, not a channel: a span handed to
+	// a goroutine waiting on a channel wakes it, ahead of the request's
+	// own goroutines, twice a request; here the exporting goroutine
+	// wakes on its timer, or once a batch is full.
+	mu      sync.Mutex
+	queue   []*Op
+	closed  bool
+	kick    chan struct{} // a batch is full
+	flush   chan chan struct{}
+	done    chan struct{}
+	stop    sync.Once
+	wg      sync.WaitGroup
+	pending []*Op // the exporting goroutine's, swapped with queue
 
 	exported, dropped, failed atomic.Uint64
 	lastErr                   atomic.Pointer[string]
@@ -75,7 +83,8 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 		exp:   exp,
 		cfg:   cfg,
 		count: count,
-		queue: make(chan *Op, cfg.QueueSize),
+		queue: make([]*Op, 0, cfg.BatchSize),
+		kick:  make(chan struct{}, 1),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -84,24 +93,36 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 	return b
 }
 
-// put queues a span, or drops it when the queue is full.
+// put queues a span, or drops it when the queue is full or closed.
 func (b *batcher) put(s *Op) {
-	select {
-	case <-b.done:
+	b.mu.Lock()
+	if b.closed || len(b.queue) >= b.cfg.QueueSize {
+		b.mu.Unlock()
 		b.drop()
 		return
-	default:
 	}
-	select {
-	case b.queue <- s:
-	default:
-		b.drop()
+	b.queue = append(b.queue, s)
+	full := len(b.queue) == b.cfg.BatchSize
+	b.mu.Unlock()
+	if full {
+		select {
+		case b.kick <- struct{}{}:
+		default: // already told
+		}
 	}
+}
+
+// take swaps the queue for the (empty) pending slice and returns what was
+// queued.
+func (b *batcher) take() []*Op {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.queue, b.pending = b.pending[:0], b.queue
+	return b.pending
 }
 
 func (b *batcher) run() {
 	defer b.wg.Done()
-	batch := make([]*Op, 0, b.cfg.BatchSize)
 	spans := make([]sdktrace.ReadOnlySpan, 0, b.cfg.BatchSize)
 	// The exporters turn a batch into their messages before they return:
 	// the attributes of one batch's spans are built in one buffer, kept.
@@ -109,51 +130,37 @@ func (b *batcher) run() {
 	timer := time.NewTimer(b.cfg.ScheduleDelay)
 	defer timer.Stop()
 	send := func() {
-		if len(batch) > 0 {
-			for _, o := range batch {
+		queued := b.take()
+		for len(queued) > 0 {
+			n := min(len(queued), b.cfg.BatchSize)
+			for _, o := range queued[:n] {
 				var s sdktrace.ReadOnlySpan
 				s, attrs = o.snapshot(attrs)
 				spans = append(spans, s)
 			}
 			b.export(spans)
-			clear(batch)
+			clear(queued[:n]) // no request kept alive
 			clear(spans)
-			clear(attrs) // no request's strings kept alive
-			batch, spans, attrs = batch[:0], spans[:0], attrs[:0]
+			clear(attrs) // nor its strings
+			spans, attrs = spans[:0], attrs[:0]
+			queued = queued[n:]
 		}
 	}
 	for {
 		select {
-		case s := <-b.queue:
-			batch = append(batch, s)
-			if len(batch) >= b.cfg.BatchSize {
-				send()
-			}
+		case <-b.kick:
+			send()
 		case <-timer.C:
 			send()
 			timer.Reset(b.cfg.ScheduleDelay)
 		case ack := <-b.flush:
-			b.drainInto(&batch, send)
 			send()
 			close(ack)
 		case <-b.done:
-			b.drainInto(&batch, send)
+			b.mu.Lock()
+			b.closed = true
+			b.mu.Unlock()
 			send()
-			return
-		}
-	}
-}
-
-// drainInto takes what is queued now into batches.
-func (b *batcher) drainInto(batch *[]*Op, send func()) {
-	for {
-		select {
-		case s := <-b.queue:
-			*batch = append(*batch, s)
-			if len(*batch) >= b.cfg.BatchSize {
-				send()
-			}
-		default:
 			return
 		}
 	}

@@ -1,8 +1,11 @@
 package tunnel_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -44,8 +47,11 @@ func BenchmarkStdioTracing(b *testing.B) {
 	}
 }
 
-// BenchmarkHTTPTracing is BenchmarkStdioTracing for the HTTP tunnel, go-sdk
-// client and server, all in this process.
+// BenchmarkHTTPTracing is BenchmarkStdioTracing for the HTTP tunnel: the
+// go-sdk client and the tunnels in this process, the go-sdk server in a
+// process of its own, as the stdio benchmark's server is (in this one, the
+// server's own work of reading the _meta the tunnel adds would be timed
+// as the tunnel's).
 func BenchmarkHTTPTracing(b *testing.B) {
 	for _, mode := range tracingModes {
 		b.Run(mode, func(b *testing.B) {
@@ -53,10 +59,9 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			if mode == "on-traced-client" {
 				params = &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
 			}
-			up := httptest.NewServer(mcpHandler(false))
-			b.Cleanup(up.Close)
+			up := startBenchProcess(b, "mcp")
 			tunnelURL := func(obs tunnel.Observers) string {
-				h, err := tunnel.NewHTTP(newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
+				h, err := tunnel.NewHTTP(newMonitor(), up+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -77,4 +82,41 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			compareRoundTrips(b, call(off), call(on))
 		})
 	}
+}
+
+// BenchmarkHTTPRawTracing is BenchmarkHTTPTracing ("on") without an SDK on
+// either side, as BenchmarkHTTPRawRoundTrip is: bare POSTs of a tools/call,
+// answered with a fixed body by a server in its own process that reads
+// nothing of them, so that what shows is the tunnel's own tracing (spans,
+// the rewritten _meta, the export), not the server's reading of the
+// larger request.
+func BenchmarkHTTPRawTracing(b *testing.B) {
+	up := startBenchProcess(b, "raw")
+	tunnelURL := func(obs tunnel.Observers) string {
+		h, err := tunnel.NewHTTP(newMonitor(), up+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		b.Cleanup(srv.Close)
+		return srv.URL + "/mcp"
+	}
+	off, on := tunnelURL(tunnel.Observers{}), tunnelURL(tunnel.Observers{Telemetry: testenv.Telemetry(b, false)})
+	transport := &http.Transport{MaxIdleConnsPerHost: 64}
+	b.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: transport}
+	post := func(url string) func() {
+		return func() {
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(echoCall))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Mcp-Session-Id", "bench")
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
+	compareRoundTrips(b, post(off), post(on))
 }

@@ -18,13 +18,17 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 	for _, b := range []struct{ dir, name, what string }{
 		{"tunnel", "BenchmarkStdioTracing", "proxy, stdio"},
 		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk"},
+		{"tunnel", "BenchmarkHTTPRawTracing", "proxy, HTTP bare POST"},
 		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk"},
 	} {
 		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}, {"on-traced-client", "traced client"}} {
-			if b.dir == "mcpserver" && mode.sub == "on-traced-client" {
+			if (b.dir == "mcpserver" && mode.sub == "on-traced-client") || (b.name == "BenchmarkHTTPRawTracing" && mode.sub != "on") {
 				continue
 			}
 			name := b.name + "/" + mode.sub
+			if b.name == "BenchmarkHTTPRawTracing" {
+				name = b.name // one set-up: collector up
+			}
 			anchor := "p50 call, proxy without tracing"
 			anchorMetric := "direct-p50-µs"
 			if b.dir == "mcpserver" {
