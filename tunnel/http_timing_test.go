@@ -285,24 +285,30 @@ func parallelCalls(b *testing.B, cs *mcp.ClientSession) func(n int) {
 func BenchmarkHTTPRawRoundTrip(b *testing.B) {
 	setups(b, func(b *testing.B, own bool) {
 		d, p := benchPair(b, "raw", own)
-		transport := &http.Transport{MaxIdleConnsPerHost: 64}
-		b.Cleanup(transport.CloseIdleConnections)
-		client := &http.Client{Transport: transport}
-		post := func(url string) func() {
-			return func() {
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(echoCall))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Mcp-Session-Id", "bench")
-				res, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-			}
-		}
+		post := rawPoster(b)
 		compareRoundTrips(b, post(d), post(p))
 	})
+}
+
+// rawPoster returns, for a URL, a bare POST of a tools/call to it, its
+// answer read and dropped.
+func rawPoster(b *testing.B) func(url string) func() {
+	transport := &http.Transport{MaxIdleConnsPerHost: 64}
+	b.Cleanup(transport.CloseIdleConnections)
+	client := &http.Client{Transport: transport}
+	return func(url string) func() {
+		return func() {
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(echoCall))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Mcp-Session-Id", "bench")
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
 }
 
 // BenchmarkHTTPRelayFloor is BenchmarkHTTPRoundTrip and

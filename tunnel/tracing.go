@@ -39,12 +39,7 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
 		r.Target = ""
 	}
-	parent, link := co.parentOf(h)
-	r.Link = link
-	sctx, server := tel.Start(parent, r)
-	r.Kind, r.Link = telemetry.Client, trace.SpanContext{}
-	r.Peer = co.peerOf(h, !fromServer)
-	cctx, client := tel.Start(sctx, r)
+	cctx, server, client := co.startPair(h, r, fromServer)
 	c.req.spans = [2]*telemetry.Op{server, client}
 	// Over HTTP the server's requests come in its event stream, which is
 	// relayed as it comes: a rewrite would be thrown away.
@@ -88,16 +83,25 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 	}
 	r := co.spanRequest(m, h, h.session, fromServer)
 	r.Target, r.Start = "", h.now
+	_, server, client := co.startPair(h, r, fromServer)
+	out := telemetry.Outcome{End: time.Now()}
+	ctx := context.Background()
+	client.End(ctx, out)
+	server.End(ctx, out)
+}
+
+// startPair starts the SERVER span of r, child of the context h's message
+// names, and the CLIENT span of its sending on, its child, whose context
+// it returns.
+func (co *correlator[T]) startPair(h *hop[T], r telemetry.Request, fromServer bool) (context.Context, *telemetry.Op, *telemetry.Op) {
+	tel := co.obs.Telemetry
 	parent, link := co.parentOf(h)
 	r.Link = link
 	sctx, server := tel.Start(parent, r)
 	r.Kind, r.Link = telemetry.Client, trace.SpanContext{}
 	r.Peer = co.peerOf(h, !fromServer)
-	_, client := tel.Start(sctx, r)
-	out := telemetry.Outcome{End: time.Now()}
-	ctx := context.Background()
-	client.End(ctx, out)
-	server.End(ctx, out)
+	cctx, client := tel.Start(sctx, r)
+	return cctx, server, client
 }
 
 // spanRequest is what the SERVER span of message m says: the side it

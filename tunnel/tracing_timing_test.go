@@ -1,11 +1,8 @@
 package tunnel_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -60,17 +57,8 @@ func BenchmarkHTTPTracing(b *testing.B) {
 				params = &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
 			}
 			up := startBenchProcess(b, "mcp")
-			tunnelURL := func(obs tunnel.Observers) string {
-				h, err := tunnel.NewHTTP(newMonitor(), up+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
-				if err != nil {
-					b.Fatal(err)
-				}
-				srv := httptest.NewServer(h)
-				b.Cleanup(srv.Close)
-				return srv.URL + "/mcp"
-			}
-			off := connectHTTP(b, tunnelURL(tunnel.Observers{}))
-			on := connectHTTP(b, tunnelURL(tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")}))
+			off := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{}))
+			on := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")}))
 			ctx := context.Background()
 			call := func(cs *mcp.ClientSession) func() {
 				return func() {
@@ -92,31 +80,19 @@ func BenchmarkHTTPTracing(b *testing.B) {
 // larger request.
 func BenchmarkHTTPRawTracing(b *testing.B) {
 	up := startBenchProcess(b, "raw")
-	tunnelURL := func(obs tunnel.Observers) string {
-		h, err := tunnel.NewHTTP(newMonitor(), up+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		b.Cleanup(srv.Close)
-		return srv.URL + "/mcp"
-	}
-	off, on := tunnelURL(tunnel.Observers{}), tunnelURL(tunnel.Observers{Telemetry: testenv.Telemetry(b, false)})
-	transport := &http.Transport{MaxIdleConnsPerHost: 64}
-	b.Cleanup(transport.CloseIdleConnections)
-	client := &http.Client{Transport: transport}
-	post := func(url string) func() {
-		return func() {
-			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(echoCall))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Mcp-Session-Id", "bench")
-			res, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-		}
-	}
+	off, on := httpTunnelURL(b, up, tunnel.Observers{}), httpTunnelURL(b, up, tunnel.Observers{Telemetry: testenv.Telemetry(b, false)})
+	post := rawPoster(b)
 	compareRoundTrips(b, post(off), post(on))
+}
+
+// httpTunnelURL serves an HTTP tunnel to the server at up, fed to obs, in
+// this process, and returns its endpoint.
+func httpTunnelURL(b *testing.B, up string, obs tunnel.Observers) string {
+	h, err := tunnel.NewHTTP(newMonitor(), up+"/mcp", tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv.URL + "/mcp"
 }

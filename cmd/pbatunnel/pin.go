@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -71,39 +70,26 @@ func runPinAccept(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"addr", "auth-token"} {
-		if v, ok := os.LookupEnv(config.EnvVar(name)); ok && v != "" && !given[name] {
-			_ = fs.Set(name, v)
-		}
+	fromEnv(fs, "addr", "auth-token")
+	if err := config.CheckAddr(p.addr); err != nil {
+		return &usageError{err: fmt.Errorf("--addr: %w", err)}
 	}
 	body, _ := json.Marshal(map[string][]string{"tools": p.tools})
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+p.addr+"/api/catalog/accept", bytes.NewReader(body))
+	status, answer, err := dashboardClient{addr: p.addr, token: p.token, timeout: p.timeout}.
+		call(ctx, http.MethodPost, "/api/catalog/accept", "application/json", bytes.NewReader(body))
 	if err != nil {
-		return &usageError{err: err}
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if p.token != "" {
-		req.Header.Set("Authorization", "Bearer "+p.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reaching the proxy's dashboard at %s: %w", p.addr, err)
-	}
-	defer res.Body.Close()
 	var out struct {
 		Accepted []string `json:"accepted"`
 		PinnedAt string   `json:"pinned_at"`
 		Drift    int      `json:"drift"`
 		Error    string   `json:"error"`
 	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&out); err != nil {
-		return fmt.Errorf("the answer of %s: HTTP %d, %w", p.addr, res.StatusCode, err)
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return fmt.Errorf("the answer of %s: HTTP %d, %w", p.addr, status, err)
 	}
-	if res.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		return errors.New(out.Error)
 	}
 	if len(out.Accepted) == 0 {

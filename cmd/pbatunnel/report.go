@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
@@ -50,13 +46,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"addr", "auth-token"} {
-		if v, ok := os.LookupEnv(config.EnvVar(name)); ok && v != "" && !given[name] {
-			_ = fs.Set(name, v)
-		}
-	}
+	fromEnv(fs, "addr", "auth-token")
 	if r.format != "json" && r.format != "text" {
 		return &usageError{err: fmt.Errorf("--format: want json or text, got %q", r.format)}
 	}
@@ -76,37 +66,12 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // fetchReport reads the report from the dashboard at r.addr.
 func fetchReport(ctx context.Context, r *reportFlags) ([]byte, error) {
-	host, port, _ := net.SplitHostPort(r.addr)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1" // a server listening everywhere answers here too
-	}
-	url := "http://" + net.JoinHostPort(host, port) + "/api/metrics?format=" + r.format
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	status, body, err := dashboardClient{addr: r.addr, token: r.token, timeout: r.timeout}.call(ctx, http.MethodGet, "/api/metrics?format="+r.format, "", nil)
 	if err != nil {
 		return nil, err
 	}
-	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("nothing answers at %s: is \"pbatunnel serve\" running there? (--addr)", r.addr)
-		}
-		return nil, fmt.Errorf("reading the report: %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading the report: %w", err)
-	}
-	switch {
-	case res.StatusCode == http.StatusUnauthorized:
-		return nil, fmt.Errorf("the dashboard at %s requires a token: --auth-token or PBATUNNEL_AUTH_TOKEN", r.addr)
-	case res.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("the dashboard at %s answered %s: %s", r.addr, res.Status, bytesTrim(body, 300))
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("the dashboard at %s answered %d %s: %s", r.addr, status, http.StatusText(status), bytesTrim(body, 300))
 	}
 	return body, nil
 }

@@ -44,7 +44,7 @@ func TestReport(t *testing.T) {
 		{"json", []string{"report", "--addr", addr, "--format", "json"}, 0, `"tool_metrics"`, ""},
 		{"to a file", []string{"report", "--addr", addr, "--format", "json", "--output", out}, 0, "", ""},
 		{"bad format", []string{"report", "--addr", addr, "--format", "xml"}, 2, "", "want json or text"},
-		{"nobody there", []string{"report", "--addr", "127.0.0.1:1"}, 1, "", "is \"pbatunnel serve\" running"},
+		{"nobody there", []string{"report", "--addr", "127.0.0.1:1"}, 1, "", "nothing answers at 127.0.0.1:1"},
 		{"token needed", []string{"report", "--addr", secured}, 1, "", "requires a token"},
 		{"token given", []string{"report", "--addr", secured, "--auth-token", "tok"}, 0, "enhanced_memory", ""},
 	}

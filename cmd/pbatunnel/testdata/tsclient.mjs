@@ -5,24 +5,10 @@
 //   MCP_SDK_DIR=... node tsclient.mjs stdio COMMAND [ARGS...]
 //
 // Each result (or error) is printed as a JSON line.
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { close, connect, out } from './sdkclient.mjs';
 
-const load = (p) => import(pathToFileURL(join(process.env.MCP_SDK_DIR, 'dist/esm', p)).href);
-const { Client } = await load('client/index.js');
-
-let transport;
-if (process.argv[2] === 'stdio') {
-  const { StdioClientTransport } = await load('client/stdio.js');
-  transport = new StdioClientTransport({ command: process.argv[3], args: process.argv.slice(4), env: process.env });
-} else {
-  const { StreamableHTTPClientTransport } = await load('client/streamableHttp.js');
-  transport = new StreamableHTTPClientTransport(new URL(process.argv[2]));
-}
-const client = new Client({ name: 'ts-client', version: '1.0.0' });
-await client.connect(transport);
-
-const out = (v) => process.stdout.write(JSON.stringify(v) + '\n');
+const session = await connect('ts-client');
+const { client } = session;
 const call = async (name, args) => {
   try {
     out(await client.callTool({ name, arguments: args }));
@@ -43,7 +29,4 @@ await call('add_observations', { observations: [{ entityName: 'Nobody', contents
 await call('search_nodes', { query: 'TypeScript' });
 await call('read_graph', {});
 await call('no_such_tool', {});
-if (typeof transport.terminateSession === 'function') {
-  await transport.terminateSession();
-}
-await client.close();
+await close(session);

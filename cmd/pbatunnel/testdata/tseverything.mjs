@@ -3,33 +3,18 @@
 // to compare the server through pbatunnel with the same server direct.
 // Usage as tsclient.mjs (URL, or stdio COMMAND [ARGS...]); each result,
 // then the progress seen, is printed as a JSON line.
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { close, connect, load, out } from './sdkclient.mjs';
 
-const load = (p) => import(pathToFileURL(join(process.env.MCP_SDK_DIR, 'dist/esm', p)).href);
-const { Client } = await load('client/index.js');
 const types = await load('types.js');
+const session = await connect('ts-everything', { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } }, (client) => {
+  client.setRequestHandler(types.CreateMessageRequestSchema, async (req) => ({
+    model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled: ' + req.params.messages.length },
+  }));
+  client.setRequestHandler(types.ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada', check: true } }));
+  client.setRequestHandler(types.ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
+});
+const { client } = session;
 
-let transport;
-if (process.argv[2] === 'stdio') {
-  const { StdioClientTransport } = await load('client/stdio.js');
-  transport = new StdioClientTransport({ command: process.argv[3], args: process.argv.slice(4), env: process.env });
-} else {
-  const { StreamableHTTPClientTransport } = await load('client/streamableHttp.js');
-  transport = new StreamableHTTPClientTransport(new URL(process.argv[2]));
-}
-const client = new Client(
-  { name: 'ts-everything', version: '1.0.0' },
-  { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } },
-);
-client.setRequestHandler(types.CreateMessageRequestSchema, async (req) => ({
-  model: 'test-model', role: 'assistant', content: { type: 'text', text: 'sampled: ' + req.params.messages.length },
-}));
-client.setRequestHandler(types.ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada', check: true } }));
-client.setRequestHandler(types.ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
-await client.connect(transport);
-
-const out = (v) => process.stdout.write(JSON.stringify(v) + '\n');
 const progress = [];
 const call = async (name, args, opts) => {
   try {
@@ -49,7 +34,4 @@ await call('no-such-tool', {});
 // The last notification may come after the answer: that progress came
 // is what compares.
 out(progress.length > 0);
-if (typeof transport.terminateSession === 'function') {
-  await transport.terminateSession();
-}
-await client.close();
+await close(session);
