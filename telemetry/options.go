@@ -41,6 +41,13 @@ type Options struct {
 	Count func(name string, n uint64)
 	// Getenv reads the environment; nil is os.Getenv. Tests set it.
 	Getenv func(string) string
+	// OnError, when set, is told of the errors the OpenTelemetry SDK
+	// reports as it works (a metrics export that failed), at most once a
+	// minute, with how many were left untold since. Unset, they are
+	// dropped: the SDK would print them on stderr in a format of its own,
+	// in the middle of the program's log. Spans lost are counted instead
+	// (Count).
+	OnError func(err error, untold int)
 	// Warn, when set, is told of an OTEL_* variable that is not used as
 	// it says, and why. A telemetry variable meant for other programs
 	// must not stop an MCP server from starting: such values are warned

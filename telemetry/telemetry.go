@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
@@ -52,6 +54,9 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	if !s.tracesOn && !s.metricsOn {
 		return nil, nil
 	}
+	// The SDK's errors go to the program's log, or nowhere; the handler
+	// is the process's, as the SDK has one.
+	otel.SetErrorHandler(&errorGate{tell: o.OnError, every: time.Minute})
 	if o.ServiceName == "" {
 		o.ServiceName = "pbatunnel"
 	}
@@ -244,6 +249,32 @@ func (t *Telemetry) ForceFlush(ctx context.Context) error {
 		err = errors.Join(err, t.mp.ForceFlush(ctx))
 	}
 	return err
+}
+
+// errorGate hands the SDK's errors on, one per period at most.
+type errorGate struct {
+	tell   func(err error, untold int)
+	every  time.Duration
+	mu     sync.Mutex
+	last   time.Time
+	untold int
+}
+
+func (g *errorGate) Handle(err error) {
+	if g.tell == nil {
+		return
+	}
+	g.mu.Lock()
+	now := time.Now()
+	if !g.last.IsZero() && now.Sub(g.last) < g.every {
+		g.untold++
+		g.mu.Unlock()
+		return
+	}
+	untold := g.untold
+	g.last, g.untold = now, 0
+	g.mu.Unlock()
+	g.tell(err, untold)
 }
 
 // seconds is a duration as the conventions' histograms take it.

@@ -538,3 +538,19 @@ func TestBatcherAttributes(t *testing.T) {
 		t.Errorf("%d spans exported, want 10", n)
 	}
 }
+
+// TestErrorGate: the SDK's errors are told once a period, with how many
+// were not.
+func TestErrorGate(t *testing.T) {
+	var told []int
+	g := &errorGate{tell: func(_ error, untold int) { told = append(told, untold) }, every: time.Hour}
+	for range 5 {
+		g.Handle(errors.New("export failed"))
+	}
+	g.last = g.last.Add(-2 * time.Hour) // a period later
+	g.Handle(errors.New("export failed"))
+	if len(told) != 2 || told[0] != 0 || told[1] != 4 {
+		t.Errorf("told %v, want [0 4]", told)
+	}
+	(&errorGate{}).Handle(errors.New("nobody to tell")) // dropped, no panic
+}

@@ -103,6 +103,10 @@ func (a *App) StartTelemetry() error {
 		Warn: func(msg string) {
 			a.logger.LogAttrs(context.Background(), slog.LevelWarn, "OpenTelemetry setting not used as given", slog.String("detail", msg))
 		},
+		OnError: func(err error, untold int) {
+			a.logger.LogAttrs(context.Background(), slog.LevelWarn, "OpenTelemetry export failed",
+				slog.String("error", err.Error()), slog.Int("more_since_last_told", untold))
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("configuring OpenTelemetry export: %w", err)
