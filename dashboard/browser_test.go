@@ -487,13 +487,17 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
 	m := monitor.New(monitor.Options{DisableSystem: true})
 	m.WatchProcess("upstream", child.Process.Pid)
-	var up atomic.Bool
+	var up, bridged atomic.Bool
 	up.Store(true)
 	upstream := func() any {
-		return map[string]any{"upstream": map[string]any{
+		u := map[string]any{
 			"transport": "stdio", "command": "sleep 60", "up": up.Load(), "restarts": 0,
 			"server_info": map[string]any{"name": "<b>fake</b>-server", "version": "1.2.3"},
-		}}
+		}
+		if bridged.Load() {
+			u["bridge"], u["sessions"] = true, 2
+		}
+		return map[string]any{"upstream": u}
 	}
 	ctx, cancel := context.WithCancel(env.ctx)
 	// Three sessions through the tunnel: two live, of two clients, and
@@ -559,6 +563,13 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	m.Sample(ctx)
 	tb.wait("the upstream down", `(() => { const u = document.querySelector('#upstream');
 		return u.textContent.includes(' · down') && u.dataset.up === 'false'; })()`)
+	// A stdio server served over HTTP, a process per session: the line
+	// says how many run, and whose figures it shows.
+	up.Store(true)
+	bridged.Store(true)
+	m.Sample(ctx)
+	tb.wait("the bridge's upstream line", `(() => { const u = document.querySelector('#upstream');
+		return u.textContent.startsWith('upstream: <b>fake</b>-server 1.2.3 · up · 2 processes, one per session · newest process: CPU '); })()`)
 }
 
 // testLayout opens every tab in view v and checks that the page never

@@ -413,13 +413,18 @@ function renderUpstream() {
   const info = u.server_info || {};
   const name = info.name ? `${info.name}${info.version ? ' ' + info.version : ''}` : (u.command || u.url || 'upstream');
   const parts = [`upstream: ${name}`, u.up ? 'up' : 'down'];
+  // Served over HTTP from stdio (proxy --listen -- COMMAND): a process
+  // per session, and the figures below are the newest one's.
+  const sessions = isNum(u.sessions) ? u.sessions : 0;
+  if (u.bridge) parts.push(`${sessions} ${sessions === 1 ? 'process' : 'processes'}, one per session`);
   if (isNum(u.restarts) && u.restarts > 0) parts.push(`${u.restarts} restarts`);
   const p = state.report && state.report.processes && state.report.processes.upstream;
   if (p) {
     const cpu = reading(p.cpu_percent);
     const rss = reading(p.rss_bytes);
-    if (cpu.value !== null) parts.push(`CPU ${fmt.percent(cpu.value)} %`);
-    if (rss.value !== null) parts.push(`RSS ${fmt.percent(rss.value / 1048576)} MiB`);
+    const whose = u.bridge ? 'newest process: ' : '';
+    if (cpu.value !== null) parts.push(`${whose}CPU ${fmt.percent(cpu.value)} %`);
+    if (rss.value !== null) parts.push(`${cpu.value !== null ? '' : whose}RSS ${fmt.percent(rss.value / 1048576)} MiB`);
   }
   node.dataset.up = String(Boolean(u.up));
   setText(node, parts.join(' · '));
