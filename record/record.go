@@ -28,8 +28,9 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBytes = 64 << 20
-	DefaultQueue    = 4096
+	DefaultMaxBytes   = 64 << 20
+	DefaultQueue      = 4096
+	DefaultQueueBytes = 16 << 20
 )
 
 // Directions of a message.
@@ -48,9 +49,11 @@ type Options struct {
 	// RedactKeys name the keys whose values are redacted (nil:
 	// capture.DefaultRedactKeys).
 	RedactKeys []string
-	// Queue bounds the messages waiting to be written. Default
-	// DefaultQueue.
-	Queue int
+	// Queue bounds the messages waiting to be written, and QueueBytes
+	// their bytes: a message past either is dropped, and counted.
+	// Defaults DefaultQueue and DefaultQueueBytes.
+	Queue      int
+	QueueBytes int
 }
 
 // A Line is one line of a recording.
@@ -79,7 +82,15 @@ type Stats struct {
 type Recorder struct {
 	opts   Options
 	redact capture.Redactor
-	queue  chan entry
+	// The queue is a slice under a lock, not a channel: a message sent
+	// to the waiting writer on a channel would wake it ahead of the
+	// relay's own goroutines, at every message. The writer wakes on its
+	// ticker, or when a good part of the queue is full (kick).
+	mu     sync.Mutex
+	queue  []entry
+	queued int // bytes in queue
+	closed bool
+	kick   chan struct{}
 	done   chan struct{}
 	once   sync.Once
 
@@ -156,7 +167,10 @@ func Open(opts Options) (*Recorder, error) {
 	if opts.Queue <= 0 {
 		opts.Queue = DefaultQueue
 	}
-	r := &Recorder{opts: opts, redact: capture.NewRedactor(opts.RedactKeys), queue: make(chan entry, opts.Queue), done: make(chan struct{})}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = DefaultQueueBytes
+	}
+	r := &Recorder{opts: opts, redact: capture.NewRedactor(opts.RedactKeys), kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -197,33 +211,49 @@ func (r *Recorder) Omit(at time.Time, dir, session, why string, bytes int) {
 }
 
 func (r *Recorder) put(e entry) {
-	select {
-	case <-r.done:
+	r.mu.Lock()
+	if r.closed || len(r.queue) >= r.opts.Queue || r.queued+len(e.raw) > r.opts.QueueBytes {
+		r.mu.Unlock()
 		r.dropped.Add(1)
 		return
-	default:
 	}
-	select {
-	case r.queue <- e:
-	default:
-		r.dropped.Add(1)
+	r.queue = append(r.queue, e)
+	r.queued += len(e.raw)
+	// A quarter full: the writer is woken before its tick.
+	wake := len(r.queue) == r.opts.Queue/4 || (r.queued >= r.opts.QueueBytes/4 && r.queued-len(e.raw) < r.opts.QueueBytes/4)
+	r.mu.Unlock()
+	if wake {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
 	}
 }
+
+// writeInterval is how often the writer wakes to write what is queued:
+// a recording is at most this far behind the relay, unless the queue
+// fills faster.
+const writeInterval = 50 * time.Millisecond
 
 // Run writes the queued messages until ctx ends, then writes what is
 // queued and closes the file. Run it once.
 func (r *Recorder) Run(ctx context.Context) error {
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(writeInterval)
 	defer tick.Stop()
+	var batch []entry
 	for {
 		select {
-		case e := <-r.queue:
-			r.write(e)
+		case <-r.kick:
+			batch = r.writeQueued(batch)
 		case <-tick.C:
+			batch = r.writeQueued(batch)
 			r.flush()
 		case <-ctx.Done():
 			r.once.Do(func() { close(r.done) })
-			r.drain()
+			r.mu.Lock()
+			r.closed = true
+			r.mu.Unlock()
+			r.writeQueued(batch)
 			r.flush()
 			if r.f == nil {
 				return nil
@@ -233,16 +263,19 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// drain writes what is queued now.
-func (r *Recorder) drain() {
-	for {
-		select {
-		case e := <-r.queue:
-			r.write(e)
-		default:
-			return
-		}
+// writeQueued writes what is queued now, taking the queue and leaving
+// batch, emptied, in its place; it returns the slice taken, for the
+// next call.
+func (r *Recorder) writeQueued(batch []entry) []entry {
+	r.mu.Lock()
+	taken := r.queue
+	r.queue, r.queued = batch[:0], 0
+	r.mu.Unlock()
+	for i := range taken {
+		r.write(taken[i])
+		taken[i] = entry{} // no message kept alive
 	}
+	return taken
 }
 
 func (r *Recorder) flush() {
