@@ -326,6 +326,19 @@ func FuzzStdioFraming(f *testing.F) {
 	})
 }
 
+// answeredOK reports whether got holds exactly one answer with id, a
+// result.
+func answeredOK(got []answer, id string) bool {
+	n, ok := 0, false
+	for _, a := range got {
+		if string(a.ID) == id {
+			n++
+			ok = a.Error == nil
+		}
+	}
+	return n == 1 && ok
+}
+
 // duplicatedInInput reports whether the input sends id in more than one
 // request, which a peer may do once the first is answered.
 func duplicatedInInput(input, id string) bool {
@@ -342,6 +355,11 @@ func TestStdioRefusesWhatTheSDKWouldMishandle(t *testing.T) {
 		lines   []string
 		refused int // answers with -32600, the framing's and the SDK's
 		invalid int // lines the framing refused, answered or not
+		// freedOK: the cancelled request may also have been answered
+		// before the repeat was read (the SDK answers at once a request
+		// cancelled before its handler started, as under load), which
+		// frees its id: then the repeat is served, not refused.
+		freedOK bool
 	}{
 		{name: "an id still in flight", lines: []string{
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait","arguments":{}}}`,
@@ -352,7 +370,7 @@ func TestStdioRefusesWhatTheSDKWouldMishandle(t *testing.T) {
 			`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"linger","arguments":{}}}`,
 			`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8}}`,
 			`{"jsonrpc":"2.0","id":8,"method":"ping"}`,
-		}, refused: 1, invalid: 1},
+		}, refused: 1, invalid: 1, freedOK: true},
 		{name: "a second initialize asking for a version with batches", lines: []string{
 			strings.Replace(initOld, `"id":1`, `"id":11`, 1), // refused by the SDK: -32600
 			`[{"jsonrpc":"2.0","id":2,"method":"ping"}]`,
@@ -371,7 +389,8 @@ func TestStdioRefusesWhatTheSDKWouldMishandle(t *testing.T) {
 					refused++
 				}
 			}
-			if refused != tt.refused || sum.Invalid != tt.invalid {
+			freed := tt.freedOK && refused == 0 && sum.Invalid == 0 && answeredOK(got, "8")
+			if !freed && (refused != tt.refused || sum.Invalid != tt.invalid) {
 				t.Errorf("%d refusals, summary %+v; want %d refusals, %d invalid: %v", refused, sum, tt.refused, tt.invalid, got)
 			}
 			if a, ok := byID(t, got)["100"]; !ok || a.Error != nil {
