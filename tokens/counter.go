@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tiktoken-go/tokenizer/codec"
@@ -43,9 +44,15 @@ type Stats struct {
 // goroutine (Run), and records them with Monitor.RecordResponse. Offering
 // never blocks. Safe for concurrent use.
 type Counter struct {
-	m     *monitor.Monitor
-	opts  Options
-	queue chan job
+	m    *monitor.Monitor
+	opts Options
+	// The queue is a slice under a lock, not a channel: a job sent to the
+	// waiting counter on a channel would wake it ahead of the caller's
+	// own goroutines, at every call. The counter wakes on its ticker, or
+	// when the queue is a quarter full (kick).
+	mu    sync.Mutex
+	queue []job
+	kick  chan struct{}
 
 	counted, tokens, dropped, tooLarge, failed atomic.Uint64
 }
@@ -94,7 +101,7 @@ func New(m *monitor.Monitor, opts Options) *Counter {
 	if opts.MaxText <= 0 {
 		opts.MaxText = DefaultMaxText
 	}
-	return &Counter{m: m, opts: opts, queue: make(chan job, opts.Queue)}
+	return &Counter{m: m, opts: opts, kick: make(chan struct{}, 1)}
 }
 
 // OfferResult queues the result of the tools/call recorded as callID, to
@@ -108,8 +115,8 @@ func (c *Counter) OfferResult(callID uint64, tool string, res *mcp.CallToolResul
 	if c == nil || res == nil {
 		return false
 	}
-	if len(c.queue) == cap(c.queue) {
-		c.dropped.Add(1) // full: do not even copy
+	if c.full() {
+		c.dropped.Add(1) // do not even copy
 		return false
 	}
 	cp := *res
@@ -123,8 +130,8 @@ func (c *Counter) OfferRaw(callID uint64, tool string, line []byte) bool {
 	if c == nil {
 		return false
 	}
-	if len(c.queue) == cap(c.queue) {
-		c.dropped.Add(1) // full: do not even copy
+	if c.full() {
+		c.dropped.Add(1) // do not even copy
 		return false
 	}
 	buf := rawPool.Get().(*[]byte)
@@ -136,39 +143,61 @@ func (c *Counter) OfferRaw(callID uint64, tool string, line []byte) bool {
 	return true
 }
 
+func (c *Counter) full() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) >= c.opts.Queue
+}
+
 func (c *Counter) offer(j job) bool {
-	select {
-	case c.queue <- j:
-		return true
-	default:
+	c.mu.Lock()
+	if len(c.queue) >= c.opts.Queue {
+		c.mu.Unlock()
 		c.dropped.Add(1)
 		return false
 	}
+	c.queue = append(c.queue, j)
+	wake := len(c.queue) == max(c.opts.Queue/4, 1)
+	c.mu.Unlock()
+	if wake {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return true
 }
+
+// countInterval is how often Run wakes to count what is queued: a
+// call's tokens show at most this much after its answer, unless the
+// queue fills faster.
+const countInterval = 20 * time.Millisecond
 
 // Run counts the queued results until ctx ends, then returns nil. Run it
 // once.
 func (c *Counter) Run(ctx context.Context) error {
+	tick := time.NewTicker(countInterval)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case j := <-c.queue:
-			c.count(j)
+		case <-c.kick:
+		case <-tick.C:
 		}
+		c.Drain()
 	}
 }
 
-// Drain counts what is queued now, on the caller's goroutine (tests, and
-// a counter driven without Run).
+// Drain counts what is queued now, on the caller's goroutine (Run, tests,
+// and a counter driven without Run).
 func (c *Counter) Drain() {
-	for {
-		select {
-		case j := <-c.queue:
-			c.count(j)
-		default:
-			return
-		}
+	c.mu.Lock()
+	jobs := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	for _, j := range jobs {
+		c.count(j)
 	}
 }
 
