@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/batchq"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonstr"
 )
 
@@ -82,17 +83,11 @@ type Stats struct {
 type Recorder struct {
 	opts   Options
 	redact capture.Redactor
-	// The queue is a slice under a lock, not a channel: a message sent
-	// to the waiting writer on a channel would wake it ahead of the
-	// relay's own goroutines, at every message. The writer wakes on its
-	// ticker, or when a good part of the queue is full (kick).
-	mu     sync.Mutex
-	queue  []entry
-	queued int // bytes in queue
-	closed bool
-	kick   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	// The writer wakes on its ticker, or when a quarter of the queue is
+	// full, not at every message (see batchq).
+	queue *batchq.Queue[entry]
+	done  chan struct{}
+	once  sync.Once
 
 	written, dropped, rotations, failed atomic.Uint64
 
@@ -170,7 +165,8 @@ func Open(opts Options) (*Recorder, error) {
 	if opts.QueueBytes <= 0 {
 		opts.QueueBytes = DefaultQueueBytes
 	}
-	r := &Recorder{opts: opts, redact: capture.NewRedactor(opts.RedactKeys), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Recorder{opts: opts, redact: capture.NewRedactor(opts.RedactKeys), done: make(chan struct{}),
+		queue: batchq.New[entry](opts.Queue, opts.QueueBytes, opts.Queue/4, opts.QueueBytes/4)}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -211,22 +207,8 @@ func (r *Recorder) Omit(at time.Time, dir, session, why string, bytes int) {
 }
 
 func (r *Recorder) put(e entry) {
-	r.mu.Lock()
-	if r.closed || len(r.queue) >= r.opts.Queue || r.queued+len(e.raw) > r.opts.QueueBytes {
-		r.mu.Unlock()
+	if !r.queue.Put(e, len(e.raw)) {
 		r.dropped.Add(1)
-		return
-	}
-	r.queue = append(r.queue, e)
-	r.queued += len(e.raw)
-	// A quarter full: the writer is woken before its tick.
-	wake := len(r.queue) == r.opts.Queue/4 || (r.queued >= r.opts.QueueBytes/4 && r.queued-len(e.raw) < r.opts.QueueBytes/4)
-	r.mu.Unlock()
-	if wake {
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
 	}
 }
 
@@ -243,16 +225,14 @@ func (r *Recorder) Run(ctx context.Context) error {
 	var batch []entry
 	for {
 		select {
-		case <-r.kick:
+		case <-r.queue.Kick():
 			batch = r.writeQueued(batch)
 		case <-tick.C:
 			batch = r.writeQueued(batch)
 			r.flush()
 		case <-ctx.Done():
 			r.once.Do(func() { close(r.done) })
-			r.mu.Lock()
-			r.closed = true
-			r.mu.Unlock()
+			r.queue.Close()
 			r.writeQueued(batch)
 			r.flush()
 			if r.f == nil {
@@ -263,17 +243,12 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// writeQueued writes what is queued now, taking the queue and leaving
-// batch, emptied, in its place; it returns the slice taken, for the
-// next call.
+// writeQueued writes what is queued now, handing batch (the slice taken
+// last time) back to the queue; it returns the slice taken.
 func (r *Recorder) writeQueued(batch []entry) []entry {
-	r.mu.Lock()
-	taken := r.queue
-	r.queue, r.queued = batch[:0], 0
-	r.mu.Unlock()
-	for i := range taken {
-		r.write(taken[i])
-		taken[i] = entry{} // no message kept alive
+	taken := r.queue.Take(batch)
+	for _, e := range taken {
+		r.write(e)
 	}
 	return taken
 }

@@ -9,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/batchq"
 )
 
 // Defaults of the batching, as the OpenTelemetry specification gives them
@@ -57,19 +59,13 @@ type batcher struct {
 	cfg   batching
 	count func(name string, n uint64) // nil: not told
 
-	// The queue is a slice under a lock, not a channel: a span handed to
-	// a goroutine waiting on a channel wakes it, ahead of the request's
-	// own goroutines, twice a request; here the exporting goroutine
-	// wakes on its timer, or once a batch is full.
-	mu      sync.Mutex
-	queue   []*Op
-	closed  bool
-	kick    chan struct{} // a batch is full
-	flush   chan chan struct{}
-	done    chan struct{}
-	stop    sync.Once
-	wg      sync.WaitGroup
-	pending []*Op // the exporting goroutine's, swapped with queue
+	// The exporting goroutine wakes on its timer, or once a batch is
+	// queued, not at every span (see batchq).
+	queue *batchq.Queue[*Op]
+	flush chan chan struct{}
+	done  chan struct{}
+	stop  sync.Once
+	wg    sync.WaitGroup
 
 	exported, dropped, failed atomic.Uint64
 	lastErr                   atomic.Pointer[string]
@@ -83,8 +79,7 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 		exp:   exp,
 		cfg:   cfg,
 		count: count,
-		queue: make([]*Op, 0, cfg.BatchSize),
-		kick:  make(chan struct{}, 1),
+		queue: batchq.New[*Op](cfg.QueueSize, 0, cfg.BatchSize, 0),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -95,30 +90,9 @@ func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint
 
 // put queues a span, or drops it when the queue is full or closed.
 func (b *batcher) put(s *Op) {
-	b.mu.Lock()
-	if b.closed || len(b.queue) >= b.cfg.QueueSize {
-		b.mu.Unlock()
+	if !b.queue.Put(s, 0) {
 		b.drop()
-		return
 	}
-	b.queue = append(b.queue, s)
-	full := len(b.queue) == b.cfg.BatchSize
-	b.mu.Unlock()
-	if full {
-		select {
-		case b.kick <- struct{}{}:
-		default: // already told
-		}
-	}
-}
-
-// take swaps the queue for the (empty) pending slice and returns what was
-// queued.
-func (b *batcher) take() []*Op {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.queue, b.pending = b.pending[:0], b.queue
-	return b.pending
 }
 
 func (b *batcher) run() {
@@ -129,8 +103,10 @@ func (b *batcher) run() {
 	var attrs []attribute.KeyValue
 	timer := time.NewTimer(b.cfg.ScheduleDelay)
 	defer timer.Stop()
+	var taken []*Op
 	send := func() {
-		queued := b.take()
+		taken = b.queue.Take(taken)
+		queued := taken
 		for len(queued) > 0 {
 			n := min(len(queued), b.cfg.BatchSize)
 			for _, o := range queued[:n] {
@@ -148,7 +124,7 @@ func (b *batcher) run() {
 	}
 	for {
 		select {
-		case <-b.kick:
+		case <-b.queue.Kick():
 			send()
 		case <-timer.C:
 			send()
@@ -157,9 +133,7 @@ func (b *batcher) run() {
 			send()
 			close(ack)
 		case <-b.done:
-			b.mu.Lock()
-			b.closed = true
-			b.mu.Unlock()
+			b.queue.Close()
 			send()
 			return
 		}

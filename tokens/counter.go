@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tiktoken-go/tokenizer/codec"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/batchq"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -46,13 +47,9 @@ type Stats struct {
 type Counter struct {
 	m    *monitor.Monitor
 	opts Options
-	// The queue is a slice under a lock, not a channel: a job sent to the
-	// waiting counter on a channel would wake it ahead of the caller's
-	// own goroutines, at every call. The counter wakes on its ticker, or
-	// when the queue is a quarter full (kick).
-	mu    sync.Mutex
-	queue []job
-	kick  chan struct{}
+	// The counter wakes on its ticker, or when a quarter of the queue is
+	// full, not at every call (see batchq).
+	queue *batchq.Queue[job]
 
 	counted, tokens, dropped, tooLarge, failed atomic.Uint64
 }
@@ -101,7 +98,7 @@ func New(m *monitor.Monitor, opts Options) *Counter {
 	if opts.MaxText <= 0 {
 		opts.MaxText = DefaultMaxText
 	}
-	return &Counter{m: m, opts: opts, kick: make(chan struct{}, 1)}
+	return &Counter{m: m, opts: opts, queue: batchq.New[job](opts.Queue, 0, opts.Queue/4, 0)}
 }
 
 // OfferResult queues the result of the tools/call recorded as callID, to
@@ -143,27 +140,12 @@ func (c *Counter) OfferRaw(callID uint64, tool string, line []byte) bool {
 	return true
 }
 
-func (c *Counter) full() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.queue) >= c.opts.Queue
-}
+func (c *Counter) full() bool { return c.queue.Full() }
 
 func (c *Counter) offer(j job) bool {
-	c.mu.Lock()
-	if len(c.queue) >= c.opts.Queue {
-		c.mu.Unlock()
+	if !c.queue.Put(j, 0) {
 		c.dropped.Add(1)
 		return false
-	}
-	c.queue = append(c.queue, j)
-	wake := len(c.queue) == max(c.opts.Queue/4, 1)
-	c.mu.Unlock()
-	if wake {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
 	}
 	return true
 }
@@ -182,7 +164,7 @@ func (c *Counter) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-c.kick:
+		case <-c.queue.Kick():
 		case <-tick.C:
 		}
 		c.Drain()
@@ -192,11 +174,7 @@ func (c *Counter) Run(ctx context.Context) error {
 // Drain counts what is queued now, on the caller's goroutine (Run, tests,
 // and a counter driven without Run).
 func (c *Counter) Drain() {
-	c.mu.Lock()
-	jobs := c.queue
-	c.queue = nil
-	c.mu.Unlock()
-	for _, j := range jobs {
+	for _, j := range c.queue.Take(nil) {
 		c.count(j)
 	}
 }
