@@ -1,7 +1,6 @@
 package record_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,22 +15,11 @@ import (
 
 func readLines(t *testing.T, path string) []record.Line {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	lines, skipped, err := record.ReadFile(path)
+	if err != nil || skipped > 0 {
+		t.Fatalf("reading the recording: %v, %d lines not read", err, skipped)
 	}
-	defer f.Close()
-	var out []record.Line
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var l record.Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("line %q: %v", sc.Text(), err)
-		}
-		out = append(out, l)
-	}
-	return out
+	return lines
 }
 
 // run records with r until fn returns, then stops the writer.

@@ -5,7 +5,6 @@
 package replay
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -41,7 +40,8 @@ type Recording struct {
 	Skipped int
 }
 
-// maxRecordLine bounds one line of a recording.
+// maxRecordLine bounds one message read or sent here, as a recording's
+// lines are.
 const maxRecordLine = 64 << 20
 
 // Load reads a recording, pairing each request of a client's with the
@@ -61,17 +61,10 @@ func Load(path string) (*Recording, error) {
 		order   []*Exchange
 		waiting = map[string]pending{}
 	)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, maxRecordLine)
-	skipped := 0
-	for n := 1; sc.Scan(); n++ {
-		var l record.Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			skipped++
-			continue
-		}
+	unusable := 0 // requests whose params do not read
+	skipped, err := record.Read(f, func(l record.Line) {
 		if l.Message == nil {
-			continue
+			return
 		}
 		for _, raw := range messages(l.Message) {
 			var m struct {
@@ -89,7 +82,7 @@ func Load(path string) (*Recording, error) {
 			case l.Dir == record.ToServer && m.Method != "":
 				p, err := paramsOf(m.Params)
 				if err != nil {
-					skipped++
+					unusable++
 					continue
 				}
 				e := &Exchange{Method: m.Method, Params: p, Sent: m.Params}
@@ -115,10 +108,11 @@ func Load(path string) (*Recording, error) {
 				order[w.at].Answer, _ = json.Marshal(answer)
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("replay: %s: %w", path, err)
 	}
+	skipped += unusable
 	rec := &Recording{Methods: map[string]bool{}, Skipped: skipped}
 	for _, e := range order {
 		if e.Answer != nil {

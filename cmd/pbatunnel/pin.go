@@ -8,10 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
+	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 )
 
@@ -102,4 +108,44 @@ func runPinAccept(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// usePin pins the catalogue from file, or, when there is none, writes the
+// first whole tools/list there as it is pinned.
+func usePin(c *catalog.Catalog, file string, logger *slog.Logger) error {
+	b, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		var p catalog.PinFile
+		if err := json.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		return c.LoadPin(p)
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	c.OnPin = func(p catalog.PinFile) {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err == nil {
+			err = export.WriteFileAtomic(file, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			logger.Warn("writing the tool pin failed", "file", file, "error", err)
+			return
+		}
+		logger.Info("pinned the server's tools", "file", file, "tools", len(p.Tools))
+	}
+	return nil
+}
+
+// blockDrifted is the proxy's Block with --on-drift block: a call to a
+// tool that differs from its pin is refused, with why and what to do.
+func blockDrifted(c *catalog.Catalog) func(tool string) string {
+	return func(tool string) string {
+		if !c.Differs(tool) {
+			return ""
+		}
+		return "pbatunnel blocked this call: the tool " + strconv.Quote(tool) + " was added or changed since its definition was pinned " +
+			"(GET /api/catalog shows how); it is called again once a person accepts the change (pbatunnel pin accept)"
+	}
 }

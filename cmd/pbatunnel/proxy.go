@@ -2,30 +2,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
-	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
-	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
-	"github.com/mcp-pba-tunnel/pbatunnel/internal/httpguard"
 	"github.com/mcp-pba-tunnel/pbatunnel/record"
 	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
@@ -37,8 +29,10 @@ import (
 const DefaultListen = "127.0.0.1:8081"
 
 // serveOnly are the settings of serve's own MCP server, which a proxy does
-// not run: every other setting works for proxy as for serve.
-// The upstream owns the MCP sessions, so their bounds are its business.
+// not run: every other setting works for proxy as for serve. The proxy's
+// own --max-sessions and --session-timeout bound the sessions of a stdio
+// server it serves over HTTP; behind --upstream, the sessions are the
+// upstream's business.
 var serveOnly = map[string]bool{"stdio": true, "allow-root": true, "session-timeout": true, "max-sessions": true}
 
 // proxyFlags are proxy's own flags, beside the settings serve has too.
@@ -226,13 +220,7 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		Upstream:     upstreamHostPort(pf.upstream),
 		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }}
 	if pf.onDrift == "block" {
-		obs.Block = func(tool string) string {
-			if !a.Catalog.Differs(tool) {
-				return ""
-			}
-			return "pbatunnel blocked this call: the tool " + strconv.Quote(tool) + " was added or changed since its definition was pinned " +
-				"(GET /api/catalog shows how); it is called again once a person accepts the change (pbatunnel pin accept)"
-		}
+		obs.Block = blockDrifted(a.Catalog)
 	}
 	// The tunnel registers its gauge and rule before the config file's
 	// rules go in, so that those may refer to them or replace them.
@@ -280,9 +268,6 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return 0, &usageError{err: err}
 		}
-		if len(pf.header.h) > 0 {
-			logger.Info("setting headers on every request to the upstream", "names", pf.header.names())
-		}
 		info = web.Info
 	default:
 		stdio, err = tunnel.NewStdio(m, tunnel.Command{Path: command[0], Args: command[1:]}, stdioOpts)
@@ -291,29 +276,13 @@ func proxy(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		}
 		info = stdio.Info
 	}
+	if len(pf.header.h) > 0 {
+		logger.Info("setting headers on every request to the upstream", "names", pf.header.names())
+	}
 	if err := a.Alerts.AddRule(tunnel.UpstreamDownRule()); err != nil {
 		return 0, err
 	}
-	// The tools the server lists, from its tools/list answers as they
-	// pass: none is a server an agent can do nothing with.
-	_ = m.RegisterGauge(tunnel.GaugeUpstreamTools, func() (float64, error) {
-		n, listed := a.Catalog.Count()
-		if !listed {
-			return 0, errors.New("no tools/list answer seen yet")
-		}
-		return float64(n), nil
-	})
-	if err := a.Alerts.AddRule(tunnel.UpstreamNoToolsRule()); err != nil {
-		return 0, err
-	}
-	_ = m.RegisterGauge(tunnel.GaugeCatalogDrift, func() (float64, error) {
-		_, n, pinned := a.Catalog.Drift()
-		if pinned.IsZero() {
-			return 0, errors.New("no whole tools/list answer seen yet")
-		}
-		return float64(n), nil
-	})
-	if err := a.Alerts.AddRule(tunnel.CatalogChangedRule()); err != nil {
+	if err := addCatalogRules(a); err != nil {
 		return 0, err
 	}
 	if err := a.Configure(); err != nil {
@@ -425,101 +394,27 @@ func upstreamName(i tunnel.Info) string {
 	return i.Command
 }
 
-// forwardSignals forwards SIGINT and SIGTERM to the MCP server until the
-// returned function is called.
-func forwardSignals(p *tunnel.Stdio, logger *slog.Logger) (stop func()) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	// Handled rather than fatal: a client that closed our stdout makes
-	// writes fail, and the relay goes on until its end of input, instead of
-	// dying by SIGPIPE and leaving the server behind.
-	pipes := make(chan os.Signal, 1)
-	signal.Notify(pipes, syscall.SIGPIPE)
-	var forwarding sync.WaitGroup
-	forwarding.Go(func() {
-		for sig := range sigs {
-			logger.Info("forwarding signal to the upstream MCP server", "signal", sig.String())
-			if err := p.Signal(sig); err != nil {
-				logger.Warn("forwarding signal failed", "error", err)
-			}
+// addCatalogRules registers the gauges read from the server's tools/list
+// answers as they pass, and their rules: upstream_tools (none is a server
+// an agent can do nothing with) and tool_catalog_drift (tools that
+// changed under the agent).
+func addCatalogRules(a *app.App) error {
+	_ = a.Monitor.RegisterGauge(tunnel.GaugeUpstreamTools, func() (float64, error) {
+		n, listed := a.Catalog.Count()
+		if !listed {
+			return 0, errors.New("no tools/list answer seen yet")
 		}
+		return float64(n), nil
 	})
-	return func() {
-		signal.Stop(sigs) // nothing is sent once this returns
-		signal.Stop(pipes)
-		close(sigs)
-		forwarding.Wait()
-	}
-}
-
-// serveHTTPProxy serves the HTTP tunnel on listen until ctx ends or a
-// SIGINT or SIGTERM arrives. Its listener is guarded as the dashboard's is:
-// the Host and Origin rules, the body timeout, and the bearer token, which
-// is required beyond loopback and not passed on to the upstream.
-func serveHTTPProxy(ctx context.Context, h http.Handler, listen, upstream string, s *config.Settings, logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	guard, err := httpguard.New(httpguard.Options{AllowedHosts: s.AllowedHosts})
-	if err != nil {
-		return &usageError{err: fmt.Errorf("--allowed-host: %w", err)}
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("proxy: listening on %s: %w (choose another address with --listen)", listen, err)
-	}
-	if !dashboard.IsLoopback(listen) {
-		logger.Warn("the MCP proxy listens beyond loopback: whoever has the token reaches the upstream server as you", "listen", ln.Addr().String())
-	}
-	srv := &http.Server{
-		Handler:           httpguard.BodyTimeout(guard.Handler(httpguard.Token{Secret: s.AuthToken, Consume: true}.Handler(h)), 0),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		// Event streams end with the proxy instead of holding shutdown up.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("proxying MCP over HTTP", "listen", "http://"+ln.Addr().String(), "upstream", upstream)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("proxy: %w", err)
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		_ = srv.Close()
-	}
-	<-errc
-	logger.Info("proxy stopped", "reason", context.Cause(ctx).Error())
-	return nil
-}
-
-// usePin pins the catalogue from file, or, when there is none, writes the
-// first whole tools/list there as it is pinned.
-func usePin(c *catalog.Catalog, file string, logger *slog.Logger) error {
-	b, err := os.ReadFile(file)
-	switch {
-	case err == nil:
-		var p catalog.PinFile
-		if err := json.Unmarshal(b, &p); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		return c.LoadPin(p)
-	case !errors.Is(err, fs.ErrNotExist):
+	if err := a.Alerts.AddRule(tunnel.UpstreamNoToolsRule()); err != nil {
 		return err
 	}
-	c.OnPin = func(p catalog.PinFile) {
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err == nil {
-			err = export.WriteFileAtomic(file, append(b, '\n'), 0o644)
+	_ = a.Monitor.RegisterGauge(tunnel.GaugeCatalogDrift, func() (float64, error) {
+		_, n, pinned := a.Catalog.Drift()
+		if pinned.IsZero() {
+			return 0, errors.New("no whole tools/list answer seen yet")
 		}
-		if err != nil {
-			logger.Warn("writing the tool pin failed", "file", file, "error", err)
-			return
-		}
-		logger.Info("pinned the server's tools", "file", file, "tools", len(p.Tools))
-	}
-	return nil
+		return float64(n), nil
+	})
+	return a.Alerts.AddRule(tunnel.CatalogChangedRule())
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,21 +16,11 @@ import (
 
 func readRecording(t *testing.T, path string) []record.Line {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	lines, skipped, err := record.ReadFile(path)
+	if err != nil || skipped > 0 {
+		t.Fatalf("reading the recording: %v, %d lines not read", err, skipped)
 	}
-	defer f.Close()
-	var out []record.Line
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l record.Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("recording line %q: %v", sc.Text(), err)
-		}
-		out = append(out, l)
-	}
-	return out
+	return lines
 }
 
 // compact is a JSON message without the white space between its tokens.

@@ -22,6 +22,37 @@ import (
 
 // replaySession runs replayOps through a client that starts cmdArgs
 // (pbatunnel) as its stdio server, and returns the answers.
+// recordFakeSession records a session with the fake server through
+// "proxy --record", and returns the recording's path, the environment the
+// programs run in, and the session's results.
+func recordFakeSession(t *testing.T, ctx context.Context) (path string, env, results []string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "session.jsonl")
+	args, env := fakeServerArgs()
+	env = append(env, "GORACE=atexit_sleep_ms=0")
+	results = replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	return path, env, results
+}
+
+// awaitFiring waits for the rule to fire on the dashboard at addr.
+func awaitFiring(t *testing.T, addr, rule string) {
+	t.Helper()
+	for deadline := time.Now().Add(waitLimit); ; time.Sleep(100 * time.Millisecond) {
+		var alerts struct {
+			Active []struct{ Rule, State string } `json:"active"`
+		}
+		getJSON(t, "http://"+addr+"/api/alerts", &alerts)
+		for _, a := range alerts.Active {
+			if a.Rule == rule && a.State == "firing" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never fired: %+v", rule, alerts.Active)
+		}
+	}
+}
+
 func replaySession(t *testing.T, ctx context.Context, cmdArgs []string, env []string) []string {
 	t.Helper()
 	cmd := binaryCommand(ctx, t, env, cmdArgs...)
@@ -59,10 +90,7 @@ func replayOps(ctx context.Context, cs *mcp.ClientSession) []string {
 func TestRecordThenReplay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "session.jsonl")
-	args, env := fakeServerArgs()
-	recorded := replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...),
-		append(env, "GORACE=atexit_sleep_ms=0"))
+	path, _, recorded := recordFakeSession(t, ctx)
 	if len(recorded) != 5 || !strings.Contains(recorded[0], `"name":"echo"`) || !strings.Contains(recorded[2], `"text":"there"`) ||
 		!strings.Contains(recorded[4], `"isError":true`) {
 		t.Fatalf("the recorded session is not what the fake server answers: %q", recorded)
@@ -91,11 +119,9 @@ func TestRecordThenReplay(t *testing.T) {
 func TestReplayAgainst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "session.jsonl")
-	args, env := fakeServerArgs()
-	env = append(env, "GORACE=atexit_sleep_ms=0")
-	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	path, env, _ := recordFakeSession(t, ctx)
+	dir := filepath.Dir(path)
+	args, _ := fakeServerArgs()
 
 	check := func(file string) (string, string, int) {
 		cmd := binaryCommand(ctx, t, env, append([]string{"replay", "--against", file, "--"}, args...)...)
@@ -140,10 +166,7 @@ func TestReplayAgainst(t *testing.T) {
 func TestReplayOverHTTP(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "session.jsonl")
-	args, env := fakeServerArgs()
-	env = append(env, "GORACE=atexit_sleep_ms=0")
-	recorded := replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	path, env, recorded := recordFakeSession(t, ctx)
 
 	listen := testenv.Addr(testenv.FreePort(t))
 	srv := binaryCommand(ctx, t, env, "replay", "--listen", listen, path)
@@ -166,11 +189,8 @@ func TestReplayOverHTTP(t *testing.T) {
 func TestReplayAgainstURL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "session.jsonl")
-	args, env := fakeServerArgs()
-	env = append(env, "GORACE=atexit_sleep_ms=0")
-	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	path, env, _ := recordFakeSession(t, ctx)
+	dir := filepath.Dir(path)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -208,11 +228,8 @@ func TestReplayAgainstURL(t *testing.T) {
 func TestProxyWarnsOfNoTools(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "session.jsonl")
-	args, env := fakeServerArgs()
-	env = append(env, "GORACE=atexit_sleep_ms=0")
-	replaySession(t, ctx, append([]string{"proxy", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--record", path, "--"}, args...), env)
+	path, env, _ := recordFakeSession(t, ctx)
+	dir := filepath.Dir(path)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -241,24 +258,7 @@ func TestProxyWarnsOfNoTools(t *testing.T) {
 	if err != nil || len(res.Tools) != 0 {
 		t.Fatalf("tools/list: %v, %+v", err, res)
 	}
-	for deadline := time.Now().Add(waitLimit); ; time.Sleep(100 * time.Millisecond) {
-		var alerts struct {
-			Active []struct {
-				Rule, State string
-			} `json:"active"`
-		}
-		getJSON(t, "http://"+addr+"/api/alerts", &alerts)
-		firing := false
-		for _, a := range alerts.Active {
-			firing = firing || a.Rule == "upstream_no_tools" && a.State == "firing"
-		}
-		if firing {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("upstream_no_tools never fired: %+v", alerts.Active)
-		}
-	}
+	awaitFiring(t, addr, "upstream_no_tools")
 }
 
 // driftRecording writes a recording of a server whose tool "read" is
@@ -314,22 +314,7 @@ func TestProxyCatchesToolDrift(t *testing.T) {
 		string(cat.Changes[0].Before) != `"Reads a file."` || !strings.Contains(string(cat.Changes[0].After), "id_rsa") {
 		t.Errorf("/api/catalog drift: %+v", cat)
 	}
-	for deadline := time.Now().Add(waitLimit); ; time.Sleep(100 * time.Millisecond) {
-		var alerts struct {
-			Active []struct{ Rule, State string } `json:"active"`
-		}
-		getJSON(t, "http://"+addr+"/api/alerts", &alerts)
-		firing := false
-		for _, a := range alerts.Active {
-			firing = firing || a.Rule == "tool_catalog_changed" && a.State == "firing"
-		}
-		if firing {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tool_catalog_changed never fired: %+v", alerts.Active)
-		}
-	}
+	awaitFiring(t, addr, "tool_catalog_changed")
 }
 
 // TestProxyPinsAcrossRuns: with --pin FILE, the first run pins the
