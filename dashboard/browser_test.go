@@ -563,10 +563,14 @@ func testUpstream(t *testing.T, b *browser, env *browserEnv) {
 	m.Sample(ctx)
 	tb.wait("the upstream down", `(() => { const u = document.querySelector('#upstream');
 		return u.textContent.includes(' · down') && u.dataset.up === 'false'; })()`)
-	// A stdio server served over HTTP, a process per session: the line
-	// says how many run, and whose figures it shows.
-	up.Store(true)
+	// A stdio server served over HTTP, a process per session: before the
+	// first session it is neither up nor down; then the line says how
+	// many run, and whose figures it shows.
 	bridged.Store(true)
+	m.Sample(ctx)
+	tb.wait("the bridge before any session", `(() => { const u = document.querySelector('#upstream');
+		return u.textContent.startsWith('upstream: <b>fake</b>-server 1.2.3 · starts with the first session · 2 processes') && u.dataset.up === 'waiting'; })()`)
+	up.Store(true)
 	m.Sample(ctx)
 	tb.wait("the bridge's upstream line", `(() => { const u = document.querySelector('#upstream');
 		return u.textContent.startsWith('upstream: <b>fake</b>-server 1.2.3 · up · 2 processes, one per session · newest process: CPU '); })()`)

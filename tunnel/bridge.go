@@ -146,8 +146,9 @@ func (b *Bridge) Info() Info {
 		i = last.Info()
 	}
 	i.Bridge, i.Sessions = true, n
-	// Up is the pool's: no session yet is not a server down.
-	i.Up = b.meters.up.Load() != upNo
+	// Up is the pool's: a child started, and none exited by itself
+	// since. Before the first session it is not known (Ready says so).
+	i.Up = b.meters.up.Load() == upYes
 	return i
 }
 

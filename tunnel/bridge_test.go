@@ -95,6 +95,9 @@ func TestBridgeGoClient(t *testing.T) {
 		}
 		return cs
 	}
+	if i := b.Info(); i.Up || i.Ready() != nil {
+		t.Errorf("before any session: up %v, ready %v; want not up (unknown), and ready", i.Up, i.Ready())
+	}
 	a, other := connect("bridge-a"), connect("bridge-b")
 	if a.ID() == "" || a.ID() == other.ID() {
 		t.Fatalf("session ids %q and %q", a.ID(), other.ID())

@@ -80,7 +80,9 @@ func (i Info) Ready() error {
 	switch {
 	case i.Up:
 		return nil
-	case i.Transport == "http" && i.Since.IsZero():
+	case (i.Transport == "http" || i.Bridge) && i.Since.IsZero():
+		// Learnt of from the clients' requests (HTTP), or started for
+		// them (a bridge's children): none yet is no fault.
 		return nil
 	case i.Transport == "http":
 		return fmt.Errorf("the upstream MCP server has not answered since %s", i.Since.UTC().Format(time.RFC3339))

@@ -114,8 +114,13 @@ func (r *Remote) Run(ctx context.Context) error {
 				err, done = <-readErr, true
 				break
 			}
-			if expectsAnswer(line) {
-				posts.Go(func() { r.post(ctx, line) })
+			msgs, derr := decode(line, nil)
+			if derr != nil {
+				r.write(errorResponse(nil, -32700, "not a JSON-RPC message: "+derr.Error()))
+				break
+			}
+			if hasRequest(msgs) {
+				posts.Go(func() { r.post(ctx, line, msgs) })
 				break
 			}
 			// A notification or an answer is sent before anything after
@@ -125,7 +130,7 @@ func (r *Remote) Run(ctx context.Context) error {
 			// client's capabilities then), a cancellation before the
 			// next request. Requests go side by side: a long call must
 			// not hold up the others.
-			r.post(ctx, line)
+			r.post(ctx, line, msgs)
 		case <-ctx.Done():
 			done = true
 		}
@@ -222,13 +227,9 @@ func (r *Remote) readClient(ctx context.Context, lines chan<- []byte) error {
 // post sends one message of the client's and relays the answer. Every
 // request in it is answered once: by the server, or, when the server's
 // answer does not come (a failure, a stream that ends, a body that is
-// not one), with an error carrying its id.
-func (r *Remote) post(ctx context.Context, msg []byte) {
-	msgs, err := decode(msg, nil)
-	if err != nil {
-		r.write(errorResponse(nil, -32700, "not a JSON-RPC message: "+err.Error()))
-		return
-	}
+// not one), with an error carrying its id. msgs are msg's, as Run read
+// them.
+func (r *Remote) post(ctx context.Context, msg []byte, msgs []message) {
 	pending := map[string]bool{}
 	initialize := false
 	for i := range msgs {
@@ -433,12 +434,8 @@ func (r *Remote) writeClient(done chan<- struct{}) {
 	_ = w.Flush()
 }
 
-// expectsAnswer reports whether a line of the client's holds a request.
-func expectsAnswer(line []byte) bool {
-	msgs, err := decode(line, nil)
-	if err != nil {
-		return true // the server's error answers it
-	}
+// hasRequest reports whether msgs hold a request.
+func hasRequest(msgs []message) bool {
 	for i := range msgs {
 		if msgs[i].kind() == kindRequest {
 			return true

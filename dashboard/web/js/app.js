@@ -412,7 +412,10 @@ function renderUpstream() {
   }
   const info = u.server_info || {};
   const name = info.name ? `${info.name}${info.version ? ' ' + info.version : ''}` : (u.command || u.url || 'upstream');
-  const parts = [`upstream: ${name}`, u.up ? 'up' : 'down'];
+  // A stdio server served over HTTP runs only for sessions: before the
+  // first, it is neither up nor down.
+  const waiting = u.bridge && !u.up && !u.since;
+  const parts = [`upstream: ${name}`, waiting ? 'starts with the first session' : (u.up ? 'up' : 'down')];
   // Served over HTTP from stdio (proxy --listen -- COMMAND): a process
   // per session, and the figures below are the newest one's.
   const sessions = isNum(u.sessions) ? u.sessions : 0;
@@ -426,7 +429,7 @@ function renderUpstream() {
     if (cpu.value !== null) parts.push(`${whose}CPU ${fmt.percent(cpu.value)} %`);
     if (rss.value !== null) parts.push(`${cpu.value !== null ? '' : whose}RSS ${fmt.percent(rss.value / 1048576)} MiB`);
   }
-  node.dataset.up = String(Boolean(u.up));
+  node.dataset.up = waiting ? 'waiting' : String(Boolean(u.up));
   setText(node, parts.join(' · '));
   node.hidden = false;
 }
