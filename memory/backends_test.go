@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
 )
 
@@ -29,6 +30,16 @@ var backends = []backend{
 		open: func(tb testing.TB, opts memory.Options) memory.Store { return memory.MustOpenOptions(tb, opts) },
 		sweep: func(ctx context.Context, s memory.Store) (int, error) {
 			return s.(*memory.SQLite).Sweep(ctx)
+		},
+	},
+	{
+		name: "postgres",
+		open: func(tb testing.TB, opts memory.Options) memory.Store {
+			opts.URL = testenv.RequirePostgres(tb).Database(tb)
+			return memory.MustOpenPostgres(tb, opts)
+		},
+		sweep: func(ctx context.Context, s memory.Store) (int, error) {
+			return s.(*memory.Postgres).Sweep(ctx)
 		},
 	},
 }

@@ -112,6 +112,17 @@ func (c *entryCache) sawGen(gen int64) {
 	c.gen, c.genKnown = gen, true
 }
 
+// sawGenEpoch is sawGen, returning the epoch a later put must present.
+// The counter is read before the entries the caller then loads, so what
+// it puts is never older than the counter says; two readers racing can
+// only drop the cache once too often.
+func (c *entryCache) sawGenEpoch(gen int64) uint64 {
+	c.sawGen(gen)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
 // get returns the cached value of key, if it is there and not expired at
 // now, and reports the lookup to the Observer. The caller copies what it
 // hands on (copyOf): the value is the cache's own.
@@ -161,21 +172,22 @@ func (c *entryCache) put(key string, v cached, epoch uint64) {
 	c.pushFront(n)
 }
 
-// committed is called after this store's write transaction w committed.
-func (c *entryCache) committed(w *writeTx) {
+// committed is called after a write transaction of this store committed,
+// with the keys it touched and the change counter before and after it.
+func (c *entryCache) committed(touched []string, genBefore, genAfter int64) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
-	for _, key := range w.touched {
+	for _, key := range touched {
 		if n, ok := c.items[key]; ok {
 			c.removeLocked(n)
 		}
 	}
-	if c.genKnown && c.gen == w.genBefore {
-		c.gen = w.genAfter
+	if c.genKnown && c.gen == genBefore {
+		c.gen = genAfter
 	}
 }
 

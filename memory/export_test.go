@@ -47,6 +47,22 @@ func WithClock(opts Options, now func() time.Time) Options {
 	return opts
 }
 
+// MustOpenPostgres opens a Postgres store with opts (opts.URL required)
+// and closes it when the test ends.
+func MustOpenPostgres(tb testing.TB, opts Options) *Postgres {
+	tb.Helper()
+	s, err := OpenPostgres(context.Background(), opts)
+	if err != nil {
+		tb.Fatalf("OpenPostgres: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
 // WithSweepHook returns opts with fn called after every sweep of the
 // sweeper goroutine.
 func WithSweepHook(opts Options, fn func(n int, err error)) Options {

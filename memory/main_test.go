@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind: a
@@ -13,6 +15,7 @@ import (
 // removes the benchmark fixtures, which outlive single benchmarks.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	testenv.StopPostgres()
 	removeFixtures()
 	if code == 0 && os.Getenv(childEnv) == "" {
 		if err := goleak.Find(); err != nil {

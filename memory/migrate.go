@@ -24,10 +24,10 @@ type migration struct {
 	sql     string
 }
 
-// loadMigrations reads the embedded files in version order and checks that
-// the versions run 1, 2, 3… without gaps or repeats.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+// loadMigrations reads the embedded files of dir in version order and
+// checks that the versions run 1, 2, 3… without gaps or repeats.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // moment apply each migration once: the second finds it recorded once it
 // gets the write lock.
 func (s *SQLite) migrate(ctx context.Context) error {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}

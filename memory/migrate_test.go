@@ -13,7 +13,7 @@ import (
 )
 
 func TestLoadMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil || len(ms) == 0 || ms[0].version != 1 {
 		t.Fatalf("embedded migrations: %d, %v", len(ms), err)
 	}
@@ -32,7 +32,7 @@ func TestLoadMigrations(t *testing.T) {
 		for _, f := range tt.files {
 			fsys[f] = &fstest.MapFile{Data: []byte("SELECT 1;")}
 		}
-		if _, err := loadMigrations(fsys); err == nil || !strings.Contains(err.Error(), tt.msg) {
+		if _, err := loadMigrations(fsys, "migrations"); err == nil || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: error %v, want one saying %q", tt.name, err, tt.msg)
 		}
 	}
@@ -110,7 +110,7 @@ func TestOpenErrors(t *testing.T) {
 
 func latestSchema(t *testing.T) int {
 	t.Helper()
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func latestSchema(t *testing.T) int {
 func TestUpgradeKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	ctx := context.Background()
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := loadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,7 +134,7 @@ func (s *SQLite) write(ctx context.Context, fn func(w *writeTx) error) error {
 	for {
 		w, err := s.writeOnce(ctx, fn)
 		if err == nil {
-			s.cache.committed(w)
+			s.cache.committed(w.touched, w.genBefore, w.genAfter)
 			return nil
 		}
 		if !isBusy(err) || time.Since(first)+backoff > s.opts.BusyTimeout {

@@ -53,9 +53,17 @@ type Store interface {
 	Close() error
 }
 
-// Open opens the store opts describe: today always the SQLite file at
-// opts.Path (see OpenSQLite).
+// Open opens the store opts describe: the PostgreSQL database at opts.URL
+// when it is set (see OpenPostgres), else the SQLite file at opts.Path
+// (see OpenSQLite).
 func Open(ctx context.Context, opts Options) (Store, error) {
+	if opts.URL != "" {
+		s, err := OpenPostgres(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	s, err := OpenSQLite(ctx, opts)
 	if err != nil {
 		return nil, err // not a nil *SQLite in a non-nil Store
@@ -70,12 +78,15 @@ const (
 	DefaultBusyTimeout   = 30 * time.Second
 )
 
-// Options configure a Store. Only Path is required; the zero value of every
-// other field is a good default.
+// Options configure a Store. Only Path, or URL, is required; the zero
+// value of every other field is a good default.
 type Options struct {
 	// Path is the SQLite database file, created when missing. The files
 	// Path+"-wal" and Path+"-shm" live next to it.
 	Path string
+	// URL, when set, is a PostgreSQL database (postgres://user@host/db,
+	// any form pgx takes) that holds the store instead; Path is unused.
+	URL string
 	// CacheSize is the number of entries the read cache holds. Default
 	// 1024; negative disables the cache.
 	CacheSize int
@@ -88,7 +99,8 @@ type Options struct {
 	// Expired entries are invisible to every read before they are swept.
 	SweepInterval time.Duration
 	// BusyTimeout is how long a statement waits for a lock another process
-	// holds before giving up; a write that waits longer fails and changes
+	// holds before giving up (SQLite), or how long a write that lost a
+	// race is retried (PostgreSQL); a write that waits longer fails and changes
 	// nothing. Default 30 s: under the race detector on two cores busy
 	// with other work, a test of two processes writing flat out saw a
 	// writer wait 8.8 s before writers took turns (see writeTurns), and

@@ -1,0 +1,188 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// pgQueryer is what a statement runs on: the pool or a transaction.
+type pgQueryer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Every statement goes through exec, query or queryRow, so that the
+// Observer sees each one with its duration and outcome; the exceptions are
+// the gauges' reads (counter) and Ping, as in SQLite.
+
+func (s *Postgres) observe(start time.Time, err error) {
+	if s.mon == nil {
+		return
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = nil
+	}
+	s.mon.ObserveQuery(time.Since(start), err)
+}
+
+func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...any) (pgconn.CommandTag, error) {
+	start := time.Now()
+	tag, err := q.Exec(ctx, query, args...)
+	s.observe(start, err)
+	return tag, err
+}
+
+// query runs a query and calls scan for each row; the time observed runs
+// until the last row is read.
+func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) (err error) {
+	start := time.Now()
+	defer func() { s.observe(start, err) }()
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// queryRow runs a query expected to return one row and scans it into
+// dest; pgx.ErrNoRows when there is none.
+func (s *Postgres) queryRow(ctx context.Context, q pgQueryer, query string, args []any, dest ...any) error {
+	found := false
+	err := s.query(ctx, q, query, args, func(rows pgx.Rows) error {
+		if found {
+			return nil
+		}
+		found = true
+		return rows.Scan(dest...)
+	})
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
+	return err
+}
+
+// pgWriteTx is one write transaction and what it changed (see writeTx).
+type pgWriteTx struct {
+	tx                  pgx.Tx
+	touched             []string
+	genBefore, genAfter int64
+}
+
+func (w *pgWriteTx) touch(ids ...string) { w.touched = append(w.touched, ids...) }
+
+// write runs fn in a write transaction and commits it.
+//
+// The transaction first locks the one row of store_stats, which every
+// write's triggers update anyway: writers of every process take turns on
+// it, in the order they asked, so two writers never deadlock on locks
+// taken in different orders, and the change counter read under the lock
+// before and after fn is this transaction's alone (the cache depends on
+// it). Writes to the store are small; a team's servers do not write fast
+// enough for the one queue to matter (docs/SCALING.md). A serialization
+// failure or deadlock that still comes back (from a statement outside
+// this protocol, a DBA's say) is retried with backoff for BusyTimeout;
+// fn may therefore run more than once.
+func (s *Postgres) write(ctx context.Context, fn func(w *pgWriteTx) error) error {
+	first := time.Now()
+	backoff := 5 * time.Millisecond
+	for {
+		w, err := s.writeOnce(ctx, fn)
+		if err == nil {
+			s.cache.committed(w.touched, w.genBefore, w.genAfter)
+			return nil
+		}
+		if !isRetryable(err) || time.Since(first)+backoff > s.opts.BusyTimeout {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w while retrying a write: %v", ctx.Err(), err)
+		}
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+}
+
+func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (*pgWriteTx, error) {
+	start := time.Now()
+	tx, err := s.pool.Begin(ctx)
+	s.observe(start, err)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+	w := &pgWriteTx{tx: tx}
+	if err := s.queryRow(ctx, tx, `SELECT changes FROM store_stats WHERE id = 1 FOR UPDATE`, nil, &w.genBefore); err != nil {
+		return nil, err
+	}
+	if err := fn(w); err != nil {
+		return nil, err
+	}
+	if err := s.queryRow(ctx, tx, `SELECT changes FROM store_stats WHERE id = 1`, nil, &w.genAfter); err != nil {
+		return nil, err
+	}
+	start = time.Now()
+	err = tx.Commit(ctx)
+	s.observe(start, err)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// isRetryable reports whether err is PostgreSQL saying the transaction
+// lost a race it may win on a second try.
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "40001", "40P01": // serialization_failure, deadlock_detected
+		return true
+	}
+	return false
+}
+
+// readTx runs fn in a read-only transaction that sees one snapshot of the
+// database (REPEATABLE READ: a read-only one never fails to serialize).
+func (s *Postgres) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	start := time.Now()
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	s.observe(start, err)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	start = time.Now()
+	err = tx.Commit(ctx)
+	s.observe(start, err)
+	return err
+}
+
+// syncCache reads the change counter, drops the cache if a writer other
+// than this store moved it, and returns the epoch a later put must
+// present (see entryCache).
+func (s *Postgres) syncCache(ctx context.Context) (uint64, error) {
+	var gen int64
+	if err := s.queryRow(ctx, s.pool, `SELECT changes FROM store_stats WHERE id = 1`, nil, &gen); err != nil {
+		return 0, err
+	}
+	return s.cache.sawGenEpoch(gen), nil
+}

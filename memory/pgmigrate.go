@@ -1,0 +1,68 @@
+package memory
+
+import (
+	"context"
+	"embed"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgMigrationFiles are PostgreSQL's schema changes, numbered as SQLite's
+// are (see migrationFiles) but their own: the two schemas say the same in
+// each engine's terms.
+//
+//go:embed pgmigrations/*.sql
+var pgMigrationFiles embed.FS
+
+// pgMigrateLock is the key of the advisory lock that makes servers
+// starting together on one database migrate it one at a time: the
+// second waits, then finds the schema current.
+const pgMigrateLock = 0x7062617475 // "pbatu"
+
+// migrate brings the schema up to date, all pending migrations in one
+// transaction under the advisory lock, each recorded in schema_migrations:
+// a failure leaves the schema as it was.
+func (s *Postgres) migrate(ctx context.Context) error {
+	ms, err := loadMigrations(pgMigrationFiles, "pgmigrations")
+	if err != nil {
+		return err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Transaction-scoped: released by the commit or rollback, even if
+	// this process dies half-way.
+	if _, err := s.exec(ctx, tx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrateLock)); err != nil {
+		return fmt.Errorf("waiting for the migration lock: %w", err)
+	}
+	_, err = s.exec(ctx, tx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		name       text    NOT NULL,
+		applied_at bigint  NOT NULL
+	)`)
+	if err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	var newest int
+	if err := s.queryRow(ctx, tx, `SELECT coalesce(max(version), 0) FROM schema_migrations`, nil, &newest); err != nil {
+		return err
+	}
+	if newest > len(ms) {
+		return fmt.Errorf("the database is at schema version %d, newer than this program knows (%d)", newest, len(ms))
+	}
+	for _, m := range ms[newest:] {
+		// Several statements: the simple protocol runs them as one script.
+		if _, err := s.exec(ctx, tx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("applying migration %s: %w", m.name, err)
+		}
+		_, err = s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.version, m.name, s.now().UnixMilli())
+		if err != nil {
+			return fmt.Errorf("recording migration %s: %w", m.name, err)
+		}
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,102 @@
+-- The first schema of the PostgreSQL store: entries, relationships
+-- between entries, the full-text index, and the counters the monitor's
+-- gauges read. The same data as SQLite's (memory/migrations), in
+-- PostgreSQL's terms: tags a text[] with a GIN index, metadata jsonb, the
+-- search document a tsvector column. Times are Unix milliseconds, as in
+-- SQLite, so that both stores read and page alike.
+--
+-- Triggers keep the derived data (the counters) right whoever writes.
+
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+-- English stemming ("migrations" finds "migration") without a stop-word
+-- list (SQLite's porter tokenizer drops no word either: "the who" must
+-- find what has those words), accents removed ("cafe" finds "café").
+CREATE TEXT SEARCH DICTIONARY pbatunnel_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION pbatunnel_search (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION pbatunnel_search
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+    WITH unaccent, pbatunnel_stem;
+
+CREATE TABLE entries (
+    -- seq orders entries created in the same millisecond, as SQLite's rowid.
+    seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              text   NOT NULL UNIQUE,
+    conversation_id text   NOT NULL DEFAULT '',
+    session_id      text   NOT NULL DEFAULT '',
+    content         text   NOT NULL,
+    context_type    text   NOT NULL DEFAULT 'general',
+    importance      double precision NOT NULL DEFAULT 0.5 CHECK (importance BETWEEN 0 AND 1),
+    tags            text[] NOT NULL DEFAULT '{}',
+    metadata        jsonb  NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+    created_at      bigint NOT NULL,
+    updated_at      bigint NOT NULL,
+    expires_at      bigint, -- NULL: never expires
+    -- Content weighs D, tags C: a tag match counts twice a content match
+    -- (the ranking's weights, see Postgres.Search).
+    document        tsvector NOT NULL
+);
+
+CREATE INDEX entries_created ON entries (created_at, seq);
+CREATE INDEX entries_conversation ON entries (conversation_id, created_at);
+CREATE INDEX entries_session ON entries (session_id, created_at);
+CREATE INDEX entries_context_type ON entries (context_type, created_at);
+CREATE INDEX entries_expires ON entries (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX entries_tags ON entries USING gin (tags);
+CREATE INDEX entries_document ON entries USING gin (document);
+
+CREATE TABLE relationships (
+    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         text   NOT NULL UNIQUE,
+    source_id  text   NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+    target_id  text   NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+    type       text   NOT NULL CHECK (type <> ''),
+    strength   double precision NOT NULL DEFAULT 1 CHECK (strength BETWEEN 0 AND 1),
+    metadata   jsonb  NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    CHECK (source_id <> target_id),
+    UNIQUE (source_id, target_id, type)
+);
+CREATE INDEX relationships_target ON relationships (target_id);
+
+-- One row of counters (see SQLite's). changes moves on every write; the
+-- cache uses it to tell this process's writes from others'.
+CREATE TABLE store_stats (
+    id              integer PRIMARY KEY CHECK (id = 1),
+    entries         bigint NOT NULL DEFAULT 0,
+    relationships   bigint NOT NULL DEFAULT 0,
+    graph_entities  bigint NOT NULL DEFAULT 0,
+    graph_relations bigint NOT NULL DEFAULT 0,
+    expired_swept   bigint NOT NULL DEFAULT 0,
+    changes         bigint NOT NULL DEFAULT 0
+);
+INSERT INTO store_stats (id) VALUES (1);
+
+CREATE FUNCTION pbatunnel_count_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE store_stats SET entries = entries + 1, changes = changes + 1 WHERE id = 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE store_stats SET entries = entries - 1, changes = changes + 1 WHERE id = 1;
+    ELSE
+        UPDATE store_stats SET changes = changes + 1 WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER entries_count AFTER INSERT OR UPDATE OR DELETE ON entries
+    FOR EACH ROW EXECUTE FUNCTION pbatunnel_count_entries();
+
+CREATE FUNCTION pbatunnel_count_relationships() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE store_stats SET relationships = relationships + 1, changes = changes + 1 WHERE id = 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE store_stats SET relationships = relationships - 1, changes = changes + 1 WHERE id = 1;
+    ELSE
+        UPDATE store_stats SET changes = changes + 1 WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER relationships_count AFTER INSERT OR UPDATE OR DELETE ON relationships
+    FOR EACH ROW EXECUTE FUNCTION pbatunnel_count_relationships();

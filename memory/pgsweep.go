@@ -1,0 +1,69 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sweepLoop deletes expired entries every SweepInterval until ctx ends.
+// Every server sharing the database sweeps; a batch locks what it
+// deletes (SKIP LOCKED), so two sweepers at once share the work instead
+// of queueing on it.
+func (s *Postgres) sweepLoop(ctx context.Context) {
+	defer close(s.sweepDone)
+	t := time.NewTicker(s.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.Sweep(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if s.opts.swept != nil {
+				s.opts.swept(n, err)
+			}
+		}
+	}
+}
+
+// Sweep deletes the entries expired by now, in batches, and says how many
+// it deleted.
+func (s *Postgres) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	now := s.now().UnixMilli()
+	for {
+		n := 0
+		err := s.write(ctx, func(w *pgWriteTx) error {
+			n = 0
+			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
+					SELECT seq FROM entries WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+				) RETURNING id`, []any{now, sweepBatch}, func(rows pgx.Rows) error {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				n++
+				w.touch(id)
+				return nil
+			})
+			if err != nil || n == 0 {
+				return err
+			}
+			_, err = s.exec(ctx, w.tx, `UPDATE store_stats SET expired_swept = expired_swept + $1 WHERE id = 1`, n)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sweeping expired entries: %w", err)
+		}
+		if n < sweepBatch {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Postgres is the Store kept in a PostgreSQL database, for several
+// servers on several hosts sharing one store. It keeps the same data with
+// the same semantics as SQLite, and passes the same tests (see
+// forEachBackend in the tests); where PostgreSQL's own means differ
+// (full-text ranking, for one) the method's comment says how.
+//
+// Writes of every process take one lock first, the row of store_stats,
+// so that they never deadlock and the change counter the cache depends on
+// moves once per transaction, as in SQLite (see pgWrite). The read cache
+// checks that counter before it is trusted: a version check, one indexed
+// read of one row, so a write by any process is seen by the next read.
+type Postgres struct {
+	opts  Options
+	pool  *pgxpool.Pool
+	mon   Observer // nil: nobody is told
+	now   func() time.Time
+	cache *entryCache // nil: disabled
+
+	ids idSource
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stop      context.CancelFunc
+	sweepDone chan struct{}
+}
+
+// IsPostgresURL reports whether s names a PostgreSQL database
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// OpenPostgres connects to the database at opts.URL, brings its schema up
+// to date (one process at a time, under an advisory lock), and starts the
+// sweeper of expired entries, which runs until Close or until ctx ends.
+func OpenPostgres(ctx context.Context, opts Options) (*Postgres, error) {
+	if !IsPostgresURL(opts.URL) {
+		return nil, invalidf("opening store: %q is not a postgres:// URL", redactURL(opts.URL))
+	}
+	opts = opts.withDefaults()
+	cfg, err := pgxpool.ParseConfig(opts.URL)
+	if err != nil {
+		return nil, invalidf("opening store: %v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", redactURL(opts.URL), err)
+	}
+	s := &Postgres{opts: opts, pool: pool, mon: opts.Monitor, now: opts.now, sweepDone: make(chan struct{})}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("opening store %s: %w", redactURL(opts.URL), err)
+	}
+	if opts.CacheSize > 0 {
+		s.cache = newEntryCache(opts.CacheSize, nil, s.mon)
+	}
+	sweepCtx, cancel := context.WithCancel(ctx)
+	s.stop = cancel
+	go s.sweepLoop(sweepCtx)
+	return s, nil
+}
+
+// redactURL is u without its password, for messages.
+func redactURL(u string) string {
+	cfg, err := pgxpool.ParseConfig(u)
+	if err != nil || cfg.ConnConfig.Password == "" {
+		return u
+	}
+	return strings.Replace(u, ":"+cfg.ConnConfig.Password+"@", ":xxxxx@", 1)
+}
+
+// Close stops the sweeper and closes the connections. Close may be called
+// more than once.
+func (s *Postgres) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.stop()
+		<-s.sweepDone
+		s.pool.Close()
+	})
+	return nil
+}
+
+func (s *Postgres) checkOpen() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Ping reads the store's counters row: the database answers and holds
+// the schema.
+func (s *Postgres) Ping(ctx context.Context) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	var id int
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM store_stats`).Scan(&id); err != nil {
+		return fmt.Errorf("reading the store: %w", err)
+	}
+	return nil
+}
+
+// EntryCount is the number of entries and graph entities, from the
+// counters the triggers keep.
+func (s *Postgres) EntryCount(ctx context.Context) (int64, error) {
+	return s.counter(ctx, "entries + graph_entities")
+}
+
+// RelationshipCount is the number of relationships and graph relations.
+func (s *Postgres) RelationshipCount(ctx context.Context) (int64, error) {
+	return s.counter(ctx, "relationships + graph_relations")
+}
+
+func (s *Postgres) counter(ctx context.Context, column string) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT `+column+` FROM store_stats`).Scan(&n); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("counting %s: %w", column, err)
+	}
+	return n, nil
+}
