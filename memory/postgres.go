@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -138,4 +139,38 @@ func (s *Postgres) counter(ctx context.Context, column string) (int64, error) {
 		return 0, fmt.Errorf("counting %s: %w", column, err)
 	}
 	return n, nil
+}
+
+// Stats describe the store. DBBytes is the whole database's size on
+// disk (pg_database_size), which counts what other programs keep in it.
+func (s *Postgres) Stats(ctx context.Context) (Stats, error) {
+	if err := s.checkOpen(); err != nil {
+		return Stats{}, err
+	}
+	st := Stats{ByContextType: map[string]int{}, Cache: s.cache.stats()}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		err := s.queryRow(ctx, tx, `SELECT entries, relationships, graph_entities, graph_relations, expired_swept,
+				pg_database_size(current_database()) FROM store_stats`, nil,
+			&st.Entries, &st.Relationships, &st.GraphEntities, &st.GraphRelations, &st.ExpiredSwept, &st.DBBytes)
+		if err != nil {
+			return err
+		}
+		err = s.queryRow(ctx, tx, `SELECT count(DISTINCT conversation_id) FROM entries WHERE conversation_id <> ''`, nil,
+			&st.Conversations)
+		if err != nil {
+			return err
+		}
+		return s.query(ctx, tx, `SELECT context_type, count(*) FROM entries GROUP BY context_type`, nil,
+			func(rows pgx.Rows) error {
+				var t string
+				var n int
+				err := rows.Scan(&t, &n)
+				st.ByContextType[t] = n
+				return err
+			})
+	})
+	if err != nil {
+		return Stats{}, fmt.Errorf("reading store stats: %w", err)
+	}
+	return st, nil
 }

@@ -70,36 +70,9 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 	if err := s.checkOpen(); err != nil {
 		return Relationship{}, err
 	}
-	if err := checkID("source_id", nr.SourceID); err != nil {
+	typ, strength, meta, err := nr.validate()
+	if err != nil {
 		return Relationship{}, err
-	}
-	if err := checkID("target_id", nr.TargetID); err != nil {
-		return Relationship{}, err
-	}
-	if nr.SourceID == nr.TargetID {
-		return Relationship{}, invalidf("invalid target_id %s: the same as source_id; an entry cannot be related to itself", nr.TargetID)
-	}
-	typ := strings.TrimSpace(nr.Type)
-	if typ == "" {
-		return Relationship{}, invalidf("invalid type: required, e.g. \"related_to\" or \"supports\"")
-	}
-	if err := checkLabel("type", typ, MaxRelationshipTypeBytes); err != nil {
-		return Relationship{}, err
-	}
-	var strength any
-	if nr.Strength != nil {
-		if err := checkUnit("strength", *nr.Strength); err != nil {
-			return Relationship{}, err
-		}
-		strength = *nr.Strength
-	}
-	var meta any
-	if nr.Metadata != nil {
-		m, err := encodeObject(nr.Metadata)
-		if err != nil {
-			return Relationship{}, err
-		}
-		meta = m
 	}
 	now := s.now()
 	ms := now.UnixMilli()
@@ -110,7 +83,7 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 		m                string
 		created, updated int64
 	)
-	err := s.write(ctx, func(w *writeTx) error {
+	err = s.write(ctx, func(w *writeTx) error {
 		// Both ends must exist and be live; say which one does not.
 		found := map[string]bool{}
 		err := s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN (?, ?) AND `+liveCond,
@@ -149,6 +122,41 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 		return Relationship{}, fmt.Errorf("relating %s to %s: %w", nr.SourceID, nr.TargetID, err)
 	}
 	return r, nil
+}
+
+// validate checks nr and returns its type, trimmed, and its strength and
+// metadata as the statements take them (nil: not given).
+func (nr NewRelationship) validate() (typ string, strength, meta any, err error) {
+	if err := checkID("source_id", nr.SourceID); err != nil {
+		return "", nil, nil, err
+	}
+	if err := checkID("target_id", nr.TargetID); err != nil {
+		return "", nil, nil, err
+	}
+	if nr.SourceID == nr.TargetID {
+		return "", nil, nil, invalidf("invalid target_id %s: the same as source_id; an entry cannot be related to itself", nr.TargetID)
+	}
+	typ = strings.TrimSpace(nr.Type)
+	if typ == "" {
+		return "", nil, nil, invalidf("invalid type: required, e.g. \"related_to\" or \"supports\"")
+	}
+	if err := checkLabel("type", typ, MaxRelationshipTypeBytes); err != nil {
+		return "", nil, nil, err
+	}
+	if nr.Strength != nil {
+		if err := checkUnit("strength", *nr.Strength); err != nil {
+			return "", nil, nil, err
+		}
+		strength = *nr.Strength
+	}
+	if nr.Metadata != nil {
+		m, err := encodeObject(nr.Metadata)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		meta = m
+	}
+	return typ, strength, meta, nil
 }
 
 // Directions of a Related entry.
@@ -193,50 +201,20 @@ func (s *SQLite) Context(ctx context.Context, id string, depth int) (ContextResu
 	if err := s.checkOpen(); err != nil {
 		return ContextResult{}, err
 	}
-	if err := checkID("id", id); err != nil {
+	depth, err := checkContextArgs(id, depth)
+	if err != nil {
 		return ContextResult{}, err
-	}
-	if depth == 0 {
-		depth = DefaultContextDepth
-	}
-	if depth < 1 || depth > MaxContextDepth {
-		return ContextResult{}, invalidf("invalid depth %d: must be between 1 and %d (0 means %d)", depth, MaxContextDepth, DefaultContextDepth)
 	}
 	now := s.now()
 	var res ContextResult
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if res.Entry, err = s.getEntry(ctx, tx, id, now); err != nil {
 			return err
 		}
-		res.Related = []Related{}
-		visited := []string{id}
-		frontier := []string{id}
-		for d := 1; d <= depth && len(frontier) > 0; d++ {
-			var next []string
-			seen := map[string]bool{}
-			cut, err := s.neighbours(ctx, tx, frontier, visited, now, func(rel Related) bool {
-				if seen[rel.Entry.ID] {
-					return true
-				}
-				if len(res.Related) == MaxRelated {
-					res.Truncated = true
-					return false
-				}
-				seen[rel.Entry.ID] = true
-				rel.Depth = d
-				res.Related = append(res.Related, rel)
-				next = append(next, rel.Entry.ID)
-				return true
-			})
-			if err != nil {
-				return err
-			}
-			res.Truncated = res.Truncated || cut
-			visited = append(visited, next...)
-			frontier = next
-		}
-		return nil
+		return walkContext(&res, id, depth, func(frontier, visited []string, fn func(Related) bool) (bool, error) {
+			return s.neighbours(ctx, tx, frontier, visited, now, fn)
+		})
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -245,6 +223,57 @@ func (s *SQLite) Context(ctx context.Context, id string, depth int) (ContextResu
 		return ContextResult{}, fmt.Errorf("getting context of %s: %w", id, err)
 	}
 	return res, nil
+}
+
+// checkContextArgs checks Context's arguments and returns the depth, its
+// default filled in.
+func checkContextArgs(id string, depth int) (int, error) {
+	if err := checkID("id", id); err != nil {
+		return 0, err
+	}
+	if depth == 0 {
+		depth = DefaultContextDepth
+	}
+	if depth < 1 || depth > MaxContextDepth {
+		return 0, invalidf("invalid depth %d: must be between 1 and %d (0 means %d)", depth, MaxContextDepth, DefaultContextDepth)
+	}
+	return depth, nil
+}
+
+// walkContext fills res.Related breadth first from id to depth, asking
+// neighbours for the entries one step from the frontier that are not yet
+// visited (fn returns false to stop; neighbours says whether it cut the
+// list short).
+func walkContext(res *ContextResult, id string, depth int,
+	neighbours func(frontier, visited []string, fn func(Related) bool) (bool, error)) error {
+	res.Related = []Related{}
+	visited := []string{id}
+	frontier := []string{id}
+	for d := 1; d <= depth && len(frontier) > 0; d++ {
+		var next []string
+		seen := map[string]bool{}
+		cut, err := neighbours(frontier, visited, func(rel Related) bool {
+			if seen[rel.Entry.ID] {
+				return true
+			}
+			if len(res.Related) == MaxRelated {
+				res.Truncated = true
+				return false
+			}
+			seen[rel.Entry.ID] = true
+			rel.Depth = d
+			res.Related = append(res.Related, rel)
+			next = append(next, rel.Entry.ID)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		res.Truncated = res.Truncated || cut
+		visited = append(visited, next...)
+		frontier = next
+	}
+	return nil
 }
 
 // neighbours calls fn with each live entry linked to an entry of frontier

@@ -40,31 +40,16 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 	if err := s.checkOpen(); err != nil {
 		return Page{}, err
 	}
-	f, err := q.Filter.validate()
+	f, fingerprint, err := q.validate()
 	if err != nil {
 		return Page{}, err
 	}
-	limit, err := checkLimit(q.Limit)
-	if err != nil {
-		return Page{}, err
-	}
+	limit, _ := checkLimit(q.Limit) // validated above
 	var idsJSON string
 	if len(q.IDs) > 0 {
-		if len(q.IDs) > MaxLimit {
-			return Page{}, invalidf("invalid ids: %d ids; at most %d", len(q.IDs), MaxLimit)
-		}
-		for i, id := range q.IDs {
-			if err := checkID(fmt.Sprintf("ids[%d]", i), id); err != nil {
-				return Page{}, err
-			}
-		}
 		b, _ := json.Marshal(q.IDs)
 		idsJSON = string(b)
 	}
-	fp, sum := newFingerprint()
-	f.hash(fp)
-	fp.str(idsJSON)
-	fingerprint := sum()
 
 	conds, args := f.where(s.now().UnixMilli())
 	if idsJSON != "" {
@@ -130,6 +115,35 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 		page.NextCursor = cursor{kind: cursorRetrieve, fingerprint: fingerprint, key: uint64(lastCreated), seq: lastSeq}.String()
 	}
 	return page, nil
+}
+
+// validate checks q and returns its filter, normalised, and the
+// fingerprint its cursors carry.
+func (q Query) validate() (Filter, uint64, error) {
+	f, err := q.Filter.validate()
+	if err != nil {
+		return f, 0, err
+	}
+	if _, err := checkLimit(q.Limit); err != nil {
+		return f, 0, err
+	}
+	var idsJSON string
+	if len(q.IDs) > 0 {
+		if len(q.IDs) > MaxLimit {
+			return f, 0, invalidf("invalid ids: %d ids; at most %d", len(q.IDs), MaxLimit)
+		}
+		for i, id := range q.IDs {
+			if err := checkID(fmt.Sprintf("ids[%d]", i), id); err != nil {
+				return f, 0, err
+			}
+		}
+		b, _ := json.Marshal(q.IDs)
+		idsJSON = string(b)
+	}
+	fp, sum := newFingerprint()
+	f.hash(fp)
+	fp.str(idsJSON)
+	return f, sum(), nil
 }
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

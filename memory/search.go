@@ -239,6 +239,14 @@ type searchPlan struct {
 }
 
 func (s *SQLite) planSearch(ctx context.Context, q SearchQuery) (searchPlan, error) {
+	return planSearch(ctx, q, func(ctx context.Context, terms []searchTerm) (int, error) {
+		return s.countMatches(ctx, ftsOr(terms))
+	})
+}
+
+// planSearch is the plan of every backend: count says how many entries
+// match any of terms, counting up to rankBudget+1.
+func planSearch(ctx context.Context, q SearchQuery, count func(ctx context.Context, terms []searchTerm) (int, error)) (searchPlan, error) {
 	p := searchPlan{ranking: RankingRelevance}
 	if strings.TrimSpace(q.Text) == "" {
 		return p, invalidf("invalid text: required, and not only white space")
@@ -286,7 +294,7 @@ func (s *SQLite) planSearch(ctx context.Context, q SearchQuery) (searchPlan, err
 
 	// Within budget? Counting matches, unranked, costs well under a
 	// microsecond each, and stops at the budget.
-	n, err := s.countMatches(ctx, p.match)
+	n, err := count(ctx, terms)
 	if err != nil {
 		return p, fmt.Errorf("searching: %w", err)
 	}
@@ -295,8 +303,8 @@ func (s *SQLite) planSearch(ctx context.Context, q SearchQuery) (searchPlan, err
 	}
 	counts := make([]int, len(terms))
 	order := make([]int, len(terms))
-	for i, t := range terms {
-		if counts[i], err = s.countMatches(ctx, t.fts()); err != nil {
+	for i := range terms {
+		if counts[i], err = count(ctx, terms[i:i+1]); err != nil {
 			return p, fmt.Errorf("searching: %w", err)
 		}
 		order[i] = i

@@ -32,9 +32,10 @@ CREATE TABLE entries (
     created_at      bigint NOT NULL,
     updated_at      bigint NOT NULL,
     expires_at      bigint, -- NULL: never expires
-    -- Content weighs D, tags C: a tag match counts twice a content match
-    -- (the ranking's weights, see Postgres.Search).
-    document        tsvector NOT NULL
+    -- The search document, kept by a trigger: content weighs D, tags C,
+    -- so that a tag match counts twice a content match (ts_rank's default
+    -- weights, 0.1 and 0.2; see Postgres.Search).
+    document        tsvector NOT NULL DEFAULT ''
 );
 
 CREATE INDEX entries_created ON entries (created_at, seq);
@@ -44,6 +45,15 @@ CREATE INDEX entries_context_type ON entries (context_type, created_at);
 CREATE INDEX entries_expires ON entries (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX entries_tags ON entries USING gin (tags);
 CREATE INDEX entries_document ON entries USING gin (document);
+
+CREATE FUNCTION pbatunnel_entry_document() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.document := setweight(to_tsvector('pbatunnel_search', NEW.content), 'D')
+        || setweight(to_tsvector('pbatunnel_search', array_to_string(NEW.tags, ' ')), 'C');
+    RETURN NEW;
+END $$;
+CREATE TRIGGER entries_document BEFORE INSERT OR UPDATE OF content, tags ON entries
+    FOR EACH ROW EXECUTE FUNCTION pbatunnel_entry_document();
 
 CREATE TABLE relationships (
     seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
