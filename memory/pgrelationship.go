@@ -151,4 +151,3 @@ type pgScanPrefix struct {
 }
 
 func (s pgScanPrefix) Scan(dest ...any) error { return s.rows.Scan(append(s.before, dest...)...) }
-
