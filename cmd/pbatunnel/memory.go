@@ -21,8 +21,8 @@ const memoryDBName = "memory.db"
 
 func printMemoryUsage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
-  pbatunnel memory import [--data-dir DIR] FILE
-  pbatunnel memory export [--data-dir DIR] [--output FILE]
+  pbatunnel memory import [--data-dir DIR | --store URL] FILE
+  pbatunnel memory export [--data-dir DIR | --store URL] [--output FILE]
 
 import  merges a knowledge graph into the memory store: a file in the format
         of @modelcontextprotocol/server-memory (JSON lines, "memory.jsonl"),
@@ -33,7 +33,8 @@ import  merges a knowledge graph into the memory store: a file in the format
 export  writes the store's knowledge graph in that JSON-lines format, which
         the reference server reads, to standard output or --output.
 
-Both work while "pbatunnel serve" runs on the same data directory.
+Both work while "pbatunnel serve" runs on the same data directory or
+PostgreSQL database (--store postgres://…, or PBATUNNEL_STORE).
 `)
 }
 
@@ -57,7 +58,8 @@ func newMemoryFlags(name string, out io.Writer) (*flag.FlagSet, *config.Settings
 	fs := flag.NewFlagSet("pbatunnel memory "+name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&s.DataDir, "data-dir", "", "`directory` of the memory store, as for serve (default $XDG_DATA_HOME/pbatunnel or ~/.local/share/pbatunnel)")
-	fs.StringVar(&s.ConfigFile, "config", "", "YAML config `file` that may set data_dir")
+	fs.StringVar(&s.ConfigFile, "config", "", "YAML config `file` that may set data_dir or store")
+	s.RegisterStoreFlag(fs)
 	fs.Usage = func() {
 		printMemoryUsage(fs.Output())
 		fmt.Fprintln(fs.Output(), "\nFlags:")
@@ -66,9 +68,13 @@ func newMemoryFlags(name string, out io.Writer) (*flag.FlagSet, *config.Settings
 	return fs, &s
 }
 
-// openMemory opens the store of s's data directory; create says whether a
-// missing store is made.
+// openMemory opens the store s names: its PostgreSQL database, else the
+// SQLite file of its data directory; create says whether a missing SQLite
+// file is made.
 func openMemory(ctx context.Context, s *config.Settings, create bool) (memory.Store, error) {
+	if s.Store != "" {
+		return memory.Open(ctx, memory.Options{URL: s.Store})
+	}
 	path := filepath.Join(s.DataDir, memoryDBName)
 	if !create {
 		if _, err := os.Stat(path); err != nil {
@@ -78,6 +84,14 @@ func openMemory(ctx context.Context, s *config.Settings, create bool) (memory.St
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
 	return memory.Open(ctx, memory.Options{Path: path})
+}
+
+// storeName says where s keeps the memory store, for messages.
+func storeName(s *config.Settings) string {
+	if s.Store != "" {
+		return config.RedactStore(s.Store)
+	}
+	return filepath.Join(s.DataDir, memoryDBName)
 }
 
 func runMemoryImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -111,7 +125,7 @@ func runMemoryImport(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "imported %s into %s: %d entities created, %d merged, %d observations added, %d relations created, %d items already there, %d lines of other types skipped\n",
-		name, filepath.Join(s.DataDir, memoryDBName), res.EntitiesCreated, res.EntitiesMerged, res.ObservationsAdded,
+		name, storeName(s), res.EntitiesCreated, res.EntitiesMerged, res.ObservationsAdded,
 		res.RelationsCreated, res.Unchanged, res.Skipped)
 	return store.Close()
 }

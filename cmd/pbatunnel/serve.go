@@ -87,8 +87,8 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 
 	// The MCP server: the memory store under the data dir, code analysis
 	// under the allowed roots.
-	storePath := filepath.Join(s.DataDir, "memory.db")
-	store, err := memory.Open(ctx, memory.Options{Path: storePath, Monitor: m})
+	storePath := filepath.Join(s.DataDir, memoryDBName)
+	store, err := memory.Open(ctx, memory.Options{Path: storePath, URL: s.Store, Monitor: m})
 	if err != nil {
 		return fmt.Errorf("opening the memory store: %w", err)
 	}
@@ -96,8 +96,8 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	// The store's counts are gauges of the monitor. RegisterGauge fails
 	// only for an empty name, a nil function or a full registry; a gauge
 	// missing is shown as unavailable.
-	_ = m.RegisterGauge(monitor.GaugeMemoryEntries, memory.Gauge(storePath, store.EntryCount))
-	_ = m.RegisterGauge(monitor.GaugeRelationships, memory.Gauge(storePath, store.RelationshipCount))
+	_ = m.RegisterGauge(monitor.GaugeMemoryEntries, memory.Gauge(storeName(s), store.EntryCount))
+	_ = m.RegisterGauge(monitor.GaugeRelationships, memory.Gauge(storeName(s), store.RelationshipCount))
 	analyzer, err := codeanalysis.New(codeanalysis.Options{Roots: s.AllowRoots})
 	if err != nil {
 		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
@@ -140,6 +140,7 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 		slog.Any("allow_roots", analyzer.Roots()),
 		slog.Duration("interval", s.Interval),
 		slog.String("data_dir", s.DataDir),
+		slog.String("store", storeName(s)),
 		slog.String("config_file", s.ConfigFile),
 		slog.Int("alert_rules", len(a.Alerts.Rules())),
 		slog.Int("alert_handlers", len(a.HandlerNames())),

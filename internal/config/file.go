@@ -36,6 +36,8 @@ type File struct {
 	// DataDir holds the state pbatunnel keeps between runs. A relative path
 	// is relative to the directory of the config file.
 	DataDir string `yaml:"data_dir"`
+	// Store is the PostgreSQL database of the memory store (--store).
+	Store string `yaml:"store"`
 	// Interval is the time between samples.
 	Interval *Duration `yaml:"interval"`
 	// Retention bounds the sample history.
@@ -262,6 +264,9 @@ func (f *File) validate() []*FieldError {
 		if err != nil {
 			errs = append(errs, &FieldError{Key: key, Err: err})
 		}
+	}
+	if f.Store != "" {
+		check("store", CheckStore(f.Store))
 	}
 	if f.Addr != "" {
 		check("addr", CheckAddr(f.Addr))

@@ -44,6 +44,10 @@ type Settings struct {
 	Addr       string        // host:port of the dashboard
 	Interval   time.Duration // time between samples
 	DataDir    string        // absolute once resolved
+	// Store is the PostgreSQL database (postgres://…) that holds the
+	// memory store and knowledge graph; "" means the SQLite file
+	// memory.db in DataDir.
+	Store      string
 	ConfigFile string        // "" when none was given
 	LogFormat  string        // LogText or LogJSON
 	LogLevel   slog.Level
@@ -125,6 +129,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.ConfigFile, "config", s.ConfigFile, "YAML config `file` (see docs/CONFIG.md)")
 	fs.StringVar(&s.DataDir, "data-dir", s.DataDir,
 		"`directory` for state kept between runs (default $XDG_DATA_HOME/pbatunnel or ~/.local/share/pbatunnel)")
+	s.RegisterStoreFlag(fs)
 	fs.Var((*logFormatValue)(&s.LogFormat), "log-format", "log line `format`: text or json")
 	fs.TextVar(&s.LogLevel, "log-level", s.LogLevel, "lowest `level` logged: debug, info, warn or error")
 	fs.Var((*tokenValue)(&s.AuthToken), "auth-token",
@@ -150,6 +155,13 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var((*rootsValue)(&s.AllowRoots), "allow-root", "`directory` code_analysis may read (repeatable; default: the working directory, unless it is /, your home directory or above it: then none)")
 }
 
+// RegisterStoreFlag defines --store on fs, bound to s.Store: for the
+// commands that open the memory store without the rest of the settings.
+func (s *Settings) RegisterStoreFlag(fs *flag.FlagSet) {
+	fs.Var((*storeValue)(&s.Store), "store",
+		"keep the memory store and knowledge graph in this PostgreSQL database (a postgres:// `URL`; the password is better in PGPASSWORD or ~/.pgpass) instead of the SQLite file memory.db in --data-dir")
+}
+
 // Public is the settings as /api/config shows them: secrets left out or
 // redacted.
 func (s *Settings) Public() map[string]any {
@@ -158,6 +170,7 @@ func (s *Settings) Public() map[string]any {
 		"interval":              s.Interval.String(),
 		"data_dir":              s.DataDir,
 		"config_file":           s.ConfigFile,
+		"store":                 RedactStore(s.Store),
 		"auth_token":            "",
 		"poll_interval":         s.PollInterval.String(),
 		"export_file":           s.ExportFile,
@@ -259,6 +272,9 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	}
 	if f.DataDir != "" && !given["data-dir"] {
 		s.DataDir = f.DataDir
+	}
+	if f.Store != "" && !given["store"] {
+		s.Store = f.Store
 	}
 	if f.Interval != nil && !given["interval"] {
 		s.Interval = time.Duration(*f.Interval)

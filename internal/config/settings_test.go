@@ -175,6 +175,12 @@ func TestResolveErrors(t *testing.T) {
 			want: []string{"loading config", badFile + ":1: adr: unknown key"}},
 		{name: "config file missing", env: map[string]string{"PBATUNNEL_CONFIG": "/nonexistent/pbatunnel.yaml"},
 			want: []string{"loading config", "/nonexistent/pbatunnel.yaml"}},
+		{name: "env store not PostgreSQL", env: map[string]string{"PBATUNNEL_STORE": "/var/lib/memory.db"},
+			want: []string{"PBATUNNEL_STORE", "postgres://"}},
+		{name: "store without a host", args: []string{"--store", "postgres:///db"},
+			want: []string{"no host"}},
+		{name: "config file store", args: []string{"--config", writeConfig(t, "store: mysql://db\n")},
+			want: []string{"store", "postgres://"}},
 		{name: "no home for the data dir", env: map[string]string{"HOME": ""},
 			want: []string{"no data directory", "PBATUNNEL_DATA_DIR"}},
 	}
@@ -295,5 +301,43 @@ func TestHardeningSettingsRefuseBadValues(t *testing.T) {
 		if _, err := resolve(t, []string{"--config", writeConfig(t, cfg)}, nil); err == nil {
 			t.Errorf("config %q accepted", cfg)
 		}
+	}
+}
+
+// --store is taken from the flag, the environment or the file, in that
+// order, and /api/config never shows its password.
+func TestStoreSetting(t *testing.T) {
+	file := writeConfig(t, "store: postgres://file@db.example:5432/pbatunnel\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{name: "default", want: ""},
+		{name: "file", args: []string{"--config", file}, want: "postgres://file@db.example:5432/pbatunnel"},
+		{name: "env over file", args: []string{"--config", file},
+			env: map[string]string{"PBATUNNEL_STORE": "postgresql://env@db/x"}, want: "postgresql://env@db/x"},
+		{name: "flag over env", args: []string{"--store", "postgres://flag@db/x"},
+			env: map[string]string{"PBATUNNEL_STORE": "postgresql://env@db/x"}, want: "postgres://flag@db/x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := resolve(t, tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Store != tt.want {
+				t.Errorf("Store = %q, want %q", s.Store, tt.want)
+			}
+		})
+	}
+	s, err := resolve(t, []string{"--store", "postgres://app:s3cret@db:5432/x?sslmode=require&password=other"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Public()["store"].(string)
+	if strings.Contains(got, "s3cret") || strings.Contains(got, "other") || !strings.Contains(got, "app:xxxxx@db:5432") {
+		t.Errorf("Public store = %q: the password shows, or the rest is lost", got)
 	}
 }

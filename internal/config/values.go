@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -226,4 +227,47 @@ func (v *traceURLValue) Set(s string) error {
 	}
 	*v = traceURLValue(s)
 	return nil
+}
+
+// storeValue is a postgres:// or postgresql:// URL.
+type storeValue string
+
+func (v *storeValue) String() string { return string(*v) }
+
+func (v *storeValue) Set(s string) error {
+	if err := CheckStore(s); err != nil {
+		return err
+	}
+	*v = storeValue(s)
+	return nil
+}
+
+// CheckStore checks a --store value: a PostgreSQL URL that parses.
+func CheckStore(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("want a postgres:// URL (the default, without --store, is the SQLite file memory.db in --data-dir)")
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return errors.New("the URL names no host: postgres://user@host:5432/database")
+	}
+	return nil
+}
+
+// RedactStore is a --store URL without its password, for logs and
+// /api/config.
+func RedactStore(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
