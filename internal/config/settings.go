@@ -41,15 +41,15 @@ const EnvPrefix = "PBATUNNEL_"
 // Settings are what a command runs with once flags, environment and config
 // file have been merged.
 type Settings struct {
-	Addr       string        // host:port of the dashboard
-	Interval   time.Duration // time between samples
-	DataDir    string        // absolute once resolved
+	Addr     string        // host:port of the dashboard
+	Interval time.Duration // time between samples
+	DataDir  string        // absolute once resolved
 	// Store is the PostgreSQL database (postgres://…) that holds the
 	// memory store and knowledge graph; "" means the SQLite file
 	// memory.db in DataDir.
 	Store      string
-	ConfigFile string        // "" when none was given
-	LogFormat  string        // LogText or LogJSON
+	ConfigFile string // "" when none was given
+	LogFormat  string // LogText or LogJSON
 	LogLevel   slog.Level
 
 	// Only the config file sets these; zero means the monitor's default.
