@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 // graphStep is one knowledge-graph call of the compatibility script.
@@ -156,6 +158,21 @@ func sortGraph(g map[string]any) {
 // file and "pbatunnel memory export" must be the same bytes, and importing
 // that file must give the same graph back.
 func TestGraphToolsMatchReferenceServer(t *testing.T) {
+	forEachStore(t, testGraphToolsMatchReferenceServer)
+}
+
+// forEachStore runs test once with the SQLite file in the data directory
+// (where is ""), once with a PostgreSQL database (where is "--store URL").
+// A newStore gives a further, empty store of the same kind.
+func forEachStore(t *testing.T, test func(t *testing.T, newStore func() []string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, func() []string { return nil }) })
+	t.Run("postgres", func(t *testing.T) {
+		pg := testenv.RequirePostgres(t)
+		test(t, func() []string { return []string{"--store", pg.Database(t)} })
+	})
+}
+
+func testGraphToolsMatchReferenceServer(t *testing.T, newStore func() []string) {
 	node, script := memoryServer(t)
 	dir := t.TempDir()
 	refFile := filepath.Join(dir, "memory.jsonl")
@@ -164,7 +181,8 @@ func TestGraphToolsMatchReferenceServer(t *testing.T) {
 	want := runGraphScript(t, connectCommand(t, ref))
 
 	dataDir := filepath.Join(dir, "pbatunnel")
-	ours := binaryCommand(t.Context(), t, nil, "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
+	store := newStore()
+	ours := binaryCommand(t.Context(), t, nil, append([]string{"serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, store...)...)
 	cs := connectCommand(t, ours)
 	got := runGraphScript(t, cs)
 	for i := range graphScript {
@@ -180,19 +198,19 @@ func TestGraphToolsMatchReferenceServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exported := runPbatunnel(t, "memory", "export", "--data-dir", dataDir)
+	exported := runPbatunnel(t, append([]string{"memory", "export", "--data-dir", dataDir}, store...)...)
 	// The reference ends its file without a newline.
 	if d := cmp.Diff(string(refBytes)+"\n", exported); d != "" {
 		t.Errorf("export differs from the reference's file (-reference +pbatunnel):\n%s", d)
 	}
 
 	// The reference's file, imported into an empty store, exports the same.
-	fresh := filepath.Join(dir, "imported")
-	out := runPbatunnel(t, "memory", "import", "--data-dir", fresh, refFile)
+	fresh := append([]string{"--data-dir", filepath.Join(dir, "imported")}, newStore()...)
+	out := runPbatunnel(t, append(append([]string{"memory", "import"}, fresh...), refFile)...)
 	if !strings.Contains(out, "3 entities created, 0 merged, 4 observations added, 1 relations created") {
 		t.Errorf("import said %q", out)
 	}
-	if again := runPbatunnel(t, "memory", "export", "--data-dir", fresh); again != exported {
+	if again := runPbatunnel(t, append([]string{"memory", "export"}, fresh...)...); again != exported {
 		t.Errorf("import then export (-want +got):\n%s", cmp.Diff(exported, again))
 	}
 }
@@ -225,15 +243,22 @@ func runPbatunnel(t *testing.T, args ...string) string {
 // TestGraphTwoServersLoseNothing runs two "pbatunnel serve --stdio" on one
 // data directory, each with several clients' worth of concurrent calls
 // adding observations to the same entity: every one must be there after.
+//
+// With PostgreSQL the two servers share the database as servers on two
+// hosts would.
 func TestGraphTwoServersLoseNothing(t *testing.T) {
+	forEachStore(t, testGraphTwoServersLoseNothing)
+}
+
+func testGraphTwoServersLoseNothing(t *testing.T, newStore func() []string) {
 	const (
 		workers = 4
 		each    = 25 // calls per worker
 	)
-	dataDir := t.TempDir()
+	dataDir, store := t.TempDir(), newStore()
 	var sessions []*mcp.ClientSession
 	for range 2 {
-		cmd := binaryCommand(t.Context(), t, nil, "serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
+		cmd := binaryCommand(t.Context(), t, nil, append([]string{"serve", "--stdio", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, store...)...)
 		sessions = append(sessions, connectCommand(t, cmd))
 	}
 	ctx := context.Background()
