@@ -55,7 +55,7 @@ func (l line) ratio() (float64, bool) {
 // rows are the table, in order.
 var rows = []row{
 	{num: 1, short: "hot path", run: hotPathRow},
-	{num: 2, short: "graph memory vs server-memory", run: graphRow},
+	{num: 2, short: "graph memory (SQLite, PostgreSQL) vs server-memory", run: graphRow},
 	{num: 3, short: "tunnel", run: tunnelRow},
 	{num: 4, short: "dashboard API", run: dashboardRow},
 	{num: 5, short: "self-overhead", run: overheadRow},

@@ -193,24 +193,40 @@ func (p *Postgres) URL(db string) string {
 // the database is dropped when the test ends, its connections cut.
 func (p *Postgres) Database(t testing.TB) string {
 	t.Helper()
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), p.dbSeq.Add(1))
-	p.admin(t, `CREATE DATABASE `+name)
-	t.Cleanup(func() { p.admin(t, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
-	return p.URL(name)
+	url, drop, err := p.CreateDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return url
 }
 
-func (p *Postgres) admin(t testing.TB, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// CreateDatabase creates a new empty database and returns its URL and
+// the function that drops it, cutting its connections.
+func (p *Postgres) CreateDatabase(ctx context.Context) (url string, drop func() error, err error) {
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), p.dbSeq.Add(1))
+	if err := p.admin(ctx, `CREATE DATABASE `+name); err != nil {
+		return "", nil, err
+	}
+	return p.URL(name), func() error { return p.admin(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) }, nil
+}
+
+func (p *Postgres) admin(ctx context.Context, sql string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, p.URL("postgres"))
 	if err != nil {
-		t.Fatalf("connecting to PostgreSQL: %v", err)
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
+		return fmt.Errorf("%s: %w", sql, err)
 	}
+	return nil
 }
 
 // Stop stops the server (a fast shutdown) and removes its directory.
