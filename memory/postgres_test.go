@@ -45,3 +45,33 @@ func TestPostgresRefusesBadURL(t *testing.T) {
 		}
 	}
 }
+
+// Two stores on one database, as two servers on two hosts: what one
+// writes, the other's next read sees, though its cache held the entry.
+func TestPostgresCacheSeesOtherStoresWrites(t *testing.T) {
+	url := testenv.RequirePostgres(t).Database(t)
+	a := memory.MustOpenPostgres(t, memory.Options{URL: url})
+	b := memory.MustOpenPostgres(t, memory.Options{URL: url})
+	e := mustStore(t, a, memory.NewEntry{Content: "first"})
+	for range 2 { // the second Get is served by a's cache
+		if got, err := a.Get(bg, e.ID); err != nil || got.Content != "first" {
+			t.Fatalf("Get: %+v %v", got, err)
+		}
+	}
+	if _, err := b.Update(bg, e.ID, memory.Patch{Content: ptr("second")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Get(bg, e.ID); err != nil || got.Content != "second" {
+		t.Errorf("after the other store's update, Get = %+v %v", got, err)
+	}
+	if err := b.Delete(bg, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(bg, e.ID); err == nil {
+		t.Error("after the other store's delete, Get still finds the entry")
+	}
+	st, err := a.Stats(bg)
+	if err != nil || st.DBBytes <= 0 || st.Cache.Hits == 0 {
+		t.Errorf("Stats = %+v, %v: want the database's size and the cache's hit", st, err)
+	}
+}
