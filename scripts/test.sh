@@ -19,6 +19,7 @@ APT_NEEDS=(
 	prometheus-alertmanager:prometheus-alertmanager # alert: pushes to a real Alertmanager
 	chromium:chromium # dashboard: drives the web page in a headless browser
 	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
+	promtool:prometheus # cmd/pbatunnel: checks and unit-tests the exported rules
 	node:nodejs # cmd/pbatunnel: runs a third-party MCP server behind the proxy
 	npm:npm     # installs that server (NPM_NEEDS)
 )
