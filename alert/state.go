@@ -39,6 +39,19 @@ type state struct {
 	unavailAt   time.Time
 }
 
+// ClearLevel returns the level a value must get back past before a firing
+// alert of level l (LevelWarning or LevelCritical) clears: the rule's
+// clear_warning or clear_critical, else DefaultHysteresis of the threshold
+// back from it. ok is false when the rule has no threshold at that level.
+// Exporters that judge the rule elsewhere use it to keep its hysteresis.
+func (r Rule) ClearLevel(l Level) (level float64, ok bool) {
+	switch {
+	case l == LevelWarning && r.Warning != nil, l == LevelCritical && r.Critical != nil:
+		return r.clearLevel(l), true
+	}
+	return 0, false
+}
+
 // clearLevel is the level a value must get back past for a firing level to
 // clear.
 func (r *Rule) clearLevel(l Level) float64 {

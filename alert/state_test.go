@@ -202,3 +202,24 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestClearLevel(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		rule  Rule
+		level Level
+		want  float64
+		ok    bool
+	}{
+		{"default above", Rule{Warning: Ptr(80)}, LevelWarning, 76, true},
+		{"default below", Rule{Direction: Below, Critical: Ptr(30)}, LevelCritical, 31.5, true},
+		{"explicit", Rule{Warning: Ptr(5), Critical: Ptr(10), ClearCritical: Ptr(7)}, LevelCritical, 7, true},
+		{"no such level", Rule{Warning: Ptr(80)}, LevelCritical, 0, false},
+		{"not a firing level", Rule{Warning: Ptr(80)}, LevelInfo, 0, false},
+	} {
+		got, ok := tt.rule.ClearLevel(tt.level)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: ClearLevel(%s) = %v, %v; want %v, %v", tt.name, tt.level, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -20,6 +20,7 @@ APT_NEEDS=(
 	chromium:chromium # dashboard: drives the web page in a headless browser
 	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
 	pg_ctlcluster:postgresql # memory, cmd/pbatunnel: the PostgreSQL store (its initdb is in /usr/lib/postgresql/*/bin, off PATH)
+	promtool:prometheus # cmd/pbatunnel: checks and unit-tests the exported rules
 	node:nodejs # cmd/pbatunnel: runs a third-party MCP server behind the proxy
 	npm:npm     # installs that server (NPM_NEEDS)
 )

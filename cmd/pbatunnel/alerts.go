@@ -24,30 +24,39 @@ func printAlertsUsage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   pbatunnel alerts check [--config FILE]
   pbatunnel alerts test [--config FILE] [--level LEVEL] [--timeout DURATION]
+  pbatunnel alerts export --format prometheus-rules [--config FILE] [-o FILE] [--rate-window DURATION]
 
-check  validates a config file, alert rules and handlers included, without
-       starting anything. Exit status 0 when it is valid, 1 when it is not.
-test   sends one test alert through every configured handler (the log, each
-       webhook, the Alertmanager) and says how each fared. Exit status 0 when
-       every one delivered it, 1 otherwise.
+check   validates a config file, alert rules, SLOs and handlers included,
+        without starting anything. Exit status 0 when it is valid, 1 when it
+        is not.
+test    sends one test alert through every configured handler (the log, each
+        webhook, the Alertmanager) and says how each fared. Exit status 0
+        when every one delivered it, 1 otherwise.
+export  writes the rules in force and the slo section's objectives as a
+        Prometheus rules file over /metrics, for a Prometheus that scrapes
+        many pbatunnel hosts: one alerting rule per level, and multiwindow
+        burn-rate alerts for each objective. Rules over series /metrics does
+        not carry are left out with the reason. Example:
+          pbatunnel alerts export --format prometheus-rules --config pbatunnel.yaml -o pbatunnel.rules.yml
+          promtool check rules pbatunnel.rules.yml
 
 The config file is --config, else PBATUNNEL_CONFIG. Status 2 means the
 command itself was mistaken: an unknown flag, no config file for check, or,
-for test, a config file that does not load. See docs/ALERTS.md.
+for test and export, a config file that does not load. See docs/ALERTS.md.
 `)
 }
 
 // runAlerts is reached for "alerts" without a known subcommand.
 func runAlerts(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{err: errors.New("want a subcommand: check or test (see 'pbatunnel help alerts')")}
+		return &usageError{err: errors.New("want a subcommand: check, test or export (see 'pbatunnel help alerts')")}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		printAlertsUsage(stdout)
 		return nil
 	}
-	return &usageError{err: fmt.Errorf("unknown subcommand %q: want check or test", args[0])}
+	return &usageError{err: fmt.Errorf("unknown subcommand %q: want check, test or export", args[0])}
 }
 
 // configPath returns the --config value, else PBATUNNEL_CONFIG, else "".

@@ -332,14 +332,19 @@ func TestAlertsUsage(t *testing.T) {
 		code           int
 		stdout, stderr string // substrings; "" means empty
 	}{
-		{args: []string{"alerts"}, code: 2, stderr: "pbatunnel alerts: want a subcommand: check or test"},
-		{args: []string{"alerts", "verify"}, code: 2, stderr: `pbatunnel alerts: unknown subcommand "verify": want check or test`},
+		{args: []string{"alerts"}, code: 2, stderr: "pbatunnel alerts: want a subcommand: check, test or export"},
+		{args: []string{"alerts", "verify"}, code: 2, stderr: `pbatunnel alerts: unknown subcommand "verify": want check, test or export`},
 		{args: []string{"alerts", "-h"}, code: 0, stdout: "pbatunnel alerts check [--config FILE]"},
 		{args: []string{"alerts", "check", "-h"}, code: 0, stderr: "Usage: pbatunnel alerts check"},
 		{args: []string{"alerts", "test", "--bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
 		{args: []string{"help", "alerts"}, code: 0, stdout: "pbatunnel alerts test [--config FILE] [--level LEVEL] [--timeout DURATION]"},
 		{args: []string{"help", "alerts", "test"}, code: 0, stdout: "-level level"},
 		{args: []string{"help", "alerts", "check"}, code: 0, stdout: "-config file"},
+		{args: []string{"help", "alerts", "export"}, code: 0, stdout: "-rate-window duration"},
+		{args: []string{"alerts", "export"}, code: 2, stderr: "--format is required: prometheus-rules"},
+		{args: []string{"alerts", "export", "--format", "json"}, code: 2, stderr: `unknown --format "json": want prometheus-rules`},
+		{args: []string{"alerts", "export", "--format", "prometheus-rules", "--rate-window", "0s"}, code: 2,
+			stderr: "--rate-window must be at least 1s, got 0s"},
 		{args: []string{"help", "alerts", "nope"}, code: 2, stderr: `unknown command "alerts nope"`},
 		{args: []string{"help"}, code: 0, stdout: "alerts check   validate a config file"},
 	}
@@ -453,7 +458,7 @@ func TestServeNotifies(t *testing.T) {
 // TestHelpListsAlerts keeps the overview and the alerts usage in step.
 func TestHelpListsAlerts(t *testing.T) {
 	_, stdout, _ := runCmd(t, "help")
-	for _, w := range []string{"alerts check", "alerts test"} {
+	for _, w := range []string{"alerts check", "alerts test", "alerts export"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("help lacks %q", w)
 		}

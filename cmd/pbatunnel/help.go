@@ -25,6 +25,7 @@ Commands:
   pin accept     take a running proxy's tools as they are now as its pin
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
+  alerts export  write the alert rules and SLOs as a Prometheus rules file
   version        print the version and the Go version it was built with
   help           show this help, or a command's flags with "help <command>"
 
@@ -62,6 +63,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 			fs.Usage()
 		case "test":
 			fs, _ := newAlertsTestFlags(stdout)
+			fs.Usage()
+		case "export":
+			fs, _ := newAlertsExportFlags(stdout)
 			fs.Usage()
 		default:
 			return &usageError{err: fmt.Errorf("unknown command \"alerts %s\"", args[1])}

@@ -34,7 +34,7 @@ var commands = map[string]command{
 // subcommands are the commands with a second word, such as "alerts check".
 // The first word alone runs the entry of commands, which explains them.
 var subcommands = map[string]map[string]command{
-	"alerts": {"check": runAlertsCheck, "test": runAlertsTest},
+	"alerts": {"check": runAlertsCheck, "test": runAlertsTest, "export": runAlertsExport},
 	"memory": {"import": runMemoryImport, "export": runMemoryExport},
 	"pin":    {"accept": runPinAccept},
 }

@@ -67,6 +67,8 @@ type File struct {
 	TraceURLTemplate string `yaml:"trace_url_template"`
 	// Alerts configures alert rules and notifications.
 	Alerts Alerts `yaml:"alerts"`
+	// SLO sets the service level objectives of "alerts export".
+	SLO SLO `yaml:"slo"`
 }
 
 // Retention bounds the sample history; whichever limit is tighter wins.
@@ -304,7 +306,8 @@ func (f *File) validate() []*FieldError {
 		check("max_sessions", fmt.Errorf("must be at least 1, got %d", *n))
 	}
 	check("trend_window", positive(f.TrendWindow))
-	return append(errs, f.Alerts.validate()...)
+	errs = append(errs, f.Alerts.validate()...)
+	return append(errs, f.SLO.validate()...)
 }
 
 func positive(d *Duration) error {
