@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -238,6 +240,32 @@ func (s *Postgres) AddObservations(ctx context.Context, adds []ObservationAdditi
 	return results, nil
 }
 
+// storableNames returns the names that an entity or relation may have:
+// not those with NUL or invalid UTF-8, which CreateEntities refuses and
+// PostgreSQL cannot take as text. A lookup or deletion of such a name
+// finds nothing, as SQLite's does, rather than failing.
+func storableNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if utf8.ValidString(n) && strings.IndexByte(n, 0) < 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// storableRelations returns the relations whose every field is storable
+// (see storableNames).
+func storableRelations(rs []Relation) []Relation {
+	out := make([]Relation, 0, len(rs))
+	for _, r := range rs {
+		if len(storableNames([]string{r.From, r.To, r.RelationType})) == 3 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // entitiesForUpdate reads the named entities in one statement, inside a
 // write transaction, and returns a lookup over them for applyAdditions,
 // applyDeletions and planImport. No row locks: the transaction holds the
@@ -245,7 +273,7 @@ func (s *Postgres) AddObservations(ctx context.Context, adds []ObservationAdditi
 func (s *Postgres) entitiesForUpdate(ctx context.Context, w *pgWriteTx, names []string) (entityLookup, error) {
 	current := make(map[string]graphEntity, len(names))
 	err := s.query(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
-		[]any{names}, func(rows pgx.Rows) error {
+		[]any{storableNames(names)}, func(rows pgx.Rows) error {
 			e, err := scanPgEntity(rows, false)
 			current[e.Name] = e
 			return err
@@ -289,6 +317,7 @@ func (s *Postgres) setObservations(ctx context.Context, w *pgWriteTx, es []*grap
 // are not an error.
 func (s *Postgres) DeleteEntities(ctx context.Context, names []string) (GraphChanges, error) {
 	return s.graphDelete(ctx, "entities", "entityNames", len(names), func(w *pgWriteTx, ch *GraphChanges) error {
+		names := storableNames(names)
 		tag, err := s.exec(ctx, w.tx, `DELETE FROM graph_entities WHERE name = ANY($1)`, names)
 		if err != nil {
 			return err
@@ -348,7 +377,7 @@ func (s *Postgres) DeleteObservations(ctx context.Context, dels []ObservationDel
 // exist are not an error.
 func (s *Postgres) DeleteRelations(ctx context.Context, rs []Relation) (GraphChanges, error) {
 	return s.graphDelete(ctx, "relations", "relations", len(rs), func(w *pgWriteTx, ch *GraphChanges) error {
-		from, to, typ := relationColumns(rs)
+		from, to, typ := relationColumns(storableRelations(rs))
 		tag, err := s.exec(ctx, w.tx, `DELETE FROM graph_relations AS g
 			USING unnest($1::text[], $2::text[], $3::text[]) AS d (f, t, r)
 			WHERE g.from_name = d.f AND g.to_name = d.t AND g.relation_type = d.r`, from, to, typ)

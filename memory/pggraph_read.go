@@ -106,7 +106,7 @@ func (s *Postgres) OpenNodes(ctx context.Context, names []string, namesOnly bool
 func (s *Postgres) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
 	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
 		return s.query(ctx, s.pool, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
-			[]any{missing}, func(rows pgx.Rows) error {
+			[]any{storableNames(missing)}, func(rows pgx.Rows) error {
 				e, err := scanPgEntity(rows, false)
 				if err != nil {
 					return err

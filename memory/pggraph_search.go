@@ -18,11 +18,14 @@ import (
 // The entities come from two GIN indexes (see pgmigrations/0002_graph.sql):
 // a term of three characters or more is looked up with LIKE through
 // pg_trgm's, a term of one or two characters in the index of every such
-// substring, so that no query reads every entity but the empty one. The
-// order is SQLite's BM25, worked out here from the same figures FTS5
-// uses (see pgNodeScorer); the one difference is the case folding the
-// figures are counted on, Go's here, FTS5's own there, which disagree for
-// a handful of characters (such as "İ") and then only in the order.
+// substring. Only the empty query reads every entity; and a long term in
+// which pg_trgm finds no trigram (punctuation alone, say) reads the whole
+// trigram index. The order is SQLite's BM25, worked out here from the
+// same figures FTS5 uses (see pgNodeScorer). The one difference is the
+// case folding: Go's here, for the matches and the figures; there Go's
+// for the matches but FTS5's own for the index's candidates and the
+// figures. The two disagree for a handful of characters (such as "İ"),
+// where the order may differ, and SQLite's index may miss a match.
 func (s *Postgres) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error) {
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
@@ -269,13 +272,13 @@ func (sc *pgNodeScorer) score(search string, tokens int64) float64 {
 		}
 		// The conversions round as C does, and keep the compiler from
 		// fusing a multiply and an add where the CPU can.
-		score += float64(idf(sc.rows, sc.hits[i]) * (float64(freq*(k1+1)) / (freq + float64(k1*(1-b+float64(b*d)/avgdl)))))
+		score += float64(fts5IDF(sc.rows, sc.hits[i]) * (float64(freq*(k1+1)) / (freq + float64(k1*(1-b+float64(b*d)/avgdl)))))
 	}
 	return -1 * score
 }
 
-// idf is FTS5's: log((N - n + 0.5) / (n + 0.5)), at least 1e-6.
-func idf(rows, hits int64) float64 {
+// fts5IDF is FTS5's IDF: log((N - n + 0.5) / (n + 0.5)), at least 1e-6.
+func fts5IDF(rows, hits int64) float64 {
 	v := math.Log((float64(rows-hits) + 0.5) / (float64(hits) + 0.5))
 	if v <= 0 {
 		return 1e-6

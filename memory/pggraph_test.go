@@ -117,3 +117,33 @@ func TestPostgresGraphTwoStores(t *testing.T) {
 		t.Errorf("after the other store deleted it: %+v, %v", g, err)
 	}
 }
+
+// A name no entity can have (NUL, invalid UTF-8) finds nothing and
+// deletes nothing, on every backend, rather than failing.
+func TestGraphUnstorableNames(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{})
+		mustCreateEntities(t, s, ent("a", "t", "o"))
+		if _, err := s.CreateRelations(bg, []memory.Relation{rel("a", "a", "r")}); err != nil {
+			t.Fatal(err)
+		}
+		bad := []string{"a\x00", "\xff", "a\xffb"}
+		if g, err := s.OpenNodes(bg, bad, false); err != nil || len(g.Entities) != 0 {
+			t.Errorf("OpenNodes: %+v, %v", g, err)
+		}
+		dels := []memory.ObservationDeletion{{EntityName: "\xff", Observations: []string{"o"}}, {EntityName: "a", Observations: []string{"o\x00"}}}
+		if ch, err := s.DeleteObservations(bg, dels); err != nil || ch != (memory.GraphChanges{}) {
+			t.Errorf("DeleteObservations: %+v, %v", ch, err)
+		}
+		if ch, err := s.DeleteRelations(bg, []memory.Relation{rel("a\x00", "a", "r"), rel("a", "\xff", "r")}); err != nil || ch != (memory.GraphChanges{}) {
+			t.Errorf("DeleteRelations: %+v, %v", ch, err)
+		}
+		if ch, err := s.DeleteEntities(bg, bad); err != nil || ch != (memory.GraphChanges{}) {
+			t.Errorf("DeleteEntities: %+v, %v", ch, err)
+		}
+		want := memory.Graph{Entities: []memory.Entity{ent("a", "t", "o")}, Relations: []memory.Relation{rel("a", "a", "r")}}
+		if d := cmp.Diff(want, mustReadGraph(t, s)); d != "" {
+			t.Errorf("graph (-want +got):\n%s", d)
+		}
+	})
+}
