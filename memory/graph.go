@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -191,4 +192,177 @@ func checkCount(field string, n int) error {
 		return invalidf("invalid %s: %d items; at most %d in one call", field, n, MaxGraphItems)
 	}
 	return nil
+}
+
+// checkEntities checks the argument of CreateEntities.
+func checkEntities(es []Entity) error {
+	if err := checkCount("entities", len(es)); err != nil {
+		return err
+	}
+	for i, e := range es {
+		if err := checkEntity(i, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRelations checks the argument of CreateRelations.
+func checkRelations(rs []Relation) error {
+	if err := checkCount("relations", len(rs)); err != nil {
+		return err
+	}
+	for i, r := range rs {
+		if err := checkRelation(i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAdditions checks the argument of AddObservations.
+func checkAdditions(adds []ObservationAddition) error {
+	if err := checkCount("observations", len(adds)); err != nil {
+		return err
+	}
+	for i, a := range adds {
+		if err := checkGraphName(fmt.Sprintf("observations[%d].entityName", i), a.EntityName); err != nil {
+			return err
+		}
+		if err := checkObservations(fmt.Sprintf("observations[%d].contents", i), a.Contents); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The writes that change observations work out what to write in Go, the
+// same for every backend: they read each entity the call names (through
+// an entityLookup that reads it once per call), apply the call's items in
+// order to those copies, each item seeing the ones before it, and write
+// back the entities that changed, once each.
+
+// entityLookup returns the entity of a name as the call has left it so
+// far; ErrNotFound (the reference's words) when there is none.
+type entityLookup func(name string) (*graphEntity, error)
+
+// memoLookup makes an entityLookup that reads each name once with read
+// and hands out the same copy after that, so that the call's items
+// accumulate on it.
+func memoLookup(read func(name string) (graphEntity, error)) entityLookup {
+	seen := map[string]*graphEntity{}
+	return func(name string) (*graphEntity, error) {
+		if e, ok := seen[name]; ok {
+			return e, nil
+		}
+		e, err := read(name)
+		if err != nil {
+			return nil, err
+		}
+		seen[name] = &e
+		return &e, nil
+	}
+}
+
+// entityNotFound is AddObservations' error for a missing entity, in the
+// reference server's words, which agents may already match on.
+func entityNotFound(name string) error {
+	return notFoundf("Entity with name %s not found", name)
+}
+
+// applyAdditions applies AddObservations' items in order and returns its
+// results and the entities it changed, each once. A missing entity fails
+// the whole call.
+func applyAdditions(adds []ObservationAddition, lookup entityLookup) ([]ObservationResult, []*graphEntity, error) {
+	results := make([]ObservationResult, 0, len(adds))
+	changed := newChangeSet()
+	for _, a := range adds {
+		e, err := lookup(a.EntityName)
+		if err != nil {
+			return nil, nil, err
+		}
+		var added []string
+		e.Observations, added = appendNew(e.Observations, a.Contents)
+		if len(added) > 0 {
+			changed.add(e)
+		}
+		results = append(results, ObservationResult{EntityName: a.EntityName, AddedObservations: added})
+	}
+	return results, changed.list, nil
+}
+
+// applyDeletions applies DeleteObservations' items in order and returns
+// how many observations they removed and the entities they changed, each
+// once. Entities and observations that do not exist are skipped.
+func applyDeletions(dels []ObservationDeletion, lookup entityLookup) (int, []*graphEntity, error) {
+	removed := 0
+	changed := newChangeSet()
+	for _, d := range dels {
+		e, err := lookup(d.EntityName)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		drop := make(map[string]struct{}, len(d.Observations))
+		for _, o := range d.Observations {
+			drop[o] = struct{}{}
+		}
+		kept := make([]string, 0, len(e.Observations))
+		for _, o := range e.Observations {
+			if _, ok := drop[o]; !ok {
+				kept = append(kept, o)
+			}
+		}
+		if n := len(e.Observations) - len(kept); n > 0 {
+			removed += n
+			e.Observations = kept
+			changed.add(e)
+		}
+	}
+	return removed, changed.list, nil
+}
+
+// changeSet lists entities once each, in the order first added.
+type changeSet struct {
+	seen map[*graphEntity]bool
+	list []*graphEntity
+}
+
+func newChangeSet() *changeSet { return &changeSet{seen: map[*graphEntity]bool{}} }
+
+func (c *changeSet) add(e *graphEntity) {
+	if !c.seen[e] {
+		c.seen[e] = true
+		c.list = append(c.list, e)
+	}
+}
+
+// firstEntities returns es without the entities whose name an earlier one
+// has: CreateEntities keeps the first.
+func firstEntities(es []Entity) []Entity {
+	seen := make(map[string]bool, len(es))
+	out := make([]Entity, 0, len(es))
+	for _, e := range es {
+		if !seen[e.Name] {
+			seen[e.Name] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// firstRelations returns rs without repeats: CreateRelations keeps the
+// first.
+func firstRelations(rs []Relation) []Relation {
+	seen := make(map[Relation]bool, len(rs))
+	out := make([]Relation, 0, len(rs))
+	for _, r := range rs {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -41,19 +41,16 @@ func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relati
 	if err := s.checkOpen(); err != nil {
 		return 0, 0, err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false) // as JSON.stringify writes <, > and &
+	enc := newGraphEncoder(w)
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		entities, relations = 0, 0
+		enc.reset()
 		err := s.query(ctx, tx, `SELECT seq, name, entity_type, observations FROM graph_entities ORDER BY seq`, nil,
 			func(rows *sql.Rows) error {
 				e, err := scanGraphEntity(rows)
 				if err != nil {
 					return err
 				}
-				entities++
-				return enc.Encode(graphLine{Type: "entity", Name: e.Name, EntityType: &e.EntityType, Observations: &e.Observations})
+				return enc.entity(e.Entity)
 			})
 		if err != nil {
 			return err
@@ -64,18 +61,49 @@ func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relati
 				if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
 					return err
 				}
-				relations++
-				return enc.Encode(graphLine{Type: "relation", From: r.From, To: r.To, RelationType: r.RelationType})
+				return enc.relation(r)
 			})
 	})
 	if err == nil {
-		err = bw.Flush()
+		err = enc.flush()
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("exporting the graph: %w", err)
 	}
-	return entities, relations, nil
+	return enc.entities, enc.relations, nil
 }
+
+// graphEncoder writes the lines of an export and counts them.
+type graphEncoder struct {
+	bw                  *bufio.Writer
+	enc                 *json.Encoder
+	entities, relations int
+}
+
+func newGraphEncoder(w io.Writer) *graphEncoder {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false) // as JSON.stringify writes <, > and &
+	return &graphEncoder{bw: bw, enc: enc}
+}
+
+// reset starts the counts again, for a read that starts again.
+func (g *graphEncoder) reset() { g.entities, g.relations = 0, 0 }
+
+func (g *graphEncoder) entity(e Entity) error {
+	if e.Observations == nil {
+		e.Observations = []string{} // an array, never null
+	}
+	g.entities++
+	return g.enc.Encode(graphLine{Type: "entity", Name: e.Name, EntityType: &e.EntityType, Observations: &e.Observations})
+}
+
+func (g *graphEncoder) relation(r Relation) error {
+	g.relations++
+	return g.enc.Encode(graphLine{Type: "relation", From: r.From, To: r.To, RelationType: r.RelationType})
+}
+
+func (g *graphEncoder) flush() error { return g.bw.Flush() }
 
 // ImportResult counts what ImportGraph did.
 type ImportResult struct {
@@ -104,50 +132,28 @@ func (s *SQLite) ImportGraph(ctx context.Context, r io.Reader) (ImportResult, er
 	if err := s.checkOpen(); err != nil {
 		return ImportResult{}, err
 	}
-	// Read whole, so that an error can name its line; the graph is held
-	// in memory to be written in one transaction anyway.
-	data, err := io.ReadAll(r)
+	es, rs, skipped, err := readGraphImport(r)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("importing the graph: %w", err)
 	}
-	var es []Entity
-	var rs []Relation
 	var res ImportResult
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		start := dec.InputOffset()
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return ImportResult{}, invalidf("importing the graph: line %d: %v", lineAt(data, dec.InputOffset()), err)
-		}
-		skipped, err := parseGraphItem(raw, &es, &rs)
-		if err != nil {
-			return ImportResult{}, invalidf("importing the graph: line %d: %v", lineAt(data, start), err)
-		}
-		if skipped {
-			res.Skipped++
-		}
-	}
-	for i, e := range es {
-		if err := checkEntity(i, e); err != nil {
-			return ImportResult{}, fmt.Errorf("importing the graph: %w", err)
-		}
-	}
-	for i, r := range rs {
-		if err := checkRelation(i, r); err != nil {
-			return ImportResult{}, fmt.Errorf("importing the graph: %w", err)
-		}
-	}
-	skipped := res.Skipped
 	err = s.write(ctx, func(w *writeTx) error {
-		res = ImportResult{Skipped: skipped}
+		plan, err := planImport(es, skipped, func(name string) (graphEntity, error) { return s.entityForUpdate(ctx, w, name) })
+		if err != nil {
+			return err
+		}
+		res = plan.res
 		now := s.now().UnixMilli()
-		for _, e := range es {
-			if err := s.importEntity(ctx, w, e, now, &res); err != nil {
+		for _, e := range plan.created {
+			_, err := s.exec(ctx, w.tx, `INSERT INTO graph_entities (name, entity_type, observations, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?)`, e.Name, e.EntityType, encodeObservations(e.Observations), now, now)
+			if err != nil {
 				return err
 			}
+			w.touch(graphKey(e.Name))
+		}
+		if err := s.setObservations(ctx, w, plan.changed); err != nil {
+			return err
 		}
 		for _, r := range rs {
 			ok, err := s.insertRelation(ctx, w, r, now)
@@ -168,28 +174,100 @@ func (s *SQLite) ImportGraph(ctx context.Context, r io.Reader) (ImportResult, er
 	return res, nil
 }
 
-func (s *SQLite) importEntity(ctx context.Context, w *writeTx, e Entity, now int64, res *ImportResult) error {
-	old, err := s.entityForUpdate(ctx, w, e.Name)
-	if errors.Is(err, ErrNotFound) {
-		obs, _ := appendNew([]string{}, e.Observations)
-		_, err := s.exec(ctx, w.tx, `INSERT INTO graph_entities (name, entity_type, observations, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?)`, e.Name, e.EntityType, encodeObservations(obs), now, now)
-		res.EntitiesCreated++
-		res.ObservationsAdded += len(obs)
-		w.touch(graphKey(e.Name))
-		return err
-	}
+// readGraphImport reads an import whole and checks its items; skipped
+// counts the lines of other types. An error names the line, or the item.
+func readGraphImport(r io.Reader) (es []Entity, rs []Relation, skipped int, err error) {
+	// Read whole, so that an error can name its line; the graph is held
+	// in memory to be written in one transaction anyway.
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return err
+		return nil, nil, 0, err
 	}
-	all, added := appendNew(old.Observations, e.Observations)
-	if len(added) == 0 {
-		res.Unchanged++
-		return nil
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, nil, 0, invalidf("line %d: %v", lineAt(data, dec.InputOffset()), err)
+		}
+		skip, err := parseGraphItem(raw, &es, &rs)
+		if err != nil {
+			return nil, nil, 0, invalidf("line %d: %v", lineAt(data, start), err)
+		}
+		if skip {
+			skipped++
+		}
 	}
-	res.EntitiesMerged++
-	res.ObservationsAdded += len(added)
-	return s.setObservations(ctx, w, old, all)
+	for i, e := range es {
+		if err := checkEntity(i, e); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	for i, r := range rs {
+		if err := checkRelation(i, r); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	return es, rs, skipped, nil
+}
+
+// importPlan is what an import does to the store's entities, worked out
+// in Go, the same for every backend.
+type importPlan struct {
+	// created are the entities to create, in order, each with all the
+	// observations the import gives it.
+	created []*graphEntity
+	// changed are entities of the store that gained observations.
+	changed []*graphEntity
+	// res counts the entities and skipped lines; the caller adds the
+	// relations.
+	res ImportResult
+}
+
+// planImport merges es, in order, into the store's entities, which read
+// returns (ErrNotFound for none): an entity the store lacks is created,
+// one it has, or that an earlier item created, keeps its type and gains
+// the observations it lacked.
+func planImport(es []Entity, skipped int, read func(name string) (graphEntity, error)) (importPlan, error) {
+	p := importPlan{res: ImportResult{Skipped: skipped}}
+	byName := make(map[string]*graphEntity, len(es))
+	isNew := make(map[*graphEntity]bool)
+	changed := newChangeSet()
+	for _, e := range es {
+		cur, ok := byName[e.Name]
+		if !ok {
+			old, err := read(e.Name)
+			if errors.Is(err, ErrNotFound) {
+				obs, _ := appendNew([]string{}, e.Observations)
+				n := &graphEntity{Entity: Entity{Name: e.Name, EntityType: e.EntityType, Observations: obs}}
+				byName[e.Name], isNew[n] = n, true
+				p.created = append(p.created, n)
+				p.res.EntitiesCreated++
+				p.res.ObservationsAdded += len(obs)
+				continue
+			}
+			if err != nil {
+				return importPlan{}, err
+			}
+			cur = &old
+			byName[e.Name] = cur
+		}
+		all, added := appendNew(cur.Observations, e.Observations)
+		if len(added) == 0 {
+			p.res.Unchanged++
+			continue
+		}
+		cur.Observations = all
+		p.res.EntitiesMerged++
+		p.res.ObservationsAdded += len(added)
+		if !isNew[cur] {
+			changed.add(cur)
+		}
+	}
+	p.changed = changed.list
+	return p, nil
 }
 
 // lineAt returns the line of the first non-blank byte at or after offset,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 )
 
 // GraphQuery pages through the whole graph. The zero value reads it all,
@@ -31,24 +32,14 @@ func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
-	if q.Limit < 0 {
-		return GraphPage{}, invalidf("invalid limit %d: must be positive, or 0 for everything", q.Limit)
-	}
-	var after cursor
-	if q.Cursor != "" {
-		var err error
-		if after, err = parseCursor(q.Cursor, 0, cursorGraph); err != nil {
-			return GraphPage{}, err
-		}
-	}
-	limit := int64(q.Limit)
-	if limit == 0 {
-		limit = math.MaxInt64 - 1
+	after, limit, err := parseGraphQuery(q)
+	if err != nil {
+		return GraphPage{}, err
 	}
 	page := GraphPage{Graph: Graph{Entities: []Entity{}, Relations: []Relation{}}}
 	var lastEntity, lastRelation int64 = int64(after.key), after.seq
 	more := false
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		page.Entities, page.Relations, more = page.Entities[:0], page.Relations[:0], false
 		cols := `seq, name, entity_type, observations`
 		if q.NamesOnly {
@@ -86,9 +77,34 @@ func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
 		return GraphPage{}, fmt.Errorf("reading the graph: %w", err)
 	}
 	if more {
-		page.NextCursor = cursor{kind: cursorGraph, key: uint64(lastEntity), seq: lastRelation}.String()
+		page.NextCursor = graphCursor(lastEntity, lastRelation)
 	}
 	return page, nil
+}
+
+// parseGraphQuery checks q and returns where its page starts and how many
+// entities, and relations, it holds at most.
+func parseGraphQuery(q GraphQuery) (after cursor, limit int64, err error) {
+	if q.Limit < 0 {
+		return cursor{}, 0, invalidf("invalid limit %d: must be positive, or 0 for everything", q.Limit)
+	}
+	if q.Cursor != "" {
+		if after, err = parseCursor(q.Cursor, 0, cursorGraph); err != nil {
+			return cursor{}, 0, err
+		}
+	}
+	limit = int64(q.Limit)
+	if limit == 0 {
+		limit = math.MaxInt64 - 1
+	}
+	return after, limit, nil
+}
+
+// graphCursor marks the end of a page of ReadGraph: the seq of its last
+// entity and of its last relation (those of the cursor it was asked with
+// when it had none).
+func graphCursor(lastEntity, lastRelation int64) string {
+	return cursor{kind: cursorGraph, key: uint64(lastEntity), seq: lastRelation}.String()
 }
 
 // scanGraphEntity scans seq, name, entity_type and observations (NULL for
@@ -131,26 +147,45 @@ func (s *SQLite) OpenNodes(ctx context.Context, names []string, namesOnly bool) 
 // entitiesByName returns the entities of the given names that exist, in
 // creation order, through the cache.
 func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
+	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
+		list, _ := json.Marshal(missing)
+		return s.query(ctx, s.db, `SELECT seq, name, entity_type, observations FROM graph_entities
+			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows *sql.Rows) error {
+			e, err := scanGraphEntity(rows)
+			if err != nil {
+				return err
+			}
+			found(e)
+			return nil
+		})
+	})
+}
+
+// entitiesThroughCache returns the entities of the given names that exist,
+// in creation order: from the cache c when it holds them, else from load,
+// which calls found with each of the missing ones that exist and whose
+// results are cached. sync is the store's syncCache, called first; when it
+// fails (the change counter cannot be read), the cache is not trusted and
+// the database answers, as in Get. A nil c is no cache.
+func entitiesThroughCache(ctx context.Context, c *entryCache, sync func(context.Context) (uint64, error), now time.Time,
+	names []string, load func(missing []string, found func(graphEntity)) error) ([]graphEntity, error) {
 	found := make([]graphEntity, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	var missing []string
 	var epoch uint64
 	cached := false
-	if s.cache != nil {
+	if c != nil {
 		var err error
-		// As in Get: when data_version cannot be read the cache is not
-		// trusted, and the database answers.
-		epoch, err = s.syncCache(ctx)
+		epoch, err = sync(ctx)
 		cached = err == nil
 	}
-	now := s.now()
 	for _, name := range names {
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
 		if cached {
-			if v, ok := s.cache.get(graphKey(name), now); ok {
+			if v, ok := c.get(graphKey(name), now); ok {
 				found = append(found, v.copyOf().(graphEntity))
 				continue
 			}
@@ -158,18 +193,11 @@ func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEnt
 		missing = append(missing, name)
 	}
 	if len(missing) > 0 {
-		list, _ := json.Marshal(missing)
-		err := s.query(ctx, s.db, `SELECT seq, name, entity_type, observations FROM graph_entities
-			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows *sql.Rows) error {
-			e, err := scanGraphEntity(rows)
-			if err != nil {
-				return err
-			}
+		err := load(missing, func(e graphEntity) {
 			if cached {
-				s.cache.put(graphKey(e.Name), e, epoch)
+				c.put(graphKey(e.Name), e, epoch)
 			}
 			found = append(found, e)
-			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -182,15 +210,7 @@ func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEnt
 // withRelations makes a graph of es and the relations with at least one
 // end among them, as the reference's open_nodes and search_nodes return.
 func (s *SQLite) withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error) {
-	g := Graph{Entities: make([]Entity, len(es)), Relations: []Relation{}}
-	names := make([]string, len(es))
-	for i, e := range es {
-		g.Entities[i] = e.Entity
-		if namesOnly {
-			g.Entities[i].Observations = nil
-		}
-		names[i] = e.Name
-	}
+	g, names := nodesGraph(es, namesOnly)
 	if len(names) == 0 {
 		return g, nil
 	}
@@ -204,4 +224,18 @@ func (s *SQLite) withRelations(ctx context.Context, es []graphEntity, namesOnly 
 		return err
 	})
 	return g, err
+}
+
+// nodesGraph is the graph of es, without relations yet, and their names.
+func nodesGraph(es []graphEntity, namesOnly bool) (Graph, []string) {
+	g := Graph{Entities: make([]Entity, len(es)), Relations: []Relation{}}
+	names := make([]string, len(es))
+	for i, e := range es {
+		g.Entities[i] = e.Entity
+		if namesOnly {
+			g.Entities[i].Observations = nil
+		}
+		names[i] = e.Name
+	}
+	return g, names
 }

@@ -57,6 +57,26 @@ func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
+	return searchNodes(ctx, s, q)
+}
+
+// nodeSearcher is what searchNodes needs of a backend.
+type nodeSearcher interface {
+	// nodeHits finds the entities that hold every term (see nodeTerms),
+	// scored. It may leave out the hits at or before after, in the order
+	// of a search (score, then seq), and those beyond the first limit+1
+	// after it, when it can tell them cheaply; limit 0 is no limit.
+	nodeHits(ctx context.Context, terms []string, after *cursor, limit int) ([]nodeHit, error)
+	// entitiesByName returns the entities of the given names that exist.
+	entitiesByName(ctx context.Context, names []string) ([]graphEntity, error)
+	// withRelations makes a graph of es and the relations with at least
+	// one end among them.
+	withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error)
+}
+
+// searchNodes is SearchNodes on any backend: the query's checks, its
+// paging and its order are the same for all.
+func searchNodes(ctx context.Context, b nodeSearcher, q NodeQuery) (GraphPage, error) {
 	terms, err := nodeTerms(q)
 	if err != nil {
 		return GraphPage{}, err
@@ -77,7 +97,7 @@ func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error
 		after = &c
 	}
 
-	hits, err := s.nodeHits(ctx, terms)
+	hits, err := b.nodeHits(ctx, terms, after, q.Limit)
 	if err != nil {
 		return GraphPage{}, fmt.Errorf("searching nodes: %w", err)
 	}
@@ -108,7 +128,7 @@ func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error
 	for i, h := range hits {
 		names[i] = h.name
 	}
-	es, err := s.entitiesByName(ctx, names)
+	es, err := b.entitiesByName(ctx, names)
 	if err != nil {
 		return GraphPage{}, fmt.Errorf("searching nodes: %w", err)
 	}
@@ -119,7 +139,7 @@ func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error
 		rank[h.name] = i
 	}
 	slices.SortFunc(es, func(a, b graphEntity) int { return cmp.Compare(rank[a.Name], rank[b.Name]) })
-	g, err := s.withRelations(ctx, es, q.NamesOnly)
+	g, err := b.withRelations(ctx, es, q.NamesOnly)
 	if err != nil {
 		return GraphPage{}, fmt.Errorf("searching nodes: %w", err)
 	}
@@ -163,7 +183,7 @@ type nodeHit struct {
 // the candidates by the terms it can look up; each candidate is then
 // checked against every term with Go's case folding, the same as the
 // reference's toLowerCase for all but a handful of characters.
-func (s *SQLite) nodeHits(ctx context.Context, terms []string) ([]nodeHit, error) {
+func (s *SQLite) nodeHits(ctx context.Context, terms []string, _ *cursor, _ int) ([]nodeHit, error) {
 	var indexed []string
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= 3 && !strings.Contains(t, observationSep) {

@@ -20,13 +20,8 @@ func (s *SQLite) CreateEntities(ctx context.Context, es []Entity) ([]Entity, err
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	if err := checkCount("entities", len(es)); err != nil {
+	if err := checkEntities(es); err != nil {
 		return nil, err
-	}
-	for i, e := range es {
-		if err := checkEntity(i, e); err != nil {
-			return nil, err
-		}
 	}
 	var created []Entity
 	err := s.write(ctx, func(w *writeTx) error {
@@ -63,13 +58,8 @@ func (s *SQLite) CreateRelations(ctx context.Context, rs []Relation) ([]Relation
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	if err := checkCount("relations", len(rs)); err != nil {
+	if err := checkRelations(rs); err != nil {
 		return nil, err
-	}
-	for i, r := range rs {
-		if err := checkRelation(i, r); err != nil {
-			return nil, err
-		}
 	}
 	var created []Relation
 	err := s.write(ctx, func(w *writeTx) error {
@@ -109,34 +99,18 @@ func (s *SQLite) AddObservations(ctx context.Context, adds []ObservationAddition
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
-	if err := checkCount("observations", len(adds)); err != nil {
+	if err := checkAdditions(adds); err != nil {
 		return nil, err
-	}
-	for i, a := range adds {
-		if err := checkGraphName(fmt.Sprintf("observations[%d].entityName", i), a.EntityName); err != nil {
-			return nil, err
-		}
-		if err := checkObservations(fmt.Sprintf("observations[%d].contents", i), a.Contents); err != nil {
-			return nil, err
-		}
 	}
 	var results []ObservationResult
 	err := s.write(ctx, func(w *writeTx) error {
-		results = make([]ObservationResult, 0, len(adds))
-		for _, a := range adds {
-			e, err := s.entityForUpdate(ctx, w, a.EntityName)
-			if err != nil {
-				return err
-			}
-			all, added := appendNew(e.Observations, a.Contents)
-			if len(added) > 0 {
-				if err := s.setObservations(ctx, w, e, all); err != nil {
-					return err
-				}
-			}
-			results = append(results, ObservationResult{EntityName: a.EntityName, AddedObservations: added})
+		lookup := memoLookup(func(name string) (graphEntity, error) { return s.entityForUpdate(ctx, w, name) })
+		var changed []*graphEntity
+		var err error
+		if results, changed, err = applyAdditions(adds, lookup); err != nil {
+			return err
 		}
-		return nil
+		return s.setObservations(ctx, w, changed)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("adding observations: %w", err)
@@ -151,8 +125,7 @@ func (s *SQLite) entityForUpdate(ctx context.Context, w *writeTx, name string) (
 	err := s.queryRow(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ?`,
 		[]any{name}, &e.seq, &e.Name, &e.EntityType, &obs)
 	if errors.Is(err, sql.ErrNoRows) {
-		// The reference server's words, which agents may already match on.
-		return e, notFoundf("Entity with name %s not found", name)
+		return e, entityNotFound(name)
 	}
 	if err != nil {
 		return e, err
@@ -161,11 +134,18 @@ func (s *SQLite) entityForUpdate(ctx context.Context, w *writeTx, name string) (
 	return e, err
 }
 
-func (s *SQLite) setObservations(ctx context.Context, w *writeTx, e graphEntity, obs []string) error {
-	_, err := s.exec(ctx, w.tx, `UPDATE graph_entities SET observations = ?, updated_at = ? WHERE seq = ?`,
-		encodeObservations(obs), s.now().UnixMilli(), e.seq)
-	w.touch(graphKey(e.Name))
-	return err
+// setObservations stores the observations of each of es.
+func (s *SQLite) setObservations(ctx context.Context, w *writeTx, es []*graphEntity) error {
+	now := s.now().UnixMilli()
+	for _, e := range es {
+		_, err := s.exec(ctx, w.tx, `UPDATE graph_entities SET observations = ?, updated_at = ? WHERE seq = ?`,
+			encodeObservations(e.Observations), now, e.seq)
+		if err != nil {
+			return err
+		}
+		w.touch(graphKey(e.Name))
+	}
+	return nil
 }
 
 // DeleteEntities deletes the named entities and every relation that names
@@ -223,32 +203,13 @@ func (s *SQLite) graphDelete(ctx context.Context, what, field string, n int, fn 
 // entity. Entities or observations that do not exist are not an error.
 func (s *SQLite) DeleteObservations(ctx context.Context, dels []ObservationDeletion) (GraphChanges, error) {
 	return s.graphDelete(ctx, "observations", "deletions", len(dels), func(w *writeTx, ch *GraphChanges) error {
-		for _, d := range dels {
-			e, err := s.entityForUpdate(ctx, w, d.EntityName)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			drop := make(map[string]struct{}, len(d.Observations))
-			for _, o := range d.Observations {
-				drop[o] = struct{}{}
-			}
-			kept := make([]string, 0, len(e.Observations))
-			for _, o := range e.Observations {
-				if _, ok := drop[o]; !ok {
-					kept = append(kept, o)
-				}
-			}
-			if removed := len(e.Observations) - len(kept); removed > 0 {
-				ch.Observations += removed
-				if err := s.setObservations(ctx, w, e, kept); err != nil {
-					return err
-				}
-			}
+		lookup := memoLookup(func(name string) (graphEntity, error) { return s.entityForUpdate(ctx, w, name) })
+		removed, changed, err := applyDeletions(dels, lookup)
+		if err != nil {
+			return err
 		}
-		return nil
+		ch.Observations = removed
+		return s.setObservations(ctx, w, changed)
 	})
 }
 
