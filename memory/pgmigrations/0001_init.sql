@@ -83,30 +83,53 @@ CREATE TABLE store_stats (
 );
 INSERT INTO store_stats (id) VALUES (1);
 
+-- The counters move once per statement, from the transition tables, not
+-- once per row: a statement of many rows (Clear, a sweep's batch) would
+-- otherwise leave a version of the one counters row behind per row for
+-- the rest of its transaction. A statement that changed no row leaves
+-- them alone.
 CREATE FUNCTION pbatunnel_count_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    added   bigint := 0;
+    removed bigint := 0;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE store_stats SET entries = entries + 1, changes = changes + 1 WHERE id = 1;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE store_stats SET entries = entries - 1, changes = changes + 1 WHERE id = 1;
-    ELSE
-        UPDATE store_stats SET changes = changes + 1 WHERE id = 1;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT count(*) INTO added FROM new_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT count(*) INTO removed FROM old_rows;
+    END IF;
+    IF added + removed > 0 THEN
+        UPDATE store_stats SET entries = entries + added - removed, changes = changes + 1 WHERE id = 1;
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER entries_count AFTER INSERT OR UPDATE OR DELETE ON entries
-    FOR EACH ROW EXECUTE FUNCTION pbatunnel_count_entries();
+CREATE TRIGGER entries_insert AFTER INSERT ON entries
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_entries();
+CREATE TRIGGER entries_update AFTER UPDATE ON entries
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_entries();
+CREATE TRIGGER entries_delete AFTER DELETE ON entries
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_entries();
 
 CREATE FUNCTION pbatunnel_count_relationships() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    added   bigint := 0;
+    removed bigint := 0;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE store_stats SET relationships = relationships + 1, changes = changes + 1 WHERE id = 1;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE store_stats SET relationships = relationships - 1, changes = changes + 1 WHERE id = 1;
-    ELSE
-        UPDATE store_stats SET changes = changes + 1 WHERE id = 1;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT count(*) INTO added FROM new_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT count(*) INTO removed FROM old_rows;
+    END IF;
+    IF added + removed > 0 THEN
+        UPDATE store_stats SET relationships = relationships + added - removed, changes = changes + 1 WHERE id = 1;
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER relationships_count AFTER INSERT OR UPDATE OR DELETE ON relationships
-    FOR EACH ROW EXECUTE FUNCTION pbatunnel_count_relationships();
+CREATE TRIGGER relationships_insert AFTER INSERT ON relationships
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_relationships();
+CREATE TRIGGER relationships_update AFTER UPDATE ON relationships
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_relationships();
+CREATE TRIGGER relationships_delete AFTER DELETE ON relationships
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pbatunnel_count_relationships();
