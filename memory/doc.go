@@ -3,8 +3,10 @@
 // live, typed relationships between them, full-text search, and a read
 // cache, in one SQLite file (modernc.org/sqlite: pure Go, no cgo).
 //
-// Its users hold a Store, the interface; SQLite is the implementation, and
-// Open opens it. What follows describes SQLite.
+// Its users hold a Store, the interface. SQLite is the implementation kept
+// in one file; Postgres keeps the same data in a PostgreSQL database that
+// several servers share (see Postgres for how it differs). Open opens
+// either. What follows describes SQLite.
 //
 // # Concurrency
 //
