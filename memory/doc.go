@@ -1,7 +1,8 @@
 // Package memory is the enhanced-memory store behind the enhanced_memory
 // MCP tool: entries (memories) with tags, metadata and an optional time to
-// live, typed relationships between them, full-text search, and a read
-// cache, in one SQLite file (modernc.org/sqlite: pure Go, no cgo).
+// live, typed relationships between them, full-text search, the knowledge
+// graph, and a read cache, in one SQLite file (modernc.org/sqlite: pure Go,
+// no cgo) or a PostgreSQL database (pgx).
 //
 // Its users hold a Store, the interface. SQLite is the implementation kept
 // in one file; Postgres keeps the same data in a PostgreSQL database that
