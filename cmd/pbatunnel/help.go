@@ -25,6 +25,8 @@ Commands:
   pin accept     take a running proxy's tools as they are now as its pin
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
+  probe          GET a URL and exit 0 if it answers 2xx: a health check
+                 for images without curl
   version        print the version and the Go version it was built with
   help           show this help, or a command's flags with "help <command>"
 
@@ -91,6 +93,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fs.Usage()
 	case "replay":
 		fs, _ := newReplayFlags(stdout)
+		fs.Usage()
+	case "probe":
+		fs, _ := newProbeFlags(stdout)
 		fs.Usage()
 	case "version":
 		fs := newVersionFlags(stdout)
