@@ -212,7 +212,7 @@ func dockerContext(t *testing.T) string {
 		case !d.Type().IsRegular():
 			return nil
 		}
-		return copyFile(path, filepath.Join(dst, rel))
+		return copyIntoContext(path, filepath.Join(dst, rel))
 	})
 	if err != nil {
 		t.Fatalf("copying the build context: %v", err)
@@ -220,7 +220,8 @@ func dockerContext(t *testing.T) string {
 	return dst
 }
 
-func copyFile(src, dst string) error {
+// copyIntoContext copies the file src to dst with its permissions.
+func copyIntoContext(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

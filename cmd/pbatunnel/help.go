@@ -18,6 +18,8 @@ Commands:
   proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP,
                  or bridging one to the other)
   report         print or save the report of a running pbatunnel
+  probe          GET a URL and exit 0 if it answers 2xx: a health check
+                 for images without curl
   bench          load any MCP server with tool calls and print the numbers
   replay         serve a recording of "proxy --record" as an MCP server, with no server
   memory import  merge a knowledge graph (server-memory's memory.jsonl) into the store
@@ -25,8 +27,6 @@ Commands:
   pin accept     take a running proxy's tools as they are now as its pin
   alerts check   validate a config file, alert rules and handlers included
   alerts test    send a test alert through every configured alert handler
-  probe          GET a URL and exit 0 if it answers 2xx: a health check
-                 for images without curl
   version        print the version and the Go version it was built with
   help           show this help, or a command's flags with "help <command>"
 
