@@ -13,9 +13,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// deployDir holds compose.yaml and what it mounts, from this package's
+// composeDir holds compose.yaml and what it mounts, from this package's
 // directory.
-var deployDir = filepath.Join(repoRoot, "deploy")
+var composeDir = filepath.Join(repoRoot, "deploy")
 
 // The parts of a compose file the test reads.
 type composeFile struct {
@@ -39,6 +39,10 @@ type composeService struct {
 // secretsDir is where Docker Compose mounts a service's secrets.
 const secretsDir = "/run/secrets/"
 
+// promConfigDir is where compose.yaml mounts deploy/prometheus in the
+// Prometheus container.
+const promConfigDir = "/etc/prometheus/"
+
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -57,7 +61,7 @@ func readYAML(t *testing.T, path string, v any) {
 // deploy/prometheus/prometheus.yml.
 func TestCompose(t *testing.T) {
 	var c composeFile
-	readYAML(t, filepath.Join(deployDir, "compose.yaml"), &c)
+	readYAML(t, filepath.Join(composeDir, "compose.yaml"), &c)
 	for _, name := range []string{"pbatunnel", "prometheus", "grafana"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Fatalf("compose.yaml has no %s service", name)
@@ -67,7 +71,7 @@ func TestCompose(t *testing.T) {
 	port := instruction(t, stage, "EXPOSE")
 
 	pb := c.Services["pbatunnel"]
-	if pb.Build == nil || filepath.Join(deployDir, pb.Build.Context, pb.Build.Dockerfile) != filepath.Join(repoRoot, "Dockerfile") {
+	if pb.Build == nil || filepath.Join(composeDir, pb.Build.Context, pb.Build.Dockerfile) != filepath.Join(repoRoot, "Dockerfile") {
 		t.Errorf("pbatunnel builds %+v, want the repository's Dockerfile", pb.Build)
 	}
 	checkPorts(t, "pbatunnel", pb, port)
@@ -90,17 +94,7 @@ func TestCompose(t *testing.T) {
 	if !slices.Contains(strings.Split(env["PBATUNNEL_ALLOWED_HOST"], ","), "pbatunnel") {
 		t.Errorf("PBATUNNEL_ALLOWED_HOST = %q: pbatunnel would refuse Prometheus' scrapes of pbatunnel:%s", env["PBATUNNEL_ALLOWED_HOST"], port)
 	}
-	// Prometheus gets the same token as a file.
 	prom := c.Services["prometheus"]
-	var tokenFile string
-	for _, s := range prom.Secrets {
-		if c.Secrets[s].Environment == "PBATUNNEL_AUTH_TOKEN" {
-			tokenFile = secretsDir + s
-		}
-	}
-	if tokenFile == "" {
-		t.Errorf("prometheus has secrets %q, want one from PBATUNNEL_AUTH_TOKEN (top level: %+v)", prom.Secrets, c.Secrets)
-	}
 	if !strings.HasPrefix(prom.Image, "prom/prometheus:") || mounts["prometheus"]["/etc/prometheus"] != "./prometheus" ||
 		!slices.Contains(prom.Command, "--config.file=/etc/prometheus/prometheus.yml") {
 		t.Errorf("prometheus: image %q, mounts %v, command %q: want prom/prometheus reading ./prometheus/prometheus.yml at /etc/prometheus",
@@ -116,7 +110,7 @@ func TestCompose(t *testing.T) {
 			Options struct{ Path string }
 		}
 	}
-	readYAML(t, filepath.Join(deployDir, "grafana", "provisioning", "dashboards", "pbatunnel.yml"), &providers)
+	readYAML(t, filepath.Join(composeDir, "grafana", "provisioning", "dashboards", "pbatunnel.yml"), &providers)
 	if len(providers.Providers) != 1 || mounts["grafana"][providers.Providers[0].Options.Path+"/pbatunnel.json"] != "./grafana/pbatunnel.json" {
 		t.Errorf("the dashboard provider loads %+v; grafana mounts %v: want ./grafana/pbatunnel.json there", providers, mounts["grafana"])
 	}
@@ -128,11 +122,11 @@ func TestCompose(t *testing.T) {
 			} `yaml:"jsonData"`
 		}
 	}
-	readYAML(t, filepath.Join(deployDir, "grafana", "provisioning", "datasources", "prometheus.yml"), &sources)
+	readYAML(t, filepath.Join(composeDir, "grafana", "provisioning", "datasources", "prometheus.yml"), &sources)
 	if len(sources.Datasources) != 1 || sources.Datasources[0].Type != "prometheus" || sources.Datasources[0].URL != "http://prometheus:9090" {
 		t.Fatalf("Grafana's data sources %+v, want one Prometheus at http://prometheus:9090, the compose service", sources)
 	}
-	checkPrometheusConfig(t, "pbatunnel:"+port, tokenFile, sources.Datasources[0].JSONData.TimeInterval)
+	checkPrometheusConfig(t, c, "pbatunnel:"+port, sources.Datasources[0].JSONData.TimeInterval)
 }
 
 // checkPorts checks that a service publishes port on the host's loopback
@@ -170,7 +164,7 @@ func checkVolumes(t *testing.T, c composeFile, name string, s composeService) ma
 			}
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(deployDir, src)); err != nil {
+		if _, err := os.Stat(filepath.Join(composeDir, src)); err != nil {
 			t.Errorf("%s mounts %s at %s, which is not in the repository: %v", name, src, target, err)
 		}
 	}
@@ -178,13 +172,13 @@ func checkVolumes(t *testing.T, c composeFile, name string, s composeService) ma
 }
 
 // checkPrometheusConfig checks deploy/prometheus/prometheus.yml against
-// the rest of the set-up: a job scraping target with the token from
-// tokenFile, the rules file beside it, and the scrape interval that
-// Grafana's data source assumes. It reports nothing when the file does not
-// exist: checkVolumes already reports the mount of its directory.
-func checkPrometheusConfig(t *testing.T, target, tokenFile, grafanaInterval string) {
+// the rest of the set-up: a job scraping target with a token Prometheus can
+// read in its container, the rules file beside it, and the scrape interval
+// that Grafana's data source assumes. It reports nothing when the file does
+// not exist: checkVolumes already reports the mount of its directory.
+func checkPrometheusConfig(t *testing.T, c composeFile, target, grafanaInterval string) {
 	t.Helper()
-	path := filepath.Join(deployDir, "prometheus", "prometheus.yml")
+	path := filepath.Join(composeDir, "prometheus", "prometheus.yml")
 	if _, err := os.Stat(path); err != nil {
 		return
 	}
@@ -209,10 +203,7 @@ func checkPrometheusConfig(t *testing.T, target, tokenFile, grafanaInterval stri
 			continue
 		}
 		found = true
-		if sc.Authorization.CredentialsFile != tokenFile {
-			t.Errorf("prometheus.yml: job %s scrapes %s with credentials_file %q, want %q, the token compose.yaml mounts (pbatunnel answers 401 without it)",
-				sc.JobName, target, sc.Authorization.CredentialsFile, tokenFile)
-		}
+		checkTokenFile(t, c, sc.JobName, sc.Authorization.CredentialsFile)
 		interval := cmp.Or(sc.ScrapeInterval, cfg.Global.ScrapeInterval, "1m")
 		if interval != grafanaInterval {
 			t.Errorf("prometheus.yml: job %s scrapes every %s, Grafana's data source says %s (timeInterval, which sizes $__rate_interval)",
@@ -233,11 +224,42 @@ func checkPrometheusConfig(t *testing.T, target, tokenFile, grafanaInterval stri
 		if !ok {
 			rel = f
 		}
-		if m, _ := filepath.Glob(filepath.Join(deployDir, "prometheus", rel)); len(m) == 0 {
+		if m, _ := filepath.Glob(filepath.Join(composeDir, "prometheus", rel)); len(m) == 0 {
 			t.Errorf("prometheus.yml: rule file %s is not in deploy/prometheus", f)
 		}
 	}
 	if !slices.ContainsFunc(cfg.RuleFiles, func(f string) bool { return filepath.Base(f) == "pbatunnel.rules.yml" }) {
 		t.Errorf("prometheus.yml: rule_files %q, want pbatunnel.rules.yml", cfg.RuleFiles)
+	}
+}
+
+// checkTokenFile checks that the credentials file of Prometheus' pbatunnel
+// job holds the token pbatunnel is given: a secret of the Prometheus
+// service made from PBATUNNEL_AUTH_TOKEN, or a file in deploy/prometheus
+// (where compose.yaml says to write the token) that git ignores. Without
+// it pbatunnel answers 401 and the dashboard stays empty.
+func checkTokenFile(t *testing.T, c composeFile, job, file string) {
+	t.Helper()
+	if file == "" {
+		t.Errorf("prometheus.yml: job %s sends no token (authorization.credentials_file): pbatunnel answers 401", job)
+		return
+	}
+	if name, ok := strings.CutPrefix(file, secretsDir); ok {
+		if !slices.Contains(c.Services["prometheus"].Secrets, name) || c.Secrets[name].Environment != "PBATUNNEL_AUTH_TOKEN" {
+			t.Errorf("prometheus.yml: job %s reads the token from %s, which compose.yaml does not make from PBATUNNEL_AUTH_TOKEN", job, file)
+		}
+		return
+	}
+	rel, ok := strings.CutPrefix(file, promConfigDir)
+	if !ok && filepath.IsAbs(file) {
+		t.Errorf("prometheus.yml: job %s reads the token from %s, outside %s where compose.yaml mounts deploy/prometheus", job, file, promConfigDir)
+		return
+	}
+	if !ok {
+		rel = file
+	}
+	b, err := os.ReadFile(filepath.Join(composeDir, "prometheus", ".gitignore"))
+	if err != nil || !slices.Contains(strings.Fields(string(b)), rel) {
+		t.Errorf("prometheus.yml: job %s reads the token from deploy/prometheus/%s, which deploy/prometheus/.gitignore does not keep out of the repository (%v)", job, rel, err)
 	}
 }
