@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,6 +144,10 @@ func variableQuery(v grafanaVariable) string {
 	return s
 }
 
+// recordedWindow matches the window in the name of a recording rule of
+// deploy/prometheus/pbatunnel.rules.yml, such as ratio_rate1h.
+var recordedWindow = regexp.MustCompile(`:ratio_rate(\w+)`)
+
 // labelValuesQuery parses a variable's label_values(selector, label).
 var labelValuesQuery = regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
 
@@ -242,7 +247,17 @@ func checkPanel(t *testing.T, p grafanaPanel, vars map[string]bool) {
 	}
 	// The title and the description say what a point is.
 	exprs := all.String()
+	var windows []string
+	for _, m := range recordedWindow.FindAllStringSubmatch(exprs, -1) {
+		if !slices.Contains(windows, m[1]) {
+			windows = append(windows, m[1])
+		}
+	}
 	switch {
+	case len(windows) > 0:
+		if over := "over " + strings.Join(windows, ", "); !strings.Contains(p.Title, over) || !strings.Contains(p.Description, "recording rule") {
+			t.Errorf("panel %q: its queries read recording rules over %v: want %q in the title and \"recording rule\" in the description", p.Title, windows, over)
+		}
 	case strings.Contains(exprs, "$__rate_interval"):
 		if !strings.Contains(p.Title, "over rate interval") || !strings.Contains(p.Description, "$__rate_interval") {
 			t.Errorf("panel %q: its queries use $__rate_interval: want \"over rate interval\" in the title and $__rate_interval in the description", p.Title)
@@ -325,13 +340,16 @@ func TestSubstitute(t *testing.T) {
 		t.Errorf("regexValue(127.0.0.1:80) = %q", got)
 	}
 	for expr, want := range map[string]bool{
-		`sum(instance:pbatunnel_tool_errors:ratio_rate5m{job=~"$job"})`: true,
-		`pbatunnel:slo_budget_remaining`:                                true,
-		`up{instance="127.0.0.1:9090", name=~"a:b"}`:                    false,
-		`rate(x{a="\"q:r\""}[5m])`:                                      false,
+		`sum(instance:pbatunnel_tool_errors:ratio_rate5m{job=~"$job"})`:           true,
+		`pbatunnel:slo_budget_remaining`:                                          true,
+		`{__name__=~"instance:pbatunnel_tool_calls_slower_than_.+:ratio_rate5m"}`: true,
+		`max(ALERTS{alertname="X"})`:                                              true,
+		`up{instance="127.0.0.1:9090", name=~"a:b"}`:                              false,
+		`rate(x{a="\"q:r\""}[5m])`:                                                false,
+		`x{a="ALERTS"}`:                                                           false,
 	} {
-		if got := usesRecordingRule(expr); got != want {
-			t.Errorf("usesRecordingRule(%s) = %v, want %v", expr, got, want)
+		if got := needsRules(expr); got != want {
+			t.Errorf("needsRules(%s) = %v, want %v", expr, got, want)
 		}
 	}
 }
