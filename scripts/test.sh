@@ -18,7 +18,7 @@ APT_NEEDS=(
 	gcc:gcc # the race detector needs cgo
 	prometheus-alertmanager:prometheus-alertmanager # alert: pushes to a real Alertmanager
 	chromium:chromium # dashboard: drives the web page in a headless browser
-	prometheus:prometheus # dashboard, cmd/pbatunnel: a real Prometheus scrapes /metrics and answers the Grafana dashboard's queries
+	prometheus:prometheus # dashboard: a real Prometheus scrapes /metrics
 	node:nodejs # cmd/pbatunnel: runs a third-party MCP server behind the proxy
 	npm:npm     # installs that server (NPM_NEEDS)
 )
