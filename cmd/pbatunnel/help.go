@@ -18,6 +18,8 @@ Commands:
   proxy          monitor any MCP server: run it behind pbatunnel (stdio or HTTP,
                  or bridging one to the other)
   report         print or save the report of a running pbatunnel
+  probe          GET a URL and exit 0 if it answers 2xx: a health check
+                 for images without curl
   bench          load any MCP server with tool calls and print the numbers
   replay         serve a recording of "proxy --record" as an MCP server, with no server
   memory import  merge a knowledge graph (server-memory's memory.jsonl) into the store
@@ -95,6 +97,9 @@ func runHelp(_ context.Context, args []string, stdout, _ io.Writer) error {
 		fs.Usage()
 	case "replay":
 		fs, _ := newReplayFlags(stdout)
+		fs.Usage()
+	case "probe":
+		fs, _ := newProbeFlags(stdout)
 		fs.Usage()
 	case "version":
 		fs := newVersionFlags(stdout)

@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"alerts":  runAlerts,
 	"memory":  runMemory,
 	"pin":     runPin,
+	"probe":   runProbe,
 	"version": runVersion,
 	"help":    runHelp,
 }

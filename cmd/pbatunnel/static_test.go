@@ -6,29 +6,44 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
-// TestStaticBuild builds pbatunnel as the README says to get a single
-// static binary, CGO_ENABLED=0, and checks that it is one: an ELF file
-// with no program interpreter (the dynamic loader) and no shared library
-// to load, that runs. The default build links the C library for net and
-// os/user; with cgo off they fall back to their pure Go code, and the
-// SQLite driver is pure Go already, so nothing is lost. The build reuses
-// the go command's cache, so it costs a full compile once, then seconds.
+// TestStaticBuild builds pbatunnel as the Dockerfile does, with its own
+// go build command (CGO_ENABLED=0, -trimpath, -ldflags "-s -w"), from the
+// files .dockerignore lets into the build context, and checks that the
+// result is a single static binary: an ELF file with no program
+// interpreter (the dynamic loader) and no shared library to load, that
+// runs. It is the README's CGO_ENABLED=0 build too: the other flags trim
+// paths and strip symbols, they do not change how it links. The default
+// build links the C library for net and os/user; with cgo off they fall
+// back to their pure Go code, and the SQLite driver is pure Go already,
+// so nothing is lost. The build reuses the go command's cache, so it
+// costs a full compile once, then seconds.
 func TestStaticBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
 	}
 	goTool := testenv.Require(t, "go")
+	env, args := dockerBuildCommand(t, readDockerfile(t))
+	if !slices.Contains(env, "CGO_ENABLED=0") {
+		t.Errorf("the Dockerfile builds with %q, want CGO_ENABLED=0", env)
+	}
 	bin := filepath.Join(t.TempDir(), "pbatunnel")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	i := slices.Index(args, "-o")
+	if i < 0 || i+1 >= len(args) {
+		t.Fatalf("the Dockerfile's go %q names no -o output", args)
+	}
+	args[i+1] = bin
+	build := exec.Command(goTool, args...)
+	build.Dir = dockerContext(t)
+	build.Env = append(os.Environ(), env...)
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+		t.Fatalf("%s go %s: %v\n%s", strings.Join(env, " "), strings.Join(args, " "), err, out)
 	}
 
 	if runtime.GOOS == "linux" {
