@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 )
 
 // composeDir holds compose.yaml and what it mounts, from this package's
@@ -261,5 +264,57 @@ func checkTokenFile(t *testing.T, c composeFile, job, file string) {
 	b, err := os.ReadFile(filepath.Join(composeDir, "prometheus", ".gitignore"))
 	if err != nil || !slices.Contains(strings.Fields(string(b)), rel) {
 		t.Errorf("prometheus.yml: job %s reads the token from deploy/prometheus/%s, which deploy/prometheus/.gitignore does not keep out of the repository (%v)", job, rel, err)
+	}
+}
+
+// deploy/up.sh makes the token once, keeps it, and starts the compose
+// file with it: run with a stand-in docker that records what it got.
+func TestComposeUpScript(t *testing.T) {
+	sh := testenv.Require(t, "sh")
+	deploy := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(deploy, "prometheus"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join(composeDir, "up.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(deploy, "up.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	record := filepath.Join(t.TempDir(), "docker-call")
+	fake := "#!/bin/sh\nprintf '%s\\n' \"$PBATUNNEL_AUTH_TOKEN\" \"$@\" >" + record + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func() []string {
+		t.Helper()
+		cmd := exec.Command(sh, filepath.Join(deploy, "up.sh"), "--detach")
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("up.sh: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	first := run()
+	tokenFile := filepath.Join(deploy, "prometheus", "pbatunnel.token")
+	saved, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{strings.TrimSpace(string(saved)), "compose", "-f", filepath.Join(deploy, "compose.yaml"), "up", "--build", "--detach"}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(first[0]) || strings.Join(first, " ") != strings.Join(want, " ") {
+		t.Errorf("docker got %q, want %q with a 64-digit hex token", first, want)
+	}
+	if second := run(); second[0] != first[0] {
+		t.Errorf("the second run's token %q is not the first's %q", second[0], first[0])
+	}
+	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("token file mode %v, %v: want 0644, for Prometheus' user in its container", fi.Mode(), err)
 	}
 }
