@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -20,7 +21,11 @@ import (
 func TestServeOnPostgres(t *testing.T) {
 	clearEnv(t)
 	pg := testenv.RequirePostgres(t)
-	url := pg.Database(t)
+	url, drop, err := pg.CreateDatabase(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
 	withPassword := strings.Replace(url, "postgres@", "postgres:s3cret@", 1) // trust auth ignores it
 	var endpoints []string
 	for range 2 {
@@ -67,6 +72,21 @@ func TestServeOnPostgres(t *testing.T) {
 	getJSON(t, base+"/api/config", &cfg)
 	if s, _ := cfg.Config["store"].(string); strings.Contains(s, "s3cret") || !strings.Contains(s, "postgres:xxxxx@") {
 		t.Errorf("/api/config store = %q", s)
+	}
+
+	// The database gone, the server is no longer ready: a load balancer
+	// sends it no new clients.
+	if err := drop(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "store") {
+		t.Errorf("/readyz without the database: %d %s", res.StatusCode, body)
 	}
 }
 
