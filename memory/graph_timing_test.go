@@ -118,5 +118,18 @@ func BenchmarkGraph(b *testing.B) {
 				}
 			}
 		})
+		// Deletes the entities CreateEntities created, one a call: with a
+		// fixed -benchtime, every call finds its entity.
+		b.Run(fmt.Sprintf("entities=%d/DeleteEntities", n), func(b *testing.B) {
+			deleted := 0
+			for i := 0; b.Loop(); i++ {
+				ch, err := s.DeleteEntities(bg, []string{fmt.Sprint("new-", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				deleted += ch.Entities
+			}
+			b.ReportMetric(float64(deleted)/float64(b.N), "found")
+		})
 	}
 }
