@@ -112,3 +112,9 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 	_, err := s.exec(ctx, s.db, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }
+
+// SearchNodesScan is SearchNodes checking terms of one or two characters on
+// every entity, as it did before graph_short.
+func (s *SQLite) SearchNodesScan(ctx context.Context, q NodeQuery) (GraphPage, error) {
+	return s.searchNodes(ctx, q, false)
+}
