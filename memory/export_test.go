@@ -132,3 +132,9 @@ func (s *SQLite) Checkpoint(ctx context.Context) error {
 // RankCorpus is a graph whose entities differ in every figure the search
 // ranking counts.
 func RankCorpus() []Entity { return rankCorpus() }
+
+// SearchNodesScan is SearchNodes checking terms of one or two characters on
+// every entity, as it did before graph_short.
+func (s *SQLite) SearchNodesScan(ctx context.Context, q NodeQuery) (GraphPage, error) {
+	return searchNodes(ctx, scanShort{s}, q)
+}

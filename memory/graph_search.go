@@ -49,15 +49,26 @@ const nodeWeights = `10.0, 4.0, 1.0`
 // The set of entities is the reference server's for MatchSubstring; the
 // order is by relevance, BM25 over the trigram index with the name
 // weighted most, then by creation. A term of three characters or more is
-// looked up in the index; shorter ones are checked on the candidates, or,
-// when every term is short, on every entity. A page holds up to Limit
-// entities and the relations that touch them, so a relation between
-// entities of two pages comes on both.
+// looked up in the trigram index, and shorter ones are checked on its
+// candidates; when every term is short, they are looked up in the index
+// of one- and two-character grams (see graph_short.go), and the order is
+// creation order. A page holds up to Limit entities and the relations
+// that touch them, so a relation between entities of two pages comes on
+// both.
 func (s *SQLite) SearchNodes(ctx context.Context, q NodeQuery) (GraphPage, error) {
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
 	return searchNodes(ctx, s, q)
+}
+
+// scanShort is the SQLite store as SearchNodes was before graph_short:
+// terms of one or two characters checked on every entity instead of
+// looked up, which the tests compare the index with.
+type scanShort struct{ *SQLite }
+
+func (s scanShort) nodeHits(ctx context.Context, terms []string, after *cursor, limit int) ([]nodeHit, error) {
+	return s.nodeHitsShort(ctx, terms, after, limit, false)
 }
 
 // nodeSearcher is what searchNodes needs of a backend.
@@ -179,16 +190,30 @@ type nodeHit struct {
 	score float64 // BM25: lower is better; 0 when not ranked
 }
 
-// nodeHits finds the entities containing every term. The index narrows
-// the candidates by the terms it can look up; each candidate is then
-// checked against every term with Go's case folding, the same as the
-// reference's toLowerCase for all but a handful of characters.
-func (s *SQLite) nodeHits(ctx context.Context, terms []string, _ *cursor, _ int) ([]nodeHit, error) {
-	var indexed []string
+// nodeHits finds the entities containing every term. The trigram index
+// narrows the candidates by the terms it can look up; each candidate is
+// then checked against every term with Go's case folding, the same as the
+// reference's toLowerCase for all but a handful of characters. When every
+// term is short, graph_short answers instead (see shortHits), reading only
+// the page that after and limit ask for.
+func (s *SQLite) nodeHits(ctx context.Context, terms []string, after *cursor, limit int) ([]nodeHit, error) {
+	return s.nodeHitsShort(ctx, terms, after, limit, true)
+}
+
+// nodeHitsShort is nodeHits, with useShort false checking short terms on
+// every entity as before graph_short (the tests compare the two).
+func (s *SQLite) nodeHitsShort(ctx context.Context, terms []string, after *cursor, limit int, useShort bool) ([]nodeHit, error) {
+	var indexed, short []string
 	for _, t := range terms {
-		if utf8.RuneCountInString(t) >= 3 && !strings.Contains(t, observationSep) {
+		switch {
+		case utf8.RuneCountInString(t) < 3:
+			short = append(short, t)
+		case !strings.Contains(t, observationSep):
 			indexed = append(indexed, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 		}
+	}
+	if useShort && len(short) == len(terms) {
+		return s.shortHits(ctx, short, after, limit)
 	}
 	query := `SELECT rowid, 0.0, name, entity_type, observations FROM graph_fts`
 	var args []any
