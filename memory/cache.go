@@ -123,6 +123,30 @@ func (c *entryCache) sawGenEpoch(gen int64) uint64 {
 	return c.epoch
 }
 
+// through returns a copy of key's value from c when it holds one, else
+// load's, which it then keeps. sync checks that c can be trusted and
+// returns the epoch a put must present; when it fails, c is passed by and
+// load alone answers (the database reports the trouble if it is real).
+// A nil c always loads.
+func (c *entryCache) through(ctx context.Context, sync func(context.Context) (uint64, error), key string, now time.Time,
+	load func() (cached, error)) (cached, error) {
+	if c == nil {
+		return load()
+	}
+	epoch, err := sync(ctx)
+	if err != nil {
+		return load()
+	}
+	if v, ok := c.get(key, now); ok {
+		return v.copyOf(), nil
+	}
+	v, err := load()
+	if err == nil {
+		c.put(key, v, epoch)
+	}
+	return v, err
+}
+
 // get returns the cached value of key, if it is there and not expired at
 // now, and reports the lookup to the Observer. The caller copies what it
 // hands on (copyOf): the value is the cache's own.

@@ -229,28 +229,13 @@ func (s *SQLite) Get(ctx context.Context, id string) (Entry, error) {
 	if err := checkID("id", id); err != nil {
 		return Entry{}, err
 	}
-	now := s.now()
-	var epoch uint64
-	cached := false
-	if s.cache != nil {
-		var err error
-		if epoch, err = s.syncCache(ctx); err == nil {
-			cached = true
-			if v, ok := s.cache.get(id, now); ok {
-				return v.(Entry).clone(), nil
-			}
-		}
-		// If data_version could not be read, the cache cannot be trusted:
-		// go to the database, which will report the trouble if it is real.
-	}
-	e, err := s.getEntry(ctx, s.db, id, now)
+	v, err := s.cache.through(ctx, s.syncCache, id, s.now(), func() (cached, error) {
+		return s.getEntry(ctx, s.db, id, s.now())
+	})
 	if err != nil {
 		return Entry{}, err
 	}
-	if cached {
-		s.cache.put(id, e, epoch)
-	}
-	return e, nil
+	return v.(Entry), nil
 }
 
 // getEntry reads one live entry.

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,26 +93,13 @@ func (w *pgWriteTx) touch(ids ...string) { w.touched = append(w.touched, ids...)
 // this protocol, a DBA's say) is retried with backoff for BusyTimeout;
 // fn may therefore run more than once.
 func (s *Postgres) write(ctx context.Context, fn func(w *pgWriteTx) error) error {
-	first := time.Now()
-	backoff := 5 * time.Millisecond
-	for {
+	return retryWrite(ctx, s.opts.BusyTimeout, isRetryable, "while retrying a write", func() error {
 		w, err := s.writeOnce(ctx, fn)
 		if err == nil {
 			s.cache.committed(w.touched, w.genBefore, w.genAfter)
-			return nil
 		}
-		if !isRetryable(err) || time.Since(first)+backoff > s.opts.BusyTimeout {
-			return err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w while retrying a write: %v", ctx.Err(), err)
-		}
-		backoff = min(2*backoff, 200*time.Millisecond)
-	}
+		return err
+	})
 }
 
 func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (*pgWriteTx, error) {

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -14,22 +13,7 @@ import (
 // of queueing on it.
 func (s *Postgres) sweepLoop(ctx context.Context) {
 	defer close(s.sweepDone)
-	t := time.NewTicker(s.opts.SweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := s.Sweep(ctx)
-			if ctx.Err() != nil {
-				return
-			}
-			if s.opts.swept != nil {
-				s.opts.swept(n, err)
-			}
-		}
-	}
+	sweepEvery(ctx, s.opts, s.Sweep)
 }
 
 // Sweep deletes the entries expired by now, in batches, and says how many

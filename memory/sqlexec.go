@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"modernc.org/sqlite"
@@ -129,26 +128,13 @@ func (s *SQLite) write(ctx context.Context, fn func(w *writeTx) error) error {
 	// Then among processes (see writeTurns).
 	defer s.turns.acquire(ctx, s.opts.BusyTimeout)()
 
-	first := time.Now()
-	backoff := 5 * time.Millisecond
-	for {
+	return retryWrite(ctx, s.opts.BusyTimeout, isBusy, "while the database was locked", func() error {
 		w, err := s.writeOnce(ctx, fn)
 		if err == nil {
 			s.cache.committed(w.touched, w.genBefore, w.genAfter)
-			return nil
 		}
-		if !isBusy(err) || time.Since(first)+backoff > s.opts.BusyTimeout {
-			return err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w while the database was locked: %v", ctx.Err(), err)
-		}
-		backoff = min(2*backoff, 200*time.Millisecond)
-	}
+		return err
+	})
 }
 
 func (s *SQLite) writeOnce(ctx context.Context, fn func(w *writeTx) error) (*writeTx, error) {

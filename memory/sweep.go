@@ -14,23 +14,26 @@ const sweepBatch = 500
 // sweepLoop deletes expired entries every SweepInterval until ctx ends.
 func (s *SQLite) sweepLoop(ctx context.Context) {
 	defer close(s.sweepDone)
-	t := time.NewTicker(s.opts.SweepInterval)
+	sweepEvery(ctx, s.opts, s.sweep)
+}
+
+// sweepEvery runs sweep every opts.SweepInterval until ctx ends, and
+// tells opts.swept of each.
+func sweepEvery(ctx context.Context, opts Options, sweep func(context.Context) (int, error)) {
+	t := time.NewTicker(opts.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.sweep(ctx)
+			n, err := sweep(ctx)
 			if ctx.Err() != nil {
 				return // closing: an interrupted sweep is no failure
 			}
-			if s.opts.swept != nil {
-				s.opts.swept(n, err)
+			if opts.swept != nil {
+				opts.swept(n, err)
 			}
-			// An error (a locked database, a closing store) is left for
-			// the next tick: expired entries are already invisible, so a
-			// late sweep costs only space.
 		}
 	}
 }
