@@ -39,8 +39,8 @@ type SLO struct {
 	Latency *Latency
 }
 
-// ErrorRatio is an objective for the share of tool calls that succeed (a
-// result without isError, and no JSON-RPC error).
+// ErrorRatio is an objective for the share of tool calls that succeed: a
+// call with any error_type (isError, a JSON-RPC error, cancelled) is bad.
 type ErrorRatio struct {
 	// Objective is the share that must succeed, between 0 and 1: 0.99
 	// leaves an error budget of 1 % of calls. Zero means DefaultObjective.
