@@ -164,3 +164,35 @@ func TestWriteToIsStable(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesNamesInTemplates: a series name is the user's text, like the
+// rule's name and advice, and "{{" in it would start a template action that
+// Prometheus refuses, with the whole file. It is written as text.
+func TestSeriesNamesInTemplates(t *testing.T) {
+	f, err := Build(Options{Rules: []alert.Rule{
+		{Name: "jobs", Metric: "custom.jobs{{x}}", Warning: alert.Ptr(1),
+			OnlyIf: &alert.Guard{Metric: "custom.load{{y}}", AtLeast: 1}},
+		{Name: "tool", Metric: "tool.a{{b}}.p95_ms", Warning: alert.Ptr(1)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, r := range f.Groups[0].Rules {
+		if r.Alert == "" {
+			continue
+		}
+		n++
+		for k, v := range r.Annotations {
+			text := strings.ReplaceAll(v, `{{ "{{" }}`, "") // what is left to act
+			for _, action := range []string{"{{x}}", "{{y}}", "{{b}}"} {
+				if strings.Contains(text, action) {
+					t.Errorf("%s %s: %q leaves a series name's %s as a template action", r.Alert, k, v, action)
+				}
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d alerts, want 2", n)
+	}
+}
