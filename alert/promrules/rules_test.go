@@ -2,6 +2,7 @@ package promrules
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -165,14 +166,16 @@ func TestWriteToIsStable(t *testing.T) {
 	}
 }
 
-// TestSeriesNamesInTemplates: a series name is the user's text, like the
-// rule's name and advice, and "{{" in it would start a template action that
-// Prometheus refuses, with the whole file. It is written as text.
+// TestSeriesNamesInTemplates: a series or rule name is the user's text,
+// and "{{" in it would start a template action that Prometheus refuses,
+// with the whole file. Annotations and labels, which Prometheus expands
+// alike, have it as text.
 func TestSeriesNamesInTemplates(t *testing.T) {
 	f, err := Build(Options{Rules: []alert.Rule{
 		{Name: "jobs", Metric: "custom.jobs{{x}}", Warning: alert.Ptr(1),
 			OnlyIf: &alert.Guard{Metric: "custom.load{{y}}", AtLeast: 1}},
 		{Name: "tool", Metric: "tool.a{{b}}.p95_ms", Warning: alert.Ptr(1)},
+		{Name: "named {{z}}", Metric: monitor.SeriesMemoryUsage, Warning: alert.Ptr(1)},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -183,16 +186,19 @@ func TestSeriesNamesInTemplates(t *testing.T) {
 			continue
 		}
 		n++
-		for k, v := range r.Annotations {
+		// Prometheus expands the labels of an alerting rule too.
+		expanded := maps.Clone(r.Annotations)
+		maps.Copy(expanded, r.Labels)
+		for k, v := range expanded {
 			text := strings.ReplaceAll(v, `{{ "{{" }}`, "") // what is left to act
-			for _, action := range []string{"{{x}}", "{{y}}", "{{b}}"} {
+			for _, action := range []string{"{{x}}", "{{y}}", "{{b}}", "{{z}}"} {
 				if strings.Contains(text, action) {
-					t.Errorf("%s %s: %q leaves a series name's %s as a template action", r.Alert, k, v, action)
+					t.Errorf("%s %s: %q leaves the name's %s as a template action", r.Alert, k, v, action)
 				}
 			}
 		}
 	}
-	if n != 2 {
-		t.Fatalf("%d alerts, want 2", n)
+	if n != 3 {
+		t.Fatalf("%d alerts, want 3", n)
 	}
 }
