@@ -33,9 +33,14 @@ func ExampleBuild() {
 	// # the clear level: each alert reads its own ALERTS series for that. pbatunnel's last-minute
 	// # figures are rates over 1m: scrape at least every 15s.
 	// #
-	// # When a critical alert fires, its warning fires too: inhibit the warning in Alertmanager
-	// # (source_matchers [severity="critical"], target_matchers [severity="warning"],
-	// # equal [alertname, job, instance]).
+	// # When a critical alert fires, its warning fires too: inhibit the warning in Alertmanager.
+	// # The labels in equal tell apart the tools, methods and custom metrics a pattern rule alerts
+	// # on, so that a critical alert inhibits its own warning and no other:
+	// #
+	// #   inhibit_rules:
+	// #     - source_matchers: [severity="critical"]
+	// #       target_matchers: [severity="warning"]
+	// #       equal: [alertname, job, instance, gen_ai_tool_name, mcp_method_name, name]
 	// groups:
 	//   - name: pbatunnel
 	//     rules:

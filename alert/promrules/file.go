@@ -60,6 +60,21 @@ func (f *File) Counts() (alerting, recording int) {
 	return alerting, recording
 }
 
+// inhibitRules is the Alertmanager configuration that keeps a warning
+// from being sent while the critical alert of the same rule, instance and
+// series fires. The file's header gives it, and docs/ALERTS.md.
+//
+// equal holds, beside alertname, job and instance, every label a figure
+// keeps apart (per tool, method or custom metric): without them a pattern
+// rule's critical alert for one tool would inhibit its warning for
+// another. Alertmanager takes a label both alerts lack as equal.
+var inhibitRules = []string{
+	"inhibit_rules:",
+	`  - source_matchers: [severity="critical"]`,
+	`    target_matchers: [severity="warning"]`,
+	"    equal: [alertname, " + strings.Join(append(append([]string(nil), instanceLabels...), toolLabel, methodLabel, nameLabel), ", ") + "]",
+}
+
 // header explains the file to whoever opens it.
 func (f *File) header() string {
 	lines := []string{
@@ -74,9 +89,13 @@ func (f *File) header() string {
 		fmt.Sprintf("figures are rates over %s: scrape at least every %s.",
 			promDuration(f.rateWindow), promDuration(f.rateWindow/4)),
 		"",
-		"When a critical alert fires, its warning fires too: inhibit the warning in Alertmanager",
-		"(source_matchers [severity=\"critical\"], target_matchers [severity=\"warning\"],",
-		"equal [alertname, job, instance]).",
+		"When a critical alert fires, its warning fires too: inhibit the warning in Alertmanager.",
+		"The labels in equal tell apart the tools, methods and custom metrics a pattern rule alerts",
+		"on, so that a critical alert inhibits its own warning and no other:",
+		"",
+	}
+	for _, l := range inhibitRules {
+		lines = append(lines, "  "+l)
 	}
 	if len(f.LeftOut) > 0 {
 		lines = append(lines, "", "Left out, having no faithful form over /metrics:")

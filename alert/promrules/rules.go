@@ -204,7 +204,9 @@ func (b *builder) alertRules(r alert.Rule) ([]Rule, error) {
 			Expr:          expr,
 			For:           r.For,
 			KeepFiringFor: r.KeepFiringFor,
-			Labels:        map[string]string{"severity": string(lv.level), "rule": name},
+			// Prometheus expands labels as templates too: the value is
+			// the name once expanded, as the ALERTS selector above has it.
+			Labels: map[string]string{"severity": string(lv.level), "rule": templateText(name)},
 			Annotations: map[string]string{
 				"summary": fmt.Sprintf("%s %s on {{ $labels.instance }}: %s is {{ $value | humanize }}, %s the %s threshold %s",
 					lv.level, templateText(name), f.name, dir, lv.level, number(*lv.th)),

@@ -2,6 +2,7 @@ package promrules
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,42 @@ func TestWriteToIsStable(t *testing.T) {
 		} else if !bytes.Equal(first, b.Bytes()) {
 			t.Fatal("two exports of the same rules differ")
 		}
+	}
+}
+
+// TestSeriesNamesInTemplates: a series or rule name is the user's text,
+// and "{{" in it would start a template action that Prometheus refuses,
+// with the whole file. Annotations and labels, which Prometheus expands
+// alike, have it as text.
+func TestSeriesNamesInTemplates(t *testing.T) {
+	f, err := Build(Options{Rules: []alert.Rule{
+		{Name: "jobs", Metric: "custom.jobs{{x}}", Warning: alert.Ptr(1),
+			OnlyIf: &alert.Guard{Metric: "custom.load{{y}}", AtLeast: 1}},
+		{Name: "tool", Metric: "tool.a{{b}}.p95_ms", Warning: alert.Ptr(1)},
+		{Name: "named {{z}}", Metric: monitor.SeriesMemoryUsage, Warning: alert.Ptr(1)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, r := range f.Groups[0].Rules {
+		if r.Alert == "" {
+			continue
+		}
+		n++
+		// Prometheus expands the labels of an alerting rule too.
+		expanded := maps.Clone(r.Annotations)
+		maps.Copy(expanded, r.Labels)
+		for k, v := range expanded {
+			text := strings.ReplaceAll(v, `{{ "{{" }}`, "") // what is left to act
+			for _, action := range []string{"{{x}}", "{{y}}", "{{b}}", "{{z}}"} {
+				if strings.Contains(text, action) {
+					t.Errorf("%s %s: %q leaves the name's %s as a template action", r.Alert, k, v, action)
+				}
+			}
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d alerts, want 3", n)
 	}
 }

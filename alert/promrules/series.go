@@ -39,7 +39,9 @@ var (
 // series translates the monitor series (or pattern) name, adding the
 // recording rules it reads to b.
 func (b *builder) series(name string) (figure, error) {
-	f := figure{name: name}
+	// The name goes into annotations, which are templates: it is the
+	// user's text, where "{{" must not start an action.
+	f := figure{name: templateText(name)}
 	plain := func(metric string) (figure, error) {
 		f.expr = fmt.Sprintf("max %s (%s)", by(), metric)
 		return f, nil
@@ -150,7 +152,7 @@ func (b *builder) series(name string) (figure, error) {
 // prefixed translates the series with a name of their own: per tool, per
 // method, custom, watched processes, application gauges.
 func (b *builder) prefixed(name string) (figure, error) {
-	f := figure{name: name}
+	f := figure{name: templateText(name)}
 	if rest, ok := strings.CutPrefix(name, "tool."); ok {
 		if glob, fig, ok := cutFigure(rest); ok {
 			return b.toolSeries(glob, fig)
@@ -204,7 +206,7 @@ func (b *builder) toolSeries(glob, fig string) (figure, error) {
 	if glob != "*" {
 		m = globMatcher(toolLabel, glob)
 	}
-	f := figure{by: []string{toolLabel}, name: "tool." + glob + "." + fig}
+	f := figure{by: []string{toolLabel}, name: templateText("tool." + glob + "." + fig)}
 	if strings.Contains(glob, "*") {
 		f.name = "tool.{{ $labels.gen_ai_tool_name }}." + fig
 	}
@@ -225,7 +227,7 @@ func (b *builder) toolSeries(glob, fig string) (figure, error) {
 
 // methodSeries translates method.<glob>.<fig>.
 func (b *builder) methodSeries(glob, fig string) (figure, error) {
-	f := figure{by: []string{methodLabel}, name: "method." + glob + "." + fig}
+	f := figure{by: []string{methodLabel}, name: templateText("method." + glob + "." + fig)}
 	if strings.Contains(glob, "*") {
 		f.name = "method.{{ $labels.mcp_method_name }}." + fig
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,8 +39,8 @@ type SLO struct {
 	Latency *Latency
 }
 
-// ErrorRatio is an objective for the share of tool calls that succeed (a
-// result without isError, and no JSON-RPC error).
+// ErrorRatio is an objective for the share of tool calls that succeed: a
+// call with any error_type (isError, a JSON-RPC error, cancelled) is bad.
 type ErrorRatio struct {
 	// Objective is the share that must succeed, between 0 and 1: 0.99
 	// leaves an error budget of 1 % of calls. Zero means DefaultObjective.
@@ -168,7 +170,7 @@ func checkObjective(o float64, must string) string {
 	}
 	// The fastest burn must be reachable: an error ratio cannot pass 1.
 	fastest := burns[0].rate
-	if budget := 1 - o; fastest*budget >= 1 {
+	if budget := budgetOf(o); fastest*budget >= 1 {
 		return fmt.Sprintf("%v leaves an error budget of %v: the fast page fires at %v times the budget, a ratio of %v, "+
 			"which cannot happen; want an objective above %s", o, number(budget), number(fastest), number(fastest*budget),
 			strings.TrimRight(fmt.Sprintf("%.4f", 1-1/fastest), "0"))
@@ -258,7 +260,7 @@ func (b *builder) burnAlerts(s SLO, objective float64, slo, name string, ratio f
 	for _, w := range windows() {
 		ratio(w) // every window, in order, so that the file reads shortest first
 	}
-	budget := 1 - objective
+	budget := budgetOf(objective)
 	var out []Rule
 	for _, bu := range burns {
 		th := fmt.Sprintf("(%s * %s)", number(bu.rate), number(budget))
@@ -278,16 +280,42 @@ func (b *builder) burnAlerts(s SLO, objective float64, slo, name string, ratio f
 					slo, number(bu.rate), kind),
 				"description": fmt.Sprintf("{{ $value | humanizePercentage }} %s over the last %s, and more than %s over the last %s; "+
 					"the objective is for %s of tool calls %s over %s, a budget of %s: at %s× that rate it is spent in %s. %s",
-					bad, promDuration(bu.long), percent(bu.rate*budget), promDuration(bu.short), percent(objective), good,
+					bad, promDuration(bu.long), percent(bu.rate*budget), promDuration(bu.short), objectivePercent(objective), good,
 					promDuration(s.Window), percent(budget), number(bu.rate), humanDuration(time.Duration(float64(s.Window)/bu.rate)), advice),
 			},
 		})
 	}
 	out[0].Comment = fmt.Sprintf("SLO %s: the objective is for %s of tool calls %s over %s. Multiwindow, multi-burn-rate alerts "+
 		"(critical pages, warning is a ticket) fire while the share of bad calls over both windows is above "+
-		"the burn rate times the budget (%s).", slo, percent(objective), good, promDuration(s.Window), percent(budget))
+		"the burn rate times the budget (%s).", slo, objectivePercent(objective), good, promDuration(s.Window), percent(budget))
 	return out
 }
 
 // percent writes a ratio as a percentage: 0.99 is "99%".
 func percent(r float64) string { return number(r*100) + "%" }
+
+// budgetOf is the error budget an objective leaves, 1 − o, worked out on
+// the decimal the objective was written as: in float arithmetic 1 −
+// 0.99999 is 0.00000999999999995, which number keeps (its noise is in the
+// fifth digit, not the twelfth) and the file would show.
+func budgetOf(o float64) float64 {
+	b, _ := new(big.Rat).Sub(big.NewRat(1, 1), decimal(o)).Float64()
+	return b
+}
+
+// objectivePercent writes an objective as a percentage with every digit
+// it was written with: 0.99999999999999 is 99.999999999999%, where
+// percent's twelve significant digits would round it to 100%.
+func objectivePercent(o float64) string {
+	p, _ := new(big.Rat).Mul(decimal(o), big.NewRat(100, 1)).Float64()
+	return strconv.FormatFloat(p, 'f', -1, 64) + "%"
+}
+
+// decimal is v as the shortest decimal that reads back as v, exactly.
+func decimal(v float64) *big.Rat {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(v, 'g', -1, 64))
+	if !ok { // NaN or an infinity, which Validate refuses
+		return new(big.Rat)
+	}
+	return r
+}

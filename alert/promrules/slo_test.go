@@ -122,3 +122,43 @@ func TestSLOOneObjective(t *testing.T) {
 		t.Errorf("%d alerting and %d recording rules, want 4 and 21", a, rec)
 	}
 }
+
+// TestSLOBudgetIsExact: the budget is 1 − objective in decimal, as the
+// objective was written, not float arithmetic's: five or six nines leave
+// a budget of 0.00001 or 0.000001 in the expressions and the descriptions,
+// not 0.00000999999999995.
+func TestSLOBudgetIsExact(t *testing.T) {
+	for _, tt := range []struct {
+		objective float64
+		budget    string // as the expression writes it
+		percent   string // the budget as the description writes it
+		written   string // the objective as the description writes it
+	}{
+		{0.99, "0.01", "1%", "99%"},
+		{0.9995, "0.0005", "0.05%", "99.95%"},
+		{0.99999, "0.00001", "0.001%", "99.999%"},
+		{0.999999, "0.000001", "0.0001%", "99.9999%"},
+		{0.99999999999999, "0.00000000000001", "0.000000000001%", "99.999999999999%"},
+	} {
+		f, err := Build(Options{SLO: &SLO{ErrorRatio: &ErrorRatio{Objective: tt.objective}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page Rule
+		for _, r := range f.Groups[0].Rules {
+			if r.Alert != "" {
+				page = r
+				break
+			}
+		}
+		if want := "> (14.4 * " + tt.budget + ")"; !strings.Contains(page.Expr, want) {
+			t.Errorf("objective %v: expr %q, want %q in it", tt.objective, page.Expr, want)
+		}
+		desc := page.Annotations["description"]
+		for _, want := range []string{"a budget of " + tt.percent + ":", "the objective is for " + tt.written + " of tool calls"} {
+			if !strings.Contains(desc, want) {
+				t.Errorf("objective %v: description %q, want %q in it", tt.objective, desc, want)
+			}
+		}
+	}
+}

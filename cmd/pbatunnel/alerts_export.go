@@ -8,15 +8,36 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/alert"
 	"github.com/mcp-pba-tunnel/pbatunnel/alert/promrules"
 	"github.com/mcp-pba-tunnel/pbatunnel/export"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
+	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
 // formatPromRules is the one format "alerts export" writes.
 const formatPromRules = "prometheus-rules"
+
+// proxyRules are the rules "pbatunnel proxy" adds on its upstream server,
+// in code rather than from the config file. They are in force on every
+// proxy and match nothing on a serve, whose /metrics has none of their
+// gauges, so one rules file serves both.
+var proxyRules = []func() alert.Rule{tunnel.UpstreamDownRule, tunnel.UpstreamNoToolsRule, tunnel.CatalogChangedRule}
+
+// withProxyRules returns rules and the proxy's, but those a rule of the
+// same name replaces, as the config file's rules replace them in proxy.
+func withProxyRules(rules []alert.Rule) []alert.Rule {
+	for _, mk := range proxyRules {
+		r := mk()
+		if !slices.ContainsFunc(rules, func(c alert.Rule) bool { return c.Name == r.Name }) {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
 
 type alertsExportFlags struct {
 	format     string
@@ -37,7 +58,8 @@ func newAlertsExportFlags(out io.Writer) (*flag.FlagSet, *alertsExportFlags) {
 		fmt.Fprint(fs.Output(), `Usage: pbatunnel alerts export --format prometheus-rules [--config FILE] [-o FILE] [--rate-window DURATION]
 
 Write the alert rules in force (the built-in ones with the config file's
-thresholds, and its own rules) and the config file's service level
+thresholds, the rules "pbatunnel proxy" adds on its upstream server, and
+the file's own rules) and the config file's service level
 objectives (slo) as a Prometheus rules file over the series pbatunnel serves
 on /metrics: one alerting rule per level, recording rules for the figures
 they read, and multiwindow burn-rate alerts for each objective. A rule over
@@ -78,7 +100,7 @@ func runAlertsExport(_ context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return &usageError{err: fmt.Errorf("configuring alerts: %w", err)}
 	}
-	opts := promrules.Options{Rules: e.Rules(), SLO: file.SLO.Objectives(), RateWindow: f.rateWindow}
+	opts := promrules.Options{Rules: withProxyRules(e.Rules()), SLO: file.SLO.Objectives(), RateWindow: f.rateWindow}
 	if file.RecentWindow != nil {
 		opts.RecentWindow = time.Duration(*file.RecentWindow)
 	}

@@ -317,4 +317,23 @@ func TestComposeUpScript(t *testing.T) {
 	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("token file mode %v, %v: want 0644, for Prometheus' user in its container", fi.Mode(), err)
 	}
+
+	// A token written by hand, as docs/SCALING.md also says to: with a
+	// Windows line end, by a shell whose umask keeps it from others.
+	// Prometheus trims the file's white space and reads it as nobody, so
+	// pbatunnel must get the token without the \r, and the file must
+	// become readable to others.
+	const handMade = "0123456789abcdef0123456789abcdef"
+	if err := os.WriteFile(tokenFile, []byte(handMade+"\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tokenFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(); got[0] != handMade {
+		t.Errorf("with a token file of %q docker got the token %q, want %q", handMade+"\r\n", got[0], handMade)
+	}
+	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm()&0o004 == 0 {
+		t.Errorf("a token file written by hand with mode 0600 is left %v, %v: Prometheus' user in its container cannot read it", fi.Mode(), err)
+	}
 }

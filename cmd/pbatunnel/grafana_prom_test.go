@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -73,7 +74,10 @@ func TestGrafanaDashboardQueries(t *testing.T) {
 	serveAddr := strings.TrimSuffix(strings.TrimPrefix(serveMCP, "http://"), "/mcp")
 	proxyMCP, proxyAddr := startHTTPProxy(t, token, serveMCP)
 
-	opts := testenv.PrometheusOptions{Job: "pbatunnel", Targets: []string{serveAddr, proxyAddr}, Token: token}
+	// Prometheus scrapes itself too, as a Prometheus shared with other
+	// services scrapes them: its up, process_* and go_* series must stay
+	// out of every panel.
+	opts := testenv.PrometheusOptions{Job: "pbatunnel", Targets: []string{serveAddr, proxyAddr}, Token: token, SelfJob: "prometheus"}
 	_, err := os.Stat(rulesFile)
 	haveRules := err == nil
 	if haveRules {
@@ -87,9 +91,10 @@ func TestGrafanaDashboardQueries(t *testing.T) {
 	started := time.Now()
 	startLoad(t, token, serveMCP, proxyMCP)
 
-	// What Grafana would put in for "All" everywhere, with a scrape
-	// interval of 1 s: $__rate_interval is at least four of them.
-	all := map[string]string{"job": ".*", "instance": ".*", "tool": ".*", "__rate_interval": "4s", "__interval": "1s"}
+	// Grafana's own variables with a scrape interval of 1 s:
+	// $__rate_interval is at least four of them.
+	builtins := map[string]string{"__rate_interval": "4s", "__interval": "1s"}
+	var all map[string]string
 	type query struct{ panel, ref, expr, optional string }
 	var queries []query
 	for _, p := range d.allPanels() {
@@ -115,7 +120,8 @@ func TestGrafanaDashboardQueries(t *testing.T) {
 	finite := func(s testenv.PromSample) bool { return !math.IsNaN(s.Value) && !math.IsInf(s.Value, 0) }
 	var empty, optional []string
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
-		all["__range"] = fmt.Sprintf("%ds", int(time.Since(started).Seconds())+1)
+		builtins["__range"] = fmt.Sprintf("%ds", int(time.Since(started).Seconds())+1)
+		all = allSelected(t, prom, d, builtins)
 		empty, optional = empty[:0], optional[:0]
 		for _, q := range queries {
 			expr, err := substitute(q.expr, all)
@@ -146,6 +152,31 @@ func TestGrafanaDashboardQueries(t *testing.T) {
 
 	checkVariables(t, prom, d, all, []string{serveAddr, proxyAddr})
 
+	// With All selected, every answer is about pbatunnel's targets, never
+	// another job's: Prometheus' own up and process figures are there to
+	// be picked.
+	if res, err := prom.Query(t.Context(), `up{job="prometheus"} == 1`); err != nil || len(res) != 1 {
+		t.Fatalf("Prometheus' own target: %v, %v; want it up", res, err)
+	}
+	for _, q := range queries {
+		expr, err := substitute(q.expr, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := prom.Query(t.Context(), expr)
+		if err != nil {
+			t.Fatalf("panel %q target %s: %v\nquery: %s", q.panel, q.ref, err, expr)
+		}
+		for _, s := range res {
+			if job, ok := s.Labels["job"]; ok && job != "pbatunnel" {
+				t.Errorf("panel %q target %s with All selected: a series of job %s, which is not pbatunnel: %v\nquery: %s", q.panel, q.ref, job, s.Labels, expr)
+			}
+			if inst, ok := s.Labels["instance"]; ok && inst != serveAddr && inst != proxyAddr {
+				t.Errorf("panel %q target %s with All selected: a series of %s, which is not a pbatunnel target\nquery: %s", q.panel, q.ref, inst, expr)
+			}
+		}
+	}
+
 	// One instance and two tools selected: every answer is about them.
 	picked := []string{"code_analysis", "enhanced_memory"}
 	one := map[string]string{"job": regexValue("pbatunnel"), "instance": regexValue(serveAddr), "tool": regexValue(picked...),
@@ -175,6 +206,38 @@ func TestGrafanaDashboardQueries(t *testing.T) {
 	if len(seen) != len(picked) {
 		t.Errorf("the panels by tool showed %v with %v selected", seen, picked)
 	}
+}
+
+// allSelected returns the values Grafana gives the dashboard's variables
+// with All selected in each: a variable's allValue when it has one, else
+// every value its query offers (with All in the variables before it) as
+// one group of alternatives; and the built-in variables as given.
+func allSelected(t *testing.T, prom *testenv.Prometheus, d grafanaDashboard, builtins map[string]string) map[string]string {
+	t.Helper()
+	vals := maps.Clone(builtins)
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		if v.AllValue != "" {
+			vals[v.Name] = v.AllValue
+			continue
+		}
+		m := labelValuesQuery.FindStringSubmatch(v.Definition)
+		if m == nil {
+			t.Fatalf("variable %s: %q is not label_values(selector, label)", v.Name, v.Definition)
+		}
+		selector, err := substitute(m[1], vals)
+		if err != nil {
+			t.Fatalf("variable %s: %v", v.Name, err)
+		}
+		offered, err := prom.LabelValues(t.Context(), m[2], selector)
+		if err != nil {
+			t.Fatalf("variable %s: %v", v.Name, err)
+		}
+		vals[v.Name] = regexValue(offered...)
+	}
+	return vals
 }
 
 // checkVariables runs each query variable as Grafana would, with All

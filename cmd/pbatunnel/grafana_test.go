@@ -46,9 +46,10 @@ type grafanaPanel struct {
 }
 
 type grafanaTarget struct {
-	RefID      string `json:"refId"`
-	Expr       string
-	Datasource *grafanaDatasource
+	RefID          string `json:"refId"`
+	Expr           string
+	Datasource     *grafanaDatasource
+	Instant, Range bool
 }
 
 type grafanaDatasource struct{ Type, UID string }
@@ -61,6 +62,15 @@ const datasourceRef = "${datasource}"
 // queryVariables are the dashboard's variables that Prometheus answers, and
 // the label each offers.
 var queryVariables = map[string]string{"job": "job", "instance": "instance", "tool": "gen_ai_tool_name"}
+
+// intermittentSeries are the series that exist only while something
+// holds, and what. A stat panel reduces a range query to one figure, the
+// last point in the time range however old, so over these a stat would
+// show what held an hour ago as if it held now: it must query the instant.
+var intermittentSeries = map[string]string{
+	"pbatunnel_alerts_firing": "exported only while an alert fires",
+	"ALERTS":                  "there only while an alert is pending or firing",
+}
 
 // builtinVariables are Grafana's own variables the queries may use.
 var builtinVariables = []string{"__rate_interval", "__range", "__interval"}
@@ -235,6 +245,12 @@ func checkPanel(t *testing.T, p grafanaPanel, vars map[string]bool) {
 			t.Errorf("panel %q: target refId %q (unique?) expr %q: want both, refId unique", p.Title, tg.RefID, tg.Expr)
 		}
 		refs[tg.RefID] = true
+		for series, what := range intermittentSeries {
+			if p.Type == "stat" && regexp.MustCompile(`\b`+series+`\b`).MatchString(tg.Expr) && (!tg.Instant || tg.Range) {
+				t.Errorf("stat panel %q target %s reads %s, %s, over a range: it would show the last time it held as now; want an instant query",
+					p.Title, tg.RefID, series, what)
+			}
+		}
 		if tg.Datasource == nil || tg.Datasource.UID != datasourceRef {
 			t.Errorf("panel %q target %s: datasource %+v, want uid %s", p.Title, tg.RefID, tg.Datasource, datasourceRef)
 		}

@@ -28,6 +28,11 @@ type PrometheusOptions struct {
 	Token string
 	// RuleFiles are rule files to load, by absolute path.
 	RuleFiles []string
+	// SelfJob, when set, names a second job that scrapes Prometheus' own
+	// /metrics: a target that is not pbatunnel yet exports up and the
+	// process_* and go_* families, as on a Prometheus shared with other
+	// services.
+	SelfJob string
 }
 
 // A Prometheus is a real Prometheus server running for a test.
@@ -38,8 +43,8 @@ type Prometheus struct {
 }
 
 // StartPrometheus runs Prometheus (from PATH, where scripts/test.sh installs
-// Debian's prometheus) with one scrape job as opts say, and waits until it
-// is ready. It is stopped when the test ends; its output is logged if the
+// Debian's prometheus) with the scrape jobs opts say, and waits until it is
+// ready. It is stopped when the test ends; its output is logged if the
 // test failed.
 func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	t.Helper()
@@ -51,6 +56,33 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		opts.Interval = time.Second
 	}
 	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if opts.Token != "" {
+		if err := os.WriteFile(tokenFile, []byte(opts.Token), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	configFile := filepath.Join(dir, "prometheus.yml")
+	srv := StartServer(t, bin, func(addr string) []string {
+		// Written here, where Prometheus' own address is known: SelfJob
+		// scrapes it.
+		if err := os.WriteFile(configFile, []byte(prometheusConfig(opts, tokenFile, addr)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{
+			"--config.file=" + configFile,
+			"--storage.tsdb.path=" + filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "-")),
+			"--web.listen-address=" + addr,
+		}
+	}, "/-/ready", 60*time.Second)
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	return &Prometheus{URL: srv.URL, client: client}
+}
+
+// prometheusConfig writes the configuration StartPrometheus runs with, for
+// a Prometheus listening on self.
+func prometheusConfig(opts PrometheusOptions, tokenFile, self string) string {
 	// Double-quoted YAML scalars take Go's quoting (%q) as it is.
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "global:\n  scrape_interval: %s\n  evaluation_interval: %[1]s\n", promDuration(opts.Interval))
@@ -62,10 +94,6 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	}
 	fmt.Fprintf(&cfg, "scrape_configs:\n  - job_name: %q\n", opts.Job)
 	if opts.Token != "" {
-		tokenFile := filepath.Join(dir, "token")
-		if err := os.WriteFile(tokenFile, []byte(opts.Token), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		fmt.Fprintf(&cfg, "    authorization:\n      credentials_file: %q\n", tokenFile)
 	}
 	cfg.WriteString("    static_configs:\n      - targets: [")
@@ -76,20 +104,10 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		fmt.Fprintf(&cfg, "%q", target)
 	}
 	cfg.WriteString("]\n")
-	configFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(configFile, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
+	if opts.SelfJob != "" {
+		fmt.Fprintf(&cfg, "  - job_name: %q\n    static_configs:\n      - targets: [%q]\n", opts.SelfJob, self)
 	}
-	srv := StartServer(t, bin, func(addr string) []string {
-		return []string{
-			"--config.file=" + configFile,
-			"--storage.tsdb.path=" + filepath.Join(dir, "data-"+strings.ReplaceAll(addr, ":", "-")),
-			"--web.listen-address=" + addr,
-		}
-	}, "/-/ready", 60*time.Second)
-	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
-	return &Prometheus{URL: srv.URL, client: client}
+	return cfg.String()
 }
 
 // promDuration writes d as Prometheus reads durations: whole

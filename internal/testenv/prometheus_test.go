@@ -24,8 +24,9 @@ func TestPromDuration(t *testing.T) {
 }
 
 // TestStartPrometheus has the helper's Prometheus scrape a target that
-// wants a bearer token, and reads the scraped series back through Query
-// and LabelValues; a query that does not parse is Prometheus' error.
+// wants a bearer token, and itself, and reads the scraped series back
+// through Query and LabelValues; a query that does not parse is
+// Prometheus' error.
 func TestStartPrometheus(t *testing.T) {
 	Require(t, "prometheus")
 	const token = "scrape-secret"
@@ -37,7 +38,7 @@ func TestStartPrometheus(t *testing.T) {
 		_, _ = w.Write([]byte("# TYPE answer gauge\nanswer{kind=\"life\"} 42\n"))
 	}))
 	defer target.Close()
-	prom := StartPrometheus(t, PrometheusOptions{Job: "helper", Targets: []string{strings.TrimPrefix(target.URL, "http://")}, Token: token})
+	prom := StartPrometheus(t, PrometheusOptions{Job: "helper", Targets: []string{strings.TrimPrefix(target.URL, "http://")}, Token: token, SelfJob: "self"})
 
 	var got []PromSample
 	for deadline := time.Now().Add(30 * time.Second); len(got) == 0; time.Sleep(200 * time.Millisecond) {
@@ -51,6 +52,18 @@ func TestStartPrometheus(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Value != 42 || got[0].Labels["kind"] != "life" {
 		t.Errorf("answer = %+v, want one series of 42 with kind=life", got)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		up, err := prom.Query(t.Context(), `up{job="self"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(up) == 1 && up[0].Value == 1 && up[0].Labels["instance"] == strings.TrimPrefix(prom.URL, "http://") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up{job=\"self\"} = %+v, want Prometheus itself, up", up)
+		}
 	}
 	if got, err := prom.Query(t.Context(), `scalar(answer) / 0`); err != nil || len(got) != 1 || got[0].Value <= 0 {
 		t.Errorf("a scalar query = %+v, %v; want +Inf", got, err)
