@@ -29,6 +29,10 @@ type Options struct {
 	// when targets are scraped less often than every 15s. Zero means
 	// DefaultRateWindow.
 	RateWindow time.Duration
+	// TargetDown adds PbatunnelDown, for a pbatunnel Prometheus cannot
+	// scrape: an alert no pbatunnel rule has, since a process that is
+	// down judges nothing.
+	TargetDown bool
 	// RecentWindow is the window of the latency percentiles, as the
 	// config file's recent_window. Zero means monitor.DefaultRecentWindow.
 	RecentWindow time.Duration
@@ -70,6 +74,9 @@ func Build(o Options) (*File, error) {
 			return nil, err
 		}
 		alerts = append(alerts, rs...)
+	}
+	if o.TargetDown {
+		alerts = append(alerts, targetDown())
 	}
 	if rs := append(b.take(), alerts...); len(rs) > 0 {
 		f.Groups = append(f.Groups, Group{Name: GroupRules, Rules: rs})
@@ -238,3 +245,32 @@ func (b *builder) comment(r alert.Rule, name string, f figure, guard *figure) st
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+// Names of the alert for a pbatunnel Prometheus cannot scrape.
+const (
+	RuleTargetDown  = "target_down"
+	AlertTargetDown = "PbatunnelDown"
+)
+
+// TargetDownFor is how long a pbatunnel must stay unscrapable before
+// PbatunnelDown fires: a restart takes seconds; two minutes is no restart.
+const TargetDownFor = 2 * time.Minute
+
+// targetDown is the alert no rule of pbatunnel's can give: the process
+// is down, or unreachable, so its own alerts resolve in Prometheus and
+// nothing else would page. It fires for targets that were pbatunnel in the
+// last day (they exported its samples counter), whatever the job is called;
+// a target down for longer than that is no longer told from one removed.
+func targetDown() Rule {
+	return Rule{
+		Alert:  AlertTargetDown,
+		Expr:   "up == 0\nand on (job, instance)\npresent_over_time(pbatunnel_monitor_samples_total[1d])",
+		For:    TargetDownFor,
+		Labels: map[string]string{"rule": RuleTargetDown, "severity": "critical"},
+		Annotations: map[string]string{
+			"summary":     "pbatunnel on {{ $labels.instance }} cannot be scraped",
+			"description": "Prometheus has not scraped pbatunnel on {{ $labels.instance }} (job {{ $labels.job }}) for 2m: the process is down, or its address, token or allowed Host refuse the scrape. Its own alerts cannot fire meanwhile.",
+		},
+		Comment: "No pbatunnel rule: the alert for a pbatunnel that cannot be scraped.",
+	}
+}

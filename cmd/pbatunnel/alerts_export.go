@@ -100,7 +100,7 @@ func runAlertsExport(_ context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return &usageError{err: fmt.Errorf("configuring alerts: %w", err)}
 	}
-	opts := promrules.Options{Rules: withProxyRules(e.Rules()), SLO: file.SLO.Objectives(), RateWindow: f.rateWindow}
+	opts := promrules.Options{Rules: withProxyRules(e.Rules()), SLO: file.SLO.Objectives(), RateWindow: f.rateWindow, TargetDown: true}
 	if file.RecentWindow != nil {
 		opts.RecentWindow = time.Duration(*file.RecentWindow)
 	}

@@ -68,11 +68,11 @@ func TestAlertsExportPromtool(t *testing.T) {
 	}{
 		{
 			name: "defaults", units: []string{"builtin.test.yml", "slo.test.yml"},
-			summary: "25 alerting rules, 45 recording rules",
+			summary: "26 alerting rules, 45 recording rules",
 		},
 		{
 			name: "custom", config: "custom.yaml", units: []string{"custom.test.yml"},
-			summary: "27 alerting rules, 48 recording rules",
+			summary: "28 alerting rules, 48 recording rules",
 			leftOut: []string{
 				"rule store_p95 (query.p95_ms): store queries have no latency histogram on /metrics",
 				"rule interval_errors (error_rate_last_interval_percent): it covers one sampling interval",
@@ -166,7 +166,7 @@ func TestDeployedPrometheusConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := promtool(t, dir, "check", "config", "prometheus.yml")
-	if !strings.Contains(out, "SUCCESS: 1 rule files found") || !strings.Contains(out, "SUCCESS: 70 rules found") {
+	if !strings.Contains(out, "SUCCESS: 1 rule files found") || !strings.Contains(out, "SUCCESS: 71 rules found") {
 		t.Errorf("promtool check config:\n%s", out)
 	}
 }
