@@ -457,13 +457,19 @@ func checkContent(c string) error {
 	return nil
 }
 
-// checkID checks an id given to look something up.
+// checkID checks an id given to look something up. An id with a NUL
+// byte, or not valid UTF-8, is no store's: PostgreSQL cannot even take it
+// as text, so both stores refuse it here rather than look it up.
 func checkID(field, id string) error {
 	switch {
 	case id == "":
 		return invalidf("invalid %s: required", field)
 	case len(id) > MaxIDBytes:
 		return invalidf("invalid %s: %d bytes; at most %d", field, len(id), MaxIDBytes)
+	case !utf8.ValidString(id):
+		return invalidf("invalid %s %q: not valid UTF-8", field, id)
+	case strings.IndexByte(id, 0) >= 0:
+		return invalidf("invalid %s %q: contains a NUL byte", field, id)
 	}
 	return nil
 }

@@ -170,6 +170,44 @@ func TestGetInvalidAndMissing(t *testing.T) {
 	})
 }
 
+// An id no entry can have, with a NUL byte or not valid UTF-8 (which
+// PostgreSQL cannot take as text), is refused as invalid by every method
+// that takes one, on every store, rather than failing in the database.
+func TestIDsNoEntryCanHave(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{})
+		e := mustStore(t, s, memory.NewEntry{Content: "x"})
+		for _, tt := range []struct{ id, msg string }{{"mem_\x00", "NUL"}, {"mem_\xff", "UTF-8"}} {
+			calls := []struct {
+				name, field string
+				call        func() error
+			}{
+				{"Get", "id", func() error { _, err := s.Get(bg, tt.id); return err }},
+				{"Update", "id", func() error { _, err := s.Update(bg, tt.id, memory.Patch{Content: ptr("y")}); return err }},
+				{"Delete", "id", func() error { return s.Delete(bg, tt.id) }},
+				{"Context", "id", func() error { _, err := s.Context(bg, tt.id, 1); return err }},
+				{"Relate source", "source_id", func() error {
+					_, err := s.Relate(bg, memory.NewRelationship{SourceID: tt.id, TargetID: e.ID, Type: "t"})
+					return err
+				}},
+				{"Relate target", "target_id", func() error {
+					_, err := s.Relate(bg, memory.NewRelationship{SourceID: e.ID, TargetID: tt.id, Type: "t"})
+					return err
+				}},
+				{"Retrieve", "ids[1]", func() error {
+					_, err := s.Retrieve(bg, memory.Query{IDs: []string{e.ID, tt.id}})
+					return err
+				}},
+			}
+			for _, c := range calls {
+				t.Run(c.name+" "+tt.msg, func(t *testing.T) {
+					checkErr(t, c.call(), memory.ErrInvalid, "invalid "+c.field, tt.msg)
+				})
+			}
+		}
+	})
+}
+
 func TestUpdate(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, impl backend) {
 		clock := memory.NewFakeClock()
