@@ -138,6 +138,10 @@ func TestStoreInvalid(t *testing.T) {
 			{"ttl below a millisecond", memory.NewEntry{Content: "x", TTL: time.Microsecond}, []string{"ttl 1µs", "at least 1ms"}},
 			{"metadata not encodable", memory.NewEntry{Content: "x", Metadata: map[string]any{"f": nan()}}, []string{"metadata", "NaN"}},
 			{"metadata too big", memory.NewEntry{Content: "x", Metadata: map[string]any{"big": long(memory.MaxMetadataBytes)}}, []string{"metadata", "at most 65536"}},
+			// JSON may carry \u0000; PostgreSQL's jsonb cannot hold it.
+			{"metadata value with NUL", memory.NewEntry{Content: "x", Metadata: map[string]any{"k": []any{"ok", map[string]any{"v": "a\x00b"}}}},
+				[]string{"invalid metadata", `k[1].v`, "NUL"}},
+			{"metadata key with NUL", memory.NewEntry{Content: "x", Metadata: map[string]any{"a\x00b": 1}}, []string{"invalid metadata", "NUL"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +307,7 @@ func TestUpdateInvalid(t *testing.T) {
 			{"ttl", e.ID, memory.Patch{TTL: ptr(-time.Minute)}, memory.ErrInvalid, []string{"ttl -1m0s"}},
 			{"merged metadata too big", e.ID, memory.Patch{Metadata: map[string]any{"b": strings.Repeat("y", 200)}},
 				memory.ErrInvalid, []string{"metadata", "once merged", "at most 65536"}},
+			{"metadata with NUL", e.ID, memory.Patch{Metadata: map[string]any{"n": "\x00"}}, memory.ErrInvalid, []string{"invalid metadata", "NUL"}},
 			{"missing", "mem_missing", memory.Patch{Content: ptr("x")}, memory.ErrNotFound, []string{"entry mem_missing not found"}},
 		}
 		for _, tt := range tests {
