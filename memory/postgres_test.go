@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -42,6 +43,27 @@ func TestPostgresRefusesBadURL(t *testing.T) {
 	for _, url := range []string{"", "memory.db", "mysql://x"} {
 		if _, err := memory.OpenPostgres(bg, memory.Options{URL: url}); err == nil {
 			t.Errorf("OpenPostgres(%q): no error", url)
+		}
+	}
+}
+
+// The errors of OpenPostgres, which serve and the memory commands print,
+// never show the password, wherever the URL holds it.
+func TestPostgresErrorsHidePassword(t *testing.T) {
+	port := testenv.FreePort(t) // nothing listens there
+	host := testenv.Addr(port)
+	for _, url := range []string{
+		"postgres://app:s3cret@" + host + "/db",
+		"postgres://app:s3cr%40t@" + host + "/db", // p@ss, escaped
+		"postgres://app@" + host + "/db?password=s3cret",
+		"postgresql://app@" + host + "/db?sslpassword=s3cret&sslmode=disable",
+		"postgres://app:s3cret@" + host + "/db?connect_timeout=banana",
+		"mysql://app:s3cret@" + host + "/db",
+		"host=" + host + " password=s3cret",
+	} {
+		_, err := memory.OpenPostgres(bg, memory.Options{URL: url})
+		if err == nil || strings.Contains(err.Error(), "s3cr") {
+			t.Errorf("OpenPostgres(%q): %v", url, err)
 		}
 	}
 }
