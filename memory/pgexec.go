@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,11 @@ func (s *Postgres) observe(start time.Time, err error) {
 	s.mon.ObserveQuery(time.Since(start), err)
 }
 
-func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...any) (pgconn.CommandTag, error) {
+func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...any) (tag pgconn.CommandTag, err error) {
 	start := time.Now()
-	tag, err := q.Exec(ctx, query, args...)
+	ctx, w := s.watch(ctx)
+	defer func() { err = w.done(err) }()
+	tag, err = q.Exec(ctx, query, args...)
 	s.observe(start, err)
 	return tag, err
 }
@@ -40,6 +43,8 @@ func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...
 // until the last row is read.
 func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) (err error) {
 	start := time.Now()
+	ctx, w := s.watch(ctx)
+	defer func() { err = w.done(err) }()
 	defer func() { s.observe(start, err) }()
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
@@ -50,8 +55,51 @@ func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []
 		if err := scan(rows); err != nil {
 			return err
 		}
+		w.progress()
 	}
 	return rows.Err()
+}
+
+// A stallWatch ends a statement that the database leaves without an
+// answer for BusyTimeout: its host or the network gone, the server
+// stalled, a lock held by a session that does not let go. pgx then
+// closes the connection, the pool makes a new one for the next call, and
+// the call fails with an error that says so, instead of waiting for as
+// long as TCP does (forever, for a server that stalls). Each row read
+// restarts the wait, so that a long read that streams (an export) is
+// never cut. A writer's wait for its turn (see write) is one statement,
+// so it is bounded too, as SQLite's wait for the write lock is.
+type stallWatch struct {
+	timer   *time.Timer
+	cancel  context.CancelCauseFunc
+	ctx     context.Context
+	timeout time.Duration
+}
+
+// errStalled is the cause of a statement's end by its stallWatch.
+var errStalled = errors.New("no answer from the database")
+
+// watch returns the context a statement runs in and its watch, whose
+// done the caller must call with the statement's error.
+func (s *Postgres) watch(ctx context.Context) (context.Context, *stallWatch) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &stallWatch{cancel: cancel, ctx: ctx, timeout: s.opts.BusyTimeout}
+	w.timer = time.AfterFunc(w.timeout, func() { cancel(errStalled) })
+	return ctx, w
+}
+
+func (w *stallWatch) progress() { w.timer.Reset(w.timeout) }
+
+// done releases the watch and returns err, or, if the watch ended the
+// statement, an error that says so.
+func (w *stallWatch) done(err error) error {
+	w.timer.Stop()
+	stalled := err != nil && context.Cause(w.ctx) == errStalled
+	w.cancel(nil)
+	if stalled {
+		return fmt.Errorf("%w in %v: %w", errStalled, w.timeout, context.DeadlineExceeded)
+	}
+	return err
 }
 
 // queryRow runs a query expected to return one row and scans it into
@@ -104,12 +152,12 @@ func (s *Postgres) write(ctx context.Context, fn func(w *pgWriteTx) error) error
 
 func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (*pgWriteTx, error) {
 	start := time.Now()
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx, pgx.TxOptions{})
 	s.observe(start, err)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op after Commit
+	defer s.rollback(ctx, tx) // a no-op after Commit
 	w := &pgWriteTx{tx: tx}
 	if err := s.queryRow(ctx, tx, `SELECT changes FROM store_stats WHERE id = 1 FOR UPDATE`, nil, &w.genBefore); err != nil {
 		return nil, err
@@ -121,12 +169,34 @@ func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (
 		return nil, err
 	}
 	start = time.Now()
-	err = tx.Commit(ctx)
+	err = s.commit(ctx, tx)
 	s.observe(start, err)
 	if err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// begin, commit and rollback are the transaction's statements, each
+// watched as exec's are.
+func (s *Postgres) begin(ctx context.Context, opts pgx.TxOptions) (tx pgx.Tx, err error) {
+	wctx, w := s.watch(ctx)
+	defer func() { err = w.done(err) }()
+	return s.pool.BeginTx(wctx, opts)
+}
+
+func (s *Postgres) commit(ctx context.Context, tx pgx.Tx) (err error) {
+	ctx, w := s.watch(ctx)
+	defer func() { err = w.done(err) }()
+	return tx.Commit(ctx)
+}
+
+// rollback ends tx if it is still open, even when ctx has ended: the
+// connection then goes back to the pool clean.
+func (s *Postgres) rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, w := s.watch(context.WithoutCancel(ctx))
+	err := tx.Rollback(ctx)
+	_ = w.done(err)
 }
 
 // isRetryable reports whether err is PostgreSQL saying the transaction
@@ -147,17 +217,17 @@ func isRetryable(err error) bool {
 // database (REPEATABLE READ: a read-only one never fails to serialize).
 func (s *Postgres) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	start := time.Now()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	s.observe(start, err)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer s.rollback(ctx, tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
 	start = time.Now()
-	err = tx.Commit(ctx)
+	err = s.commit(ctx, tx)
 	s.observe(start, err)
 	return err
 }

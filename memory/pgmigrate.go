@@ -28,11 +28,11 @@ func (s *Postgres) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.begin(ctx, pgx.TxOptions{})
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer s.rollback(ctx, tx)
 	// Transaction-scoped: released by the commit or rollback, even if
 	// this process dies half-way.
 	if _, err := s.exec(ctx, tx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrateLock)); err != nil {
@@ -64,5 +64,5 @@ func (s *Postgres) migrate(ctx context.Context) error {
 			return fmt.Errorf("recording migration %s: %w", m.name, err)
 		}
 	}
-	return tx.Commit(ctx)
+	return s.commit(ctx, tx)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
@@ -96,4 +97,69 @@ func TestPostgresCacheSeesOtherStoresWrites(t *testing.T) {
 	if err != nil || st.DBBytes <= 0 || st.Cache.Hits == 0 {
 		t.Errorf("Stats = %+v, %v: want the database's size and the cache's hit", st, err)
 	}
+}
+
+// ownPostgres starts a PostgreSQL server for the test alone, which it
+// may restart or pause, and opens a store on a database of it.
+func ownPostgres(t *testing.T, opts memory.Options) (*testenv.Postgres, *memory.Postgres) {
+	t.Helper()
+	testenv.RequirePostgres(t) // skips, or fails under CI, without PostgreSQL
+	pg, err := testenv.StartPostgres()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Stop)
+	opts.URL = pg.Database(t)
+	return pg, memory.MustOpenPostgres(t, opts)
+}
+
+// A database that stops answering (a server stalled, a host or network
+// gone) fails each call after BusyTimeout with an error that says so,
+// instead of holding it forever; once it answers again, so does the store.
+func TestPostgresStalledDatabase(t *testing.T) {
+	const timeout = time.Second
+	pg, s := ownPostgres(t, memory.Options{BusyTimeout: timeout})
+	e := mustStore(t, s, memory.NewEntry{Content: "before the stall"})
+	if err := pg.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = pg.Resume()
+		}
+	}()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Store", func() error { _, err := s.Store(bg, memory.NewEntry{Content: "during"}); return err }},
+		{"Get", func() error { _, err := s.Get(bg, e.ID); return err }},
+		{"Retrieve", func() error { _, err := s.Retrieve(bg, memory.Query{}); return err }},
+		{"SearchNodes", func() error { _, err := s.SearchNodes(bg, memory.NodeQuery{Query: "x"}); return err }},
+		{"CreateEntities", func() error {
+			_, err := s.CreateEntities(bg, []memory.Entity{{Name: "n", EntityType: "t"}})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		start := time.Now()
+		err := c.call()
+		d := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "no answer from the database") {
+			t.Errorf("%s on a stalled database: %v", c.name, err)
+		}
+		// Get tries the cache's check, then the read: twice the timeout.
+		if d > 3*timeout+2*time.Second {
+			t.Errorf("%s took %v to fail; BusyTimeout is %v", c.name, d, timeout)
+		}
+	}
+	if err := pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	if got, err := s.Get(bg, e.ID); err != nil || got.Content != e.Content {
+		t.Errorf("Get after the stall: %+v, %v", got, err)
+	}
+	mustStore(t, s, memory.NewEntry{Content: "after the stall"})
 }
