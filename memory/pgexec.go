@@ -40,8 +40,22 @@ func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...
 }
 
 // query runs a query and calls scan for each row; the time observed runs
-// until the last row is read.
-func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) (err error) {
+// until the last row is read. A read on the pool that lost its
+// connection before its first row runs again (see connLost).
+func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) error {
+	scanned := false
+	seen := func(rows pgx.Rows) error {
+		scanned = true
+		return scan(rows)
+	}
+	err := s.queryOnce(ctx, q, query, args, seen)
+	if !scanned && s.reconnect(q, err) {
+		err = s.queryOnce(ctx, q, query, args, seen)
+	}
+	return err
+}
+
+func (s *Postgres) queryOnce(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) (err error) {
 	start := time.Now()
 	ctx, w := s.watch(ctx)
 	defer func() { err = w.done(err) }()
@@ -141,7 +155,8 @@ func (w *pgWriteTx) touch(ids ...string) { w.touched = append(w.touched, ids...)
 // this protocol, a DBA's say) is retried with backoff for BusyTimeout;
 // fn may therefore run more than once.
 func (s *Postgres) write(ctx context.Context, fn func(w *pgWriteTx) error) error {
-	return retryWrite(ctx, s.opts.BusyTimeout, isRetryable, "while retrying a write", func() error {
+	retryable := func(err error) bool { return isRetryable(err) || errors.As(err, new(lostBeforeCommit)) }
+	return retryWrite(ctx, s.opts.BusyTimeout, retryable, "while retrying a write", func() error {
 		w, err := s.writeOnce(ctx, fn)
 		if err == nil {
 			s.cache.committed(w.touched, w.genBefore, w.genAfter)
@@ -150,7 +165,14 @@ func (s *Postgres) write(ctx context.Context, fn func(w *pgWriteTx) error) error
 	})
 }
 
-func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (*pgWriteTx, error) {
+func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (_ *pgWriteTx, err error) {
+	committing := false
+	defer func() {
+		if err != nil && !committing && connLost(err) {
+			s.pool.Reset()
+			err = lostBeforeCommit{err}
+		}
+	}()
 	start := time.Now()
 	tx, err := s.begin(ctx, pgx.TxOptions{})
 	s.observe(start, err)
@@ -169,6 +191,7 @@ func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (
 		return nil, err
 	}
 	start = time.Now()
+	committing = true
 	err = s.commit(ctx, tx)
 	s.observe(start, err)
 	if err != nil {
@@ -179,7 +202,16 @@ func (s *Postgres) writeOnce(ctx context.Context, fn func(w *pgWriteTx) error) (
 
 // begin, commit and rollback are the transaction's statements, each
 // watched as exec's are.
-func (s *Postgres) begin(ctx context.Context, opts pgx.TxOptions) (tx pgx.Tx, err error) {
+// A BEGIN that lost its connection runs again on a new one.
+func (s *Postgres) begin(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
+	tx, err := s.beginOnce(ctx, opts)
+	if s.reconnect(s.pool, err) {
+		tx, err = s.beginOnce(ctx, opts)
+	}
+	return tx, err
+}
+
+func (s *Postgres) beginOnce(ctx context.Context, opts pgx.TxOptions) (tx pgx.Tx, err error) {
 	wctx, w := s.watch(ctx)
 	defer func() { err = w.done(err) }()
 	return s.pool.BeginTx(wctx, opts)

@@ -163,3 +163,46 @@ func TestPostgresStalledDatabase(t *testing.T) {
 	}
 	mustStore(t, s, memory.NewEntry{Content: "after the stall"})
 }
+
+// A database restarted under a running server (an upgrade, a failover)
+// cuts every connection of the pool; the calls after it succeed, on new
+// connections, instead of each failing once on a connection the restart
+// closed.
+func TestPostgresRestartedDatabase(t *testing.T) {
+	pg, s := ownPostgres(t, memory.Options{})
+	e := mustStore(t, s, memory.NewEntry{Content: "before the restart"})
+	// Several connections in the pool, all used just now.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := s.Context(bg, e.ID, 1); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Store", func() error { _, err := s.Store(bg, memory.NewEntry{Content: "after"}); return err }},
+		{"Get", func() error { _, err := s.Get(bg, e.ID); return err }},
+		{"Retrieve", func() error { _, err := s.Retrieve(bg, memory.Query{}); return err }},
+		{"Context", func() error { _, err := s.Context(bg, e.ID, 1); return err }},
+		{"SearchNodes", func() error { _, err := s.SearchNodes(bg, memory.NodeQuery{Query: "x"}); return err }},
+		{"CreateEntities", func() error {
+			_, err := s.CreateEntities(bg, []memory.Entity{{Name: "n", EntityType: "t"}})
+			return err
+		}},
+	}
+	for range 2 {
+		for _, c := range calls {
+			if err := c.call(); err != nil {
+				t.Errorf("%s after the restart: %v", c.name, err)
+			}
+		}
+	}
+}
