@@ -3,9 +3,12 @@ package memory
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // pgMigrationFiles are PostgreSQL's schema changes, numbered as SQLite's
@@ -56,7 +59,7 @@ func (s *Postgres) migrate(ctx context.Context) error {
 	for _, m := range ms[newest:] {
 		// Several statements: the simple protocol runs them as one script.
 		if _, err := s.exec(ctx, tx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("applying migration %s: %w", m.name, err)
+			return fmt.Errorf("applying migration %s: %w%s", m.name, err, extensionHint(err))
 		}
 		_, err = s.exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 			m.version, m.name, s.now().UnixMilli())
@@ -65,4 +68,24 @@ func (s *Postgres) migrate(ctx context.Context) error {
 		}
 	}
 	return s.commit(ctx, tx)
+}
+
+// pgExtensions are the extensions the schema needs. Both are trusted: a
+// role with CREATE on the database may create them, and a role without
+// it may use them once an administrator has.
+var pgExtensions = []string{"unaccent", "pg_trgm"}
+
+// extensionHint is what to add to err when it says the role may not
+// create an extension: who may, and what they run.
+func extensionHint(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" || !strings.Contains(pe.Message, "extension") {
+		return ""
+	}
+	var stmts []string
+	for _, e := range pgExtensions {
+		stmts = append(stmts, "CREATE EXTENSION IF NOT EXISTS "+e+";")
+	}
+	return "; the role needs CREATE on the database for the extensions the store uses, or the database's owner runs in it, once: " +
+		strings.Join(stmts, " ")
 }

@@ -2,10 +2,13 @@ package memory_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/memory"
@@ -205,4 +208,40 @@ func TestPostgresRestartedDatabase(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A role that may not create the extensions the schema needs is told
+// which, and what an administrator runs; once they exist, the role
+// creates the rest.
+func TestPostgresRoleWithoutExtensions(t *testing.T) {
+	url := testenv.RequirePostgres(t).Database(t)
+	admin, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(bg) }) // after the role's cleanup
+	role := fmt.Sprintf("app_%d", time.Now().UnixNano())
+	exec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(bg, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE ROLE ` + role + ` LOGIN`)
+	t.Cleanup(func() {
+		exec(`DROP OWNED BY ` + role)
+		exec(`DROP ROLE ` + role)
+	})
+	exec(`GRANT CREATE ON SCHEMA public TO ` + role)
+	appURL := strings.Replace(url, "postgres@", role+"@", 1)
+	_, err = memory.OpenPostgres(bg, memory.Options{URL: appURL})
+	if err == nil || !strings.Contains(err.Error(), "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm") {
+		t.Fatalf("OpenPostgres as a role that may not create extensions: %v", err)
+	}
+	exec(`CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm`)
+	s, err := memory.OpenPostgres(bg, memory.Options{URL: appURL})
+	if err != nil {
+		t.Fatalf("OpenPostgres once the extensions exist: %v", err)
+	}
+	s.Close()
 }
