@@ -128,10 +128,20 @@ func (s *Postgres) Ping(ctx context.Context) error {
 		return err
 	}
 	var id int
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM store_stats`).Scan(&id); err != nil {
+	if err := s.readCounters(ctx, `SELECT id FROM store_stats`, &id); err != nil {
 		return fmt.Errorf("reading the store: %w", err)
 	}
 	return nil
+}
+
+// readCounters reads the row of store_stats on the pool, unobserved (see
+// pgexec.go), once more if the connection was lost (see connLost).
+func (s *Postgres) readCounters(ctx context.Context, query string, dest ...any) error {
+	err := s.pool.QueryRow(ctx, query).Scan(dest...)
+	if s.reconnect(s.pool, err) {
+		err = s.pool.QueryRow(ctx, query).Scan(dest...)
+	}
+	return err
 }
 
 // EntryCount is the number of entries and graph entities, from the
@@ -150,7 +160,7 @@ func (s *Postgres) counter(ctx context.Context, column string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT `+column+` FROM store_stats`).Scan(&n); err != nil {
+	if err := s.readCounters(ctx, `SELECT `+column+` FROM store_stats`, &n); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, err
 		}

@@ -191,6 +191,8 @@ func TestPostgresRestartedDatabase(t *testing.T) {
 		name string
 		call func() error
 	}{
+		{"Ping", func() error { return s.Ping(bg) }},                            // the readiness check
+		{"EntryCount", func() error { _, err := s.EntryCount(bg); return err }}, // the gauges
 		{"Store", func() error { _, err := s.Store(bg, memory.NewEntry{Content: "after"}); return err }},
 		{"Get", func() error { _, err := s.Get(bg, e.ID); return err }},
 		{"Retrieve", func() error { _, err := s.Retrieve(bg, memory.Query{}); return err }},
