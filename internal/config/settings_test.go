@@ -179,6 +179,8 @@ func TestResolveErrors(t *testing.T) {
 			want: []string{"PBATUNNEL_STORE", "postgres://"}},
 		{name: "store without a host", args: []string{"--store", "postgres:///db"},
 			want: []string{"no host"}},
+		{name: "store that does not parse", args: []string{"--store", "postgres://app:s3c#ret@db/x"},
+			want: []string{"--store", "not a URL that parses", "percent-encode"}},
 		{name: "config file store", args: []string{"--config", writeConfig(t, "store: mysql://db\n")},
 			want: []string{"store", "postgres://"}},
 		{name: "no home for the data dir", env: map[string]string{"HOME": ""},

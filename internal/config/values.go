@@ -272,8 +272,11 @@ type checkedValue interface {
 // CheckStore checks a --store value: a PostgreSQL URL that parses.
 func CheckStore(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	if err == nil && u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return errors.New("want a postgres:// URL (the default, without --store, is the SQLite file memory.db in --data-dir)")
+	}
+	if err != nil { // url.Parse's message quotes the whole URL
+		return errors.New("not a URL that parses (percent-encode any of : / @ # ? % in the user name or password): want postgres://user@host:5432/database")
 	}
 	if u.Host == "" && u.Query().Get("host") == "" {
 		return errors.New("the URL names no host: postgres://user@host:5432/database")
