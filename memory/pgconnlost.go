@@ -28,6 +28,10 @@ func connLost(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return false // a new connection failed: the database is down, or refuses
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -35,10 +39,6 @@ func connLost(err error) bool {
 			return true
 		}
 		return strings.HasPrefix(pe.Code, "08") // connection_exception
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return false // a new connection failed: the database is down
 	}
 	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
