@@ -36,6 +36,16 @@ func (s *Postgres) migrate(ctx context.Context) error {
 		return err
 	}
 	defer s.rollback(ctx, tx)
+	// The store takes any UTF-8 text; a database of another encoding
+	// would refuse some, each call failing with an encoding error.
+	var encoding string
+	if err := s.queryRow(ctx, tx, `SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()`,
+		nil, &encoding); err != nil {
+		return fmt.Errorf("reading the database's encoding: %w", err)
+	}
+	if encoding != "UTF8" {
+		return fmt.Errorf("the database's encoding is %s; the store needs UTF8 (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)", encoding)
+	}
 	// Transaction-scoped: released by the commit or rollback, even if
 	// this process dies half-way.
 	if _, err := s.exec(ctx, tx, `SELECT pg_advisory_xact_lock($1)`, int64(pgMigrateLock)); err != nil {

@@ -247,3 +247,24 @@ func TestPostgresRoleWithoutExtensions(t *testing.T) {
 	}
 	s.Close()
 }
+
+// A database whose encoding is not UTF-8 cannot hold every text the store
+// takes (a LATIN1 one refuses "日本"), and would fail calls one by one
+// with encoding errors: it is refused when the store opens, saying why.
+func TestPostgresRefusesNonUTF8Database(t *testing.T) {
+	pg := testenv.RequirePostgres(t)
+	admin, err := pgx.Connect(bg, pg.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(bg) })
+	name := fmt.Sprintf("latin1_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(bg, `CREATE DATABASE `+name+` ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(bg, `DROP DATABASE `+name+` WITH (FORCE)`) })
+	_, err = memory.OpenPostgres(bg, memory.Options{URL: pg.URL(name)})
+	if err == nil || !strings.Contains(err.Error(), "LATIN1") || !strings.Contains(err.Error(), "UTF8") {
+		t.Errorf("OpenPostgres on a LATIN1 database: %v", err)
+	}
+}
