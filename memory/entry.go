@@ -5,6 +5,7 @@ package memory
 // row scanning, the cache and the change counter.
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -457,13 +458,19 @@ func checkContent(c string) error {
 	return nil
 }
 
-// checkID checks an id given to look something up.
+// checkID checks an id given to look something up. An id with a NUL
+// byte, or not valid UTF-8, is no store's: PostgreSQL cannot even take it
+// as text, so both stores refuse it here rather than look it up.
 func checkID(field, id string) error {
 	switch {
 	case id == "":
 		return invalidf("invalid %s: required", field)
 	case len(id) > MaxIDBytes:
 		return invalidf("invalid %s: %d bytes; at most %d", field, len(id), MaxIDBytes)
+	case !utf8.ValidString(id):
+		return invalidf("invalid %s %q: not valid UTF-8", field, id)
+	case strings.IndexByte(id, 0) >= 0:
+		return invalidf("invalid %s %q: contains a NUL byte", field, id)
 	}
 	return nil
 }
@@ -558,7 +565,45 @@ func encodeObject(m map[string]any) (string, error) {
 	if len(b) > MaxMetadataBytes {
 		return "", invalidf("invalid metadata: %d bytes as JSON; at most %d", len(b), MaxMetadataBytes)
 	}
+	// JSON carries a NUL as \u0000, which PostgreSQL's jsonb refuses:
+	// neither store takes it, so that both answer alike.
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		var v any
+		_ = json.Unmarshal(b, &v) // just encoded
+		if path, ok := nulAt(v, ""); ok {
+			return "", invalidf("invalid metadata: %q contains a NUL character (\\u0000)", path)
+		}
+	}
 	return string(b), nil
+}
+
+// nulAt says where decoded JSON holds a NUL character, in a key or a
+// string, as a path such as "k[1].v".
+func nulAt(v any, path string) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return path, strings.IndexByte(v, 0) >= 0
+	case []any:
+		for i, x := range v {
+			if p, ok := nulAt(x, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if strings.IndexByte(k, 0) >= 0 {
+				return p, true
+			}
+			if p, ok := nulAt(x, p); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 func decodeObject(s string) (map[string]any, error) {

@@ -138,6 +138,10 @@ func TestStoreInvalid(t *testing.T) {
 			{"ttl below a millisecond", memory.NewEntry{Content: "x", TTL: time.Microsecond}, []string{"ttl 1µs", "at least 1ms"}},
 			{"metadata not encodable", memory.NewEntry{Content: "x", Metadata: map[string]any{"f": nan()}}, []string{"metadata", "NaN"}},
 			{"metadata too big", memory.NewEntry{Content: "x", Metadata: map[string]any{"big": long(memory.MaxMetadataBytes)}}, []string{"metadata", "at most 65536"}},
+			// JSON may carry \u0000; PostgreSQL's jsonb cannot hold it.
+			{"metadata value with NUL", memory.NewEntry{Content: "x", Metadata: map[string]any{"k": []any{"ok", map[string]any{"v": "a\x00b"}}}},
+				[]string{"invalid metadata", `k[1].v`, "NUL"}},
+			{"metadata key with NUL", memory.NewEntry{Content: "x", Metadata: map[string]any{"a\x00b": 1}}, []string{"invalid metadata", "NUL"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +170,44 @@ func TestGetInvalidAndMissing(t *testing.T) {
 		for _, tt := range tests {
 			_, err := s.Get(bg, tt.id)
 			checkErr(t, err, tt.want, tt.msg...)
+		}
+	})
+}
+
+// An id no entry can have, with a NUL byte or not valid UTF-8 (which
+// PostgreSQL cannot take as text), is refused as invalid by every method
+// that takes one, on every store, rather than failing in the database.
+func TestIDsNoEntryCanHave(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{})
+		e := mustStore(t, s, memory.NewEntry{Content: "x"})
+		for _, tt := range []struct{ id, msg string }{{"mem_\x00", "NUL"}, {"mem_\xff", "UTF-8"}} {
+			calls := []struct {
+				name, field string
+				call        func() error
+			}{
+				{"Get", "id", func() error { _, err := s.Get(bg, tt.id); return err }},
+				{"Update", "id", func() error { _, err := s.Update(bg, tt.id, memory.Patch{Content: ptr("y")}); return err }},
+				{"Delete", "id", func() error { return s.Delete(bg, tt.id) }},
+				{"Context", "id", func() error { _, err := s.Context(bg, tt.id, 1); return err }},
+				{"Relate source", "source_id", func() error {
+					_, err := s.Relate(bg, memory.NewRelationship{SourceID: tt.id, TargetID: e.ID, Type: "t"})
+					return err
+				}},
+				{"Relate target", "target_id", func() error {
+					_, err := s.Relate(bg, memory.NewRelationship{SourceID: e.ID, TargetID: tt.id, Type: "t"})
+					return err
+				}},
+				{"Retrieve", "ids[1]", func() error {
+					_, err := s.Retrieve(bg, memory.Query{IDs: []string{e.ID, tt.id}})
+					return err
+				}},
+			}
+			for _, c := range calls {
+				t.Run(c.name+" "+tt.msg, func(t *testing.T) {
+					checkErr(t, c.call(), memory.ErrInvalid, "invalid "+c.field, tt.msg)
+				})
+			}
 		}
 	})
 }
@@ -265,6 +307,7 @@ func TestUpdateInvalid(t *testing.T) {
 			{"ttl", e.ID, memory.Patch{TTL: ptr(-time.Minute)}, memory.ErrInvalid, []string{"ttl -1m0s"}},
 			{"merged metadata too big", e.ID, memory.Patch{Metadata: map[string]any{"b": strings.Repeat("y", 200)}},
 				memory.ErrInvalid, []string{"metadata", "once merged", "at most 65536"}},
+			{"metadata with NUL", e.ID, memory.Patch{Metadata: map[string]any{"n": "\x00"}}, memory.ErrInvalid, []string{"invalid metadata", "NUL"}},
 			{"missing", "mem_missing", memory.Patch{Content: ptr("x")}, memory.ErrNotFound, []string{"entry mem_missing not found"}},
 		}
 		for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,8 @@ func IsPostgresURL(s string) bool {
 // sweeper of expired entries, which runs until Close or until ctx ends.
 func OpenPostgres(ctx context.Context, opts Options) (*Postgres, error) {
 	if !IsPostgresURL(opts.URL) {
-		return nil, invalidf("opening store: %q is not a postgres:// URL", redactURL(opts.URL))
+		// Not quoted: what in it is a password cannot be told.
+		return nil, invalidf("opening store: want a postgres:// or postgresql:// URL")
 	}
 	opts = opts.withDefaults()
 	cfg, err := pgxpool.ParseConfig(opts.URL)
@@ -75,13 +77,29 @@ func OpenPostgres(ctx context.Context, opts Options) (*Postgres, error) {
 	return s, nil
 }
 
-// redactURL is u without its password, for messages.
+// redactURL is u without the passwords pgx would read from it (the user
+// information's, and the password and sslpassword parameters), for
+// messages. A u that does not parse is not shown at all.
 func redactURL(u string) string {
-	cfg, err := pgxpool.ParseConfig(u)
-	if err != nil || cfg.ConnConfig.Password == "" {
-		return u
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(a URL that does not parse)"
 	}
-	return strings.Replace(u, ":"+cfg.ConnConfig.Password+"@", ":xxxxx@", 1)
+	if _, ok := p.User.Password(); ok {
+		p.User = url.UserPassword(p.User.Username(), "xxxxx")
+	}
+	q := p.Query()
+	redacted := false
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			redacted = true
+		}
+	}
+	if redacted {
+		p.RawQuery = q.Encode()
+	}
+	return p.String()
 }
 
 // Close stops the sweeper and closes the connections. Close may be called
@@ -110,10 +128,20 @@ func (s *Postgres) Ping(ctx context.Context) error {
 		return err
 	}
 	var id int
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM store_stats`).Scan(&id); err != nil {
+	if err := s.readCounters(ctx, `SELECT id FROM store_stats`, &id); err != nil {
 		return fmt.Errorf("reading the store: %w", err)
 	}
 	return nil
+}
+
+// readCounters reads the row of store_stats on the pool, unobserved (see
+// pgexec.go), once more if the connection was lost (see connLost).
+func (s *Postgres) readCounters(ctx context.Context, query string, dest ...any) error {
+	err := s.pool.QueryRow(ctx, query).Scan(dest...)
+	if s.reconnect(s.pool, err) {
+		err = s.pool.QueryRow(ctx, query).Scan(dest...)
+	}
+	return err
 }
 
 // EntryCount is the number of entries and graph entities, from the
@@ -132,7 +160,7 @@ func (s *Postgres) counter(ctx context.Context, column string) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT `+column+` FROM store_stats`).Scan(&n); err != nil {
+	if err := s.readCounters(ctx, `SELECT `+column+` FROM store_stats`, &n); err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, err
 		}

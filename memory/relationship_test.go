@@ -80,6 +80,7 @@ func TestRelateInvalid(t *testing.T) {
 			{"self", memory.NewRelationship{SourceID: a.ID, TargetID: a.ID, Type: "x"}, memory.ErrInvalid, []string{"target_id", "same as source_id", "itself"}},
 			{"strength", memory.NewRelationship{SourceID: a.ID, TargetID: b.ID, Type: "x", Strength: ptr(1.01)}, memory.ErrInvalid, []string{"invalid strength 1.01: must be between 0 and 1"}},
 			{"metadata", memory.NewRelationship{SourceID: a.ID, TargetID: b.ID, Type: "x", Metadata: map[string]any{"c": make(chan int)}}, memory.ErrInvalid, []string{"metadata"}},
+			{"metadata with NUL", memory.NewRelationship{SourceID: a.ID, TargetID: b.ID, Type: "x", Metadata: map[string]any{"c": "\x00"}}, memory.ErrInvalid, []string{"invalid metadata", "NUL"}},
 			{"missing source", memory.NewRelationship{SourceID: "mem_gone", TargetID: b.ID, Type: "x"}, memory.ErrNotFound, []string{"source entry mem_gone not found"}},
 			{"missing target", memory.NewRelationship{SourceID: a.ID, TargetID: "mem_gone", Type: "x"}, memory.ErrNotFound, []string{"target entry mem_gone not found"}},
 			{"expired target", memory.NewRelationship{SourceID: a.ID, TargetID: expired.ID, Type: "x"}, memory.ErrNotFound, []string{"target entry " + expired.ID + " not found"}},

@@ -142,6 +142,36 @@ func TestSearchHostileText(t *testing.T) {
 	})
 }
 
+// Content of the largest size made of distinct words (a hex dump, a log
+// of ids) is stored, updated and found by its words like any other: its
+// index in PostgreSQL, a tsvector, is limited to 1 MB, less than such a
+// text's, and the statement must not fail on it.
+func TestSearchManyDistinctWords(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("aardvark ")
+	for i := 0; b.Len() < memory.MaxContentBytes-16; i++ {
+		fmt.Fprintf(&b, "w%07x ", i*7919)
+	}
+	content := b.String()
+	forEachBackend(t, func(t *testing.T, impl backend) {
+		s := impl.open(t, memory.Options{})
+		e := mustStore(t, s, memory.NewEntry{Content: content, Tags: []string{"zebra"}})
+		small := mustStore(t, s, memory.NewEntry{Content: "a small one"})
+		if _, err := s.Update(bg, small.ID, memory.Patch{Content: ptr("yak " + strings.TrimPrefix(content, "aardvark "))}); err != nil {
+			t.Fatalf("Update to many distinct words: %v", err)
+		}
+		if got, err := s.Get(bg, e.ID); err != nil || got.Content != content {
+			t.Fatalf("Get: %d bytes, %v", len(got.Content), err)
+		}
+		for _, tt := range []struct{ text, want string }{{"aardvark", e.ID}, {"zebra", e.ID}, {"yak", small.ID}} {
+			page, err := s.Search(bg, memory.SearchQuery{Text: tt.text})
+			if err != nil || !slices.Equal(hitIDs(page.Hits), []string{tt.want}) {
+				t.Errorf("Search(%q) = %v, %v; want [%s]", tt.text, hitIDs(page.Hits), err, tt.want)
+			}
+		}
+	})
+}
+
 func TestSearchTooManyTerms(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, impl backend) {
 		s := impl.open(t, memory.Options{})

@@ -100,7 +100,8 @@ type Options struct {
 	SweepInterval time.Duration
 	// BusyTimeout is how long a statement waits for a lock another process
 	// holds before giving up (SQLite), or how long a write that lost a
-	// race is retried (PostgreSQL); a write that waits longer fails and changes
+	// race is retried and a statement may go without an answer from the
+	// database (PostgreSQL); a write that waits longer fails and changes
 	// nothing. Default 30 s: under the race detector on two cores busy
 	// with other work, a test of two processes writing flat out saw a
 	// writer wait 8.8 s before writers took turns (see writeTurns), and

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -101,5 +104,58 @@ func TestServeStoreUnreachable(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr.String(), "memory store") || !strings.Contains(stderr.String(), testenv.Addr(port)) ||
 		strings.Contains(stderr.String(), "s3cret") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// A server whose database restarts under it (an upgrade, a failover)
+// goes on: the tool calls after the restart succeed on new connections,
+// and the server is ready again.
+func TestServeSurvivesDatabaseRestart(t *testing.T) {
+	clearEnv(t)
+	testenv.RequirePostgres(t) // skips, or fails under CI, without PostgreSQL
+	pg, err := testenv.StartPostgres()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Stop)
+	endpoint := startServe(t, "--store", pg.Database(t))
+	ctx := t.Context()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "store-test", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	call := func(args map[string]any) error {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "enhanced_memory", Arguments: args})
+		if err == nil && res.IsError {
+			b, _ := json.Marshal(res.Content)
+			err = errors.New(string(b))
+		}
+		return err
+	}
+	// Several connections in the server's pool, all used just now.
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if err := call(map[string]any{"operation": "store", "content": fmt.Sprintf("note %d before", i)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		if err := call(map[string]any{"operation": "store", "content": fmt.Sprintf("note %d after", i)}); err != nil {
+			t.Errorf("store %d after the restart: %v", i, err)
+		}
+		if err := call(map[string]any{"operation": "search", "query": "note"}); err != nil {
+			t.Errorf("search %d after the restart: %v", i, err)
+		}
+	}
+	if got := checkProbes(t, strings.TrimSuffix(endpoint, "/mcp")); len(got) != 1 || got[0] != "store" {
+		t.Errorf("passed readiness checks %q after the restart, want [store]", got)
 	}
 }

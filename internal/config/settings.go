@@ -158,7 +158,7 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 // RegisterStoreFlag defines --store on fs, bound to s.Store: for the
 // commands that open the memory store without the rest of the settings.
 func (s *Settings) RegisterStoreFlag(fs *flag.FlagSet) {
-	fs.Var((*storeValue)(&s.Store), "store",
+	fs.Var(&storeValue{url: &s.Store}, "store",
 		"keep the memory store and knowledge graph in this PostgreSQL database (a postgres:// `URL`; the password is better in PGPASSWORD or ~/.pgpass) instead of the SQLite file memory.db in --data-dir")
 }
 
@@ -217,11 +217,16 @@ func EnvVar(flagName string) string {
 // is an error naming the file, line and key.
 func (s *Settings) Resolve(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
 	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
+		if c, ok := f.Value.(checkedValue); ok && c.check() != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", f.Name, c.check()))
+		}
+	})
 
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-	var errs []error
 	for _, name := range names {
 		if given[name] {
 			continue
@@ -233,6 +238,10 @@ func (s *Settings) Resolve(fs *flag.FlagSet, lookupEnv func(string) (string, boo
 		}
 		if err := fs.Set(name, v); err != nil {
 			errs = append(errs, fmt.Errorf("environment variable %s: invalid value %q: %w", env, v, err))
+			continue
+		}
+		if c, ok := fs.Lookup(name).Value.(checkedValue); ok && c.check() != nil {
+			errs = append(errs, fmt.Errorf("environment variable %s: %w", env, c.check()))
 			continue
 		}
 		given[name] = true

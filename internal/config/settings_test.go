@@ -179,6 +179,8 @@ func TestResolveErrors(t *testing.T) {
 			want: []string{"PBATUNNEL_STORE", "postgres://"}},
 		{name: "store without a host", args: []string{"--store", "postgres:///db"},
 			want: []string{"no host"}},
+		{name: "store that does not parse", args: []string{"--store", "postgres://app:s3c#ret@db/x"},
+			want: []string{"--store", "not a URL that parses", "percent-encode"}},
 		{name: "config file store", args: []string{"--config", writeConfig(t, "store: mysql://db\n")},
 			want: []string{"store", "postgres://"}},
 		{name: "no home for the data dir", env: map[string]string{"HOME": ""},
@@ -332,12 +334,51 @@ func TestStoreSetting(t *testing.T) {
 			}
 		})
 	}
-	s, err := resolve(t, []string{"--store", "postgres://app:s3cret@db:5432/x?sslmode=require&password=other"}, nil)
+	s, err := resolve(t, []string{"--store", "postgres://app:s3cret@db:5432/x?sslmode=require&password=other&sslpassword=keypass"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := s.Public()["store"].(string)
-	if strings.Contains(got, "s3cret") || strings.Contains(got, "other") || !strings.Contains(got, "app:xxxxx@db:5432") {
+	if strings.Contains(got, "s3cret") || strings.Contains(got, "other") || strings.Contains(got, "keypass") ||
+		!strings.Contains(got, "app:xxxxx@db:5432") {
 		t.Errorf("Public store = %q: the password shows, or the rest is lost", got)
+	}
+}
+
+// A bad --store is refused without its password in the message, whether
+// the flag, the environment or the file gave it: the flag package's own
+// message would quote the whole URL.
+func TestStoreErrorsHidePassword(t *testing.T) {
+	for _, url := range []string{"postgres://app:s3cret@/x", "postgres://app:s3c#ret@db/x", "mysql://app:s3cret@db/x"} {
+		tests := []struct {
+			name string
+			args []string
+			env  map[string]string
+			want string
+		}{
+			{name: "flag", args: []string{"--store", url}, want: "--store"},
+			{name: "env", env: map[string]string{"PBATUNNEL_STORE": url}, want: "PBATUNNEL_STORE"},
+			{name: "file", args: []string{"--config", writeConfig(t, "store: '"+url+"'\n")}, want: "store"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name+" "+url, func(t *testing.T) {
+				s := Defaults()
+				fs := flag.NewFlagSet("test", flag.ContinueOnError)
+				var out strings.Builder
+				fs.SetOutput(&out)
+				s.RegisterFlags(fs)
+				err := fs.Parse(tt.args)
+				if err == nil {
+					err = s.Resolve(fs, mapEnv(tt.env))
+				}
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				msg := err.Error() + out.String()
+				if strings.Contains(msg, "s3c") || !strings.Contains(msg, tt.want) {
+					t.Errorf("message %q: shows the password, or does not say %q", msg, tt.want)
+				}
+			})
+		}
 	}
 }

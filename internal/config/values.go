@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -229,24 +230,53 @@ func (v *traceURLValue) Set(s string) error {
 	return nil
 }
 
-// storeValue is a postgres:// or postgresql:// URL.
-type storeValue string
+// storeValue is a postgres:// or postgresql:// URL. Set takes any text
+// and keeps what is wrong with it for Resolve to report (see
+// checkedValue): the flag package's own message would quote the URL,
+// password and all.
+type storeValue struct {
+	url *string
+	err error
+}
 
-func (v *storeValue) String() string { return string(*v) }
+func (v *storeValue) String() string {
+	if v.url == nil {
+		return ""
+	}
+	return *v.url
+}
 
 func (v *storeValue) Set(s string) error {
+	*v.url = s
+	v.err = nil
 	if err := CheckStore(s); err != nil {
-		return err
+		if shown := RedactStore(s); shown != "" {
+			err = fmt.Errorf("invalid value %q: %w", shown, err)
+		}
+		v.err = err
 	}
-	*v = storeValue(s)
 	return nil
+}
+
+func (v *storeValue) check() error { return v.err }
+
+// A checkedValue is a flag's value whose Set accepts anything, because
+// the text may hold a secret that the flag package's message for a
+// refused value would show; check then says what is wrong, without the
+// secret, and Resolve reports it as it reports a bad environment value.
+type checkedValue interface {
+	flag.Value
+	check() error
 }
 
 // CheckStore checks a --store value: a PostgreSQL URL that parses.
 func CheckStore(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	if err == nil && u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return errors.New("want a postgres:// URL (the default, without --store, is the SQLite file memory.db in --data-dir)")
+	}
+	if err != nil { // url.Parse's message quotes the whole URL
+		return errors.New("not a URL that parses (percent-encode any of : / @ # ? % in the user name or password): want postgres://user@host:5432/database")
 	}
 	if u.Host == "" && u.Query().Get("host") == "" {
 		return errors.New("the URL names no host: postgres://user@host:5432/database")
@@ -265,8 +295,14 @@ func RedactStore(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
+	redacted := false
+	for _, k := range []string{"password", "sslpassword"} { // pgx reads both
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			redacted = true
+		}
+	}
+	if redacted {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()

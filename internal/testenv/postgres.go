@@ -24,12 +24,14 @@ import (
 // durability off (fsync, synchronous commit): the tests' data need not
 // outlive them. Each test gets a database of its own from Database.
 type Postgres struct {
-	dir   string
-	port  int
-	cmd   *exec.Cmd
-	done  chan struct{}
-	out   *Buffer
-	dbSeq atomic.Int64
+	dir    string
+	port   int
+	server string // the postgres program
+	asRoot bool
+	cmd    *exec.Cmd
+	done   chan struct{}
+	out    *Buffer
+	dbSeq  atomic.Int64
 }
 
 // nobody is the unprivileged user PostgreSQL runs as when the tests run as
@@ -125,29 +127,48 @@ func StartPostgres() (*Postgres, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		p := &Postgres{dir: dir, port: port, done: make(chan struct{}), out: &Buffer{}}
-		p.cmd = exec.Command(server, "-D", data, "-p", strconv.Itoa(p.port), "-k", dir,
-			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-			"-c", "full_page_writes=off", "-c", "max_connections=200")
-		runAs(p.cmd, asRoot)
-		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-		if err := p.cmd.Start(); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("starting postgres: %w", err)
-		}
-		go func() { _ = p.cmd.Wait(); close(p.done) }()
-		err = p.waitReady(30 * time.Second)
+		p := &Postgres{dir: dir, port: port, server: server, asRoot: asRoot, out: &Buffer{}}
+		err = p.start()
 		if err == nil {
 			return p, nil
 		}
-		_ = p.cmd.Process.Kill()
-		<-p.done
 		if try < 3 {
 			continue // the port may have been taken meanwhile
 		}
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("postgres did not start: %v\n%s", err, p.out.String())
+		return nil, err
 	}
+}
+
+// start starts the server on p's port and data and waits until it takes
+// connections.
+func (p *Postgres) start() error {
+	p.done = make(chan struct{})
+	p.cmd = exec.Command(p.server, "-D", filepath.Join(p.dir, "data"), "-p", strconv.Itoa(p.port), "-k", p.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	runAs(p.cmd, p.asRoot)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	done := p.done
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	if err := p.waitReady(30 * time.Second); err != nil {
+		_ = p.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("postgres did not start: %v\n%s", err, p.out.String())
+	}
+	return nil
+}
+
+// Restart stops the server, as an administrator's restart does (a fast
+// shutdown: every connection is cut), and starts it again on the same
+// port with the same data. For the tests of a server of their own
+// (StartPostgres): the shared one serves other tests meanwhile.
+func (p *Postgres) Restart() error {
+	p.shutdown()
+	return p.start()
 }
 
 func freePort() (int, error) {
@@ -229,8 +250,23 @@ func (p *Postgres) admin(ctx context.Context, sql string) error {
 	return nil
 }
 
+// Pause stops every process of the server (SIGSTOP), as a server that
+// stalls does: connections stay open and nothing answers. Resume lets it
+// go on. For the tests of a server of their own (StartPostgres).
+func (p *Postgres) Pause() error { return signalServer(p.cmd.Process.Pid, syscall.SIGSTOP) }
+
+// Resume undoes Pause.
+func (p *Postgres) Resume() error { return signalServer(p.cmd.Process.Pid, syscall.SIGCONT) }
+
 // Stop stops the server (a fast shutdown) and removes its directory.
 func (p *Postgres) Stop() {
+	p.shutdown()
+	os.RemoveAll(p.dir)
+}
+
+// shutdown stops the server: a fast shutdown, a kill if that takes over
+// 10 s.
+func (p *Postgres) shutdown() {
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-p.done:
@@ -238,5 +274,4 @@ func (p *Postgres) Stop() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
-	os.RemoveAll(p.dir)
 }
