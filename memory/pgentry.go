@@ -218,26 +218,6 @@ func (p Patch) applyTo(e Entry, args []any, ms int64) Entry {
 	return e
 }
 
-// mergePatch applies patch to target as RFC 7396 says: a null removes its
-// key, an object merges into the object it names, anything else replaces.
-func mergePatch(target, patch map[string]any) map[string]any {
-	if target == nil {
-		target = map[string]any{}
-	}
-	for k, v := range patch {
-		switch v := v.(type) {
-		case nil:
-			delete(target, k)
-		case map[string]any:
-			t, _ := target[k].(map[string]any)
-			target[k] = mergePatch(t, v)
-		default:
-			target[k] = v
-		}
-	}
-	return target
-}
-
 // Delete deletes the entry with the given id and, by cascade, its
 // relationships.
 func (s *Postgres) Delete(ctx context.Context, id string) error {
