@@ -56,8 +56,10 @@ func boundIndex(ns uint64, b int) int {
 	return i
 }
 
-// boundHist counts durations at durationBounds exactly, with reads that see
-// the count, the sum and every bucket of one moment.
+// boundHist counts observations in export buckets exactly, with reads that
+// see the count, the sum and every bucket of one moment: durations at
+// durationBounds (observe), and any other value whose bucket the caller
+// finds (add), such as response tokens at TokenBounds.
 //
 // Writers share two shards: the hot one, which takes observations, and the
 // cold one, empty between reads. countAndHot holds in its top bit which is
@@ -76,17 +78,19 @@ type boundHist struct {
 }
 
 type boundShard struct {
-	sumNs  atomic.Uint64
+	sum    atomic.Uint64
 	counts [boundBuckets]atomic.Uint64
 }
 
 const hotBit = 1 << 63
 
-// observe records ns, whose log-linear bucket is b.
-func (h *boundHist) observe(ns uint64, b int) {
-	i := boundIndex(ns, b)
+// observe records the duration ns, whose log-linear bucket is b.
+func (h *boundHist) observe(ns uint64, b int) { h.add(boundIndex(ns, b), ns) }
+
+// add records the value v in export bucket i (< boundBuckets).
+func (h *boundHist) add(i int, v uint64) {
 	s := &h.shards[h.countAndHot.Add(1)>>63]
-	s.sumNs.Add(ns)
+	s.sum.Add(v)
 	s.counts[i].Add(1) // last: this completes the observation for readers
 }
 
@@ -99,13 +103,13 @@ func (h *boundHist) count() uint64 { return h.countAndHot.Load() &^ hotBit }
 func (h *boundHist) sum() uint64 {
 	h.readMu.Lock()
 	defer h.readMu.Unlock()
-	return h.shards[0].sumNs.Load() + h.shards[1].sumNs.Load()
+	return h.shards[0].sum.Load() + h.shards[1].sum.Load()
 }
 
 // read returns the count and sum of every observation completed and fills
 // counts with how many fell in each export bucket (not cumulative), all of
 // one moment. Safe for concurrent use with observe and other reads.
-func (h *boundHist) read(counts *[boundBuckets]uint64) (n, sumNs uint64) {
+func (h *boundHist) read(counts *[boundBuckets]uint64) (n, sum uint64) {
 	h.readMu.Lock()
 	defer h.readMu.Unlock()
 	flipped := h.countAndHot.Add(hotBit)
@@ -123,14 +127,14 @@ func (h *boundHist) read(counts *[boundBuckets]uint64) (n, sumNs uint64) {
 		// perhaps descheduled: let it finish.
 		runtime.Gosched()
 	}
-	sumNs = cold.sumNs.Load()
-	hot.sumNs.Add(sumNs)
-	cold.sumNs.Store(0)
+	sum = cold.sum.Load()
+	hot.sum.Add(sum)
+	cold.sum.Store(0)
 	for i := range cold.counts {
 		c := cold.counts[i].Load()
 		counts[i] = c
 		hot.counts[i].Add(c)
 		cold.counts[i].Store(0)
 	}
-	return n, sumNs
+	return n, sum
 }

@@ -18,9 +18,14 @@ var TokenBounds = [...]float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1000
 type responseStats struct {
 	bytesSum, bytesN   atomic.Int64
 	tokensSum, tokensN atomic.Int64
-	tokens             histogram                           // log-linear, for percentiles
-	tokenBuckets       [len(TokenBounds) + 1]atomic.Uint64 // for exporters; the last is +Inf
+	tokens             histogram // log-linear, for percentiles
+	// tokenExp counts at TokenBounds for exporters (the bucket after the
+	// last bound is +Inf), read with its sum of one moment.
+	tokenExp boundHist
 }
+
+// TokenBounds and their +Inf bucket fit in a boundHist.
+var _ [boundBuckets - len(TokenBounds) - 1]struct{}
 
 func (r *responseStats) addBytes(n int64) {
 	if n > 0 {
@@ -40,7 +45,7 @@ func (r *responseStats) addTokens(n int64) {
 	for i < len(TokenBounds) && float64(n) > TokenBounds[i] {
 		i++
 	}
-	r.tokenBuckets[i].Add(1)
+	r.tokenExp.add(i, uint64(n))
 }
 
 // ResponseSummary is what a tool's responses cost, at a sample: averages
@@ -84,18 +89,18 @@ type TokenHistogram struct {
 }
 
 // LiveTokenHistograms reads the response-token histogram of every tool
-// with at least one response counted, as it stands.
+// with at least one response counted, as it stands: counts and sum of one
+// moment, like LiveToolHistograms.
 func (m *Monitor) LiveTokenHistograms() []TokenHistogram {
 	var out []TokenHistogram
+	var counts [boundBuckets]uint64
 	m.tools.each(func(name string, t *toolStats) {
-		r := &t.responses
-		if r.tokensN.Load() == 0 {
+		n, sum := t.responses.tokenExp.read(&counts)
+		if n == 0 {
 			return
 		}
-		h := TokenHistogram{Tool: name, Sum: r.tokensSum.Load()}
-		for i := range r.tokenBuckets {
-			h.Counts[i] = r.tokenBuckets[i].Load()
-		}
+		h := TokenHistogram{Tool: name, Sum: int64(sum)}
+		copy(h.Counts[:], counts[:])
 		out = append(out, h)
 	})
 	return out
