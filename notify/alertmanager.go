@@ -64,7 +64,7 @@ type Alertmanager struct {
 // tracked is an alert instance Alertmanager must keep hearing about: firing,
 // or resolved but not yet delivered.
 type tracked struct {
-	key string // monitor.Alert.Fingerprint: which rule and series
+	key string // alert.Alert.Fingerprint: which rule and series
 	n   notice
 }
 
