@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"bytes"
 	"net/http"
 	"time"
 
@@ -81,6 +82,24 @@ type hop[T any] struct {
 	// reply is set with the refuse verdict: the answer to give the
 	// client instead of relaying the message.
 	reply []byte
+	// later, when set, takes what is left to do of the calls this
+	// message answers once they are recorded: the transport hands them
+	// to the observers and ends their spans (correlator.finish) after it
+	// has relayed the answer, so that the client does not wait for them.
+	// Nil: done at once.
+	later *[]report
+}
+
+// A report is an answered call, recorded, whose observers and spans are
+// still to be told.
+type report struct {
+	id  uint64
+	mc  monitor.Call
+	req reqExtra
+	// raw is the answer, when an observer reads it: a copy, once the
+	// report waits, since the transport's buffer is reused.
+	raw []byte
+	at  time.Time
 }
 
 // A verdict tells the transport what to do with a message's line.
@@ -266,9 +285,25 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}
-	id := co.meters.m.RecordCall(mc)
-	co.obs.observe(id, &mc, &c.req, h.raw, h.now)
-	co.endTrace(&c.req, &mc, id)
+	// The counters and the call log's ring are told at once: what
+	// reads them after the client has its answer finds the call there.
+	r := report{id: co.meters.m.RecordCall(mc), mc: mc, req: c.req, raw: h.raw, at: h.now}
+	if h.later == nil {
+		co.finish(&r)
+		return
+	}
+	if !co.obs.readsAnswer(mc.Method) {
+		r.raw = nil
+	} else {
+		r.raw = bytes.Clone(r.raw)
+	}
+	*h.later = append(*h.later, r)
+}
+
+// finish hands an answered call to the observers and ends its spans.
+func (co *correlator[T]) finish(r *report) {
+	co.obs.observe(r.id, &r.mc, &r.req, r.raw, r.at)
+	co.endTrace(&r.req, &r.mc, r.id)
 }
 
 // noteInitialize hands a successful answer to initialize to the

@@ -153,6 +153,9 @@ type exchange struct {
 	status  int               // the server's HTTP status, 0 without one
 	stream  bool              // the response is an event stream
 	failed  error             // the server could not be reached
+	// later holds the answered calls still to be reported, once their
+	// answer is relayed (hop.later).
+	later []report
 }
 
 type exchangeKey struct{}
@@ -193,6 +196,12 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// away mid-stream; the requests of the exchange are settled anyway.
 	defer h.settle(r.Context(), ex)
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	if len(ex.later) > 0 {
+		// A JSON answer waits in the server's buffer until the handler
+		// returns: it goes to the client first.
+		_ = http.NewResponseController(w).Flush()
+		h.report(ex)
+	}
 	if r.Method == http.MethodDelete && ex.status >= 200 && ex.status < 300 && ex.session != "" {
 		// The session is over: its server's questions will not be answered.
 		now := time.Now()
@@ -225,7 +234,9 @@ func (h *HTTP) tap(ex *exchange, res *http.Response) {
 	switch ct {
 	case "text/event-stream":
 		ex.stream = true
-		res.Body = newSSETap(res.Body, h.maxBody, func(data []byte) { h.fromServer(ex, data) }, func(n int) { h.large(ex, n) })
+		tap := newSSETap(res.Body, h.maxBody, func(data []byte) { h.fromServer(ex, data) }, func(n int) { h.large(ex, n) })
+		tap.relayed = func() { h.report(ex) }
+		res.Body = tap
 	case "application/json":
 		res.Body = &bodyTap{body: res.Body, max: h.maxBody, onBody: func(data []byte) { h.fromServer(ex, data) }, onLarge: func(n int) { h.large(ex, n) }}
 	}
@@ -306,7 +317,7 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	if !ok {
 		return
 	}
-	hp := hop[httpCall]{now: now, session: ex.session, requests: &ex.calls}
+	hp := hop[httpCall]{now: now, session: ex.session, requests: &ex.calls, later: &ex.later}
 	if len(msgs) == 1 {
 		hp.raw = data
 	}
@@ -315,9 +326,19 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 	}
 }
 
+// report finishes the answered calls of ex that wait (exchange.later).
+func (h *HTTP) report(ex *exchange) {
+	for i := range ex.later {
+		h.corr.finish(&ex.later[i])
+	}
+	clear(ex.later)
+	ex.later = ex.later[:0]
+}
+
 // settle records the requests of an exchange that got no response, with
 // the reason as error type.
 func (h *HTTP) settle(ctx context.Context, ex *exchange) {
+	h.report(ex) // when the client left mid-answer
 	if ex.calls.len() == 0 {
 		return
 	}

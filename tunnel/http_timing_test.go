@@ -22,6 +22,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
 )
@@ -41,6 +42,9 @@ const (
 	envBenchRole = "PBATUNNEL_BENCH_ROLE"
 	// envBenchUpstream is the proxy's server endpoint.
 	envBenchUpstream = "PBATUNNEL_BENCH_UPSTREAM"
+	// envBenchOTLP, for a "proxy", is the OTLP endpoint it exports its
+	// spans to (tracing off when empty).
+	envBenchOTLP = "PBATUNNEL_BENCH_OTLP"
 )
 
 // rawAnswer is what the "raw" server answers to every POST.
@@ -97,7 +101,20 @@ func benchHandler(role, upstream string) (http.Handler, error) {
 			w.Write(rawAnswer)
 		}), nil
 	case "proxy":
-		return tunnel.NewHTTP(newMonitor(), upstream, tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler)})
+		var obs tunnel.Observers
+		if ep := os.Getenv(envBenchOTLP); ep != "" {
+			tel, err := testenv.TelemetryTo(ep)
+			if err != nil {
+				return nil, err
+			}
+			obs.Telemetry = tel
+		}
+		return tunnel.NewHTTP(newMonitor(), upstream, tunnel.HTTPOptions{Logger: slog.New(slog.DiscardHandler), Observers: obs})
+	case "collector":
+		// An OTLP receiver that takes everything and reads nothing of it.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+		}), nil
 	case "relay":
 		// The floor: a reverse proxy that forwards and measures nothing.
 		u, err := url.Parse(upstream)

@@ -175,6 +175,13 @@ func responseBody(raw []byte) (result, errObj json.RawMessage) {
 }
 
 // observe hands a recorded client request's response to the observers.
+// readsAnswer says whether observe reads the answer's bytes of a call
+// to method.
+func (o *Observers) readsAnswer(method string) bool {
+	return o.Payloads != nil || (o.Tokens != nil && method == monitor.MethodToolsCall) ||
+		(o.Catalog != nil && method == "tools/list")
+}
+
 func (o *Observers) observe(id uint64, c *monitor.Call, req *reqExtra, raw []byte, now time.Time) {
 	if raw == nil {
 		if o.Payloads != nil {

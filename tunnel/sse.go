@@ -14,6 +14,9 @@ import (
 type sseTap struct {
 	body io.ReadCloser
 	sc   sse.Scanner
+	// relayed, when set, is called once what the last Read returned has
+	// been written on: at the next Read, or Close.
+	relayed func()
 }
 
 func newSSETap(body io.ReadCloser, max int, onEvent func(data []byte), onLarge func(size int)) *sseTap {
@@ -21,12 +24,20 @@ func newSSETap(body io.ReadCloser, max int, onEvent func(data []byte), onLarge f
 }
 
 func (t *sseTap) Read(p []byte) (int, error) {
+	if t.relayed != nil {
+		t.relayed()
+	}
 	n, err := t.body.Read(p)
 	t.sc.Scan(p[:n])
 	return n, err
 }
 
-func (t *sseTap) Close() error { return t.body.Close() }
+func (t *sseTap) Close() error {
+	if t.relayed != nil {
+		t.relayed()
+	}
+	return t.body.Close()
+}
 
 // bodyTap passes a JSON body through unchanged and interprets it once it
 // has all gone by, if it was at most max bytes.

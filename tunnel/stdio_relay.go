@@ -211,6 +211,7 @@ func (p *Stdio) relayServer(ch *child) {
 			if !drop {
 				_ = p.out.writeLocked(pc.data)
 			}
+			p.report(ch)
 			if long += len(pc.data); pc.last {
 				p.opts.Observers.omitted(now, record.ToClient, "", long)
 			}
@@ -287,7 +288,18 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 		line = out // the trace context of the forwarding in _meta
 	}
 	_ = p.out.line(line, more) // a client that stopped reading has gone; its end of input ends the run
+	p.report(ch)
 	return msgs
+}
+
+// report finishes the answered calls of ch's lines that wait
+// (child.later), once their lines are written.
+func (p *Stdio) report(ch *child) {
+	for i := range ch.later {
+		p.corr.finish(&ch.later[i])
+	}
+	clear(ch.later)
+	ch.later = ch.later[:0]
 }
 
 // serverMessage does the bookkeeping for one message of child ch's, about
@@ -298,7 +310,7 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 // instead, when tracing rewrote it.
 func (p *Stdio) serverMessage(ch *child, m *message, now time.Time, whole []byte) (drop bool, out []byte) {
 	alone := whole != nil
-	h := hop[stdioCall]{now: now, session: p.opts.Session, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole}
+	h := hop[stdioCall]{now: now, session: p.opts.Session, requests: &p.corr.c2s, at: stdioCall{gen: ch.gen}, alone: alone, raw: whole, later: &ch.later}
 	switch p.corr.fromServer(m, &h) {
 	case dropLine:
 		return true, nil

@@ -84,6 +84,9 @@ type child struct {
 	// replaying is set until the child has answered the replayed
 	// initialize; only its relay reads and clears it.
 	replaying bool
+	// later holds the answered calls of its lines still to be reported
+	// (hop.later); only its relay uses it.
+	later []report
 }
 
 // start runs a new child. Its pipes are made here rather than by exec so

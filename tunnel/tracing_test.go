@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.opentelemetry.io/otel/attribute"
@@ -51,23 +53,29 @@ func attrMap(kvs []attribute.KeyValue) map[string]string {
 }
 
 // serverAndClient returns the SERVER and CLIENT spans of name.
+// serverAndClient waits for the SERVER and CLIENT spans named name: the
+// HTTP tunnel ends them once the answer has gone on to the client.
 func serverAndClient(t *testing.T, rec *tracetest.SpanRecorder, name string) (server, client sdktrace.ReadOnlySpan) {
 	t.Helper()
-	for _, s := range rec.Ended() {
-		if s.Name() != name {
-			continue
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for _, s := range rec.Ended() {
+			if s.Name() != name {
+				continue
+			}
+			switch s.SpanKind() {
+			case trace.SpanKindServer:
+				server = s
+			case trace.SpanKindClient:
+				client = s
+			}
 		}
-		switch s.SpanKind() {
-		case trace.SpanKindServer:
-			server = s
-		case trace.SpanKindClient:
-			client = s
+		if server != nil && client != nil {
+			return server, client
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no SERVER and CLIENT spans named %q among %d", name, len(rec.Ended()))
 		}
 	}
-	if server == nil || client == nil {
-		t.Fatalf("no SERVER and CLIENT spans named %q among %d", name, len(rec.Ended()))
-	}
-	return server, client
 }
 
 func traceparentOf(s sdktrace.ReadOnlySpan) string {
@@ -355,4 +363,55 @@ func TestStdioTracingServerRequestsAndNotifications(t *testing.T) {
 			t.Errorf("a log message made a span")
 		}
 	}
+}
+
+// TestHTTPAnswerBeforeSpansEnd: the HTTP tunnel relays the server's
+// answer before it ends the call's spans and tells its observers, so that
+// the client does not wait for them: here a span processor that holds
+// the tool call's spans until released, which would hold the answer too
+// were they ended first. For an answer in an event stream and in a JSON
+// body.
+func TestHTTPAnswerBeforeSpansEnd(t *testing.T) {
+	for _, jsonResponse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%v", jsonResponse), func(t *testing.T) {
+			up := httptest.NewServer(mcpHandler(jsonResponse))
+			defer up.Close()
+			release := make(chan struct{})
+			rec := tracetest.NewSpanRecorder()
+			tel, err := telemetry.NewWith(telemetry.Options{}, holdingProcessor{rec, "tools/call echo", release}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, tun := startHTTPTunnel(t, newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Observers: tunnel.Observers{Telemetry: tel}})
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, nil).
+				Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: tun.URL + "/mcp", DisableStandaloneSSE: true}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+			close(release)
+			if err != nil {
+				t.Fatalf("the answer waited for the spans: %v", err)
+			}
+			serverAndClient(t, rec, "tools/call echo")
+		})
+	}
+}
+
+// holdingProcessor records spans, holding those named name until release
+// is closed.
+type holdingProcessor struct {
+	*tracetest.SpanRecorder
+	name    string
+	release chan struct{}
+}
+
+func (p holdingProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
+	if s.Name() == p.name {
+		<-p.release
+	}
+	p.SpanRecorder.OnEnd(s)
 }

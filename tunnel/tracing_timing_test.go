@@ -72,6 +72,26 @@ func BenchmarkHTTPTracing(b *testing.B) {
 	}
 }
 
+// BenchmarkHTTPTracingOwnProcess is BenchmarkHTTPTracing ("on") with
+// the tunnels as users run them, each in a process of its own, the traced
+// one exporting to a collector in a third: the benchmark's process holds
+// the go-sdk client alone.
+func BenchmarkHTTPTracingOwnProcess(b *testing.B) {
+	up := startBenchProcess(b, "mcp") + "/mcp"
+	collector := startBenchProcess(b, "collector")
+	off := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up)+"/mcp")
+	on := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up, envBenchOTLP+"="+collector)+"/mcp")
+	ctx := context.Background()
+	call := func(cs *mcp.ClientSession) func() {
+		return func() {
+			if _, err := cs.CallTool(ctx, echoParams); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	compareRoundTrips(b, call(off), call(on))
+}
+
 // BenchmarkHTTPRawTracing is BenchmarkHTTPTracing ("on") without an SDK on
 // either side, as BenchmarkHTTPRawRoundTrip is: bare POSTs of a tools/call,
 // answered with a fixed body by a server in its own process that reads

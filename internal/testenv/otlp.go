@@ -25,12 +25,7 @@ func Telemetry(tb testing.TB, dead bool) *telemetry.Telemetry {
 		tb.Cleanup(sink.Close)
 		endpoint = sink.URL
 	}
-	tel, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
-		if k == "OTEL_BSP_SCHEDULE_DELAY" {
-			return "200"
-		}
-		return ""
-	}})
+	tel, err := TelemetryTo(endpoint)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -40,4 +35,15 @@ func Telemetry(tb testing.TB, dead bool) *telemetry.Telemetry {
 		_ = tel.Shutdown(ctx)
 	})
 	return tel
+}
+
+// TelemetryTo is the export of Telemetry to the collector at endpoint, for
+// a benchmark's process of its own; the caller shuts it down.
+func TelemetryTo(endpoint string) (*telemetry.Telemetry, error) {
+	return telemetry.New(context.Background(), telemetry.Options{Endpoint: endpoint, Getenv: func(k string) string {
+		if k == "OTEL_BSP_SCHEDULE_DELAY" {
+			return "200"
+		}
+		return ""
+	}})
 }
