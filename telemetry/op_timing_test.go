@@ -25,18 +25,17 @@ func BenchmarkProxyOp(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer tel.Shutdown(context.Background())
-	meta := map[string]any{MetaTraceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+	meta := [3]string{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
 	b.ReportAllocs()
+	ctx := context.Background()
 	for b.Loop() {
 		now := time.Now()
-		parent, _ := Extract(context.Background(), meta, nil)
+		parent := ParentOf(meta, nil)
 		r := Request{Kind: Server, Method: "tools/call", Target: "echo", Start: now, ID: "7", Transport: TransportPipe}
-		sctx, s := tel.Start(parent, r)
-		r.Kind = Client
-		cctx, c := tel.Start(sctx, r)
-		_ = Inject(cctx)
+		s, c := tel.StartPair(parent, r, "")
+		_ = c.Carried(parent.Baggage())
 		out := Outcome{End: time.Now()}
-		c.End(cctx, out)
-		s.End(sctx, out)
+		c.End(ctx, out)
+		s.End(ctx, out)
 	}
 }

@@ -67,20 +67,45 @@ func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ co
 	return ctx, link
 }
 
-// ExtractFunc is Extract from a _meta read by get, for callers that hold
-// the request as bytes.
-func ExtractFunc(ctx context.Context, get func(key string) string) context.Context {
-	if get(MetaTraceparent) == "" {
-		return ctx
-	}
-	return propagator.Extract(ctx, funcCarrier(get))
+// A Parent is the trace context a request names, for StartPair: the span
+// it is a child of, the baggage it carries, and a link (see Extract). The
+// zero Parent names none.
+type Parent struct {
+	ctx  context.Context // the span context and baggage, as Extract gives them
+	Link trace.SpanContext
 }
 
-type funcCarrier func(string) string
+// ParentOf is the parent a request names by the trace context in its
+// _meta (the values of MetaTraceparent, MetaTracestate and MetaBaggage as
+// read from it, "" where absent), else by its HTTP headers: Extract, for
+// callers that read the request as bytes.
+func ParentOf(meta [3]string, header http.Header) Parent {
+	var m metaCarrier
+	if meta[0] != "" {
+		m = make(metaCarrier, 3)
+		for i, k := range [3]string{MetaTraceparent, MetaTracestate, MetaBaggage} {
+			if meta[i] != "" {
+				m[k] = meta[i]
+			}
+		}
+	}
+	if m == nil && header.Get(MetaTraceparent) == "" {
+		return Parent{}
+	}
+	ctx, link := Extract(context.Background(), m, header)
+	return Parent{ctx: ctx, Link: link}
+}
 
-func (f funcCarrier) Get(key string) string { return f(key) }
-func (f funcCarrier) Set(string, string)    {}
-func (f funcCarrier) Keys() []string        { return []string{MetaTraceparent, MetaTracestate, MetaBaggage} }
+// Baggage is the parent's baggage in its W3C form, "" when it has none.
+func (p Parent) Baggage() string {
+	if p.ctx == nil {
+		return ""
+	}
+	if bag := baggage.FromContext(p.ctx); bag.Len() > 0 {
+		return bag.String()
+	}
+	return ""
+}
 
 // Carried is the trace context a request carries in its _meta, as text:
 // what Inject hands on.
@@ -93,7 +118,30 @@ type Carried struct {
 // are any. Empty when ctx has no span context to hand on. It writes the
 // W3C form directly: the propagator's map is most of the cost otherwise.
 func Inject(ctx context.Context) Carried {
-	sc := trace.SpanContextFromContext(ctx)
+	c := carried(trace.SpanContextFromContext(ctx))
+	if bag := baggage.FromContext(ctx); c.Traceparent != "" && bag.Len() > 0 {
+		c.Baggage = bag.String()
+	}
+	return c
+}
+
+// Carried is what Inject gives for a request sent on in the op's span,
+// carrying bag (a baggage in its W3C form; see Parent.Baggage): its
+// traceparent even when the span is not sampled, flagged so.
+func (o *Op) Carried(bag string) Carried {
+	if o == nil {
+		return Carried{}
+	}
+	c := carried(o.sc)
+	if c.Traceparent != "" {
+		c.Baggage = bag
+	}
+	return c
+}
+
+// carried is the W3C form of sc, written directly: the propagator's map
+// is most of the cost otherwise.
+func carried(sc trace.SpanContext) Carried {
 	if !sc.IsValid() {
 		return Carried{}
 	}
@@ -107,9 +155,5 @@ func Inject(ctx context.Context) Carried {
 	b[n] = '-'
 	n++
 	n += hex.Encode(b[n:], []byte{byte(sc.TraceFlags())})
-	c := Carried{Traceparent: string(b[:n]), Tracestate: sc.TraceState().String()}
-	if bag := baggage.FromContext(ctx); bag.Len() > 0 {
-		c.Baggage = bag.String()
-	}
-	return c
+	return Carried{Traceparent: string(b[:n]), Tracestate: sc.TraceState().String()}
 }

@@ -53,39 +53,104 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 	if t == nil {
 		return ctx, nil
 	}
-	op := &Op{t: t, kind: r.Kind, start: r.Start, method: r.Method, target: r.Target, transport: r.Transport, protocol: r.Protocol}
+	op := new(Op)
+	t.begin(op, r)
+	if t.sink == nil {
+		return ctx, op
+	}
+	op.name = spanName(r.Method, r.Target)
+	parent := trace.SpanContextFromContext(ctx)
+	sampled, flags, state := t.sample(ctx, parent, op.name, spanKind(r.Kind))
+	op.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
+	if sampled {
+		op.trace(parent, r)
+	}
+	// Not sampled, the context still goes on, flagged so: the server
+	// downstream then samples as this side did.
+	return trace.ContextWithSpanContext(ctx, op.sc), op
+}
+
+// StartPair begins a proxy's two spans of one request: the SERVER span
+// of r as received, child of parent, and the CLIENT span of its sending
+// on, child of the first, whose peer is serverPeer. It is Start twice
+// without the contexts, and with one sampling decision for both: every
+// sampler this package builds (samplerOf) decides a span whose parent is
+// local as that parent was decided, keeping its trace state, so that a
+// second decision could only repeat the first.
+func (t *Telemetry) StartPair(parent Parent, r Request, serverPeer string) (server, client *Op) {
+	if t == nil {
+		return nil, nil
+	}
+	ops := new([2]Op) // one allocation for both
+	server, client = &ops[0], &ops[1]
+	r.Kind, r.Link = Server, parent.Link
+	t.begin(server, r)
+	cr := r
+	cr.Kind, cr.Link, cr.Peer = Client, trace.SpanContext{}, serverPeer
+	t.begin(client, cr)
+	if t.sink == nil {
+		return server, client
+	}
+	server.name = spanName(r.Method, r.Target)
+	client.name = server.name
+	ctx := parent.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	psc := trace.SpanContextFromContext(ctx)
+	sampled, flags, state := t.sample(ctx, psc, server.name, trace.SpanKindServer)
+	server.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
+	client.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
+	if sampled {
+		server.trace(psc, r)
+		client.trace(server.sc, cr)
+	}
+	return server, client
+}
+
+// begin fills in what op's duration metric needs.
+func (t *Telemetry) begin(op *Op, r Request) {
+	*op = Op{t: t, kind: r.Kind, start: r.Start, method: r.Method, target: r.Target, transport: r.Transport, protocol: r.Protocol}
 	switch r.Method {
 	case "tools/call":
 		op.targetKey = AttrToolName
 	case "prompts/get":
 		op.targetKey = AttrPromptName
 	}
-	if t.sink == nil {
-		return ctx, op
-	}
-	parent := trace.SpanContextFromContext(ctx)
+}
+
+// traceState is what a sampling decision gives a new span: its trace id
+// (the parent's, or a new one) and trace state.
+type traceState struct {
+	tid trace.TraceID
+	ts  trace.TraceState
+}
+
+// sample decides whether a span named name, of kind, child of parent
+// (the span context in ctx), is sampled, and returns its flags.
+func (t *Telemetry) sample(ctx context.Context, parent trace.SpanContext, name string, kind trace.SpanKind) (bool, trace.TraceFlags, traceState) {
 	tid := parent.TraceID()
 	if !parent.IsValid() {
 		tid = newTraceID()
 	}
-	op.name = spanName(r.Method, r.Target)
-	res := t.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: op.name, Kind: spanKind(r.Kind)})
+	res := t.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name, Kind: kind})
 	flags := parent.TraceFlags() &^ trace.FlagsSampled
-	if res.Decision == sdktrace.RecordAndSample {
+	sampled := res.Decision == sdktrace.RecordAndSample
+	if sampled {
 		flags |= trace.FlagsSampled
 	}
-	op.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: res.Tracestate})
-	if res.Decision == sdktrace.RecordAndSample {
-		op.traced = true
-		op.parent, op.link = parent, r.Link
-		op.uri, op.id, op.session, op.peer = r.URI, r.ID, r.Session, r.Peer
-		if t.opts.CapturePayloads {
-			op.arguments = r.Arguments
-		}
+	return sampled, flags, traceState{tid, res.Tracestate}
+}
+
+// trace marks op as sampled: its span, child of parent, is exported once
+// it ends, with what r says.
+func (o *Op) trace(parent trace.SpanContext, r Request) {
+	o.traced = true
+	o.parent, o.link = parent, r.Link
+	o.uri, o.id, o.session, o.peer = r.URI, r.ID, r.Session, r.Peer
+	if o.t.opts.CapturePayloads {
+		o.arguments = r.Arguments
 	}
-	// Not sampled, the context still goes on, flagged so: the server
-	// downstream then samples as this side did.
-	return trace.ContextWithSpanContext(ctx, op.sc), op
 }
 
 func spanKind(k Kind) trace.SpanKind {

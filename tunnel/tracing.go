@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
@@ -39,34 +37,33 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
 		r.Target = ""
 	}
-	cctx, server, client := co.startPair(h, r, fromServer)
+	// One parse of the request serves both the caller's context and
+	// the rewrite.
+	var doc jsonmeta.Doc
+	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
+	parent := co.parentOf(h, &doc, readable)
+	server, client := tel.StartPair(parent, r, co.peerOf(h, !fromServer))
 	c.req.spans = [2]*telemetry.Op{server, client}
 	// Over HTTP the server's requests come in its event stream, which is
 	// relayed as it comes: a rewrite would be thrown away.
-	if h.raw == nil || !tel.Tracing() || (fromServer && co.meters.transport == monitor.TransportHTTP) {
+	if !readable || !tel.Tracing() || (fromServer && co.meters.transport == monitor.TransportHTTP) {
 		return nil
 	}
-	carried := telemetry.Inject(cctx)
+	carried := client.Carried(parent.Baggage())
 	if carried.Traceparent == "" {
 		return nil // no span to hand on
 	}
 	// A fixed order: the same request always becomes the same bytes.
-	kv := [3]jsonmeta.KV{{Key: telemetry.MetaTraceparent, Value: carried.Traceparent}}
-	n := 1
-	if carried.Tracestate != "" {
-		kv[n] = jsonmeta.KV{Key: telemetry.MetaTracestate, Value: carried.Tracestate}
-		n++
-	}
-	if carried.Baggage != "" {
-		kv[n] = jsonmeta.KV{Key: telemetry.MetaBaggage, Value: carried.Baggage}
-		n++
-	}
-	out, err := jsonmeta.Set(h.raw, kv[:n]...)
+	out, err := doc.Set(carried.Traceparent, carried.Tracestate, carried.Baggage)
 	if err != nil || (co.maxRewrite > 0 && len(out) > co.maxRewrite) {
 		return nil
 	}
 	return out
 }
+
+// metaKeys are the members of _meta that carry the trace context, in the
+// order the rewrite writes them.
+var metaKeys = [3]string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage}
 
 // traceNotification makes the SERVER and CLIENT spans of a notification
 // the tunnel relays, ended as it goes on: what the conventions ask of
@@ -83,25 +80,13 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 	}
 	r := co.spanRequest(m, h, h.session, fromServer)
 	r.Target, r.Start = "", h.now
-	_, server, client := co.startPair(h, r, fromServer)
+	var doc jsonmeta.Doc
+	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
+	server, client := tel.StartPair(co.parentOf(h, &doc, readable), r, co.peerOf(h, !fromServer))
 	out := telemetry.Outcome{End: time.Now()}
 	ctx := context.Background()
 	client.End(ctx, out)
 	server.End(ctx, out)
-}
-
-// startPair starts the SERVER span of r, child of the context h's message
-// names, and the CLIENT span of its sending on, its child, whose context
-// it returns.
-func (co *correlator[T]) startPair(h *hop[T], r telemetry.Request, fromServer bool) (context.Context, *telemetry.Op, *telemetry.Op) {
-	tel := co.obs.Telemetry
-	parent, link := co.parentOf(h)
-	r.Link = link
-	sctx, server := tel.Start(parent, r)
-	r.Kind, r.Link = telemetry.Client, trace.SpanContext{}
-	r.Peer = co.peerOf(h, !fromServer)
-	cctx, client := tel.Start(sctx, r)
-	return cctx, server, client
 }
 
 // spanRequest is what the SERVER span of message m says: the side it
@@ -131,21 +116,16 @@ func (co *correlator[T]) peerOf(h *hop[T], server bool) string {
 }
 
 // parentOf is the context a message names as its parent: the one in its
-// _meta, else its HTTP request's headers, linked when both name one.
-func (co *correlator[T]) parentOf(h *hop[T]) (context.Context, trace.SpanContext) {
-	var meta map[string]any
-	if h.raw != nil {
-		keys := [3]string{telemetry.MetaTraceparent, telemetry.MetaTracestate, telemetry.MetaBaggage}
-		if vals, err := jsonmeta.Get(h.raw, keys[:]...); err == nil && vals[0] != "" {
-			meta = make(map[string]any, 3)
-			for i, v := range vals {
-				if v != "" {
-					meta[keys[i]] = v
-				}
-			}
+// _meta (doc, when readable), else its HTTP request's headers, linked
+// when both name one.
+func (co *correlator[T]) parentOf(h *hop[T], doc *jsonmeta.Doc, readable bool) telemetry.Parent {
+	var meta [3]string
+	if readable {
+		for i := range meta {
+			meta[i] = doc.Value(i)
 		}
 	}
-	return telemetry.Extract(context.Background(), meta, h.header)
+	return telemetry.ParentOf(meta, h.header)
 }
 
 // untraced ends the spans of a request the tunnel relays but cannot time

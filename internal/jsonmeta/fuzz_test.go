@@ -20,7 +20,38 @@ func FuzzSet(f *testing.F) {
 		checkSet(t, msg, []KV{{key, value}})
 		checkSet(t, msg, []KV{{key, value}, {"tracestate", "t"}, {"traceparent", value}, {key, "last"}})
 		checkGet(t, msg, key)
+		checkDoc(t, msg, key, value)
 	})
+}
+
+// checkDoc: a Doc gives what Get and Set give, in one parse: the values
+// of its keys, and the edit of those given a value.
+func checkDoc(t *testing.T, msg []byte, key, value string) {
+	keys := []string{"traceparent", key, "tracestate"}
+	var d Doc
+	err := d.Read(msg, keys...)
+	vals, gerr := Get(msg, keys...)
+	if (err == nil) != (gerr == nil) {
+		t.Fatalf("Doc.Read(%s): %v; Get: %v", short(msg), err, gerr)
+	}
+	for j := range keys {
+		if err == nil && d.Value(j) != vals[j] {
+			t.Fatalf("Doc.Value(%q) of %s = %q; Get %q", keys[j], short(msg), d.Value(j), vals[j])
+		}
+	}
+	for _, values := range [][]string{{tp, "", ""}, {"", value, "t"}, {tp, value, "t"}} {
+		got, err := d.Set(values...)
+		var kv []KV
+		for j, v := range values {
+			if v != "" {
+				kv = append(kv, KV{keys[j], v})
+			}
+		}
+		want, werr := Set(msg, kv...)
+		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("Doc.Set(%q) of %s = %s, %v; Set %s, %v", values, short(msg), got, err, want, werr)
+		}
+	}
 }
 
 // checkGet compares Get with encoding/json where the two must agree, and

@@ -89,8 +89,15 @@ func set(msg []byte, kv []KV) ([]byte, span, error) {
 	if err != nil {
 		return nil, span{}, err
 	}
+	out, sp := apply(msg, &s, kv)
+	return out, sp, nil
+}
+
+// apply makes the edit of Set on msg, whose shape s is, s.hits holding
+// one hit per kv.
+func apply(msg []byte, s *shape, kv []KV) ([]byte, span) {
 	if len(kv) == 0 {
-		return append(make([]byte, 0, len(msg)), msg...), span{}, nil
+		return append(make([]byte, 0, len(msg)), msg...), span{}
 	}
 
 	// An edit replaces a span of msg: one block that inserts the keys not
@@ -164,7 +171,63 @@ func set(msg []byte, kv []KV) ([]byte, span, error) {
 		at = e.v.end
 	}
 	out = append(out, msg[at:]...)
-	return out, span{edits[0].v.start, edits[len(edits)-1].v.end}, nil
+	return out, span{edits[0].v.start, edits[len(edits)-1].v.end}
+}
+
+// A Doc is a message read once for the values of some _meta keys and for
+// an edit of the same keys: Get and Set in one parse, for a caller that
+// reads the trace context a request carries and writes its own in its
+// place. Read it with Read.
+type Doc struct {
+	msg  []byte
+	keys []string
+	s    shape
+	room [4]hit
+	err  error
+}
+
+// Read parses msg, as Get does, finding params._meta[key] for each of
+// keys, at most four. Its error is Get's.
+func (d *Doc) Read(msg []byte, keys ...string) error {
+	if len(keys) > len(d.room) {
+		return errors.New("jsonmeta: Doc reads at most 4 keys")
+	}
+	d.msg, d.keys = msg, keys
+	d.s, d.err = scan(msg, keys, nil, d.room[:len(keys)])
+	return d.err
+}
+
+// Value is Get's value of keys[j]: params._meta[keys[j]] when it is a
+// string, else "".
+func (d *Doc) Value(j int) string {
+	if d.err != nil || j >= len(d.s.hits) {
+		return ""
+	}
+	if h := d.s.hits[j]; h.kind == str {
+		return unquote(d.msg[h.v.start:h.v.end], h.plain)
+	}
+	return ""
+}
+
+// Set is Set on the message read, values[j] being the value of keys[j];
+// an empty value leaves its key as it is. Its error is Read's.
+func (d *Doc) Set(values ...string) ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	var kvRoom [4]KV
+	var hitRoom [4]hit
+	kv, hits := kvRoom[:0], hitRoom[:0]
+	for j, v := range values[:min(len(values), len(d.keys))] {
+		if v != "" {
+			kv = append(kv, KV{d.keys[j], v})
+			hits = append(hits, d.s.hits[j])
+		}
+	}
+	s := d.s
+	s.hits = hits
+	out, _ := apply(d.msg, &s, kv)
+	return out, nil
 }
 
 // superseded reports whether a later kv sets the same key as kv[j].
