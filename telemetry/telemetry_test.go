@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -553,4 +554,57 @@ func TestErrorGate(t *testing.T) {
 		t.Errorf("told %v, want [0 4]", told)
 	}
 	(&errorGate{}).Handle(errors.New("nobody to tell")) // dropped, no panic
+}
+
+// TestStartPairIsStartTwice: StartPair's one sampling decision gives both
+// spans what Start, called for each in turn, gives them, for every
+// sampler the environment can name and every kind of parent.
+func TestStartPairIsStartTwice(t *testing.T) {
+	parents := []string{"", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
+	for _, sampler := range []string{"", "always_on", "always_off", "traceidratio", "parentbased_always_off", "parentbased_traceidratio"} {
+		for _, arg := range []string{"", "0", "0.5"} {
+			for _, tp := range parents {
+				env := map[string]string{"OTEL_TRACES_SAMPLER": sampler, "OTEL_TRACES_SAMPLER_ARG": arg}
+				rec := tracetest.NewSpanRecorder()
+				tel, err := NewWith(Options{Getenv: func(k string) string { return env[k] }}, rec, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				meta := [3]string{tp, "", ""}
+				if tp != "" {
+					meta[1] = "vendor=x"
+				}
+				r := Request{Kind: Server, Method: "tools/call", Target: "echo", Start: time.Now()}
+				s, c := tel.StartPair(ParentOf(meta, nil), r, "127.0.0.1:9")
+
+				ctx, _ := Extract(context.Background(), map[string]any{MetaTraceparent: tp, MetaTracestate: meta[1]}, nil)
+				sctx, s2 := tel.Start(ctx, r)
+				r.Kind = Client
+				_, c2 := tel.Start(sctx, r)
+
+				name := fmt.Sprintf("%s %q, parent %q", sampler, arg, tp)
+				if s.sc.IsSampled() != c.sc.IsSampled() || s.traced != c.traced {
+					t.Errorf("%s: SERVER %v and CLIENT %v decided apart", name, s.sc, c.sc)
+				}
+				if tp == "" && arg == "0.5" {
+					continue // a new trace id each: Start's decision may rightly differ
+				}
+				for _, p := range [][2]*Op{{s, s2}, {c, c2}} {
+					a, b := p[0].sc, p[1].sc
+					if a.IsSampled() != b.IsSampled() || a.TraceState().String() != b.TraceState().String() || p[0].traced != p[1].traced {
+						t.Errorf("%s: StartPair %v (traced %v), Start %v (traced %v)", name, a, p[0].traced, b, p[1].traced)
+					}
+					if tp != "" && a.TraceID() != b.TraceID() {
+						t.Errorf("%s: trace %v, Start's %v", name, a.TraceID(), b.TraceID())
+					}
+				}
+				if c.sc.TraceID() != s.sc.TraceID() || (c.traced && !c.parent.Equal(s.sc)) {
+					t.Errorf("%s: the CLIENT span %v is not the SERVER span's child (%v)", name, c.sc, s.sc)
+				}
+				if got := c.Carried("").Traceparent; got != "00-"+c.sc.TraceID().String()+"-"+c.sc.SpanID().String()+"-"+c.sc.TraceFlags().String() {
+					t.Errorf("%s: carries %q for %v", name, got, c.sc)
+				}
+			}
+		}
+	}
 }
