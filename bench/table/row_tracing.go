@@ -15,19 +15,23 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 		return nil, err
 	}
 	var lines []line
-	for _, b := range []struct{ dir, name, what string }{
-		{"tunnel", "BenchmarkStdioTracing", "proxy, stdio"},
-		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk"},
-		{"tunnel", "BenchmarkHTTPRawTracing", "proxy, HTTP bare POST"},
-		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk"},
+	for _, b := range []struct {
+		dir, name, what string
+		one             bool // one set-up, collector up, no sub-benchmarks
+	}{
+		{"tunnel", "BenchmarkStdioTracing", "proxy, stdio", false},
+		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk", false},
+		{"tunnel", "BenchmarkHTTPTracingOwnProcess", "proxy, HTTP go-sdk, each in its own process", true},
+		{"tunnel", "BenchmarkHTTPRawTracing", "proxy, HTTP bare POST", true},
+		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk", false},
 	} {
 		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}, {"on-traced-client", "traced client"}} {
-			if (b.dir == "mcpserver" && mode.sub == "on-traced-client") || (b.name == "BenchmarkHTTPRawTracing" && mode.sub != "on") {
+			if (b.dir == "mcpserver" && mode.sub == "on-traced-client") || (b.one && mode.sub != "on") {
 				continue
 			}
 			name := b.name + "/" + mode.sub
-			if b.name == "BenchmarkHTTPRawTracing" {
-				name = b.name // one set-up: collector up
+			if b.one {
+				name = b.name
 			}
 			anchor := "p50 call, proxy without tracing"
 			anchorMetric := "direct-p50-µs"
