@@ -27,20 +27,14 @@ func BenchmarkServeTracing(b *testing.B) {
 			off, on := echoSession(b, nil), echoSession(b, tel)
 			ctx := context.Background()
 			params := &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "a short answer"}}
-			offT, onT := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				start := time.Now()
-				if _, err := off.CallTool(ctx, params); err != nil {
-					b.Fatal(err)
+			call := func(cs *mcp.ClientSession) func() {
+				return func() {
+					if _, err := cs.CallTool(ctx, params); err != nil {
+						b.Fatal(err)
+					}
 				}
-				mid := time.Now()
-				if _, err := on.CallTool(ctx, params); err != nil {
-					b.Fatal(err)
-				}
-				offT, onT = append(offT, mid.Sub(start)), append(onT, time.Since(mid))
 			}
-			b.StopTimer()
+			offT, onT := testenv.Paired(b, call(off), call(on))
 			p50 := func(d []time.Duration) float64 {
 				slices.Sort(d)
 				return float64(d[len(d)/2].Nanoseconds()) / 1000

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
 )
@@ -165,20 +166,10 @@ func BenchmarkStdioThroughput(b *testing.B) {
 	})
 }
 
-// compareRoundTrips runs b.N round trips of each kind, interleaved.
+// compareRoundTrips runs b.N round trips of each kind, interleaved
+// (testenv.Paired).
 func compareRoundTrips(b *testing.B, direct, proxied func()) {
-	dt := make([]time.Duration, 0, b.N)
-	pt := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		direct()
-		mid := time.Now()
-		proxied()
-		dt = append(dt, mid.Sub(start))
-		pt = append(pt, time.Since(mid))
-	}
-	b.StopTimer()
+	dt, pt := testenv.Paired(b, direct, proxied)
 	d50, d99 := percentiles(dt)
 	p50, p99 := percentiles(pt)
 	b.ReportMetric(d50, "direct-p50-µs")

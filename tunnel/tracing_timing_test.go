@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 )
 
@@ -17,8 +18,19 @@ import (
 // that sends its own trace context in _meta ("on-traced-client"), which the
 // tunnel replaces with its own: there the server reads a _meta either way,
 // and the overhead is the tunnel's alone; without it, part of the overhead
-// is the server reading the _meta the tunnel adds.
-var tracingModes = []string{"on", "dead", "on-traced-client"}
+// is the server reading the _meta the tunnel adds. "control" traces in
+// neither arm: what the method gives two identical set-ups, the noise
+// under the others.
+var tracingModes = []string{"on", "dead", "on-traced-client", "control"}
+
+// tracedWith is the telemetry of the traced arm in mode: nil for the
+// control.
+func tracedWith(b *testing.B, mode string) *telemetry.Telemetry {
+	if mode == "control" {
+		return nil
+	}
+	return testenv.Telemetry(b, mode == "dead")
+}
 
 const callerTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -36,7 +48,7 @@ func BenchmarkStdioTracing(b *testing.B) {
 				call = traced
 			}
 			off := connectProxiedWith(b, tunnel.Observers{})
-			on := connectProxiedWith(b, tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")})
+			on := connectProxiedWith(b, tunnel.Observers{Telemetry: tracedWith(b, mode)})
 			compareRoundTrips(b,
 				func() { off.send(b, call); off.recv(b) },
 				func() { on.send(b, call); on.recv(b) })
@@ -58,7 +70,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			}
 			up := startBenchProcess(b, "mcp")
 			off := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{}))
-			on := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{Telemetry: testenv.Telemetry(b, mode == "dead")}))
+			on := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{Telemetry: tracedWith(b, mode)}))
 			ctx := context.Background()
 			call := func(cs *mcp.ClientSession) func() {
 				return func() {

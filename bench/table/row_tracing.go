@@ -25,8 +25,8 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 		{"tunnel", "BenchmarkHTTPRawTracing", "proxy, HTTP bare POST", true},
 		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk", false},
 	} {
-		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}, {"on-traced-client", "traced client"}} {
-			if (b.dir == "mcpserver" && mode.sub == "on-traced-client") || (b.one && mode.sub != "on") {
+		for _, mode := range []struct{ sub, what string }{{"on", "collector up"}, {"dead", "collector down"}, {"on-traced-client", "traced client"}, {"control", "control"}} {
+			if (b.dir == "mcpserver" && (mode.sub == "on-traced-client" || mode.sub == "control")) || (b.one && mode.sub != "on") {
 				continue
 			}
 			name := b.name + "/" + mode.sub
@@ -38,8 +38,12 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 			if b.dir == "mcpserver" {
 				anchor, anchorMetric = "p50 call, serve without tracing", "off-p50-µs"
 			}
+			what := b.what + ", " + mode.what + ": p50 time tracing adds (target ≤ 10 µs)"
+			if mode.sub == "control" {
+				what = b.what + ", control (no tracing in either arm): the method's own difference"
+			}
 			lines = append(lines, line{
-				what:     b.what + ", " + mode.what + ": p50 time tracing adds (target ≤ 10 µs)",
+				what:     what,
 				figure:   r.m(b.dir, name, "overhead-p50-µs").scaled(1, "µs"),
 				anchor:   anchor,
 				anchorM:  r.m(b.dir, name, anchorMetric).scaled(1, "µs"),
