@@ -130,6 +130,13 @@ func (a *App) sessionEnded(s sessions.Session) {
 	}
 }
 
+// SessionClosed tells the session tracker that the MCP side saw a session
+// end (a DELETE, a closed stdio), so that it is not left to time out. It is
+// the OnSessionEnd of both the MCP server and the tunnel.
+func (a *App) SessionClosed(transport, id string) {
+	a.Sessions.End(transport, id, sessions.EndClosed)
+}
+
 // HandlerNames are the alert handlers' names, for the start line; secrets
 // are redacted by the handlers.
 func (a *App) HandlerNames() []string {
