@@ -67,6 +67,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 		MaxAge:       s.MaxAge,
 		RecentWindow: s.RecentWindow,
 		TrendWindow:  s.TrendWindow,
+		CallRing:     s.CallRing,
 		Logger:       logger,
 	})
 	ao := s.Alerts.EngineOptions()
