@@ -218,6 +218,7 @@ type monitorConfig struct {
 	RetentionMaxAgeHours  float64 `json:"retention_max_age_hours"`
 	RecentWindowSeconds   float64 `json:"recent_window_seconds"`
 	TrendWindowSeconds    float64 `json:"trend_window_seconds"`
+	CallRing              int     `json:"call_ring"`
 	PercentileRelativeErr float64 `json:"percentile_relative_error"`
 }
 
@@ -240,6 +241,7 @@ func (a *api) config(w http.ResponseWriter, r *http.Request) {
 			RetentionMaxAgeHours:  o.MaxAge.Hours(),
 			RecentWindowSeconds:   o.RecentWindow.Seconds(),
 			TrendWindowSeconds:    o.TrendWindow.Seconds(),
+			CallRing:              max(o.CallRing, 0), // negative keeps none
 			PercentileRelativeErr: monitor.PercentileRelativeError,
 		},
 		Thresholds: alert.ThresholdsOf(rules),

@@ -14,7 +14,7 @@ import (
 
 // envNames are the variables pbatunnel reads; tests clear them so a
 // developer's own settings cannot change the outcome.
-var envNames = []string{"addr", "interval", "config", "data-dir", "log-format", "log-level", "auth-token", "poll-interval", "export-url", "export-file"}
+var envNames = []string{"addr", "interval", "config", "data-dir", "log-format", "log-level", "auth-token", "poll-interval", "export-url", "export-file", "call-ring"}
 
 func clearEnv(t *testing.T) {
 	t.Helper()

@@ -375,6 +375,10 @@ func TestProxyRejectsBadInvocation(t *testing.T) {
 		{name: "header from the environment", args: up, env: map[string]string{"PBATUNNEL_HEADER": "X-Tenant: 1\nUpgrade: h2c"},
 			want: "header Upgrade cannot be set for the upstream: hop-by-hop"},
 		{name: "header with a command", args: []string{"--header", "X-Tenant: 1", "--", "server"}, want: "--header goes with --upstream"},
+		{name: "call ring too large", args: []string{"--call-ring", "2000000", "--", "server"},
+			want: `invalid value "2000000" for flag -call-ring: must be at most 1000000 calls`},
+		{name: "call ring from the environment", args: []string{"--", "server"}, env: map[string]string{"PBATUNNEL_CALL_RING": "0"},
+			want: `environment variable PBATUNNEL_CALL_RING: invalid value "0": must be at least 1 call, got 0`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

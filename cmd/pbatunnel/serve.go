@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -18,10 +16,6 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/dashboard"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
-	"github.com/mcp-pba-tunnel/pbatunnel/mcpserver"
-	"github.com/mcp-pba-tunnel/pbatunnel/memory"
-	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
-	"github.com/mcp-pba-tunnel/pbatunnel/sessions"
 )
 
 // newServeFlags returns serve's flag set bound to a Settings holding the
@@ -77,61 +71,53 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 
 	a := app.New(s, logger)
 	a.Version = version()
-	m := a.Monitor
 	if err := a.Configure(); err != nil {
 		return err
 	}
 	if err := a.StartTelemetry(); err != nil {
 		return err
 	}
-
-	// The MCP server: the memory store under the data dir, code analysis
-	// under the allowed roots.
-	storePath := filepath.Join(s.DataDir, memoryDBName)
-	store, err := memory.Open(ctx, memory.Options{Path: storePath, URL: s.Store, Monitor: m})
+	mcpSide, err := newServeMCP(ctx, s, a)
 	if err != nil {
-		return fmt.Errorf("opening the memory store: %w", err)
+		return err
 	}
-	defer store.Close()
-	// The store's counts are gauges of the monitor. RegisterGauge fails
-	// only for an empty name, a nil function or a full registry; a gauge
-	// missing is shown as unavailable.
-	_ = m.RegisterGauge(monitor.GaugeMemoryEntries, memory.Gauge(storeName(s), store.EntryCount))
-	_ = m.RegisterGauge(monitor.GaugeRelationships, memory.Gauge(storeName(s), store.RelationshipCount))
-	analyzer, err := codeanalysis.New(codeanalysis.Options{Roots: s.AllowRoots})
-	if err != nil {
-		return &usageError{err: fmt.Errorf("--allow-root: %w", err)}
-	}
-	mcpSrv := mcpserver.New(mcpserver.Options{Monitor: m, Alerts: a.Alerts, Tokens: a.Tokens, Payloads: a.Payloads, Catalog: a.Catalog, Memory: store, Telemetry: a.Telemetry,
-		OnSessionEnd: func(transport, id string) { a.Sessions.End(transport, id, sessions.EndClosed) }, Analyzer: analyzer, Version: version()})
-	mcpHTTP, err := mcpserver.HTTPHandler(mcpSrv, &mcpserver.HTTPOptions{
-		SessionTimeout: s.SessionTimeout,
-		MaxSessions:    s.MaxSessions,
-		AllowedHosts:   s.AllowedHosts,
-	})
-	if err != nil {
-		return &usageError{err: fmt.Errorf("--allowed-host: %w", err)}
-	}
+	defer mcpSide.close()
 
 	// The dashboard listens before sampling starts, so that a port in use
 	// is reported at once and nothing else has begun. Over stdio, MCP does
 	// not need it: a busy port only costs the dashboard.
-	dashURL, err := a.StartDashboard(ctx, dashboard.Options{
-		Config: func() any { return s.Public() },
-		Ready:  []dashboard.Check{{Name: "store", Run: store.Ping}},
-		Mount:  map[string]http.Handler{"/mcp": mcpHTTP},
-	})
+	dashURL, err := a.StartDashboard(ctx, mcpSide.dashboard(s))
 	switch {
 	case err != nil && !s.Stdio:
 		return err
 	case err != nil:
 		logger.LogAttrs(ctx, slog.LevelWarn, "dashboard not available; MCP over stdio works without it", slog.Any("error", err))
 	}
+	logServeStart(ctx, logger, s, a, mcpSide.analyzer, dashURL)
+	if err := a.Start(ctx, slog.LevelInfo); err != nil {
+		return err
+	}
+	var stdioDone <-chan stdioEnd // nil, never ready, without --stdio
+	if s.Stdio {
+		stdioDone = mcpSide.serveStdio(ctx, stop, logger)
+	}
+
+	<-ctx.Done()
+	// Restore default signal handling first, so that a second Ctrl-C ends a
+	// shutdown that hangs.
+	stop()
+	a.Stop()
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped", slog.String("reason", stopReason(ctx, stdioDone)))
+	return nil
+}
+
+// logServeStart logs serve's start line, and warns when code_analysis may
+// read nothing.
+func logServeStart(ctx context.Context, logger *slog.Logger, s *config.Settings, a *app.App, analyzer *codeanalysis.Analyzer, dashURL string) {
 	mcpEndpoint := "stdio"
 	if !s.Stdio {
 		mcpEndpoint = dashURL + "/mcp"
 	}
-
 	logger.LogAttrs(ctx, slog.LevelInfo, "starting",
 		slog.String("version", version()),
 		slog.String("go", runtime.Version()),
@@ -149,48 +135,6 @@ func serve(ctx context.Context, s *config.Settings, logger *slog.Logger) error {
 	if err := analyzer.Refusal(); err != nil {
 		logger.LogAttrs(ctx, slog.LevelWarn, "code_analysis allows no directory", slog.Any("error", err))
 	}
-	if err := a.Start(ctx, slog.LevelInfo); err != nil {
-		return err
-	}
-
-	// Over stdio, the client closing stdin ends the server, like a signal.
-	// Requests read before stdin closed are all answered first.
-	type stdioEnd struct {
-		sum mcpserver.StdioSummary
-		err error
-	}
-	stdioDone := make(chan stdioEnd, 1)
-	if s.Stdio {
-		go func() {
-			sum, err := mcpserver.ServeStdio(ctx, mcpSrv, &mcpserver.StdioOptions{
-				OnBadLine: func(code int64, msg string) {
-					logger.LogAttrs(ctx, slog.LevelWarn, "answered an invalid MCP message with an error",
-						slog.Int64("code", code), slog.String("error", msg))
-				},
-			})
-			stdioDone <- stdioEnd{sum, err}
-			stop()
-		}()
-	}
-
-	<-ctx.Done()
-	// Restore default signal handling first, so that a second Ctrl-C ends a
-	// shutdown that hangs.
-	stop()
-	a.Stop()
-	reason := context.Cause(ctx).Error()
-	if s.Stdio {
-		select {
-		case end := <-stdioDone:
-			reason = end.sum.Reason()
-			if end.err != nil && !end.sum.ClientClosed {
-				reason += ": " + end.err.Error()
-			}
-		default:
-		}
-	}
-	logger.LogAttrs(context.Background(), slog.LevelInfo, "stopped", slog.String("reason", reason))
-	return nil
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

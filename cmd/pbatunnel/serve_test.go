@@ -260,6 +260,10 @@ func TestServeRejectsBadInvocation(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("interval: 1s\nretention:\n  max_age: 1h\n  max_sampels: 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	hugeRing := filepath.Join(dir, "huge-ring.yaml")
+	if err := os.WriteFile(hugeRing, []byte("call_ring: 50000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -278,6 +282,12 @@ func TestServeRejectsBadInvocation(t *testing.T) {
 			want: []string{badConfig + ":4: retention.max_sampels: unknown key"}},
 		{name: "config from env unknown key", env: []string{"PBATUNNEL_CONFIG=" + badConfig},
 			want: []string{badConfig + ":4: retention.max_sampels: unknown key"}},
+		{name: "no call ring", args: []string{"--call-ring", "0"},
+			want: []string{`invalid value "0" for flag -call-ring: must be at least 1 call, got 0`}},
+		{name: "negative call ring from env", env: []string{"PBATUNNEL_CALL_RING=-3"},
+			want: []string{`environment variable PBATUNNEL_CALL_RING: invalid value "-3": must be at least 1 call, got -3`}},
+		{name: "huge call ring in config", args: []string{"--config", hugeRing},
+			want: []string{hugeRing + ":1: call_ring: must be at most 1000000 calls, got 50000000: each call kept takes about 250 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

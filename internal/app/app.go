@@ -67,6 +67,7 @@ func New(s *config.Settings, logger *slog.Logger) *App {
 		MaxAge:       s.MaxAge,
 		RecentWindow: s.RecentWindow,
 		TrendWindow:  s.TrendWindow,
+		CallRing:     s.CallRing,
 		Logger:       logger,
 	})
 	ao := s.Alerts.EngineOptions()
@@ -128,6 +129,13 @@ func (a *App) sessionEnded(s sessions.Session) {
 	for _, k := range a.Kinds {
 		a.Telemetry.SessionEnded(context.Background(), k, s.Ended.Sub(s.Started), transport, s.Protocol)
 	}
+}
+
+// SessionClosed tells the session tracker that the MCP side saw a session
+// end (a DELETE, a closed stdio), so that it is not left to time out. It is
+// the OnSessionEnd of both the MCP server and the tunnel.
+func (a *App) SessionClosed(transport, id string) {
+	a.Sessions.End(transport, id, sessions.EndClosed)
 }
 
 // HandlerNames are the alert handlers' names, for the start line; secrets

@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/app"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/config"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/testenv"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // TestAppRunsAndStopsInOrder puts a whole monitoring half together, as
@@ -64,4 +65,26 @@ func TestAppRunsAndStopsInOrder(t *testing.T) {
 	}
 	cancel()
 	a.Stop()
+}
+
+// TestAppCallRingFromSettings checks that the settings' call ring is the
+// monitor's: it keeps that many calls and no more, and says so in its
+// options, which /api/config shows.
+func TestAppCallRingFromSettings(t *testing.T) {
+	for _, size := range []int{1, 3, monitor.DefaultCallRing} {
+		s := config.Defaults()
+		s.CallRing = size
+		a := app.New(&s, slog.New(slog.DiscardHandler))
+		if got := a.Monitor.Options().CallRing; got != size {
+			t.Errorf("ring of %d: monitor's CallRing = %d", size, got)
+		}
+		recorded := size + 2
+		for range recorded {
+			a.Monitor.RecordCall(monitor.Call{Method: "tools/list", Start: time.Now(), Duration: time.Millisecond})
+		}
+		kept := a.Monitor.RecentCalls(0, recorded)
+		if len(kept) != size || kept[0].ID != uint64(recorded) || kept[len(kept)-1].ID != uint64(recorded-size+1) {
+			t.Errorf("ring of %d after %d calls keeps %d calls, want the last %d", size, recorded, len(kept), size)
+		}
+	}
 }

@@ -46,6 +46,8 @@ type File struct {
 	RecentWindow *Duration `yaml:"recent_window"`
 	// TrendWindow is the span trends are computed over.
 	TrendWindow *Duration `yaml:"trend_window"`
+	// CallRing is how many recent calls are kept (--call-ring).
+	CallRing *int `yaml:"call_ring"`
 	// AllowedHosts are the host names, besides loopback ones, that
 	// requests may carry in Host and Origin (--allowed-host).
 	AllowedHosts []string `yaml:"allowed_hosts"`
@@ -306,6 +308,9 @@ func (f *File) validate() []*FieldError {
 		check("max_sessions", fmt.Errorf("must be at least 1, got %d", *n))
 	}
 	check("trend_window", positive(f.TrendWindow))
+	if f.CallRing != nil {
+		check("call_ring", CheckCallRing(*f.CallRing))
+	}
 	errs = append(errs, f.Alerts.validate()...)
 	return append(errs, f.SLO.validate()...)
 }

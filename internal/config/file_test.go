@@ -45,6 +45,7 @@ retention:
   max_age: 2h
 recent_window: 1m
 trend_window: 30m
+call_ring: 20000
 `,
 			want: File{
 				Addr:         "127.0.0.1:9090",
@@ -53,6 +54,7 @@ trend_window: 30m
 				Retention:    Retention{MaxSamples: ptr(100), MaxAge: dur(2 * time.Hour)},
 				RecentWindow: dur(time.Minute),
 				TrendWindow:  dur(30 * time.Minute),
+				CallRing:     ptr(20000),
 			},
 		},
 		{name: "minimum interval", content: "interval: 100ms\n", want: File{Interval: dur(100 * time.Millisecond)}},

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/capture"
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/httppost"
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // Defaults for the settings that have one of their own. The retention and
@@ -27,6 +29,13 @@ const (
 	DefaultSessionTimeout = 30 * time.Minute
 	// DefaultMaxSessions caps live Streamable HTTP sessions.
 	DefaultMaxSessions = 1000
+	// MaxCallRing bounds --call-ring. The ring's slots, about 250 bytes
+	// each, are allocated when the monitor is built, before the first
+	// call: a million is some 250 MB at start (and up to about 600 MB once
+	// every call has failed with a long error), 100 times the default.
+	// Past that, the number is far likelier a slip of the keyboard than a
+	// need, and would cost gigabytes before anything is served.
+	MaxCallRing = 1_000_000
 )
 
 // Log formats accepted by --log-format.
@@ -57,6 +66,11 @@ type Settings struct {
 	MaxAge       time.Duration
 	RecentWindow time.Duration
 	TrendWindow  time.Duration
+
+	// CallRing is how many recent calls the monitor keeps in memory for
+	// /api/calls, the stream's calls and /api/sessions; from 1 to
+	// MaxCallRing (see CheckCallRing).
+	CallRing int
 
 	// Alerts is the config file's alerts section; its zero value means
 	// the built-in rules and the log handler.
@@ -117,6 +131,7 @@ func Defaults() Settings {
 		SessionTimeout:  DefaultSessionTimeout,
 		MaxSessions:     DefaultMaxSessions,
 		CaptureMaxBytes: capture.DefaultMaxBytes,
+		CallRing:        monitor.DefaultCallRing,
 	}
 }
 
@@ -138,6 +153,8 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet) {
 		"`host` name or address, besides loopback ones, that requests may name in Host and Origin (repeatable; comma-separated in the environment; \"*\" allows every host)")
 	fs.Var((*positiveDuration)(&s.SessionTimeout), "session-timeout", "end MCP Streamable HTTP sessions idle this long (`duration`)")
 	fs.Var((*positiveInt)(&s.MaxSessions), "max-sessions", "most live MCP Streamable HTTP sessions; past it, new ones get 503 (`count`)")
+	fs.Var((*callRingValue)(&s.CallRing), "call-ring",
+		"recent calls kept in memory for /api/calls, the live call log and /api/sessions, from 1 to "+strconv.Itoa(MaxCallRing)+" (`count`)")
 	fs.Var((*positiveDuration)(&s.PollInterval), "poll-interval", "how often the page polls while its live stream is down (`duration`)")
 	fs.Var((*httpURLValue)(&s.ExportURL), "export-url", "POST the JSON report to this http(s) `URL` after every sample")
 	fs.StringVar(&s.ExportFile, "export-file", s.ExportFile, "rewrite this JSON `file` with the report after every sample (atomically)")
@@ -176,6 +193,7 @@ func (s *Settings) Public() map[string]any {
 		"export_file":           s.ExportFile,
 		"export_url":            "",
 		"retention_max_samples": s.MaxSamples,
+		"call_ring":             s.CallRing,
 		"stdio":                 s.Stdio,
 		"allow_roots":           s.AllowRoots,
 		"allowed_hosts":         s.AllowedHosts,
@@ -299,6 +317,9 @@ func (s *Settings) applyFile(f *File, given map[string]bool) {
 	}
 	if f.TrendWindow != nil {
 		s.TrendWindow = time.Duration(*f.TrendWindow)
+	}
+	if f.CallRing != nil && !given["call-ring"] {
+		s.CallRing = *f.CallRing
 	}
 	if len(f.AllowedHosts) > 0 && !given["allowed-host"] {
 		s.AllowedHosts = f.AllowedHosts

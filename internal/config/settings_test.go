@@ -5,11 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
 // mapEnv is a lookupEnv over a fixed map, so tests never see the real
@@ -115,6 +118,7 @@ max_sessions: 50
 capture_payloads: true
 capture_max_bytes: 1000
 redact_keys: [ssn]
+call_ring: 500
 `)
 	s, err := resolve(t, []string{"--config", file, "--addr", "127.0.0.1:9999", "--max-sessions", "7", "--capture-max-bytes", "500"},
 		map[string]string{"PBATUNNEL_LOG_FORMAT": "json", "PBATUNNEL_LOG_LEVEL": "debug", "PBATUNNEL_ALLOWED_HOST": "a.example.com, b.example.com:8443",
@@ -144,6 +148,7 @@ redact_keys: [ssn]
 		CapturePayloads: true,
 		CaptureMaxBytes: 500,
 		RedactKeys:      []string{"pin", "ssn"},
+		CallRing:        500,
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Resolve mismatch (-want +got):\n%s", diff)
@@ -303,6 +308,82 @@ func TestHardeningSettingsRefuseBadValues(t *testing.T) {
 		if _, err := resolve(t, []string{"--config", writeConfig(t, cfg)}, nil); err == nil {
 			t.Errorf("config %q accepted", cfg)
 		}
+	}
+}
+
+// The call ring's size comes from --call-ring, PBATUNNEL_CALL_RING or
+// call_ring, in that order, and shows in /api/config; a size below 1 or
+// above MaxCallRing is refused, naming where it came from.
+func TestCallRingSetting(t *testing.T) {
+	file := writeConfig(t, "call_ring: 300\n")
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{name: "default", want: monitor.DefaultCallRing},
+		{name: "flag", args: []string{"--call-ring", "50"}, want: 50},
+		{name: "environment", env: map[string]string{"PBATUNNEL_CALL_RING": "70"}, want: 70},
+		{name: "file", args: []string{"--config", file}, want: 300},
+		{name: "environment over file", args: []string{"--config", file}, env: map[string]string{"PBATUNNEL_CALL_RING": "70"}, want: 70},
+		{name: "flag over environment and file", args: []string{"--config", file, "--call-ring", "50"},
+			env: map[string]string{"PBATUNNEL_CALL_RING": "70"}, want: 50},
+		{name: "smallest", args: []string{"--call-ring", "1"}, want: 1},
+		{name: "largest", args: []string{"--call-ring", strconv.Itoa(MaxCallRing)}, want: MaxCallRing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := resolve(t, tt.args, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.CallRing != tt.want {
+				t.Errorf("CallRing = %d, want %d", s.CallRing, tt.want)
+			}
+			if got := s.Public()["call_ring"]; got != tt.want {
+				t.Errorf("Public call_ring = %v, want %d", got, tt.want)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{name: "flag zero", args: []string{"--call-ring", "0"},
+			want: []string{`invalid value "0" for flag -call-ring: must be at least 1 call, got 0`}},
+		{name: "flag negative", args: []string{"--call-ring", "-5"},
+			want: []string{`-call-ring: must be at least 1 call, got -5`}},
+		{name: "flag too large", args: []string{"--call-ring", "10000000"},
+			want: []string{"-call-ring: must be at most 1000000 calls, got 10000000", "250 bytes"}},
+		{name: "flag not a number", args: []string{"--call-ring", "lots"},
+			want: []string{`want a whole number of calls, got "lots"`}},
+		{name: "environment zero", env: map[string]string{"PBATUNNEL_CALL_RING": "0"},
+			want: []string{`environment variable PBATUNNEL_CALL_RING: invalid value "0": must be at least 1 call, got 0`}},
+		{name: "environment too large", env: map[string]string{"PBATUNNEL_CALL_RING": "1000001"},
+			want: []string{"PBATUNNEL_CALL_RING", "must be at most 1000000 calls, got 1000001"}},
+		{name: "file zero", args: []string{"--config", writeConfig(t, "call_ring: 0\n")},
+			want: []string{":1: call_ring: must be at least 1 call, got 0"}},
+		{name: "file negative", args: []string{"--config", writeConfig(t, "interval: 1s\ncall_ring: -1\n")},
+			want: []string{":2: call_ring: must be at least 1 call, got -1"}},
+		{name: "file too large", args: []string{"--config", writeConfig(t, "call_ring: 5000000\n")},
+			want: []string{":1: call_ring: must be at most 1000000 calls, got 5000000"}},
+		{name: "file not a number", args: []string{"--config", writeConfig(t, "call_ring: lots\n")},
+			want: []string{":1: call_ring: cannot unmarshal !!str `lots` into int"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(t, tt.args, tt.env)
+			if err == nil {
+				t.Fatal("Resolve succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
 	}
 }
 

@@ -37,6 +37,18 @@ func CheckInterval(d time.Duration) error {
 	return nil
 }
 
+// CheckCallRing reports whether n is an acceptable size of the ring of
+// recent calls: at least 1, at most MaxCallRing.
+func CheckCallRing(n int) error {
+	switch {
+	case n < 1:
+		return fmt.Errorf("must be at least 1 call, got %d", n)
+	case n > MaxCallRing:
+		return fmt.Errorf("must be at most %d calls, got %d: each call kept takes about 250 bytes, allocated at start", MaxCallRing, n)
+	}
+	return nil
+}
+
 // The flag.Value types below validate in Set, so a bad value is rejected
 // with the name of the flag or environment variable it came from rather than
 // later, when its source is no longer known.
@@ -158,6 +170,23 @@ func (v *positiveInt) Set(s string) error {
 		return fmt.Errorf("want a whole number of at least 1, got %q", s)
 	}
 	*v = positiveInt(n)
+	return nil
+}
+
+// callRingValue is a --call-ring size, checked by CheckCallRing.
+type callRingValue int
+
+func (v *callRingValue) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *callRingValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a whole number of calls, got %q", s)
+	}
+	if err := CheckCallRing(n); err != nil {
+		return err
+	}
+	*v = callRingValue(n)
 	return nil
 }
 
