@@ -14,10 +14,11 @@ type discardExporter struct{}
 func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discardExporter) Shutdown(context.Context) error                             { return nil }
 
-// BenchmarkProxyOp is what tracing does per request in the proxy: a
-// SERVER span from the caller's context, a CLIENT span, the context to
-// hand on, both ended, both durations recorded; the spans batched to an
-// exporter that discards them, the metrics kept for a reader.
+// BenchmarkProxyOp is what tracing does per request in the proxy: the
+// caller's context read, the two spans decided and the context to hand on
+// written (on the request's way), then the SERVER and CLIENT spans made,
+// both ended, both durations recorded (once it is over); the spans batched
+// to an exporter that discards them, the metrics kept for a reader.
 func BenchmarkProxyOp(b *testing.B) {
 	bat := newBatcher(discardExporter{}, batching{QueueSize: 2048, BatchSize: 512, ScheduleDelay: 200 * time.Millisecond, ExportTimeout: time.Second}, nil)
 	tel, err := newWithSink(Options{}, bat, sdkmetric.NewManualReader())
@@ -32,8 +33,9 @@ func BenchmarkProxyOp(b *testing.B) {
 		now := time.Now()
 		parent := ParentOf(meta, nil)
 		r := Request{Kind: Server, Method: "tools/call", Target: "echo", Start: now, ID: "7", Transport: TransportPipe}
-		s, c := tel.StartPair(parent, r, "")
-		_ = c.Carried(parent.Baggage())
+		pair := tel.Decide(parent, r.Method, r.Target)
+		_ = pair.Carried()
+		s, c := pair.Ops(r, "")
 		out := Outcome{End: time.Now()}
 		c.End(ctx, out)
 		s.End(ctx, out)

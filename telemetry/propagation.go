@@ -67,7 +67,7 @@ func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ co
 	return ctx, link
 }
 
-// A Parent is the trace context a request names, for StartPair: the span
+// A Parent is the trace context a request names, for Decide: the span
 // it is a child of, the baggage it carries, and a link (see Extract). The
 // zero Parent names none.
 type Parent struct {
@@ -121,20 +121,6 @@ func Inject(ctx context.Context) Carried {
 	c := carried(trace.SpanContextFromContext(ctx))
 	if bag := baggage.FromContext(ctx); c.Traceparent != "" && bag.Len() > 0 {
 		c.Baggage = bag.String()
-	}
-	return c
-}
-
-// Carried is what Inject gives for a request sent on in the op's span,
-// carrying bag (a baggage in its W3C form; see Parent.Baggage): its
-// traceparent even when the span is not sampled, flagged so.
-func (o *Op) Carried(bag string) Carried {
-	if o == nil {
-		return Carried{}
-	}
-	c := carried(o.sc)
-	if c.Traceparent != "" {
-		c.Baggage = bag
 	}
 	return c
 }

@@ -72,40 +72,115 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 
 // StartPair begins a proxy's two spans of one request: the SERVER span
 // of r as received, child of parent, and the CLIENT span of its sending
-// on, child of the first, whose peer is serverPeer. It is Start twice
-// without the contexts, and with one sampling decision for both: every
-// sampler this package builds (samplerOf) decides a span whose parent is
-// local as that parent was decided, keeping its trace state, so that a
-// second decision could only repeat the first.
+// on, child of the first, whose peer is serverPeer. It is Decide, then
+// Ops: for a caller that needs the spans at once.
 func (t *Telemetry) StartPair(parent Parent, r Request, serverPeer string) (server, client *Op) {
+	p := t.Decide(parent, r.Method, r.Target)
+	return p.Ops(r, serverPeer)
+}
+
+// A Pair is a proxy's two spans of one request as decided while the
+// request passes (Decide): their ids, whether they are sampled, and what
+// the request sent on carries. The spans themselves are made from it
+// once the request is over (Ops), off the request's way. The zero Pair,
+// or one of a nil Telemetry, makes none.
+type Pair struct {
+	t       *Telemetry
+	name    string
+	parent  Parent
+	tid     trace.TraceID
+	ids     [2]trace.SpanID // SERVER, CLIENT
+	flags   trace.TraceFlags
+	ts      trace.TraceState
+	sampled bool
+	decided bool // spans are made (tracing is on)
+}
+
+// Decide takes the decisions a proxy's two spans of a request to method
+// (target: its tool or prompt) need before the request goes on: one
+// sampling decision serves both, since every sampler this package builds
+// (samplerOf) decides a span whose parent is local as that parent was
+// decided, keeping its trace state; a second decision could only repeat
+// the first.
+func (t *Telemetry) Decide(parent Parent, method, target string) Pair {
 	if t == nil {
-		return nil, nil
+		return Pair{}
 	}
-	ops := new([2]Op) // one allocation for both
-	server, client = &ops[0], &ops[1]
-	r.Kind, r.Link = Server, parent.Link
-	t.begin(server, r)
-	cr := r
-	cr.Kind, cr.Link, cr.Peer = Client, trace.SpanContext{}, serverPeer
-	t.begin(client, cr)
+	p := Pair{t: t, parent: parent}
 	if t.sink == nil {
-		return server, client
+		return p
 	}
-	server.name = spanName(r.Method, r.Target)
-	client.name = server.name
+	p.name = spanName(method, target)
 	ctx := parent.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	psc := trace.SpanContextFromContext(ctx)
-	sampled, flags, state := t.sample(ctx, psc, server.name, trace.SpanKindServer)
-	server.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
-	client.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
-	if sampled {
-		server.trace(psc, r)
+	var state traceState
+	p.sampled, p.flags, state = t.sample(ctx, psc, p.name, trace.SpanKindServer)
+	p.tid, p.ts, p.decided = state.tid, state.ts, true
+	p.ids = [2]trace.SpanID{newSpanID(), newSpanID()}
+	return p
+}
+
+func (p *Pair) spanContext(i int) trace.SpanContext {
+	if !p.decided {
+		return trace.SpanContext{}
+	}
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: p.tid, SpanID: p.ids[i], TraceFlags: p.flags, TraceState: p.ts})
+}
+
+// SpanContext is the SERVER span's context; invalid when not sampled, as
+// Op.SpanContext.
+func (p *Pair) SpanContext() trace.SpanContext {
+	if !p.sampled {
+		return trace.SpanContext{}
+	}
+	return p.spanContext(0)
+}
+
+// Carried is what the request sent on carries in its _meta: the CLIENT
+// span's context (flagged unsampled when it is not sampled) and the
+// parent's baggage; empty when no spans are made.
+func (p *Pair) Carried() Carried {
+	c := carried(p.spanContext(1))
+	if c.Traceparent != "" {
+		c.Baggage = p.parent.Baggage()
+	}
+	return c
+}
+
+// Ops makes the pair's two spans for r (the SERVER span's request; the
+// CLIENT span's peer is serverPeer), to be ended (Op.End, Op.Discard).
+// With tracing off they time the duration metrics only.
+func (p *Pair) Ops(r Request, serverPeer string) (server, client *Op) {
+	if p.t == nil {
+		return nil, nil
+	}
+	ops := new([2]Op) // one allocation for both
+	server, client = &ops[0], &ops[1]
+	r.Kind, r.Link = Server, p.parent.Link
+	p.t.begin(server, r)
+	cr := r
+	cr.Kind, cr.Link, cr.Peer = Client, trace.SpanContext{}, serverPeer
+	p.t.begin(client, cr)
+	if !p.decided {
+		return server, client
+	}
+	server.name, client.name = p.name, p.name
+	server.sc, client.sc = p.spanContext(0), p.spanContext(1)
+	if p.sampled {
+		server.trace(trace.SpanContextFromContext(p.parentContext()), r)
 		client.trace(server.sc, cr)
 	}
 	return server, client
+}
+
+func (p *Pair) parentContext() context.Context {
+	if p.parent.ctx == nil {
+		return context.Background()
+	}
+	return p.parent.ctx
 }
 
 // begin fills in what op's duration metric needs.

@@ -556,9 +556,10 @@ func TestErrorGate(t *testing.T) {
 	(&errorGate{}).Handle(errors.New("nobody to tell")) // dropped, no panic
 }
 
-// TestStartPairIsStartTwice: StartPair's one sampling decision gives both
+// TestStartPairIsStartTwice: a Pair's one sampling decision gives both
 // spans what Start, called for each in turn, gives them, for every
-// sampler the environment can name and every kind of parent.
+// sampler the environment can name and every kind of parent; and the
+// request sent on carries the CLIENT span's context.
 func TestStartPairIsStartTwice(t *testing.T) {
 	parents := []string{"", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
 	for _, sampler := range []string{"", "always_on", "always_off", "traceidratio", "parentbased_always_off", "parentbased_traceidratio"} {
@@ -575,7 +576,8 @@ func TestStartPairIsStartTwice(t *testing.T) {
 					meta[1] = "vendor=x"
 				}
 				r := Request{Kind: Server, Method: "tools/call", Target: "echo", Start: time.Now()}
-				s, c := tel.StartPair(ParentOf(meta, nil), r, "127.0.0.1:9")
+				pair := tel.Decide(ParentOf(meta, nil), r.Method, r.Target)
+				s, c := pair.Ops(r, "127.0.0.1:9")
 
 				ctx, _ := Extract(context.Background(), map[string]any{MetaTraceparent: tp, MetaTracestate: meta[1]}, nil)
 				sctx, s2 := tel.Start(ctx, r)
@@ -601,7 +603,7 @@ func TestStartPairIsStartTwice(t *testing.T) {
 				if c.sc.TraceID() != s.sc.TraceID() || (c.traced && !c.parent.Equal(s.sc)) {
 					t.Errorf("%s: the CLIENT span %v is not the SERVER span's child (%v)", name, c.sc, s.sc)
 				}
-				if got := c.Carried("").Traceparent; got != "00-"+c.sc.TraceID().String()+"-"+c.sc.SpanID().String()+"-"+c.sc.TraceFlags().String() {
+				if got := pair.Carried().Traceparent; got != "00-"+c.sc.TraceID().String()+"-"+c.sc.SpanID().String()+"-"+c.sc.TraceFlags().String() {
 					t.Errorf("%s: carries %q for %v", name, got, c.sc)
 				}
 			}

@@ -363,8 +363,8 @@ func (co *correlator[T]) callOf(c *call[T], d time.Duration, errType string) mon
 		Transport:    co.meters.transport,
 		ErrorType:    errType,
 		RequestBytes: c.req.bytes,
-		TraceID:      c.req.spans[0].SpanContext().TraceID(),
-		SpanID:       c.req.spans[0].SpanContext().SpanID(),
+		TraceID:      c.req.traced.spanContext().TraceID(),
+		SpanID:       c.req.traced.spanContext().SpanID(),
 	}
 }
 

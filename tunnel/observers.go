@@ -219,8 +219,9 @@ type reqExtra struct {
 	args []byte
 	// laterPage marks a tools/list asking for a page after the first.
 	laterPage bool
-	// spans are the request's SERVER and CLIENT spans, when traced.
-	spans [2]*telemetry.Op
+	// traced is the request's two spans as decided when it passed, made
+	// when it is over (endTrace, untraced); nil without telemetry.
+	traced *tracedRequest
 }
 
 // failureText is what a failed answer says: a JSON-RPC error's message,

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 	"github.com/mcp-pba-tunnel/pbatunnel/telemetry"
@@ -38,18 +40,19 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 		r.Target = ""
 	}
 	// One parse of the request serves both the caller's context and
-	// the rewrite.
+	// the rewrite. Only what the request sent on carries is decided now;
+	// the spans are made once the call is over, off its way.
 	var doc jsonmeta.Doc
 	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
-	parent := co.parentOf(h, &doc, readable)
-	server, client := tel.StartPair(parent, r, co.peerOf(h, !fromServer))
-	c.req.spans = [2]*telemetry.Op{server, client}
+	t := &tracedRequest{r: r, serverPeer: co.peerOf(h, !fromServer)}
+	t.pair = tel.Decide(co.parentOf(h, &doc, readable), r.Method, r.Target)
+	c.req.traced = t
 	// Over HTTP the server's requests come in its event stream, which is
 	// relayed as it comes: a rewrite would be thrown away.
 	if !readable || !tel.Tracing() || (fromServer && co.meters.transport == monitor.TransportHTTP) {
 		return nil
 	}
-	carried := client.Carried(parent.Baggage())
+	carried := t.pair.Carried()
 	if carried.Traceparent == "" {
 		return nil // no span to hand on
 	}
@@ -128,12 +131,32 @@ func (co *correlator[T]) parentOf(h *hop[T], doc *jsonmeta.Doc, readable bool) t
 	return telemetry.ParentOf(meta, h.header)
 }
 
+// A tracedRequest is a request's spans as decided when it passed
+// (telemetry.Pair), with what makes them once it is over.
+type tracedRequest struct {
+	pair       telemetry.Pair
+	r          telemetry.Request
+	serverPeer string
+}
+
+// spanContext is the SERVER span's context, for the call log.
+func (t *tracedRequest) spanContext() trace.SpanContext {
+	if t == nil {
+		return trace.SpanContext{}
+	}
+	return t.pair.SpanContext()
+}
+
 // untraced ends the spans of a request the tunnel relays but cannot time
 // (its id already waits, or the table of requests is full): the spans
 // are kept, so that the server's are not orphans, without a duration.
 func untraced(c *reqExtra, at time.Time) {
-	c.spans[1].Discard(at)
-	c.spans[0].Discard(at)
+	if c.traced == nil {
+		return
+	}
+	server, client := c.traced.pair.Ops(c.traced.r, c.traced.serverPeer)
+	client.Discard(at)
+	server.Discard(at)
 }
 
 // endTrace ends the spans of c, CLIENT then SERVER, with the outcome of
@@ -141,7 +164,7 @@ func untraced(c *reqExtra, at time.Time) {
 // carry its arguments and result as the call log keeps them: redacted
 // and cut, never as they came.
 func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
-	if c.spans[0] == nil {
+	if c.traced == nil {
 		return
 	}
 	out := telemetry.Outcome{End: mc.Start.Add(mc.Duration), ErrorType: mc.ErrorType, Message: mc.Error, Protocol: mc.Protocol}
@@ -150,9 +173,10 @@ func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
 			out.Arguments, out.Result = p.Arguments.String(), p.Result.String()
 		}
 	}
+	server, client := c.traced.pair.Ops(c.traced.r, c.traced.serverPeer)
 	ctx := context.Background()
-	c.spans[1].End(ctx, out)
-	c.spans[0].End(ctx, out)
+	client.End(ctx, out)
+	server.End(ctx, out)
 }
 
 // idText is a raw JSON-RPC id as jsonrpc.request.id has it: a string
