@@ -44,12 +44,22 @@ func (m metaCarrier) Keys() []string {
 // context and they differ, the headers' is returned as link: the
 // conventions make _meta the parent and link the transport's context.
 func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ context.Context, link trace.SpanContext) {
+	var carrier propagation.TextMapCarrier
+	if s, _ := meta[MetaTraceparent].(string); s != "" {
+		carrier = metaCarrier(meta)
+	}
+	return extract(ctx, carrier, header)
+}
+
+// extract is Extract from meta, nil when the request's _meta has no
+// traceparent.
+func extract(ctx context.Context, meta propagation.TextMapCarrier, header http.Header) (_ context.Context, link trace.SpanContext) {
 	var fromHeader context.Context
 	if header != nil && header.Get(MetaTraceparent) != "" {
 		fromHeader = propagator.Extract(ctx, propagation.HeaderCarrier(header))
 	}
-	if s, _ := meta[MetaTraceparent].(string); s != "" {
-		out := propagator.Extract(ctx, metaCarrier(meta))
+	if meta != nil {
+		out := propagator.Extract(ctx, meta)
 		// A traceparent in _meta that does not parse names no parent:
 		// the headers' context, if any, is used instead.
 		if trace.SpanContextFromContext(out).IsValid() || fromHeader == nil {
@@ -80,20 +90,42 @@ type Parent struct {
 // read from it, "" where absent), else by its HTTP headers: Extract, for
 // callers that read the request as bytes.
 func ParentOf(meta [3]string, header http.Header) Parent {
-	var m metaCarrier
+	var carrier propagation.TextMapCarrier
 	if meta[0] != "" {
-		m = make(metaCarrier, 3)
-		for i, k := range [3]string{MetaTraceparent, MetaTracestate, MetaBaggage} {
-			if meta[i] != "" {
-				m[k] = meta[i]
-			}
-		}
-	}
-	if m == nil && header.Get(MetaTraceparent) == "" {
+		carrier = (*valuesCarrier)(&meta)
+	} else if header.Get(MetaTraceparent) == "" {
 		return Parent{}
 	}
-	ctx, link := Extract(context.Background(), m, header)
+	ctx, link := extract(context.Background(), carrier, header)
 	return Parent{ctx: ctx, Link: link}
+}
+
+// valuesCarrier is the values of MetaTraceparent, MetaTracestate and
+// MetaBaggage as a carrier: ParentOf's, without a map.
+type valuesCarrier [3]string
+
+func (v *valuesCarrier) Get(key string) string {
+	switch key {
+	case MetaTraceparent:
+		return v[0]
+	case MetaTracestate:
+		return v[1]
+	case MetaBaggage:
+		return v[2]
+	}
+	return ""
+}
+
+func (v *valuesCarrier) Set(string, string) {}
+
+func (v *valuesCarrier) Keys() []string {
+	keys := make([]string, 0, 3)
+	for i, k := range [3]string{MetaTraceparent, MetaTracestate, MetaBaggage} {
+		if v[i] != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // Baggage is the parent's baggage in its W3C form, "" when it has none.
