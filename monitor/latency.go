@@ -74,11 +74,27 @@ func (l *latencyStats) record(d time.Duration, ok bool) {
 
 // recordType records one operation; errType "" means it succeeded.
 func (l *latencyStats) recordType(d time.Duration, errType string) {
-	ok := errType == ""
-	ns := int64(d)
-	if ns < 0 {
-		ns = 0 // a clock step must not poison sums and buckets
-	}
+	l.recordObs(observe(d), errType)
+}
+
+// An observation is a duration with its buckets found, so that an
+// operation counted in several stats (a call's method and its tool) finds
+// them once.
+type observation struct {
+	ns     uint64
+	bucket int // log-linear, for the percentile histograms
+	bound  int // at the export bounds
+}
+
+func observe(d time.Duration) observation {
+	ns := uint64(max(d, 0)) // a clock step must not poison sums and buckets
+	b := bucketOf(ns)
+	return observation{ns: ns, bucket: b, bound: boundIndex(ns, b)}
+}
+
+// recordObs records one operation; errType "" means it succeeded.
+func (l *latencyStats) recordObs(o observation, errType string) {
+	ns := int64(o.ns)
 	for {
 		cur := l.minNs.Load()
 		if ns >= cur || l.minNs.CompareAndSwap(cur, ns) {
@@ -91,17 +107,15 @@ func (l *latencyStats) recordType(d time.Duration, errType string) {
 			break
 		}
 	}
-	// The bucket is found once for the three histograms.
-	b := bucketOf(uint64(ns))
-	if ok {
-		l.ok.add(b)
-		l.okExp.observe(uint64(ns), b)
+	if errType == "" {
+		l.ok.add(o.bucket)
+		l.okExp.add(o.bound, o.ns)
 	} else {
 		e := l.errType(errType)
-		e.hist.add(b)
-		e.exp.observe(uint64(ns), b)
+		e.hist.add(o.bucket)
+		e.exp.add(o.bound, o.ns)
 	}
-	l.recent.add(b)
+	l.recent.add(o.bucket)
 }
 
 func (l *latencyStats) errType(name string) *errStats {

@@ -49,7 +49,8 @@ func (m *Monitor) RecordToolCall(name string, d time.Duration, errorType string)
 	t.lastUsed.Store(m.clock.unixNano())
 }
 
-// addTool is RecordToolUsage's slow path for a name not seen before.
+// addTool is the slow path of the tool lookups (RecordToolUsage,
+// RecordCall) for a name not seen before.
 func (m *Monitor) addTool(name string) *toolStats {
 	if len(name) > maxToolName {
 		name = name[:maxToolName]
