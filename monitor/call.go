@@ -95,7 +95,7 @@ func (m *Monitor) RecordCall(c Call) uint64 {
 			t = m.addTool(c.Tool)
 		}
 		t.recordObs(o, c.ErrorType)
-		t.lastUsed.Store(m.clock.unixNano())
+		t.touch(m.clock.unixNano())
 		t.responses.addBytes(c.ResponseBytes)
 	}
 	if len(c.Error) > maxCallError {
