@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // latencyStats counts operations that take time and may fail: tool calls,
@@ -17,15 +18,24 @@ import (
 // The percentiles come from one log-linear histogram of all of them, kept
 // by the recent window (which holds what left it too).
 type latencyStats struct {
+	latencyRead
+	// The rest of the line: okExp begins a line, so that the count, the
+	// sum and the first buckets, which every success writes, share one.
+	_ [cacheLine - unsafe.Sizeof(latencyRead{})%cacheLine]byte
 	// The count, the errors and the sum of durations are kept in okExp and
 	// errs, which need them anyway (see counts), so recording pays no
 	// atomic add for them.
-	minNs  atomic.Int64 // math.MaxInt64 until the first observation
-	maxNs  atomic.Int64
-	okExp  boundHist                 // the successes at the exported bounds
-	errs   registry[boundHist]       // the failures of each error type
-	other  atomic.Pointer[boundHist] // error types beyond maxErrorTypes
-	recent windowHist                // every observation, for percentiles
+	okExp  boundHist  // the successes at the exported bounds
+	recent windowHist // every observation, for percentiles
+}
+
+// latencyRead is what every record reads and few write, on cache lines of
+// its own (see linePad).
+type latencyRead struct {
+	minNs atomic.Int64 // math.MaxInt64 until the first observation
+	maxNs atomic.Int64
+	errs  registry[boundHist]       // the failures of each error type
+	other atomic.Pointer[boundHist] // error types beyond maxErrorTypes
 }
 
 // maxErrorTypes bounds the error types kept per operation; further types

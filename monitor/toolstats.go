@@ -16,7 +16,8 @@ const maxToolName = 128
 // toolStats is the live state of one tool.
 type toolStats struct {
 	latencyStats
-	lastUsed  atomic.Int64 // unix ns, coarse
+	lastUsed  atomic.Int64 // unix ns, coarse; read by every call, see touch
+	_         linePad
 	responses responseStats
 }
 
