@@ -9,8 +9,7 @@ import (
 
 // linePad keeps what every recorder writes off the cache lines of what
 // every recorder only reads: a write from one core takes the line from the
-// others, whose next read of a neighbouring field waits to fetch it back
-// (docs/BENCHMARKS.md section 1 measures it).
+// others, whose next read of a neighbouring field waits to fetch it back.
 type linePad [cacheLine]byte
 
 // cacheLine is the size of a cache line on the machines we run on.
