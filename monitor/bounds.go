@@ -58,8 +58,8 @@ func boundIndex(ns uint64, b int) int {
 
 // boundHist counts observations in export buckets exactly, with reads that
 // see the count, the sum and every bucket of one moment: durations at
-// durationBounds (observe), and any other value whose bucket the caller
-// finds (add), such as response tokens at TokenBounds.
+// durationBounds (boundIndex finds their bucket), and any other value whose
+// bucket the caller finds, such as response tokens at TokenBounds.
 //
 // Writers share two shards: the hot one, which takes observations, and the
 // cold one, empty between reads. countAndHot holds in its top bit which is
@@ -70,7 +70,7 @@ func boundIndex(ns uint64, b int) int {
 // reader knows they have all finished when the shard's buckets add up to
 // that number. It then reads the shard, which no writer touches any more,
 // and moves its contents to the new hot shard. Writers never wait and take
-// no lock; a reader waits only for writers already inside observe.
+// no lock; a reader waits only for writers already inside add.
 type boundHist struct {
 	countAndHot atomic.Uint64
 	shards      [2]boundShard
@@ -83,9 +83,6 @@ type boundShard struct {
 }
 
 const hotBit = 1 << 63
-
-// observe records the duration ns, whose log-linear bucket is b.
-func (h *boundHist) observe(ns uint64, b int) { h.add(boundIndex(ns, b), ns) }
 
 // add records the value v in export bucket i (< boundBuckets).
 func (h *boundHist) add(i int, v uint64) {
@@ -108,7 +105,7 @@ func (h *boundHist) sum() uint64 {
 
 // read returns the count and sum of every observation completed and fills
 // counts with how many fell in each export bucket (not cumulative), all of
-// one moment. Safe for concurrent use with observe and other reads.
+// one moment. Safe for concurrent use with add and other reads.
 func (h *boundHist) read(counts *[boundBuckets]uint64) (n, sum uint64) {
 	h.readMu.Lock()
 	defer h.readMu.Unlock()

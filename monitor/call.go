@@ -74,10 +74,12 @@ type ClientInfo struct {
 // OK reports whether the call succeeded.
 func (c *Call) OK() bool { return c.ErrorType == "" }
 
-// RecordCall records one MCP request: per method (RecordMethod) and, for
-// tools/call of a known tool, per tool (RecordToolCall), as before calls
-// were records; then it keeps the call in the ring of recent calls and
-// hands it to subscribers (SubscribeCalls) without waiting for them.
+// RecordCall records one MCP request: per method (as RecordMethod does)
+// and, for tools/call of a known tool, per tool (as RecordToolCall does),
+// with the response's size when known; then it keeps the call in the ring
+// of recent calls and hands it to subscribers (SubscribeCalls) without
+// waiting for them. The duration's buckets are found once for the method
+// and the tool.
 //
 // It keeps the strings of c: they should not pin large buffers (a method
 // name cut out of a megabyte line would keep the line). An Error longer
@@ -85,14 +87,16 @@ func (c *Call) OK() bool { return c.ErrorType == "" }
 // allocation-free once the method and tool have been seen and as long as
 // the error is short.
 func (m *Monitor) RecordCall(c Call) uint64 {
-	m.RecordMethod(c.Method, c.Duration, c.ErrorType)
+	o := observe(c.Duration)
+	m.method(c.Method).recordObs(o, c.ErrorType)
 	if c.Method == MethodToolsCall && !c.UnknownTool {
-		m.RecordToolCall(c.Tool, c.Duration, c.ErrorType)
-		if c.ResponseBytes > 0 {
-			if t := m.tools.get(c.Tool); t != nil {
-				t.responses.addBytes(c.ResponseBytes)
-			}
+		t := m.tools.get(c.Tool)
+		if t == nil {
+			t = m.addTool(c.Tool)
 		}
+		t.recordObs(o, c.ErrorType)
+		t.touch(m.clock.unixNano())
+		t.responses.addBytes(c.ResponseBytes)
 	}
 	if len(c.Error) > maxCallError {
 		c.Error = cutError(c.Error)

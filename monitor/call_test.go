@@ -49,6 +49,35 @@ func TestRecordCallCountsAsTheRecordersDid(t *testing.T) {
 	}
 }
 
+// TestRecordCallResponseBytesFollowTheCall: a response's size counts in
+// the tool the call counted in, OtherTool for a name beyond MaxTools too.
+func TestRecordCallResponseBytesFollowTheCall(t *testing.T) {
+	m := New(Options{DisableSystem: true, MaxTools: 1})
+	for _, c := range []Call{
+		{Method: MethodToolsCall, Tool: "search", Duration: time.Millisecond, ResponseBytes: 100},
+		{Method: MethodToolsCall, Tool: "search", Duration: time.Millisecond, ResponseBytes: 300},
+		{Method: MethodToolsCall, Tool: "beyond_the_bound", Duration: time.Millisecond, ResponseBytes: 1000},
+		{Method: MethodToolsCall, Tool: "search", Duration: time.Millisecond}, // size not measured
+	} {
+		m.RecordCall(c)
+	}
+	s := m.Sample(t.Context())
+	for _, tt := range []struct {
+		tool       string
+		calls      uint64
+		bytesAvg   float64
+		bytesKnown bool
+	}{
+		{"search", 3, 200, true},
+		{OtherTool, 1, 1000, true},
+	} {
+		got := s.Tools[tt.tool]
+		if got.Count != tt.calls || got.Responses.BytesAvg.OK != tt.bytesKnown || got.Responses.BytesAvg.Value != tt.bytesAvg {
+			t.Errorf("%s: %d calls, response bytes %+v; want %d calls averaging %v bytes", tt.tool, got.Count, got.Responses.BytesAvg, tt.calls, tt.bytesAvg)
+		}
+	}
+}
+
 func TestCallRing(t *testing.T) {
 	m := New(Options{DisableSystem: true, CallRing: 3})
 	if got := m.RecentCalls(0, 10); len(got) != 0 {

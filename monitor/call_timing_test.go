@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,5 +80,43 @@ func BenchmarkRecordMethodAndTool(b *testing.B) {
 				m.RecordToolCall(benchTools[i&3], d, "")
 			}
 		})
+	})
+}
+
+// BenchmarkRecordCallParts measures, on the machine at hand, the
+// operations RecordCall is made of, so that its cost can be read as a sum
+// (docs/BENCHMARKS.md section 1): an uncontended atomic add, an atomic
+// store, a slot's lock and unlock, and the copy of a call into a slot.
+//
+//	go test -run '^$' -bench RecordCallParts ./monitor
+func BenchmarkRecordCallParts(b *testing.B) {
+	var word struct {
+		n atomic.Uint64
+		_ linePad
+	}
+	b.Run("atomic-add", func(b *testing.B) {
+		for b.Loop() {
+			word.n.Add(1)
+		}
+	})
+	b.Run("atomic-store", func(b *testing.B) {
+		for i := uint64(0); b.Loop(); i++ {
+			word.n.Store(i)
+		}
+	})
+	var slot callSlot
+	b.Run("lock-unlock", func(b *testing.B) {
+		for b.Loop() {
+			slot.mu.Lock()
+			slot.c.ID++
+			slot.mu.Unlock()
+		}
+	})
+	c := Call{Method: MethodToolsCall, Tool: "search", Session: "3f1b9c", Transport: TransportHTTP}
+	b.Run("copy-call", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			c.Duration = time.Duration(i)
+			slot.c = c
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // DefaultCallRing is how many recent calls a monitor keeps.
@@ -16,11 +17,20 @@ const DefaultCallRing = 10_000
 // one lock.
 type callRing struct {
 	slots []callSlot // a ring; nil keeps none
-	last  atomic.Uint64
 	subs  Fanout[Call]
+	_     linePad
+	last  atomic.Uint64 // written by every recorder: a line of its own
+	_     linePad
 }
 
+// A callSlot fills whole cache lines, so that recorders on two cores, which
+// write neighbouring slots, do not take a line from each other.
 type callSlot struct {
+	slotData
+	_ [(cacheLine - unsafe.Sizeof(slotData{})%cacheLine) % cacheLine]byte
+}
+
+type slotData struct {
 	mu sync.Mutex
 	c  Call // c.ID is 0 until the slot is first written
 }
@@ -44,7 +54,9 @@ func (r *callRing) add(c *Call) uint64 {
 		}
 		s.mu.Unlock()
 	}
-	r.subs.Publish(*c)
+	if r.subs.Len() > 0 { // spares copying the call into Publish's argument
+		r.subs.Publish(*c)
+	}
 	return c.ID
 }
 

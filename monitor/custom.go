@@ -115,7 +115,7 @@ type CustomSnapshot struct {
 	Timers   map[string]LatencySummary `json:"timers"`
 }
 
-func (m *Monitor) readCustom(now time.Time, scratch *histCounts) CustomSnapshot {
+func (m *Monitor) readCustom(now time.Time, scratch *histScratch) CustomSnapshot {
 	c := CustomSnapshot{
 		Counters: make(map[string]float64, m.counters.len()),
 		Gauges:   make(map[string]float64, m.values.len()),

@@ -42,8 +42,8 @@ func (m *Monitor) LiveToolHistograms() []HistogramExport {
 	}
 	each := func(method, tool string, l *latencyStats) {
 		read(method, tool, "", &l.okExp)
-		l.eachErrType(func(errType string, es *errStats) {
-			read(method, tool, errType, &es.exp)
+		l.eachErrType(func(errType string, e *boundHist) {
+			read(method, tool, errType, e)
 		})
 	}
 	m.tools.each(func(name string, t *toolStats) { each(MethodToolsCall, name, &t.latencyStats) })

@@ -60,9 +60,17 @@ func bucketBounds(i int) (lo, hi float64) {
 // add counts one observation in bucket b, from bucketOf.
 func (h *histogram) add(b int) { h.counts[b].Add(1) }
 
-func (h *histogram) reset() {
+// moveTo adds this histogram's counts to dst and takes them out of it. A
+// writer racing with it lands either in dst or in what stays behind:
+// nothing is lost or counted twice.
+func (h *histogram) moveTo(dst *histCounts) {
 	for i := range h.counts {
-		h.counts[i].Store(0)
+		if h.counts[i].Load() == 0 {
+			continue // most buckets: spare the write
+		}
+		c := h.counts[i].Swap(0)
+		dst.c[i] += c
+		dst.n += c
 	}
 }
 

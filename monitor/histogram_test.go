@@ -64,7 +64,7 @@ func TestPercentilesWithinBound(t *testing.T) {
 				l.record(data[i], true)
 			}
 			slices.Sort(data)
-			var scratch histCounts
+			var scratch histScratch
 			s := l.summarize(time.Now(), time.Minute, time.Now(), &scratch)
 			for _, c := range []struct {
 				q   float64
@@ -90,7 +90,7 @@ func TestRecentWindowForgetsOldObservations(t *testing.T) {
 	l := newLatencyStats()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	window := 5 * time.Minute
-	var scratch histCounts
+	var scratch histScratch
 	l.summarize(t0, window, t0, &scratch) // starts the window
 	l.record(time.Second, true)           // old and slow
 	for i := 1; i <= 10; i++ {

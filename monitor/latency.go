@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // latencyStats counts operations that take time and may fail: tool calls,
@@ -12,26 +13,29 @@ import (
 // once an error type has been seen.
 //
 // Successes and failures of each error type are kept in separate
-// since-start histograms, so that exporters can label them (OpenTelemetry's
-// error.type) with counts that only ever grow; percentiles merge them.
+// since-start histograms at the exported bounds, so that exporters can
+// label them (OpenTelemetry's error.type) with counts that only ever grow.
+// The percentiles come from one log-linear histogram of all of them, kept
+// by the recent window (which holds what left it too).
 type latencyStats struct {
+	latencyRead
+	// The rest of the line: okExp begins a line, so that the count, the
+	// sum and the first buckets, which every success writes, share one.
+	_ [cacheLine - unsafe.Sizeof(latencyRead{})%cacheLine]byte
 	// The count, the errors and the sum of durations are kept in okExp and
-	// the errors' exp, which need them anyway (see counts), so recording
-	// pays no atomic add for them.
-	minNs  atomic.Int64 // math.MaxInt64 until the first observation
-	maxNs  atomic.Int64
-	ok     histogram
-	okExp  boundHist // the successes at the exported bounds
-	errs   registry[errStats]
-	other  atomic.Pointer[errStats] // error types beyond maxErrorTypes
-	recent windowHist
+	// errs, which need them anyway (see counts), so recording pays no
+	// atomic add for them.
+	okExp  boundHist  // the successes at the exported bounds
+	recent windowHist // every observation, for percentiles
 }
 
-// errStats are the failures of one error type: hist for percentiles, exp
-// for exporters (and the count).
-type errStats struct {
-	hist histogram
-	exp  boundHist
+// latencyRead is what every record reads and few write, on cache lines of
+// its own (see linePad).
+type latencyRead struct {
+	minNs atomic.Int64 // math.MaxInt64 until the first observation
+	maxNs atomic.Int64
+	errs  registry[boundHist]       // the failures of each error type
+	other atomic.Pointer[boundHist] // error types beyond maxErrorTypes
 }
 
 // maxErrorTypes bounds the error types kept per operation; further types
@@ -74,11 +78,27 @@ func (l *latencyStats) record(d time.Duration, ok bool) {
 
 // recordType records one operation; errType "" means it succeeded.
 func (l *latencyStats) recordType(d time.Duration, errType string) {
-	ok := errType == ""
-	ns := int64(d)
-	if ns < 0 {
-		ns = 0 // a clock step must not poison sums and buckets
-	}
+	l.recordObs(observe(d), errType)
+}
+
+// An observation is a duration with its buckets found, so that an
+// operation counted in several stats (a call's method and its tool) finds
+// them once.
+type observation struct {
+	ns     uint64
+	bucket int // log-linear, for the percentile histograms
+	bound  int // at the export bounds
+}
+
+func observe(d time.Duration) observation {
+	ns := uint64(max(d, 0)) // a clock step must not poison sums and buckets
+	b := bucketOf(ns)
+	return observation{ns: ns, bucket: b, bound: boundIndex(ns, b)}
+}
+
+// recordObs records one operation; errType "" means it succeeded.
+func (l *latencyStats) recordObs(o observation, errType string) {
+	ns := int64(o.ns)
 	for {
 		cur := l.minNs.Load()
 		if ns >= cur || l.minNs.CompareAndSwap(cur, ns) {
@@ -91,33 +111,28 @@ func (l *latencyStats) recordType(d time.Duration, errType string) {
 			break
 		}
 	}
-	// The bucket is found once for the three histograms.
-	b := bucketOf(uint64(ns))
-	if ok {
-		l.ok.add(b)
-		l.okExp.observe(uint64(ns), b)
+	if errType == "" {
+		l.okExp.add(o.bound, o.ns)
 	} else {
-		e := l.errType(errType)
-		e.hist.add(b)
-		e.exp.observe(uint64(ns), b)
+		l.errType(errType).add(o.bound, o.ns)
 	}
-	l.recent.add(b)
+	l.recent.add(o.bucket)
 }
 
-func (l *latencyStats) errType(name string) *errStats {
+func (l *latencyStats) errType(name string) *boundHist {
 	if e := l.errs.get(name); e != nil {
 		return e
 	}
 	if len(name) > maxToolName {
 		name = name[:maxToolName]
 	}
-	if e := l.errs.getOrAdd(strings.Clone(name), func() *errStats { return &errStats{} }); e != nil {
+	if e := l.errs.getOrAdd(strings.Clone(name), func() *boundHist { return &boundHist{} }); e != nil {
 		return e
 	}
 	if e := l.other.Load(); e != nil {
 		return e
 	}
-	l.other.CompareAndSwap(nil, &errStats{})
+	l.other.CompareAndSwap(nil, &boundHist{})
 	return l.other.Load()
 }
 
@@ -126,17 +141,17 @@ func (l *latencyStats) errType(name string) *errStats {
 func (l *latencyStats) counts() (count, errors uint64) {
 	if p := l.errs.m.Load(); p != nil {
 		for _, e := range *p {
-			errors += e.exp.count()
+			errors += e.count()
 		}
 	}
 	if e := l.other.Load(); e != nil {
-		errors += e.exp.count()
+		errors += e.count()
 	}
 	return l.okExp.count() + errors, errors
 }
 
 // eachErrType calls fn for every error type seen, in name order.
-func (l *latencyStats) eachErrType(fn func(name string, e *errStats)) {
+func (l *latencyStats) eachErrType(fn func(name string, e *boundHist)) {
 	l.errs.each(fn)
 	if e := l.other.Load(); e != nil {
 		fn(OtherErrorType, e)
@@ -180,9 +195,15 @@ func (s LatencySummary) Average() (time.Duration, bool) {
 	return s.Sum / time.Duration(s.Count), true
 }
 
+// histScratch is the room summarize reads histograms into, reused from
+// one read to the next to spare 11 KiB of allocation each.
+type histScratch struct {
+	recent, all histCounts
+}
+
 // summarize reads the stats as of now, first moving the recent window
-// forward; scratch is reused to avoid a 5 KiB allocation per read.
-func (l *latencyStats) summarize(now time.Time, window time.Duration, started time.Time, scratch *histCounts) LatencySummary {
+// forward.
+func (l *latencyStats) summarize(now time.Time, window time.Duration, started time.Time, scratch *histScratch) LatencySummary {
 	return l.summarizeInto(now, window, started, scratch, nil)
 }
 
@@ -202,7 +223,7 @@ func (a *latencyAgg) percentiles() (total, recent Percentiles) {
 }
 
 // summarizeInto is summarize that also merges the counts into agg.
-func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, started time.Time, scratch *histCounts, agg *latencyAgg) LatencySummary {
+func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, started time.Time, scratch *histScratch, agg *latencyAgg) LatencySummary {
 	l.recent.rotate(now, window)
 	s := LatencySummary{Sum: time.Duration(l.okExp.sum())}
 	s.Count, s.Errors = l.counts()
@@ -211,27 +232,21 @@ func (l *latencyStats) summarizeInto(now time.Time, window time.Duration, starte
 	}
 	s.Min = time.Duration(l.minNs.Load())
 	s.Max = time.Duration(l.maxNs.Load())
-	*scratch = histCounts{}
-	l.ok.addTo(scratch)
 	if s.Errors > 0 {
 		s.ErrorTypes = map[string]uint64{}
 	}
-	l.eachErrType(func(name string, e *errStats) {
-		e.hist.addTo(scratch)
-		s.ErrorTypes[name] = e.exp.count()
-		s.Sum += time.Duration(e.exp.sum())
+	l.eachErrType(func(name string, e *boundHist) {
+		s.ErrorTypes[name] = e.count()
+		s.Sum += time.Duration(e.sum())
 	})
-	s.SinceStart = scratch.percentiles(s.Min, s.Max)
+	since := l.recent.read(&scratch.recent, &scratch.all)
+	s.SinceStart = scratch.all.percentiles(s.Min, s.Max)
 	s.SinceStart.Since = started
-	if agg != nil {
-		agg.total.merge(scratch)
-	}
-	*scratch = histCounts{}
-	since := l.recent.read(scratch)
-	s.Recent = scratch.percentiles(s.Min, s.Max)
+	s.Recent = scratch.recent.percentiles(s.Min, s.Max)
 	s.Recent.Since = since
 	if agg != nil {
-		agg.recent.merge(scratch)
+		agg.total.merge(&scratch.all)
+		agg.recent.merge(&scratch.recent)
 		if !agg.any || s.Min < agg.min {
 			agg.min = s.Min
 		}

@@ -24,11 +24,19 @@ const MethodToolsCall = "tools/call"
 // Tool calls are recorded twice by design: here as the method tools/call,
 // and per tool with RecordToolCall.
 func (m *Monitor) RecordMethod(method string, d time.Duration, errorType string) {
-	l := m.methods.get(method)
-	if l == nil {
-		l = m.addMethod(method)
+	m.method(method).recordType(d, errorType)
+}
+
+// method returns the stats the requests of method count in. tools/call,
+// the method of nearly every request, is kept at hand and spares the map.
+func (m *Monitor) method(name string) *latencyStats {
+	if name == MethodToolsCall {
+		return m.toolsCall
 	}
-	l.recordType(d, errorType)
+	if l := m.methods.get(name); l != nil {
+		return l
+	}
+	return m.addMethod(name)
 }
 
 func (m *Monitor) addMethod(method string) *latencyStats {

@@ -39,6 +39,7 @@ type Monitor struct {
 
 	queries     *latencyStats
 	methods     registry[latencyStats]
+	toolsCall   *latencyStats // methods' tools/call, set by New
 	cacheHits   atomic.Uint64
 	cacheMisses atomic.Uint64
 
@@ -80,8 +81,11 @@ func New(opts Options) *Monitor {
 	m.counters.limit = opts.MaxTools
 	m.values.limit = opts.MaxTools
 	m.timers.limit = opts.MaxTools
-	// One slot is kept for OtherMethod, added first so it always fits.
+	// One slot is kept for OtherMethod, added first so it always fits;
+	// tools/call is added next, so that RecordCall finds it without a map
+	// lookup.
 	m.methods.getOrAdd(OtherMethod, newLatencyStats)
+	m.toolsCall = m.methods.getOrAdd(MethodToolsCall, newLatencyStats)
 	m.methods.limit = maxMethods + 1
 	other := &toolStats{}
 	other.init()

@@ -15,7 +15,7 @@ import (
 type sampler struct {
 	m        *Monitor
 	sys      HostCollector // nil when Options.DisableSystem is set
-	scratch  histCounts
+	scratch  histScratch
 	agg      latencyAgg
 	seq      uint64
 	cpuTotal time.Duration
@@ -130,7 +130,7 @@ func (s *sampler) sample(ctx context.Context, live bool) *Snapshot {
 			return
 		}
 		ts := ToolSnapshot{LatencySummary: t.summarizeInto(now, window, m.started, &s.scratch, &s.agg)}
-		ts.Responses = t.responses.summarize(&s.scratch)
+		ts.Responses = t.responses.summarize(&s.scratch.all)
 		if lu := t.lastUsed.Load(); lu != 0 {
 			ts.LastUsed = time.Unix(0, lu)
 		}

@@ -16,8 +16,20 @@ const maxToolName = 128
 // toolStats is the live state of one tool.
 type toolStats struct {
 	latencyStats
-	lastUsed  atomic.Int64 // unix ns, coarse
+	lastUsed  atomic.Int64 // unix ns, coarse; read by every call, see touch
+	_         linePad
 	responses responseStats
+}
+
+// touch sets the tool's last use to ns, unix nanoseconds. The coarse clock
+// moves ten times a second, so between its ticks the store is skipped: an
+// atomic store costs as much as an atomic add (an exchange, on amd64) and,
+// from several cores, moves the cache line each time, where a load of an
+// unchanged value costs nearly nothing.
+func (t *toolStats) touch(ns int64) {
+	if t.lastUsed.Load() != ns {
+		t.lastUsed.Store(ns)
+	}
 }
 
 // RecordToolUsage records one call of the named tool that took d and
@@ -32,7 +44,7 @@ func (m *Monitor) RecordToolUsage(name string, d time.Duration, ok bool) {
 		t = m.addTool(name)
 	}
 	t.record(d, ok)
-	t.lastUsed.Store(m.clock.unixNano())
+	t.touch(m.clock.unixNano())
 }
 
 // RecordToolCall is RecordToolUsage with the kind of failure: errorType is
@@ -46,10 +58,11 @@ func (m *Monitor) RecordToolCall(name string, d time.Duration, errorType string)
 		t = m.addTool(name)
 	}
 	t.recordType(d, errorType)
-	t.lastUsed.Store(m.clock.unixNano())
+	t.touch(m.clock.unixNano())
 }
 
-// addTool is RecordToolUsage's slow path for a name not seen before.
+// addTool is the slow path of the tool lookups (RecordToolUsage,
+// RecordCall) for a name not seen before.
 func (m *Monitor) addTool(name string) *toolStats {
 	if len(name) > maxToolName {
 		name = name[:maxToolName]

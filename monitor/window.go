@@ -12,17 +12,21 @@ import (
 const windowSlots = 6
 
 // windowHist keeps the observations of roughly the last window in rotating
-// slot histograms. Writers add to the current slot through one atomic index
-// load; rotation (by the sampler, or by a reader) is the only writer of the
-// index, under mu, and clears a slot before making it current.
+// slot histograms, and those older in past, so that it holds every
+// observation since start: the since-start percentiles need no histogram
+// of their own, and recording pays one atomic add for both. Writers add to
+// the current slot through one atomic index load; rotation (by the
+// sampler, or by a reader) is the only writer of the index, under mu, and
+// empties a slot into past before making it current.
 type windowHist struct {
 	slots [windowSlots]histogram
 	cur   atomic.Int32
 
 	mu        sync.Mutex
 	slotLen   time.Duration
-	slotStart time.Time // when the current slot began; zero until first rotate
-	oldest    time.Time // start of the oldest slot still holding data
+	slotStart time.Time  // when the current slot began; zero until first rotate
+	oldest    time.Time  // start of the oldest slot still holding data
+	past      histCounts // what rotation moved out of the slots
 }
 
 // add counts one observation in bucket b, from bucketOf.
@@ -47,14 +51,14 @@ func (w *windowHist) rotate(now time.Time, window time.Duration) {
 	if steps >= windowSlots {
 		// Everything recorded is older than the window.
 		for i := range w.slots {
-			w.slots[i].reset()
+			w.slots[i].moveTo(&w.past)
 		}
 		w.slotStart, w.oldest = now, now
 		return
 	}
 	for range steps {
 		next := (w.cur.Load() + 1) % windowSlots
-		w.slots[next].reset()
+		w.slots[next].moveTo(&w.past)
 		w.cur.Store(next)
 		w.slotStart = w.slotStart.Add(w.slotLen)
 	}
@@ -63,13 +67,17 @@ func (w *windowHist) rotate(now time.Time, window time.Duration) {
 	}
 }
 
-// read merges all slots into dst and returns when the data in it begins.
-func (w *windowHist) read(dst *histCounts) time.Time {
-	w.mu.Lock()
-	since := w.oldest
-	w.mu.Unlock()
+// read sets recent to the slots' counts, all to everything observed since
+// start, and returns when recent's observations begin. An observation
+// racing with the read may be in both or in neither, never in all alone.
+func (w *windowHist) read(recent, all *histCounts) time.Time {
+	w.mu.Lock() // no rotation between the slots and past
+	defer w.mu.Unlock()
+	*recent = histCounts{}
 	for i := range w.slots {
-		w.slots[i].addTo(dst)
+		w.slots[i].addTo(recent)
 	}
-	return since
+	*all = w.past
+	all.merge(recent)
+	return w.oldest
 }
