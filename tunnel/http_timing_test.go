@@ -245,6 +245,18 @@ func httpPair(b *testing.B, own bool) (direct, proxied *mcp.ClientSession) {
 	return connectHTTP(b, d), connectHTTP(b, p)
 }
 
+// toolCaller returns, for a session, a tools/call of params on it that
+// fails the benchmark on an error.
+func toolCaller(b *testing.B, params *mcp.CallToolParams) func(cs *mcp.ClientSession) func() {
+	return func(cs *mcp.ClientSession) func() {
+		return func() {
+			if _, err := cs.CallTool(context.Background(), params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 var echoParams = &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "a short answer"}}
 
 // BenchmarkHTTPRoundTrip times one tools/call at a time over Streamable
@@ -253,14 +265,7 @@ var echoParams = &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"te
 func BenchmarkHTTPRoundTrip(b *testing.B) {
 	setups(b, func(b *testing.B, own bool) {
 		direct, proxied := httpPair(b, own)
-		ctx := context.Background()
-		call := func(cs *mcp.ClientSession) func() {
-			return func() {
-				if _, err := cs.CallTool(ctx, echoParams); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
+		call := toolCaller(b, echoParams)
 		compareRoundTrips(b, call(direct), call(proxied))
 	})
 }
@@ -336,15 +341,8 @@ func BenchmarkHTTPRelayFloor(b *testing.B) {
 	up := startBenchProcess(b, "mcp") + "/mcp"
 	relay := startBenchProcess(b, "relay", envBenchUpstream+"="+up) + "/mcp"
 	direct, relayed := connectHTTP(b, up), connectHTTP(b, relay)
-	ctx := context.Background()
 	b.Run("round-trip", func(b *testing.B) {
-		call := func(cs *mcp.ClientSession) func() {
-			return func() {
-				if _, err := cs.CallTool(ctx, echoParams); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
+		call := toolCaller(b, echoParams)
 		compareRoundTrips(b, call(direct), call(relayed))
 	})
 	b.Run("throughput", func(b *testing.B) {

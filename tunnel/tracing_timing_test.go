@@ -1,7 +1,6 @@
 package tunnel_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http/httptest"
 	"testing"
@@ -71,14 +70,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			up := startBenchProcess(b, "mcp")
 			off := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{}))
 			on := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{Telemetry: tracedWith(b, mode)}))
-			ctx := context.Background()
-			call := func(cs *mcp.ClientSession) func() {
-				return func() {
-					if _, err := cs.CallTool(ctx, params); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
+			call := toolCaller(b, params)
 			compareRoundTrips(b, call(off), call(on))
 		})
 	}
@@ -93,14 +85,7 @@ func BenchmarkHTTPTracingOwnProcess(b *testing.B) {
 	collector := startBenchProcess(b, "collector")
 	off := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up)+"/mcp")
 	on := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up, envBenchOTLP+"="+collector)+"/mcp")
-	ctx := context.Background()
-	call := func(cs *mcp.ClientSession) func() {
-		return func() {
-			if _, err := cs.CallTool(ctx, echoParams); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	call := toolCaller(b, echoParams)
 	compareRoundTrips(b, call(off), call(on))
 }
 
