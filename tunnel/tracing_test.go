@@ -52,9 +52,8 @@ func attrMap(kvs []attribute.KeyValue) map[string]string {
 	return m
 }
 
-// serverAndClient returns the SERVER and CLIENT spans of name.
 // serverAndClient waits for the SERVER and CLIENT spans named name: the
-// HTTP tunnel ends them once the answer has gone on to the client.
+// tunnels end them once the answer has gone on to the client.
 func serverAndClient(t *testing.T, rec *tracetest.SpanRecorder, name string) (server, client sdktrace.ReadOnlySpan) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
