@@ -203,19 +203,21 @@ func (o *Observers) observe(id uint64, c *monitor.Call, req *reqExtra, raw []byt
 		}
 		return
 	}
+	// The payload is kept before the tokens are offered: the call log
+	// that shows a call's tokens, counted on another goroutine, then has
+	// its payload too (both are told after the client has its answer).
+	if o.Payloads != nil {
+		result, errObj := responseBody(raw)
+		out := []byte(result)
+		if errObj != nil {
+			out, _ = json.Marshal(map[string]json.RawMessage{"error": errObj})
+		}
+		o.Payloads.Keep(id, req.args, out)
+	}
 	// A protocol error has no result to count; a tool error has one.
 	if o.Tokens != nil && c.Method == monitor.MethodToolsCall && (c.ErrorType == "" || c.ErrorType == monitor.ErrorTypeTool) {
 		o.Tokens.OfferRaw(id, c.Tool, raw)
 	}
-	if o.Payloads == nil {
-		return
-	}
-	result, errObj := responseBody(raw)
-	out := []byte(result)
-	if errObj != nil {
-		out, _ = json.Marshal(map[string]json.RawMessage{"error": errObj})
-	}
-	o.Payloads.Keep(id, req.args, out)
 }
 
 // reqExtra is what the tunnel learns of a client's request beyond what
