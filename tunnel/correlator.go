@@ -285,8 +285,9 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}
-	// The counters and the call log's ring are told at once: what
-	// reads them after the client has its answer finds the call there.
+	// The counters and the call log's ring are told at once, as the
+	// catalogue was above (Observers.listed): what reads them after the
+	// client has its answer finds the call there.
 	r := report{id: co.meters.m.RecordCall(mc), mc: mc, req: c.req, raw: h.raw}
 	if h.later == nil {
 		co.finish(&r)
