@@ -2,12 +2,14 @@ package tunnel_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/catalog"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel"
 	"github.com/mcp-pba-tunnel/pbatunnel/tunnel/tunneltest"
 )
@@ -73,5 +75,35 @@ func TestBlockHTTP(t *testing.T) {
 	}
 	if blocked != 1 {
 		t.Errorf("%d calls recorded as blocked, want 1", blocked)
+	}
+}
+
+// TestBlockDriftFromTheListTheClientSaw: with the catalogue deciding
+// (proxy --on-drift block), a tools/list answer is in the catalogue
+// before the client has it: a call the client makes at once, to a tool
+// the list shows changed from its pin, is refused, never relayed.
+func TestBlockDriftFromTheListTheClientSaw(t *testing.T) {
+	cat := &catalog.Catalog{}
+	// Pinned: pid alone; echo, in the server's list, is added since.
+	if err := cat.LoadPin(catalog.PinFile{Tools: []json.RawMessage{json.RawMessage(`{"name":"pid","inputSchema":{"type":"object"}}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	block := func(tool string) string {
+		if cat.Differs(tool) {
+			return tool + " drifted"
+		}
+		return ""
+	}
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Catalog: cat, Block: block}})
+	r.initialize()
+	r.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	r.response("2")
+	// At once, as a client that calls what it was just shown.
+	w := r.call("3", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}`)
+	if w.Error == nil || w.Error.Message != "echo drifted" {
+		t.Errorf("a call to the drifted echo, made as its list arrived, was answered %s %+v", w.Result, w.Error)
+	}
+	if strings.Contains(string(r.recorded(tunneltest.Received)), `"echo"`) {
+		t.Error("the call to the drifted tool reached the server")
 	}
 }

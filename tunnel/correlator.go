@@ -99,7 +99,6 @@ type report struct {
 	// raw is the answer, when an observer reads it: a copy, once the
 	// report waits, since the transport's buffer is reused.
 	raw []byte
-	at  time.Time
 }
 
 // A verdict tells the transport what to do with a message's line.
@@ -143,7 +142,7 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 			mc := co.callOf(&c, 0, ErrorTypeBlocked)
 			mc.Error = reason
 			id := co.meters.m.RecordCall(mc)
-			co.obs.observe(id, &mc, &c.req, nil, time.Time{})
+			co.obs.observe(id, &mc, &c.req, nil)
 			return refuse
 		}
 		h.out = co.traceRequest(m, h, &c, false)
@@ -277,6 +276,7 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "tools/list" && m.hasResult && co.listed != nil {
 		co.listed(c, h.now)
 	}
+	co.obs.listed(c.method, &c.req, h.raw, h.now)
 	mc := co.callOf(c, h.now.Sub(c.start), m.errorType())
 	mc.ResponseBytes = int64(len(h.raw))
 	if mc.ErrorType != "" && h.raw != nil {
@@ -285,9 +285,10 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 	if c.method == "initialize" {
 		mc.Protocol = m.protocolVersionOf()
 	}
-	// The counters and the call log's ring are told at once: what
-	// reads them after the client has its answer finds the call there.
-	r := report{id: co.meters.m.RecordCall(mc), mc: mc, req: c.req, raw: h.raw, at: h.now}
+	// The counters and the call log's ring are told at once, as the
+	// catalogue was above (Observers.listed): what reads them after the
+	// client has its answer finds the call there.
+	r := report{id: co.meters.m.RecordCall(mc), mc: mc, req: c.req, raw: h.raw}
 	if h.later == nil {
 		co.finish(&r)
 		return
@@ -302,7 +303,7 @@ func (co *correlator[T]) answered(m *message, h *hop[T], c *call[T]) {
 
 // finish hands an answered call to the observers and ends its spans.
 func (co *correlator[T]) finish(r *report) {
-	co.obs.observe(r.id, &r.mc, &r.req, r.raw, r.at)
+	co.obs.observe(r.id, &r.mc, &r.req, r.raw)
 	co.endTrace(&r.req, &r.mc, r.id)
 }
 
@@ -340,7 +341,7 @@ func (co *correlator[T]) newCall(m *message, h *hop[T]) call[T] {
 func (co *correlator[T]) record(c *call[T], d time.Duration, errType string) {
 	mc := co.callOf(c, d, errType)
 	id := co.meters.m.RecordCall(mc)
-	co.obs.observe(id, &mc, &c.req, nil, time.Time{})
+	co.obs.observe(id, &mc, &c.req, nil)
 	co.endTrace(&c.req, &mc, id)
 }
 

@@ -174,38 +174,49 @@ func responseBody(raw []byte) (result, errObj json.RawMessage) {
 	return r.Result, r.Error
 }
 
-// observe hands a recorded client request's response to the observers.
 // readsAnswer says whether observe reads the answer's bytes of a call
 // to method.
 func (o *Observers) readsAnswer(method string) bool {
-	return o.Payloads != nil || (o.Tokens != nil && method == monitor.MethodToolsCall) ||
-		(o.Catalog != nil && method == "tools/list")
+	return o.Payloads != nil || (o.Tokens != nil && method == monitor.MethodToolsCall)
 }
 
-func (o *Observers) observe(id uint64, c *monitor.Call, req *reqExtra, raw []byte, now time.Time) {
+// listed gives the catalogue the tools of a tools/list answer, raw. It
+// is told before the answer is relayed, unlike observe's observers:
+// Block may judge the client's calls by it (--on-drift block), and a
+// call the client makes as soon as it has the list must be judged on
+// that list, not the one before.
+func (o *Observers) listed(method string, req *reqExtra, raw []byte, now time.Time) {
+	if o.Catalog == nil || method != "tools/list" || raw == nil {
+		return
+	}
+	if result, _ := responseBody(raw); len(result) > 0 {
+		_ = o.Catalog.SetJSON(result, !req.laterPage, now)
+	}
+}
+
+// observe hands a recorded client request's response to the observers
+// (but the catalogue: listed).
+func (o *Observers) observe(id uint64, c *monitor.Call, req *reqExtra, raw []byte) {
 	if raw == nil {
 		if o.Payloads != nil {
 			o.Payloads.Keep(id, req.args, nil)
 		}
 		return
 	}
-	// A protocol error has no result to count; a tool error has one.
-	if o.Tokens != nil && c.Method == monitor.MethodToolsCall && (c.ErrorType == "" || c.ErrorType == monitor.ErrorTypeTool) {
-		o.Tokens.OfferRaw(id, c.Tool, raw)
-	}
-	if o.Payloads == nil && (o.Catalog == nil || c.Method != "tools/list") {
-		return
-	}
-	result, errObj := responseBody(raw)
+	// The payload is kept before the tokens are offered: the call log
+	// that shows a call's tokens, counted on another goroutine, then has
+	// its payload too (both are told after the client has its answer).
 	if o.Payloads != nil {
+		result, errObj := responseBody(raw)
 		out := []byte(result)
 		if errObj != nil {
 			out, _ = json.Marshal(map[string]json.RawMessage{"error": errObj})
 		}
 		o.Payloads.Keep(id, req.args, out)
 	}
-	if o.Catalog != nil && c.Method == "tools/list" && len(result) > 0 {
-		_ = o.Catalog.SetJSON(result, !req.laterPage, now)
+	// A protocol error has no result to count; a tool error has one.
+	if o.Tokens != nil && c.Method == monitor.MethodToolsCall && (c.ErrorType == "" || c.ErrorType == monitor.ErrorTypeTool) {
+		o.Tokens.OfferRaw(id, c.Tool, raw)
 	}
 }
 

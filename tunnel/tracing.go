@@ -3,6 +3,7 @@ package tunnel
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -137,6 +138,20 @@ type tracedRequest struct {
 	pair       telemetry.Pair
 	r          telemetry.Request
 	serverPeer string
+	// made is set when the spans are made and ended (ops): once, as
+	// an Op ends once, whichever way the request is over first. A
+	// request of the server's recorded when cancelled, say, is cleared
+	// again with its session.
+	made atomic.Bool
+}
+
+// ops makes t's two spans to be ended, the first time it is called;
+// nil after, and for a request not traced.
+func (t *tracedRequest) ops() (server, client *telemetry.Op) {
+	if t == nil || !t.made.CompareAndSwap(false, true) {
+		return nil, nil
+	}
+	return t.pair.Ops(t.r, t.serverPeer)
 }
 
 // spanContext is the SERVER span's context, for the call log.
@@ -151,10 +166,7 @@ func (t *tracedRequest) spanContext() trace.SpanContext {
 // (its id already waits, or the table of requests is full): the spans
 // are kept, so that the server's are not orphans, without a duration.
 func untraced(c *reqExtra, at time.Time) {
-	if c.traced == nil {
-		return
-	}
-	server, client := c.traced.pair.Ops(c.traced.r, c.traced.serverPeer)
+	server, client := c.traced.ops()
 	client.Discard(at)
 	server.Discard(at)
 }
@@ -164,7 +176,8 @@ func untraced(c *reqExtra, at time.Time) {
 // carry its arguments and result as the call log keeps them: redacted
 // and cut, never as they came.
 func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
-	if c.traced == nil {
+	server, client := c.traced.ops()
+	if server == nil {
 		return
 	}
 	out := telemetry.Outcome{End: mc.Start.Add(mc.Duration), ErrorType: mc.ErrorType, Message: mc.Error, Protocol: mc.Protocol}
@@ -173,7 +186,6 @@ func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
 			out.Arguments, out.Result = p.Arguments.String(), p.Result.String()
 		}
 	}
-	server, client := c.traced.pair.Ops(c.traced.r, c.traced.serverPeer)
 	ctx := context.Background()
 	client.End(ctx, out)
 	server.End(ctx, out)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -52,9 +53,8 @@ func attrMap(kvs []attribute.KeyValue) map[string]string {
 	return m
 }
 
-// serverAndClient returns the SERVER and CLIENT spans of name.
 // serverAndClient waits for the SERVER and CLIENT spans named name: the
-// HTTP tunnel ends them once the answer has gone on to the client.
+// tunnels end them once the answer has gone on to the client.
 func serverAndClient(t *testing.T, rec *tracetest.SpanRecorder, name string) (server, client sdktrace.ReadOnlySpan) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -414,4 +414,54 @@ func (p holdingProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 		<-p.release
 	}
 	p.SpanRecorder.OnEnd(s)
+}
+
+// TestHTTPCancelledServerRequestEndsOnce: a request of the server's that
+// the server cancelled has its spans ended then; the client's DELETE of
+// the session, which clears the session's requests, does not end them a
+// second time (the same span ids exported twice).
+func TestHTTPCancelledServerRequestEndsOnce(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return // DELETE: 200
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, `data: {"jsonrpc":"2.0","id":"r1","method":"roots/list"}`+"\n\n"+
+			`data: {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r1"}}`+"\n\n"+
+			`data: {"jsonrpc":"2.0","id":1,"result":{}}`+"\n\n")
+	}))
+	defer up.Close()
+	tel, rec := tracer(t)
+	_, tun := startHTTPTunnel(t, newMonitor(), up.URL+"/mcp", tunnel.HTTPOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	for _, method := range []string{http.MethodPost, http.MethodDelete} {
+		req, err := http.NewRequest(method, tun.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Mcp-Session-Id", "s1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	if err := tel.ForceFlush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	for _, s := range rec.Ended() {
+		if s.Name() == "roots/list" {
+			ids[s.SpanContext().SpanID().String()]++
+		}
+	}
+	if len(ids) != 2 {
+		t.Errorf("roots/list spans %v, want its SERVER and CLIENT spans", ids)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("span %s ended %d times", id, n)
+		}
+	}
 }

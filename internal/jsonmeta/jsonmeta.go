@@ -209,11 +209,17 @@ func (d *Doc) Value(j int) string {
 	return ""
 }
 
+// errUnread is Doc.Set's error before any Read.
+var errUnread = errors.New("jsonmeta: Doc.Set before Read")
+
 // Set is Set on the message read, values[j] being the value of keys[j];
 // an empty value leaves its key as it is. Its error is Read's.
 func (d *Doc) Set(values ...string) ([]byte, error) {
 	if d.err != nil {
 		return nil, d.err
+	}
+	if d.msg == nil {
+		return nil, errUnread
 	}
 	var kvRoom [4]KV
 	var hitRoom [4]hit
