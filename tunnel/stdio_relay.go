@@ -181,6 +181,7 @@ func (p *Stdio) clientMessage(m *message, whole []byte, now time.Time, gen uint6
 // relayServer relays the child's lines to the client until the child's
 // output ends.
 func (p *Stdio) relayServer(ch *child) {
+	defer p.report(ch)
 	lr := newLineReader(ch.stdout, p.opts.MaxLineSize)
 	var (
 		msgs    []message
@@ -288,7 +289,11 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 		line = out // the trace context of the forwarding in _meta
 	}
 	_ = p.out.line(line, more) // a client that stopped reading has gone; its end of input ends the run
-	p.report(ch)
+	if !more {
+		// Written out: the lines held for the next are not, and their
+		// calls wait with them (the relay's end reports what is left).
+		p.report(ch)
+	}
 	return msgs
 }
 
