@@ -140,21 +140,9 @@ func (p Parent) Baggage() string {
 }
 
 // Carried is the trace context a request carries in its _meta, as text:
-// what Inject hands on.
+// what Pair.Carried hands on.
 type Carried struct {
 	Traceparent, Tracestate, Baggage string
-}
-
-// Inject returns the context to put in the _meta of a request sent on in
-// ctx's span: its traceparent, and its tracestate and baggage when there
-// are any. Empty when ctx has no span context to hand on. It writes the
-// W3C form directly: the propagator's map is most of the cost otherwise.
-func Inject(ctx context.Context) Carried {
-	c := carried(trace.SpanContextFromContext(ctx))
-	if bag := baggage.FromContext(ctx); c.Traceparent != "" && bag.Len() > 0 {
-		c.Baggage = bag.String()
-	}
-	return c
 }
 
 // carried is the W3C form of sc, written directly: the propagator's map

@@ -307,6 +307,16 @@ func (co *correlator[T]) finish(r *report) {
 	co.endTrace(&r.req, &r.mc, r.id)
 }
 
+// finishAll finishes the reports that wait in later (hop.later), once
+// their answers are relayed, and empties it.
+func (co *correlator[T]) finishAll(later *[]report) {
+	for i := range *later {
+		co.finish(&(*later)[i])
+	}
+	clear(*later)
+	*later = (*later)[:0]
+}
+
 // noteInitialize hands a successful answer to initialize to the
 // transport.
 func (co *correlator[T]) noteInitialize(m *message, c *call[T]) {

@@ -327,13 +327,7 @@ func (h *HTTP) fromServer(ex *exchange, data []byte) {
 }
 
 // report finishes the answered calls of ex that wait (exchange.later).
-func (h *HTTP) report(ex *exchange) {
-	for i := range ex.later {
-		h.corr.finish(&ex.later[i])
-	}
-	clear(ex.later)
-	ex.later = ex.later[:0]
-}
+func (h *HTTP) report(ex *exchange) { h.corr.finishAll(&ex.later) }
 
 // settle records the requests of an exchange that got no response, with
 // the reason as error type.

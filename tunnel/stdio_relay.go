@@ -299,13 +299,7 @@ func (p *Stdio) fromServer(ch *child, line []byte, msgs []message, more bool) []
 
 // report finishes the answered calls of ch's lines that wait
 // (child.later), once their lines are written.
-func (p *Stdio) report(ch *child) {
-	for i := range ch.later {
-		p.corr.finish(&ch.later[i])
-	}
-	clear(ch.later)
-	ch.later = ch.later[:0]
-}
+func (p *Stdio) report(ch *child) { p.corr.finishAll(&ch.later) }
 
 // serverMessage does the bookkeeping for one message of child ch's, about
 // to be written to the client; whole is its line when it is all of it

@@ -44,9 +44,9 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	// the rewrite. Only what the request sent on carries is decided now;
 	// the spans are made once the call is over, off its way.
 	var doc jsonmeta.Doc
-	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
+	parent, readable := co.parentOf(h, &doc)
 	t := &tracedRequest{r: r, serverPeer: co.peerOf(h, !fromServer)}
-	t.pair = tel.Decide(co.parentOf(h, &doc, readable), r.Method, r.Target)
+	t.pair = tel.Decide(parent, r.Method, r.Target)
 	c.req.traced = t
 	// Over HTTP the server's requests come in its event stream, which is
 	// relayed as it comes: a rewrite would be thrown away.
@@ -85,8 +85,8 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 	r := co.spanRequest(m, h, h.session, fromServer)
 	r.Target, r.Start = "", h.now
 	var doc jsonmeta.Doc
-	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
-	server, client := tel.StartPair(co.parentOf(h, &doc, readable), r, co.peerOf(h, !fromServer))
+	parent, _ := co.parentOf(h, &doc)
+	server, client := tel.StartPair(parent, r, co.peerOf(h, !fromServer))
 	out := telemetry.Outcome{End: time.Now()}
 	ctx := context.Background()
 	client.End(ctx, out)
@@ -120,16 +120,18 @@ func (co *correlator[T]) peerOf(h *hop[T], server bool) string {
 }
 
 // parentOf is the context a message names as its parent: the one in its
-// _meta (doc, when readable), else its HTTP request's headers, linked
-// when both name one.
-func (co *correlator[T]) parentOf(h *hop[T], doc *jsonmeta.Doc, readable bool) telemetry.Parent {
+// _meta, else its HTTP request's headers, linked when both name one. It
+// reads the message into doc, and reports whether it could: only then
+// can doc rewrite it.
+func (co *correlator[T]) parentOf(h *hop[T], doc *jsonmeta.Doc) (telemetry.Parent, bool) {
 	var meta [3]string
+	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
 	if readable {
 		for i := range meta {
 			meta[i] = doc.Value(i)
 		}
 	}
-	return telemetry.ParentOf(meta, h.header)
+	return telemetry.ParentOf(meta, h.header), readable
 }
 
 // A tracedRequest is a request's spans as decided when it passed
