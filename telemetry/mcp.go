@@ -124,19 +124,21 @@ type opKey struct {
 // maxSets bounds the attribute sets kept: tool names come from clients.
 const maxSets = 4096
 
-// attrSets keeps the metric attribute set of each opKey seen, so that a
-// request's metric costs a map lookup, not a sorted set built anew.
+// attrSets keeps the metric attribute set of each opKey seen, as the
+// options a Record takes, so that a request's metric costs a map lookup:
+// not a sorted set built anew, nor an option and its slice made for the
+// call.
 type attrSets struct {
 	mu sync.RWMutex
-	m  map[opKey]attribute.Set
+	m  map[opKey][]metric.RecordOption
 }
 
-func (a *attrSets) of(k opKey) attribute.Set {
+func (a *attrSets) of(k opKey) []metric.RecordOption {
 	a.mu.RLock()
-	set, ok := a.m[k]
+	opts, ok := a.m[k]
 	a.mu.RUnlock()
 	if ok {
-		return set
+		return opts
 	}
 	attrs := make([]attribute.KeyValue, 0, 5)
 	attrs = append(attrs, attribute.String(AttrMethod, k.method))
@@ -146,16 +148,16 @@ func (a *attrSets) of(k opKey) attribute.Set {
 	attrs = withString(attrs, AttrErrorType, k.errorType)
 	attrs = withString(attrs, AttrNetworkTransport, k.transport)
 	attrs = withString(attrs, AttrProtocol, k.protocol)
-	set = attribute.NewSet(attrs...)
+	opts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
 	a.mu.Lock()
 	if a.m == nil {
-		a.m = map[opKey]attribute.Set{}
+		a.m = map[opKey][]metric.RecordOption{}
 	}
 	if len(a.m) < maxSets {
-		a.m[k] = set
+		a.m[k] = opts
 	}
 	a.mu.Unlock()
-	return set
+	return opts
 }
 
 // callersMistake reports whether a server answered with a code that

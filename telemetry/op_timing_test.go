@@ -33,7 +33,7 @@ func BenchmarkProxyOp(b *testing.B) {
 		now := time.Now()
 		parent := ParentOf(meta, nil)
 		r := Request{Kind: Server, Method: "tools/call", Target: "echo", Start: now, ID: "7", Transport: TransportPipe}
-		pair := tel.Decide(parent, r.Method, r.Target)
+		pair := tel.Decide(parent)
 		_ = pair.Carried()
 		s, c := pair.Ops(r, "")
 		out := Outcome{End: time.Now()}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Protocols of OTLP export.
@@ -69,7 +67,7 @@ type settings struct {
 	tracesProtocol, metricsProto    string
 	batching                        batching
 	metricInterval                  time.Duration
-	sampler                         sdktrace.Sampler
+	sampler                         sampler
 }
 
 // warn is o.Warn, or nothing.

@@ -17,126 +17,153 @@ const (
 	MetaBaggage     = "baggage"
 )
 
-// propagator reads and writes W3C trace context and baggage.
+// headerTraceparent is MetaTraceparent as net/http keys its headers: a
+// lookup by it skips Header.Get's canonicalization, a copy of the key
+// on every request.
+const headerTraceparent = "Traceparent"
+
+// propagator reads W3C trace context and baggage from HTTP headers, where
+// a header may come more than once (baggage's members then join).
 var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// metaCarrier is a request's params._meta as a carrier.
-type metaCarrier map[string]any
-
-func (m metaCarrier) Get(key string) string {
-	s, _ := m[key].(string)
-	return s
-}
-
-func (m metaCarrier) Set(key, value string) { m[key] = value }
-
-func (m metaCarrier) Keys() []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
-// Extract returns ctx with the caller's span context and baggage: from
-// the request's _meta, or, when that has no traceparent, from the HTTP
-// request's headers (Streamable HTTP; nil for stdio). When both name a
-// context and they differ, the headers' is returned as link: the
-// conventions make _meta the parent and link the transport's context.
-func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ context.Context, link trace.SpanContext) {
-	var carrier propagation.TextMapCarrier
-	if s, _ := meta[MetaTraceparent].(string); s != "" {
-		carrier = metaCarrier(meta)
-	}
-	return extract(ctx, carrier, header)
-}
-
-// extract is Extract from meta, nil when the request's _meta has no
-// traceparent.
-func extract(ctx context.Context, meta propagation.TextMapCarrier, header http.Header) (_ context.Context, link trace.SpanContext) {
-	var fromHeader context.Context
-	if header != nil && header.Get(MetaTraceparent) != "" {
-		fromHeader = propagator.Extract(ctx, propagation.HeaderCarrier(header))
-	}
-	if meta != nil {
-		out := propagator.Extract(ctx, meta)
-		// A traceparent in _meta that does not parse names no parent:
-		// the headers' context, if any, is used instead.
-		if trace.SpanContextFromContext(out).IsValid() || fromHeader == nil {
-			if fromHeader != nil {
-				if h := trace.SpanContextFromContext(fromHeader); h.IsValid() && !h.Equal(trace.SpanContextFromContext(out)) {
-					link = h
-				}
-			}
-			return out, link
-		}
-	}
-	if fromHeader != nil {
-		return fromHeader, link
-	}
-	return ctx, link
-}
-
-// A Parent is the trace context a request names, for Decide: the span
-// it is a child of, the baggage it carries, and a link (see Extract). The
-// zero Parent names none.
+// A Parent is the trace context a request names, for Decide and Extract:
+// the span it is a child of (remote; invalid for none), the baggage it
+// carries, and a link (see Extract). The zero Parent names none.
 type Parent struct {
-	ctx  context.Context // the span context and baggage, as Extract gives them
+	sc   trace.SpanContext
+	bag  baggage.Baggage
 	Link trace.SpanContext
 }
 
 // ParentOf is the parent a request names by the trace context in its
 // _meta (the values of MetaTraceparent, MetaTracestate and MetaBaggage as
-// read from it, "" where absent), else by its HTTP headers: Extract, for
-// callers that read the request as bytes.
+// read from it, "" where absent), else by its HTTP headers (Streamable
+// HTTP; nil for stdio). When both name a context and they differ, the
+// headers' is the link: the conventions make _meta the parent and link
+// the transport's context. A traceparent in _meta that does not parse
+// names no parent, and the headers' is used instead, if any.
+//
+// _meta is read here, not by the SDK's propagator, which would build a
+// context and a carrier for every request: TestParentOfIsThePropagators
+// and FuzzParentOf hold the two to the same results.
 func ParentOf(meta [3]string, header http.Header) Parent {
-	var carrier propagation.TextMapCarrier
-	if meta[0] != "" {
-		carrier = (*valuesCarrier)(&meta)
-	} else if header.Get(MetaTraceparent) == "" {
-		return Parent{}
+	var fromHeader Parent
+	inHeader := false
+	if v := header[headerTraceparent]; len(v) > 0 && v[0] != "" {
+		ctx := propagator.Extract(context.Background(), propagation.HeaderCarrier(header))
+		fromHeader, inHeader = Parent{sc: trace.SpanContextFromContext(ctx), bag: baggage.FromContext(ctx)}, true
 	}
-	ctx, link := extract(context.Background(), carrier, header)
-	return Parent{ctx: ctx, Link: link}
+	if meta[0] == "" {
+		return fromHeader
+	}
+	p := Parent{sc: parseTraceparent(meta[0], meta[1])}
+	if !p.sc.IsValid() && inHeader {
+		return fromHeader
+	}
+	if meta[2] != "" {
+		// As the propagator: what parses of it, even with an error.
+		p.bag, _ = baggage.Parse(meta[2])
+	}
+	if fromHeader.sc.IsValid() && !fromHeader.sc.Equal(p.sc) {
+		p.Link = fromHeader.sc
+	}
+	return p
 }
 
-// valuesCarrier is the values of MetaTraceparent, MetaTracestate and
-// MetaBaggage as a carrier: ParentOf's, without a map.
-type valuesCarrier [3]string
-
-func (v *valuesCarrier) Get(key string) string {
-	switch key {
-	case MetaTraceparent:
-		return v[0]
-	case MetaTracestate:
-		return v[1]
-	case MetaBaggage:
-		return v[2]
-	}
-	return ""
-}
-
-func (v *valuesCarrier) Set(string, string) {}
-
-func (v *valuesCarrier) Keys() []string {
-	keys := make([]string, 0, 3)
+// Extract returns ctx with the caller's span context and baggage, as
+// ParentOf finds them in the request's _meta or HTTP headers, and the
+// link ParentOf names: for a server whose handlers take a context.
+func Extract(ctx context.Context, meta map[string]any, header http.Header) (_ context.Context, link trace.SpanContext) {
+	var values [3]string
 	for i, k := range [3]string{MetaTraceparent, MetaTracestate, MetaBaggage} {
-		if v[i] != "" {
-			keys = append(keys, k)
-		}
+		values[i], _ = meta[k].(string)
 	}
-	return keys
+	p := ParentOf(values, header)
+	return p.context(ctx), p.Link
+}
+
+// context is ctx with the parent's span context and baggage, each only
+// when it has one, as the propagator leaves a context it finds nothing
+// for.
+func (p Parent) context(ctx context.Context) context.Context {
+	if p.sc.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, p.sc)
+	}
+	if p.bag.Len() > 0 {
+		ctx = baggage.ContextWithBaggage(ctx, p.bag)
+	}
+	return ctx
+}
+
+// parseTraceparent is the remote span context a W3C traceparent names,
+// with the trace state tracestate names (none when it does not parse,
+// which must not make the traceparent fail); invalid when traceparent
+// does not parse. It reads as the SDK's TraceContext propagator does:
+// lower-case hex only; version ff refused; version 00 exactly 55
+// characters (a trailing "-" allowed, as there) with flags 00 to 03; a
+// later version longer only after a "-"; the flags kept are sampled and
+// random.
+func parseTraceparent(traceparent, tracestate string) trace.SpanContext {
+	const size = 55 // "vv-" + 32 + "-" + 16 + "-" + "ff"
+	s := traceparent
+	if len(s) < size || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return trace.SpanContext{}
+	}
+	var version, flags [1]byte
+	var cfg trace.SpanContextConfig
+	if !lowerHex(version[:], s[0:2]) || version[0] == 0xff ||
+		!lowerHex(cfg.TraceID[:], s[3:35]) || !lowerHex(cfg.SpanID[:], s[36:52]) || !lowerHex(flags[:], s[53:55]) {
+		return trace.SpanContext{}
+	}
+	rest := s[size:]
+	switch {
+	case version[0] == 0 && (rest != "" && rest != "-" || flags[0] > 3):
+		return trace.SpanContext{}
+	case rest != "" && rest[0] != '-':
+		return trace.SpanContext{}
+	}
+	cfg.TraceFlags = trace.TraceFlags(flags[0]) & (trace.FlagsSampled | trace.FlagsRandom)
+	cfg.Remote = true
+	if tracestate != "" {
+		cfg.TraceState, _ = trace.ParseTraceState(tracestate)
+	}
+	sc := trace.NewSpanContext(cfg)
+	if !sc.IsValid() {
+		return trace.SpanContext{}
+	}
+	return sc
+}
+
+// lowerHex decodes src, lower-case hex of exactly twice dst's length,
+// into dst, and reports whether it was that.
+func lowerHex(dst []byte, src string) bool {
+	for i := range dst {
+		hi, ok1 := nibble(src[2*i])
+		lo, ok2 := nibble(src[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func nibble(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // Baggage is the parent's baggage in its W3C form, "" when it has none.
 func (p Parent) Baggage() string {
-	if p.ctx == nil {
+	if p.bag.Len() == 0 {
 		return ""
 	}
-	if bag := baggage.FromContext(p.ctx); bag.Len() > 0 {
-		return bag.String()
-	}
-	return ""
+	return p.bag.String()
 }
 
 // Carried is the trace context a request carries in its _meta, as text:

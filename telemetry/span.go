@@ -10,7 +10,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -38,7 +37,6 @@ type Op struct {
 	// The span: set at Start when it is sampled, read by the exporter
 	// once the Op is ended.
 	traced           bool
-	name             string
 	sc, parent, link trace.SpanContext
 	uri, id, session string
 	peer, arguments  string
@@ -58,9 +56,8 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 	if t.sink == nil {
 		return ctx, op
 	}
-	op.name = spanName(r.Method, r.Target)
 	parent := trace.SpanContextFromContext(ctx)
-	sampled, flags, state := t.sample(ctx, parent, op.name, spanKind(r.Kind))
+	sampled, flags, state := t.sample(parent)
 	op.sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: state.tid, SpanID: newSpanID(), TraceFlags: flags, TraceState: state.ts})
 	if sampled {
 		op.trace(parent, r)
@@ -75,7 +72,7 @@ func (t *Telemetry) Start(ctx context.Context, r Request) (context.Context, *Op)
 // on, child of the first, whose peer is serverPeer. It is Decide, then
 // Ops: for a caller that needs the spans at once.
 func (t *Telemetry) StartPair(parent Parent, r Request, serverPeer string) (server, client *Op) {
-	p := t.Decide(parent, r.Method, r.Target)
+	p := t.Decide(parent)
 	return p.Ops(r, serverPeer)
 }
 
@@ -86,7 +83,6 @@ func (t *Telemetry) StartPair(parent Parent, r Request, serverPeer string) (serv
 // or one of a nil Telemetry, makes none.
 type Pair struct {
 	t       *Telemetry
-	name    string
 	parent  Parent
 	tid     trace.TraceID
 	ids     [2]trace.SpanID // SERVER, CLIENT
@@ -96,13 +92,12 @@ type Pair struct {
 	decided bool // spans are made (tracing is on)
 }
 
-// Decide takes the decisions a proxy's two spans of a request to method
-// (target: its tool or prompt) need before the request goes on: one
-// sampling decision serves both, since every sampler this package builds
-// (samplerOf) decides a span whose parent is local as that parent was
-// decided, keeping its trace state; a second decision could only repeat
-// the first.
-func (t *Telemetry) Decide(parent Parent, method, target string) Pair {
+// Decide takes the decisions a proxy's two spans of a request need before
+// the request goes on: one sampling decision serves both, since every
+// sampler this package builds (samplerOf) decides a span whose parent is
+// local as that parent was decided, keeping its trace state; a second
+// decision could only repeat the first.
+func (t *Telemetry) Decide(parent Parent) Pair {
 	if t == nil {
 		return Pair{}
 	}
@@ -110,14 +105,8 @@ func (t *Telemetry) Decide(parent Parent, method, target string) Pair {
 	if t.sink == nil {
 		return p
 	}
-	p.name = spanName(method, target)
-	ctx := parent.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	psc := trace.SpanContextFromContext(ctx)
 	var state traceState
-	p.sampled, p.flags, state = t.sample(ctx, psc, p.name, trace.SpanKindServer)
+	p.sampled, p.flags, state = t.sample(parent.sc)
 	p.tid, p.ts, p.decided = state.tid, state.ts, true
 	p.ids = [2]trace.SpanID{newSpanID(), newSpanID()}
 	return p
@@ -167,20 +156,12 @@ func (p *Pair) Ops(r Request, serverPeer string) (server, client *Op) {
 	if !p.decided {
 		return server, client
 	}
-	server.name, client.name = p.name, p.name
 	server.sc, client.sc = p.spanContext(0), p.spanContext(1)
 	if p.sampled {
-		server.trace(trace.SpanContextFromContext(p.parentContext()), r)
+		server.trace(p.parent.sc, r)
 		client.trace(server.sc, cr)
 	}
 	return server, client
-}
-
-func (p *Pair) parentContext() context.Context {
-	if p.parent.ctx == nil {
-		return context.Background()
-	}
-	return p.parent.ctx
 }
 
 // begin fills in what op's duration metric needs.
@@ -201,20 +182,19 @@ type traceState struct {
 	ts  trace.TraceState
 }
 
-// sample decides whether a span named name, of kind, child of parent
-// (the span context in ctx), is sampled, and returns its flags.
-func (t *Telemetry) sample(ctx context.Context, parent trace.SpanContext, name string, kind trace.SpanKind) (bool, trace.TraceFlags, traceState) {
+// sample decides whether a span, child of parent (invalid for none), is
+// sampled, and returns its flags, trace id and trace state.
+func (t *Telemetry) sample(parent trace.SpanContext) (bool, trace.TraceFlags, traceState) {
 	tid := parent.TraceID()
 	if !parent.IsValid() {
 		tid = newTraceID()
 	}
-	res := t.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name, Kind: kind})
+	sampled := t.sampler.sampled(parent, tid)
 	flags := parent.TraceFlags() &^ trace.FlagsSampled
-	sampled := res.Decision == sdktrace.RecordAndSample
 	if sampled {
 		flags |= trace.FlagsSampled
 	}
-	return sampled, flags, traceState{tid, res.Tracestate}
+	return sampled, flags, traceState{tid, parent.TraceState()}
 }
 
 // trace marks op as sampled: its span, child of parent, is exported once
@@ -321,7 +301,7 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 	}
 	if o.t.metrics {
 		k := opKey{o.method, o.targetKey, o.target, out.ErrorType, o.transport, o.protocol}
-		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), metric.WithAttributeSet(o.t.sets.of(k)))
+		o.t.ops[o.kind].Record(ctx, seconds(out.End.Sub(o.start)), o.t.sets.of(k)...)
 	}
 }
 
@@ -380,7 +360,7 @@ func (o *Op) snapshot(buf []attribute.KeyValue) (sdktrace.ReadOnlySpan, []attrib
 		links = []sdktrace.Link{{SpanContext: o.link}}
 	}
 	return tracetest.SpanStub{
-		Name:                 o.name,
+		Name:                 spanName(o.method, o.target),
 		SpanContext:          o.sc,
 		Parent:               o.parent,
 		SpanKind:             spanKind(o.kind),

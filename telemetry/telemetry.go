@@ -32,7 +32,7 @@ type Telemetry struct {
 	// Spans: nil sink is no tracing.
 	sink    sink
 	batch   *batcher // the sink, when exporting over OTLP
-	sampler sdktrace.Sampler
+	sampler sampler
 	limits  sdktrace.SpanLimits // OTEL_SPAN_ATTRIBUTE_*_LIMIT, as the SDK reads them
 	res     *resource.Resource
 	scope   instrumentation.Scope

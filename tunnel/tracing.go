@@ -46,7 +46,7 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	var doc jsonmeta.Doc
 	parent, readable := co.parentOf(h, &doc)
 	t := &tracedRequest{r: r, serverPeer: co.peerOf(h, !fromServer)}
-	t.pair = tel.Decide(parent, r.Method, r.Target)
+	t.pair = tel.Decide(parent)
 	c.req.traced = t
 	// Over HTTP the server's requests come in its event stream, which is
 	// relayed as it comes: a rewrite would be thrown away.

@@ -181,29 +181,31 @@ func apply(msg []byte, s *shape, kv []KV) ([]byte, span) {
 type Doc struct {
 	msg  []byte
 	keys []string
-	s    shape
-	room [4]hit
+	l    layout
+	hits [4]hit // one per key
 	err  error
 }
 
 // Read parses msg, as Get does, finding params._meta[key] for each of
 // keys, at most four. Its error is Get's.
 func (d *Doc) Read(msg []byte, keys ...string) error {
-	if len(keys) > len(d.room) {
+	if len(keys) > len(d.hits) {
 		return errors.New("jsonmeta: Doc reads at most 4 keys")
 	}
 	d.msg, d.keys = msg, keys
-	d.s, d.err = scan(msg, keys, nil, d.room[:len(keys)])
+	var s shape
+	s, d.err = scan(msg, keys, nil, d.hits[:len(keys)])
+	d.l = s.layout
 	return d.err
 }
 
 // Value is Get's value of keys[j]: params._meta[keys[j]] when it is a
 // string, else "".
 func (d *Doc) Value(j int) string {
-	if d.err != nil || j >= len(d.s.hits) {
+	if d.err != nil || j >= len(d.keys) {
 		return ""
 	}
-	if h := d.s.hits[j]; h.kind == str {
+	if h := d.hits[j]; h.kind == str {
 		return unquote(d.msg[h.v.start:h.v.end], h.plain)
 	}
 	return ""
@@ -227,11 +229,10 @@ func (d *Doc) Set(values ...string) ([]byte, error) {
 	for j, v := range values[:min(len(values), len(d.keys))] {
 		if v != "" {
 			kv = append(kv, KV{d.keys[j], v})
-			hits = append(hits, d.s.hits[j])
+			hits = append(hits, d.hits[j])
 		}
 	}
-	s := d.s
-	s.hits = hits
+	s := shape{layout: d.l, hits: hits}
 	out, _ := apply(d.msg, &s, kv)
 	return out, nil
 }

@@ -32,6 +32,13 @@ type hit struct {
 // shape is what the parser learned of the message, the positions an edit
 // needs in particular.
 type shape struct {
+	layout
+	hits []hit // one per wanted key
+}
+
+// layout is a shape without its hits: what a Doc keeps of it (a Doc
+// holding a slice of its own array would be moved to the heap).
+type layout struct {
 	topObject  bool
 	topClose   int // index of the message's closing '}'
 	topMembers bool
@@ -45,8 +52,6 @@ type shape struct {
 	metaMembers bool
 	metaN       int  // "_meta" members seen in that params
 	metaBad     bool // one of them is neither an object nor null
-
-	hits []hit // one per wanted key
 }
 
 // Object nesting the parser treats specially; anything deeper, or off the
