@@ -5,22 +5,31 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/resource"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-type discardExporter struct{}
+// discardClient is an OTLP exporter client that sends nothing.
+type discardClient struct{}
 
-func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (discardExporter) Shutdown(context.Context) error                             { return nil }
+func (discardClient) Start(context.Context) error                                  { return nil }
+func (discardClient) Stop(context.Context) error                                   { return nil }
+func (discardClient) UploadTraces(context.Context, []*tracepb.ResourceSpans) error { return nil }
 
 // BenchmarkProxyOp is what tracing does per request in the proxy: the
 // caller's context read, the two spans decided and the context to hand on
 // written (on the request's way), then the SERVER and CLIENT spans made,
 // both ended, both durations recorded (once it is over); the spans batched
-// to an exporter that discards them, the metrics kept for a reader.
+// and turned into OTLP records for a client that discards them, the
+// metrics kept for a reader.
 func BenchmarkProxyOp(b *testing.B) {
-	bat := newBatcher(discardExporter{}, batching{QueueSize: 2048, BatchSize: 512, ScheduleDelay: 200 * time.Millisecond, ExportTimeout: time.Second}, nil)
+	up, err := newOTLPUploader(context.Background(), discardClient{}, resource.Default(), instrumentation.Scope{Name: ScopeName})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bat := newBatcher(up, batching{QueueSize: 2048, BatchSize: 512, ScheduleDelay: 200 * time.Millisecond, ExportTimeout: time.Second}, nil)
 	tel, err := newWithSink(Options{}, bat, sdkmetric.NewManualReader())
 	if err != nil {
 		b.Fatal(err)

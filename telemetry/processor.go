@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mcp-pba-tunnel/pbatunnel/internal/batchq"
@@ -55,7 +54,7 @@ func (p processorSink) Shutdown(ctx context.Context) error   { return p.sp.Shutd
 // switch, and a page that says "no spans lost" must know. The spans are
 // turned into the exporter's records here, off the requests' path.
 type batcher struct {
-	exp   sdktrace.SpanExporter
+	up    uploader
 	cfg   batching
 	count func(name string, n uint64) // nil: not told
 
@@ -71,12 +70,10 @@ type batcher struct {
 	lastErr                   atomic.Pointer[string]
 }
 
-// newBatcher exports to exp, which must keep nothing of a batch once its
-// ExportSpans returns (the OTLP exporters turn it into their messages
-// first): the spans' attribute buffer is used again for the next batch.
-func newBatcher(exp sdktrace.SpanExporter, cfg batching, count func(string, uint64)) *batcher {
+// newBatcher exports with up.
+func newBatcher(up uploader, cfg batching, count func(string, uint64)) *batcher {
 	b := &batcher{
-		exp:   exp,
+		up:    up,
 		cfg:   cfg,
 		count: count,
 		queue: batchq.New[*Op](cfg.QueueSize, 0, cfg.BatchSize, 0),
@@ -97,10 +94,6 @@ func (b *batcher) put(s *Op) {
 
 func (b *batcher) run() {
 	defer b.wg.Done()
-	spans := make([]sdktrace.ReadOnlySpan, 0, b.cfg.BatchSize)
-	// The exporters turn a batch into their messages before they return:
-	// the attributes of one batch's spans are built in one buffer, kept.
-	var attrs []attribute.KeyValue
 	timer := time.NewTimer(b.cfg.ScheduleDelay)
 	defer timer.Stop()
 	var taken []*Op
@@ -109,16 +102,8 @@ func (b *batcher) run() {
 		queued := taken
 		for len(queued) > 0 {
 			n := min(len(queued), b.cfg.BatchSize)
-			for _, o := range queued[:n] {
-				var s sdktrace.ReadOnlySpan
-				s, attrs = o.snapshot(attrs)
-				spans = append(spans, s)
-			}
-			b.export(spans)
+			b.export(queued[:n])
 			clear(queued[:n]) // no request kept alive
-			clear(spans)
-			clear(attrs) // nor its strings
-			spans, attrs = spans[:0], attrs[:0]
 			queued = queued[n:]
 		}
 	}
@@ -140,11 +125,11 @@ func (b *batcher) run() {
 	}
 }
 
-func (b *batcher) export(spans []sdktrace.ReadOnlySpan) {
+func (b *batcher) export(ops []*Op) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.ExportTimeout)
 	defer cancel()
-	n := uint64(len(spans))
-	if err := b.exp.ExportSpans(ctx, spans); err != nil {
+	n := uint64(len(ops))
+	if err := b.up.upload(ctx, ops); err != nil {
 		b.failed.Add(n)
 		msg := err.Error()
 		b.lastErr.Store(&msg)
@@ -196,5 +181,5 @@ func (b *batcher) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	return errors.Join(err, b.exp.Shutdown(ctx))
+	return errors.Join(err, b.up.Shutdown(ctx))
 }

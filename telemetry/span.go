@@ -313,6 +313,34 @@ func (o *Op) End(ctx context.Context, out Outcome) {
 // the next).
 func (o *Op) snapshot(buf []attribute.KeyValue) (sdktrace.ReadOnlySpan, []attribute.KeyValue) {
 	from := len(buf)
+	buf, dropped := o.attributes(buf)
+	attrs := buf[from:len(buf):len(buf)]
+	var links []sdktrace.Link
+	if o.link.IsValid() {
+		links = []sdktrace.Link{{SpanContext: o.link}}
+	}
+	code, desc := o.status()
+	return tracetest.SpanStub{
+		Name:                 spanName(o.method, o.target),
+		SpanContext:          o.sc,
+		Parent:               o.parent,
+		SpanKind:             spanKind(o.kind),
+		StartTime:            o.start,
+		EndTime:              o.end,
+		Attributes:           attrs,
+		DroppedAttributes:    dropped,
+		Links:                links,
+		Status:               sdktrace.Status{Code: code, Description: desc},
+		Resource:             o.t.res,
+		InstrumentationScope: o.t.scope,
+	}.Snapshot(), buf
+}
+
+// attributes appends the ended op's span attributes, as the conventions
+// have them and the span limits cut them, to buf, and returns how many
+// the limits dropped.
+func (o *Op) attributes(buf []attribute.KeyValue) (_ []attribute.KeyValue, dropped int) {
+	from := len(buf)
 	attrs := append(buf, attribute.String(AttrMethod, o.method))
 	if o.targetKey != "" {
 		attrs = withString(attrs, o.targetKey, o.target)
@@ -340,39 +368,25 @@ func (o *Op) snapshot(buf []attribute.KeyValue) (sdktrace.ReadOnlySpan, []attrib
 			attrs = append(attrs, attribute.Int(portKey, p))
 		}
 	}
-	var status sdktrace.Status
 	if o.errorType != "" {
 		attrs = append(attrs, attribute.String(AttrErrorType, o.errorType))
 		if isCode(o.errorType) {
 			attrs = append(attrs, attribute.String(AttrStatusCode, o.errorType))
 		}
-		if o.kind == Client || !callersMistake(o.errorType) {
-			status = sdktrace.Status{Code: codes.Error, Description: o.msg}
-		}
 	}
 	attrs = withString(attrs, AttrToolArguments, o.arguments)
 	attrs = withString(attrs, AttrToolResult, o.result)
-	buf, attrs = attrs, attrs[from:len(attrs):len(attrs)]
-	dropped := limit(attrs, o.t.limits)
-	attrs = attrs[:len(attrs)-dropped]
-	var links []sdktrace.Link
-	if o.link.IsValid() {
-		links = []sdktrace.Link{{SpanContext: o.link}}
+	dropped = limit(attrs[from:], o.t.limits)
+	return attrs[:len(attrs)-dropped], dropped
+}
+
+// status is the ended op's span status: an error for a failed request,
+// but for a SERVER span whose caller sent a wrong request.
+func (o *Op) status() (codes.Code, string) {
+	if o.errorType != "" && (o.kind == Client || !callersMistake(o.errorType)) {
+		return codes.Error, o.msg
 	}
-	return tracetest.SpanStub{
-		Name:                 spanName(o.method, o.target),
-		SpanContext:          o.sc,
-		Parent:               o.parent,
-		SpanKind:             spanKind(o.kind),
-		StartTime:            o.start,
-		EndTime:              o.end,
-		Attributes:           attrs,
-		DroppedAttributes:    dropped,
-		Links:                links,
-		Status:               status,
-		Resource:             o.t.res,
-		InstrumentationScope: o.t.scope,
-	}.Snapshot(), buf
+	return codes.Unset, ""
 }
 
 // limit applies the span limits the environment sets, as the SDK's tracer

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/metric"
@@ -71,11 +72,15 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 	t := &Telemetry{opts: o, res: res, scope: instrumentation.Scope{Name: ScopeName, Version: o.Version}, sampler: s.sampler,
 		limits: sdktrace.NewSpanLimits()}
 	if s.tracesOn {
-		exp, err := traceExporter(ctx, s, s.tracesEndpoint)
+		client, err := traceClient(s, s.tracesEndpoint)
 		if err != nil {
 			return nil, err
 		}
-		t.batch = newBatcher(exp, s.batching, o.Count)
+		up, err := newOTLPUploader(ctx, client, res, t.scope)
+		if err != nil {
+			return nil, err
+		}
+		t.batch = newBatcher(up, s.batching, o.Count)
 		t.sink = t.batch
 	}
 	if s.metricsOn {
@@ -139,7 +144,10 @@ func signalURL(base, protocol, path string) (string, error) {
 	return strings.TrimSuffix(base, "/") + path, nil
 }
 
-func traceExporter(ctx context.Context, s settings, endpoint string) (sdktrace.SpanExporter, error) {
+// traceClient is the SDK's OTLP exporter client for traces, as s and the
+// environment configure it; the records it sends are built by
+// otlpUploader.
+func traceClient(s settings, endpoint string) (otlptrace.Client, error) {
 	if s.tracesProtocol == ProtocolGRPC {
 		var opts []otlptracegrpc.Option
 		if endpoint != "" {
@@ -149,7 +157,7 @@ func traceExporter(ctx context.Context, s settings, endpoint string) (sdktrace.S
 			}
 			opts = append(opts, otlptracegrpc.WithEndpointURL(u))
 		}
-		return otlptracegrpc.New(ctx, opts...)
+		return otlptracegrpc.NewClient(opts...), nil
 	}
 	var opts []otlptracehttp.Option
 	if endpoint != "" {
@@ -159,7 +167,7 @@ func traceExporter(ctx context.Context, s settings, endpoint string) (sdktrace.S
 		}
 		opts = append(opts, otlptracehttp.WithEndpointURL(u))
 	}
-	return otlptracehttp.New(ctx, opts...)
+	return otlptracehttp.NewClient(opts...), nil
 }
 
 func metricExporter(ctx context.Context, s settings, endpoint string) (sdkmetric.Exporter, error) {

@@ -310,7 +310,7 @@ func TestBatcherCountsLosses(t *testing.T) {
 	exp := &blockingExporter{release: make(chan struct{})}
 	var mu sync.Mutex
 	told := map[string]uint64{}
-	b := newBatcher(exp, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second},
+	b := newBatcher(&spanExporter{exp: exp}, batching{QueueSize: 4, BatchSize: 2, ScheduleDelay: time.Hour, ExportTimeout: time.Second},
 		func(name string, n uint64) { mu.Lock(); told[name] += n; mu.Unlock() })
 	tel, err := newWithSink(Options{}, b, nil)
 	if err != nil {
@@ -522,7 +522,7 @@ func (e *keepingExporter) Shutdown(context.Context) error { return nil }
 // built in one buffer, each carry their own.
 func TestBatcherAttributes(t *testing.T) {
 	exp := &keepingExporter{}
-	b := newBatcher(exp, batching{QueueSize: 64, BatchSize: 3, ScheduleDelay: time.Hour, ExportTimeout: time.Second}, nil)
+	b := newBatcher(&spanExporter{exp: exp}, batching{QueueSize: 64, BatchSize: 3, ScheduleDelay: time.Hour, ExportTimeout: time.Second}, nil)
 	tel, err := newWithSink(Options{}, b, nil)
 	if err != nil {
 		t.Fatal(err)
