@@ -32,7 +32,7 @@ func BenchmarkHTTPTracingLegs(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			params := echoParams
 			if mode == "traced-client" {
-				params = &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
+				params = tracingParams("on-traced-client")
 			}
 			up := startBenchProcess(b, "mcp")
 			off, on := newLegTimer(b, up, nil), newLegTimer(b, up, testenv.Telemetry(b, false))

@@ -63,30 +63,63 @@ func BenchmarkStdioTracing(b *testing.B) {
 func BenchmarkHTTPTracing(b *testing.B) {
 	for _, mode := range tracingModes {
 		b.Run(mode, func(b *testing.B) {
-			params := echoParams
-			if mode == "on-traced-client" {
-				params = &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
-			}
 			up := startBenchProcess(b, "mcp")
 			off := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{}))
 			on := connectHTTP(b, httpTunnelURL(b, up, tunnel.Observers{Telemetry: tracedWith(b, mode)}))
-			call := toolCaller(b, params)
+			call := toolCaller(b, tracingParams(mode))
 			compareRoundTrips(b, call(off), call(on))
 		})
 	}
 }
 
-// BenchmarkHTTPTracingOwnProcess is BenchmarkHTTPTracing ("on") with
-// the tunnels as users run them, each in a process of its own, the traced
-// one exporting to a collector in a third: the benchmark's process holds
-// the go-sdk client alone.
+// BenchmarkHTTPTracingOwnProcess is BenchmarkHTTPTracing with the tunnels
+// as users run them, each in a process of its own, the traced one
+// exporting to a collector in a third (or to an address where none
+// listens, "dead"): the benchmark's process holds the go-sdk client alone.
 func BenchmarkHTTPTracingOwnProcess(b *testing.B) {
-	up := startBenchProcess(b, "mcp") + "/mcp"
-	collector := startBenchProcess(b, "collector")
-	off := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up)+"/mcp")
-	on := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up, envBenchOTLP+"="+collector)+"/mcp")
-	call := toolCaller(b, echoParams)
-	compareRoundTrips(b, call(off), call(on))
+	for _, mode := range tracingModes {
+		b.Run(mode, func(b *testing.B) {
+			up := startBenchProcess(b, "mcp") + "/mcp"
+			traced := []string{envBenchUpstream + "=" + up}
+			switch mode {
+			case "dead":
+				traced = append(traced, envBenchOTLP+"=http://"+testenv.Addr(testenv.FreePort(b)))
+			case "control":
+			default:
+				traced = append(traced, envBenchOTLP+"="+startBenchProcess(b, "collector"))
+			}
+			off := connectHTTP(b, startBenchProcess(b, "proxy", envBenchUpstream+"="+up)+"/mcp")
+			on := connectHTTP(b, startBenchProcess(b, "proxy", traced...)+"/mcp")
+			compareRoundTrips(b, toolCaller(b, tracingParams(mode))(off), toolCaller(b, tracingParams(mode))(on))
+		})
+	}
+}
+
+// BenchmarkServerMetaCost is what a go-sdk server pays, with no proxy
+// between, to read a request whose _meta carries a traceparent, against
+// the same request without one ("control": without one in either arm):
+// the cost of joining a trace to any go-sdk server, which a proxy that
+// hands the trace on adds to a client that sends none.
+func BenchmarkServerMetaCost(b *testing.B) {
+	for _, mode := range []string{"traceparent", "control"} {
+		b.Run(mode, func(b *testing.B) {
+			up := startBenchProcess(b, "mcp") + "/mcp"
+			with := tracingParams("on-traced-client")
+			if mode == "control" {
+				with = echoParams
+			}
+			compareRoundTrips(b, toolCaller(b, echoParams)(connectHTTP(b, up)), toolCaller(b, with)(connectHTTP(b, up)))
+		})
+	}
+}
+
+// tracingParams is the tools/call a client makes in a tracing mode: with
+// its own trace context in _meta for "on-traced-client".
+func tracingParams(mode string) *mcp.CallToolParams {
+	if mode != "on-traced-client" {
+		return echoParams
+	}
+	return &mcp.CallToolParams{Meta: mcp.Meta{"traceparent": callerTraceparent}, Name: echoParams.Name, Arguments: echoParams.Arguments}
 }
 
 // BenchmarkHTTPRawTracing is BenchmarkHTTPTracing ("on") without an SDK on

@@ -7,10 +7,13 @@ import "context"
 // ("on") or to none ("dead"), and, through the proxy, for a client that
 // sends its own trace context ("traced client"): through the proxy
 // (stdio, HTTP) and in serve, each against the same set-up without
-// tracing in the same run (target: at most 10 µs p50). BENCHMARKS.md,
-// section 9.
+// tracing in the same run (target: at most 10 µs p50); and what a
+// traceparent in _meta costs a go-sdk server with no proxy between, the
+// part of the proxy's figure without a traced client that is the
+// server's. BENCHMARKS.md, section 9.
 func tracingRow(ctx context.Context, e *env) ([]line, error) {
-	r, err := e.goBench(ctx, "Tracing", e.benchFlags("3000x", 2), "tunnel", "mcpserver")
+	r, err := e.goBench(ctx, "^Benchmark(Stdio|HTTP|HTTPRaw|Serve)Tracing$|^BenchmarkHTTPTracingOwnProcess$|^BenchmarkServerMetaCost$",
+		e.benchFlags("3000x", 2), "tunnel", "mcpserver")
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +24,7 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 	}{
 		{"tunnel", "BenchmarkStdioTracing", "proxy, stdio", false},
 		{"tunnel", "BenchmarkHTTPTracing", "proxy, HTTP go-sdk", false},
-		{"tunnel", "BenchmarkHTTPTracingOwnProcess", "proxy, HTTP go-sdk, each in its own process", true},
+		{"tunnel", "BenchmarkHTTPTracingOwnProcess", "proxy, HTTP go-sdk, each in its own process", false},
 		{"tunnel", "BenchmarkHTTPRawTracing", "proxy, HTTP bare POST", true},
 		{"mcpserver", "BenchmarkServeTracing", "serve, HTTP go-sdk", false},
 	} {
@@ -50,6 +53,16 @@ func tracingRow(ctx context.Context, e *env) ([]line, error) {
 				commands: []string{r.command},
 			})
 		}
+	}
+	for _, mode := range []struct{ sub, what string }{{"traceparent", "what a traceparent in _meta costs it"}, {"control", "control (no traceparent in either arm)"}} {
+		name := "BenchmarkServerMetaCost/" + mode.sub
+		lines = append(lines, line{
+			what:     "go-sdk server, HTTP, no proxy, " + mode.what,
+			figure:   r.m("tunnel", name, "overhead-p50-µs").scaled(1, "µs"),
+			anchor:   "p50 call without a traceparent",
+			anchorM:  r.m("tunnel", name, "direct-p50-µs").scaled(1, "µs"),
+			commands: []string{r.command},
+		})
 	}
 	return lines, r.check()
 }
