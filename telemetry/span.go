@@ -17,12 +17,14 @@ import (
 
 // Spans are made here, not by the SDK's tracer: a request's span is the
 // few fields of the request and its outcome, kept as they are, and turned
-// into attributes and the exporters' span records only when exported, on
-// the exporting goroutine. The SDK's tracer builds its attribute lists,
-// span record and a copy of it at the end on the request's path, 5 µs of
-// the proxy's two spans; here they cost well under one (see
-// BenchmarkProxyOp). What reaches the collector is the same: the SDK's
-// sampler decides, its OTLP exporters send.
+// into attributes and OTLP records only when exported, on the exporting
+// goroutine. The SDK's tracer builds its attribute lists, span record and
+// a copy of it at the end on the request's path, 5 µs of the proxy's two
+// spans; here they cost well under one (see BenchmarkProxyOp). What
+// reaches the collector is the same: sampling decides as the SDK's
+// samplers do (TestSamplerIsTheSDKs), the records are the ones the SDK's
+// exporter builds (TestRecordsAreTheSDKs), and the SDK's OTLP exporter
+// clients send them.
 
 // An Op is one request being timed: its span (when tracing, and sampled)
 // and its duration metric. A nil Op does nothing.
