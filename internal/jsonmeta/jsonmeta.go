@@ -25,6 +25,9 @@ var (
 // kvs name the _meta keys to look for; hits holds room for them.
 func scan(msg []byte, keys []string, kvs []KV, hits []hit) (shape, error) {
 	p := parser{b: msg, keys: keys, kvs: kvs}
+	// The parser records only the keys it finds: whatever hits held
+	// before (a Doc read again) must not pass for this message's.
+	clear(hits)
 	p.s.hits = hits
 	if err := p.parse(); err != nil {
 		return shape{}, err
