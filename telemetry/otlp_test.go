@@ -210,3 +210,31 @@ func TestRecordsKeepNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownTwice: a second Shutdown, after the exporter's client has
+// stopped, is no error, over gRPC as over HTTP: the SDK's exporter stops
+// its client once, and the gRPC client refuses a second stop.
+func TestShutdownTwice(t *testing.T) {
+	for _, protocol := range []string{ProtocolHTTP, ProtocolGRPC} {
+		t.Run(protocol, func(t *testing.T) {
+			tel, err := New(context.Background(), Options{Endpoint: "http://127.0.0.1:1", Protocol: protocol,
+				Getenv: func(k string) string {
+					if k == "OTEL_METRICS_EXPORTER" {
+						return "none"
+					}
+					return ""
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				err := tel.Shutdown(ctx)
+				cancel()
+				if err != nil {
+					t.Errorf("Shutdown %d: %v", i+1, err)
+				}
+			}
+		})
+	}
+}
