@@ -56,7 +56,11 @@ func TestRecordsAreTheSDKs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel.res = resource.NewSchemaless(attribute.String("service.name", "svc"), attribute.Bool("b", true), attribute.Int("i", 3),
+	// Schema URLs and scope attributes too, which pbatunnel's own
+	// resource and scope may come to have.
+	tel.scope.SchemaURL = "https://opentelemetry.io/schemas/1.26.0"
+	tel.scope.Attributes = attribute.NewSet(attribute.String("scope.attr", "x"))
+	tel.res = resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0", attribute.String("service.name", "svc"), attribute.Bool("b", true), attribute.Int("i", 3),
 		attribute.Float64("f", 1.5), attribute.StringSlice("ss", []string{"x", "y"}), attribute.IntSlice("is", []int{1, 2}),
 		attribute.BoolSlice("bs", []bool{true}), attribute.Float64Slice("fs", []float64{0.5}))
 	ts, _ := trace.ParseTraceState("vendor=v1")
