@@ -57,3 +57,22 @@ func TestDocReadAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestDocReadTooMany: a Read of more keys than a Doc holds fails, and
+// leaves nothing of the Read before it to be read or edited.
+func TestDocReadTooMany(t *testing.T) {
+	var d Doc
+	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"a":"1"}}}`)
+	if err := d.Read(msg, "a"); err != nil || d.Value(0) != "1" {
+		t.Fatalf("Read: %v, Value %q", err, d.Value(0))
+	}
+	if err := d.Read(msg, "a", "b", "c", "d", "e"); err == nil {
+		t.Fatal("Read of five keys: no error")
+	}
+	if v := d.Value(0); v != "" {
+		t.Errorf("Value(0) after a failed Read = %q", v)
+	}
+	if out, err := d.Set("2"); err == nil {
+		t.Errorf("Set after a failed Read = %s, nil; want its error", out)
+	}
+}

@@ -193,7 +193,9 @@ type Doc struct {
 // keys, at most four. Its error is Get's.
 func (d *Doc) Read(msg []byte, keys ...string) error {
 	if len(keys) > len(d.hits) {
-		return errors.New("jsonmeta: Doc reads at most 4 keys")
+		// Nothing of an earlier Read stays to be read or edited.
+		*d = Doc{err: errors.New("jsonmeta: Doc reads at most 4 keys")}
+		return d.err
 	}
 	d.msg, d.keys = msg, keys
 	var s shape
