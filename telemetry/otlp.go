@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -32,6 +33,9 @@ type uploader interface {
 type otlpUploader struct {
 	client otlptrace.Client
 	rec    records
+	// The client is stopped once, as the SDK's exporter stops it: the
+	// gRPC client's second Stop is an error.
+	stop sync.Once
 }
 
 func newOTLPUploader(ctx context.Context, client otlptrace.Client, res *resource.Resource, scope instrumentation.Scope) (*otlpUploader, error) {
@@ -53,7 +57,11 @@ func (u *otlpUploader) upload(ctx context.Context, ops []*Op) error {
 	return nil
 }
 
-func (u *otlpUploader) Shutdown(ctx context.Context) error { return u.client.Stop(ctx) }
+func (u *otlpUploader) Shutdown(ctx context.Context) error {
+	var err error
+	u.stop.Do(func() { err = u.client.Stop(ctx) })
+	return err
+}
 
 // spanExporter hands spans to an SDK span exporter, as the SDK's span
 // records: for exporters other than OTLP (tests).

@@ -56,7 +56,11 @@ func TestRecordsAreTheSDKs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel.res = resource.NewSchemaless(attribute.String("service.name", "svc"), attribute.Bool("b", true), attribute.Int("i", 3),
+	// Schema URLs and scope attributes too, which pbatunnel's own
+	// resource and scope may come to have.
+	tel.scope.SchemaURL = "https://opentelemetry.io/schemas/1.26.0"
+	tel.scope.Attributes = attribute.NewSet(attribute.String("scope.attr", "x"))
+	tel.res = resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0", attribute.String("service.name", "svc"), attribute.Bool("b", true), attribute.Int("i", 3),
 		attribute.Float64("f", 1.5), attribute.StringSlice("ss", []string{"x", "y"}), attribute.IntSlice("is", []int{1, 2}),
 		attribute.BoolSlice("bs", []bool{true}), attribute.Float64Slice("fs", []float64{0.5}))
 	ts, _ := trace.ParseTraceState("vendor=v1")
@@ -136,5 +140,105 @@ func TestRecordsAreTheSDKs(t *testing.T) {
 func TestRecordsScope(t *testing.T) {
 	if r := newRecords(nil, instrumentation.Scope{}); r.list[0].Resource != nil || r.scope.Scope != nil {
 		t.Errorf("records of no resource and scope: %v", r.list[0])
+	}
+}
+
+// TestRecordsKeepNothing: once a batch is sent, the records kept for the
+// next hold none of its strings, those of the attributes the count limit
+// dropped (a captured payload, the last) among them; nor does the
+// attribute buffer of the SDK exporters' path.
+func TestRecordsKeepNothing(t *testing.T) {
+	sink := &opSink{}
+	tel, err := newWithSink(Options{CapturePayloads: true}, sink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel.limits.AttributeCountLimit = 2
+	payload := strings.Repeat("p", 1000)
+	for range 3 {
+		_, op := tel.Start(context.Background(), Request{Kind: Server, Method: "tools/call", Target: "search", ID: "7",
+			Session: "s1", Transport: TransportTCP, Peer: "127.0.0.1:5000", Arguments: payload, Start: time.Now()})
+		op.End(context.Background(), Outcome{End: time.Now(), Result: payload, ErrorType: "tool_error", Message: "failed"})
+	}
+	up, err := newOTLPUploader(context.Background(), &keepingClient{}, tel.res, tel.scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := up.upload(context.Background(), sink.ops); err != nil {
+		t.Fatal(err)
+	}
+	r := &up.rec
+	for i, a := range r.attrs[:cap(r.attrs)] {
+		if a.Key != "" || a.Value.Type() != attribute.INVALID {
+			t.Errorf("attribute buffer [%d] still holds %s", i, a.Key)
+		}
+	}
+	for _, s := range r.spans.items {
+		if s.Name != "" || s.TraceState != "" || len(s.Attributes) != 0 || s.Status != nil || s.Links != nil {
+			t.Errorf("span record still holds %v", s)
+		}
+		for _, kv := range s.Attributes[:cap(s.Attributes)] {
+			if kv != nil && kv.Key != "" {
+				t.Errorf("span record's attributes still hold %s", kv.Key)
+			}
+		}
+	}
+	for _, kv := range r.kvs.items {
+		if kv.Key != "" || kv.Value != nil {
+			t.Errorf("attribute record still holds %v", kv)
+		}
+	}
+	for _, s := range r.strs.items {
+		if s.StringValue != "" {
+			t.Errorf("string record still holds %q", s.StringValue)
+		}
+	}
+	for _, s := range r.stats.items {
+		if s.Message != "" {
+			t.Errorf("status record still holds %q", s.Message)
+		}
+	}
+	for _, s := range r.scope.Spans[:cap(r.scope.Spans)] {
+		if s != nil {
+			t.Errorf("scope still lists %v", s)
+		}
+	}
+
+	exp := &spanExporter{exp: &keepingExporter{}}
+	if err := exp.upload(context.Background(), sink.ops); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range exp.attrs[:cap(exp.attrs)] {
+		if a.Key != "" || a.Value.Type() != attribute.INVALID {
+			t.Errorf("exporter's attribute buffer [%d] still holds %s", i, a.Key)
+		}
+	}
+}
+
+// TestShutdownTwice: a second Shutdown, after the exporter's client has
+// stopped, is no error, over gRPC as over HTTP: the SDK's exporter stops
+// its client once, and the gRPC client refuses a second stop.
+func TestShutdownTwice(t *testing.T) {
+	for _, protocol := range []string{ProtocolHTTP, ProtocolGRPC} {
+		t.Run(protocol, func(t *testing.T) {
+			tel, err := New(context.Background(), Options{Endpoint: "http://127.0.0.1:1", Protocol: protocol,
+				Getenv: func(k string) string {
+					if k == "OTEL_METRICS_EXPORTER" {
+						return "none"
+					}
+					return ""
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				err := tel.Shutdown(ctx)
+				cancel()
+				if err != nil {
+					t.Errorf("Shutdown %d: %v", i+1, err)
+				}
+			}
+		})
 	}
 }

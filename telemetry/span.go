@@ -379,7 +379,12 @@ func (o *Op) attributes(buf []attribute.KeyValue) (_ []attribute.KeyValue, dropp
 	attrs = withString(attrs, AttrToolArguments, o.arguments)
 	attrs = withString(attrs, AttrToolResult, o.result)
 	dropped = limit(attrs[from:], o.t.limits)
-	return attrs[:len(attrs)-dropped], dropped
+	// The dropped stay in the buffer past its end, where clearing the
+	// batch's attributes would not reach them: a captured payload among
+	// them would be kept alive until overwritten.
+	kept := len(attrs) - dropped
+	clear(attrs[kept:])
+	return attrs[:kept], dropped
 }
 
 // status is the ended op's span status: an error for a failed request,

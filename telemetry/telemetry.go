@@ -159,7 +159,9 @@ func traceClient(s settings, endpoint string) (otlptrace.Client, error) {
 		}
 		return otlptracegrpc.NewClient(opts...), nil
 	}
-	var opts []otlptracehttp.Option
+	// Protobuf, always: the client reads OTEL_EXPORTER_OTLP_*PROTOCOL
+	// itself, and would send the http/json that resolve refused.
+	opts := []otlptracehttp.Option{otlptracehttp.WithEncoding(otlptracehttp.EncodingProtobuf)}
 	if endpoint != "" {
 		u, err := signalURL(endpoint, ProtocolHTTP, "/v1/traces")
 		if err != nil {

@@ -13,3 +13,66 @@ func TestDocSetUnread(t *testing.T) {
 		t.Errorf("Value on a Doc never read = %q", v)
 	}
 }
+
+// TestDocReadAgain: a Doc read a second time gives the second message's
+// values and edits, nothing of the first's, whatever either holds.
+func TestDocReadAgain(t *testing.T) {
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	first := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"traceparent":"` + tp + `","tracestate":"a=b"}}}`)
+	for _, second := range []string{
+		`{}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"ping","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"ping","params":null}`,
+		`[1]`,
+	} {
+		t.Run(second, func(t *testing.T) {
+			var d Doc
+			if err := d.Read(first, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			if v := d.Value(0); v != tp {
+				t.Fatalf("first Value(0) = %q", v)
+			}
+			msg := []byte(second)
+			err := d.Read(msg, "traceparent", "tracestate")
+			vals, gerr := Get(msg, "traceparent", "tracestate")
+			if (err == nil) != (gerr == nil) {
+				t.Fatalf("Read again: %v; Get: %v", err, gerr)
+			}
+			for j := range 2 {
+				want := ""
+				if gerr == nil {
+					want = vals[j]
+				}
+				if v := d.Value(j); v != want {
+					t.Errorf("Value(%d) after reading %s = %q; Get %q", j, second, v, want)
+				}
+			}
+			got, err := d.Set("00-11111111111111111111111111111111-2222222222222222-01", "")
+			want, werr := Set(msg, KV{"traceparent", "00-11111111111111111111111111111111-2222222222222222-01"})
+			if string(got) != string(want) || (err == nil) != (werr == nil) {
+				t.Errorf("Set after reading %s = %s, %v; Set %s, %v", second, got, err, want, werr)
+			}
+		})
+	}
+}
+
+// TestDocReadTooMany: a Read of more keys than a Doc holds fails, and
+// leaves nothing of the Read before it to be read or edited.
+func TestDocReadTooMany(t *testing.T) {
+	var d Doc
+	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"a":"1"}}}`)
+	if err := d.Read(msg, "a"); err != nil || d.Value(0) != "1" {
+		t.Fatalf("Read: %v, Value %q", err, d.Value(0))
+	}
+	if err := d.Read(msg, "a", "b", "c", "d", "e"); err == nil {
+		t.Fatal("Read of five keys: no error")
+	}
+	if v := d.Value(0); v != "" {
+		t.Errorf("Value(0) after a failed Read = %q", v)
+	}
+	if out, err := d.Set("2"); err == nil {
+		t.Errorf("Set after a failed Read = %s, nil; want its error", out)
+	}
+}

@@ -25,6 +25,9 @@ var (
 // kvs name the _meta keys to look for; hits holds room for them.
 func scan(msg []byte, keys []string, kvs []KV, hits []hit) (shape, error) {
 	p := parser{b: msg, keys: keys, kvs: kvs}
+	// The parser records only the keys it finds: whatever hits held
+	// before (a Doc read again) must not pass for this message's.
+	clear(hits)
 	p.s.hits = hits
 	if err := p.parse(); err != nil {
 		return shape{}, err
@@ -190,7 +193,9 @@ type Doc struct {
 // keys, at most four. Its error is Get's.
 func (d *Doc) Read(msg []byte, keys ...string) error {
 	if len(keys) > len(d.hits) {
-		return errors.New("jsonmeta: Doc reads at most 4 keys")
+		// Nothing of an earlier Read stays to be read or edited.
+		*d = Doc{err: errors.New("jsonmeta: Doc reads at most 4 keys")}
+		return d.err
 	}
 	d.msg, d.keys = msg, keys
 	var s shape
