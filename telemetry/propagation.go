@@ -3,8 +3,10 @@ package telemetry
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -61,8 +63,13 @@ func ParentOf(meta [3]string, header http.Header) Parent {
 		return fromHeader
 	}
 	if meta[2] != "" {
-		// As the propagator: what parses of it, even with an error.
-		p.bag, _ = baggage.Parse(meta[2])
+		// As the propagator: what parses of it, even with an error,
+		// which goes to the SDK's error handler (the program's log, at
+		// most once a minute).
+		var err error
+		if p.bag, err = baggage.Parse(meta[2]); err != nil {
+			otel.Handle(fmt.Errorf("baggage in _meta: %w", err))
+		}
 	}
 	if fromHeader.sc.IsValid() && !fromHeader.sc.Equal(p.sc) {
 		p.Link = fromHeader.sc

@@ -3,8 +3,10 @@ package telemetry
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -140,4 +142,23 @@ func FuzzParentOf(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tp, ts, bag, htp, hts, hb string) {
 		checkParentOf(t, [3]string{tp, ts, bag}, headerOf(htp, hts, hb))
 	})
+}
+
+// TestBadBaggageIsTold: baggage in _meta that does not parse goes to the
+// SDK's error handler, as the propagator's errors do (what parses of it
+// is kept, as TestParentOfIsThePropagators checks).
+func TestBadBaggageIsTold(t *testing.T) {
+	before := otel.GetErrorHandler()
+	defer otel.SetErrorHandler(before)
+	var told []error
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { told = append(told, err) }))
+	ParentOf([3]string{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", "user=alice,=bad"}, nil)
+	if len(told) != 1 || !strings.Contains(told[0].Error(), "baggage in _meta") {
+		t.Errorf("told %v, want the baggage's error", told)
+	}
+	told = nil
+	ParentOf([3]string{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", "user=alice"}, nil)
+	if len(told) != 0 {
+		t.Errorf("good baggage told %v", told)
+	}
 }
