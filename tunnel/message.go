@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 	"github.com/mcp-pba-tunnel/pbatunnel/monitor"
 )
 
@@ -55,6 +56,9 @@ type message struct {
 	// protocolVersion and serverInfo are the initialize result's, raw.
 	protocolVersion []byte
 	serverInfo      []byte
+	// path is where params._meta lies, for tracing's rewrite of a
+	// request: noted as the message is read, so that it is read once.
+	path jsonmeta.Path
 }
 
 // Implementation is the name and version an MCP server reports in its

@@ -1,8 +1,11 @@
 package tunnel
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/mcp-pba-tunnel/pbatunnel/internal/jsonmeta"
 )
 
 // The scanner reads the fields a message's measurement needs straight from
@@ -252,7 +255,8 @@ func (s *scanner) literal(word string) error {
 // message reads an object as a JSON-RPC message into m. Like
 // encoding/json, a key given twice counts with its last value.
 func (s *scanner) message(m *message) error {
-	return s.object(func(key []byte) error {
+	err := s.object(func(key []byte) error {
+		m.path.Members = true
 		switch string(key) {
 		case "id":
 			id, err := s.span()
@@ -268,21 +272,7 @@ func (s *scanner) message(m *message) error {
 			return err
 		case "params":
 			m.tool, m.toolEsc, m.cancelID = nil, false, nil
-			if s.peek() != '{' {
-				return s.value()
-			}
-			return s.object(func(key []byte) error {
-				var err error
-				switch {
-				case string(key) == "name" && s.peek() == '"':
-					m.tool, m.toolEsc, err = s.str()
-				case string(key) == "requestId":
-					m.cancelID, err = s.span()
-				default:
-					err = s.value()
-				}
-				return err
-			})
+			return s.params(m)
 		case "result":
 			m.hasResult, m.isError, m.protocolVersion, m.serverInfo = false, false, nil, nil
 			switch s.peek() {
@@ -329,6 +319,69 @@ func (s *scanner) message(m *message) error {
 		}
 		return s.value()
 	})
+	if err == nil {
+		m.path.Valid, m.path.Close = true, s.pos-1
+	}
+	return err
+}
+
+// params reads a message's params: for the message's measurement, a
+// tool's name and a cancelled request's id; for tracing, where the value
+// and its _meta members lie (message.path), as jsonmeta would find them.
+func (s *scanner) params(m *message) error {
+	p := &m.path
+	p.Metas, p.MetaBad, p.Meta, p.ParamsMembers = 0, false, jsonmeta.KindAbsent, false
+	var err error
+	switch s.peek() {
+	case '{':
+		p.Params, p.ParamsStart = jsonmeta.KindObject, s.pos
+		err = s.object(func(key []byte) error {
+			p.ParamsMembers = true
+			var err error
+			switch {
+			case string(key) == "name" && s.peek() == '"':
+				m.tool, m.toolEsc, err = s.str()
+			case string(key) == "requestId":
+				m.cancelID, err = s.span()
+			case string(key) == "_meta":
+				err = s.meta(p)
+			default:
+				err = s.value()
+			}
+			return err
+		})
+	case 'n':
+		p.Params, p.ParamsStart = jsonmeta.KindNull, s.pos
+		err = s.value()
+	default:
+		p.Params, p.ParamsStart = jsonmeta.KindOther, s.pos
+		err = s.value()
+	}
+	p.ParamsEnd = s.pos
+	return err
+}
+
+// meta reads a _meta member of a message's params into p.
+func (s *scanner) meta(p *jsonmeta.Path) error {
+	p.Metas++
+	c := s.peek()
+	p.MetaStart, p.MetaMembers = s.pos, false
+	switch c {
+	case '{':
+		p.Meta = jsonmeta.KindObject
+	case 'n':
+		p.Meta = jsonmeta.KindNull
+	default:
+		p.Meta, p.MetaBad = jsonmeta.KindOther, true
+	}
+	err := s.value()
+	p.MetaEnd = s.pos
+	if c == '{' && err == nil {
+		// Members, unless only white space lies between the braces.
+		inner := s.data[p.MetaStart+1 : p.MetaEnd-1]
+		p.MetaMembers = len(bytes.Trim(inner, " \t\r\n")) > 0
+	}
+	return err
 }
 
 // knownMethods spares an allocation per message for the common methods.

@@ -44,7 +44,7 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	// the rewrite. Only what the request sent on carries is decided now;
 	// the spans are made once the call is over, off its way.
 	var doc jsonmeta.Doc
-	parent, readable := co.parentOf(h, &doc)
+	parent, readable := co.parentOf(m, h, &doc)
 	t := &tracedRequest{r: r, serverPeer: co.peerOf(h, !fromServer)}
 	t.pair = tel.Decide(parent)
 	c.req.traced = t
@@ -85,7 +85,7 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 	r := co.spanRequest(m, h, h.session, fromServer)
 	r.Target, r.Start = "", h.now
 	var doc jsonmeta.Doc
-	parent, _ := co.parentOf(h, &doc)
+	parent, _ := co.parentOf(m, h, &doc)
 	server, client := tel.StartPair(parent, r, co.peerOf(h, !fromServer))
 	out := telemetry.Outcome{End: time.Now()}
 	ctx := context.Background()
@@ -119,13 +119,14 @@ func (co *correlator[T]) peerOf(h *hop[T], server bool) string {
 	return h.peer
 }
 
-// parentOf is the context a message names as its parent: the one in its
+// parentOf is the context message m names as its parent: the one in its
 // _meta, else its HTTP request's headers, linked when both name one. It
-// reads the message into doc, and reports whether it could: only then
-// can doc rewrite it.
-func (co *correlator[T]) parentOf(h *hop[T], doc *jsonmeta.Doc) (telemetry.Parent, bool) {
+// reads the message into doc, from where the tunnel's own reading of it
+// found _meta (m.path), and reports whether it could: only then can doc
+// rewrite it.
+func (co *correlator[T]) parentOf(m *message, h *hop[T], doc *jsonmeta.Doc) (telemetry.Parent, bool) {
 	var meta [3]string
-	readable := h.raw != nil && doc.Read(h.raw, metaKeys[:]...) == nil
+	readable := h.raw != nil && doc.ReadPath(h.raw, &m.path, metaKeys[:]...) == nil
 	if readable {
 		for i := range meta {
 			meta[i] = doc.Value(i)

@@ -76,3 +76,26 @@ func TestDocReadTooMany(t *testing.T) {
 		t.Errorf("Set after a failed Read = %s, nil; want its error", out)
 	}
 }
+
+// TestReadPathBad: a Path that does not fit its message is an error, and
+// leaves nothing of an earlier Read to read or edit.
+func TestReadPathBad(t *testing.T) {
+	msg := []byte(`{"params":{"_meta":{"traceparent":"x"}}}`)
+	var d Doc
+	if err := d.Read(msg, "traceparent"); err != nil || d.Value(0) != "x" {
+		t.Fatalf("Read: %v %q", err, d.Value(0))
+	}
+	for _, p := range []Path{
+		{Valid: true, Close: len(msg)}, // past the end
+		{Valid: true, Close: 3},        // not a '}'
+		{Valid: true, Close: len(msg) - 1, Params: KindObject, ParamsStart: 10, ParamsEnd: 99},
+		{Valid: true, Close: len(msg) - 1, Params: KindObject, ParamsStart: 10, ParamsEnd: 39, Meta: KindObject, MetaStart: 30, MetaEnd: 20},
+	} {
+		if err := d.ReadPath(msg, &p, "traceparent"); err == nil || d.Value(0) != "" {
+			t.Errorf("ReadPath(%+v): %v, value %q", p, err, d.Value(0))
+		}
+		if out, err := d.Set("y"); err == nil {
+			t.Errorf("Set after a bad ReadPath: %q", out)
+		}
+	}
+}
