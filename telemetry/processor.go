@@ -61,6 +61,8 @@ type batcher struct {
 	// The exporting goroutine wakes on its timer, or once a batch is
 	// queued, not at every span (see batchq).
 	queue *batchq.Queue[*Op]
+	// ends are the requests whose spans are made here (Finish).
+	ends  *endings
 	flush chan chan struct{}
 	done  chan struct{}
 	stop  sync.Once
@@ -77,6 +79,7 @@ func newBatcher(up uploader, cfg batching, count func(string, uint64)) *batcher 
 		cfg:   cfg,
 		count: count,
 		queue: batchq.New[*Op](cfg.QueueSize, 0, cfg.BatchSize, 0),
+		ends:  newEndings(cfg.BatchSize),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -98,6 +101,7 @@ func (b *batcher) run() {
 	defer timer.Stop()
 	var taken []*Op
 	send := func() {
+		b.ends.end()
 		taken = b.queue.Take(taken)
 		queued := taken
 		for len(queued) > 0 {
@@ -111,6 +115,8 @@ func (b *batcher) run() {
 		select {
 		case <-b.queue.Kick():
 			send()
+		case <-b.ends.wake:
+			send()
 		case <-timer.C:
 			send()
 			timer.Reset(b.cfg.ScheduleDelay)
@@ -118,6 +124,8 @@ func (b *batcher) run() {
 			send()
 			close(ack)
 		case <-b.done:
+			b.ends.close()
+			b.ends.end()
 			b.queue.Close()
 			send()
 			return

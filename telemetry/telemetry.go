@@ -224,6 +224,12 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
+	// The requests still to be made into spans and durations first: the
+	// durations must be recorded before the metrics' last export.
+	if t.batch != nil {
+		t.batch.ends.close()
+		t.batch.ends.end()
+	}
 	// Side by side: a slow collector must not leave the metrics of the
 	// last moments (session durations at exit) no time of their own.
 	var merr error
@@ -250,6 +256,9 @@ func (t *Telemetry) shutdownTraces(ctx context.Context) error {
 func (t *Telemetry) ForceFlush(ctx context.Context) error {
 	if t == nil {
 		return nil
+	}
+	if t.batch != nil {
+		t.batch.ends.end() // spans and durations of the requests over
 	}
 	var err error
 	if t.sink != nil {

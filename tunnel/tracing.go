@@ -175,13 +175,14 @@ func untraced(c *reqExtra, at time.Time) {
 }
 
 // endTrace ends the spans of c, CLIENT then SERVER, with the outcome of
-// the call recorded as mc. With payload capture on, a tool call's spans
+// the call recorded as mc (telemetry.Finish: off the call's way, when
+// spans go out in batches). With payload capture on, a tool call's spans
 // carry its arguments and result as the call log keeps them: redacted
 // and cut, never as they came.
 func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
-	server, client := c.traced.ops()
-	if server == nil {
-		return
+	t := c.traced
+	if t == nil || !t.made.CompareAndSwap(false, true) {
+		return // not traced, or its spans made already
 	}
 	out := telemetry.Outcome{End: mc.Start.Add(mc.Duration), ErrorType: mc.ErrorType, Message: mc.Error, Protocol: mc.Protocol}
 	if mc.Method == monitor.MethodToolsCall {
@@ -189,9 +190,7 @@ func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
 			out.Arguments, out.Result = p.Arguments.String(), p.Result.String()
 		}
 	}
-	ctx := context.Background()
-	client.End(ctx, out)
-	server.End(ctx, out)
+	co.obs.Telemetry.Finish(&t.pair, t.r, t.serverPeer, out)
 }
 
 // idText is a raw JSON-RPC id as jsonrpc.request.id has it: a string
