@@ -24,25 +24,32 @@ type finished struct {
 // endings are the finished requests waiting to be made into spans and
 // durations. None is ever dropped: durations are counts that must add
 // up (a span queue that is full drops the spans made of them, as before).
+// While the exporting goroutine is held up (a slow collector), at most
+// limit wait; the others are finished on their own goroutine, as they
+// were before they could wait.
 type endings struct {
 	mu     sync.Mutex
 	list   []finished
 	spare  []finished
 	closed bool
 	// wake tells the exporting goroutine that a batch's worth waits.
-	wake chan struct{}
-	at   int // the length that wakes it
+	wake  chan struct{}
+	at    int // the length that wakes it
+	limit int
 }
 
-func newEndings(batch int) *endings {
-	return &endings{wake: make(chan struct{}, 1), at: max(1, batch/2)} // two spans each
+// newEndings wakes the exporting goroutine once a batch of spans' worth
+// of requests waits (two spans each), and lets as many wait as the span
+// queue holds spans.
+func newEndings(batch, queue int) *endings {
+	return &endings{wake: make(chan struct{}, 1), at: max(1, batch/2), limit: max(1, queue)}
 }
 
-// add queues f, and reports false when the endings are closed: f is
-// then for the caller to finish.
+// add queues f, and reports false when the endings are closed or full:
+// f is then for the caller to finish.
 func (e *endings) add(f *finished) bool {
 	e.mu.Lock()
-	if e.closed {
+	if e.closed || len(e.list) >= e.limit {
 		e.mu.Unlock()
 		return false
 	}

@@ -134,3 +134,20 @@ func TestFinishAtShutdown(t *testing.T) {
 		t.Errorf("%d spans dropped after shutdown, want 2", d)
 	}
 }
+
+// TestEndingsBounded: while the exporting goroutine is held up, no more
+// requests wait than the limit; the others are for their callers to
+// finish, and nothing is lost.
+func TestEndingsBounded(t *testing.T) {
+	e := newEndings(512, 3)
+	var f finished
+	for i := range 5 {
+		if got, want := e.add(&f), i < 3; got != want {
+			t.Fatalf("add %d: %v, want %v", i, got, want)
+		}
+	}
+	e.end() // a zero request makes no spans
+	if !e.add(&f) {
+		t.Error("room again once the waiting were ended, and add refused")
+	}
+}

@@ -79,7 +79,7 @@ func newBatcher(up uploader, cfg batching, count func(string, uint64)) *batcher 
 		cfg:   cfg,
 		count: count,
 		queue: batchq.New[*Op](cfg.QueueSize, 0, cfg.BatchSize, 0),
-		ends:  newEndings(cfg.BatchSize),
+		ends:  newEndings(cfg.BatchSize, cfg.QueueSize),
 		flush: make(chan chan struct{}),
 		done:  make(chan struct{}),
 	}
