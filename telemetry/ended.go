@@ -28,6 +28,10 @@ type finished struct {
 // limit wait; the others are finished on their own goroutine, as they
 // were before they could wait.
 type endings struct {
+	// ending is held through an end: a caller of end (ForceFlush,
+	// Shutdown) returns only once the requests another end took are made
+	// too, so that no duration is recorded after the metrics' last export.
+	ending sync.Mutex
 	mu     sync.Mutex
 	list   []finished
 	spare  []finished
@@ -65,8 +69,11 @@ func (e *endings) add(f *finished) bool {
 	return true
 }
 
-// end makes the spans and durations of every request queued so far.
+// end makes the spans and durations of every request queued so far, and
+// of those an end under way took.
 func (e *endings) end() {
+	e.ending.Lock()
+	defer e.ending.Unlock()
 	e.mu.Lock()
 	l := e.list
 	e.list, e.spare = e.spare[:0], nil
@@ -74,12 +81,8 @@ func (e *endings) end() {
 	for i := range l {
 		l[i].finish()
 	}
-	clear(l) // no request's strings kept alive
-	e.mu.Lock()
-	if e.spare == nil {
-		e.spare = l[:0]
-	}
-	e.mu.Unlock()
+	clear(l)        // no request's strings kept alive
+	e.spare = l[:0] // only an end, under ending, swaps it
 }
 
 // close makes later adds fail: what ends after is finished at once.

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,5 +150,83 @@ func TestEndingsBounded(t *testing.T) {
 	e.end() // a zero request makes no spans
 	if !e.add(&f) {
 		t.Error("room again once the waiting were ended, and add refused")
+	}
+}
+
+// countingExporter keeps the durations' counts of the last export.
+type countingExporter struct {
+	mu             sync.Mutex
+	server, client uint64
+}
+
+func (e *countingExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
+	return sdkmetric.DefaultTemporalitySelector(k)
+}
+
+func (e *countingExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggregation {
+	return sdkmetric.DefaultAggregationSelector(k)
+}
+
+func (e *countingExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok {
+				continue
+			}
+			var n uint64
+			for _, dp := range h.DataPoints {
+				n += dp.Count
+			}
+			switch m.Name {
+			case MetricServerOperation:
+				e.server = n
+			case MetricClientOperation:
+				e.client = n
+			}
+		}
+	}
+	return nil
+}
+
+func (e *countingExporter) ForceFlush(context.Context) error { return nil }
+func (e *countingExporter) Shutdown(context.Context) error   { return nil }
+
+// TestShutdownWaitsForEndings: requests the exporting goroutine has
+// taken, and is still making into spans and durations, are done before
+// the metrics' last export at Shutdown; not one duration is missing
+// from it.
+func TestShutdownWaitsForEndings(t *testing.T) {
+	const n = 4096 // a batch's worth: the exporting goroutine is woken
+	for round := range 5 {
+		exp := &countingExporter{}
+		b := newBatcher(&spanExporter{exp: &keepingExporter{}}, batching{QueueSize: 2 * n, BatchSize: 2 * n, ScheduleDelay: time.Hour, ExportTimeout: time.Second}, nil)
+		tel, err := newWithSink(Options{}, b, sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tel.batch = b
+		finishCalls(tel, n)
+		// Until the exporting goroutine has taken them.
+		for {
+			b.ends.mu.Lock()
+			waiting := len(b.ends.list)
+			b.ends.mu.Unlock()
+			if waiting == 0 {
+				break
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+		if err := tel.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		exp.mu.Lock()
+		s, c := exp.server, exp.client
+		exp.mu.Unlock()
+		if s != n || c != n {
+			t.Fatalf("round %d: %d and %d durations in the last export of %d calls", round, s, c, n)
+		}
 	}
 }
