@@ -162,7 +162,12 @@ func decode(data []byte, into []message) ([]message, error) {
 		err = s.array(func() error {
 			into = append(into, message{})
 			if s.peek() == '{' {
-				return s.message(&into[len(into)-1])
+				m := &into[len(into)-1]
+				err := s.message(m)
+				// Not the whole of its line, even alone in it: jsonmeta
+				// reads no message to rewrite in a batch.
+				m.path.Valid = false
+				return err
 			}
 			return s.value()
 		})
