@@ -90,6 +90,14 @@ func TestReadPathBad(t *testing.T) {
 		{Valid: true, Close: 3},        // not a '}'
 		{Valid: true, Close: len(msg) - 1, Params: KindObject, ParamsStart: 10, ParamsEnd: 99},
 		{Valid: true, Close: len(msg) - 1, Params: KindObject, ParamsStart: 10, ParamsEnd: 39, Meta: KindObject, MetaStart: 30, MetaEnd: 20},
+		// In the message, out of their places: params past the message's
+		// close, _meta outside its params, values not of their kind.
+		{Valid: true, Close: len(msg) - 2, Members: true, Params: KindObject, ParamsStart: 10, ParamsEnd: len(msg), ParamsMembers: true},
+		{Valid: true, Close: len(msg) - 1, Members: true, Params: KindObject, ParamsStart: 10, ParamsEnd: 39, ParamsMembers: true, Metas: 1, Meta: KindObject, MetaStart: 0, MetaEnd: len(msg), MetaMembers: true},
+		{Valid: true, Close: len(msg) - 1, Members: true, Params: KindObject, ParamsStart: 19, ParamsEnd: 39, ParamsMembers: true, Metas: 1, Meta: KindObject, MetaStart: 10, MetaEnd: 40, MetaMembers: true},
+		{Valid: true, Close: len(msg) - 1, Members: true, Params: KindObject, ParamsStart: 1, ParamsEnd: 39, ParamsMembers: true},
+		{Valid: true, Close: len(msg) - 1, Members: true, Params: KindObject, ParamsStart: 10, ParamsEnd: 39, ParamsMembers: true, Metas: 1, Meta: KindNull, MetaStart: 11, MetaEnd: 15},
+		{Valid: true, Close: len(msg) - 1, Members: true, Params: KindNull, ParamsStart: 10, ParamsEnd: 39, Metas: 1, Meta: KindObject, MetaStart: 19, MetaEnd: 38, MetaMembers: true},
 	} {
 		if err := d.ReadPath(msg, &p, "traceparent"); err == nil || d.Value(0) != "" {
 			t.Errorf("ReadPath(%+v): %v, value %q", p, err, d.Value(0))

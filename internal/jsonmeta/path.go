@@ -71,10 +71,7 @@ func (d *Doc) ReadPath(msg []byte, path *Path, keys ...string) error {
 	if len(keys) > len(d.hits) {
 		return d.Read(msg, keys...) // Read's error, and its reset
 	}
-	n := len(msg)
-	if path.Close < 0 || path.Close >= n || msg[path.Close] != '}' ||
-		path.Params != KindAbsent && !(0 <= path.ParamsStart && path.ParamsStart < path.ParamsEnd && path.ParamsEnd <= n) ||
-		path.Meta != KindAbsent && !(0 <= path.MetaStart && path.MetaStart < path.MetaEnd && path.MetaEnd <= n) {
+	if !path.fits(msg) {
 		*d = Doc{err: errBadPath}
 		return d.err
 	}
@@ -103,4 +100,41 @@ func (d *Doc) ReadPath(msg []byte, path *Path, keys ...string) error {
 		}
 	}
 	return nil
+}
+
+// fits reports whether p can be msg's: params within the message's
+// braces, _meta within an object's params, each value beginning (and an
+// object ending) as its kind does. The edits a Doc makes are at these
+// places, so a Path out of them would make a message of nonsense.
+func (p *Path) fits(msg []byte) bool {
+	if p.Close <= 0 || p.Close >= len(msg) || msg[p.Close] != '}' {
+		return false
+	}
+	if p.Params == KindAbsent {
+		return p.Meta == KindAbsent
+	}
+	if !p.Params.at(msg, p.ParamsStart, p.ParamsEnd, 0, p.Close) {
+		return false
+	}
+	if p.Meta == KindAbsent {
+		return true
+	}
+	return p.Params == KindObject && p.Meta.at(msg, p.MetaStart, p.MetaEnd, p.ParamsStart, p.ParamsEnd-1)
+}
+
+// at reports whether a value of kind k can lie at [start, end) of msg,
+// strictly after lo and at most to hi.
+func (k Kind) at(msg []byte, start, end, lo, hi int) bool {
+	if start <= lo || end <= start || end > hi {
+		return false
+	}
+	switch k {
+	case KindObject:
+		return msg[start] == '{' && msg[end-1] == '}'
+	case KindNull:
+		return msg[start] == 'n'
+	case KindOther:
+		return true
+	}
+	return false
 }
