@@ -67,7 +67,8 @@ func TestCallRingReadersNeverSeeATornCall(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	var others sync.WaitGroup
-	for range 2 {
+	// repeat runs step in a goroutine until stop closes, or step fails.
+	repeat := func(step func() bool) {
 		others.Go(func() {
 			for {
 				select {
@@ -75,33 +76,35 @@ func TestCallRingReadersNeverSeeATornCall(t *testing.T) {
 					return
 				default:
 				}
-				var prev uint64
-				for c := range m.CallsBefore(0) {
-					if prev != 0 && c.ID >= prev {
-						t.Errorf("call %d after %d: not newest first", c.ID, prev)
-						return
-					}
-					prev = c.ID
-					if err := check(c); err != nil {
-						t.Error(err)
-						return
-					}
-					reads.Add(1)
+				if !step() {
+					return
 				}
 			}
 		})
 	}
-	others.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	for range 2 {
+		repeat(func() bool {
+			var prev uint64
+			for c := range m.CallsBefore(0) {
+				if prev != 0 && c.ID >= prev {
+					t.Errorf("call %d after %d: not newest first", c.ID, prev)
+					return false
+				}
+				prev = c.ID
+				if err := check(c); err != nil {
+					t.Error(err)
+					return false
+				}
+				reads.Add(1)
 			}
-			if id := m.LastCallID(); id > 0 {
-				m.RecordResponse(id, "", 0, int64(id)*3)
-			}
+			return true
+		})
+	}
+	repeat(func() bool {
+		if id := m.LastCallID(); id > 0 {
+			m.RecordResponse(id, "", 0, int64(id)*3)
 		}
+		return true
 	})
 	recorders.Wait()
 	close(stop)

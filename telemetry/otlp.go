@@ -172,11 +172,12 @@ func (r *records) span(o *Op) *tracepb.Span {
 	code, desc := o.status()
 
 	s := r.spans.get()
-	s.TraceId, s.SpanId = r.traceID(o.sc.TraceID()), r.spanID(o.sc.SpanID())
+	tid, sid := o.sc.TraceID(), o.sc.SpanID()
+	s.TraceId, s.SpanId = r.id(tid[:]), r.id(sid[:])
 	s.TraceState = o.sc.TraceState().String()
 	s.ParentSpanId = nil
 	if psid := o.parent.SpanID(); psid.IsValid() {
-		s.ParentSpanId = r.spanID(psid)
+		s.ParentSpanId = r.id(psid[:])
 	}
 	s.Flags = spanFlags(o.sc.TraceFlags(), o.parent)
 	s.Name = spanName(o.method, o.target)
@@ -194,7 +195,8 @@ func (r *records) span(o *Op) *tracepb.Span {
 	s.Links = nil
 	if o.link.IsValid() {
 		l := r.links.get()
-		l.TraceId, l.SpanId = r.traceID(o.link.TraceID()), r.spanID(o.link.SpanID())
+		ltid, lsid := o.link.TraceID(), o.link.SpanID()
+		l.TraceId, l.SpanId = r.id(ltid[:]), r.id(lsid[:])
 		l.TraceState, l.Attributes, l.DroppedAttributesCount = "", nil, 0
 		l.Flags = spanFlags(o.link.TraceFlags(), o.link)
 		s.Links = []*tracepb.Span_Link{l}
@@ -208,15 +210,10 @@ func (r *records) span(o *Op) *tracepb.Span {
 	return s
 }
 
-func (r *records) traceID(id trace.TraceID) []byte {
+// id is a copy of a trace or span id in the batch's id buffer.
+func (r *records) id(b []byte) []byte {
 	at := len(r.ids)
-	r.ids = append(r.ids, id[:]...)
-	return r.ids[at:len(r.ids):len(r.ids)]
-}
-
-func (r *records) spanID(id trace.SpanID) []byte {
-	at := len(r.ids)
-	r.ids = append(r.ids, id[:]...)
+	r.ids = append(r.ids, b...)
 	return r.ids[at:len(r.ids):len(r.ids)]
 }
 

@@ -141,17 +141,22 @@ type tracedRequest struct {
 	pair       telemetry.Pair
 	r          telemetry.Request
 	serverPeer string
-	// made is set when the spans are made and ended (ops): once, as
-	// an Op ends once, whichever way the request is over first. A
-	// request of the server's recorded when cancelled, say, is cleared
-	// again with its session.
+	// made is set when the spans are claimed to be made and ended
+	// (claim): once, as an Op ends once, whichever way the request is
+	// over first. A request of the server's recorded when cancelled,
+	// say, is cleared again with its session.
 	made atomic.Bool
 }
 
-// ops makes t's two spans to be ended, the first time it is called;
-// nil after, and for a request not traced.
+// claim reports whether t's spans are the caller's to make and end: true
+// the first time only, and never for a request not traced.
+func (t *tracedRequest) claim() bool {
+	return t != nil && t.made.CompareAndSwap(false, true)
+}
+
+// ops makes t's two spans to be ended, when claim gives them; else nil.
 func (t *tracedRequest) ops() (server, client *telemetry.Op) {
-	if t == nil || !t.made.CompareAndSwap(false, true) {
+	if !t.claim() {
 		return nil, nil
 	}
 	return t.pair.Ops(t.r, t.serverPeer)
@@ -181,7 +186,7 @@ func untraced(c *reqExtra, at time.Time) {
 // and cut, never as they came.
 func (co *correlator[T]) endTrace(c *reqExtra, mc *monitor.Call, id uint64) {
 	t := c.traced
-	if t == nil || !t.made.CompareAndSwap(false, true) {
+	if !t.claim() {
 		return // not traced, or its spans made already
 	}
 	out := telemetry.Outcome{End: mc.Start.Add(mc.Duration), ErrorType: mc.ErrorType, Message: mc.Error, Protocol: mc.Protocol}
