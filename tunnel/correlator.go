@@ -70,7 +70,9 @@ type hop[T any] struct {
 	alone bool
 	// raw is the message's bytes when it is the whole of its line or
 	// body, nil otherwise (a batch, a line too long to hold): sizes,
-	// clients, tokens and payloads are read from it.
+	// clients, tokens and payloads are read from it. The hop owns it:
+	// tracing may write its own context over the one in a request's _meta
+	// (traceRequest).
 	raw []byte
 	// peer is the client's address, and header its request's headers
 	// (HTTP), for its requests' spans.

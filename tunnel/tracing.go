@@ -37,8 +37,13 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	}
 	r := co.spanRequest(m, h, c.session, fromServer)
 	r.ID, r.Start = idText(m.ID), c.start
-	if c.method != monitor.MethodToolsCall && c.method != "prompts/get" {
-		r.Target = ""
+	switch c.method {
+	case monitor.MethodToolsCall, "prompts/get":
+		// params.name, of a prompt as of a tool: a client's tool call
+		// has it read already.
+		if r.Target = c.tool; r.Target == "" {
+			r.Target = m.toolName()
+		}
 	}
 	// One parse of the request serves both the caller's context and
 	// the rewrite. Only what the request sent on carries is decided now;
@@ -58,6 +63,12 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 		return nil // no span to hand on
 	}
 	// A fixed order: the same request always becomes the same bytes.
+	// A client's own context gives way to the tunnel's in its place,
+	// where it can (the tunnel owns the bytes it read): a traced client's
+	// request then costs no copy.
+	if doc.Overwrite(carried.Traceparent, carried.Tracestate, carried.Baggage) {
+		return h.raw
+	}
 	out, err := doc.Set(carried.Traceparent, carried.Tracestate, carried.Baggage)
 	if err != nil || (co.maxRewrite > 0 && len(out) > co.maxRewrite) {
 		return nil
@@ -83,7 +94,7 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 		return
 	}
 	r := co.spanRequest(m, h, h.session, fromServer)
-	r.Target, r.Start = "", h.now
+	r.Start = h.now
 	var doc jsonmeta.Doc
 	parent, _ := co.parentOf(m, h, &doc)
 	server, client := tel.StartPair(parent, r, co.peerOf(h, !fromServer))
@@ -93,8 +104,8 @@ func (co *correlator[T]) traceNotification(m *message, h *hop[T], fromServer boo
 	server.End(ctx, out)
 }
 
-// spanRequest is what the SERVER span of message m says: the side it
-// came from is its peer.
+// spanRequest is what the SERVER span of message m says, but its target:
+// the side it came from is its peer.
 func (co *correlator[T]) spanRequest(m *message, h *hop[T], session string, fromServer bool) telemetry.Request {
 	transport := telemetry.TransportPipe
 	if co.meters.transport == monitor.TransportHTTP {
@@ -103,10 +114,6 @@ func (co *correlator[T]) spanRequest(m *message, h *hop[T], session string, from
 	r := telemetry.Request{
 		Kind: telemetry.Server, Method: m.Method, Session: session, Transport: transport,
 		Peer: co.peerOf(h, fromServer), Protocol: co.clients.protocol(session),
-	}
-	switch m.Method {
-	case monitor.MethodToolsCall, "prompts/get":
-		r.Target = m.toolName() // params.name, of a prompt as of a tool
 	}
 	return r
 }

@@ -107,3 +107,47 @@ func TestReadPathBad(t *testing.T) {
 		}
 	}
 }
+
+// TestDocOverwrite: Overwrite edits the message read in place when each
+// value replaces one as long, and refuses, changing nothing, when any
+// would move a byte.
+func TestDocOverwrite(t *testing.T) {
+	const (
+		tp    = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+		other = "00-11111111111111111111111111111111-2222222222222222-01"
+	)
+	for _, c := range []struct {
+		name, in  string
+		values    []string
+		overwrote bool
+	}{
+		{"a traceparent for another", `{"id":1,"params":{"name":"x","_meta":{"traceparent":"` + tp + `"}}}`, []string{other, ""}, true},
+		{"and the same trace state", `{"params":{"_meta":{"tracestate":"a=b", "traceparent":"` + tp + `"}}}`, []string{other, "a=b"}, true},
+		{"the last of two", `{"params":{"_meta":{"traceparent":"` + tp + `","traceparent":"` + tp + `"}}}`, []string{other, ""}, true},
+		{"no traceparent", `{"params":{"_meta":{"progressToken":1}}}`, []string{other, ""}, false},
+		{"no _meta", `{"params":{"name":"x"}}`, []string{other, ""}, false},
+		{"a shorter one", `{"params":{"_meta":{"traceparent":"00-1-2-01"}}}`, []string{other, ""}, false},
+		{"a trace state to add", `{"params":{"_meta":{"traceparent":"` + tp + `"}}}`, []string{other, "a=b"}, false},
+		{"escaped, as long", `{"params":{"_meta":{"traceparent":"\u0030` + tp[1:] + `"}}}`, []string{other, ""}, false},
+		{"in an earlier _meta", `{"params":{"_meta":{"traceparent":"` + tp + `"},"_meta":{}}}`, []string{other, ""}, false},
+		{"a number as long as the string", `{"params":{"_meta":{"traceparent":123456789012345678901234567890123456789012345678901234567}}}`, []string{other, ""}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := []byte(c.in)
+			var d Doc
+			if err := d.Read(msg, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			want, err := d.Set(c.values...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Overwrite(c.values...); got != c.overwrote {
+				t.Fatalf("Overwrite = %v; want %v", got, c.overwrote)
+			}
+			if c.overwrote && string(msg) != string(want) || !c.overwrote && string(msg) != c.in {
+				t.Errorf("message after Overwrite = %s; Set gives %s", msg, want)
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ func FuzzSet(f *testing.F) {
 	for _, c := range setCases {
 		f.Add([]byte(c.in), "traceparent", tp)
 	}
+	f.Add([]byte(`{"params":{"_meta":{"traceparent":"`+tp+`","tracestate":"u"}}}`), "k", "v")
+	f.Add([]byte(`{"params":{"_meta":{"traceparent":"`+tp+`","k":"w","tracestate":"u"},"_meta":{}}}`), "k", "v")
 	f.Add([]byte(`{"params":{"_meta":{"k\u00e9\ud83d\ude00":"v"}}}`), "ké😀", "x")
 	f.Add([]byte(`{"params":{"_meta":{"\ud800":"v"}}}`), "\ufffd", "y")
 	f.Add([]byte("{\"params\":{\"_meta\":{\"\xff\":1}}}"), "\xff", "\xfe")
@@ -51,6 +53,27 @@ func checkDoc(t *testing.T, msg []byte, key, value string) {
 		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
 			t.Fatalf("Doc.Set(%q) of %s = %s, %v; Set %s, %v", values, short(msg), got, err, want, werr)
 		}
+		checkOverwrite(t, msg, keys, values, want)
+	}
+}
+
+// checkOverwrite: Overwrite, when it can, makes of the message what Set
+// returns (want), and else leaves every byte of it as it was.
+func checkOverwrite(t *testing.T, msg []byte, keys, values []string, want []byte) {
+	in := bytes.Clone(msg)
+	var d Doc
+	if d.Read(in, keys...) != nil {
+		if d.Overwrite(values...) || !bytes.Equal(in, msg) {
+			t.Fatalf("Overwrite(%q) of %s, not read: %s", values, short(msg), in)
+		}
+		return
+	}
+	if d.Overwrite(values...) {
+		if !bytes.Equal(in, want) {
+			t.Fatalf("Overwrite(%q) of %s = %s; Set %s", values, short(msg), in, want)
+		}
+	} else if !bytes.Equal(in, msg) {
+		t.Fatalf("Overwrite(%q) of %s refused, yet made it %s", values, short(msg), in)
 	}
 }
 

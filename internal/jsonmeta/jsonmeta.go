@@ -115,13 +115,8 @@ func apply(msg []byte, s *shape, kv []KV) ([]byte, span) {
 		if superseded(kv, j) {
 			continue
 		}
-		h := s.hits[j]
-		if s.params == object && s.meta == object && h.kind != absent && h.meta == s.metaN {
-			start, end := h.v.start, h.v.end
-			if h.kind == str { // the span of a string is its content
-				start, end = start-1, end+1
-			}
-			edits = append(edits, edit{v: span{start, end}, j: j})
+		if v, ok := s.valueOf(j); ok {
+			edits = append(edits, edit{v: v, j: j})
 			s.hits[j].replaced = true
 			continue
 		}
@@ -240,6 +235,50 @@ func (d *Doc) Set(values ...string) ([]byte, error) {
 	s := shape{layout: d.l, hits: hits}
 	out, _ := apply(d.msg, &s, kv)
 	return out, nil
+}
+
+// Overwrite is Set made in the message read, in place, when it can be:
+// when every key with a value is in the last _meta object already, with a
+// value as long in JSON as its new one (a traceparent for another, as a
+// proxy hands on its own span's context). Then the message read is what
+// Set would have returned, and Overwrite reports true; else it changes
+// nothing and reports false, and Set is the way. It spares a proxy a copy
+// of each request it traces; the caller must own the message's bytes.
+func (d *Doc) Overwrite(values ...string) bool {
+	if d.err != nil || d.msg == nil || len(values) > len(d.keys) {
+		return false
+	}
+	var at [4]span
+	s := shape{layout: d.l, hits: d.hits[:len(d.keys)]}
+	for j, v := range values {
+		if v == "" {
+			continue
+		}
+		sp, ok := s.valueOf(j)
+		if !ok || sp.end-sp.start != jsonstr.Len(v, jsonstr.Minimal) {
+			return false
+		}
+		at[j] = sp
+	}
+	for j, v := range values {
+		if v != "" {
+			jsonstr.Append(d.msg[at[j].start:at[j].start], v, jsonstr.Minimal)
+		}
+	}
+	return true
+}
+
+// valueOf is the span of the value of hits[j] that an edit replaces, when
+// the key is in the last _meta object: for a string, its quotes too.
+func (s *shape) valueOf(j int) (span, bool) {
+	h := s.hits[j]
+	if s.params != object || s.meta != object || h.kind == absent || h.meta != s.metaN {
+		return span{}, false
+	}
+	if h.kind == str { // the span of a string is its content
+		return span{h.v.start - 1, h.v.end + 1}, true
+	}
+	return h.v, true
 }
 
 // superseded reports whether a later kv sets the same key as kv[j].
