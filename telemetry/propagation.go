@@ -49,25 +49,36 @@ type Parent struct {
 // context and a carrier for every request: TestParentOfIsThePropagators
 // and FuzzParentOf hold the two to the same results.
 func ParentOf(meta [3]string, header http.Header) Parent {
+	return parentOf(meta[0], meta[1], meta[2], header)
+}
+
+// ParentOfRaw is ParentOf with the traceparent as the bytes of the
+// message it was read from, which it does not keep: a proxy's read of a
+// request, with no copy of it.
+func ParentOfRaw(traceparent []byte, tracestate, baggage string, header http.Header) Parent {
+	return parentOf(traceparent, tracestate, baggage, header)
+}
+
+func parentOf[T string | []byte](traceparent T, tracestate, bag string, header http.Header) Parent {
 	var fromHeader Parent
 	inHeader := false
 	if v := header[headerTraceparent]; len(v) > 0 && v[0] != "" {
 		ctx := propagator.Extract(context.Background(), propagation.HeaderCarrier(header))
 		fromHeader, inHeader = Parent{sc: trace.SpanContextFromContext(ctx), bag: baggage.FromContext(ctx)}, true
 	}
-	if meta[0] == "" {
+	if len(traceparent) == 0 {
 		return fromHeader
 	}
-	p := Parent{sc: parseTraceparent(meta[0], meta[1])}
+	p := Parent{sc: parseTraceparent(traceparent, tracestate)}
 	if !p.sc.IsValid() && inHeader {
 		return fromHeader
 	}
-	if meta[2] != "" {
+	if bag != "" {
 		// As the propagator: what parses of it, even with an error,
 		// which goes to the SDK's error handler (the program's log, at
 		// most once a minute).
 		var err error
-		if p.bag, err = baggage.Parse(meta[2]); err != nil {
+		if p.bag, err = baggage.Parse(bag); err != nil {
 			otel.Handle(fmt.Errorf("baggage in _meta: %w", err))
 		}
 	}
@@ -110,7 +121,7 @@ func (p Parent) context(ctx context.Context) context.Context {
 // characters (a trailing "-" allowed, as there) with flags 00 to 03; a
 // later version longer only after a "-"; the flags kept are sampled and
 // random.
-func parseTraceparent(traceparent, tracestate string) trace.SpanContext {
+func parseTraceparent[T string | []byte](traceparent T, tracestate string) trace.SpanContext {
 	const size = 55 // "vv-" + 32 + "-" + 16 + "-" + "ff"
 	s := traceparent
 	if len(s) < size || s[2] != '-' || s[35] != '-' || s[52] != '-' {
@@ -124,9 +135,9 @@ func parseTraceparent(traceparent, tracestate string) trace.SpanContext {
 	}
 	rest := s[size:]
 	switch {
-	case version[0] == 0 && (rest != "" && rest != "-" || flags[0] > 3):
+	case version[0] == 0 && (len(rest) > 1 || len(rest) == 1 && rest[0] != '-' || flags[0] > 3):
 		return trace.SpanContext{}
-	case rest != "" && rest[0] != '-':
+	case len(rest) > 0 && rest[0] != '-':
 		return trace.SpanContext{}
 	}
 	cfg.TraceFlags = trace.TraceFlags(flags[0]) & (trace.FlagsSampled | trace.FlagsRandom)
@@ -143,7 +154,7 @@ func parseTraceparent(traceparent, tracestate string) trace.SpanContext {
 
 // lowerHex decodes src, lower-case hex of exactly twice dst's length,
 // into dst, and reports whether it was that.
-func lowerHex(dst []byte, src string) bool {
+func lowerHex[T string | []byte](dst []byte, src T) bool {
 	for i := range dst {
 		hi, ok1 := nibble(src[2*i])
 		lo, ok2 := nibble(src[2*i+1])

@@ -48,7 +48,7 @@ func propagatorParent(meta [3]string, header http.Header) (sc trace.SpanContext,
 }
 
 // checkParentOf fails t where ParentOf, or Extract, differs from the
-// propagator on the same trace context.
+// propagator on the same trace context, or ParentOfRaw from ParentOf.
 func checkParentOf(t *testing.T, meta [3]string, header http.Header) {
 	t.Helper()
 	wantSC, wantBag, wantLink := propagatorParent(meta, header)
@@ -56,6 +56,10 @@ func checkParentOf(t *testing.T, meta [3]string, header http.Header) {
 	if !p.sc.Equal(wantSC) || p.sc.IsRemote() != wantSC.IsRemote() || !sameW3CBaggage(p.Baggage(), wantBag) || !p.Link.Equal(wantLink) {
 		t.Fatalf("ParentOf(%q, %v) = %v %q link %v; the propagator: %v %q link %v",
 			meta, header, p.sc, p.Baggage(), p.Link, wantSC, wantBag, wantLink)
+	}
+	if r := ParentOfRaw([]byte(meta[0]), meta[1], meta[2], header); !r.sc.Equal(p.sc) || r.sc.IsRemote() != p.sc.IsRemote() ||
+		!sameW3CBaggage(r.Baggage(), p.Baggage()) || !r.Link.Equal(p.Link) {
+		t.Fatalf("ParentOfRaw(%q, %v) = %v %q link %v; ParentOf %v %q link %v", meta, header, r.sc, r.Baggage(), r.Link, p.sc, p.Baggage(), p.Link)
 	}
 	m := map[string]any{}
 	for i, k := range [3]string{MetaTraceparent, MetaTracestate, MetaBaggage} {

@@ -132,14 +132,15 @@ func (co *correlator[T]) peerOf(h *hop[T], server bool) string {
 // found _meta (m.path), and reports whether it could: only then can doc
 // rewrite it.
 func (co *correlator[T]) parentOf(m *message, h *hop[T], doc *jsonmeta.Doc) (telemetry.Parent, bool) {
-	var meta [3]string
-	readable := h.raw != nil && doc.ReadPath(h.raw, &m.path, metaKeys[:]...) == nil
-	if readable {
-		for i := range meta {
-			meta[i] = doc.Value(i)
-		}
+	if h.raw == nil || doc.ReadPath(h.raw, &m.path, metaKeys[:]...) != nil {
+		return telemetry.ParentOf([3]string{}, h.header), false
 	}
-	return telemetry.ParentOf(meta, h.header), readable
+	// The traceparent is parsed where it lies, unless escaped.
+	traceparent, plain := doc.Plain(0)
+	if !plain {
+		traceparent = []byte(doc.Value(0))
+	}
+	return telemetry.ParentOfRaw(traceparent, doc.Value(1), doc.Value(2), h.header), true
 }
 
 // A tracedRequest is a request's spans as decided when it passed

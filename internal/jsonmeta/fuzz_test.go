@@ -40,6 +40,9 @@ func checkDoc(t *testing.T, msg []byte, key, value string) {
 		if err == nil && d.Value(j) != vals[j] {
 			t.Fatalf("Doc.Value(%q) of %s = %q; Get %q", keys[j], short(msg), d.Value(j), vals[j])
 		}
+		if b, ok := d.Plain(j); ok && string(b) != d.Value(j) {
+			t.Fatalf("Doc.Plain(%q) of %s = %q; Value %q", keys[j], short(msg), b, d.Value(j))
+		}
 	}
 	for _, values := range [][]string{{tp, "", ""}, {"", value, "t"}, {tp, value, "t"}} {
 		got, err := d.Set(values...)

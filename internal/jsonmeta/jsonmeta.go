@@ -211,6 +211,21 @@ func (d *Doc) Value(j int) string {
 	return ""
 }
 
+// Plain is the value of keys[j] as the message holds it, not copied, and
+// true, when that is Value's: a string with no escapes, or no string (nil).
+// Else (a string with escapes) it is false, and Value unescapes it. What it
+// returns changes with the message (Overwrite).
+func (d *Doc) Plain(j int) ([]byte, bool) {
+	if d.err != nil || j >= len(d.keys) {
+		return nil, true
+	}
+	h := d.hits[j]
+	if h.kind != str {
+		return nil, true
+	}
+	return d.msg[h.v.start:h.v.end:h.v.end], h.plain
+}
+
 // errUnread is Doc.Set's error before any Read.
 var errUnread = errors.New("jsonmeta: Doc.Set before Read")
 
