@@ -151,3 +151,49 @@ func TestDocOverwrite(t *testing.T) {
 		})
 	}
 }
+
+// TestDocAfterOverwrite: a Doc that overwrote its message reads as one
+// read anew from it: the values it wrote, however escaped and whatever
+// they replaced, and the edits of the message as it now is.
+func TestDocAfterOverwrite(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		values   []string
+	}{
+		{"a value with escapes over a plain one", `{"params":{"_meta":{"tracestate":"abcd"}}}`, []string{"", `a"b`}},
+		{"a string over a number", `{"params":{"_meta":{"tracestate":12345}}}`, []string{"", "abc"}},
+		{"a plain value over an escaped one", `{"params":{"_meta":{"tracestate":"\u0041"}}}`, []string{"", "abcdef"}},
+		{"UTF-8 over ASCII", `{"params":{"_meta":{"traceparent":"abcd"}}}`, []string{"éé", ""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := []byte(c.in)
+			var d Doc
+			if err := d.Read(msg, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			if !d.Overwrite(c.values...) {
+				t.Fatalf("Overwrite(%q) of %s refused", c.values, c.in)
+			}
+			var fresh Doc
+			if err := fresh.Read(msg, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			for j := range c.values {
+				if got, want := d.Value(j), fresh.Value(j); got != want {
+					t.Errorf("Value(%d) after Overwrite = %q; read anew %q", j, got, want)
+				}
+				got, gotOK := d.Plain(j)
+				want, wantOK := fresh.Plain(j)
+				if string(got) != string(want) || gotOK != wantOK {
+					t.Errorf("Plain(%d) after Overwrite = %q, %v; read anew %q, %v", j, got, gotOK, want, wantOK)
+				}
+			}
+			const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+			got, err := d.Set(tp, "x=y")
+			want, werr := fresh.Set(tp, "x=y")
+			if string(got) != string(want) || (err == nil) != (werr == nil) {
+				t.Errorf("Set after Overwrite = %s, %v; read anew %s, %v", got, err, want, werr)
+			}
+		})
+	}
+}
