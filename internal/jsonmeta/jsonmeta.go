@@ -175,7 +175,8 @@ func apply(msg []byte, s *shape, kv []KV) ([]byte, span) {
 // A Doc is a message read once for the values of some _meta keys and for
 // an edit of the same keys: Get and Set in one parse, for a caller that
 // reads the trace context a request carries and writes its own in its
-// place. Read it with Read.
+// place, in a copy (Set) or in the message itself (Overwrite). Read it
+// with Read. A Doc is not safe for concurrent use.
 type Doc struct {
 	msg  []byte
 	keys []string
