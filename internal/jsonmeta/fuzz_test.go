@@ -104,6 +104,13 @@ func checkOverwrite(t *testing.T, msg []byte, keys, values []string, want []byte
 	if !bytes.Equal(got, exp) || (err == nil) != (eerr == nil) {
 		t.Fatalf("Set(%q) after Overwrite(%q) of %s = %s, %v; read anew %s, %v", again, values, short(msg), got, err, exp, eerr)
 	}
+	// And overwrites again as that Doc does.
+	in2 := bytes.Clone(in)
+	var fresh2 Doc
+	_ = fresh2.Read(in2, keys...)
+	if a, b := d.Overwrite(again...), fresh2.Overwrite(again...); a != b || !bytes.Equal(in, in2) {
+		t.Fatalf("Overwrite(%q) after Overwrite(%q) of %s = %v %s; read anew %v %s", again, values, short(msg), a, in, b, in2)
+	}
 }
 
 // checkGet compares Get with encoding/json where the two must agree, and
