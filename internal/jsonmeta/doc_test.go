@@ -128,7 +128,8 @@ func TestDocOverwrite(t *testing.T) {
 		{"no _meta", `{"params":{"name":"x"}}`, []string{other, ""}, false},
 		{"a shorter one", `{"params":{"_meta":{"traceparent":"00-1-2-01"}}}`, []string{other, ""}, false},
 		{"a trace state to add", `{"params":{"_meta":{"traceparent":"` + tp + `"}}}`, []string{other, "a=b"}, false},
-		{"escaped, as long", `{"params":{"_meta":{"traceparent":"\u0030` + tp[1:] + `"}}}`, []string{other, ""}, false},
+		{"escaped, the same value, longer", `{"params":{"_meta":{"traceparent":"\u0030` + tp[1:] + `"}}}`, []string{other, ""}, false},
+		{"escaped, as long in JSON", `{"params":{"_meta":{"traceparent":"\u0030` + tp[6:] + `"}}}`, []string{other, ""}, true},
 		{"in an earlier _meta", `{"params":{"_meta":{"traceparent":"` + tp + `"},"_meta":{}}}`, []string{other, ""}, false},
 		{"a number as long as the string", `{"params":{"_meta":{"traceparent":123456789012345678901234567890123456789012345678901234567}}}`, []string{other, ""}, true},
 	} {
