@@ -70,16 +70,20 @@ type hop[T any] struct {
 	alone bool
 	// raw is the message's bytes when it is the whole of its line or
 	// body, nil otherwise (a batch, a line too long to hold): sizes,
-	// clients, tokens and payloads are read from it. The hop owns it:
-	// tracing may write its own context over the one in a request's _meta
-	// (traceRequest).
+	// clients, tokens and payloads are read from it. They are the
+	// transport's buffer, not yet relayed, and tracing may write its own
+	// context over the sender's in a request's _meta there
+	// (traceRequest): what must keep the bytes as they came (the
+	// recording, the captured payload, the initialize kept for a replay)
+	// is read or copied before.
 	raw []byte
 	// peer is the client's address, and header its request's headers
 	// (HTTP), for its requests' spans.
 	peer   string
 	header http.Header
-	// out is set by the correlator to the bytes to relay instead of raw:
-	// the request with the trace context of its forwarding in _meta.
+	// out is set by the correlator to the bytes to relay instead of the
+	// line or body: the request with the trace context of its forwarding
+	// in _meta, a copy, or raw itself when that was written over in place.
 	out []byte
 	// reply is set with the refuse verdict: the answer to give the
 	// client instead of relaying the message.
@@ -147,6 +151,7 @@ func (co *correlator[T]) fromClient(m *message, h *hop[T]) verdict {
 			co.obs.observe(id, &mc, &c.req, nil)
 			return refuse
 		}
+		// After newCall: tracing may write over h.raw.
 		h.out = co.traceRequest(m, h, &c, false)
 		if m.idCut || !h.requests.add(m.ID, c) {
 			co.meters.untracked.Inc()

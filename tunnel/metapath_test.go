@@ -27,6 +27,8 @@ var metaPathSeeds = []string{
 	`{"par\u0061ms":{"_m\u0065ta":{"trace\u0070arent":"esc","tracestate":"a=b","baggage":"k=v"}}}`,
 	`{"params":{"_meta":{"traceparent":{"not":"a string"},"tracestate":7,"baggage":"k=v\u00e9"}}}`,
 	`{"params":{"_meta":{"traceparent":"x","traceparent":"y"}}}`,
+	`{"params":{"_meta":{"traceparent":"x","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}}`,
+	`{"params":{"_meta":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},"_meta":{"tracestate":"a"}}}`,
 	` { "params" : { "_meta" : { "traceparent" : "x" } , "arguments" : [ { } ] } } `,
 	`{}`,
 	`{"id":1,"method":"tools/call","params":{"arguments":{"deep":[[[[{"_meta":{"traceparent":"inner"}}]]]]}}}`,
@@ -71,6 +73,17 @@ func FuzzMetaPath(f *testing.F) {
 			if !bytes.Equal(w, p) || (errW == nil) != (errP == nil) {
 				t.Fatalf("%q: set read whole %q (%v), from the path %q (%v)", data, w, errW, p, errP)
 			}
+		}
+		// In place, as tracing hands on its context: a traceparent of the
+		// same length over the client's.
+		other := "00-11111111111111111111111111111111-2222222222222222-01"
+		wm, pm := bytes.Clone(data), bytes.Clone(data)
+		var wd, pd jsonmeta.Doc
+		if wd.Read(wm, metaKeys[:]...) != nil || pd.ReadPath(pm, &msgs[0].path, metaKeys[:]...) != nil {
+			t.Fatalf("%q: read again, an error", data)
+		}
+		if wo, po := wd.Overwrite(other, "", ""), pd.Overwrite(other, "", ""); wo != po || !bytes.Equal(wm, pm) {
+			t.Fatalf("%q: overwritten read whole %v %q, from the path %v %q", data, wo, wm, po, pm)
 		}
 	})
 }

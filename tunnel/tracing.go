@@ -27,9 +27,11 @@ import (
 // CLIENT span's context in _meta, or nil when they go on unchanged:
 // tracing is off (metrics alone change no byte), the request is not
 // whole, or the rewritten request would pass the size the tunnel holds
-// (and so, likely, the receiver's limit). A server's request (sampling,
-// elicitation, roots) is traced as a client's is, the sides swapped: the
-// tunnel receives it from the server and sends it on to the client.
+// (and so, likely, the receiver's limit). The bytes are h.raw itself,
+// changed, when the context could be written over the one the request
+// had; else a copy. A server's request (sampling, elicitation, roots) is
+// traced as a client's is, the sides swapped: the tunnel receives it from
+// the server and sends it on to the client.
 func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromServer bool) []byte {
 	tel := co.obs.Telemetry
 	if tel == nil {
@@ -135,7 +137,8 @@ func (co *correlator[T]) parentOf(m *message, h *hop[T], doc *jsonmeta.Doc) (tel
 	if h.raw == nil || doc.ReadPath(h.raw, &m.path, metaKeys[:]...) != nil {
 		return telemetry.ParentOf([3]string{}, h.header), false
 	}
-	// The traceparent is parsed where it lies, unless escaped.
+	// The traceparent is parsed where it lies when it is plain ASCII;
+	// with escapes, as Value decodes it.
 	traceparent, plain := doc.Plain(0)
 	if !plain {
 		traceparent = []byte(doc.Value(0))

@@ -43,4 +43,9 @@
 // Both functions check the whole message, so invalid JSON is reported as a
 // [*SyntaxError] and never relayed half-edited. Their work is one pass over
 // the message; Set allocates only its result.
+//
+// A [Doc] is a message read once for both. Its Set, like Set, returns a
+// copy; its Overwrite is the one call that changes the message given,
+// making Set's edit there, in place, when every value replaces one of the
+// same length in JSON, as a proxy's traceparent replaces its client's.
 package jsonmeta

@@ -128,7 +128,8 @@ func TestDocOverwrite(t *testing.T) {
 		{"no _meta", `{"params":{"name":"x"}}`, []string{other, ""}, false},
 		{"a shorter one", `{"params":{"_meta":{"traceparent":"00-1-2-01"}}}`, []string{other, ""}, false},
 		{"a trace state to add", `{"params":{"_meta":{"traceparent":"` + tp + `"}}}`, []string{other, "a=b"}, false},
-		{"escaped, as long", `{"params":{"_meta":{"traceparent":"\u0030` + tp[1:] + `"}}}`, []string{other, ""}, false},
+		{"escaped, the same value, longer", `{"params":{"_meta":{"traceparent":"\u0030` + tp[1:] + `"}}}`, []string{other, ""}, false},
+		{"escaped, as long in JSON", `{"params":{"_meta":{"traceparent":"\u0030` + tp[6:] + `"}}}`, []string{other, ""}, true},
 		{"in an earlier _meta", `{"params":{"_meta":{"traceparent":"` + tp + `"},"_meta":{}}}`, []string{other, ""}, false},
 		{"a number as long as the string", `{"params":{"_meta":{"traceparent":123456789012345678901234567890123456789012345678901234567}}}`, []string{other, ""}, true},
 	} {
@@ -147,6 +148,52 @@ func TestDocOverwrite(t *testing.T) {
 			}
 			if c.overwrote && string(msg) != string(want) || !c.overwrote && string(msg) != c.in {
 				t.Errorf("message after Overwrite = %s; Set gives %s", msg, want)
+			}
+		})
+	}
+}
+
+// TestDocAfterOverwrite: a Doc that overwrote its message reads as one
+// read anew from it: the values it wrote, however escaped and whatever
+// they replaced, and the edits of the message as it now is.
+func TestDocAfterOverwrite(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		values   []string
+	}{
+		{"a value with escapes over a plain one", `{"params":{"_meta":{"tracestate":"abcd"}}}`, []string{"", `a"b`}},
+		{"a string over a number", `{"params":{"_meta":{"tracestate":12345}}}`, []string{"", "abc"}},
+		{"a plain value over an escaped one", `{"params":{"_meta":{"tracestate":"\u0041"}}}`, []string{"", "abcdef"}},
+		{"UTF-8 over ASCII", `{"params":{"_meta":{"traceparent":"abcd"}}}`, []string{"éé", ""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := []byte(c.in)
+			var d Doc
+			if err := d.Read(msg, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			if !d.Overwrite(c.values...) {
+				t.Fatalf("Overwrite(%q) of %s refused", c.values, c.in)
+			}
+			var fresh Doc
+			if err := fresh.Read(msg, "traceparent", "tracestate"); err != nil {
+				t.Fatal(err)
+			}
+			for j := range c.values {
+				if got, want := d.Value(j), fresh.Value(j); got != want {
+					t.Errorf("Value(%d) after Overwrite = %q; read anew %q", j, got, want)
+				}
+				got, gotOK := d.Plain(j)
+				want, wantOK := fresh.Plain(j)
+				if string(got) != string(want) || gotOK != wantOK {
+					t.Errorf("Plain(%d) after Overwrite = %q, %v; read anew %q, %v", j, got, gotOK, want, wantOK)
+				}
+			}
+			const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+			got, err := d.Set(tp, "x=y")
+			want, werr := fresh.Set(tp, "x=y")
+			if string(got) != string(want) || (err == nil) != (werr == nil) {
+				t.Errorf("Set after Overwrite = %s, %v; read anew %s, %v", got, err, want, werr)
 			}
 		})
 	}

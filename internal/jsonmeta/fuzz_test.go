@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -15,6 +16,10 @@ func FuzzSet(f *testing.F) {
 	}
 	f.Add([]byte(`{"params":{"_meta":{"traceparent":"`+tp+`","tracestate":"u"}}}`), "k", "v")
 	f.Add([]byte(`{"params":{"_meta":{"traceparent":"`+tp+`","k":"w","tracestate":"u"},"_meta":{}}}`), "k", "v")
+	// Values Overwrite writes in place: one with escapes over a plain
+	// one, a string over a number.
+	f.Add([]byte(`{"params":{"_meta":{"k":"abcd","tracestate":"u"}}}`), "k", `a"b`)
+	f.Add([]byte(`{"params":{"_meta":{"traceparent":`+strings.Repeat("1", len(tp)+2)+`}}}`), "k", "v")
 	f.Add([]byte(`{"params":{"_meta":{"k\u00e9\ud83d\ude00":"v"}}}`), "ké😀", "x")
 	f.Add([]byte(`{"params":{"_meta":{"\ud800":"v"}}}`), "\ufffd", "y")
 	f.Add([]byte("{\"params\":{\"_meta\":{\"\xff\":1}}}"), "\xff", "\xfe")
@@ -71,12 +76,40 @@ func checkOverwrite(t *testing.T, msg []byte, keys, values []string, want []byte
 		}
 		return
 	}
-	if d.Overwrite(values...) {
-		if !bytes.Equal(in, want) {
-			t.Fatalf("Overwrite(%q) of %s = %s; Set %s", values, short(msg), in, want)
+	if !d.Overwrite(values...) {
+		if !bytes.Equal(in, msg) {
+			t.Fatalf("Overwrite(%q) of %s refused, yet made it %s", values, short(msg), in)
 		}
-	} else if !bytes.Equal(in, msg) {
-		t.Fatalf("Overwrite(%q) of %s refused, yet made it %s", values, short(msg), in)
+		return
+	}
+	if !bytes.Equal(in, want) {
+		t.Fatalf("Overwrite(%q) of %s = %s; Set %s", values, short(msg), in, want)
+	}
+	// The Doc reads on as one read anew from the message it wrote.
+	var fresh Doc
+	if err := fresh.Read(in, keys...); err != nil {
+		t.Fatalf("Overwrite(%q) of %s made %s, which does not read: %v", values, short(msg), in, err)
+	}
+	for j := range keys {
+		got, gotOK := d.Plain(j)
+		exp, expOK := fresh.Plain(j)
+		if d.Value(j) != fresh.Value(j) || !bytes.Equal(got, exp) || gotOK != expOK {
+			t.Fatalf("after Overwrite(%q) of %s, %q is %q (plain %q %v); read anew %q (plain %q %v)",
+				values, short(msg), keys[j], d.Value(j), got, gotOK, fresh.Value(j), exp, expOK)
+		}
+	}
+	again := []string{"t", values[0], tp}
+	got, err := d.Set(again...)
+	exp, eerr := fresh.Set(again...)
+	if !bytes.Equal(got, exp) || (err == nil) != (eerr == nil) {
+		t.Fatalf("Set(%q) after Overwrite(%q) of %s = %s, %v; read anew %s, %v", again, values, short(msg), got, err, exp, eerr)
+	}
+	// And overwrites again as that Doc does.
+	in2 := bytes.Clone(in)
+	var fresh2 Doc
+	_ = fresh2.Read(in2, keys...)
+	if a, b := d.Overwrite(again...), fresh2.Overwrite(again...); a != b || !bytes.Equal(in, in2) {
+		t.Fatalf("Overwrite(%q) after Overwrite(%q) of %s = %v %s; read anew %v %s", again, values, short(msg), a, in, b, in2)
 	}
 }
 

@@ -175,7 +175,8 @@ func apply(msg []byte, s *shape, kv []KV) ([]byte, span) {
 // A Doc is a message read once for the values of some _meta keys and for
 // an edit of the same keys: Get and Set in one parse, for a caller that
 // reads the trace context a request carries and writes its own in its
-// place. Read it with Read.
+// place, in a copy (Set) or in the message itself (Overwrite). Read it
+// with Read. A Doc is not safe for concurrent use.
 type Doc struct {
 	msg  []byte
 	keys []string
@@ -212,9 +213,10 @@ func (d *Doc) Value(j int) string {
 }
 
 // Plain is the value of keys[j] as the message holds it, not copied, and
-// true, when that is Value's: a string with no escapes, or no string (nil).
-// Else (a string with escapes) it is false, and Value unescapes it. What it
-// returns changes with the message (Overwrite).
+// true, when that is Value's: a string of ASCII with no escapes, or no
+// string (nil). Else (escapes, or bytes beyond ASCII, which Value reads
+// as UTF-8) it is false, and Value is the way. What it returns changes
+// with the message (Overwrite).
 func (d *Doc) Plain(j int) ([]byte, bool) {
 	if d.err != nil || j >= len(d.keys) {
 		return nil, true
@@ -258,7 +260,9 @@ func (d *Doc) Set(values ...string) ([]byte, error) {
 // proxy hands on its own span's context). Then the message read is what
 // Set would have returned, and Overwrite reports true; else it changes
 // nothing and reports false, and Set is the way. It spares a proxy a copy
-// of each request it traces; the caller must own the message's bytes.
+// of each request it traces; the caller must own the message's bytes,
+// and what else holds them sees the change. After it the Doc reads as if
+// read anew from the message (Value, Plain, Set, Overwrite).
 func (d *Doc) Overwrite(values ...string) bool {
 	if d.err != nil || d.msg == nil || len(values) > len(d.keys) {
 		return false
@@ -278,6 +282,38 @@ func (d *Doc) Overwrite(values ...string) bool {
 	for j, v := range values {
 		if v != "" {
 			jsonstr.Append(d.msg[at[j].start:at[j].start], v, jsonstr.Minimal)
+		}
+	}
+	// The Doc reads on as if read anew: each value written, and every key
+	// found at the same place (a key named twice), is the string now
+	// there, with escapes or not, whatever was there before.
+	for j := range d.keys {
+		sp, ok := s.valueOf(j)
+		if !ok || !written(at[:len(values)], sp) {
+			continue
+		}
+		content := span{sp.start + 1, sp.end - 1}
+		d.hits[j] = hit{kind: str, v: content, plain: isPlain(d.msg[content.start:content.end]), meta: d.hits[j].meta}
+	}
+	return true
+}
+
+// written reports whether sp is one of the spans Overwrite wrote at.
+func written(at []span, sp span) bool {
+	for _, w := range at {
+		if w == sp && w.end > w.start {
+			return true
+		}
+	}
+	return false
+}
+
+// isPlain reports whether a string's content is its own value, as the
+// parser's str judges it: ASCII, with no escapes.
+func isPlain(b []byte) bool {
+	for _, c := range b {
+		if !strSafe[c] {
+			return false
 		}
 	}
 	return true
