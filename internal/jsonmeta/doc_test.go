@@ -198,3 +198,22 @@ func TestDocAfterOverwrite(t *testing.T) {
 		})
 	}
 }
+
+// TestDocOverwriteExtraValues: values past the keys read set nothing, in
+// Overwrite as in Set.
+func TestDocOverwriteExtraValues(t *testing.T) {
+	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	msg := []byte(`{"params":{"_meta":{"traceparent":"` + tp + `"}}}`)
+	var d Doc
+	if err := d.Read(msg, "traceparent"); err != nil {
+		t.Fatal(err)
+	}
+	other := "00-11111111111111111111111111111111-2222222222222222-01"
+	want, err := d.Set(other, "extra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Overwrite(other, "extra") || string(msg) != string(want) {
+		t.Errorf("Overwrite with an extra value: %s; Set gives %s", msg, want)
+	}
+}

@@ -264,9 +264,10 @@ func (d *Doc) Set(values ...string) ([]byte, error) {
 // and what else holds them sees the change. After it the Doc reads as if
 // read anew from the message (Value, Plain, Set, Overwrite).
 func (d *Doc) Overwrite(values ...string) bool {
-	if d.err != nil || d.msg == nil || len(values) > len(d.keys) {
+	if d.err != nil || d.msg == nil {
 		return false
 	}
+	values = values[:min(len(values), len(d.keys))] // as Set: extras set nothing
 	var at [4]span
 	s := shape{layout: d.l, hits: d.hits[:len(d.keys)]}
 	for j, v := range values {
