@@ -141,7 +141,7 @@ func (co *correlator[T]) parentOf(m *message, h *hop[T], doc *jsonmeta.Doc) (tel
 	// with escapes, as Value decodes it.
 	traceparent, plain := doc.Plain(0)
 	if !plain {
-		traceparent = []byte(doc.Value(0))
+		return telemetry.ParentOf([3]string{doc.Value(0), doc.Value(1), doc.Value(2)}, h.header), true
 	}
 	return telemetry.ParentOfRaw(traceparent, doc.Value(1), doc.Value(2), h.header), true
 }
