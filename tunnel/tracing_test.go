@@ -124,6 +124,26 @@ func TestStdioTracing(t *testing.T) {
 	}
 }
 
+// TestStdioTracingEscapedTraceparent: a traceparent spelled with escapes
+// names the caller's span as the plain one does, and the server receives
+// the tunnel's in its place.
+func TestStdioTracingEscapedTraceparent(t *testing.T) {
+	tel, rec := tracer(t)
+	r := startStdio(t, tunnel.StdioOptions{Observers: tunnel.Observers{Telemetry: tel}})
+	r.initialize()
+	line := `{"jsonrpc":"2.0","id":"e-1","method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"_meta":{"traceparent":"\u0030` + callerTP[1:] + `"}}}`
+	if w := r.call(`"e-1"`, line); w.Error != nil {
+		t.Fatalf("echo: %+v", w.Error)
+	}
+	server, client := serverAndClient(t, rec, "tools/call echo")
+	if server.Parent().TraceID().String() != callerTrace || server.Parent().SpanID().String() != callerSpan {
+		t.Errorf("SERVER span's parent %v, want the caller's", server.Parent())
+	}
+	if !bytes.Contains(r.recorded(tunneltest.Received), []byte(`"traceparent":"`+traceparentOf(client)+`"`)) {
+		t.Errorf("the server did not receive the CLIENT span's context:\n%s", r.recorded(tunneltest.Received))
+	}
+}
+
 // TestStdioTracingWithoutMeta: a request without _meta gets one, as the
 // first member of its params; a trace starts at the tunnel.
 func TestStdioTracingWithoutMeta(t *testing.T) {
