@@ -108,7 +108,7 @@ var entryCols = "e." + strings.ReplaceAll(entryColumns, ", ", ", e.")
 const liveCond = `(e.expires_at IS NULL OR e.expires_at > ?)`
 
 // scanEntry reads the columns of entryColumns.
-func scanEntry(sc interface{ Scan(...any) error }) (Entry, int64, error) {
+func scanEntry(sc rowScanner) (Entry, int64, error) {
 	var (
 		e                Entry
 		seq              int64
@@ -241,7 +241,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Entry, error) {
 func (s *SQLite) getEntry(ctx context.Context, q queryer, id string, now time.Time) (Entry, error) {
 	var e Entry
 	err := s.query(ctx, q, `SELECT `+entryCols+` FROM entries e WHERE e.id = ? AND `+liveCond,
-		[]any{id, now.UnixMilli()}, func(rows *sql.Rows) error {
+		[]any{id, now.UnixMilli()}, func(rows rowScanner) error {
 			var err error
 			e, _, err = scanEntry(rows)
 			return err
@@ -284,7 +284,7 @@ func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) 
 				updated_at   = ?9
 			WHERE id = ?10 AND (expires_at IS NULL OR expires_at > ?9)
 			RETURNING `+entryColumns+`, length(metadata)`,
-			append(args, now, id), func(rows *sql.Rows) error {
+			append(args, now, id), func(rows rowScanner) error {
 				var err error
 				e, _, err = scanEntry(scanPlus{rows, &metaLen})
 				return err
@@ -309,14 +309,6 @@ func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) 
 	}
 	return e, nil
 }
-
-// scanPlus scans the columns of an entry followed by one more.
-type scanPlus struct {
-	rows  *sql.Rows
-	extra any
-}
-
-func (s scanPlus) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
 
 // args validates p and returns the arguments ?1 to ?8 of Update's
 // statement.
@@ -422,7 +414,7 @@ func (s *SQLite) Clear(ctx context.Context, conversationID string) (int, error) 
 	err := s.write(ctx, func(w *writeTx) error {
 		n = 0
 		return s.query(ctx, w.tx, `DELETE FROM entries WHERE conversation_id = ? RETURNING id`,
-			[]any{conversationID}, func(rows *sql.Rows) error {
+			[]any{conversationID}, func(rows rowScanner) error {
 				var id string
 				if err := rows.Scan(&id); err != nil {
 					return err

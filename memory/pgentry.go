@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // pgLive is liveCond with a numbered placeholder.
@@ -20,7 +18,7 @@ func pgLive(n int) string {
 
 // pgScanEntry reads the columns of entryColumns from PostgreSQL's types:
 // tags a text[], metadata jsonb (read as its text), expires_at nullable.
-func pgScanEntry(sc interface{ Scan(...any) error }, extra ...any) (Entry, int64, error) {
+func pgScanEntry(sc rowScanner, extra ...any) (Entry, int64, error) {
 	var (
 		e                Entry
 		seq              int64
@@ -111,7 +109,7 @@ func (s *Postgres) getEntry(ctx context.Context, q pgQueryer, id string, now tim
 		stmt += ` FOR UPDATE`
 	}
 	var e Entry
-	err := s.query(ctx, q, stmt, []any{id, now.UnixMilli()}, func(rows pgx.Rows) error {
+	err := s.query(ctx, q, stmt, []any{id, now.UnixMilli()}, func(rows rowScanner) error {
 		var err error
 		e, _, err = pgScanEntry(rows)
 		return err
@@ -164,7 +162,7 @@ func (s *Postgres) Update(ctx context.Context, id string, p Patch) (Entry, error
 				metadata = $5::jsonb, expires_at = $6, updated_at = $7
 			WHERE id = $8 RETURNING `+entryColumns,
 			[]any{e.Content, e.ContextType, e.Importance, e.Tags, string(meta), expires, ms, id},
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				var err error
 				out, _, err = pgScanEntry(rows)
 				return err
@@ -261,7 +259,7 @@ func (s *Postgres) Clear(ctx context.Context, conversationID string) (int, error
 	err := s.write(ctx, func(w *pgWriteTx) error {
 		n = 0
 		return s.query(ctx, w.tx, `DELETE FROM entries WHERE conversation_id = $1 RETURNING id`,
-			[]any{conversationID}, func(rows pgx.Rows) error {
+			[]any{conversationID}, func(rows rowScanner) error {
 				var id string
 				if err := rows.Scan(&id); err != nil {
 					return err

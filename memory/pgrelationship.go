@@ -26,7 +26,7 @@ func (s *Postgres) Relate(ctx context.Context, nr NewRelationship) (Relationship
 	err = s.write(ctx, func(w *pgWriteTx) error {
 		found := map[string]bool{}
 		err := s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN ($1, $2) AND `+pgLive(3),
-			[]any{nr.SourceID, nr.TargetID, ms}, func(rows pgx.Rows) error {
+			[]any{nr.SourceID, nr.TargetID, ms}, func(rows rowScanner) error {
 				var id string
 				err := rows.Scan(&id)
 				found[id] = true
@@ -49,7 +49,7 @@ func (s *Postgres) Relate(ctx context.Context, nr NewRelationship) (Relationship
 				updated_at = $7
 			RETURNING `+relationshipColumns,
 			[]any{id, nr.SourceID, nr.TargetID, typ, strength, meta, ms, DefaultStrength},
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				var err error
 				r, err = pgScanRelationship(rows)
 				return err
@@ -66,7 +66,7 @@ func (s *Postgres) Relate(ctx context.Context, nr NewRelationship) (Relationship
 
 // pgScanRelationship reads the columns of relationshipColumns, and those
 // of extra after them.
-func pgScanRelationship(sc interface{ Scan(...any) error }, extra ...any) (Relationship, error) {
+func pgScanRelationship(sc rowScanner, extra ...any) (Relationship, error) {
 	var (
 		r                Relationship
 		meta             string
@@ -120,7 +120,7 @@ func (s *Postgres) neighbours(ctx context.Context, tx pgx.Tx, frontier, visited 
 		` ORDER BY 6 DESC, 8, 2 LIMIT $4`
 	stop := false
 	n := 0
-	err := s.query(ctx, tx, stmt, []any{frontier, visited, now.UnixMilli(), contextFanout}, func(rows pgx.Rows) error {
+	err := s.query(ctx, tx, stmt, []any{frontier, visited, now.UnixMilli(), contextFanout}, func(rows rowScanner) error {
 		n++
 		if stop {
 			return nil
@@ -131,7 +131,7 @@ func (s *Postgres) neighbours(ctx context.Context, tx pgx.Tx, frontier, visited 
 			created, updated int64
 		)
 		dest := scanRelationship([]any{&rel.Direction}, &rel.Relationship, &meta, &created, &updated)
-		e, _, err := pgScanEntry(pgScanPrefix{rows, dest})
+		e, _, err := pgScanEntry(scanPrefix{rows, dest})
 		if err != nil {
 			return err
 		}
@@ -144,10 +144,3 @@ func (s *Postgres) neighbours(ctx context.Context, tx pgx.Tx, frontier, visited 
 	})
 	return !stop && n == contextFanout, err
 }
-
-type pgScanPrefix struct {
-	rows   pgx.Rows
-	before []any
-}
-
-func (s pgScanPrefix) Scan(dest ...any) error { return s.rows.Scan(append(s.before, dest...)...) }

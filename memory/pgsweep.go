@@ -3,8 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // sweepLoop deletes expired entries every SweepInterval until ctx ends.
@@ -27,7 +25,7 @@ func (s *Postgres) Sweep(ctx context.Context) (int, error) {
 			n = 0
 			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
 					SELECT seq FROM entries WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
-				) RETURNING id`, []any{now, sweepBatch}, func(rows pgx.Rows) error {
+				) RETURNING id`, []any{now, sweepBatch}, func(rows rowScanner) error {
 				var id string
 				if err := rows.Scan(&id); err != nil {
 					return err

@@ -87,7 +87,7 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 		// Both ends must exist and be live; say which one does not.
 		found := map[string]bool{}
 		err := s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN (?, ?) AND `+liveCond,
-			[]any{nr.SourceID, nr.TargetID, ms}, func(rows *sql.Rows) error {
+			[]any{nr.SourceID, nr.TargetID, ms}, func(rows rowScanner) error {
 				var id string
 				err := rows.Scan(&id)
 				found[id] = true
@@ -298,7 +298,7 @@ func (s *SQLite) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited [
 	stop := false
 	n := 0
 	err := s.query(ctx, tx, stmt, []any{string(f), string(v), ms, string(f), string(v), ms, contextFanout},
-		func(rows *sql.Rows) error {
+		func(rows rowScanner) error {
 			n++
 			if stop {
 				return nil
@@ -322,11 +322,3 @@ func (s *SQLite) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited [
 		})
 	return !stop && n == contextFanout, err
 }
-
-// scanPrefix scans some columns before those of an entry.
-type scanPrefix struct {
-	rows   *sql.Rows
-	before []any
-}
-
-func (s scanPrefix) Scan(dest ...any) error { return s.rows.Scan(append(s.before, dest...)...) }

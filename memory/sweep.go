@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -49,7 +48,7 @@ func (s *SQLite) sweep(ctx context.Context) (int, error) {
 			n = 0
 			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
 					SELECT seq FROM entries WHERE expires_at <= ? LIMIT ?
-				) RETURNING id`, []any{now, sweepBatch}, func(rows *sql.Rows) error {
+				) RETURNING id`, []any{now, sweepBatch}, func(rows rowScanner) error {
 				var id string
 				if err := rows.Scan(&id); err != nil {
 					return err
