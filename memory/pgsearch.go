@@ -78,7 +78,7 @@ func (s *Postgres) searchRanked(ctx context.Context, plan searchPlan, page *Sear
 			return nil
 		}
 		var score float64
-		e, seq, err := pgScanEntry(rows, &score)
+		e, seq, err := pgScanEntry(scanPlus{rows, &score})
 		if err != nil {
 			return err
 		}
