@@ -111,7 +111,7 @@ func (s *SQLite) Store(ctx context.Context, ne NewEntry) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	return storeEntry(ne, s.now(), &s.ids, func(e Entry, meta string) error {
+	return storeEntry(ne, s.now, &s.ids, func(e Entry, meta string) error {
 		tags, err := json.Marshal(e.Tags)
 		if err != nil {
 			return err
@@ -174,7 +174,7 @@ func (s *SQLite) Get(ctx context.Context, id string) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	return getEntry(ctx, s.cache, s.syncCache, s.now(), id, func() (Entry, error) {
+	return getEntry(ctx, s.cache, s.syncCache, s.now, id, func() (Entry, error) {
 		return s.getEntry(ctx, s.db, id, s.now())
 	})
 }

@@ -13,9 +13,10 @@ import (
 	"time"
 )
 
-// storeEntry validates ne and stores it with insert as it is at now, with
-// an id from ids; meta is its metadata as the JSON stored.
-func storeEntry(ne NewEntry, now time.Time, ids *idSource, insert func(e Entry, meta string) error) (Entry, error) {
+// storeEntry validates ne and stores it with insert as it is at the time
+// now returns, with an id from ids; meta is its metadata as the JSON
+// stored.
+func storeEntry(ne NewEntry, now func() time.Time, ids *idSource, insert func(e Entry, meta string) error) (Entry, error) {
 	e, err := ne.validate()
 	if err != nil {
 		return Entry{}, err
@@ -28,8 +29,9 @@ func storeEntry(ne NewEntry, now time.Time, ids *idSource, insert func(e Entry, 
 	if e.Metadata, err = decodeObject(meta); err != nil {
 		return Entry{}, err
 	}
-	ms := now.UnixMilli()
-	e.ID = ids.next(entryPrefix, now)
+	t := now()
+	ms := t.UnixMilli()
+	e.ID = ids.next(entryPrefix, t)
 	e.CreatedAt, e.UpdatedAt = fromMillis(ms), fromMillis(ms)
 	if ne.TTL > 0 {
 		e.ExpiresAt = fromMillis(ms + ne.TTL.Milliseconds())
@@ -40,14 +42,14 @@ func storeEntry(ne NewEntry, now time.Time, ids *idSource, insert func(e Entry, 
 	return e, nil
 }
 
-// getEntry returns the live entry id from the cache c when it holds it,
-// else from read; sync is the store's syncCache.
-func getEntry(ctx context.Context, c *entryCache, sync func(context.Context) (uint64, error), now time.Time,
+// getEntry returns the live entry id from the cache c when it holds it at
+// the time now returns, else from read; sync is the store's syncCache.
+func getEntry(ctx context.Context, c *entryCache, sync func(context.Context) (uint64, error), now func() time.Time,
 	id string, read func() (Entry, error)) (Entry, error) {
 	if err := checkID("id", id); err != nil {
 		return Entry{}, err
 	}
-	v, err := c.through(ctx, sync, id, now, func() (cached, error) { return read() })
+	v, err := c.through(ctx, sync, id, now(), func() (cached, error) { return read() })
 	if err != nil {
 		return Entry{}, err
 	}

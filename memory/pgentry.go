@@ -19,7 +19,7 @@ func (s *Postgres) Store(ctx context.Context, ne NewEntry) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	return storeEntry(ne, s.now(), &s.ids, func(e Entry, meta string) error {
+	return storeEntry(ne, s.now, &s.ids, func(e Entry, meta string) error {
 		return s.write(ctx, func(w *pgWriteTx) error {
 			_, err := s.exec(ctx, w.tx, `INSERT INTO entries
 			(id, conversation_id, session_id, content, context_type, importance, tags, metadata, created_at, updated_at, expires_at)
@@ -36,7 +36,7 @@ func (s *Postgres) Get(ctx context.Context, id string) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	return getEntry(ctx, s.cache, s.syncCache, s.now(), id, func() (Entry, error) {
+	return getEntry(ctx, s.cache, s.syncCache, s.now, id, func() (Entry, error) {
 		return s.getEntry(ctx, s.pool, id, s.now(), false)
 	})
 }
