@@ -6,10 +6,7 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -107,36 +104,6 @@ var entryCols = "e." + strings.ReplaceAll(entryColumns, ", ", ", e.")
 // placeholder.
 const liveCond = `(e.expires_at IS NULL OR e.expires_at > ?)`
 
-// scanEntry reads the columns of entryColumns.
-func scanEntry(sc interface{ Scan(...any) error }) (Entry, int64, error) {
-	var (
-		e                Entry
-		seq              int64
-		tags, meta       string
-		created, updated int64
-		expires          sql.NullInt64
-	)
-	err := sc.Scan(&seq, &e.ID, &e.ConversationID, &e.SessionID, &e.Content, &e.ContextType,
-		&e.Importance, &tags, &meta, &created, &updated, &expires)
-	if err != nil {
-		return Entry{}, 0, err
-	}
-	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
-		return Entry{}, 0, fmt.Errorf("entry %s: tags: %w", e.ID, err)
-	}
-	if e.Tags == nil {
-		e.Tags = []string{}
-	}
-	if e.Metadata, err = decodeObject(meta); err != nil {
-		return Entry{}, 0, fmt.Errorf("entry %s: metadata: %w", e.ID, err)
-	}
-	e.CreatedAt, e.UpdatedAt = fromMillis(created), fromMillis(updated)
-	if expires.Valid {
-		e.ExpiresAt = fromMillis(expires.Int64)
-	}
-	return e, seq, nil
-}
-
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // Store validates and stores a new entry and returns it as stored.
@@ -144,39 +111,21 @@ func (s *SQLite) Store(ctx context.Context, ne NewEntry) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	e, err := ne.validate()
-	if err != nil {
-		return Entry{}, err
-	}
-	tags, meta, err := encodeTagsMeta(e.Tags, ne.Metadata)
-	if err != nil {
-		return Entry{}, err
-	}
-	// Return what a later Get returns: metadata as JSON decodes it.
-	if e.Metadata, err = decodeObject(meta); err != nil {
-		return Entry{}, err
-	}
-	now := s.now()
-	ms := now.UnixMilli()
-	e.ID = s.ids.next(entryPrefix, now)
-	e.CreatedAt, e.UpdatedAt = fromMillis(ms), fromMillis(ms)
-	var expires any
-	if ne.TTL > 0 {
-		exp := ms + ne.TTL.Milliseconds()
-		e.ExpiresAt = fromMillis(exp)
-		expires = exp
-	}
-	err = s.write(ctx, func(w *writeTx) error {
-		_, err := s.exec(ctx, w.tx, `INSERT INTO entries
+	return storeEntry(ne, s.now, &s.ids, func(e Entry, meta string) error {
+		tags, err := json.Marshal(e.Tags)
+		if err != nil {
+			return err
+		}
+		ms := e.CreatedAt.UnixMilli()
+		return s.write(ctx, func(w *writeTx) error {
+			_, err := s.exec(ctx, w.tx, `INSERT INTO entries
 			(id, conversation_id, session_id, content, context_type, importance, tags, metadata, created_at, updated_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.ConversationID, e.SessionID, e.Content, e.ContextType, e.Importance, tags, meta, ms, ms, expires)
-		return err
+				e.ID, e.ConversationID, e.SessionID, e.Content, e.ContextType, e.Importance, string(tags), meta, ms, ms,
+				e.expiresMillis())
+			return err
+		})
 	})
-	if err != nil {
-		return Entry{}, fmt.Errorf("storing entry: %w", err)
-	}
-	return e, nil
 }
 
 // validate checks ne and returns the entry it describes, defaults filled
@@ -225,34 +174,17 @@ func (s *SQLite) Get(ctx context.Context, id string) (Entry, error) {
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	if err := checkID("id", id); err != nil {
-		return Entry{}, err
-	}
-	v, err := s.cache.through(ctx, s.syncCache, id, s.now(), func() (cached, error) {
+	return getEntry(ctx, s.cache, s.syncCache, s.now, id, func() (Entry, error) {
 		return s.getEntry(ctx, s.db, id, s.now())
 	})
-	if err != nil {
-		return Entry{}, err
-	}
-	return v.(Entry), nil
 }
 
 // getEntry reads one live entry.
 func (s *SQLite) getEntry(ctx context.Context, q queryer, id string, now time.Time) (Entry, error) {
-	var e Entry
-	err := s.query(ctx, q, `SELECT `+entryCols+` FROM entries e WHERE e.id = ? AND `+liveCond,
-		[]any{id, now.UnixMilli()}, func(rows *sql.Rows) error {
-			var err error
-			e, _, err = scanEntry(rows)
-			return err
-		})
-	if err != nil {
-		return Entry{}, fmt.Errorf("getting entry %s: %w", id, err)
-	}
-	if e.ID == "" {
-		return Entry{}, notFoundf("entry %s not found", id)
-	}
-	return e, nil
+	return readEntry(id, scanEntry, func(scan func(rowScanner) error) error {
+		return s.query(ctx, q, `SELECT `+entryCols+` FROM entries e WHERE e.id = ? AND `+liveCond,
+			[]any{id, now.UnixMilli()}, scan)
+	})
 }
 
 // Update applies p to the entry with the given id and returns the result.
@@ -260,19 +192,12 @@ func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) 
 	if err := s.checkOpen(); err != nil {
 		return Entry{}, err
 	}
-	if err := checkID("id", id); err != nil {
-		return Entry{}, err
-	}
-	args, err := p.args()
-	if err != nil {
-		return Entry{}, err
-	}
-	now := s.now().UnixMilli()
-	var e Entry
-	err = s.write(ctx, func(w *writeTx) error {
-		e = Entry{}
-		var metaLen int
-		err := s.query(ctx, w.tx, `UPDATE entries SET
+	return updateEntry(id, p, func(args []any) (e Entry, err error) {
+		now := s.now().UnixMilli()
+		err = s.write(ctx, func(w *writeTx) error {
+			e = Entry{}
+			var metaLen int
+			err := s.query(ctx, w.tx, `UPDATE entries SET
 				content      = coalesce(?1, content),
 				context_type = coalesce(?2, context_type),
 				importance   = coalesce(?3, importance),
@@ -284,39 +209,26 @@ func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) 
 				updated_at   = ?9
 			WHERE id = ?10 AND (expires_at IS NULL OR expires_at > ?9)
 			RETURNING `+entryColumns+`, length(metadata)`,
-			append(args, now, id), func(rows *sql.Rows) error {
-				var err error
-				e, _, err = scanEntry(scanPlus{rows, &metaLen})
+				append(args, now, id), func(rows rowScanner) error {
+					var err error
+					e, _, err = scanEntry(scanPlus{rows, &metaLen})
+					return err
+				})
+			if err != nil {
 				return err
-			})
-		if err != nil {
-			return err
-		}
-		if e.ID == "" {
-			return notFoundf("entry %s not found", id)
-		}
-		if metaLen > MaxMetadataBytes {
-			return invalidf("invalid metadata: %d bytes once merged; at most %d", metaLen, MaxMetadataBytes)
-		}
-		w.touch(id)
-		return nil
+			}
+			if e.ID == "" {
+				return notFoundf("entry %s not found", id)
+			}
+			if err := checkMergedMetadata(metaLen); err != nil {
+				return err
+			}
+			w.touch(id)
+			return nil
+		})
+		return e, err
 	})
-	if err != nil {
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
-			return Entry{}, err
-		}
-		return Entry{}, fmt.Errorf("updating entry %s: %w", id, err)
-	}
-	return e, nil
 }
-
-// scanPlus scans the columns of an entry followed by one more.
-type scanPlus struct {
-	rows  *sql.Rows
-	extra any
-}
-
-func (s scanPlus) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
 
 // args validates p and returns the arguments ?1 to ?8 of Update's
 // statement.
@@ -383,27 +295,20 @@ func (s *SQLite) Delete(ctx context.Context, id string) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	if err := checkID("id", id); err != nil {
-		return err
-	}
-	now := s.now().UnixMilli()
-	err := s.write(ctx, func(w *writeTx) error {
-		res, err := s.exec(ctx, w.tx, `DELETE FROM entries AS e WHERE e.id = ? AND `+liveCond, id, now)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFoundf("entry %s not found", id)
-		}
-		w.touch(id)
-		return nil
+	return deleteEntry(id, func() error {
+		now := s.now().UnixMilli()
+		return s.write(ctx, func(w *writeTx) error {
+			res, err := s.exec(ctx, w.tx, `DELETE FROM entries AS e WHERE e.id = ? AND `+liveCond, id, now)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			return deletedEntry(w, id, n)
+		})
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("deleting entry %s: %w", id, err)
-	}
-	return err
 }
 
 // Clear deletes every entry of one conversation, expired or not, with
@@ -412,28 +317,12 @@ func (s *SQLite) Clear(ctx context.Context, conversationID string) (int, error) 
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}
-	if conversationID == "" {
-		return 0, invalidf("invalid conversation_id: required, to say which conversation to clear")
-	}
-	if err := checkScopeID("conversation_id", conversationID); err != nil {
-		return 0, err
-	}
-	var n int
-	err := s.write(ctx, func(w *writeTx) error {
-		n = 0
-		return s.query(ctx, w.tx, `DELETE FROM entries WHERE conversation_id = ? RETURNING id`,
-			[]any{conversationID}, func(rows *sql.Rows) error {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				n++
-				w.touch(id)
-				return nil
-			})
+	return clearConversation(conversationID, func() (n int, err error) {
+		err = s.write(ctx, func(w *writeTx) error {
+			n = 0
+			return s.query(ctx, w.tx, `DELETE FROM entries WHERE conversation_id = ? RETURNING id`,
+				[]any{conversationID}, deletedIDs(w, &n))
+		})
+		return n, err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("clearing conversation %q: %w", conversationID, err)
-	}
-	return n, nil
 }

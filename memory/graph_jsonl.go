@@ -45,7 +45,7 @@ func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relati
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		enc.reset()
 		err := s.query(ctx, tx, `SELECT seq, name, entity_type, observations FROM graph_entities ORDER BY seq`, nil,
-			func(rows *sql.Rows) error {
+			func(rows rowScanner) error {
 				e, err := scanGraphEntity(rows)
 				if err != nil {
 					return err
@@ -56,7 +56,7 @@ func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relati
 			return err
 		}
 		return s.query(ctx, tx, `SELECT from_name, to_name, relation_type FROM graph_relations ORDER BY seq`, nil,
-			func(rows *sql.Rows) error {
+			func(rows rowScanner) error {
 				var r Relation
 				if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
 					return err

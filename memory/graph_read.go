@@ -47,7 +47,7 @@ func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
 		}
 		n := int64(0)
 		err := s.query(ctx, tx, `SELECT `+cols+` FROM graph_entities WHERE seq > ? ORDER BY seq LIMIT ?`,
-			[]any{int64(after.key), limit + 1}, func(rows *sql.Rows) error {
+			[]any{int64(after.key), limit + 1}, func(rows rowScanner) error {
 				if n++; n > limit {
 					more = true
 					return nil
@@ -62,7 +62,7 @@ func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
 		}
 		n = 0
 		return s.query(ctx, tx, `SELECT seq, from_name, to_name, relation_type FROM graph_relations WHERE seq > ? ORDER BY seq LIMIT ?`,
-			[]any{after.seq, limit + 1}, func(rows *sql.Rows) error {
+			[]any{after.seq, limit + 1}, func(rows rowScanner) error {
 				if n++; n > limit {
 					more = true
 					return nil
@@ -109,7 +109,7 @@ func graphCursor(lastEntity, lastRelation int64) string {
 
 // scanGraphEntity scans seq, name, entity_type and observations (NULL for
 // none).
-func scanGraphEntity(rows *sql.Rows) (graphEntity, error) {
+func scanGraphEntity(rows rowScanner) (graphEntity, error) {
 	var e graphEntity
 	var obs sql.NullString
 	if err := rows.Scan(&e.seq, &e.Name, &e.EntityType, &obs); err != nil {
@@ -150,7 +150,7 @@ func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEnt
 	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
 		list, _ := json.Marshal(missing)
 		return s.query(ctx, s.db, `SELECT seq, name, entity_type, observations FROM graph_entities
-			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows *sql.Rows) error {
+			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows rowScanner) error {
 			e, err := scanGraphEntity(rows)
 			if err != nil {
 				return err
@@ -217,7 +217,7 @@ func (s *SQLite) withRelations(ctx context.Context, es []graphEntity, namesOnly 
 	list, _ := json.Marshal(names)
 	err := s.query(ctx, s.db, `WITH n(name) AS (SELECT value FROM json_each(?))
 		SELECT from_name, to_name, relation_type FROM graph_relations
-		WHERE from_name IN n OR to_name IN n ORDER BY seq`, []any{string(list)}, func(rows *sql.Rows) error {
+		WHERE from_name IN n OR to_name IN n ORDER BY seq`, []any{string(list)}, func(rows rowScanner) error {
 		var r Relation
 		err := rows.Scan(&r.From, &r.To, &r.RelationType)
 		g.Relations = append(g.Relations, r)

@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"slices"
@@ -223,7 +222,7 @@ func (s *SQLite) nodeHitsShort(ctx context.Context, terms []string, after *curso
 		args = []any{strings.Join(indexed, " AND ")}
 	}
 	hits := []nodeHit{}
-	err := s.query(ctx, s.db, query, args, func(rows *sql.Rows) error {
+	err := s.query(ctx, s.db, query, args, func(rows rowScanner) error {
 		var h nodeHit
 		var typ, obs string
 		if err := rows.Scan(&h.seq, &h.score, &h.name, &typ, &obs); err != nil {

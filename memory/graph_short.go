@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
@@ -187,7 +186,7 @@ func (s *SQLite) shortHits(ctx context.Context, terms []string, after *cursor, l
 	hits := []nodeHit{}
 	if len(terms) == 0 {
 		err := s.query(ctx, s.db, `SELECT seq, name FROM graph_entities WHERE seq > ? ORDER BY seq LIMIT ?`,
-			[]any{from, n}, func(rows *sql.Rows) error {
+			[]any{from, n}, func(rows rowScanner) error {
 				var h nodeHit
 				err := rows.Scan(&h.seq, &h.name)
 				hits = append(hits, h)
@@ -203,7 +202,7 @@ func (s *SQLite) shortHits(ctx context.Context, terms []string, after *cursor, l
 		err := s.query(ctx, s.db, `SELECT e.seq, e.name FROM graph_short
 			JOIN graph_entities e ON e.seq = graph_short.rowid
 			WHERE graph_short MATCH ? AND graph_short.rowid > ? ORDER BY graph_short.rowid LIMIT ?`,
-			[]any{match, from, n}, func(rows *sql.Rows) error {
+			[]any{match, from, n}, func(rows rowScanner) error {
 				var h nodeHit
 				err := rows.Scan(&h.seq, &h.name)
 				hits = append(hits, h)
@@ -213,7 +212,7 @@ func (s *SQLite) shortHits(ctx context.Context, terms []string, after *cursor, l
 	}
 	err := s.query(ctx, s.db, `SELECT f.rowid, f.name, f.entity_type, f.observations FROM graph_short
 		JOIN graph_fts f ON f.rowid = graph_short.rowid
-		WHERE graph_short MATCH ? ORDER BY graph_short.rowid`, []any{match}, func(rows *sql.Rows) error {
+		WHERE graph_short MATCH ? ORDER BY graph_short.rowid`, []any{match}, func(rows rowScanner) error {
 		var h nodeHit
 		var typ, obs string
 		if err := rows.Scan(&h.seq, &h.name, &typ, &obs); err != nil {

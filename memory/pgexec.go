@@ -42,9 +42,9 @@ func (s *Postgres) exec(ctx context.Context, q pgQueryer, query string, args ...
 // query runs a query and calls scan for each row; the time observed runs
 // until the last row is read. A read on the pool that lost its
 // connection before its first row runs again (see connLost).
-func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) error {
+func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []any, scan func(rowScanner) error) error {
 	scanned := false
-	seen := func(rows pgx.Rows) error {
+	seen := func(rows rowScanner) error {
 		scanned = true
 		return scan(rows)
 	}
@@ -55,7 +55,7 @@ func (s *Postgres) query(ctx context.Context, q pgQueryer, query string, args []
 	return err
 }
 
-func (s *Postgres) queryOnce(ctx context.Context, q pgQueryer, query string, args []any, scan func(pgx.Rows) error) (err error) {
+func (s *Postgres) queryOnce(ctx context.Context, q pgQueryer, query string, args []any, scan func(rowScanner) error) (err error) {
 	start := time.Now()
 	ctx, w := s.watch(ctx)
 	defer func() { err = w.done(err) }()
@@ -120,7 +120,7 @@ func (w *stallWatch) done(err error) error {
 // dest; pgx.ErrNoRows when there is none.
 func (s *Postgres) queryRow(ctx context.Context, q pgQueryer, query string, args []any, dest ...any) error {
 	found := false
-	err := s.query(ctx, q, query, args, func(rows pgx.Rows) error {
+	err := s.query(ctx, q, query, args, func(rows rowScanner) error {
 		if found {
 			return nil
 		}

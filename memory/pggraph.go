@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // The knowledge graph in PostgreSQL: the same semantics as SQLite's (see
@@ -126,7 +124,7 @@ func (s *Postgres) insertEntities(ctx context.Context, w *pgWriteTx, es []*graph
 				AS r (name, entity_type, observations, search, grams, tokens, i)
 			ORDER BY i
 			ON CONFLICT (name) DO NOTHING
-			RETURNING name`, []any{chunk, now}, func(rows pgx.Rows) error {
+			RETURNING name`, []any{chunk, now}, func(rows rowScanner) error {
 			var name string
 			if err := rows.Scan(&name); err != nil {
 				return err
@@ -187,7 +185,7 @@ func (s *Postgres) insertRelations(ctx context.Context, w *pgWriteTx, rs []Relat
 			SELECT f, t, r, $4 FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u (f, t, r, i)
 			ORDER BY i
 			ON CONFLICT DO NOTHING
-			RETURNING from_name, to_name, relation_type`, []any{from, to, typ, now}, func(rows pgx.Rows) error {
+			RETURNING from_name, to_name, relation_type`, []any{from, to, typ, now}, func(rows rowScanner) error {
 			var r Relation
 			err := rows.Scan(&r.From, &r.To, &r.RelationType)
 			made[r] = true
@@ -273,7 +271,7 @@ func storableRelations(rs []Relation) []Relation {
 func (s *Postgres) entitiesForUpdate(ctx context.Context, w *pgWriteTx, names []string) (entityLookup, error) {
 	current := make(map[string]graphEntity, len(names))
 	err := s.query(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
-		[]any{storableNames(names)}, func(rows pgx.Rows) error {
+		[]any{storableNames(names)}, func(rows rowScanner) error {
 			e, err := scanPgEntity(rows, false)
 			current[e.Name] = e
 			return err

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,7 +66,7 @@ func TestNodeScorerIsFTS5BM25(t *testing.T) {
 		}
 		checked := 0
 		err := s.query(ctx, s.db, `SELECT name, bm25(graph_fts, `+nodeWeights+`) FROM graph_fts WHERE graph_fts MATCH ?`,
-			[]any{strings.Join(phrases, " AND ")}, func(rows *sql.Rows) error {
+			[]any{strings.Join(phrases, " AND ")}, func(rows rowScanner) error {
 				var name string
 				var want float64
 				if err := rows.Scan(&name, &want); err != nil {

@@ -19,7 +19,7 @@ func (s *Postgres) ExportGraph(ctx context.Context, w io.Writer) (entities, rela
 	err = s.readTx(ctx, func(tx pgx.Tx) error {
 		enc.reset()
 		err := s.query(ctx, tx, `SELECT seq, name, entity_type, observations FROM graph_entities ORDER BY seq`, nil,
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				e, err := scanPgEntity(rows, false)
 				if err != nil {
 					return err
@@ -30,7 +30,7 @@ func (s *Postgres) ExportGraph(ctx context.Context, w io.Writer) (entities, rela
 			return err
 		}
 		return s.query(ctx, tx, `SELECT from_name, to_name, relation_type FROM graph_relations ORDER BY seq`, nil,
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				var r Relation
 				if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
 					return err

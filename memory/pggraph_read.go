@@ -29,7 +29,7 @@ func (s *Postgres) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, erro
 		}
 		n := int64(0)
 		err := s.query(ctx, tx, `SELECT `+cols+` FROM graph_entities WHERE seq > $1 ORDER BY seq LIMIT $2`,
-			[]any{int64(after.key), limit + 1}, func(rows pgx.Rows) error {
+			[]any{int64(after.key), limit + 1}, func(rows rowScanner) error {
 				if n++; n > limit {
 					more = true
 					return nil
@@ -44,7 +44,7 @@ func (s *Postgres) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, erro
 		}
 		n = 0
 		return s.query(ctx, tx, `SELECT seq, from_name, to_name, relation_type FROM graph_relations
-			WHERE seq > $1 ORDER BY seq LIMIT $2`, []any{after.seq, limit + 1}, func(rows pgx.Rows) error {
+			WHERE seq > $1 ORDER BY seq LIMIT $2`, []any{after.seq, limit + 1}, func(rows rowScanner) error {
 			if n++; n > limit {
 				more = true
 				return nil
@@ -67,7 +67,7 @@ func (s *Postgres) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, erro
 // scanPgEntity scans seq, name, entity_type and observations, which are
 // left nil when namesOnly (the column is then NULL), and are never nil
 // otherwise (an entity with none encodes as [], not null).
-func scanPgEntity(rows pgx.Rows, namesOnly bool) (graphEntity, error) {
+func scanPgEntity(rows rowScanner, namesOnly bool) (graphEntity, error) {
 	var e graphEntity
 	var obs []string
 	if err := rows.Scan(&e.seq, &e.Name, &e.EntityType, &obs); err != nil {
@@ -106,7 +106,7 @@ func (s *Postgres) OpenNodes(ctx context.Context, names []string, namesOnly bool
 func (s *Postgres) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
 	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
 		return s.query(ctx, s.pool, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
-			[]any{storableNames(missing)}, func(rows pgx.Rows) error {
+			[]any{storableNames(missing)}, func(rows rowScanner) error {
 				e, err := scanPgEntity(rows, false)
 				if err != nil {
 					return err
@@ -126,7 +126,7 @@ func (s *Postgres) withRelations(ctx context.Context, es []graphEntity, namesOnl
 	}
 	// Each arm of the OR is served by its own index (a bitmap OR).
 	err := s.query(ctx, s.pool, `SELECT from_name, to_name, relation_type FROM graph_relations
-		WHERE from_name = ANY($1) OR to_name = ANY($1) ORDER BY seq`, []any{names}, func(rows pgx.Rows) error {
+		WHERE from_name = ANY($1) OR to_name = ANY($1) ORDER BY seq`, []any{names}, func(rows rowScanner) error {
 		var r Relation
 		err := rows.Scan(&r.From, &r.To, &r.RelationType)
 		g.Relations = append(g.Relations, r)

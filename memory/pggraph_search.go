@@ -171,7 +171,7 @@ func (s *Postgres) nodeHits(ctx context.Context, terms []string, after *cursor, 
 			args = append(args, limit+1)
 			query += ` LIMIT $` + strconv.Itoa(len(args))
 		}
-		err := s.query(ctx, s.pool, query, args, func(rows pgx.Rows) error {
+		err := s.query(ctx, s.pool, query, args, func(rows rowScanner) error {
 			var h nodeHit
 			err := rows.Scan(&h.seq, &h.name)
 			hits = append(hits, h)
@@ -193,7 +193,7 @@ func (s *Postgres) nodeHits(ctx context.Context, terms []string, after *cursor, 
 		}
 		var cands []candidate
 		err := s.query(ctx, tx, `SELECT seq, name, search, tokens FROM graph_entities WHERE `+where, args,
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				var c candidate
 				err := rows.Scan(&c.seq, &c.name, &c.search, &c.tokens)
 				cands = append(cands, c)

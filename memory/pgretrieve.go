@@ -47,7 +47,7 @@ func (s *Postgres) Retrieve(ctx context.Context, q Query) (Page, error) {
 	err = run(func(tx pgQueryer) error {
 		err := s.query(ctx, tx, `SELECT `+entryCols+` FROM entries e WHERE `+pgAnd(conds)+`
 			ORDER BY e.created_at DESC, e.seq DESC LIMIT `+strconv.Itoa(limit+1),
-			args, func(rows pgx.Rows) error {
+			args, func(rows rowScanner) error {
 				if len(page.Entries) == limit {
 					more = true
 					return nil

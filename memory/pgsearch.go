@@ -6,8 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Search finds entries by the words of q.Text, as Search on SQLite does,
@@ -74,13 +72,13 @@ func (s *Postgres) searchRanked(ctx context.Context, plan searchPlan, page *Sear
 		ORDER BY h.score DESC, h.seq DESC`
 	var last cursor
 	more := false
-	err := s.query(ctx, s.pool, stmt, args, func(rows pgx.Rows) error {
+	err := s.query(ctx, s.pool, stmt, args, func(rows rowScanner) error {
 		if len(page.Hits) == plan.limit {
 			more = true
 			return nil
 		}
 		var score float64
-		e, seq, err := pgScanEntry(rows, &score)
+		e, seq, err := pgScanEntry(scanPlus{rows, &score})
 		if err != nil {
 			return err
 		}
@@ -112,7 +110,7 @@ func (s *Postgres) searchRecent(ctx context.Context, plan searchPlan, page *Sear
 		ORDER BY w.seq DESC LIMIT ` + strconv.Itoa(plan.limit+1)
 	var lastSeq int64
 	more := false
-	err := s.query(ctx, s.pool, stmt, args, func(rows pgx.Rows) error {
+	err := s.query(ctx, s.pool, stmt, args, func(rows rowScanner) error {
 		if len(page.Hits) == plan.limit {
 			more = true
 			return nil

@@ -2,9 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // sweepLoop deletes expired entries every SweepInterval until ctx ends.
@@ -19,35 +16,18 @@ func (s *Postgres) sweepLoop(ctx context.Context) {
 // Sweep deletes the entries expired by now, in batches, and says how many
 // it deleted.
 func (s *Postgres) Sweep(ctx context.Context) (int, error) {
-	total := 0
-	now := s.now().UnixMilli()
-	for {
-		n := 0
-		err := s.write(ctx, func(w *pgWriteTx) error {
+	return sweepInBatches(s.now().UnixMilli(), func(now int64) (n int, err error) {
+		err = s.write(ctx, func(w *pgWriteTx) error {
 			n = 0
 			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
 					SELECT seq FROM entries WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
-				) RETURNING id`, []any{now, sweepBatch}, func(rows pgx.Rows) error {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				n++
-				w.touch(id)
-				return nil
-			})
+				) RETURNING id`, []any{now, sweepBatch}, deletedIDs(w, &n))
 			if err != nil || n == 0 {
 				return err
 			}
 			_, err = s.exec(ctx, w.tx, `UPDATE store_stats SET expired_swept = expired_swept + $1 WHERE id = 1`, n)
 			return err
 		})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("sweeping expired entries: %w", err)
-		}
-		if n < sweepBatch {
-			return total, nil
-		}
-	}
+		return n, err
+	})
 }

@@ -189,7 +189,7 @@ func (s *Postgres) Stats(ctx context.Context) (Stats, error) {
 			return err
 		}
 		return s.query(ctx, tx, `SELECT context_type, count(*) FROM entries GROUP BY context_type`, nil,
-			func(rows pgx.Rows) error {
+			func(rows rowScanner) error {
 				var t string
 				var n int
 				err := rows.Scan(&t, &n)

@@ -70,38 +70,16 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 	if err := s.checkOpen(); err != nil {
 		return Relationship{}, err
 	}
-	typ, strength, meta, err := nr.validate()
-	if err != nil {
-		return Relationship{}, err
-	}
-	now := s.now()
-	ms := now.UnixMilli()
-	id := s.ids.next(relationshipPrefix, now)
-
-	var (
-		r                Relationship
-		m                string
-		created, updated int64
-	)
-	err = s.write(ctx, func(w *writeTx) error {
-		// Both ends must exist and be live; say which one does not.
-		found := map[string]bool{}
-		err := s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN (?, ?) AND `+liveCond,
-			[]any{nr.SourceID, nr.TargetID, ms}, func(rows *sql.Rows) error {
-				var id string
-				err := rows.Scan(&id)
-				found[id] = true
-				return err
+	return relate(nr, s.now, &s.ids, func(a relateArgs) (r Relationship, err error) {
+		err = s.write(ctx, func(w *writeTx) error {
+			err := nr.checkEnds(func(scan func(rowScanner) error) error {
+				return s.query(ctx, w.tx, `SELECT e.id FROM entries e WHERE e.id IN (?, ?) AND `+liveCond,
+					a.ends, scan)
 			})
-		if err != nil {
-			return err
-		}
-		for _, end := range []struct{ field, id string }{{"source", nr.SourceID}, {"target", nr.TargetID}} {
-			if !found[end.id] {
-				return notFoundf("%s entry %s not found", end.field, end.id)
+			if err != nil {
+				return err
 			}
-		}
-		return s.queryRow(ctx, w.tx, `INSERT INTO relationships
+			return s.query(ctx, w.tx, `INSERT INTO relationships
 				(id, source_id, target_id, type, strength, metadata, created_at, updated_at)
 			VALUES (?1, ?2, ?3, ?4, coalesce(?5, ?8), coalesce(?6, '{}'), ?7, ?7)
 			ON CONFLICT (source_id, target_id, type) DO UPDATE SET
@@ -109,12 +87,31 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 				metadata   = coalesce(?6, metadata),
 				updated_at = ?7
 			RETURNING `+relationshipColumns,
-			[]any{id, nr.SourceID, nr.TargetID, typ, strength, meta, ms, DefaultStrength},
-			scanRelationship(nil, &r, &m, &created, &updated)...)
+				a.upsert, scanRelationshipInto(&r))
+		})
+		return r, err
 	})
-	if err == nil {
-		err = finishRelationship(&r, m, created, updated)
+}
+
+// relateArgs are the arguments of Relate's statements: ends those of the
+// query of its live ends, upsert those of the insert, or update, of the
+// relationship.
+type relateArgs struct{ ends, upsert []any }
+
+// relate validates nr and relates its ends with link, at the time now
+// returns, a new relationship getting an id from ids.
+func relate(nr NewRelationship, now func() time.Time, ids *idSource, link func(a relateArgs) (Relationship, error)) (Relationship, error) {
+	typ, strength, meta, err := nr.validate()
+	if err != nil {
+		return Relationship{}, err
 	}
+	t := now()
+	ms := t.UnixMilli()
+	id := ids.next(relationshipPrefix, t)
+	r, err := link(relateArgs{
+		ends:   []any{nr.SourceID, nr.TargetID, ms},
+		upsert: []any{id, nr.SourceID, nr.TargetID, typ, strength, meta, ms, DefaultStrength},
+	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Relationship{}, err
@@ -122,6 +119,42 @@ func (s *SQLite) Relate(ctx context.Context, nr NewRelationship) (Relationship, 
 		return Relationship{}, fmt.Errorf("relating %s to %s: %w", nr.SourceID, nr.TargetID, err)
 	}
 	return r, nil
+}
+
+// checkEnds says which end of nr is not a live entry, if one is not;
+// query lists those that are, one id a row.
+func (nr NewRelationship) checkEnds(query func(scan func(rowScanner) error) error) error {
+	found := map[string]bool{}
+	err := query(func(rows rowScanner) error {
+		var id string
+		err := rows.Scan(&id)
+		found[id] = true
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, end := range []struct{ field, id string }{{"source", nr.SourceID}, {"target", nr.TargetID}} {
+		if !found[end.id] {
+			return notFoundf("%s entry %s not found", end.field, end.id)
+		}
+	}
+	return nil
+}
+
+// scanRelationshipInto is the callback of a query that returns the
+// columns of relationshipColumns: it reads the row into r.
+func scanRelationshipInto(r *Relationship) func(rowScanner) error {
+	return func(rows rowScanner) error {
+		var (
+			meta             string
+			created, updated int64
+		)
+		if err := rows.Scan(scanRelationship(nil, r, &meta, &created, &updated)...); err != nil {
+			return err
+		}
+		return finishRelationship(r, meta, created, updated)
+	}
 }
 
 // validate checks nr and returns its type, trimmed, and its strength and
@@ -188,10 +221,6 @@ type ContextResult struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
-// contextFanout bounds the relationships read per level, so that a hub
-// entry with thousands of links costs a bounded sort.
-const contextFanout = 1000
-
 // Context returns the entry with the given id and the live entries within
 // depth relationships of it (default 1, at most 5), following
 // relationships both ways, breadth first: nearer entries first, and within
@@ -201,79 +230,15 @@ func (s *SQLite) Context(ctx context.Context, id string, depth int) (ContextResu
 	if err := s.checkOpen(); err != nil {
 		return ContextResult{}, err
 	}
-	depth, err := checkContextArgs(id, depth)
-	if err != nil {
-		return ContextResult{}, err
-	}
-	now := s.now()
-	var res ContextResult
-	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if res.Entry, err = s.getEntry(ctx, tx, id, now); err != nil {
-			return err
-		}
-		return walkContext(&res, id, depth, func(frontier, visited []string, fn func(Related) bool) (bool, error) {
-			return s.neighbours(ctx, tx, frontier, visited, now, fn)
+	return readContext(id, depth, func(walk contextWalk) error {
+		now := s.now()
+		return s.readTx(ctx, func(tx *sql.Tx) error {
+			return walk(func() (Entry, error) { return s.getEntry(ctx, tx, id, now) },
+				func(frontier, visited []string, fn func(Related) bool) (bool, error) {
+					return s.neighbours(ctx, tx, frontier, visited, now, fn)
+				})
 		})
 	})
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ContextResult{}, err
-		}
-		return ContextResult{}, fmt.Errorf("getting context of %s: %w", id, err)
-	}
-	return res, nil
-}
-
-// checkContextArgs checks Context's arguments and returns the depth, its
-// default filled in.
-func checkContextArgs(id string, depth int) (int, error) {
-	if err := checkID("id", id); err != nil {
-		return 0, err
-	}
-	if depth == 0 {
-		depth = DefaultContextDepth
-	}
-	if depth < 1 || depth > MaxContextDepth {
-		return 0, invalidf("invalid depth %d: must be between 1 and %d (0 means %d)", depth, MaxContextDepth, DefaultContextDepth)
-	}
-	return depth, nil
-}
-
-// walkContext fills res.Related breadth first from id to depth, asking
-// neighbours for the entries one step from the frontier that are not yet
-// visited (fn returns false to stop; neighbours says whether it cut the
-// list short).
-func walkContext(res *ContextResult, id string, depth int,
-	neighbours func(frontier, visited []string, fn func(Related) bool) (bool, error)) error {
-	res.Related = []Related{}
-	visited := []string{id}
-	frontier := []string{id}
-	for d := 1; d <= depth && len(frontier) > 0; d++ {
-		var next []string
-		seen := map[string]bool{}
-		cut, err := neighbours(frontier, visited, func(rel Related) bool {
-			if seen[rel.Entry.ID] {
-				return true
-			}
-			if len(res.Related) == MaxRelated {
-				res.Truncated = true
-				return false
-			}
-			seen[rel.Entry.ID] = true
-			rel.Depth = d
-			res.Related = append(res.Related, rel)
-			next = append(next, rel.Entry.ID)
-			return true
-		})
-		if err != nil {
-			return err
-		}
-		res.Truncated = res.Truncated || cut
-		visited = append(visited, next...)
-		frontier = next
-	}
-	return nil
 }
 
 // neighbours calls fn with each live entry linked to an entry of frontier
@@ -295,38 +260,7 @@ func (s *SQLite) neighbours(ctx context.Context, tx *sql.Tx, frontier, visited [
 	// created_at), then the entry.
 	stmt := half(DirectionOut, "source_id", "target_id") + ` UNION ALL ` + half(DirectionIn, "target_id", "source_id") +
 		` ORDER BY 6 DESC, 8, 2 LIMIT ?`
-	stop := false
-	n := 0
-	err := s.query(ctx, tx, stmt, []any{string(f), string(v), ms, string(f), string(v), ms, contextFanout},
-		func(rows *sql.Rows) error {
-			n++
-			if stop {
-				return nil
-			}
-			var (
-				rel              Related
-				meta             string
-				created, updated int64
-			)
-			dest := scanRelationship([]any{&rel.Direction}, &rel.Relationship, &meta, &created, &updated)
-			e, _, err := scanEntry(scanPrefix{rows, dest})
-			if err != nil {
-				return err
-			}
-			if err := finishRelationship(&rel.Relationship, meta, created, updated); err != nil {
-				return err
-			}
-			rel.Entry = e
-			stop = !fn(rel)
-			return nil
-		})
-	return !stop && n == contextFanout, err
+	ns := neighbourScan{scan: scanEntry, fn: fn}
+	err := s.query(ctx, tx, stmt, []any{string(f), string(v), ms, string(f), string(v), ms, contextFanout}, ns.row)
+	return ns.cut(), err
 }
-
-// scanPrefix scans some columns before those of an entry.
-type scanPrefix struct {
-	rows   *sql.Rows
-	before []any
-}
-
-func (s scanPrefix) Scan(dest ...any) error { return s.rows.Scan(append(s.before, dest...)...) }

@@ -87,7 +87,7 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 				ORDER BY e.created_at DESC, e.seq DESC LIMIT `+strconv.Itoa(limit+1)+`
 			) h CROSS JOIN entries e ON e.seq = h.seq
 			ORDER BY h.created_at DESC, h.seq DESC`,
-			args, func(rows *sql.Rows) error {
+			args, func(rows rowScanner) error {
 				if len(page.Entries) == limit {
 					more = true
 					return nil

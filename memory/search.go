@@ -153,7 +153,7 @@ func (s *SQLite) searchRanked(ctx context.Context, plan searchPlan, page *Search
 
 	var last cursor
 	more := false
-	err := s.query(ctx, s.db, stmt, args, func(rows *sql.Rows) error {
+	err := s.query(ctx, s.db, stmt, args, func(rows rowScanner) error {
 		if len(page.Hits) == plan.limit {
 			more = true
 			return nil
@@ -193,7 +193,7 @@ func (s *SQLite) searchRecent(ctx context.Context, plan searchPlan, page *Search
 		ORDER BY w.seq DESC LIMIT ` + strconv.Itoa(plan.limit+1)
 	var lastSeq int64
 	more := false
-	err := s.query(ctx, s.db, stmt, append(wargs, args...), func(rows *sql.Rows) error {
+	err := s.query(ctx, s.db, stmt, append(wargs, args...), func(rows rowScanner) error {
 		if len(page.Hits) == plan.limit {
 			more = true
 			return nil

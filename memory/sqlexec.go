@@ -48,7 +48,7 @@ func (s *SQLite) exec(ctx context.Context, q queryer, query string, args ...any)
 // query runs a query and calls scan for each row. The time observed runs
 // until the last row is read: SQLite does most of a query's work while the
 // rows are stepped through, not when the statement starts.
-func (s *SQLite) query(ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows) error) (err error) {
+func (s *SQLite) query(ctx context.Context, q queryer, query string, args []any, scan func(rowScanner) error) (err error) {
 	start := time.Now()
 	defer func() { s.observe(start, err) }()
 	st, err := s.stmts.get(ctx, q, query)
@@ -80,7 +80,7 @@ func (s *SQLite) query(ctx context.Context, q queryer, query string, args []any,
 // It returns sql.ErrNoRows when there is none.
 func (s *SQLite) queryRow(ctx context.Context, q queryer, query string, args []any, dest ...any) error {
 	found := false
-	err := s.query(ctx, q, query, args, func(rows *sql.Rows) error {
+	err := s.query(ctx, q, query, args, func(rows rowScanner) error {
 		if found {
 			return nil
 		}

@@ -48,7 +48,7 @@ func (s *SQLite) Stats(ctx context.Context) (Stats, error) {
 			return err
 		}
 		err = s.query(ctx, tx, `SELECT context_type, count(*) FROM entries GROUP BY context_type`, nil,
-			func(rows *sql.Rows) error {
+			func(rows rowScanner) error {
 				var t string
 				var n int
 				err := rows.Scan(&t, &n)

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -38,32 +37,13 @@ func sweepEvery(ctx context.Context, opts Options, sweep func(context.Context) (
 	}
 }
 
-// sweep deletes the entries expired by now, in batches, and adds their
-// number to store_stats.expired_swept.
-func (s *SQLite) sweep(ctx context.Context) (int, error) {
+// sweepInBatches deletes the entries expired by now with batch, which
+// deletes up to sweepBatch of them in one write transaction and says how
+// many, until a batch comes short; it returns how many it deleted.
+func sweepInBatches(now int64, batch func(now int64) (int, error)) (int, error) {
 	total := 0
-	now := s.now().UnixMilli()
 	for {
-		n := 0
-		err := s.write(ctx, func(w *writeTx) error {
-			n = 0
-			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
-					SELECT seq FROM entries WHERE expires_at <= ? LIMIT ?
-				) RETURNING id`, []any{now, sweepBatch}, func(rows *sql.Rows) error {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				n++
-				w.touch(id)
-				return nil
-			})
-			if err != nil || n == 0 {
-				return err
-			}
-			_, err = s.exec(ctx, w.tx, `UPDATE store_stats SET expired_swept = expired_swept + ?`, n)
-			return err
-		})
+		n, err := batch(now)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("sweeping expired entries: %w", err)
@@ -72,4 +52,23 @@ func (s *SQLite) sweep(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// sweep deletes the entries expired by now, in batches, and adds their
+// number to store_stats.expired_swept.
+func (s *SQLite) sweep(ctx context.Context) (int, error) {
+	return sweepInBatches(s.now().UnixMilli(), func(now int64) (n int, err error) {
+		err = s.write(ctx, func(w *writeTx) error {
+			n = 0
+			err := s.query(ctx, w.tx, `DELETE FROM entries WHERE seq IN (
+					SELECT seq FROM entries WHERE expires_at <= ? LIMIT ?
+				) RETURNING id`, []any{now, sweepBatch}, deletedIDs(w, &n))
+			if err != nil || n == 0 {
+				return err
+			}
+			_, err = s.exec(ctx, w.tx, `UPDATE store_stats SET expired_swept = expired_swept + ?`, n)
+			return err
+		})
+		return n, err
+	})
 }
