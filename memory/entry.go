@@ -211,7 +211,7 @@ func (s *SQLite) Update(ctx context.Context, id string, p Patch) (Entry, error) 
 			RETURNING `+entryColumns+`, length(metadata)`,
 				append(args, now, id), func(rows rowScanner) error {
 					var err error
-					e, _, err = scanEntry(scanPlus{rows, &metaLen})
+					e, _, err = scanEntry(scanPlus{rows, []any{&metaLen}})
 					return err
 				})
 			if err != nil {

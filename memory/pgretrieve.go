@@ -36,8 +36,7 @@ func (s *Postgres) Retrieve(ctx context.Context, q Query) (Page, error) {
 	}
 
 	page := Page{Entries: []Entry{}}
-	var lastCreated, lastSeq int64
-	more := false
+	p := entryPage{scan: pgScanEntry, limit: limit}
 	run := func(fn func(q pgQueryer) error) error { return fn(s.pool) }
 	if q.CountTotal {
 		run = func(fn func(q pgQueryer) error) error {
@@ -47,19 +46,7 @@ func (s *Postgres) Retrieve(ctx context.Context, q Query) (Page, error) {
 	err = run(func(tx pgQueryer) error {
 		err := s.query(ctx, tx, `SELECT `+entryCols+` FROM entries e WHERE `+pgAnd(conds)+`
 			ORDER BY e.created_at DESC, e.seq DESC LIMIT `+strconv.Itoa(limit+1),
-			args, func(rows rowScanner) error {
-				if len(page.Entries) == limit {
-					more = true
-					return nil
-				}
-				e, seq, err := pgScanEntry(rows)
-				if err != nil {
-					return err
-				}
-				page.Entries = append(page.Entries, e)
-				lastCreated, lastSeq = e.CreatedAt.UnixMilli(), seq
-				return nil
-			})
+			args, p.rows(page.add))
 		if err != nil || !q.CountTotal {
 			return err
 		}
@@ -71,8 +58,6 @@ func (s *Postgres) Retrieve(ctx context.Context, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("retrieving entries: %w", err)
 	}
-	if more {
-		page.NextCursor = cursor{kind: cursorRetrieve, fingerprint: fingerprint, key: uint64(lastCreated), seq: lastSeq}.String()
-	}
+	page.end(p, fingerprint)
 	return page, nil
 }

@@ -70,24 +70,10 @@ func (s *Postgres) searchRanked(ctx context.Context, plan searchPlan, page *Sear
 			ORDER BY score DESC, seq DESC LIMIT ` + strconv.Itoa(plan.limit+1) + `
 		) h JOIN entries e ON e.seq = h.seq
 		ORDER BY h.score DESC, h.seq DESC`
-	var last cursor
-	more := false
-	err := s.query(ctx, s.pool, stmt, args, func(rows rowScanner) error {
-		if len(page.Hits) == plan.limit {
-			more = true
-			return nil
-		}
-		var score float64
-		e, seq, err := pgScanEntry(scanPlus{rows, &score})
-		if err != nil {
-			return err
-		}
-		page.Hits = append(page.Hits, Hit{Entry: e, Score: score, Snippet: makeSnippet(e.Content, plan.terms)})
-		last = cursor{kind: cursorSearch, fingerprint: plan.fingerprint, key: math.Float64bits(score), seq: seq}
-		return nil
-	})
-	if err == nil && more {
-		page.NextCursor = last.String()
+	h := newHitPage(pgScanEntry, plan, page)
+	err := s.query(ctx, s.pool, stmt, args, h.rankedRows())
+	if err == nil {
+		h.endRanked()
 	}
 	return err
 }
@@ -108,38 +94,14 @@ func (s *Postgres) searchRecent(ctx context.Context, plan searchPlan, page *Sear
 		JOIN entries e ON e.seq = w.seq
 		WHERE ` + pgAnd(conds) + `
 		ORDER BY w.seq DESC LIMIT ` + strconv.Itoa(plan.limit+1)
-	var lastSeq int64
-	more := false
-	err := s.query(ctx, s.pool, stmt, args, func(rows rowScanner) error {
-		if len(page.Hits) == plan.limit {
-			more = true
-			return nil
-		}
-		e, seq, err := pgScanEntry(rows)
-		if err != nil {
-			return err
-		}
-		page.Hits = append(page.Hits, Hit{Entry: e, Snippet: makeSnippet(e.Content, plan.terms)})
-		lastSeq = seq
-		return nil
-	})
-	if err != nil {
+	h := newHitPage(pgScanEntry, plan, page)
+	if err := s.query(ctx, s.pool, stmt, args, h.recentRows()); err != nil {
 		return err
 	}
-	if !more {
-		// As on SQLite: a window that was full may hide older matches.
-		var scanned int
-		var lowest *int64
-		err := s.queryRow(ctx, s.pool, `SELECT count(*), min(seq) FROM (`+window+`) w`, wargs, &scanned, &lowest)
-		if err != nil || scanned < recencyScan {
-			return err
-		}
-		more, lastSeq = true, *lowest
-	}
-	if more {
-		page.NextCursor = cursor{kind: cursorRecent, fingerprint: plan.fingerprint, seq: lastSeq}.String()
-	}
-	return nil
+	// As on SQLite: a window that was full may hide older matches.
+	return h.endRecent(func(scanned *int, lowest **int64) error {
+		return s.queryRow(ctx, s.pool, `SELECT count(*), min(seq) FROM (`+window+`) w`, wargs, scanned, lowest)
+	})
 }
 
 // countMatches counts the entries any of terms matches, up to one more

@@ -69,8 +69,7 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 	}
 
 	page := Page{Entries: []Entry{}}
-	var lastCreated, lastSeq int64
-	more := false
+	p := entryPage{scan: scanEntry, limit: limit}
 	// Counting as well takes a read transaction, so that the total and the
 	// page come from the same snapshot.
 	run := func(fn func(q queryer) error) error { return fn(s.db) }
@@ -87,19 +86,7 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 				ORDER BY e.created_at DESC, e.seq DESC LIMIT `+strconv.Itoa(limit+1)+`
 			) h CROSS JOIN entries e ON e.seq = h.seq
 			ORDER BY h.created_at DESC, h.seq DESC`,
-			args, func(rows rowScanner) error {
-				if len(page.Entries) == limit {
-					more = true
-					return nil
-				}
-				e, seq, err := scanEntry(rows)
-				if err != nil {
-					return err
-				}
-				page.Entries = append(page.Entries, e)
-				lastCreated, lastSeq = e.CreatedAt.UnixMilli(), seq
-				return nil
-			})
+			args, p.rows(page.add))
 		if err != nil || !q.CountTotal {
 			return err
 		}
@@ -111,10 +98,20 @@ func (s *SQLite) Retrieve(ctx context.Context, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("retrieving entries: %w", err)
 	}
-	if more {
-		page.NextCursor = cursor{kind: cursorRetrieve, fingerprint: fingerprint, key: uint64(lastCreated), seq: lastSeq}.String()
-	}
+	page.end(p, fingerprint)
 	return page, nil
+}
+
+// add appends e to the page.
+func (page *Page) add(e Entry) { page.Entries = append(page.Entries, e) }
+
+// end sets the page's NextCursor, when p says there is a next page: after
+// its last entry, in the order of Retrieve.
+func (page *Page) end(p entryPage, fingerprint uint64) {
+	if p.more {
+		last := page.Entries[len(page.Entries)-1]
+		page.NextCursor = cursor{kind: cursorRetrieve, fingerprint: fingerprint, key: uint64(last.CreatedAt.UnixMilli()), seq: p.last}.String()
+	}
 }
 
 // validate checks q and returns its filter, normalised, and the

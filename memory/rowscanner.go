@@ -7,13 +7,13 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// scanPlus scans the columns of an entry followed by one more.
+// scanPlus scans the columns of an entry followed by more.
 type scanPlus struct {
 	rows  rowScanner
-	extra any
+	extra []any
 }
 
-func (s scanPlus) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra)...) }
+func (s scanPlus) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra...)...) }
 
 // scanPrefix scans some columns before those of an entry.
 type scanPrefix struct {

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -150,25 +149,10 @@ func (s *SQLite) searchRanked(ctx context.Context, plan searchPlan, page *Search
 			ORDER BY score DESC, seq DESC LIMIT ` + strconv.Itoa(plan.limit+1) + `
 		) h CROSS JOIN entries e ON e.seq = h.seq
 		ORDER BY h.score DESC, h.seq DESC`
-
-	var last cursor
-	more := false
-	err := s.query(ctx, s.db, stmt, args, func(rows rowScanner) error {
-		if len(page.Hits) == plan.limit {
-			more = true
-			return nil
-		}
-		var score float64
-		e, seq, err := scanEntry(scanPlus{rows, &score})
-		if err != nil {
-			return err
-		}
-		page.Hits = append(page.Hits, Hit{Entry: e, Score: score, Snippet: makeSnippet(e.Content, plan.terms)})
-		last = cursor{kind: cursorSearch, fingerprint: plan.fingerprint, key: math.Float64bits(score), seq: seq}
-		return nil
-	})
-	if err == nil && more {
-		page.NextCursor = last.String()
+	h := newHitPage(scanEntry, plan, page)
+	err := s.query(ctx, s.db, stmt, args, h.rankedRows())
+	if err == nil {
+		h.endRanked()
 	}
 	return err
 }
@@ -191,39 +175,15 @@ func (s *SQLite) searchRecent(ctx context.Context, plan searchPlan, page *Search
 		CROSS JOIN entries e ON e.seq = w.seq
 		WHERE ` + strings.Join(conds, " AND ") + `
 		ORDER BY w.seq DESC LIMIT ` + strconv.Itoa(plan.limit+1)
-	var lastSeq int64
-	more := false
-	err := s.query(ctx, s.db, stmt, append(wargs, args...), func(rows rowScanner) error {
-		if len(page.Hits) == plan.limit {
-			more = true
-			return nil
-		}
-		e, seq, err := scanEntry(rows)
-		if err != nil {
-			return err
-		}
-		page.Hits = append(page.Hits, Hit{Entry: e, Snippet: makeSnippet(e.Content, plan.terms)})
-		lastSeq = seq
-		return nil
-	})
-	if err != nil {
+	h := newHitPage(scanEntry, plan, page)
+	if err := s.query(ctx, s.db, stmt, append(wargs, args...), h.recentRows()); err != nil {
 		return err
 	}
-	if !more {
-		// A short page: either the matches ran out, or the scan bound was
-		// reached first and the next page goes on below the window.
-		var scanned int
-		var lowest sql.NullInt64
-		err := s.queryRow(ctx, s.db, `SELECT count(*), min(seq) FROM (`+window+`)`, wargs, &scanned, &lowest)
-		if err != nil || scanned < recencyScan {
-			return err
-		}
-		more, lastSeq = true, lowest.Int64
-	}
-	if more {
-		page.NextCursor = cursor{kind: cursorRecent, fingerprint: plan.fingerprint, seq: lastSeq}.String()
-	}
-	return nil
+	// A short page: either the matches ran out, or the scan bound was
+	// reached first and the next page goes on below the window.
+	return h.endRecent(func(scanned *int, lowest **int64) error {
+		return s.queryRow(ctx, s.db, `SELECT count(*), min(seq) FROM (`+window+`)`, wargs, scanned, lowest)
+	})
 }
 
 // searchPlan is a validated search and how it will run.
