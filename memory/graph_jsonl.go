@@ -45,24 +45,12 @@ func (s *SQLite) ExportGraph(ctx context.Context, w io.Writer) (entities, relati
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		enc.reset()
 		err := s.query(ctx, tx, `SELECT seq, name, entity_type, observations FROM graph_entities ORDER BY seq`, nil,
-			func(rows rowScanner) error {
-				e, err := scanGraphEntity(rows)
-				if err != nil {
-					return err
-				}
-				return enc.entity(e.Entity)
-			})
+			enc.entityRows(scanGraphEntity))
 		if err != nil {
 			return err
 		}
 		return s.query(ctx, tx, `SELECT from_name, to_name, relation_type FROM graph_relations ORDER BY seq`, nil,
-			func(rows rowScanner) error {
-				var r Relation
-				if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
-					return err
-				}
-				return enc.relation(r)
-			})
+			enc.relationRows)
 	})
 	if err == nil {
 		err = enc.flush()
@@ -101,6 +89,28 @@ func (g *graphEncoder) entity(e Entity) error {
 func (g *graphEncoder) relation(r Relation) error {
 	g.relations++
 	return g.enc.Encode(graphLine{Type: "relation", From: r.From, To: r.To, RelationType: r.RelationType})
+}
+
+// entityRows is the row callback of a statement over the entities, whose
+// rows scan reads: it writes each.
+func (g *graphEncoder) entityRows(scan graphEntityScanner) func(rowScanner) error {
+	return func(rows rowScanner) error {
+		e, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		return g.entity(e.Entity)
+	}
+}
+
+// relationRows is the row callback of a statement over the relations,
+// whose rows are from_name, to_name and relation_type: it writes each.
+func (g *graphEncoder) relationRows(rows rowScanner) error {
+	var r Relation
+	if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
+		return err
+	}
+	return g.relation(r)
 }
 
 func (g *graphEncoder) flush() error { return g.bw.Flush() }

@@ -32,54 +32,28 @@ func (s *SQLite) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, error)
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
-	after, limit, err := parseGraphQuery(q)
+	r, err := newGraphPageReader(q)
 	if err != nil {
 		return GraphPage{}, err
 	}
-	page := GraphPage{Graph: Graph{Entities: []Entity{}, Relations: []Relation{}}}
-	var lastEntity, lastRelation int64 = int64(after.key), after.seq
-	more := false
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		page.Entities, page.Relations, more = page.Entities[:0], page.Relations[:0], false
+		r.start()
 		cols := `seq, name, entity_type, observations`
 		if q.NamesOnly {
 			cols = `seq, name, entity_type, NULL`
 		}
-		n := int64(0)
 		err := s.query(ctx, tx, `SELECT `+cols+` FROM graph_entities WHERE seq > ? ORDER BY seq LIMIT ?`,
-			[]any{int64(after.key), limit + 1}, func(rows rowScanner) error {
-				if n++; n > limit {
-					more = true
-					return nil
-				}
-				e, err := scanGraphEntity(rows)
-				page.Entities = append(page.Entities, e.Entity)
-				lastEntity = e.seq
-				return err
-			})
+			r.entityArgs(), r.entityRows(scanGraphEntity))
 		if err != nil {
 			return err
 		}
-		n = 0
 		return s.query(ctx, tx, `SELECT seq, from_name, to_name, relation_type FROM graph_relations WHERE seq > ? ORDER BY seq LIMIT ?`,
-			[]any{after.seq, limit + 1}, func(rows rowScanner) error {
-				if n++; n > limit {
-					more = true
-					return nil
-				}
-				var r Relation
-				err := rows.Scan(&lastRelation, &r.From, &r.To, &r.RelationType)
-				page.Relations = append(page.Relations, r)
-				return err
-			})
+			r.relationArgs(), r.relationRows())
 	})
 	if err != nil {
 		return GraphPage{}, fmt.Errorf("reading the graph: %w", err)
 	}
-	if more {
-		page.NextCursor = graphCursor(lastEntity, lastRelation)
-	}
-	return page, nil
+	return r.result(), nil
 }
 
 // parseGraphQuery checks q and returns where its page starts and how many
@@ -107,6 +81,11 @@ func graphCursor(lastEntity, lastRelation int64) string {
 	return cursor{kind: cursorGraph, key: uint64(lastEntity), seq: lastRelation}.String()
 }
 
+// A graphEntityScanner reads seq, name, entity_type and observations from
+// a row, in its store's types: scanGraphEntity for SQLite, scanPgEntity
+// (or scanPgEntityName) for PostgreSQL.
+type graphEntityScanner func(rowScanner) (graphEntity, error)
+
 // scanGraphEntity scans seq, name, entity_type and observations (NULL for
 // none).
 func scanGraphEntity(rows rowScanner) (graphEntity, error) {
@@ -130,14 +109,28 @@ func (s *SQLite) OpenNodes(ctx context.Context, names []string, namesOnly bool) 
 	if err := s.checkOpen(); err != nil {
 		return Graph{}, err
 	}
+	return openNodes(ctx, s, names, namesOnly)
+}
+
+// nodeReader is what OpenNodes and SearchNodes read of a backend.
+type nodeReader interface {
+	// entitiesByName returns the entities of the given names that exist.
+	entitiesByName(ctx context.Context, names []string) ([]graphEntity, error)
+	// withRelations makes a graph of es and the relations with at least
+	// one end among them.
+	withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error)
+}
+
+// openNodes is OpenNodes on any backend, once the store is known open.
+func openNodes(ctx context.Context, b nodeReader, names []string, namesOnly bool) (Graph, error) {
 	if err := checkCount("names", len(names)); err != nil {
 		return Graph{}, err
 	}
-	es, err := s.entitiesByName(ctx, names)
+	es, err := b.entitiesByName(ctx, names)
 	if err != nil {
 		return Graph{}, fmt.Errorf("opening nodes: %w", err)
 	}
-	g, err := s.withRelations(ctx, es, namesOnly)
+	g, err := b.withRelations(ctx, es, namesOnly)
 	if err != nil {
 		return Graph{}, fmt.Errorf("opening nodes: %w", err)
 	}
@@ -147,28 +140,21 @@ func (s *SQLite) OpenNodes(ctx context.Context, names []string, namesOnly bool) 
 // entitiesByName returns the entities of the given names that exist, in
 // creation order, through the cache.
 func (s *SQLite) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
-	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
+	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, scanGraphEntity, func(missing []string, each func(rowScanner) error) error {
 		list, _ := json.Marshal(missing)
 		return s.query(ctx, s.db, `SELECT seq, name, entity_type, observations FROM graph_entities
-			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, func(rows rowScanner) error {
-			e, err := scanGraphEntity(rows)
-			if err != nil {
-				return err
-			}
-			found(e)
-			return nil
-		})
+			WHERE name IN (SELECT value FROM json_each(?))`, []any{string(list)}, each)
 	})
 }
 
 // entitiesThroughCache returns the entities of the given names that exist,
 // in creation order: from the cache c when it holds them, else from load,
-// which calls found with each of the missing ones that exist and whose
-// results are cached. sync is the store's syncCache, called first; when it
+// which runs a statement over the missing ones with each as its row
+// callback; scan reads those rows, and what they hold is cached. sync is the store's syncCache, called first; when it
 // fails (the change counter cannot be read), the cache is not trusted and
 // the database answers, as in Get. A nil c is no cache.
 func entitiesThroughCache(ctx context.Context, c *entryCache, sync func(context.Context) (uint64, error), now time.Time,
-	names []string, load func(missing []string, found func(graphEntity)) error) ([]graphEntity, error) {
+	names []string, scan graphEntityScanner, load func(missing []string, each func(rowScanner) error) error) ([]graphEntity, error) {
 	found := make([]graphEntity, 0, len(names))
 	seen := make(map[string]bool, len(names))
 	var missing []string
@@ -193,11 +179,16 @@ func entitiesThroughCache(ctx context.Context, c *entryCache, sync func(context.
 		missing = append(missing, name)
 	}
 	if len(missing) > 0 {
-		err := load(missing, func(e graphEntity) {
+		err := load(missing, func(rows rowScanner) error {
+			e, err := scan(rows)
+			if err != nil {
+				return err
+			}
 			if cached {
 				c.put(graphKey(e.Name), e, epoch)
 			}
 			found = append(found, e)
+			return nil
 		})
 		if err != nil {
 			return nil, err

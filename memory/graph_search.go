@@ -77,11 +77,7 @@ type nodeSearcher interface {
 	// of a search (score, then seq), and those beyond the first limit+1
 	// after it, when it can tell them cheaply; limit 0 is no limit.
 	nodeHits(ctx context.Context, terms []string, after *cursor, limit int) ([]nodeHit, error)
-	// entitiesByName returns the entities of the given names that exist.
-	entitiesByName(ctx context.Context, names []string) ([]graphEntity, error)
-	// withRelations makes a graph of es and the relations with at least
-	// one end among them.
-	withRelations(ctx context.Context, es []graphEntity, namesOnly bool) (Graph, error)
+	nodeReader
 }
 
 // searchNodes is SearchNodes on any backend: the query's checks, its

@@ -272,7 +272,7 @@ func (s *Postgres) entitiesForUpdate(ctx context.Context, w *pgWriteTx, names []
 	current := make(map[string]graphEntity, len(names))
 	err := s.query(ctx, w.tx, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
 		[]any{storableNames(names)}, func(rows rowScanner) error {
-			e, err := scanPgEntity(rows, false)
+			e, err := scanPgEntity(rows)
 			current[e.Name] = e
 			return err
 		})

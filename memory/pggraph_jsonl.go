@@ -19,24 +19,12 @@ func (s *Postgres) ExportGraph(ctx context.Context, w io.Writer) (entities, rela
 	err = s.readTx(ctx, func(tx pgx.Tx) error {
 		enc.reset()
 		err := s.query(ctx, tx, `SELECT seq, name, entity_type, observations FROM graph_entities ORDER BY seq`, nil,
-			func(rows rowScanner) error {
-				e, err := scanPgEntity(rows, false)
-				if err != nil {
-					return err
-				}
-				return enc.entity(e.Entity)
-			})
+			enc.entityRows(scanPgEntity))
 		if err != nil {
 			return err
 		}
 		return s.query(ctx, tx, `SELECT from_name, to_name, relation_type FROM graph_relations ORDER BY seq`, nil,
-			func(rows rowScanner) error {
-				var r Relation
-				if err := rows.Scan(&r.From, &r.To, &r.RelationType); err != nil {
-					return err
-				}
-				return enc.relation(r)
-			})
+			enc.relationRows)
 	})
 	if err == nil {
 		err = enc.flush()

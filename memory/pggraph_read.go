@@ -15,69 +15,46 @@ func (s *Postgres) ReadGraph(ctx context.Context, q GraphQuery) (GraphPage, erro
 	if err := s.checkOpen(); err != nil {
 		return GraphPage{}, err
 	}
-	after, limit, err := parseGraphQuery(q)
+	r, err := newGraphPageReader(q)
 	if err != nil {
 		return GraphPage{}, err
 	}
-	page := GraphPage{Graph: Graph{Entities: []Entity{}, Relations: []Relation{}}}
-	var lastEntity, lastRelation int64 = int64(after.key), after.seq
-	more := false
 	err = s.readTx(ctx, func(tx pgx.Tx) error {
-		cols := `seq, name, entity_type, observations`
+		r.start()
+		cols, scan := `seq, name, entity_type, observations`, scanPgEntity
 		if q.NamesOnly {
-			cols = `seq, name, entity_type, NULL::text[]`
+			cols, scan = `seq, name, entity_type, NULL::text[]`, scanPgEntityName
 		}
-		n := int64(0)
 		err := s.query(ctx, tx, `SELECT `+cols+` FROM graph_entities WHERE seq > $1 ORDER BY seq LIMIT $2`,
-			[]any{int64(after.key), limit + 1}, func(rows rowScanner) error {
-				if n++; n > limit {
-					more = true
-					return nil
-				}
-				e, err := scanPgEntity(rows, q.NamesOnly)
-				page.Entities = append(page.Entities, e.Entity)
-				lastEntity = e.seq
-				return err
-			})
+			r.entityArgs(), r.entityRows(scan))
 		if err != nil {
 			return err
 		}
-		n = 0
 		return s.query(ctx, tx, `SELECT seq, from_name, to_name, relation_type FROM graph_relations
-			WHERE seq > $1 ORDER BY seq LIMIT $2`, []any{after.seq, limit + 1}, func(rows rowScanner) error {
-			if n++; n > limit {
-				more = true
-				return nil
-			}
-			var r Relation
-			err := rows.Scan(&lastRelation, &r.From, &r.To, &r.RelationType)
-			page.Relations = append(page.Relations, r)
-			return err
-		})
+			WHERE seq > $1 ORDER BY seq LIMIT $2`, r.relationArgs(), r.relationRows())
 	})
 	if err != nil {
 		return GraphPage{}, fmt.Errorf("reading the graph: %w", err)
 	}
-	if more {
-		page.NextCursor = graphCursor(lastEntity, lastRelation)
-	}
-	return page, nil
+	return r.result(), nil
 }
 
 // scanPgEntity scans seq, name, entity_type and observations, which are
-// left nil when namesOnly (the column is then NULL), and are never nil
-// otherwise (an entity with none encodes as [], not null).
-func scanPgEntity(rows rowScanner, namesOnly bool) (graphEntity, error) {
+// never nil (an entity with none encodes as [], not null).
+func scanPgEntity(rows rowScanner) (graphEntity, error) {
+	e, err := scanPgEntityName(rows)
+	if err == nil && e.Observations == nil {
+		e.Observations = []string{}
+	}
+	return e, err
+}
+
+// scanPgEntityName scans the same columns when the observations are left
+// out (NULL): they stay nil.
+func scanPgEntityName(rows rowScanner) (graphEntity, error) {
 	var e graphEntity
-	var obs []string
-	if err := rows.Scan(&e.seq, &e.Name, &e.EntityType, &obs); err != nil {
-		return e, err
-	}
-	if !namesOnly && obs == nil {
-		obs = []string{}
-	}
-	e.Observations = obs
-	return e, nil
+	err := rows.Scan(&e.seq, &e.Name, &e.EntityType, &e.Observations)
+	return e, err
 }
 
 // OpenNodes returns the named entities that exist, in creation order, and
@@ -87,33 +64,15 @@ func (s *Postgres) OpenNodes(ctx context.Context, names []string, namesOnly bool
 	if err := s.checkOpen(); err != nil {
 		return Graph{}, err
 	}
-	if err := checkCount("names", len(names)); err != nil {
-		return Graph{}, err
-	}
-	es, err := s.entitiesByName(ctx, names)
-	if err != nil {
-		return Graph{}, fmt.Errorf("opening nodes: %w", err)
-	}
-	g, err := s.withRelations(ctx, es, namesOnly)
-	if err != nil {
-		return Graph{}, fmt.Errorf("opening nodes: %w", err)
-	}
-	return g, nil
+	return openNodes(ctx, s, names, namesOnly)
 }
 
 // entitiesByName returns the entities of the given names that exist, in
 // creation order, through the cache.
 func (s *Postgres) entitiesByName(ctx context.Context, names []string) ([]graphEntity, error) {
-	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, func(missing []string, found func(graphEntity)) error {
+	return entitiesThroughCache(ctx, s.cache, s.syncCache, s.now(), names, scanPgEntity, func(missing []string, each func(rowScanner) error) error {
 		return s.query(ctx, s.pool, `SELECT seq, name, entity_type, observations FROM graph_entities WHERE name = ANY($1)`,
-			[]any{storableNames(missing)}, func(rows rowScanner) error {
-				e, err := scanPgEntity(rows, false)
-				if err != nil {
-					return err
-				}
-				found(e)
-				return nil
-			})
+			[]any{storableNames(missing)}, each)
 	})
 }
 
