@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -29,18 +28,7 @@ func (s *Postgres) Search(ctx context.Context, q SearchQuery) (SearchPage, error
 	if err != nil {
 		return SearchPage{}, err
 	}
-	page := SearchPage{Hits: []Hit{}, Ranking: plan.ranking, IgnoredTerms: plan.ignored}
-	if plan.match != "" {
-		if plan.ranking == RankingRecency {
-			err = s.searchRecent(ctx, plan, &page)
-		} else {
-			err = s.searchRanked(ctx, plan, &page)
-		}
-	}
-	if err != nil {
-		return SearchPage{}, fmt.Errorf("searching: %w", err)
-	}
-	return page, nil
+	return searchPage(ctx, s, plan)
 }
 
 // tsQuery is the tsquery matching any of terms, its texts added to args.

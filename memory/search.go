@@ -108,18 +108,7 @@ func (s *SQLite) Search(ctx context.Context, q SearchQuery) (SearchPage, error) 
 	if err != nil {
 		return SearchPage{}, err
 	}
-	page := SearchPage{Hits: []Hit{}, Ranking: plan.ranking, IgnoredTerms: plan.ignored}
-	if plan.match != "" {
-		if plan.ranking == RankingRecency {
-			err = s.searchRecent(ctx, plan, &page)
-		} else {
-			err = s.searchRanked(ctx, plan, &page)
-		}
-	}
-	if err != nil {
-		return SearchPage{}, fmt.Errorf("searching: %w", err)
-	}
-	return page, nil
+	return searchPage(ctx, s, plan)
 }
 
 // searchRanked fills page with the best matches after the cursor.

@@ -1,6 +1,34 @@
 package memory
 
-import "math"
+import (
+	"context"
+	"fmt"
+	"math"
+)
+
+// hitSearcher is what searchPage needs of a backend: its statements for a
+// page in each order, which fill page.
+type hitSearcher interface {
+	searchRanked(ctx context.Context, plan searchPlan, page *SearchPage) error
+	searchRecent(ctx context.Context, plan searchPlan, page *SearchPage) error
+}
+
+// searchPage is the page of plan on any backend, in the plan's order.
+func searchPage(ctx context.Context, b hitSearcher, plan searchPlan) (SearchPage, error) {
+	page := SearchPage{Hits: []Hit{}, Ranking: plan.ranking, IgnoredTerms: plan.ignored}
+	var err error
+	if plan.match != "" {
+		if plan.ranking == RankingRecency {
+			err = b.searchRecent(ctx, plan, &page)
+		} else {
+			err = b.searchRanked(ctx, plan, &page)
+		}
+	}
+	if err != nil {
+		return SearchPage{}, fmt.Errorf("searching: %w", err)
+	}
+	return page, nil
+}
 
 // hitPage fills a SearchPage from the rows of a search's statement, in
 // either order and either store: the statements differ, the rows and the
