@@ -48,9 +48,12 @@ func (r *graphPageReader) entityRows(scan graphEntityScanner) func(rowScanner) e
 			return nil
 		}
 		e, err := scan(rows)
+		if err != nil {
+			return err
+		}
 		r.page.Entities = append(r.page.Entities, e.Entity)
 		r.lastEntity = e.seq
-		return err
+		return nil
 	}
 }
 
@@ -63,9 +66,13 @@ func (r *graphPageReader) relationRows() func(rowScanner) error {
 			return nil
 		}
 		var rel Relation
-		err := rows.Scan(&r.lastRelation, &rel.From, &rel.To, &rel.RelationType)
+		var seq int64
+		if err := rows.Scan(&seq, &rel.From, &rel.To, &rel.RelationType); err != nil {
+			return err
+		}
 		r.page.Relations = append(r.page.Relations, rel)
-		return err
+		r.lastRelation = seq
+		return nil
 	}
 }
 
