@@ -64,13 +64,13 @@ func (co *correlator[T]) traceRequest(m *message, h *hop[T], c *call[T], fromSer
 	if carried.Traceparent == "" {
 		return nil // no span to hand on
 	}
-	// A fixed order: the same request always becomes the same bytes.
 	// A client's own context gives way to the tunnel's in its place,
 	// where it can (the tunnel owns the bytes it read): a traced client's
 	// request then costs no copy.
 	if doc.Overwrite(carried.Traceparent, carried.Tracestate, carried.Baggage) {
 		return h.raw
 	}
+	// A fixed order: the same request always becomes the same bytes.
 	out, err := doc.Set(carried.Traceparent, carried.Tracestate, carried.Baggage)
 	if err != nil || (co.maxRewrite > 0 && len(out) > co.maxRewrite) {
 		return nil
