@@ -1,9 +1,9 @@
 package memory
 
 // Context's walk from an entry through its relationships, breadth first,
-// the same in both stores: each gives, in one snapshot of its database,
-// the entry the walk starts from and the entries one step from a
-// frontier.
+// the same in both stores: each reads, in one snapshot of its database,
+// the entry the walk starts from and then the entries one step from each
+// frontier (its neighbours).
 
 import (
 	"errors"
@@ -64,38 +64,21 @@ func walkContext(res *ContextResult, id string, depth int, neighbours neighbours
 	return nil
 }
 
-// A contextWalk fills a ContextResult in one snapshot: get reads the
-// entry it starts from, neighbours those one step from a frontier (see
-// walkContext).
-type contextWalk func(get func() (Entry, error), neighbours neighboursFunc) error
-
 // A neighboursFunc calls fn with the live entries one step from frontier
 // and not in visited until fn returns false, and says whether
 // contextFanout cut the list short.
 type neighboursFunc func(frontier, visited []string, fn func(Related) bool) (bool, error)
 
-// readContext is Context once the store is known open: it checks id and
-// depth, and read runs the walk it is given in one snapshot.
-func readContext(id string, depth int, read func(walk contextWalk) error) (ContextResult, error) {
-	depth, err := checkContextArgs(id, depth)
-	if err != nil {
+// contextResult is Context's answer from the walk's result and error:
+// not found as it is, any other error said to be Context's.
+func contextResult(id string, res ContextResult, err error) (ContextResult, error) {
+	if err == nil {
+		return res, nil
+	}
+	if errors.Is(err, ErrNotFound) {
 		return ContextResult{}, err
 	}
-	var res ContextResult
-	err = read(func(get func() (Entry, error), neighbours neighboursFunc) error {
-		var err error
-		if res.Entry, err = get(); err != nil {
-			return err
-		}
-		return walkContext(&res, id, depth, neighbours)
-	})
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ContextResult{}, err
-		}
-		return ContextResult{}, fmt.Errorf("getting context of %s: %w", id, err)
-	}
-	return res, nil
+	return ContextResult{}, fmt.Errorf("getting context of %s: %w", id, err)
 }
 
 // neighbourScan reads the rows of a neighbours query: the direction, the

@@ -42,15 +42,22 @@ func (s *Postgres) Context(ctx context.Context, id string, depth int) (ContextRe
 	if err := s.checkOpen(); err != nil {
 		return ContextResult{}, err
 	}
-	return readContext(id, depth, func(walk contextWalk) error {
-		now := s.now()
-		return s.readTx(ctx, func(tx pgx.Tx) error {
-			return walk(func() (Entry, error) { return s.getEntry(ctx, tx, id, now, false) },
-				func(frontier, visited []string, fn func(Related) bool) (bool, error) {
-					return s.neighbours(ctx, tx, frontier, visited, now, fn)
-				})
+	depth, err := checkContextArgs(id, depth)
+	if err != nil {
+		return ContextResult{}, err
+	}
+	var res ContextResult
+	now := s.now()
+	err = s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if res.Entry, err = s.getEntry(ctx, tx, id, now, false); err != nil {
+			return err
+		}
+		return walkContext(&res, id, depth, func(frontier, visited []string, fn func(Related) bool) (bool, error) {
+			return s.neighbours(ctx, tx, frontier, visited, now, fn)
 		})
 	})
+	return contextResult(id, res, err)
 }
 
 // neighbours is SQLite's neighbours in PostgreSQL's terms.
